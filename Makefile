@@ -1,0 +1,214 @@
+# rp — one GNU make file for the library, the tools, the tests and the docs.
+#
+#   make                      build librp.a and every cmd/<tool> into build/
+#   make check                build, then run unit tests, fuzz replays, bats
+#   make SAN=address,undefined check
+#                             the same under sanitizers, in build-san/
+#   make WERROR=1 ...         warnings are errors (CI)
+#   make bench | fuzz | install | clean | deps | demo | test
+#
+# Every cmd/<dir> becomes a binary named <dir>; every tests/unit/test_*.c a
+# unit test; every tests/fuzz/fuzz_*.c a fuzz target.
+
+.DEFAULT_GOAL := all
+.SUFFIXES:
+.DELETE_ON_ERROR:
+# Objects are never intermediate files: keep them for incremental builds.
+.SECONDARY:
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BINDIR    ?= $(PREFIX)/bin
+LIBDIR    ?= $(PREFIX)/lib
+INCDIR    ?= $(PREFIX)/include
+MANDIR    ?= $(PREFIX)/share/man
+
+CC        ?= cc
+AR        ?= ar
+PROTOC_C  ?= protoc-c
+SCDOC     ?= scdoc
+SAN       ?=
+WERROR    ?= 0
+
+comma := ,
+ifeq ($(SAN),)
+B ?= build
+else
+B ?= build-san
+endif
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wmissing-declarations -Wold-style-definition -Wformat=2 \
+	-Wformat-security -Wvla -Wimplicit-fallthrough -Wpointer-arith \
+	-Wwrite-strings -Wundef -Wcast-align -Wnull-dereference \
+	-Wredundant-decls -Wnested-externs -Wstrict-overflow=2
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+OPT       ?= -O2 -g
+HARDEN    := -fstack-protector-strong -fPIE -fstack-clash-protection
+CPPFLAGS  += -D_GNU_SOURCE -DRP_VERSION='"$(VERSION)"' -Ilib -I$(B)/gen
+BASEFLAGS := -std=c17 -pipe $(OPT) $(HARDEN)
+LDHARDEN  := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+
+ifeq ($(SAN),)
+CPPFLAGS  += -D_FORTIFY_SOURCE=2
+else
+# _FORTIFY_SOURCE and the sanitizers instrument the same calls; pick one.
+BASEFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDHARDEN  += -fsanitize=$(SAN)
+endif
+
+CFLAGS    ?=
+LDFLAGS   ?=
+LIBS      := -lprotobuf-c -lsodium
+ALL_CFLAGS  = $(BASEFLAGS) $(WARN) $(CFLAGS)
+# Generated protobuf-c code is not ours to warn about beyond the basics.
+GEN_CFLAGS  = $(BASEFLAGS) -Wall $(CFLAGS)
+ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
+
+# ---------------------------------------------------------------- sources
+
+PROTO      := proto/rp_v1.proto
+GEN_C      := $(B)/gen/rp_v1.pb-c.c
+GEN_H      := $(B)/gen/rp_v1.pb-c.h
+LIB_SRC    := $(sort $(wildcard lib/*.c lib/posix/*.c))
+LIB_HDR    := $(sort $(wildcard lib/*.h))
+LIB_OBJ    := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/rp_v1.pb-c.o
+LIBRP      := $(B)/librp.a
+
+TOOLS      := $(sort $(notdir $(patsubst %/,%,$(wildcard cmd/*/))))
+TOOL_BINS  := $(TOOLS:%=$(B)/bin/%)
+
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
+UNIT_SUPPORT := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
+UNIT_SUPPORT_OBJ := $(UNIT_SUPPORT:%.c=$(B)/obj/%.o)
+
+FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/%.c=%)
+FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/tests/fuzz/%)
+
+BENCH_SRC  := $(sort $(wildcard bench/*.c))
+BENCH_BINS := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+
+MAN_SRC    := $(sort $(wildcard doc/*.scd))
+MAN_OUT    := $(MAN_SRC:doc/%.scd=$(B)/doc/%)
+
+# ------------------------------------------------------------------ build
+
+all: $(LIBRP) $(TOOL_BINS) $(MAN_OUT)
+
+$(GEN_C) $(GEN_H) &: $(PROTO)
+	@mkdir -p $(B)/gen
+	$(PROTOC_C) -Iproto -I/usr/include --c_out=$(B)/gen $(PROTO)
+
+$(B)/obj/gen/%.o: $(B)/gen/%.c $(GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(GEN_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/obj/%.o: %.c $(GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBRP): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# One rule per tool: every .c in cmd/<tool>/ links with librp.a.
+define tool_rule
+$(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard cmd/$(1)/*.c)) $(LIBRP)
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_CFLAGS) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LIBS)
+endef
+$(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
+
+$(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(LIBRP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lpthread
+
+# Under gcc each fuzz target links a replay main that runs saved inputs.
+$(B)/tests/fuzz/%: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/replay.o $(LIBRP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/bench/%: $(B)/obj/bench/%.o $(LIBRP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lpthread -lm
+
+$(B)/doc/%: doc/%.scd
+	@mkdir -p $(@D)
+	$(SCDOC) < $< > $@
+
+tests: $(UNIT_BINS) $(FUZZ_REPLAY)
+
+# ------------------------------------------------------------------ check
+
+check: all tests
+	B=$(B) SAN=$(SAN) tests/run
+
+check-unit: all tests
+	B=$(B) SAN=$(SAN) tests/run unit
+
+check-bats: all tests
+	B=$(B) SAN=$(SAN) tests/run bats
+
+bench: all $(BENCH_BINS)
+	B=$(B) bench/run
+
+# libFuzzer builds live in their own directory; FUZZ_SECONDS per target.
+FUZZ_B       ?= build-fuzz
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(MAKE) B=$(FUZZ_B) CC=clang SAN= OPT='-O1 -g' \
+	  CFLAGS='-fsanitize=fuzzer-no-link,address,undefined' $(FUZZ_B)/librp.a
+	@set -e; for t in $(FUZZ_NAMES); do \
+	  echo "fuzz: $$t"; \
+	  clang -std=c17 -O1 -g -D_GNU_SOURCE -Ilib -I$(FUZZ_B)/gen \
+	    -fsanitize=fuzzer,address,undefined -o $(FUZZ_B)/$$t \
+	    tests/fuzz/$$t.c $(FUZZ_B)/librp.a $(LIBS); \
+	  mkdir -p $(FUZZ_B)/corpus/$$t; \
+	  dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
+	  $(FUZZ_B)/$$t $$dict -max_total_time=$(FUZZ_SECONDS) \
+	    $(FUZZ_B)/corpus/$$t tests/fuzz/corpus/$$t; \
+	done
+
+# ---------------------------------------------------- the README commands
+
+deps:
+	scripts/deps
+
+demo: deps
+	$(MAKE) all
+	B=$(B) examples/demo
+
+test: deps
+	$(MAKE) check
+
+# ---------------------------------------------------------------- install
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+	  $(DESTDIR)$(INCDIR)/rp $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)
+	install -m 0644 $(LIBRP) $(DESTDIR)$(LIBDIR)
+	install -m 0644 $(LIB_HDR) $(GEN_H) $(DESTDIR)$(INCDIR)/rp
+	$(if $(MAN_OUT),install -m 0644 $(filter %.1,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man1)
+
+clean:
+	rm -rf build build-san $(FUZZ_B)
+
+fmt:
+	clang-format -i $(LIB_SRC) $(LIB_HDR) $(wildcard cmd/*/*.c cmd/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c bench/*.c)
+
+lint: $(GEN_H)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+	  --suppress=missingIncludeSystem -D_GNU_SOURCE -Ilib -I$(B)/gen lib cmd
+	shellcheck -x scripts/* tests/run bench/run examples/demo .ci/run
+
+.PHONY: all tests check check-unit check-bats bench fuzz deps demo test \
+	install clean fmt lint
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

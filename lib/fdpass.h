@@ -1,0 +1,48 @@
+/*
+ * fdpass.h — passing exactly one fd with a few data bytes over a connected
+ * Unix stream socket (SCM_RIGHTS).  (Implemented in lib/posix/fdpass.c.)
+ *
+ * Receiving is strict, in the manner of skalibs' ancil_recv_fd: fds arrive
+ * close-on-exec (MSG_CMSG_CLOEXEC), a truncated control message or any
+ * number of fds other than one is a failure, and on every failure each fd
+ * that did arrive is closed before returning.  Nothing leaks.
+ */
+#ifndef RP_FDPASS_H
+#define RP_FDPASS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Send len (1..64) data bytes and one fd in a single sendmsg (MSG_NOSIGNAL),
+ * waiting for the socket to be writable until the deadline.  The caller
+ * keeps its fd.  Returns 0, or -1 with errno (EPROTO for a short send,
+ * ETIMEDOUT, EPIPE, ...). */
+int rp_fdpass_send(int sock, int fd, const void *data, size_t len,
+    int64_t deadline);
+
+enum rp_fdpass_status {
+	RP_FDPASS_OK = 0,
+	RP_FDPASS_EOF,          /* the peer closed before sending anything */
+	RP_FDPASS_NO_FD,        /* data arrived without an fd */
+	RP_FDPASS_TOO_MANY_FDS, /* more than one fd in the message */
+	RP_FDPASS_TRUNCATED,    /* MSG_CTRUNC: the control data did not fit */
+	RP_FDPASS_TIMEOUT,      /* nothing before the deadline */
+	RP_FDPASS_IO,           /* recvmsg failed; errno says why */
+};
+
+/* Receive one message: up to bufsz data bytes into buf (*got says how
+ * many) and exactly one fd into *fd (close-on-exec, owned by the caller).
+ * On any status but OK, *fd is -1 and every fd that arrived was closed;
+ * *got is still reported so callers can describe the data.  Data length is
+ * the caller's to check (a token is exactly 16 bytes). */
+enum rp_fdpass_status rp_fdpass_recv(int sock, void *buf, size_t bufsz,
+    size_t *got, int *fd, int64_t deadline);
+
+/* "no fd in the message", "2 fds in one message", ... (fds for TOO_MANY). */
+const char *rp_fdpass_status_str(enum rp_fdpass_status st);
+
+/* How many fds the last TOO_MANY_FDS of this thread carried (they were all
+ * closed); for messages and tests. */
+int rp_fdpass_last_count(void);
+
+#endif

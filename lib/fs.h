@@ -1,0 +1,47 @@
+/*
+ * fs.h — the file-system rules the tools share: directory trust checks,
+ * bounded file reads, atomic writes.  (Implemented in lib/posix/fs.c.)
+ */
+#ifndef RP_FS_H
+#define RP_FS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+enum rp_dir_policy {
+	/* The broker's socket directory and the service-definition directory:
+	 * a real directory (not a symlink), owned by our euid, no group or
+	 * other permission bits.  With RP_DIR_CREATE a missing directory (and
+	 * missing parents) is created 0700. */
+	RP_DIR_PRIVATE = 1,
+	/* A directory we only put a socket in (rp-handoff-recv SOCKET): a real
+	 * directory owned by us or root, not writable by group or other unless
+	 * sticky (/tmp is fine, a world-writable non-sticky one is not). */
+	RP_DIR_SAFE = 2,
+	/* Service-definition directory check: as PRIVATE for group/other bits
+	 * (any of them), never created. */
+	RP_DIR_CREATE = 0x100,
+};
+
+/* Check dir against the policy.  Returns 0, or -1 with errno and a short
+ * reason in why ("is a symlink", "is owned by uid 1000, not 0", "has mode
+ * 0755; group/other permissions must be off", ...). */
+int rp_fs_check_dir(const char *dir, int policy, char *why, size_t whysz);
+
+/* Read a whole regular file of at most max bytes into out (appended).
+ * Returns 0, or -1 with errno (EFBIG when larger than max). */
+int rp_fs_read_file(const char *path, size_t max, struct rp_buf *out);
+
+/* Replace dir/name atomically: a temporary file in dir, write, fsync,
+ * rename, fsync of dir.  mode is applied to the new file.  On failure the
+ * temporary file is removed and the old file is untouched. */
+int rp_fs_write_atomic(const char *dir, const char *name, const void *data,
+    size_t len, unsigned mode);
+
+/* The directory part of path into out ("." when there is none).  Returns
+ * 0 or -1 with ENAMETOOLONG. */
+int rp_fs_dirname(const char *path, char *out, size_t outsz);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * host.h — facts about this machine and its processes.
+ * (Implemented in lib/posix/host.c, from /proc and /etc.)
+ */
+#ifndef RP_HOST_H
+#define RP_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* /etc/machine-id, else /var/lib/dbus/machine-id, else "boot:{boot_id}",
+ * trimmed.  Returns the length or -1 with errno. */
+int rp_host_machine_id(char *out, size_t outsz);
+
+/* /proc/sys/kernel/random/boot_id, trimmed.  Length or -1. */
+int rp_host_boot_id(char *out, size_t outsz);
+
+/* The executable of a process (/proc/<pid>/exe resolved; pid 0 = self).
+ * A deleted executable keeps the kernel's " (deleted)" suffix so it never
+ * matches a live path.  Length or -1 with errno (ESRCH, EACCES...). */
+int rp_host_exe_path(uint32_t pid, char *out, size_t outsz);
+
+/* Open the executable of a process for reading (pid 0 = self), through
+ * /proc/<pid>/exe so that the file hashed is the one running even when the
+ * path was replaced.  Returns an fd (close-on-exec) or -1. */
+int rp_host_exe_open(uint32_t pid);
+
+/* When a process started, in Unix-epoch milliseconds (from its start time
+ * in /proc/<pid>/stat and the boot time).  pid 0 = self.  0 or -1. */
+int rp_host_process_start_ms(uint32_t pid, uint64_t *out);
+
+/* Our effective uid (uid_t on POSIX). */
+uint32_t rp_host_euid(void);
+
+#endif

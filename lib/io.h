@@ -1,0 +1,37 @@
+/*
+ * io.h — whole reads and writes on an fd under an absolute deadline.
+ *
+ * Works on blocking and non-blocking fds alike: every wait is a poll(2)
+ * bounded by the deadline, EINTR is retried, and writes to sockets use
+ * MSG_NOSIGNAL so a departed peer is EPIPE, never SIGPIPE.
+ * (Implemented in lib/posix/io.c.)
+ */
+#ifndef RP_IO_H
+#define RP_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Wait until fd is ready for `events` (POLLIN/POLLOUT).  Returns the
+ * revents (> 0), or -1 with ETIMEDOUT when the deadline passes first. */
+int rp_io_wait(int fd, short events, int64_t deadline);
+
+/* Read exactly len bytes.  Returns len, or fewer when EOF came first (0 on
+ * EOF before any byte), or -1 with errno (ETIMEDOUT, or the read error). */
+ssize_t rp_io_read_full(int fd, void *buf, size_t len, int64_t deadline);
+
+/* Write all len bytes.  Returns 0, or -1 with errno (ETIMEDOUT, EPIPE...). */
+int rp_io_write_full(int fd, const void *buf, size_t len, int64_t deadline);
+
+/* Set or clear O_NONBLOCK / FD_CLOEXEC.  Return 0 or -1 with errno. */
+int rp_fd_set_nonblock(int fd, int on);
+int rp_fd_set_cloexec(int fd, int on);
+
+/* close(2) that preserves errno and ignores fd < 0; sets *fd to -1. */
+void rp_fd_close(int *fd);
+
+/* Number of open fds of this process (from /proc/self/fd), or -1. */
+int rp_fd_count(void);
+
+#endif

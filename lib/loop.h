@@ -1,0 +1,69 @@
+/*
+ * loop.h — a small event loop: fd readiness, timers on absolute deadlines,
+ * signals delivered as events.  Backends: epoll (Linux) and poll (any
+ * POSIX system, or on request), behind this one interface.
+ * (Implemented in lib/posix/loop.c.)
+ *
+ * Callbacks run on the loop's thread, one at a time.  A callback may add,
+ * modify or delete any fd or timer, including its own; an fd deleted during
+ * a dispatch round gets no further callbacks in that round.
+ */
+#ifndef RP_LOOP_H
+#define RP_LOOP_H
+
+#include <stdint.h>
+
+#define RP_LOOP_READ 0x1u
+#define RP_LOOP_WRITE 0x2u
+#define RP_LOOP_HUP 0x4u    /* reported only: hang-up */
+#define RP_LOOP_ERR 0x8u    /* reported only: error condition */
+
+#define RP_LOOP_FORCE_POLL 0x1 /* rp_loop_new flag: use the poll backend */
+
+struct rp_loop;
+
+typedef void (*rp_loop_fd_fn)(struct rp_loop *loop, int fd, unsigned events,
+    void *arg);
+typedef void (*rp_loop_timer_fn)(struct rp_loop *loop, void *arg);
+typedef void (*rp_loop_signal_fn)(struct rp_loop *loop, int signo,
+    void *arg);
+
+/* NULL with errno on failure. */
+struct rp_loop *rp_loop_new(int flags);
+/* Frees the loop (not the fds it watched), restores signal masks. */
+void rp_loop_free(struct rp_loop *loop);
+/* "epoll" or "poll". */
+const char *rp_loop_backend(const struct rp_loop *loop);
+
+/* Watch fd for events (RP_LOOP_READ|RP_LOOP_WRITE; 0 = keep registered
+ * but quiet).  One registration per fd: EEXIST for a second one. */
+int rp_loop_add(struct rp_loop *loop, int fd, unsigned events,
+    rp_loop_fd_fn fn, void *arg);
+int rp_loop_mod(struct rp_loop *loop, int fd, unsigned events);
+/* Stop watching fd; call before closing it.  ENOENT if not watched. */
+int rp_loop_del(struct rp_loop *loop, int fd);
+
+/* Call fn once at the absolute monotonic deadline (ms).  Returns a timer id
+ * (> 0) or 0 with errno. */
+uint64_t rp_loop_timer(struct rp_loop *loop, int64_t deadline,
+    rp_loop_timer_fn fn, void *arg);
+/* Cancel a pending timer; unknown or fired ids are ignored. */
+void rp_loop_timer_cancel(struct rp_loop *loop, uint64_t id);
+
+/* Deliver signo as an event.  The signal is blocked for the process (so
+ * call this before starting threads) and is unblocked again by
+ * rp_loop_free.  Several signals may share a callback. */
+int rp_loop_signal(struct rp_loop *loop, int signo, rp_loop_signal_fn fn,
+    void *arg);
+
+/* Dispatch until rp_loop_stop().  0, or -1 with errno on a backend
+ * failure. */
+int rp_loop_run(struct rp_loop *loop);
+/* Wait at most until deadline, dispatch one round.  0 or -1. */
+int rp_loop_run_once(struct rp_loop *loop, int64_t deadline);
+void rp_loop_stop(struct rp_loop *loop);
+
+/* Monotonic ms, cached at the start of each dispatch round. */
+int64_t rp_loop_now(const struct rp_loop *loop);
+
+#endif

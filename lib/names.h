@@ -1,0 +1,77 @@
+/*
+ * names.h — service, instance and version names; the version floor and
+ * allow-list; instance ids; socket path derivation (10-wire.md §5,
+ * 20-broker.md "Where it listens").
+ *
+ * Everything here is pure computation on strings: the caller supplies the
+ * environment, uid and machine id (see host.h for reading them).
+ */
+#ifndef RP_NAMES_H
+#define RP_NAMES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RP_NAME_MAX 64            /* service and instance names */
+#define RP_VERSION_MAX 64         /* wanted_version in a Hello */
+#define RP_SUN_PATH_MAX 108       /* sizeof(sockaddr_un.sun_path) */
+
+/* 1 when s[0..len) is 1-64 bytes of [a-z0-9-], else 0. */
+int rp_names_service_valid(const char *s, size_t len);
+int rp_names_instance_valid(const char *s, size_t len);
+
+/* 1 when s[0..len) is MAJOR.MINOR.PATCH (non-empty all-digit parts),
+ * optionally "-" and a non-empty tail of [a-z0-9.], else 0.  No length cap
+ * here: Hello applies RP_VERSION_MAX on top. */
+int rp_names_version_valid(const char *s, size_t len);
+
+enum rp_version_floor {
+	RP_FLOOR_MEETS = 0,   /* wanted >= floor */
+	RP_FLOOR_BELOW,       /* wanted < floor: blocks */
+	RP_FLOOR_UNKNOWN,     /* a component does not fit u64: does not block */
+};
+/* Compare only the numeric MAJOR.MINOR.PATCH of two valid versions
+ * (anything after the first "-" is ignored). */
+enum rp_version_floor rp_names_version_floor(const char *wanted,
+    const char *floor);
+
+/* 1 when list is empty or contains wanted exactly, else 0. */
+int rp_names_version_allowed(const char *wanted, const char *const *list,
+    size_t n);
+
+enum rp_isolation {
+	RP_ISOLATION_PRIVATE = 0,   /* BrokerIsolation numbering */
+	RP_ISOLATION_SHARED = 1,
+	RP_ISOLATION_EXPLICIT = 2,
+};
+
+/* The instance id: "shared", "private:{svc}", "explicit:{name}".
+ * Returns the length, or -1 with EINVAL (bad name) / ENAMETOOLONG. */
+int rp_names_instance_id(char *out, size_t outsz, enum rp_isolation iso,
+    const char *name);
+
+/* hash16: the first 8 bytes of BLAKE3("{uid}:{machine_id}") in lowercase
+ * hex (16 characters + NUL). */
+void rp_names_user_hash(char out[17], uint32_t uid, const char *machine_id);
+
+/* The broker directory: "{xdg_runtime_dir}/running-process/broker" when
+ * xdg_runtime_dir is non-empty, else "/tmp/running-process-{uid}/broker".
+ * Returns the length or -1 with ENAMETOOLONG. */
+int rp_names_broker_dir(char *out, size_t outsz, const char *xdg_runtime_dir,
+    uint32_t uid);
+
+/* The default broker socket in dir: rpb-v1-{hash16}-shared.sock,
+ * -svc-{service}.sock or -inst-{name}.sock.  Fails with ENAMETOOLONG when
+ * the path would not fit sun_path (never truncates), EINVAL for a bad name. */
+int rp_names_broker_socket(char *out, size_t outsz, const char *dir,
+    const char *hash16, enum rp_isolation iso, const char *name);
+
+/* A backend endpoint in dir: rpb-v1-{hash16}-be-{32 hex of rnd}.sock.
+ * Same errors as above. */
+int rp_names_backend_endpoint(char *out, size_t outsz, const char *dir,
+    const char *hash16, const uint8_t rnd[16]);
+
+/* 0 when path fits sun_path with its NUL, else -1 with ENAMETOOLONG. */
+int rp_names_sun_path_fits(const char *path);
+
+#endif

@@ -1,0 +1,61 @@
+/* clock.c — the monotonic and wall clocks behind deadline.h. */
+#include <limits.h>
+#include <time.h>
+
+#include "deadline.h"
+
+int64_t
+rp_now_ns(void)
+{
+	struct timespec ts;
+
+	/* CLOCK_MONOTONIC cannot fail with a valid pointer. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t
+rp_now_ms(void)
+{
+	return rp_now_ns() / 1000000;
+}
+
+int64_t
+rp_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+rp_deadline_in(int64_t timeout_ms)
+{
+	int64_t now = rp_now_ms();
+
+	if (timeout_ms < 0 || timeout_ms >= RP_DEADLINE_NEVER - now)
+		return RP_DEADLINE_NEVER;
+	return now + timeout_ms;
+}
+
+int
+rp_deadline_poll_ms(int64_t deadline)
+{
+	int64_t left;
+
+	if (deadline == RP_DEADLINE_NEVER)
+		return -1;
+	left = deadline - rp_now_ms();
+	if (left <= 0)
+		return 0;
+	if (left > INT_MAX)
+		return INT_MAX;
+	return (int)left;
+}
+
+int
+rp_deadline_passed(int64_t deadline)
+{
+	return deadline != RP_DEADLINE_NEVER && rp_now_ms() >= deadline;
+}

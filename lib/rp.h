@@ -1,0 +1,49 @@
+/*
+ * rp.h — the public face of librp, the core of the rp toolkit.
+ *
+ * librp speaks the running-process broker v1 wire protocol: framing, the
+ * protobuf messages, names and versions, one-time handoff tokens, fd
+ * passing, backend identity and the probe, and a small event loop.
+ *
+ * Conventions for every function in the library:
+ *   - it never prints and never exits;
+ *   - it returns -1 (or NULL) with errno set, or a typed status documented
+ *     next to it;
+ *   - every fd it creates is close-on-exec from the moment it exists;
+ *   - its header says who owns each fd and each allocation afterwards.
+ */
+#ifndef RP_RP_H
+#define RP_RP_H
+
+#ifndef RP_VERSION
+#define RP_VERSION "0.1.0"
+#endif
+
+#include "err.h"
+#include "deadline.h"
+#include "buf.h"
+#include "io.h"
+#include "frame.h"
+#include "wire.h"
+#include "names.h"
+#include "blake3.h"
+#include "token.h"
+#include "fdpass.h"
+#include "fs.h"
+#include "host.h"
+#include "sock.h"
+#include "identity.h"
+#include "loop.h"
+#include "spawn.h"
+#include "json.h"
+#include "servicedef.h"
+
+/*
+ * Common start-up for a program: SIGPIPE ignored (writes report EPIPE),
+ * fds 0, 1 and 2 open (on /dev/null when they were closed, so a later
+ * open() cannot land there by accident), libsodium initialised.
+ * Returns 0, or -1 with errno set.
+ */
+int rp_init(void);
+
+#endif

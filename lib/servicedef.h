@@ -1,0 +1,61 @@
+/*
+ * servicedef.h — service definitions: where they live, loading with the
+ * directory trust check, validation, atomic writes (20-broker.md
+ * "Services and backends", 60-servicedef.md).  A .servicedef file is
+ * exactly the bytes of a ServiceDefinition message.
+ */
+#ifndef RP_SERVICEDEF_H
+#define RP_SERVICEDEF_H
+
+#include <stddef.h>
+
+#include "wire.h"
+
+#define RP_SERVICEDEF_MAX (64u * 1024u)   /* largest file we read */
+#define RP_SERVICEDEF_SUFFIX ".servicedef"
+
+/* The directory: flag_dir, else env_dir, else
+ * {xdg_config_home}/running-process/services, else
+ * {home}/.config/running-process/services (NULL or "" = unset).
+ * Length, or -1 with ENOENT (nothing to derive it from) / ENAMETOOLONG. */
+int rp_servicedef_dir(char *out, size_t outsz, const char *flag_dir,
+    const char *env_dir, const char *xdg_config_home, const char *home);
+
+/* dir/{service}.servicedef.  Length or -1 (EINVAL, ENAMETOOLONG). */
+int rp_servicedef_path(char *out, size_t outsz, const char *dir,
+    const char *service);
+
+/* Everything the broker checks: service_name valid (and equal to stem when
+ * stem is not NULL), binary_path non-empty and absolute,
+ * per_version_binary_dir absolute when set, min_version and each
+ * allow-list entry valid versions, isolation consistent with
+ * explicit_instance (set and valid exactly for EXPLICIT_INSTANCE).
+ * 0, or -1 with EINVAL and why. */
+int rp_servicedef_validate(const Rp__ServiceDefinition *d, const char *stem,
+    char *why, size_t whysz);
+
+/* Load and validate the definition of service from dir, after checking the
+ * directory (no group/other bits, owned by us).  Returns it (free with
+ * rp_wire_free) or NULL with errno ENOENT (no such definition) or another
+ * errno with why (unreadable, corrupt, invalid, insecure directory). */
+Rp__ServiceDefinition *rp_servicedef_load(const char *dir,
+    const char *service, char *why, size_t whysz);
+
+/* Load any definition file by path (no directory check; the stem of the
+ * file name is checked against service_name).  As _load. */
+Rp__ServiceDefinition *rp_servicedef_load_file(const char *path,
+    char *why, size_t whysz);
+
+/* Validate, encode, create dir 0700 if missing (checked as private), and
+ * replace dir/{name}.servicedef atomically.  The path written goes to
+ * path_out.  0, or -1 with errno and why; nothing is written on failure. */
+int rp_servicedef_write(const char *dir, const Rp__ServiceDefinition *d,
+    char *path_out, size_t path_outsz, char *why, size_t whysz);
+
+/* The binary to run for version: with per_version_binary_dir,
+ * {dir}/{version}/{basename of binary_path} when that exists and its real
+ * path stays inside dir; else binary_path.  0, or -1 with errno and why. */
+int rp_servicedef_binary(const Rp__ServiceDefinition *d, const char *version,
+    char *out, size_t outsz, char *why, size_t whysz);
+
+#endif

@@ -1,0 +1,59 @@
+# Shared setup for the bats suites: the built binaries first on PATH,
+# bats-support/bats-assert, per-test temporary directories, and helpers to
+# start daemons on a readiness fd (never sleep) and clean them up.
+
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+
+: "${RP_BUILD:=$(cd "$BATS_TEST_DIRNAME/../../build" && pwd)}"
+export PATH="$RP_BUILD/bin:$PATH"
+export RP_ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+
+# Every test gets its own private directories; nothing outside them.
+rp_setup_dirs() {
+	T=$BATS_TEST_TMPDIR
+	export XDG_RUNTIME_DIR="$T/run"
+	export XDG_CONFIG_HOME="$T/config"
+	export RUNNING_PROCESS_SERVICE_DEF_DIR="$T/config/running-process/services"
+	unset RUNNING_PROCESS_BROKER_V1_SOCKET RP_HANDOFF_TOKEN TRACEPARENT TRACESTATE
+	mkdir -p "$XDG_RUNTIME_DIR" && chmod 0700 "$XDG_RUNTIME_DIR"
+	RP_BG_PIDS=()
+}
+
+# rp_start NAME CMD... — start CMD in the background with --ready-fd 3
+# appended by the caller as needed; waits (up to 10 s) for the readiness
+# line on fd 3.  The pid is in $RP_LAST_PID, stdout/stderr in $T/NAME.out
+# and $T/NAME.err.
+rp_start() {
+	local name=$1 fifo line
+	shift
+	fifo="$T/$name.ready"
+	mkfifo "$fifo"
+	"$@" 3>"$fifo" >"$T/$name.out" 2>"$T/$name.err" &
+	RP_LAST_PID=$!
+	RP_BG_PIDS+=("$RP_LAST_PID")
+	if ! read -r -t 10 line <"$fifo"; then
+		echo "# $name did not become ready; stderr:" >&3
+		sed 's/^/# /' "$T/$name.err" >&3
+		return 1
+	fi
+}
+
+# Number of open fds of a process.
+rp_fd_count() {
+	ls "/proc/$1/fd" | wc -l
+}
+
+# Kill and reap everything rp_start started.
+rp_teardown() {
+	local p
+	for p in "${RP_BG_PIDS[@]:-}"; do
+		[ -n "$p" ] || continue
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for p in "${RP_BG_PIDS[@]:-}"; do
+		[ -n "$p" ] || continue
+		timeout 10 tail --pid="$p" -f /dev/null 2>/dev/null || kill -KILL "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+}

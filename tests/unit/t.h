@@ -1,0 +1,64 @@
+/*
+ * t.h — the unit-test harness.  Each test function runs in its own forked
+ * child, so a crash or a sanitizer report fails that test alone and
+ * LeakSanitizer checks every test separately.  Output is TAP.
+ *
+ *   static void test_frame_cap(void) { T_EQ(f(1), 2); ... }
+ *   int main(void) { T_RUN(test_frame_cap); ...; return t_done(); }
+ */
+#ifndef RP_TESTS_T_H
+#define RP_TESTS_T_H
+
+#include <stdint.h>
+#include <string.h>
+
+void t_fail(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void t_run(const char *name, void (*fn)(void));
+int t_done(void);
+/* A fresh private temporary directory for this test (removed afterwards
+ * by the runner); returns its path. */
+const char *t_tmpdir(void);
+
+#define T_RUN(fn) t_run(#fn, fn)
+
+#define T_OK(c)                                                         \
+	do {                                                            \
+		if (!(c))                                               \
+			t_fail(__FILE__, __LINE__, "%s", #c);           \
+	} while (0)
+
+#define T_EQ(a, b)                                                      \
+	do {                                                            \
+		long long t_a_ = (long long)(a), t_b_ = (long long)(b); \
+		if (t_a_ != t_b_)                                       \
+			t_fail(__FILE__, __LINE__, "%s == %s (%lld != %lld)", \
+			    #a, #b, t_a_, t_b_);                        \
+	} while (0)
+
+#define T_UEQ(a, b)                                                     \
+	do {                                                            \
+		unsigned long long t_a_ = (unsigned long long)(a);      \
+		unsigned long long t_b_ = (unsigned long long)(b);      \
+		if (t_a_ != t_b_)                                       \
+			t_fail(__FILE__, __LINE__, "%s == %s (%llu != %llu)", \
+			    #a, #b, t_a_, t_b_);                        \
+	} while (0)
+
+#define T_STR(a, b)                                                     \
+	do {                                                            \
+		const char *t_a_ = (a), *t_b_ = (b);                    \
+		if (t_a_ == NULL || t_b_ == NULL || strcmp(t_a_, t_b_) != 0) \
+			t_fail(__FILE__, __LINE__, "%s == %s (\"%s\" != \"%s\")", \
+			    #a, #b, t_a_ ? t_a_ : "(null)",             \
+			    t_b_ ? t_b_ : "(null)");                    \
+	} while (0)
+
+#define T_MEM(a, b, n)                                                  \
+	do {                                                            \
+		if (memcmp((a), (b), (n)) != 0)                         \
+			t_fail(__FILE__, __LINE__, "memcmp(%s, %s, %s)",  \
+			    #a, #b, #n);                                \
+	} while (0)
+
+#endif
