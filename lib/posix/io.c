@@ -1,0 +1,143 @@
+/* io.c — whole reads and writes under an absolute deadline (see io.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "deadline.h"
+#include "io.h"
+
+int
+rp_io_wait(int fd, short events, int64_t deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int n;
+
+	for (;;) {
+		n = poll(&pfd, 1, rp_deadline_poll_ms(deadline));
+		if (n > 0)
+			return pfd.revents;
+		if (n == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+ssize_t
+rp_io_read_full(int fd, void *buf, size_t len, int64_t deadline)
+{
+	size_t have = 0;
+	ssize_t n;
+
+	while (have < len) {
+		n = read(fd, (char *)buf + have, len - have);
+		if (n > 0) {
+			have += (size_t)n;
+			continue;
+		}
+		if (n == 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		/* Wait only when the fd said it had nothing: a blocking fd
+		 * never gets here, a non-blocking one polls to the deadline. */
+		if (rp_io_wait(fd, POLLIN, deadline) < 0)
+			return -1;
+	}
+	return (ssize_t)have;
+}
+
+/* A blocking fd could block inside read/write past the deadline; callers
+ * with deadlines therefore poll first.  We poll before each attempt only
+ * when the deadline is finite, so plain blocking use costs one syscall. */
+int
+rp_io_write_full(int fd, const void *buf, size_t len, int64_t deadline)
+{
+	size_t done = 0;
+	ssize_t n;
+	int is_sock = 1;
+
+	while (done < len) {
+		if (deadline != RP_DEADLINE_NEVER && done > 0 &&
+		    rp_io_wait(fd, POLLOUT, deadline) < 0)
+			return -1;
+		if (is_sock) {
+			n = send(fd, (const char *)buf + done, len - done,
+			    MSG_NOSIGNAL);
+			if (n < 0 && errno == ENOTSOCK) {
+				is_sock = 0;
+				continue;
+			}
+		} else {
+			n = write(fd, (const char *)buf + done, len - done);
+		}
+		if (n >= 0) {
+			done += (size_t)n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		if (rp_io_wait(fd, POLLOUT, deadline) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+rp_fd_set_nonblock(int fd, int on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -1;
+	fl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
+	return fcntl(fd, F_SETFL, fl);
+}
+
+int
+rp_fd_set_cloexec(int fd, int on)
+{
+	int fl = fcntl(fd, F_GETFD);
+
+	if (fl < 0)
+		return -1;
+	fl = on ? fl | FD_CLOEXEC : fl & ~FD_CLOEXEC;
+	return fcntl(fd, F_SETFD, fl);
+}
+
+void
+rp_fd_close(int *fd)
+{
+	int saved = errno;
+
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	errno = saved;
+}
+
+int
+rp_fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	/* The directory stream itself was one of them. */
+	return n - 1;
+}
