@@ -382,6 +382,16 @@ chunk_node(const struct rp_blake3 *h, struct node *n)
 	n->flags = h->flags | chunk_start_flag(h) | RP_B3_CHUNK_END;
 }
 
+static unsigned
+popcount64(uint64_t x)
+{
+	unsigned n = 0;
+
+	for (; x != 0; x &= x - 1)
+		n++;
+	return n;
+}
+
 /*
  * Push the CV of a subtree and merge: afterwards the stack holds one CV
  * per 1 bit of `total`, the chunk count so far, largest subtree first.
@@ -395,7 +405,7 @@ push_cv(struct rp_blake3 *h, const uint8_t cv[32], uint64_t total)
 
 	memcpy(h->cv_stack + (size_t)h->cv_stack_len * 32, cv, 32);
 	h->cv_stack_len++;
-	while (h->cv_stack_len > (unsigned)__builtin_popcountll(total)) {
+	while (h->cv_stack_len > popcount64(total)) {
 		top = h->cv_stack + (size_t)(h->cv_stack_len - 2) * 32;
 		parent_cv(h->key, h->flags, top, top + 32, top);
 		h->cv_stack_len--;
