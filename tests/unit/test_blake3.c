@@ -101,8 +101,8 @@ init_mode(struct rp_blake3 *h, enum mode m)
 	}
 }
 
-/* Select impl, or say why not: a CPU may lack it, but then every wider
- * one must be refused too and the default must be narrower. */
+/* Select impl; a CPU may lack it, and then the refusal must say so
+ * (test_set_impl checks which ones are refused). */
 static int
 use_impl(const char *impl)
 {
