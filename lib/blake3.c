@@ -135,7 +135,6 @@ compress_cv(uint32_t cv[8], const uint8_t block[BLOCK_LEN],
 	memcpy(cv, out, 8 * sizeof(uint32_t));
 }
 
-/* One input of hash_many(), the portable way. */
 static void
 hash_one(const uint8_t *in, size_t blocks, const uint32_t key[8],
     uint64_t counter, uint32_t flags, uint32_t fstart, uint32_t fend,
@@ -156,6 +155,17 @@ hash_one(const uint8_t *in, size_t blocks, const uint32_t key[8],
 	}
 	for (i = 0; i < 8; i++)
 		store32(out + 4 * i, cv[i]);
+}
+
+void
+rp_blake3_hash_portable(const uint8_t *const *in, size_t n, size_t blocks,
+    const uint32_t key[8], uint64_t counter, int inc, uint32_t flags,
+    uint32_t fstart, uint32_t fend, uint8_t *out)
+{
+	for (; n > 0; n--, in++, out += 32) {
+		hash_one(*in, blocks, key, counter, flags, fstart, fend, out);
+		counter += inc ? 1 : 0;
+	}
 }
 
 /* ------------------------------------------------------------ dispatch */
@@ -224,7 +234,7 @@ rp_blake3_set_impl(const char *name)
 }
 
 /*
- * Hash n inputs of `blocks` blocks each into n CVs at out (see the kernel
+ * Hash n inputs of `blocks` blocks each into n CVs at out (the kernel
  * contract in blake3_impl.h), the widest kernel first while enough inputs
  * remain, then narrower ones, then one at a time.
  */
@@ -257,10 +267,8 @@ hash_many(const uint8_t *const *in, size_t n, size_t blocks,
 #else
 	(void)l;
 #endif
-	for (; n > 0; n--, in++, out += 32) {
-		hash_one(*in, blocks, key, counter, flags, fstart, fend, out);
-		counter += inc ? 1 : 0;
-	}
+	rp_blake3_hash_portable(in, n, blocks, key, counter, inc, flags,
+	    fstart, fend, out);
 }
 
 /* ---------------------------------------------------------------- tree */
@@ -375,24 +383,23 @@ chunk_node(const struct rp_blake3 *h, struct node *n)
 }
 
 /*
- * Push the CV of the subtree that starts at chunk index `start`.  The
- * stack first gets merged down to one entry per 1 bit of start: the
- * complete subtrees to its left.  Merging only now, not as soon as two
- * siblings exist, keeps the rightmost CVs unmerged until more input shows
- * that they are not the root's children.
+ * Push the CV of a subtree and merge: afterwards the stack holds one CV
+ * per 1 bit of `total`, the chunk count so far, largest subtree first.
+ * Merging at once is right only because update() pushes nothing until
+ * more input follows it: a merged CV is then never the root.
  */
 static void
-push_cv(struct rp_blake3 *h, const uint8_t cv[32], uint64_t start)
+push_cv(struct rp_blake3 *h, const uint8_t cv[32], uint64_t total)
 {
 	uint8_t *top;
 
-	while (h->cv_stack_len > (unsigned)__builtin_popcountll(start)) {
+	memcpy(h->cv_stack + (size_t)h->cv_stack_len * 32, cv, 32);
+	h->cv_stack_len++;
+	while (h->cv_stack_len > (unsigned)__builtin_popcountll(total)) {
 		top = h->cv_stack + (size_t)(h->cv_stack_len - 2) * 32;
 		parent_cv(h->key, h->flags, top, top + 32, top);
 		h->cv_stack_len--;
 	}
-	memcpy(h->cv_stack + (size_t)h->cv_stack_len * 32, cv, 32);
-	h->cv_stack_len++;
 }
 
 /* The CV of n whole chunks at in (n a power of two, 1..BATCH_CHUNKS),
@@ -492,8 +499,8 @@ rp_blake3_update(struct rp_blake3 *h, const void *data, size_t len)
 			return;
 		chunk_node(h, &nd);
 		node_cv(&nd, cv);
-		push_cv(h, cv, h->chunk_counter);
 		h->chunk_counter++;
+		push_cv(h, cv, h->chunk_counter);
 		chunk_reset(h);
 	}
 	/* Whole subtrees, each the largest power of two of chunks that is
@@ -505,8 +512,8 @@ rp_blake3_update(struct rp_blake3 *h, const void *data, size_t len)
 		    (h->chunk_counter & (n - 1)) != 0))
 			n /= 2;
 		subtree_cv(h, in, n, cv);
-		push_cv(h, cv, h->chunk_counter);
 		h->chunk_counter += n;
+		push_cv(h, cv, h->chunk_counter);
 		in += n * CHUNK_LEN;
 		len -= n * CHUNK_LEN;
 	}

@@ -27,21 +27,29 @@
 /* The initialisation vector (the SHA-256 one). */
 extern const uint32_t rp_blake3_iv[8];
 
+/*
+ * Compress n independent inputs.  Input i is `blocks` whole 64-byte
+ * blocks at in[i]; its chaining value starts as key and its 32-byte result
+ * goes to out + 32 * i.  Every block of input i uses counter + i (or
+ * counter alone when inc is 0) and the flags `flags`, plus fstart on its
+ * first block and fend on its last.  Chunks are 16 blocks with
+ * CHUNK_START/CHUNK_END; parents 1 block with PARENT.  Every kernel reads
+ * all of its inputs before writing out.
+ *
+ * This one is portable and takes any n: the reference for the others.
+ */
+void rp_blake3_hash_portable(const uint8_t *const *in, size_t n,
+    size_t blocks, const uint32_t key[8], uint64_t counter, int inc,
+    uint32_t flags, uint32_t fstart, uint32_t fend, uint8_t *out);
+
 #if defined(__x86_64__) || defined(__i386__)
 #define RP_B3_X86 1
 
 /* The best level this CPU (and OS) supports. */
 int rp_blake3_x86_level(void);
 
-/*
- * Compress exactly 4 / 8 / 16 inputs in parallel, one per SIMD lane.
- * Input i is `blocks` whole 64-byte blocks at in[i]; its chaining value
- * starts as key and its 32-byte result goes to out + 32 * i.  Every block
- * of input i uses counter + i (or counter alone when inc is 0) and the
- * flags `flags`, plus fstart on its first block and fend on its last.
- * Chunks are 16 blocks with CHUNK_START/CHUNK_END; parents 1 block with
- * PARENT.  Each kernel reads all of its inputs before writing out.
- */
+/* The same for exactly 4 / 8 / 16 inputs, one per SIMD lane; call only
+ * at or below rp_blake3_x86_level(). */
 void rp_blake3_hash4_sse41(const uint8_t *const *in, size_t blocks,
     const uint32_t key[8], uint64_t counter, int inc, uint32_t flags,
     uint32_t fstart, uint32_t fend, uint8_t *out);
