@@ -39,7 +39,7 @@ put(struct rp_json *j, const void *p, size_t n)
 }
 
 static void
-putc_(struct rp_json *j, char c)
+put_char(struct rp_json *j, char c)
 {
 	put(j, &c, 1);
 }
@@ -50,7 +50,7 @@ newline_indent(struct rp_json *j, unsigned depth)
 	static const char spaces[] = "                                ";
 	unsigned n = depth * 2;
 
-	putc_(j, '\n');
+	put_char(j, '\n');
 	while (n > 0) {
 		unsigned k = n < sizeof(spaces) - 1 ? n :
 		    (unsigned)sizeof(spaces) - 1;
@@ -74,7 +74,7 @@ static void
 separate(struct rp_json *j)
 {
 	if (j->count[j->depth] & ITEMS)
-		putc_(j, ',');
+		put_char(j, ',');
 	if (j->pretty)
 		newline_indent(j, j->depth);
 	bump(j);
@@ -157,7 +157,7 @@ put_string(struct rp_json *j, const char *s, size_t n)
 	const uint8_t *p = (const uint8_t *)s;
 	size_t i = 0, run;
 
-	putc_(j, '"');
+	put_char(j, '"');
 	while (i < n && j->err == 0) {
 		uint8_t c = p[i];
 		char esc[6];
@@ -217,7 +217,7 @@ put_string(struct rp_json *j, const char *s, size_t n)
 		put(j, esc, 2);
 		i++;
 	}
-	putc_(j, '"');
+	put_char(j, '"');
 }
 
 static void
@@ -229,7 +229,7 @@ open_container(struct rp_json *j, char ch, unsigned char kind)
 		fail(j, EINVAL);
 		return;
 	}
-	putc_(j, ch);
+	put_char(j, ch);
 	j->depth++;
 	j->count[j->depth] = kind;
 }
@@ -246,7 +246,7 @@ close_container(struct rp_json *j, char ch, unsigned char kind)
 	}
 	if (j->pretty && (j->count[j->depth] & ITEMS))
 		newline_indent(j, j->depth - 1);
-	putc_(j, ch);
+	put_char(j, ch);
 	j->count[j->depth] = 0;
 	j->depth--;
 }
@@ -398,7 +398,7 @@ rp_json_hex(struct rp_json *j, const uint8_t *p, size_t n)
 		fail(j, EINVAL);
 		return;
 	}
-	putc_(j, '"');
+	put_char(j, '"');
 	for (i = 0; i < n; i++) {
 		b[k++] = hex[p[i] >> 4];
 		b[k++] = hex[p[i] & 0x0f];
@@ -408,7 +408,7 @@ rp_json_hex(struct rp_json *j, const uint8_t *p, size_t n)
 		}
 	}
 	put(j, b, k);
-	putc_(j, '"');
+	put_char(j, '"');
 }
 
 int
@@ -416,7 +416,7 @@ rp_json_finish(struct rp_json *j)
 {
 	if (j->err == 0 && (j->depth != 0 || j->after_key || j->count[0] == 0))
 		fail(j, EINVAL);
-	putc_(j, '\n');
+	put_char(j, '\n');
 	if (j->err != 0) {
 		errno = j->err;
 		return -1;

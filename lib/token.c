@@ -179,7 +179,8 @@ struct rp_token_store {
 	uint8_t key[crypto_shorthash_KEYBYTES];
 };
 
-/* Slots per store at most; indices stay in 32 bits with room for NIL. */
+/* Entries per store at most: slot counts and indices stay in 32 bits,
+ * with room for NIL. */
 #define STORE_MAX_CAPACITY (UINT32_C(1) << 28)
 
 struct rp_token_store *
