@@ -76,13 +76,14 @@ struct timer {
 struct sigstate {
 	sigset_t watched;
 	sigset_t unblock;       /* what rp_loop_free must unblock again */
+	sigset_t restore;       /* whose disposition it must put back */
 	int fd;                 /* signalfd, or the self-pipe's read end */
 	int wfd;                /* the self-pipe's write end (poll) */
 	struct {
 		rp_loop_signal_fn fn;
 		void *arg;
 	} h[RP_NSIG];
-	struct sigaction old[RP_NSIG];  /* poll: dispositions to restore */
+	struct sigaction old[RP_NSIG];  /* dispositions to restore */
 };
 
 struct rp_loop {
@@ -545,6 +546,7 @@ sig_init(struct rp_loop *loop)
 		return -1;
 	sigemptyset(&s->watched);
 	sigemptyset(&s->unblock);
+	sigemptyset(&s->restore);
 	s->fd = s->wfd = -1;
 #ifdef HAVE_EPOLL
 	if (loop->backend == BACKEND_EPOLL) {
@@ -604,8 +606,25 @@ rp_loop_signal(struct rp_loop *loop, int signo, rp_loop_signal_fn fn,
 		sigaddset(&s->watched, signo);
 #ifdef HAVE_EPOLL
 		if (loop->backend == BACKEND_EPOLL) {
-			if (signalfd(s->fd, &s->watched, 0) < 0)
+			/*
+			 * A blocked signal is queued whatever its disposition,
+			 * with one exception: SIGCHLD set to SIG_IGN is never
+			 * generated at all (children are reaped for us).  So
+			 * an ignored signal is set back to the default, which
+			 * cannot act while it is blocked.
+			 */
+			if (sigaction(signo, NULL, &s->old[signo]) < 0)
 				goto undo;
+			if (s->old[signo].sa_handler == SIG_IGN) {
+				memset(&sa, 0, sizeof(sa));
+				sa.sa_handler = SIG_DFL;
+				sigemptyset(&sa.sa_mask);
+				if (sigaction(signo, &sa, NULL) < 0)
+					goto undo;
+				sigaddset(&s->restore, signo);
+			}
+			if (signalfd(s->fd, &s->watched, 0) < 0)
+				goto undo_disposition;
 		} else
 #endif
 		{
@@ -618,6 +637,7 @@ rp_loop_signal(struct rp_loop *loop, int signo, rp_loop_signal_fn fn,
 				sig_wfd[signo] = 0;
 				goto undo;
 			}
+			sigaddset(&s->restore, signo);
 		}
 		if (!sigismember(&old, signo))
 			sigaddset(&s->unblock, signo);
@@ -626,6 +646,13 @@ rp_loop_signal(struct rp_loop *loop, int signo, rp_loop_signal_fn fn,
 	s->h[signo].fn = fn;
 	s->h[signo].arg = arg;
 	return 0;
+undo_disposition:
+	err = errno;
+	if (sigismember(&s->restore, signo)) {
+		sigaction(signo, &s->old[signo], NULL);
+		sigdelset(&s->restore, signo);
+	}
+	errno = err;
 undo:
 	err = errno;
 	sigdelset(&s->watched, signo);
@@ -649,10 +676,10 @@ sig_free(struct rp_loop *loop)
 	for (signo = 1; signo < RP_NSIG; signo++) {
 		if (!sigismember(&s->watched, signo))
 			continue;
-		if (loop->backend == BACKEND_POLL) {
+		if (loop->backend == BACKEND_POLL)
 			sig_wfd[signo] = 0;
+		if (sigismember(&s->restore, signo))
 			sigaction(signo, &s->old[signo], NULL);
-		}
 		sig_owner[signo] = NULL;
 	}
 	pthread_sigmask(SIG_UNBLOCK, &s->unblock, NULL);

@@ -721,6 +721,36 @@ t_signal_while_waiting(int flags)
 }
 BOTH(t_signal_while_waiting)
 
+/* SIGCHLD set to SIG_IGN is never even generated: watching it must undo
+ * that while the loop lives, and rp_loop_free must put it back. */
+static void
+t_sigchld_ignored(int flags)
+{
+	struct rp_loop *loop = new_loop(flags);
+	struct sigrec r = { 0 };
+	struct sigaction sa;
+	int st, i;
+	pid_t pid;
+
+	signal(SIGCHLD, SIG_IGN);
+	T_EQ(rp_loop_signal(loop, SIGCHLD, on_signal, &r), 0);
+	pid = fork();
+	if (pid == 0)
+		_exit(7);
+	for (i = 0; i < 10 && r.n == 0; i++)
+		T_EQ(rp_loop_run_once(loop, rp_deadline_in(5000)), 0);
+	T_EQ(r.n, 1);
+	T_EQ(r.signo[0], SIGCHLD);
+	/* Not auto-reaped: the exit status is ours to collect. */
+	T_EQ(waitpid(pid, &st, 0), pid);
+	T_OK(WIFEXITED(st) && WEXITSTATUS(st) == 7);
+	rp_loop_free(loop);
+	T_EQ(sigaction(SIGCHLD, NULL, &sa), 0);
+	T_OK(sa.sa_handler == SIG_IGN);
+	T_EQ(is_blocked(SIGCHLD), 0);
+}
+BOTH(t_sigchld_ignored)
+
 /* 10 000 timers with clashing deadlines, a third cancelled. */
 struct big {
 	int64_t last_deadline;
@@ -904,6 +934,7 @@ main(void)
 	RUN_BOTH(t_del_others);
 	RUN_BOTH(t_signals);
 	RUN_BOTH(t_signal_while_waiting);
+	RUN_BOTH(t_sigchld_ignored);
 	RUN_BOTH(t_many_timers);
 	RUN_BOTH(t_many_fds);
 	RUN_BOTH(t_no_leak);
