@@ -9,8 +9,13 @@
 #include <stdint.h>
 
 /* /etc/machine-id, else /var/lib/dbus/machine-id, else "boot:{boot_id}",
- * trimmed.  Returns the length or -1 with errno. */
+ * trimmed.  A source that is missing, unreadable or blank falls through
+ * to the next.  Returns the length or -1 with errno (ERANGE when out is
+ * too small). */
 int rp_host_machine_id(char *out, size_t outsz);
+/* The same with the three files named (tests use other paths). */
+int rp_host_machine_id_from(const char *etc_path, const char *dbus_path,
+    const char *boot_id_path, char *out, size_t outsz);
 
 /* /proc/sys/kernel/random/boot_id, trimmed.  Length or -1. */
 int rp_host_boot_id(char *out, size_t outsz);
@@ -26,7 +31,10 @@ int rp_host_exe_path(uint32_t pid, char *out, size_t outsz);
 int rp_host_exe_open(uint32_t pid);
 
 /* When a process started, in Unix-epoch milliseconds (from its start time
- * in /proc/<pid>/stat and the boot time).  pid 0 = self.  0 or -1. */
+ * in /proc/<pid>/stat and the boot time, btime of /proc/stat: exact to
+ * the second, like ps(1), and stable for the life of the process).
+ * pid 0 = self.  0 or -1 with errno (ESRCH, EPROTO for an unparsable
+ * file). */
 int rp_host_process_start_ms(uint32_t pid, uint64_t *out);
 
 /* Our effective uid (uid_t on POSIX). */
