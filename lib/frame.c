@@ -95,11 +95,30 @@ rp_frame_write(int fd, const void *body, size_t len, int64_t deadline)
 }
 
 /*
- * Read up to len bytes, stopping early only at EOF.  Unlike
- * rp_io_read_full this polls before every read when the deadline is
- * finite, so a blocking fd cannot hold us past it either.  Returns the
- * count (short at EOF) or -1 with errno.
+ * One read of at most len bytes under the deadline.  Unlike
+ * rp_io_read_full this polls first when the deadline is finite, so a
+ * blocking fd cannot hold us past it either.  Returns the count, 0 at EOF,
+ * or -1 with errno.
  */
+static ssize_t
+read_once(int fd, uint8_t *buf, size_t len, int64_t deadline)
+{
+	ssize_t n;
+
+	for (;;) {
+		if (deadline != RP_DEADLINE_NEVER &&
+		    rp_io_wait(fd, POLLIN, deadline) < 0)
+			return -1;
+		n = rp_io_read_some(fd, buf, len);
+		if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+			return n;
+		if (rp_io_wait(fd, POLLIN, deadline) < 0)
+			return -1;
+	}
+}
+
+/* Read up to len bytes, stopping early only at EOF.  Returns the count or
+ * -1 with errno. */
 static ssize_t
 read_upto(int fd, uint8_t *buf, size_t len, int64_t deadline)
 {
@@ -107,20 +126,12 @@ read_upto(int fd, uint8_t *buf, size_t len, int64_t deadline)
 	ssize_t n;
 
 	while (have < len) {
-		if (deadline != RP_DEADLINE_NEVER &&
-		    rp_io_wait(fd, POLLIN, deadline) < 0)
+		n = read_once(fd, buf + have, len - have, deadline);
+		if (n < 0)
 			return -1;
-		n = rp_io_read_some(fd, buf + have, len - have);
-		if (n > 0) {
-			have += (size_t)n;
-			continue;
-		}
 		if (n == 0)
 			break;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return -1;
-		if (rp_io_wait(fd, POLLIN, deadline) < 0)
-			return -1;
+		have += (size_t)n;
 	}
 	return (ssize_t)have;
 }
@@ -137,24 +148,27 @@ rp_frame_read(int fd, size_t cap, int64_t deadline, uint8_t **body,
 {
 	uint8_t hdr[RP_FRAME_HEADER], *p = NULL;
 	uint32_t blen;
-	ssize_t n;
+	ssize_t n, m;
 
 	*body = NULL;
 	*len = 0;
 	cap = clamp_cap(cap);
-	/* The version byte alone first: a wrong one is reported the moment
-	 * it arrives, without waiting for a length that may never come. */
-	n = read_upto(fd, hdr, 1, deadline);
+	/* Every frame is at least a header long, so asking for a whole one
+	 * never takes a byte of what follows; and the first read returns as
+	 * soon as anything is there, so a wrong version byte is reported
+	 * the moment it arrives, without waiting for a length that may
+	 * never come. */
+	n = read_once(fd, hdr, RP_FRAME_HEADER, deadline);
 	if (n < 0)
 		return read_error();
 	if (n == 0)
 		return RP_FRAME_EOF;
 	if (hdr[0] != RP_FRAME_VERSION)
 		return RP_FRAME_BAD_VERSION;
-	n = read_upto(fd, hdr + 1, RP_FRAME_HEADER - 1, deadline);
-	if (n < 0)
+	m = read_upto(fd, hdr + n, RP_FRAME_HEADER - (size_t)n, deadline);
+	if (m < 0)
 		return read_error();
-	if (n < RP_FRAME_HEADER - 1)
+	if (n + m < RP_FRAME_HEADER)
 		return RP_FRAME_INCOMPLETE;
 	blen = header_len(hdr);
 	/* The cap is checked before anything is allocated or read. */

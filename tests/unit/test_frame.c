@@ -226,11 +226,12 @@ test_read_bad_version_at_once(void)
 	T_OK(rp_now_ms() - t0 < 4000);
 	T_OK(body == NULL);
 	T_EQ(len, 0);
-	/* 0x00 is as wrong as any other byte; nothing after it is read. */
-	put(sv[0], "\x00\x05\x00\x00\x00", 5);
+	/* 0x00 is as wrong as any other byte.  (The header read may have
+	 * taken up to four bytes after it: such a stream is unusable.) */
+	put(sv[0], "\x00\x05\x00\x00\x00" "abc", 8);
 	T_EQ(rp_frame_read(sv[1], 64, rp_deadline_in(5000), &body, &len),
 	    RP_FRAME_BAD_VERSION);
-	T_EQ(pending(sv[1], tmp, sizeof(tmp)), 4);
+	T_EQ(pending(sv[1], tmp, sizeof(tmp)), 3);
 	close(sv[0]);
 	close(sv[1]);
 }
