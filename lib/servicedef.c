@@ -1,0 +1,295 @@
+/* servicedef.c — service definitions (see servicedef.h). */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs.h"
+#include "names.h"
+#include "servicedef.h"
+
+static int
+fail(char *why, size_t whysz, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int
+fail(char *why, size_t whysz, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why != NULL && whysz > 0) {
+		va_start(ap, fmt);
+		vsnprintf(why, whysz, fmt, ap);
+		va_end(ap);
+	}
+	errno = err;
+	return -1;
+}
+
+static int
+set(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
+
+int
+rp_servicedef_dir(char *out, size_t outsz, const char *flag_dir,
+    const char *env_dir, const char *xdg_config_home, const char *home)
+{
+	int n;
+
+	if (set(flag_dir))
+		n = snprintf(out, outsz, "%s", flag_dir);
+	else if (set(env_dir))
+		n = snprintf(out, outsz, "%s", env_dir);
+	else if (set(xdg_config_home))
+		n = snprintf(out, outsz, "%s/running-process/services",
+		    xdg_config_home);
+	else if (set(home))
+		n = snprintf(out, outsz, "%s/.config/running-process/services",
+		    home);
+	else {
+		errno = ENOENT;
+		return -1;
+	}
+	if (n < 0 || (size_t)n >= outsz) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return n;
+}
+
+int
+rp_servicedef_path(char *out, size_t outsz, const char *dir,
+    const char *service)
+{
+	int n;
+
+	if (!rp_names_service_valid(service, strlen(service))) {
+		errno = EINVAL;
+		return -1;
+	}
+	n = snprintf(out, outsz, "%s/%s%s", dir, service, RP_SERVICEDEF_SUFFIX);
+	if (n < 0 || (size_t)n >= outsz) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return n;
+}
+
+static int
+version_ok(const char *v)
+{
+	return rp_names_version_valid(v, strlen(v));
+}
+
+int
+rp_servicedef_validate(const Rp__ServiceDefinition *d, const char *stem,
+    char *why, size_t whysz)
+{
+	const char *name = d->service_name ? d->service_name : "";
+	size_t i;
+
+	if (!rp_names_service_valid(name, strlen(name)))
+		return fail(why, whysz, EINVAL,
+		    "service_name \"%.80s\" is not 1-64 characters of [a-z0-9-]",
+		    name);
+	if (stem != NULL && strcmp(stem, name) != 0)
+		return fail(why, whysz, EINVAL,
+		    "the file is named for \"%.80s\" but defines \"%s\"", stem,
+		    name);
+	if (!set(d->binary_path))
+		return fail(why, whysz, EINVAL, "binary_path is empty");
+	if (d->binary_path[0] != '/')
+		return fail(why, whysz, EINVAL,
+		    "binary_path \"%.200s\" is not absolute", d->binary_path);
+	if (set(d->per_version_binary_dir) && d->per_version_binary_dir[0] != '/')
+		return fail(why, whysz, EINVAL,
+		    "per_version_binary_dir \"%.200s\" is not absolute",
+		    d->per_version_binary_dir);
+	if (set(d->min_version) && !version_ok(d->min_version))
+		return fail(why, whysz, EINVAL,
+		    "min_version \"%.80s\" is not a valid version",
+		    d->min_version);
+	for (i = 0; i < d->n_version_allow_list; i++)
+		if (!version_ok(d->version_allow_list[i] ?
+		    d->version_allow_list[i] : ""))
+			return fail(why, whysz, EINVAL,
+			    "version_allow_list entry \"%.80s\" is not a valid "
+			    "version", d->version_allow_list[i]);
+	switch (d->isolation) {
+	case RP__BROKER_ISOLATION__BROKER_ISOLATION_PRIVATE_BROKER:
+	case RP__BROKER_ISOLATION__BROKER_ISOLATION_SHARED_BROKER:
+		if (set(d->explicit_instance))
+			return fail(why, whysz, EINVAL,
+			    "explicit_instance is set but isolation is not "
+			    "EXPLICIT_INSTANCE");
+		break;
+	case RP__BROKER_ISOLATION__BROKER_ISOLATION_EXPLICIT_INSTANCE:
+		if (!set(d->explicit_instance))
+			return fail(why, whysz, EINVAL,
+			    "isolation is EXPLICIT_INSTANCE but "
+			    "explicit_instance is empty");
+		if (!rp_names_instance_valid(d->explicit_instance,
+		    strlen(d->explicit_instance)))
+			return fail(why, whysz, EINVAL,
+			    "explicit_instance \"%.80s\" is not 1-64 "
+			    "characters of [a-z0-9-]", d->explicit_instance);
+		break;
+	default:
+		return fail(why, whysz, EINVAL, "isolation %d is unknown",
+		    (int)d->isolation);
+	}
+	return 0;
+}
+
+/* The stem of a definition file name: "x" for ".../x.servicedef". */
+static int
+file_stem(const char *path, char *out, size_t outsz)
+{
+	const char *base = strrchr(path, '/');
+	size_t n, sl = strlen(RP_SERVICEDEF_SUFFIX);
+
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	if (n <= sl || strcmp(base + n - sl, RP_SERVICEDEF_SUFFIX) != 0 ||
+	    n - sl >= outsz)
+		return -1;
+	memcpy(out, base, n - sl);
+	out[n - sl] = '\0';
+	return 0;
+}
+
+Rp__ServiceDefinition *
+rp_servicedef_load_file(const char *path, char *why, size_t whysz)
+{
+	struct rp_buf b = { 0 };
+	Rp__ServiceDefinition *d;
+	char stem[RP_NAME_MAX + 8];
+	int err;
+
+	if (file_stem(path, stem, sizeof(stem)) != 0) {
+		fail(why, whysz, EINVAL, "%s is not named <service>%s", path,
+		    RP_SERVICEDEF_SUFFIX);
+		return NULL;
+	}
+	if (rp_fs_read_file(path, RP_SERVICEDEF_MAX, &b) != 0) {
+		err = errno;
+		if (err == EFBIG)
+			fail(why, whysz, err, "%s is larger than %u bytes", path,
+			    RP_SERVICEDEF_MAX);
+		else
+			fail(why, whysz, err, "%s: %s", path, strerror(err));
+		rp_buf_free(&b);
+		return NULL;
+	}
+	d = rp_wire_unpack(&rp__service_definition__descriptor, b.data, b.len);
+	rp_buf_free(&b);
+	if (d == NULL) {
+		fail(why, whysz, EINVAL, "%s is not a ServiceDefinition", path);
+		return NULL;
+	}
+	if (rp_servicedef_validate(d, stem, why, whysz) != 0) {
+		rp_wire_free(d);
+		errno = EINVAL;
+		return NULL;
+	}
+	return d;
+}
+
+Rp__ServiceDefinition *
+rp_servicedef_load(const char *dir, const char *service, char *why,
+    size_t whysz)
+{
+	char path[PATH_MAX], dwhy[256];
+	Rp__ServiceDefinition *d;
+
+	if (rp_servicedef_path(path, sizeof(path), dir, service) < 0) {
+		fail(why, whysz, errno, "no definition path for \"%.80s\"",
+		    service);
+		return NULL;
+	}
+	/* The directory is checked on every load: a definition from a
+	 * directory others can write is not a definition we trust. */
+	if (rp_fs_check_dir(dir, RP_DIR_PRIVATE, dwhy, sizeof(dwhy)) != 0) {
+		if (errno == ENOENT)
+			fail(why, whysz, ENOENT, "%s does not exist", dir);
+		else
+			fail(why, whysz, EPERM, "directory %s %s", dir, dwhy);
+		return NULL;
+	}
+	d = rp_servicedef_load_file(path, why, whysz);
+	return d;
+}
+
+int
+rp_servicedef_write(const char *dir, const Rp__ServiceDefinition *d,
+    char *path_out, size_t path_outsz, char *why, size_t whysz)
+{
+	struct rp_buf b = { 0 };
+	char name[RP_NAME_MAX + 16], dwhy[256];
+	int r;
+
+	if (rp_servicedef_validate(d, NULL, why, whysz) != 0)
+		return -1;
+	if (rp_servicedef_path(path_out, path_outsz, dir, d->service_name) < 0)
+		return fail(why, whysz, errno, "%s/%s%s: %s", dir,
+		    d->service_name, RP_SERVICEDEF_SUFFIX, strerror(errno));
+	if (rp_fs_check_dir(dir, RP_DIR_PRIVATE | RP_DIR_CREATE, dwhy,
+	    sizeof(dwhy)) != 0)
+		return fail(why, whysz, errno, "directory %s %s", dir, dwhy);
+	if (rp_wire_pack(&b, &d->base) != 0)
+		return fail(why, whysz, errno, "cannot encode: %s",
+		    strerror(errno));
+	snprintf(name, sizeof(name), "%s%s", d->service_name,
+	    RP_SERVICEDEF_SUFFIX);
+	r = rp_fs_write_atomic(dir, name, b.data, b.len, 0600);
+	if (r != 0)
+		fail(why, whysz, errno, "%s: %s", path_out, strerror(errno));
+	rp_buf_free(&b);
+	return r;
+}
+
+int
+rp_servicedef_binary(const Rp__ServiceDefinition *d, const char *version,
+    char *out, size_t outsz, char *why, size_t whysz)
+{
+	char cand[PATH_MAX], real[PATH_MAX], realdir[PATH_MAX];
+	const char *base;
+	size_t dl;
+	int n;
+
+	if (set(d->per_version_binary_dir) && version != NULL &&
+	    rp_names_version_valid(version, strlen(version))) {
+		base = strrchr(d->binary_path, '/');
+		base = base ? base + 1 : d->binary_path;
+		n = snprintf(cand, sizeof(cand), "%s/%s/%s",
+		    d->per_version_binary_dir, version, base);
+		if (n > 0 && (size_t)n < sizeof(cand) &&
+		    realpath(cand, real) != NULL) {
+			/* Resolve both: a symlink inside the directory must not
+			 * lead out of it. */
+			if (realpath(d->per_version_binary_dir, realdir) == NULL)
+				return fail(why, whysz, errno,
+				    "per_version_binary_dir %s: %s",
+				    d->per_version_binary_dir, strerror(errno));
+			dl = strlen(realdir);
+			if (strncmp(real, realdir, dl) != 0 ||
+			    (real[dl] != '/' && dl != 1))
+				return fail(why, whysz, EPERM,
+				    "%s resolves to %s, outside %s", cand, real,
+				    realdir);
+			if (strlen(real) >= outsz)
+				return fail(why, whysz, ENAMETOOLONG,
+				    "%s: path too long", real);
+			memcpy(out, real, strlen(real) + 1);
+			return 0;
+		}
+	}
+	if (strlen(d->binary_path) >= outsz)
+		return fail(why, whysz, ENAMETOOLONG, "binary_path too long");
+	memcpy(out, d->binary_path, strlen(d->binary_path) + 1);
+	return 0;
+}

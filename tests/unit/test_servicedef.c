@@ -1,0 +1,270 @@
+/* Unit tests for servicedef: the directory, validation, load, atomic
+ * write, per-version binaries. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "servicedef.h"
+#include "t.h"
+#include "wire.h"
+
+static Rp__ServiceDefinition *
+good(void)
+{
+	static Rp__ServiceDefinition d;
+	static char *allow[] = { (char *)"1.0.0", (char *)"1.2.0-rc.1" };
+
+	rp__service_definition__init(&d);
+	d.service_name = (char *)"echo";
+	d.binary_path = (char *)"/usr/bin/cat";
+	d.isolation = RP__BROKER_ISOLATION__BROKER_ISOLATION_SHARED_BROKER;
+	d.min_version = (char *)"1.0.0";
+	d.version_allow_list = allow;
+	d.n_version_allow_list = 2;
+	return &d;
+}
+
+static void
+test_dir(void)
+{
+	char out[PATH_MAX];
+
+	T_EQ(rp_servicedef_dir(out, sizeof(out), "/f", "/e", "/x", "/h"), 2);
+	T_STR(out, "/f");
+	T_OK(rp_servicedef_dir(out, sizeof(out), "", "/e", "/x", "/h") > 0);
+	T_STR(out, "/e");
+	T_OK(rp_servicedef_dir(out, sizeof(out), NULL, NULL, "/x", "/h") > 0);
+	T_STR(out, "/x/running-process/services");
+	T_OK(rp_servicedef_dir(out, sizeof(out), NULL, "", "", "/h") > 0);
+	T_STR(out, "/h/.config/running-process/services");
+	errno = 0;
+	T_EQ(rp_servicedef_dir(out, sizeof(out), NULL, NULL, NULL, NULL), -1);
+	T_EQ(errno, ENOENT);
+	T_EQ(rp_servicedef_dir(out, 4, "/long/path", NULL, NULL, NULL), -1);
+	T_EQ(errno, ENAMETOOLONG);
+	T_OK(rp_servicedef_path(out, sizeof(out), "/d", "echo") > 0);
+	T_STR(out, "/d/echo.servicedef");
+	T_EQ(rp_servicedef_path(out, sizeof(out), "/d", "Echo"), -1);
+	T_EQ(errno, EINVAL);
+}
+
+#define BAD(field_set, text)                                            \
+	do {                                                            \
+		Rp__ServiceDefinition *d = good();                      \
+		char bwhy[256] = "";                                    \
+		field_set;                                              \
+		T_EQ(rp_servicedef_validate(d, NULL, bwhy, sizeof(bwhy)), -1); \
+		T_OK(strstr(bwhy, text) != NULL);                       \
+	} while (0)
+
+static void
+test_validate(void)
+{
+	char why[256];
+	static char *bad_allow[] = { (char *)"1.0" };
+
+	T_EQ(rp_servicedef_validate(good(), NULL, why, sizeof(why)), 0);
+	T_EQ(rp_servicedef_validate(good(), "echo", why, sizeof(why)), 0);
+	T_EQ(rp_servicedef_validate(good(), "other", why, sizeof(why)), -1);
+	T_OK(strstr(why, "defines \"echo\"") != NULL);
+	BAD(d->service_name = (char *)"Echo", "service_name");
+	BAD(d->service_name = (char *)"", "service_name");
+	BAD(d->binary_path = (char *)"", "binary_path is empty");
+	BAD(d->binary_path = (char *)"bin/cat", "not absolute");
+	BAD(d->per_version_binary_dir = (char *)"rel", "per_version_binary_dir");
+	BAD(d->min_version = (char *)"v1", "min_version");
+	BAD((d->version_allow_list = bad_allow, d->n_version_allow_list = 1),
+	    "version_allow_list");
+	BAD(d->explicit_instance = (char *)"x", "explicit_instance is set");
+	BAD(d->isolation =
+	    RP__BROKER_ISOLATION__BROKER_ISOLATION_EXPLICIT_INSTANCE,
+	    "explicit_instance is empty");
+	BAD((d->isolation =
+	    RP__BROKER_ISOLATION__BROKER_ISOLATION_EXPLICIT_INSTANCE,
+	    d->explicit_instance = (char *)"Bad!"), "explicit_instance");
+	BAD(d->isolation = 7, "isolation 7");
+	{
+		Rp__ServiceDefinition *d = good();
+
+		d->isolation =
+		    RP__BROKER_ISOLATION__BROKER_ISOLATION_EXPLICIT_INSTANCE;
+		d->explicit_instance = (char *)"team-a";
+		T_EQ(rp_servicedef_validate(d, NULL, why, sizeof(why)), 0);
+	}
+}
+
+static void
+write_file(const char *path, const void *p, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	T_OK(fd >= 0);
+	T_EQ(write(fd, p, n), (ssize_t)n);
+	close(fd);
+}
+
+static void
+test_write_and_load(void)
+{
+	char dir[PATH_MAX], path[PATH_MAX], why[256];
+	Rp__ServiceDefinition *d;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s/a/services", t_tmpdir());
+	T_EQ(rp_servicedef_write(dir, good(), path, sizeof(path), why,
+	    sizeof(why)), 0);
+	T_OK(strstr(path, "/a/services/echo.servicedef") != NULL);
+	T_EQ(stat(dir, &st), 0);
+	T_EQ(st.st_mode & 07777, 0700);
+	T_EQ(stat(path, &st), 0);
+	T_EQ(st.st_mode & 07777, 0600);
+	d = rp_servicedef_load(dir, "echo", why, sizeof(why));
+	T_OK(d != NULL);
+	if (d != NULL) {
+		T_STR(d->binary_path, "/usr/bin/cat");
+		T_EQ(d->n_version_allow_list, 2);
+		T_STR(d->version_allow_list[1], "1.2.0-rc.1");
+		rp_wire_free(d);
+	}
+	/* Replacing keeps one file and no temporaries. */
+	d = good();
+	d->binary_path = (char *)"/usr/bin/tee";
+	T_EQ(rp_servicedef_write(dir, d, path, sizeof(path), why,
+	    sizeof(why)), 0);
+	d = rp_servicedef_load(dir, "echo", why, sizeof(why));
+	T_OK(d != NULL && strcmp(d->binary_path, "/usr/bin/tee") == 0);
+	rp_wire_free(d);
+	{
+		char cmd[PATH_MAX + 32];
+		FILE *p;
+		int n = 0;
+
+		snprintf(cmd, sizeof(cmd), "ls -A '%s'", dir);
+		p = popen(cmd, "r");
+		while (fgets(cmd, sizeof(cmd), p) != NULL)
+			n++;
+		pclose(p);
+		T_EQ(n, 1);
+	}
+	/* Invalid input writes nothing. */
+	d = good();
+	d->binary_path = (char *)"relative";
+	T_EQ(rp_servicedef_write(dir, d, path, sizeof(path), why,
+	    sizeof(why)), -1);
+	T_EQ(errno, EINVAL);
+	d = rp_servicedef_load(dir, "echo", why, sizeof(why));
+	T_OK(d != NULL && strcmp(d->binary_path, "/usr/bin/tee") == 0);
+	rp_wire_free(d);
+}
+
+static void
+test_load_failures(void)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32], why[256];
+	struct rp_buf b = { 0 };
+
+	snprintf(dir, sizeof(dir), "%s/s", t_tmpdir());
+	T_EQ(mkdir(dir, 0700), 0);
+	/* Not there at all: ENOENT, the "not found" row. */
+	errno = 0;
+	T_OK(rp_servicedef_load(dir, "echo", why, sizeof(why)) == NULL);
+	T_EQ(errno, ENOENT);
+	/* Corrupt bytes. */
+	snprintf(path, sizeof(path), "%s/echo.servicedef", dir);
+	write_file(path, "\xff\xff\xff\xff", 4);
+	T_OK(rp_servicedef_load(dir, "echo", why, sizeof(why)) == NULL);
+	T_OK(errno != ENOENT);
+	T_OK(strstr(why, "not a ServiceDefinition") != NULL);
+	/* A valid definition that names another service. */
+	{
+		Rp__ServiceDefinition *o = good();
+
+		o->service_name = (char *)"other";
+		T_EQ(rp_wire_pack(&b, &o->base), 0);
+	}
+	write_file(path, b.data, b.len);
+	T_OK(rp_servicedef_load(dir, "echo", why, sizeof(why)) == NULL);
+	T_OK(strstr(why, "defines \"other\"") != NULL);
+	rp_buf_clear(&b);
+	T_EQ(rp_wire_pack(&b, &good()->base), 0);
+	write_file(path, b.data, b.len);
+	T_OK(rp_servicedef_load(dir, "echo", why, sizeof(why)) != NULL ||
+	    (t_fail(__FILE__, __LINE__, "%s", why), 0));
+	/* The same file in a group-writable directory is refused. */
+	T_EQ(chmod(dir, 0770), 0);
+	errno = 0;
+	T_OK(rp_servicedef_load(dir, "echo", why, sizeof(why)) == NULL);
+	T_OK(errno != ENOENT);
+	T_OK(strstr(why, dir) != NULL);
+	T_EQ(chmod(dir, 0700), 0);
+	/* Too large a file. */
+	{
+		static char big[RP_SERVICEDEF_MAX + 1];
+
+		write_file(path, big, sizeof(big));
+		T_OK(rp_servicedef_load(dir, "echo", why, sizeof(why)) == NULL);
+		T_OK(strstr(why, "larger than") != NULL);
+	}
+	/* A bad file name for load_file. */
+	T_OK(rp_servicedef_load_file("/tmp/x.txt", why, sizeof(why)) == NULL);
+	T_EQ(errno, EINVAL);
+	rp_buf_free(&b);
+	rp_wire_free(NULL);
+}
+
+static void
+test_binary(void)
+{
+	char base[PATH_MAX], vdir[PATH_MAX + 16], bin[PATH_MAX + 32];
+	char out[PATH_MAX], why[256], outside[PATH_MAX + 16];
+	Rp__ServiceDefinition *d = good();
+
+	snprintf(base, sizeof(base), "%s/versions", t_tmpdir());
+	T_EQ(mkdir(base, 0700), 0);
+	snprintf(vdir, sizeof(vdir), "%s/2.0.0", base);
+	T_EQ(mkdir(vdir, 0700), 0);
+	snprintf(bin, sizeof(bin), "%s/cat", vdir);
+	write_file(bin, "#!/bin/sh\n", 10);
+	d->binary_path = (char *)"/usr/bin/cat";
+	d->per_version_binary_dir = base;
+	T_EQ(rp_servicedef_binary(d, "2.0.0", out, sizeof(out), why,
+	    sizeof(why)), 0);
+	T_STR(out, bin);
+	/* No such version directory: the plain binary. */
+	T_EQ(rp_servicedef_binary(d, "3.0.0", out, sizeof(out), why,
+	    sizeof(why)), 0);
+	T_STR(out, "/usr/bin/cat");
+	/* A symlink leading out of the directory is refused. */
+	snprintf(vdir, sizeof(vdir), "%s/4.0.0", base);
+	T_EQ(mkdir(vdir, 0700), 0);
+	snprintf(bin, sizeof(bin), "%s/cat", vdir);
+	snprintf(outside, sizeof(outside), "%s/evil", t_tmpdir());
+	write_file(outside, "x", 1);
+	T_EQ(symlink(outside, bin), 0);
+	errno = 0;
+	T_EQ(rp_servicedef_binary(d, "4.0.0", out, sizeof(out), why,
+	    sizeof(why)), -1);
+	T_EQ(errno, EPERM);
+	T_OK(strstr(why, "outside") != NULL);
+	/* "../" in a version is not a valid version: never a path. */
+	T_EQ(rp_servicedef_binary(d, "../../etc", out, sizeof(out), why,
+	    sizeof(why)), 0);
+	T_STR(out, "/usr/bin/cat");
+	d->per_version_binary_dir = (char *)"";
+}
+
+int
+main(void)
+{
+	T_RUN(test_dir);
+	T_RUN(test_validate);
+	T_RUN(test_write_and_load);
+	T_RUN(test_load_failures);
+	T_RUN(test_binary);
+	return t_done();
+}
