@@ -193,8 +193,14 @@ test_load_failures(void)
 	rp_buf_clear(&b);
 	T_EQ(rp_wire_pack(&b, &good()->base), 0);
 	write_file(path, b.data, b.len);
-	T_OK(rp_servicedef_load(dir, "echo", why, sizeof(why)) != NULL ||
-	    (t_fail(__FILE__, __LINE__, "%s", why), 0));
+	{
+		Rp__ServiceDefinition *d = rp_servicedef_load(dir, "echo", why,
+		    sizeof(why));
+
+		if (d == NULL)
+			t_fail(__FILE__, __LINE__, "load: %s", why);
+		rp_wire_free(d);
+	}
 	/* The same file in a group-writable directory is refused. */
 	T_EQ(chmod(dir, 0770), 0);
 	errno = 0;
