@@ -36,6 +36,7 @@
 #include "loop.h"
 #include "spawn.h"
 #include "json.h"
+#include "daemon.h"
 #include "servicedef.h"
 
 /*
