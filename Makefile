@@ -87,6 +87,11 @@ UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
 UNIT_SUPPORT := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 UNIT_SUPPORT_OBJ := $(UNIT_SUPPORT:%.c=$(B)/obj/%.o)
 
+# Helper programs for the bats suites: tests/helpers/<name>.c becomes
+# $(B)/tests/helpers/<name>.
+HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
+HELPER_BINS := $(HELPER_SRC:tests/helpers/%.c=$(B)/tests/helpers/%)
+
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/%.c=%)
 FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/tests/fuzz/%)
@@ -129,6 +134,10 @@ $(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(LIBRP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lpthread
 
+$(B)/tests/helpers/%: $(B)/obj/tests/helpers/%.o $(LIBRP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
 # Under gcc each fuzz target links a replay main that runs saved inputs.
 $(B)/tests/fuzz/%: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/replay.o $(LIBRP)
 	@mkdir -p $(@D)
@@ -142,7 +151,7 @@ $(B)/doc/%: doc/%.scd
 	@mkdir -p $(@D)
 	$(SCDOC) < $< > $@
 
-tests: $(UNIT_BINS) $(FUZZ_REPLAY)
+tests: $(UNIT_BINS) $(FUZZ_REPLAY) $(HELPER_BINS)
 
 # ------------------------------------------------------------------ check
 

@@ -1,0 +1,747 @@
+/*
+ * admin.c — the admin verbs (payload_protocol 0xAD01, 20-broker.md
+ * "Admin verbs"), each answered from the broker's real state.  JSON bodies
+ * carry schema_version 1, the command and generated_at_unix_ms.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "broker.h"
+
+#define CT_TEXT "text/plain; charset=utf-8"
+#define CT_JSON "application/json"
+
+struct reply {
+	struct rp_buf body;
+	uint32_t kind;          /* AdminReplyKind */
+	uint32_t exit_code;
+	const char *content_type;
+};
+
+static void
+json_head(struct broker *b, struct rp_json *j, const char *command)
+{
+	rp_json_obj(j);
+	rp_json_ku64(j, "schema_version", 1);
+	rp_json_kstr(j, "command", command);
+	rp_json_key(j, "generated_at_unix_ms");
+	rp_json_i64(j, rp_wall_ms());
+	rp_json_kstr(j, "broker_instance", b->cfg.instance_id);
+	rp_json_key(j, "broker_pid");
+	rp_json_i64(j, (int64_t)b->pid);
+}
+
+static int
+accepting(const struct broker *b)
+{
+	return !b->draining && b->have_listener;
+}
+
+static double
+uptime(const struct broker *b)
+{
+	return (double)(rp_now_ms() - b->started_ms) / 1000.0;
+}
+
+static void
+kv_src(struct rp_json *j, const char *k, enum src s)
+{
+	rp_json_kstr(j, k, src_name(s));
+}
+
+static void
+cfg_str(struct rp_json *j, const char *name, const char *v, enum src s)
+{
+	rp_json_key(j, name);
+	rp_json_obj(j);
+	rp_json_key(j, "value");
+	rp_json_str(j, v);
+	kv_src(j, "source", s);
+	rp_json_obj_end(j);
+}
+
+static void
+cfg_u64(struct rp_json *j, const char *name, uint64_t v, enum src s)
+{
+	rp_json_key(j, name);
+	rp_json_obj(j);
+	rp_json_ku64(j, "value", v);
+	kv_src(j, "source", s);
+	rp_json_obj_end(j);
+}
+
+static void
+cfg_rate(struct rp_json *j, const char *name, uint32_t n, uint32_t secs,
+    enum src s)
+{
+	char v[48];
+
+	if (n == 0 && strcmp(name, "rate_limit") == 0)
+		fmt(v, sizeof(v), "0");
+	else
+		fmt(v, sizeof(v), "%u/%u", n, secs);
+	cfg_str(j, name, v, s);
+}
+
+/* The effective configuration, each value with where it came from. */
+void
+json_config(struct broker *b, struct rp_json *j)
+{
+	const struct config *c = &b->cfg;
+	size_t i;
+
+	rp_json_obj(j);
+	cfg_str(j, "socket", c->socket, c->socket_src);
+	cfg_str(j, "service_dir", c->service_dir[0] ? c->service_dir : NULL,
+	    c->service_dir_src);
+	cfg_str(j, "instance", c->instance_id, c->instance_src);
+	cfg_u64(j, "hello_timeout_ms", (uint64_t)c->hello_timeout_ms,
+	    c->hello_timeout_src);
+	cfg_rate(j, "rate_limit", c->rate_n, c->rate_secs, c->rate_src);
+	cfg_rate(j, "spawn_budget", c->budget_n, c->budget_secs, c->budget_src);
+	cfg_u64(j, "spawn_timeout_ms", (uint64_t)c->spawn_timeout_ms,
+	    c->spawn_timeout_src);
+	cfg_u64(j, "spawn_waiters", c->spawn_waiters, c->spawn_waiters_src);
+	cfg_u64(j, "probe_interval_ms", (uint64_t)c->probe_interval_ms,
+	    c->probe_interval_src);
+	cfg_u64(j, "probe_timeout_ms", (uint64_t)c->probe_timeout_ms,
+	    c->probe_timeout_src);
+	cfg_u64(j, "max_clients", c->max_clients, c->max_clients_src);
+	cfg_u64(j, "drain_timeout_ms", (uint64_t)c->drain_timeout_ms,
+	    c->drain_timeout_src);
+	cfg_str(j, "events", c->events_path, c->events_path ? SRC_FLAG :
+	    SRC_DEFAULT);
+	rp_json_key(j, "allow_uids");
+	rp_json_obj(j);
+	rp_json_key(j, "value");
+	rp_json_arr(j);
+	rp_json_u64(j, b->euid);
+	for (i = 0; i < c->n_allow_uids; i++)
+		rp_json_u64(j, c->allow_uids[i]);
+	rp_json_arr_end(j);
+	kv_src(j, "source", c->n_allow_uids ? SRC_FLAG : SRC_DEFAULT);
+	rp_json_obj_end(j);
+	rp_json_key(j, "static_backends");
+	rp_json_obj(j);
+	rp_json_key(j, "value");
+	rp_json_arr(j);
+	for (i = 0; i < c->n_statics; i++) {
+		rp_json_obj(j);
+		rp_json_kstr(j, "service_name", c->statics[i].service);
+		rp_json_kstr(j, "service_version", c->statics[i].version);
+		rp_json_kstr(j, "endpoint", c->statics[i].endpoint);
+		rp_json_obj_end(j);
+	}
+	rp_json_arr_end(j);
+	kv_src(j, "source", c->n_statics ? SRC_FLAG : SRC_DEFAULT);
+	rp_json_obj_end(j);
+	rp_json_key(j, "nofile_soft_limit");
+	rp_json_obj(j);
+	rp_json_ku64(j, "value", b->nofile_soft);
+	rp_json_kstr(j, "source", "rlimit");
+	rp_json_obj_end(j);
+	rp_json_obj_end(j);
+}
+
+static int
+healthy(const struct bkey *k)
+{
+	if (k->kind == BK_STATIC)
+		return k->state == BS_LIVE || (k->state == BS_PROBING &&
+		    k->last_probe_ok == 1);
+	return k->state == BS_LIVE;
+}
+
+static void
+json_backend(struct broker *b, struct rp_json *j, struct bkey *k, int full)
+{
+	uint64_t retry = 0;
+
+	rp_json_obj(j);
+	rp_json_kstr(j, "service_name", k->service);
+	rp_json_kstr(j, "service_version", k->version);
+	rp_json_key(j, "pid");
+	if (k->pid > 0)
+		rp_json_i64(j, (int64_t)k->pid);
+	else
+		rp_json_null(j);
+	rp_json_key(j, "backend_pipe");
+	rp_json_str(j, k->pipe[0] ? k->pipe : NULL);
+	rp_json_key(j, "last_active_unix_ms");
+	if (k->last_active_wall_ms)
+		rp_json_i64(j, k->last_active_wall_ms);
+	else
+		rp_json_null(j);
+	rp_json_kstr(j, "state", bkey_state_name(k));
+	if (!full) {
+		rp_json_obj_end(j);
+		return;
+	}
+	rp_json_kstr(j, "kind", k->kind == BK_STATIC ? "static" : "spawned");
+	rp_json_kbool(j, "healthy", healthy(k));
+	rp_json_key(j, "binary");
+	rp_json_str(j, k->binary[0] ? k->binary : NULL);
+	rp_json_key(j, "started_at_unix_ms");
+	if (k->started_wall_ms && k->state == BS_LIVE)
+		rp_json_i64(j, k->started_wall_ms);
+	else
+		rp_json_null(j);
+	rp_json_key(j, "last_probe");
+	rp_json_obj(j);
+	rp_json_key(j, "ok");
+	if (k->last_probe_ok < 0)
+		rp_json_null(j);
+	else
+		rp_json_bool(j, k->last_probe_ok);
+	rp_json_key(j, "at_unix_ms");
+	if (k->last_probe_wall_ms)
+		rp_json_i64(j, k->last_probe_wall_ms);
+	else
+		rp_json_null(j);
+	rp_json_kstr(j, "detail", k->last_probe_detail);
+	rp_json_obj_end(j);
+	rp_json_ku64(j, "waiters", k->nwaiters);
+	rp_json_ku64(j, "negotiated", k->negotiated);
+	if (k->kind == BK_SPAWNED) {
+		rp_json_key(j, "spawn");
+		rp_json_obj(j);
+		rp_json_ku64(j, "succeeded", k->spawn_ok);
+		rp_json_ku64(j, "failed", k->spawn_failed);
+		rp_json_ku64(j, "deaths", k->deaths);
+		rp_json_ku64(j, "budget_remaining",
+		    bkey_budget_left(b, k, &retry));
+		rp_json_ku64(j, "budget_limit", b->cfg.budget_n);
+		rp_json_ku64(j, "budget_window_secs", b->cfg.budget_secs);
+		rp_json_ku64(j, "budget_resets_in_ms", retry);
+		rp_json_obj_end(j);
+	}
+	rp_json_obj_end(j);
+}
+
+static void
+json_fd(struct broker *b, struct rp_json *j)
+{
+	int n = rp_fd_count();
+
+	rp_json_key(j, "fd_pressure");
+	rp_json_obj(j);
+	rp_json_kbool(j, "demoted", b->demoted);
+	rp_json_kbool(j, "pressure", broker_fd_pressure(b));
+	rp_json_key(j, "fds_open");
+	rp_json_i64(j, n);
+	rp_json_ku64(j, "fds_accounted", broker_fds_in_use(b));
+	rp_json_ku64(j, "soft_limit", b->nofile_soft);
+	rp_json_ku64(j, "hard_limit", b->nofile_hard);
+	rp_json_key(j, "usage_ratio");
+	rp_json_double(j, n < 0 || b->nofile_soft == 0 ||
+	    b->nofile_soft == UINT64_MAX ? 0.0 :
+	    (double)n / (double)b->nofile_soft);
+	rp_json_ku64(j, "episodes", b->pressure_episodes);
+	rp_json_obj_end(j);
+}
+
+static void
+verb_status(struct broker *b, const Rp__AdminRequest *req, struct reply *r)
+{
+	struct rp_json j;
+	struct bkey *k;
+
+	if (!req->json) {
+		rp_buf_printf(&r->body, "broker_instance: %s\naccepting_hello: "
+		    "%s\n", b->cfg.instance_id, accepting(b) ? "true" : "false");
+		return;
+	}
+	rp_json_init(&j, &r->body, 0);
+	json_head(b, &j, "status");
+	rp_json_key(&j, "uptime_seconds");
+	rp_json_double(&j, uptime(b));
+	rp_json_kbool(&j, "accepting_hello", accepting(b));
+	rp_json_ku64(&j, "connections_open", b->nconns);
+	json_fd(b, &j);
+	rp_json_key(&j, "backends");
+	rp_json_arr(&j);
+	for (k = b->keys; k != NULL; k = k->next)
+		json_backend(b, &j, k, 0);
+	rp_json_arr_end(&j);
+	rp_json_obj_end(&j);
+	(void)rp_json_finish(&j);
+	r->kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_JSON;
+	r->content_type = CT_JSON;
+}
+
+static void
+json_counters(struct broker *b, struct rp_json *j)
+{
+	struct metrics *m = &b->m;
+	uint64_t by[N_OUTCOMES] = { 0 };
+	size_t i;
+
+	for (i = 0; i < m->hello_cap; i++)
+		if (m->hello[i].used)
+			by[m->hello[i].outcome] += m->hello[i].count;
+	for (i = 0; i < N_OUTCOMES; i++)
+		by[i] += m->hello_other[i].count;
+	rp_json_key(j, "counters");
+	rp_json_obj(j);
+	rp_json_key(j, "hello_by_outcome");
+	rp_json_obj(j);
+	for (i = 0; i < N_OUTCOMES; i++)
+		rp_json_ku64(j, outcome_name((unsigned)i), by[i]);
+	rp_json_obj_end(j);
+	rp_json_ku64(j, "connections_accepted", m->accepted);
+	rp_json_ku64(j, "connections_open", b->nconns);
+	rp_json_ku64(j, "peer_rejected", m->peer_rejected);
+	rp_json_ku64(j, "accept_emfile", m->accept_emfile);
+	rp_json_ku64(j, "accept_refused_fd_exhausted", m->accept_refused_emfile);
+	rp_json_ku64(j, "accept_refused_max_clients",
+	    m->accept_refused_max_clients);
+	rp_json_ku64(j, "next_connection_id", b->next_connection_id);
+	rp_json_ku64(j, "backend_crashes", m->deaths_crash);
+	rp_json_ku64(j, "events_written", m->events_written);
+	rp_json_ku64(j, "events_failed", m->events_failed);
+	rp_json_obj_end(j);
+}
+
+static void
+verb_dump(struct broker *b, const Rp__AdminRequest *req, struct reply *r)
+{
+	struct rp_json j;
+	struct defent *d;
+	struct bkey *k;
+	char dir[PATH_MAX];
+	const char *base;
+
+	rp_json_init(&j, &r->body, 0);
+	json_head(b, &j, "dump");
+	rp_json_key(&j, "started_at_unix_ms");
+	rp_json_i64(&j, b->started_wall_ms);
+	rp_json_key(&j, "uptime_seconds");
+	rp_json_double(&j, uptime(b));
+	rp_json_kstr(&j, "socket", b->cfg.socket);
+	rp_json_kstr(&j, "endpoint_dir", b->dir);
+	rp_json_kbool(&j, "accepting_hello", accepting(b));
+	rp_json_kbool(&j, "draining", b->draining);
+	rp_json_ku64(&j, "connections_open", b->nconns);
+	json_fd(b, &j);
+	rp_json_key(&j, "config");
+	json_config(b, &j);
+	rp_json_key(&j, "backends");
+	rp_json_arr(&j);
+	for (k = b->keys; k != NULL; k = k->next)
+		json_backend(b, &j, k, 1);
+	rp_json_arr_end(&j);
+	rp_json_key(&j, "definitions");
+	rp_json_arr(&j);
+	for (d = b->defs; d != NULL; d = d->next) {
+		rp_json_obj(&j);
+		rp_json_kstr(&j, "service_name", d->service);
+		rp_json_kbool(&j, "valid", d->def != NULL);
+		rp_json_kstr(&j, "error", d->def ? "" : d->why);
+		if (d->def != NULL) {
+			rp_json_kstr(&j, "binary_path", d->def->binary_path);
+			rp_json_kstr(&j, "min_version", d->def->min_version);
+		}
+		rp_json_obj_end(&j);
+	}
+	rp_json_arr_end(&j);
+	json_counters(b, &j);
+	rp_json_key(&j, "events");
+	events_json(b, &j);
+	/* Optionally also written to a file of the caller's choosing (the
+	 * caller is our own uid), atomically. */
+	if (req->output_path != NULL && req->output_path[0] != '\0') {
+		struct rp_buf copy = { 0 };
+		int ok;
+
+		base = strrchr(req->output_path, '/');
+		ok = base != NULL && base[1] != '\0' &&
+		    rp_fs_dirname(req->output_path, dir, sizeof(dir)) == 0;
+		rp_json_kstr(&j, "output_path", req->output_path);
+		if (ok) {
+			/* Close a copy to write it; the reply goes on. */
+			struct rp_json jc = j;
+
+			rp_buf_append(&copy, r->body.data, r->body.len);
+			jc.out = &copy;
+			rp_json_kbool(&jc, "written", 1);
+			rp_json_obj_end(&jc);
+			ok = rp_json_finish(&jc) == 0 &&
+			    rp_fs_write_atomic(dir, base + 1, copy.data,
+			    copy.len, 0600) == 0;
+		}
+		rp_json_kbool(&j, "written", ok);
+		if (!ok)
+			rp_json_kstr(&j, "write_error", base == NULL ||
+			    base[1] == '\0' ? "output_path must be an absolute "
+			    "file path" : strerror(errno));
+		rp_buf_free(&copy);
+	}
+	rp_json_obj_end(&j);
+	(void)rp_json_finish(&j);
+	r->kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_JSON;
+	r->content_type = CT_JSON;
+}
+
+static void
+verb_config(struct broker *b, struct reply *r)
+{
+	struct rp_json j;
+
+	rp_json_init(&j, &r->body, 0);
+	json_head(b, &j, "config");
+	rp_json_key(&j, "config");
+	json_config(b, &j);
+	rp_json_obj_end(&j);
+	(void)rp_json_finish(&j);
+	r->kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_JSON;
+	r->content_type = CT_JSON;
+}
+
+static void
+verb_instances(struct broker *b, struct reply *r)
+{
+	static const char *const iso[] = { "private", "shared", "explicit" };
+	struct rp_json j;
+
+	rp_json_init(&j, &r->body, 0);
+	json_head(b, &j, "list-instances");
+	rp_json_key(&j, "instances");
+	rp_json_arr(&j);
+	rp_json_obj(&j);
+	rp_json_kstr(&j, "instance_id", b->cfg.instance_id);
+	rp_json_kstr(&j, "isolation", iso[b->cfg.iso]);
+	rp_json_kstr(&j, "name", b->cfg.iso == RP_ISOLATION_SHARED ? "shared" :
+	    b->cfg.instance_name);
+	rp_json_kstr(&j, "socket", b->cfg.socket);
+	rp_json_key(&j, "pid");
+	rp_json_i64(&j, (int64_t)b->pid);
+	rp_json_key(&j, "started_at_unix_ms");
+	rp_json_i64(&j, b->started_wall_ms);
+	rp_json_kbool(&j, "accepting_hello", accepting(b));
+	rp_json_ku64(&j, "backends", b->nkeys);
+	rp_json_obj_end(&j);
+	rp_json_arr_end(&j);
+	rp_json_obj_end(&j);
+	(void)rp_json_finish(&j);
+	r->kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_JSON;
+	r->content_type = CT_JSON;
+}
+
+static void
+verb_backend_health(struct broker *b, const Rp__AdminRequest *req,
+    struct reply *r)
+{
+	const char *filter = req->service_name != NULL &&
+	    req->service_name[0] != '\0' ? req->service_name : NULL;
+	int64_t now = rp_now_ms();
+	struct rp_json j;
+	struct bkey *k;
+
+	rp_json_init(&j, &r->body, 0);
+	json_head(b, &j, "backend-health");
+	rp_json_key(&j, "service_filter");
+	rp_json_str(&j, filter);
+	rp_json_key(&j, "backends");
+	rp_json_arr(&j);
+	for (k = b->keys; k != NULL; k = k->next) {
+		if (filter != NULL && strcmp(filter, k->service) != 0)
+			continue;
+		rp_json_obj(&j);
+		rp_json_kstr(&j, "service_name", k->service);
+		rp_json_kstr(&j, "service_version", k->version);
+		rp_json_kstr(&j, "kind", k->kind == BK_STATIC ? "static" :
+		    "spawned");
+		rp_json_kstr(&j, "state", bkey_state_name(k));
+		rp_json_kbool(&j, "healthy", healthy(k));
+		rp_json_key(&j, "pid");
+		if (k->pid > 0)
+			rp_json_i64(&j, (int64_t)k->pid);
+		else
+			rp_json_null(&j);
+		rp_json_key(&j, "backend_pipe");
+		rp_json_str(&j, k->pipe[0] ? k->pipe : NULL);
+		rp_json_key(&j, "last_probe_ok");
+		if (k->last_probe_ok < 0)
+			rp_json_null(&j);
+		else
+			rp_json_bool(&j, k->last_probe_ok);
+		rp_json_key(&j, "last_probe_unix_ms");
+		if (k->last_probe_wall_ms)
+			rp_json_i64(&j, k->last_probe_wall_ms);
+		else
+			rp_json_null(&j);
+		rp_json_kstr(&j, "last_probe_detail", k->last_probe_detail);
+		rp_json_key(&j, "verified_age_ms");
+		if (k->state == BS_LIVE || k->state == BS_PROBING)
+			rp_json_i64(&j, now - k->verified_ms);
+		else
+			rp_json_null(&j);
+		rp_json_obj_end(&j);
+	}
+	rp_json_arr_end(&j);
+	rp_json_obj_end(&j);
+	(void)rp_json_finish(&j);
+	r->kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_JSON;
+	r->content_type = CT_JSON;
+}
+
+/* ------------------------------------------------------------ diagnose */
+
+struct checks {
+	struct rp_json *j;
+	unsigned fails, warns;
+};
+
+static void
+check(struct checks *ck, const char *name, const char *status,
+    const char *detail)
+{
+	rp_json_obj(ck->j);
+	rp_json_kstr(ck->j, "name", name);
+	rp_json_kstr(ck->j, "status", status);
+	rp_json_kstr(ck->j, "detail", detail);
+	rp_json_obj_end(ck->j);
+	if (strcmp(status, "fail") == 0)
+		ck->fails++;
+	else if (strcmp(status, "warn") == 0)
+		ck->warns++;
+}
+
+static void
+check_definitions(struct broker *b, struct checks *ck)
+{
+	static const char *const iso[] = { "private", "shared", "explicit" };
+	size_t sl = strlen(RP_SERVICEDEF_SUFFIX), n;
+	char path[PATH_MAX], why[512], name[128], detail[700];
+	Rp__ServiceDefinition *d;
+	struct dirent *de;
+	unsigned count = 0;
+	DIR *dir;
+
+	dir = opendir(b->cfg.service_dir);
+	if (dir == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL) {
+		n = strlen(de->d_name);
+		if (n <= sl || strcmp(de->d_name + n - sl,
+		    RP_SERVICEDEF_SUFFIX) != 0)
+			continue;
+		if (count++ >= 256) {
+			check(ck, "definitions", "warn",
+			    "more than 256 definitions; the rest not checked");
+			break;
+		}
+		fmt(name, sizeof(name), "definition:%.*s", (int)(n - sl),
+		    de->d_name);
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s",
+		    b->cfg.service_dir, de->d_name) >= sizeof(path))
+			continue;
+		d = rp_servicedef_load_file(path, why, sizeof(why));
+		if (d == NULL) {
+			check(ck, name, "fail", why);
+			continue;
+		}
+		if ((enum rp_isolation)d->isolation != b->cfg.iso ||
+		    (b->cfg.iso != RP_ISOLATION_SHARED &&
+		    strcmp(b->cfg.iso == RP_ISOLATION_EXPLICIT ?
+		    d->explicit_instance : d->service_name,
+		    b->cfg.instance_name) != 0)) {
+			fmt(detail, sizeof(detail), "valid, but its "
+			    "isolation is %s%s%s while this broker is %s; it "
+			    "is served here anyway", (unsigned)d->isolation < 3 ?
+			    iso[d->isolation] : "unknown",
+			    d->isolation == RP__BROKER_ISOLATION__BROKER_ISOLATION_EXPLICIT_INSTANCE ?
+			    ":" : "", d->isolation ==
+			    RP__BROKER_ISOLATION__BROKER_ISOLATION_EXPLICIT_INSTANCE ?
+			    d->explicit_instance : "", b->cfg.instance_id);
+			check(ck, name, "warn", detail);
+		} else {
+			fmt(detail, sizeof(detail), "valid; binary %s",
+			    d->binary_path);
+			check(ck, name, "ok", detail);
+		}
+		rp_wire_free(d);
+	}
+	closedir(dir);
+}
+
+static void
+verb_diagnose(struct broker *b, struct reply *r)
+{
+	struct checks ck = { 0 };
+	char dir[PATH_MAX], why[256], detail[700];
+	struct rp_json j;
+	struct stat st;
+	struct bkey *k;
+	int n;
+
+	rp_json_init(&j, &r->body, 0);
+	ck.j = &j;
+	json_head(b, &j, "diagnose");
+	rp_json_key(&j, "checks");
+	rp_json_arr(&j);
+
+	if (b->cfg.socket_src == SRC_ACTIVATION) {
+		check(&ck, "socket", "ok", "socket activation: fd 3");
+	} else if (!b->have_listener) {
+		check(&ck, "socket", "warn", "not listening (draining)");
+	} else if (lstat(b->lst.path, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	    (uint64_t)st.st_ino != b->lst.ino ||
+	    (uint64_t)st.st_dev != b->lst.dev) {
+		fmt(detail, sizeof(detail), "%s is gone or was replaced; "
+		    "clients cannot reach this broker", b->lst.path);
+		check(&ck, "socket", "fail", detail);
+	} else {
+		fmt(detail, sizeof(detail), "%s", b->lst.path);
+		check(&ck, "socket", "ok", detail);
+	}
+	if (rp_fs_dirname(b->cfg.socket, dir, sizeof(dir)) == 0 &&
+	    b->cfg.socket_src != SRC_ACTIVATION) {
+		if (rp_fs_check_dir(dir, RP_DIR_PRIVATE, why, sizeof(why)) < 0) {
+			fmt(detail, sizeof(detail), "%s %s", dir, why);
+			check(&ck, "socket_dir", "fail", detail);
+		} else {
+			check(&ck, "socket_dir", "ok", dir);
+		}
+	}
+	if (b->cfg.service_dir[0] == '\0') {
+		check(&ck, "service_dir", "warn", "no directory: neither -d, "
+		    "$RUNNING_PROCESS_SERVICE_DEF_DIR, $XDG_CONFIG_HOME nor "
+		    "$HOME is set");
+	} else if (rp_fs_check_dir(b->cfg.service_dir, RP_DIR_PRIVATE, why,
+	    sizeof(why)) < 0) {
+		fmt(detail, sizeof(detail), "%s %s", b->cfg.service_dir,
+		    why);
+		check(&ck, "service_dir", errno == ENOENT ? "warn" : "fail",
+		    detail);
+	} else {
+		check(&ck, "service_dir", "ok", b->cfg.service_dir);
+		check_definitions(b, &ck);
+	}
+	n = rp_fd_count();
+	fmt(detail, sizeof(detail), "%d of %llu file descriptors open%s",
+	    n, (unsigned long long)b->nofile_soft, b->demoted ?
+	    "; accept ran out of fds (not ready)" : "");
+	check(&ck, "fd_usage", b->demoted || broker_fd_pressure(b) ? "fail" :
+	    (n >= 0 && (uint64_t)n * 10 >= b->nofile_soft * 8) ? "warn" : "ok",
+	    detail);
+	fmt(detail, sizeof(detail), "soft RLIMIT_NOFILE %llu (hard %llu) "
+	    "for --max-clients %u", (unsigned long long)b->nofile_soft,
+	    (unsigned long long)b->nofile_hard, b->cfg.max_clients);
+	check(&ck, "rlimit_nofile", b->nofile_soft <
+	    (uint64_t)b->cfg.max_clients + 16 ? "warn" : "ok", detail);
+	for (k = b->keys; k != NULL; k = k->next) {
+		fmt(why, sizeof(why), "backend:%s@%s", k->service,
+		    k->version);
+		fmt(detail, sizeof(detail), "%s; %s%s", bkey_state_name(k),
+		    k->last_probe_detail[0] ? "last probe: " : "no probe yet",
+		    k->last_probe_detail);
+		check(&ck, why, k->kind == BK_STATIC && !healthy(k) ? "fail" :
+		    k->kind == BK_SPAWNED && k->last_probe_ok == 0 &&
+		    k->state != BS_LIVE ? "warn" : "ok", detail);
+	}
+	check(&ck, "accepting_hello", accepting(b) ? "ok" : "warn",
+	    accepting(b) ? "accepting Hellos" : "draining: not accepting");
+	rp_json_arr_end(&j);
+	rp_json_kstr(&j, "status", ck.fails ? "fail" : ck.warns ? "warn" :
+	    "ok");
+	rp_json_obj_end(&j);
+	(void)rp_json_finish(&j);
+	r->kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_JSON;
+	r->content_type = CT_JSON;
+	r->exit_code = ck.fails ? 1 : 0;
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+void
+admin_frame(struct broker *b, struct conn *c, Rp__Frame *f)
+{
+	Rp__AdminReply ar = RP__ADMIN_REPLY__INIT;
+	Rp__AdminRequest *req;
+	struct rp_frame_meta m;
+	struct reply r;
+	int64_t drain = 0;
+	int shutdown = 0;
+
+	req = rp_wire_unpack(&rp__admin_request__descriptor, f->payload.data,
+	    f->payload.len);
+	if (req == NULL) {
+		conn_close(b, c, CLOSE_BAD_ADMIN);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_TEXT;
+	r.content_type = CT_TEXT;
+	b->m.admin[req->verb < 32 ? req->verb : 31]++;
+	switch (req->verb) {
+	case RP__ADMIN_VERB__ADMIN_VERB_STATUS:
+		verb_status(b, req, &r);
+		break;
+	case RP__ADMIN_VERB__ADMIN_VERB_DUMP:
+		verb_dump(b, req, &r);
+		break;
+	case RP__ADMIN_VERB__ADMIN_VERB_LIST_INSTANCES:
+		verb_instances(b, &r);
+		break;
+	case RP__ADMIN_VERB__ADMIN_VERB_HEALTHZ:
+		rp_buf_puts(&r.body, "ok\n");
+		break;
+	case RP__ADMIN_VERB__ADMIN_VERB_READYZ:
+		if (!b->draining && !broker_fd_pressure(b)) {
+			rp_buf_puts(&r.body, "ready\n");
+		} else {
+			rp_buf_puts(&r.body, "not ready\n");
+			r.exit_code = 1;
+		}
+		break;
+	case RP__ADMIN_VERB__ADMIN_VERB_BACKEND_HEALTH:
+		verb_backend_health(b, req, &r);
+		break;
+	case RP__ADMIN_VERB__ADMIN_VERB_CONFIG:
+		verb_config(b, &r);
+		break;
+	case RP__ADMIN_VERB__ADMIN_VERB_DIAGNOSE:
+		verb_diagnose(b, &r);
+		break;
+	case RP__ADMIN_VERB__ADMIN_VERB_METRICS:
+		if (metrics_render(b, &r.body) < 0) {
+			rp_buf_clear(&r.body);
+			rp_buf_puts(&r.body, "# EOF\n");
+		}
+		r.kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_OPENMETRICS;
+		r.content_type = RP_OPENMETRICS_CONTENT_TYPE;
+		break;
+	case RP__ADMIN_VERB__ADMIN_VERB_SHUTDOWN:
+		rp_buf_puts(&r.body, "broker shutting down\n");
+		shutdown = 1;
+		drain = req->drain_deadline_ms != 0 &&
+		    req->drain_deadline_ms < 3600000 ?
+		    (int64_t)req->drain_deadline_ms : b->cfg.drain_timeout_ms;
+		break;
+	default:
+		rp_buf_puts(&r.body, "unsupported admin verb\n");
+		r.exit_code = 2;
+		break;
+	}
+	rp_wire_free(req);
+	ar.kind = (Rp__AdminReplyKind)r.kind;
+	ar.body = (char *)(r.body.data != NULL ? (char *)r.body.data : "");
+	ar.exit_code = r.exit_code;
+	ar.content_type = (char *)(uintptr_t)r.content_type;
+	rp_wire_echo(&m, f);
+	rp_buf_clear(&b->scratch);
+	if (rp_wire_frame_encode_msg(&b->scratch, &m, &ar.base) < 0) {
+		rp_buf_free(&r.body);
+		conn_close(b, c, CLOSE_WRITE_FAILED);
+		return;
+	}
+	rp_buf_free(&r.body);
+	(void)conn_reply(b, c, &b->scratch);
+	if (shutdown)
+		broker_begin_drain(b, drain, "SHUTDOWN requested");
+}

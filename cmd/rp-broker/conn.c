@@ -1,0 +1,514 @@
+/*
+ * conn.c — accepting connections and carrying each through its one
+ * exchange: read one frame under the deadline, hand it to hello.c or
+ * admin.c, write the reply, close.
+ *
+ * Deadlines: every connection gets the same timeout, counted from when it
+ * entered the list, so the list of live connections ordered by entry time
+ * is also ordered by deadline.  One loop timer for the head is enough,
+ * and adding or removing a connection is O(1).
+ *
+ * Fast path: a client usually writes its Hello right after connect, so a
+ * new connection is read at once, before it is registered with the loop;
+ * when the frame is already there, it is answered and closed without a
+ * single epoll_ctl.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "broker.h"
+
+#define ACCEPT_BATCH 128
+#define PRESSURE_BATCH 64
+#define PRESSURE_BACKOFF_MS 50
+#define FREE_CONNS_MAX 1024
+
+static void conn_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg);
+static void conn_step(struct broker *b, struct conn *c);
+
+/* ------------------------------------------------------- deadline FIFO */
+
+static void deadline_cb(struct rp_loop *loop, void *arg);
+
+static void
+arm_deadline(struct broker *b)
+{
+	if (b->fifo_head == NULL || b->deadline_timer != 0)
+		return;
+	b->deadline_timer_at = b->fifo_head->deadline;
+	b->deadline_timer = rp_loop_timer(b->loop, b->deadline_timer_at,
+	    deadline_cb, b);
+}
+
+static void
+fifo_append(struct broker *b, struct conn *c)
+{
+	c->deadline = rp_loop_now(b->loop) + b->cfg.hello_timeout_ms;
+	c->next = NULL;
+	c->prev = b->fifo_tail;
+	if (b->fifo_tail != NULL)
+		b->fifo_tail->next = c;
+	else
+		b->fifo_head = c;
+	b->fifo_tail = c;
+	c->in_fifo = 1;
+	arm_deadline(b);
+}
+
+static void
+fifo_remove(struct broker *b, struct conn *c)
+{
+	if (!c->in_fifo)
+		return;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		b->fifo_head = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	else
+		b->fifo_tail = c->prev;
+	c->prev = c->next = NULL;
+	c->in_fifo = 0;
+	/* The timer may now fire for a head that left; it then simply
+	 * re-arms for the new head. */
+}
+
+static void
+deadline_cb(struct rp_loop *loop, void *arg)
+{
+	struct broker *b = arg;
+	int64_t now = rp_loop_now(loop);
+	struct conn *c;
+
+	b->deadline_timer = 0;
+	while ((c = b->fifo_head) != NULL && c->deadline <= now) {
+		if (c->state == CONN_READING) {
+			/* The whole frame did not arrive in time: a read
+			 * that ended mid-frame (row 3), answered once. */
+			fifo_remove(b, c);
+			hello_refuse_frame_status(b, c, RP_FRAME_TIMEOUT);
+		} else {
+			conn_close(b, c, CLOSE_TIMEOUT);
+		}
+	}
+	arm_deadline(b);
+}
+
+/* ----------------------------------------------------------- lifecycle */
+
+static struct conn *
+conn_new(struct broker *b)
+{
+	struct conn *c = b->free_conns;
+
+	if (c != NULL) {
+		b->free_conns = c->next;
+		b->nfree--;
+		memset(c, 0, sizeof(*c));
+	} else if ((c = calloc(1, sizeof(*c))) == NULL) {
+		return NULL;
+	}
+	c->b = b;
+	c->fd = -1;
+	rp_frame_decoder_init(&c->dec, RP_FRAME_HELLO_MAX);
+	return c;
+}
+
+static void
+conn_recycle(struct broker *b, struct conn *c)
+{
+	if (b->nfree >= FREE_CONNS_MAX) {
+		free(c);
+		return;
+	}
+	c->next = b->free_conns;
+	b->free_conns = c;
+	b->nfree++;
+}
+
+void
+conn_close(struct broker *b, struct conn *c, enum close_reason why)
+{
+	if (c->in_loop)
+		(void)rp_loop_del(b->loop, c->fd);
+	rp_fd_close(&c->fd);
+	fifo_remove(b, c);
+	if (c->key != NULL)
+		bkey_unqueue(c->key, c);
+	rp_frame_decoder_reset(&c->dec);
+	hello_free_request(c);
+	free(c->out);
+	b->nconns--;
+	b->m.closed[why]++;
+	conn_recycle(b, c);
+	conn_pressure_check(b);
+	broker_check_drained(b);
+}
+
+void
+conn_close_all(struct broker *b)
+{
+	while (b->fifo_head != NULL)
+		conn_close(b, b->fifo_head, CLOSE_DRAIN);
+}
+
+static int
+conn_watch(struct broker *b, struct conn *c, unsigned events)
+{
+	if (c->in_loop)
+		return rp_loop_mod(b->loop, c->fd, events);
+	if (rp_loop_add(b->loop, c->fd, events, conn_cb, c) < 0)
+		return -1;
+	c->in_loop = 1;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- I/O */
+
+static void
+conn_flush(struct broker *b, struct conn *c)
+{
+	ssize_t n;
+
+	while (c->out_off < c->out_len) {
+		n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			c->out_off += (uint32_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		conn_close(b, c, CLOSE_WRITE_FAILED);
+		return;
+	}
+	conn_close(b, c, CLOSE_REPLIED);
+}
+
+/*
+ * Send the reply in out (one write in the common case) and close.  When
+ * the socket takes only part of it, the rest is kept and written as the
+ * peer reads, under the connection's deadline (a fresh one when the
+ * connection had left the list to wait for a backend).  Returns 0 when
+ * the connection is closed, 1 when it is still writing.
+ */
+int
+conn_reply(struct broker *b, struct conn *c, const struct rp_buf *out)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < out->len) {
+		n = send(c->fd, out->data + off, out->len - off,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		conn_close(b, c, CLOSE_WRITE_FAILED);
+		return 0;
+	}
+	if (off == out->len) {
+		conn_close(b, c, CLOSE_REPLIED);
+		return 0;
+	}
+	c->out_len = (uint32_t)(out->len - off);
+	c->out_off = 0;
+	c->out = malloc(c->out_len);
+	if (c->out == NULL) {
+		conn_close(b, c, CLOSE_WRITE_FAILED);
+		return 0;
+	}
+	memcpy(c->out, out->data + off, c->out_len);
+	c->state = CONN_WRITING;
+	if (!c->in_fifo)
+		fifo_append(b, c);
+	if (conn_watch(b, c, RP_LOOP_WRITE) < 0) {
+		conn_close(b, c, CLOSE_WRITE_FAILED);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+conn_step(struct broker *b, struct conn *c)
+{
+	enum rp_frame_status st;
+	uint8_t *body;
+	size_t len;
+
+	st = rp_frame_decoder_read(&c->dec, c->fd);
+	switch (st) {
+	case RP_FRAME_MORE:
+		if (c->pressure) {
+			/* Accepted only to be refused: nothing to wait for. */
+			hello_refuse_pressure_now(b, c);
+			return;
+		}
+		if (!c->in_loop && conn_watch(b, c, RP_LOOP_READ) < 0)
+			conn_close(b, c, CLOSE_WRITE_FAILED);
+		return;
+	case RP_FRAME_OK:
+		body = rp_frame_decoder_take(&c->dec, &len);
+		/* Nothing more is read from this socket: what follows the
+		 * frame belongs to whoever gets the connection next. */
+		if (c->in_loop && rp_loop_mod(b->loop, c->fd, 0) < 0) {
+			free(body);
+			conn_close(b, c, CLOSE_WRITE_FAILED);
+			return;
+		}
+		fifo_remove(b, c);
+		c->t0_ns = rp_now_ns();
+		hello_frame(b, c, body, len);
+		return;
+	case RP_FRAME_EOF:
+		/* Connected and left without a byte (a liveness check, such
+		 * as another broker probing our socket): not a Hello. */
+		conn_close(b, c, CLOSE_EMPTY);
+		return;
+	default:
+		fifo_remove(b, c);
+		hello_refuse_frame_status(b, c, st);
+		return;
+	}
+}
+
+static void
+conn_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg)
+{
+	struct broker *b;
+	struct conn *c = arg;
+
+	(void)loop;
+	(void)fd;
+	b = c->b;
+	if (c->state == CONN_READING)
+		conn_step(b, c);
+	else if (c->state == CONN_WRITING && (ev & (RP_LOOP_WRITE |
+	    RP_LOOP_HUP | RP_LOOP_ERR)))
+		conn_flush(b, c);
+}
+
+/* -------------------------------------------------------------- accept */
+
+static void
+resume_cb(struct rp_loop *loop, void *arg)
+{
+	struct broker *b = arg;
+
+	(void)loop;
+	b->resume_timer = 0;
+	if (b->have_listener && b->listening)
+		(void)rp_loop_mod(b->loop, b->lst.fd, RP_LOOP_READ);
+	conn_pressure_check(b);
+}
+
+/* Stop polling the listener for a moment: the cure for a busy loop when
+ * accept cannot make progress. */
+static void
+listen_backoff(struct broker *b)
+{
+	if (b->resume_timer != 0 || !b->listening)
+		return;
+	(void)rp_loop_mod(b->loop, b->lst.fd, 0);
+	b->resume_timer = rp_loop_timer(b->loop,
+	    rp_loop_now(b->loop) + PRESSURE_BACKOFF_MS, resume_cb, b);
+	if (b->resume_timer == 0)
+		(void)rp_loop_mod(b->loop, b->lst.fd, RP_LOOP_READ);
+}
+
+void
+conn_pressure_check(struct broker *b)
+{
+	char r[160];
+
+	if (!b->demoted || b->resume_timer != 0)
+		return;
+	if (b->nofile_soft != UINT64_MAX &&
+	    (uint64_t)broker_fds_in_use(b) * 10 >= b->nofile_soft * 8)
+		return;
+	b->demoted = 0;
+	fmt(r, sizeof(r), "file descriptors available again (%zu of "
+	    "%llu in use); ready", broker_fds_in_use(b),
+	    (unsigned long long)b->nofile_soft);
+	event_emit(b, RP__EVENT_KIND__EVENT_KIND_RESOURCE_PRESSURE, SEV_INFO,
+	    NULL, r, NULL, 0, 0, NULL, 0);
+}
+
+static void
+enter_pressure(struct broker *b, int err)
+{
+	char r[200];
+
+	if (b->demoted)
+		return;
+	b->demoted = 1;
+	b->demoted_since_wall_ms = rp_wall_ms();
+	b->pressure_episodes++;
+	fmt(r, sizeof(r), "accept failed: %s; refusing new connections "
+	    "with code 9 until fds are free", strerror(err));
+	say(PROG ": %s", r);
+	event_emit(b, RP__EVENT_KIND__EVENT_KIND_RESOURCE_PRESSURE, SEV_WARN,
+	    NULL, r, NULL, 0, 0, NULL, 0);
+}
+
+/*
+ * A connection has been accepted.  Peer credentials come first: another
+ * uid is closed without a byte read or written.  `pressure` marks a
+ * connection taken only to be refused with code 9 (no fds, or
+ * --max-clients reached); it still gets one immediate read so that an
+ * admin request (readyz) or a Hello already sent is answered properly.
+ */
+static void
+accepted(struct broker *b, int fd, int pressure)
+{
+	struct rp_peercred pc;
+	struct conn *c;
+	char r[96];
+
+	b->m.accepted++;
+	if (rp_sock_peercred(fd, &pc) < 0 || !broker_uid_allowed(b, pc.uid)) {
+		close(fd);
+		b->m.peer_rejected++;
+		b->m.closed[CLOSE_PEER_REJECTED]++;
+		fmt(r, sizeof(r), "connection from uid %u refused",
+		    (unsigned)pc.uid);
+		event_emit(b, RP__EVENT_KIND__EVENT_KIND_SECURITY_VIOLATION,
+		    SEV_WARN, NULL, r, NULL, 0, pc.pid, NULL, 0);
+		return;
+	}
+	if (!pressure && b->nconns >= b->cfg.max_clients) {
+		pressure = 1;
+		b->m.accept_refused_max_clients++;
+	}
+	if ((c = conn_new(b)) == NULL) {
+		close(fd);
+		b->m.closed[CLOSE_REFUSED_AT_ACCEPT]++;
+		return;
+	}
+	c->fd = fd;
+	c->pid = pc.pid;
+	c->pressure = (uint8_t)pressure;
+	b->nconns++;
+	fifo_append(b, c);
+	conn_step(b, c);
+}
+
+/* accept ran out of fds: give the reserve fd up, accept-and-refuse what
+ * is waiting (each refused connection frees its slot for the next), take
+ * the reserve back, and pause the listener briefly. */
+static void
+accept_pressure(struct broker *b, int err)
+{
+	int fd, i;
+
+	b->m.accept_emfile++;
+	enter_pressure(b, err);
+	rp_fd_close(&b->reserve_fd);
+	for (i = 0; i < PRESSURE_BATCH; i++) {
+		fd = rp_sock_accept(b->lst.fd, 1);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE)
+				b->m.accept_emfile++;
+			break;
+		}
+		b->m.accept_refused_emfile++;
+		accepted(b, fd, 1);
+	}
+	b->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	listen_backoff(b);
+}
+
+static void
+accept_batch(struct broker *b, int max)
+{
+	int fd, i;
+
+	for (i = 0; i < max && b->have_listener; i++) {
+		fd = rp_sock_accept(b->lst.fd, 1);
+		if (fd >= 0) {
+			accepted(b, fd, 0);
+			continue;
+		}
+		switch (errno) {
+		case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+		case EWOULDBLOCK:
+#endif
+			return;
+		case EMFILE:
+		case ENFILE:
+			accept_pressure(b, errno);
+			return;
+		case ECONNABORTED:
+		case EPROTO:
+		case EPERM:
+			/* That connection is gone; the next may be fine. */
+			b->m.accept_errors++;
+			continue;
+		default:
+			/* ENOBUFS, ENOMEM...: give the system a moment. */
+			b->m.accept_errors++;
+			listen_backoff(b);
+			return;
+		}
+	}
+}
+
+void
+conn_listen_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg)
+{
+	(void)loop;
+	(void)fd;
+	(void)ev;
+	accept_batch(arg, ACCEPT_BATCH);
+}
+
+/* Take in everything already waiting (used when the drain starts). */
+void
+conn_accept_all(struct broker *b)
+{
+	size_t guard = (size_t)b->cfg.max_clients + 4096;
+
+	while (guard-- > 0 && b->have_listener) {
+		uint64_t before = b->m.accepted;
+
+		accept_batch(b, ACCEPT_BATCH);
+		if (b->m.accepted == before || b->resume_timer != 0)
+			break;
+	}
+}
+
+void
+conn_listen_start(struct broker *b)
+{
+	if (b->listening || !b->have_listener)
+		return;
+	if (rp_loop_add(b->loop, b->lst.fd, RP_LOOP_READ, conn_listen_cb,
+	    b) == 0)
+		b->listening = 1;
+}
+
+void
+conn_listen_stop(struct broker *b)
+{
+	if (b->resume_timer != 0) {
+		rp_loop_timer_cancel(b->loop, b->resume_timer);
+		b->resume_timer = 0;
+	}
+	if (!b->listening)
+		return;
+	(void)rp_loop_del(b->loop, b->lst.fd);
+	b->listening = 0;
+}

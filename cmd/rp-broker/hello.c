@@ -1,0 +1,490 @@
+/*
+ * hello.c — the Hello pipeline of 10-wire.md §6, in the order of its rows,
+ * and the service-definition cache behind rows 19-22.
+ *
+ * Rows 1-3 come from the frame decoder (conn.c), 4-8 from
+ * rp_wire_request_parse (0xAD01 goes to admin.c), 9 from the Hello decode,
+ * 10-15 from rp_wire_hello_check with the kernel's pid, then the broker's
+ * own state: rate limit (16), draining (17), fd pressure (18), the
+ * service (19-22) and its backend (23-26, with backend.c).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "broker.h"
+
+/* A definition file changed less than this long before we read it may
+ * change again within the same timestamp tick; it is re-read until it is
+ * older ("racily clean", as git calls it). */
+#define RACY_NS INT64_C(1000000000)
+#define DEFS_MAX 4096
+
+void
+hello_free_request(struct conn *c)
+{
+	rp_wire_free(c->hello);
+	rp_wire_free(c->frame);
+	c->hello = NULL;
+	c->frame = NULL;
+}
+
+/* The Hello's request id for events: its own string, else the frame's. */
+static const char *
+request_id(const struct conn *c, char buf[24])
+{
+	if (c->hello != NULL && c->hello->request_id[0] != '\0')
+		return c->hello->request_id;
+	if (c->frame != NULL && c->frame->request_id != 0) {
+		fmt(buf, 24, "%" PRIu64, c->frame->request_id);
+		return buf;
+	}
+	return NULL;
+}
+
+/* Service and version make metric labels only once they are known to be
+ * valid names (rows 11 and 12 passed). */
+static void
+labels(const struct conn *c, const char **svc, const char **ver)
+{
+	*svc = c->hello != NULL && c->labels_ok ? c->hello->service_name : "";
+	*ver = c->hello != NULL && c->labels_ok ? c->hello->wanted_version :
+	    "";
+}
+
+static void
+account(struct broker *b, struct conn *c, unsigned outcome)
+{
+	const char *svc, *ver;
+
+	labels(c, &svc, &ver);
+	metrics_hello(&b->m, svc, ver, outcome);
+	if (c->t0_ns != 0)
+		metrics_duration(&b->m, svc, rp_now_ns() - c->t0_ns);
+}
+
+/* Refuse with row `id` and close. */
+static void
+refuse(struct broker *b, struct conn *c, enum rp_refusal id,
+    const char *detail, uint64_t retry)
+{
+	const struct rp_refusal_row *row = &rp_refusal_table[id];
+	struct rp_frame_meta m;
+	char reason[256], rid[24];
+	const char *svc, *ver;
+
+	rp_wire_echo(&m, c->frame);
+	rp_buf_clear(&b->scratch);
+	if (rp_wire_refused_encode(&b->scratch, &m, id, detail, retry) < 0) {
+		/* Only ENOMEM or text we produced ourselves can fail here;
+		 * try the bare internal-error reply before giving up. */
+		id = RP_REFUSE_INTERNAL;
+		row = &rp_refusal_table[id];
+		detail = "cannot encode the reply";
+		rp_buf_clear(&b->scratch);
+		if (rp_wire_refused_encode(&b->scratch, NULL, id, detail,
+		    0) < 0) {
+			account(b, c, row->code);
+			conn_close(b, c, CLOSE_WRITE_FAILED);
+			return;
+		}
+	}
+	account(b, c, row->code);
+	/* Refusals also go to the DUMP ring, so they are recorded even
+	 * without --events; acceptances only with it (the fast path). */
+	fmt(reason, sizeof(reason), "%s%s%s", row->reason,
+	    row->takes_detail && detail && *detail ? ": " : "",
+	    row->takes_detail && detail ? detail : "");
+	labels(c, &svc, &ver);
+	(void)ver;
+	event_emit(b, RP__EVENT_KIND__EVENT_KIND_HELLO_REFUSED,
+	    row->code == 7 || row->code == 3 ? SEV_ERROR : SEV_WARN, svc,
+	    reason, request_id(c, rid), 0, c->pid, NULL, 0);
+	(void)conn_reply(b, c, &b->scratch);
+}
+
+void
+hello_refuse_frame_status(struct broker *b, struct conn *c, int st)
+{
+	enum rp_refusal id = rp_wire_refusal_from_frame_status(st);
+
+	if (id == RP_REFUSE_NONE)
+		id = RP_REFUSE_INCOMPLETE;
+	refuse(b, c, id, NULL, 0);
+}
+
+void
+hello_refuse_draining(struct broker *b, struct conn *c)
+{
+	refuse(b, c, RP_REFUSE_SHUTTING_DOWN, NULL, 0);
+}
+
+void
+hello_refuse_pressure_now(struct broker *b, struct conn *c)
+{
+	rp_frame_decoder_reset(&c->dec);
+	refuse(b, c, RP_REFUSE_FD_PRESSURE, NULL, 0);
+}
+
+static void
+negotiate(struct broker *b, struct conn *c, struct bkey *k)
+{
+	struct rp_negotiated n;
+	struct rp_frame_meta m;
+	char rid[24];
+
+	memset(&n, 0, sizeof(n));
+	n.daemon_version = k->version;
+	n.backend_pipe = k->pipe;
+	n.keepalive_interval_secs = c->hello->client_keepalive_secs;
+	n.connection_id = b->next_connection_id;
+	rp_wire_echo(&m, c->frame);
+	rp_buf_clear(&b->scratch);
+	if (rp_wire_negotiated_encode(&b->scratch, &m, &n) < 0) {
+		refuse(b, c, RP_REFUSE_INTERNAL, "cannot encode the reply", 0);
+		return;
+	}
+	/* The counter is consumed only by Hellos that are negotiated. */
+	b->next_connection_id++;
+	k->negotiated++;
+	k->last_active_wall_ms = rp_wall_ms();
+	account(b, c, OUTCOME_NEGOTIATED);
+	if (b->ev.fd >= 0)
+		event_emit(b, RP__EVENT_KIND__EVENT_KIND_HELLO_ACCEPTED, SEV_INFO,
+		    k->service, "negotiated", request_id(c, rid),
+		    n.connection_id, c->pid, NULL, 0);
+	(void)conn_reply(b, c, &b->scratch);
+}
+
+void
+hello_answer_waiter(struct broker *b, struct conn *c, struct bkey *k,
+    enum rp_refusal id, const char *detail, uint64_t retry)
+{
+	c->state = CONN_READING;
+	if (id == RP_REFUSE_NONE)
+		negotiate(b, c, k);
+	else
+		refuse(b, c, id, detail, retry);
+}
+
+static void
+wait_for(struct broker *b, struct conn *c, struct bkey *k)
+{
+	(void)b;
+	c->state = CONN_WAITING;
+	bkey_enqueue(k, c);
+}
+
+/* The backend part: rows 23-26, or Negotiated. */
+static void
+serve_key(struct broker *b, struct conn *c, struct bkey *k,
+    const Rp__ServiceDefinition *def)
+{
+	char why[512];
+	uint64_t retry = 0;
+
+	if (k->kind == BK_STATIC) {
+		if (k->state == BS_PROBING) {
+			if (k->nwaiters >= b->cfg.spawn_waiters + 1) {
+				refuse(b, c, RP_REFUSE_SPAWN_IN_PROGRESS, NULL, 0);
+				return;
+			}
+			wait_for(b, c, k);
+			return;
+		}
+		if (k->state != BS_LIVE || bkey_needs_probe(b, k)) {
+			/* Queue first: a probe that fails at once answers
+			 * its waiters before returning. */
+			wait_for(b, c, k);
+			bkey_probe_static(b, k);
+			return;
+		}
+		negotiate(b, c, k);
+		return;
+	}
+	switch (k->state) {
+	case BS_LIVE:
+		negotiate(b, c, k);
+		return;
+	case BS_SPAWNING:
+		if (k->nwaiters >= b->cfg.spawn_waiters) {
+			refuse(b, c, RP_REFUSE_SPAWN_IN_PROGRESS, NULL, 0);
+			return;
+		}
+		wait_for(b, c, k);
+		return;
+	default:
+		if (bkey_budget_take(b, k, &retry) < 0) {
+			refuse(b, c, RP_REFUSE_SPAWN_BUDGET, NULL, retry);
+			return;
+		}
+		if (bkey_spawn(b, k, def, c->frame, why, sizeof(why)) < 0) {
+			refuse(b, c, RP_REFUSE_SPAWN_FAILED, why, 0);
+			return;
+		}
+		wait_for(b, c, k);
+		return;
+	}
+}
+
+static void
+version_mismatch(struct broker *b, struct conn *c, const char *why)
+{
+	char rid[24];
+
+	event_emit(b, RP__EVENT_KIND__EVENT_KIND_VERSION_MISMATCH, SEV_WARN,
+	    c->hello->service_name, why, request_id(c, rid), 0, c->pid, NULL,
+	    0);
+}
+
+/* Rows 19-22, then the backend. */
+static void
+route(struct broker *b, struct conn *c)
+{
+	const Rp__Hello *h = c->hello;
+	const Rp__ServiceDefinition *def;
+	const char *why = NULL;
+	struct bkey *k;
+	int err;
+
+	k = bkey_find(b, h->service_name, h->wanted_version, BK_STATIC);
+	if (k != NULL) {
+		serve_key(b, c, k, NULL);
+		return;
+	}
+	err = defs_lookup(b, h->service_name, &def, &why);
+	if (err == ENOENT) {
+		refuse(b, c, bkey_static_service(b, h->service_name) ?
+		    RP_REFUSE_NOT_REGISTERED : RP_REFUSE_NO_DEFINITION, NULL, 0);
+		return;
+	}
+	if (err != 0) {
+		refuse(b, c, RP_REFUSE_DEFINITION_INVALID, why, 0);
+		return;
+	}
+	if (def->min_version != NULL && def->min_version[0] != '\0' &&
+	    rp_names_version_floor(h->wanted_version, def->min_version) ==
+	    RP_FLOOR_BELOW) {
+		version_mismatch(b, c, "wanted_version is below min_version");
+		refuse(b, c, RP_REFUSE_BELOW_MIN, NULL, 0);
+		return;
+	}
+	if (!rp_names_version_allowed(h->wanted_version,
+	    (const char *const *)def->version_allow_list,
+	    def->n_version_allow_list)) {
+		version_mismatch(b, c,
+		    "wanted_version is not in version_allow_list");
+		refuse(b, c, RP_REFUSE_NOT_ALLOWED, NULL, 0);
+		return;
+	}
+	if ((k = bkey_get(b, h->service_name, h->wanted_version)) == NULL) {
+		refuse(b, c, RP_REFUSE_INTERNAL, errno == ENOSPC ?
+		    "too many backend keys" : "out of memory", 0);
+		return;
+	}
+	serve_key(b, c, k, def);
+}
+
+void
+hello_frame(struct broker *b, struct conn *c, uint8_t *body, size_t len)
+{
+	enum rp_refusal id;
+	Rp__Frame *f = NULL;
+	uint64_t retry = 0;
+
+	id = rp_wire_request_parse(body, len, &f);
+	free(body);
+	c->frame = f;
+	if (f != NULL && f->payload_protocol == RP_PP_ADMIN) {
+		if (id != RP_REFUSE_NONE) {
+			/* A malformed admin frame gets no reply at all. */
+			conn_close(b, c, CLOSE_BAD_ADMIN);
+			return;
+		}
+		admin_frame(b, c, f);
+		return;
+	}
+	if (id != RP_REFUSE_NONE) {
+		refuse(b, c, id, id == RP_REFUSE_INTERNAL ? "out of memory" :
+		    NULL, 0);
+		return;
+	}
+	c->hello = rp_wire_hello_decode(f);
+	if (c->hello == NULL) {
+		refuse(b, c, errno == ENOMEM ? RP_REFUSE_INTERNAL :
+		    RP_REFUSE_MALFORMED_HELLO, errno == ENOMEM ?
+		    "out of memory" : NULL, 0);
+		return;
+	}
+	id = rp_wire_hello_check(c->hello, c->pid);
+	c->labels_ok = id == RP_REFUSE_NONE || id > RP_REFUSE_WANTED_VERSION;
+	if (id != RP_REFUSE_NONE) {
+		refuse(b, c, id, NULL, 0);
+		return;
+	}
+	if (ratelimit_check(b, c->pid, rp_loop_now(b->loop), &retry)) {
+		refuse(b, c, RP_REFUSE_RATE_LIMITED, NULL, retry);
+		return;
+	}
+	if (b->draining) {
+		refuse(b, c, RP_REFUSE_SHUTTING_DOWN, NULL, 0);
+		return;
+	}
+	if (c->pressure || broker_fd_pressure(b)) {
+		refuse(b, c, RP_REFUSE_FD_PRESSURE, NULL, 0);
+		return;
+	}
+	route(b, c);
+}
+
+/* ------------------------------------------------- definition cache */
+
+static struct defent *
+defs_find(struct broker *b, const char *service)
+{
+	struct defent *d;
+
+	for (d = b->defs; d != NULL; d = d->next)
+		if (strcmp(d->service, service) == 0)
+			return d;
+	return NULL;
+}
+
+void
+defs_flush(struct broker *b)
+{
+	struct defent *d;
+
+	while ((d = b->defs) != NULL) {
+		b->defs = d->next;
+		rp_wire_free(d->def);
+		free(d);
+	}
+	b->ndefs = 0;
+}
+
+static int64_t
+ts_ns(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
+static void
+defs_load(struct broker *b, struct defent *d, const char *path,
+    const struct stat *st)
+{
+	int first = !d->have, was_ok = d->def != NULL;
+	char reason[400];
+
+	rp_wire_free(d->def);
+	d->have = 1;
+	d->dev = (uint64_t)st->st_dev;
+	d->ino = (uint64_t)st->st_ino;
+	d->size = (uint64_t)st->st_size;
+	d->mtime_ns = ts_ns(&st->st_mtim);
+	d->ctime_ns = ts_ns(&st->st_ctim);
+	d->loaded_ns = rp_wall_ms() * 1000000;
+	d->why[0] = '\0';
+	d->def = rp_servicedef_load_file(path, d->why, sizeof(d->why));
+	d->err = d->def != NULL ? 0 : errno != 0 ? errno : EINVAL;
+	if (d->err == ENOENT)
+		d->err = EIO;   /* raced with a removal: not "not found" */
+	b->m.def_loads++;
+	if (d->def != NULL)
+		fmt(reason, sizeof(reason), "%s %s", path, first ?
+		    "loaded" : was_ok ? "changed" : "is valid again");
+	else
+		fmt(reason, sizeof(reason), "%s could not be loaded: %s",
+		    path, d->why);
+	event_emit(b, first ? RP__EVENT_KIND__EVENT_KIND_SERVICE_DEF_LOADED :
+	    RP__EVENT_KIND__EVENT_KIND_SERVICE_DEF_CHANGED,
+	    d->def != NULL ? SEV_INFO : SEV_WARN, d->service, reason, NULL, 0,
+	    0, NULL, 0);
+}
+
+int
+defs_lookup(struct broker *b, const char *service,
+    const Rp__ServiceDefinition **def, const char **why)
+{
+	static char msg[512];
+	char path[PATH_MAX], dwhy[256];
+	struct defent *d;
+	struct stat st;
+	int err;
+
+	*def = NULL;
+	*why = NULL;
+	if (b->cfg.service_dir[0] == '\0')
+		return ENOENT;
+	/* The directory is checked on every Hello: a definition in a
+	 * directory others can write is not one we trust. */
+	if (rp_fs_check_dir(b->cfg.service_dir, RP_DIR_PRIVATE, dwhy,
+	    sizeof(dwhy)) < 0) {
+		err = errno;
+		if (err == ENOENT)
+			return ENOENT;
+		fmt(msg, sizeof(msg), "directory %s %s",
+		    b->cfg.service_dir, dwhy);
+		if (!b->defdir_bad) {
+			b->defdir_bad = 1;
+			event_emit(b,
+			    RP__EVENT_KIND__EVENT_KIND_SECURITY_VIOLATION,
+			    SEV_ERROR, service, msg, NULL, 0, 0, NULL, 0);
+		}
+		*why = msg;
+		return err != 0 ? err : EPERM;
+	}
+	b->defdir_bad = 0;
+	if (rp_servicedef_path(path, sizeof(path), b->cfg.service_dir,
+	    service) < 0)
+		return ENOENT;
+	if (stat(path, &st) < 0) {
+		err = errno;
+		if (err == ENOENT || err == ENOTDIR)
+			return ENOENT;
+		fmt(msg, sizeof(msg), "%s: %s", path, strerror(err));
+		*why = msg;
+		return err;
+	}
+	d = defs_find(b, service);
+	if (d == NULL) {
+		if (b->ndefs >= DEFS_MAX) {
+			/* Only files the owner wrote get entries, so this
+			 * is a very full directory; start over. */
+			defs_flush(b);
+		}
+		if ((d = calloc(1, sizeof(*d))) == NULL) {
+			*why = "out of memory";
+			return ENOMEM;
+		}
+		fmt(d->service, sizeof(d->service), "%s", service);
+		d->next = b->defs;
+		b->defs = d;
+		b->ndefs++;
+	}
+	if (!d->have || d->dev != (uint64_t)st.st_dev ||
+	    d->ino != (uint64_t)st.st_ino || d->size != (uint64_t)st.st_size ||
+	    d->mtime_ns != ts_ns(&st.st_mtim) ||
+	    d->ctime_ns != ts_ns(&st.st_ctim)) {
+		defs_load(b, d, path, &st);
+	} else if (d->loaded_ns - d->mtime_ns < RACY_NS ||
+	    d->loaded_ns - d->ctime_ns < RACY_NS) {
+		/* Same stat, but too fresh to trust it: re-read quietly. */
+		rp_wire_free(d->def);
+		d->loaded_ns = rp_wall_ms() * 1000000;
+		d->def = rp_servicedef_load_file(path, d->why,
+		    sizeof(d->why));
+		d->err = d->def != NULL ? 0 : errno != ENOENT && errno != 0 ?
+		    errno : EIO;
+		b->m.def_loads++;
+	}
+	if (d->def == NULL) {
+		*why = d->why;
+		return d->err;
+	}
+	*def = d->def;
+	return 0;
+}

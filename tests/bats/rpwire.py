@@ -1,0 +1,488 @@
+#!/usr/bin/python3
+"""rpwire.py — a raw-bytes v1 wire client for the bats suites.
+
+An independent peer for rp-broker: it speaks the framing and the protobuf
+messages with Python's protobuf classes, generated at test time from
+proto/rp_v1.proto into $RP_PB_DIR (see rp_pb_setup in helper.bash), and
+with plain sockets, so the tests do not depend on our own C client code.
+
+Every subcommand prints one JSON document on stdout describing what came
+back (a decoded reply, or "eof": the broker closed without a byte).
+"""
+
+import argparse
+import array
+import json
+import os
+import select
+import socket
+import struct
+import sys
+import time
+
+sys.path.insert(0, os.environ["RP_PB_DIR"])
+import rp_v1_pb2 as pb  # noqa: E402
+
+CONTROL = 0x0000
+ADMIN = 0xAD01
+
+
+def frame_bytes(body):
+    return b"\x01" + struct.pack("<I", len(body)) + body
+
+
+def frame(payload=b"", protocol=CONTROL, kind=0, request_id=0,
+          encoding=0, envelope=1, traceparent="", tracestate="",
+          deadline=0):
+    f = pb.Frame(envelope_version=envelope, kind=kind,
+                 payload_protocol=protocol, payload=payload,
+                 request_id=request_id, payload_encoding=encoding,
+                 traceparent=traceparent, tracestate=tracestate,
+                 deadline_unix_ms=deadline)
+    return frame_bytes(f.SerializeToString())
+
+
+def hello(service="echo", version="1.0.0", minp=1, maxp=1, **kw):
+    h = pb.Hello(client_min_protocol=minp, client_max_protocol=maxp,
+                 service_name=service, wanted_version=version, **kw)
+    return h.SerializeToString()
+
+
+def connect(path, timeout=10.0):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(path)
+    return s
+
+
+def recv_exact(s, n):
+    out = b""
+    while len(out) < n:
+        chunk = s.recv(n - len(out))
+        if not chunk:
+            return out
+        out += chunk
+    return out
+
+
+def read_reply(s):
+    """One frame body, or None on EOF before a header."""
+    try:
+        hdr = recv_exact(s, 5)
+    except ConnectionResetError:
+        return None
+    if len(hdr) == 0:
+        return None
+    if len(hdr) < 5 or hdr[0] != 1:
+        raise SystemExit("bad reply header %r" % hdr)
+    n = struct.unpack("<I", hdr[1:])[0]
+    body = recv_exact(s, n)
+    if len(body) != n:
+        raise SystemExit("short reply body")
+    return body
+
+
+def describe(body):
+    if body is None:
+        return {"eof": True}
+    f = pb.Frame()
+    f.ParseFromString(body)
+    out = {"eof": False, "envelope_version": f.envelope_version,
+           "kind": f.kind, "payload_protocol": f.payload_protocol,
+           "request_id": f.request_id, "encoding": f.payload_encoding,
+           "deadline_unix_ms": f.deadline_unix_ms,
+           "traceparent": f.traceparent, "tracestate": f.tracestate}
+    if f.payload_protocol == ADMIN:
+        r = pb.AdminReply()
+        r.ParseFromString(f.payload)
+        out.update({"result": "admin", "admin_kind": r.kind,
+                    "exit_code": r.exit_code,
+                    "content_type": r.content_type, "body": r.body})
+        return out
+    r = pb.HelloReply()
+    r.ParseFromString(f.payload)
+    which = r.WhichOneof("result")
+    if which == "negotiated":
+        n = r.negotiated
+        out.update({"result": "negotiated",
+                    "negotiated_protocol": n.negotiated_protocol,
+                    "daemon_version": n.daemon_version,
+                    "backend_pipe": n.backend_pipe,
+                    "warnings": list(n.warnings),
+                    "server_capabilities": n.server_capabilities,
+                    "keepalive_interval_secs": n.keepalive_interval_secs,
+                    "handle_passed_token": n.handle_passed_token.hex(),
+                    "connection_id": n.connection_id})
+    elif which == "refused":
+        x = r.refused
+        out.update({"result": "refused", "code": x.code,
+                    "reason": x.reason, "retry_after_ms": x.retry_after_ms,
+                    "daemon_min_protocol": x.daemon_min_protocol,
+                    "daemon_max_protocol": x.daemon_max_protocol,
+                    "details": dict(x.details)})
+    else:
+        out["result"] = "empty"
+    return out
+
+
+def exchange(path, data, shut_wr=False, timeout=10.0):
+    s = connect(path, timeout)
+    try:
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        if shut_wr:
+            s.shutdown(socket.SHUT_WR)
+        return describe(read_reply(s))
+    finally:
+        s.close()
+
+
+def hello_frame_from(args):
+    kw = {}
+    for name in ("client_version", "request_id", "client_lib_name",
+                 "client_lib_version"):
+        v = getattr(args, name)
+        if v is not None:
+            kw[name] = v
+    if args.peer_pid is not None:
+        kw["peer_pid"] = args.peer_pid
+    if args.keepalive is not None:
+        kw["client_keepalive_secs"] = args.keepalive
+    if args.capabilities is not None:
+        kw["client_capabilities"] = args.capabilities
+    payload = hello(args.service, args.version, args.min_protocol,
+                    args.max_protocol, **kw)
+    return frame(payload, protocol=args.protocol, kind=args.kind,
+                 request_id=args.frame_id, encoding=args.encoding,
+                 envelope=args.envelope, traceparent=args.traceparent or "",
+                 tracestate=args.tracestate or "")
+
+
+def cmd_hello(args):
+    data = hello_frame_from(args)
+    if args.count > 1:
+        results = [exchange(args.socket, data) for _ in range(args.count)]
+        print(json.dumps(results))
+        return
+    print(json.dumps(exchange(args.socket, data)))
+
+
+def cmd_raw(args):
+    data = bytes.fromhex(args.hex)
+    print(json.dumps(exchange(args.socket, data, shut_wr=args.shut_wr)))
+
+
+def cmd_admin(args):
+    verb = getattr(pb, "ADMIN_VERB_" + args.verb.upper().replace("-", "_"),
+                   None)
+    if verb is None:
+        verb = int(args.verb)
+    req = pb.AdminRequest(verb=verb, json=args.json,
+                          service_name=args.service or "",
+                          output_path=args.output_path or "",
+                          drain_deadline_ms=args.drain_ms or 0)
+    data = frame(req.SerializeToString(), protocol=ADMIN,
+                 request_id=args.frame_id, traceparent=args.traceparent or "")
+    r = exchange(args.socket, data)
+    if args.body:
+        sys.stdout.write(r.get("body", ""))
+        sys.exit(r.get("exit_code", 99) if not r["eof"] else 98)
+    print(json.dumps(r))
+
+
+def cmd_trickle(args):
+    """Send a Hello one byte at a time, args.delay_ms apart."""
+    data = frame(hello(args.service, args.version), request_id=77)
+    s = connect(args.socket, timeout=60)
+    got = None
+    try:
+        for i in range(len(data)):
+            try:
+                s.send(data[i:i + 1])
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            r, _, _ = select.select([s], [], [], args.delay_ms / 1000.0)
+            if r:
+                got = read_reply(s)
+                break
+        if got is None:
+            got = read_reply(s)
+    finally:
+        s.close()
+    out = describe(got)
+    out["bytes_sent"] = i + 1
+    print(json.dumps(out))
+
+
+def cmd_early_close(args):
+    """Send a whole Hello and close before the reply, n times."""
+    data = frame(hello(args.service, args.version), request_id=5)
+    for _ in range(args.count):
+        s = connect(args.socket)
+        s.sendall(data)
+        s.close()
+    print(json.dumps({"sent": args.count}))
+
+
+def cmd_sendfds(args):
+    """A Hello that carries fds (SCM_RIGHTS); report their inodes."""
+    r, w = os.pipe()
+    fds = [r, w]
+    inodes = [os.fstat(fd).st_ino for fd in fds]
+    data = frame(hello(args.service, args.version), request_id=9)
+    s = connect(args.socket)
+    try:
+        socket.send_fds(s, [data[:args.split]], fds)
+        if args.split < len(data):
+            s.sendall(data[args.split:])
+        out = describe(read_reply(s))
+    finally:
+        s.close()
+        os.close(r)
+        os.close(w)
+    out["pipe_inodes"] = inodes
+    print(json.dumps(out))
+
+
+def cmd_idle(args):
+    """Hold args.count connections that send nothing; print "ready" once
+    they are all connected, then wait for a line on stdin (or EOF) and
+    report what each received."""
+    socks = []
+    for _ in range(args.count):
+        socks.append(connect(args.socket))
+    print("ready", flush=True)
+    sys.stdin.readline()
+    replies = {"eof": 0, "refused": 0, "other": 0, "open": 0}
+    codes = {}
+    for s in socks:
+        s.setblocking(False)
+        try:
+            body = read_reply(s)
+        except BlockingIOError:
+            replies["open"] += 1
+            s.close()
+            continue
+        d = describe(body)
+        if d["eof"]:
+            replies["eof"] += 1
+        elif d.get("result") == "refused":
+            replies["refused"] += 1
+            codes[str(d["code"])] = codes.get(str(d["code"]), 0) + 1
+        else:
+            replies["other"] += 1
+        s.close()
+    replies["codes"] = codes
+    print(json.dumps(replies), flush=True)
+
+
+def cmd_flood(args):
+    """Open args.count connections as fast as possible, each sending a
+    Hello, then read every reply.  Reports the outcomes."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = args.count + 64
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
+    data = frame(hello(args.service, args.version), request_id=3)
+    socks = []
+    connect_failed = 0
+    for _ in range(args.count):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(args.timeout)
+        try:
+            s.connect(args.socket)
+        except OSError:
+            connect_failed += 1
+            s.close()
+            continue
+        try:
+            s.sendall(data)
+        except OSError:
+            pass
+        socks.append(s)
+    if args.hold:
+        print("connected %d" % len(socks), flush=True)
+        sys.stdin.readline()
+    out = {"connected": len(socks), "connect_failed": connect_failed,
+           "negotiated": 0, "eof": 0, "codes": {}, "error": 0}
+    for s in socks:
+        try:
+            d = describe(read_reply(s))
+        except OSError:
+            out["error"] += 1
+            s.close()
+            continue
+        if d["eof"]:
+            out["eof"] += 1
+        elif d["result"] == "negotiated":
+            out["negotiated"] += 1
+        elif d["result"] == "refused":
+            c = str(d["code"])
+            out["codes"][c] = out["codes"].get(c, 0) + 1
+        s.close()
+    print(json.dumps(out), flush=True)
+
+
+def cmd_servicedef(args):
+    """Write a .servicedef file (the bytes of a ServiceDefinition)."""
+    d = pb.ServiceDefinition(service_name=args.service,
+                             binary_path=args.binary,
+                             isolation=args.isolation,
+                             explicit_instance=args.instance or "",
+                             per_version_binary_dir=args.per_version_dir or "",
+                             min_version=args.min_version or "")
+    d.version_allow_list.extend(args.allow or [])
+    path = os.path.join(args.dir, (args.file or args.service) + ".servicedef")
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(d.SerializeToString())
+    os.chmod(tmp, 0o600)
+    os.rename(tmp, path)
+    print(path)
+
+
+def cmd_race(args):
+    """Start args.count brokers at once on one socket; report how each
+    ended.  The survivor must be the only one serving."""
+    import subprocess
+    procs = []
+    for i in range(args.count):
+        rfd, wfd = os.pipe()
+        p = subprocess.Popen(
+            [args.broker, "-s", args.socket, "--ready-fd", str(wfd)]
+            + args.extra, pass_fds=[wfd], stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE)
+        os.close(wfd)
+        procs.append((p, rfd))
+    exited = {}
+    ready = []
+    for p, rfd in procs:
+        line = os.read(rfd, 1)  # "\n" from the winner, EOF from losers
+        os.close(rfd)
+        if line == b"\n":
+            ready.append(p)
+        else:
+            p.wait(timeout=30)
+            exited[p.pid] = (p.returncode, p.stderr.read().decode())
+    out = {"ready": len(ready), "exit_codes": sorted(c for c, _ in
+                                                      exited.values()),
+           "messages": sorted(set(m.strip() for _, m in exited.values())),
+           "winner": ready[0].pid if ready else None}
+    print(json.dumps(out), flush=True)
+    for p in ready:
+        p.stderr.close()
+    for p, _ in procs:
+        if p.stderr and not p.stderr.closed:
+            p.stderr.close()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    def common(p):
+        p.add_argument("--socket", required=True)
+        p.add_argument("--frame-id", type=int, default=0)
+        p.add_argument("--traceparent")
+        p.add_argument("--tracestate")
+
+    p = sub.add_parser("hello")
+    common(p)
+    p.add_argument("--service", default="echo")
+    p.add_argument("--version", default="1.0.0")
+    p.add_argument("--min-protocol", type=int, default=1)
+    p.add_argument("--max-protocol", type=int, default=1)
+    p.add_argument("--client-version")
+    p.add_argument("--client-lib-name")
+    p.add_argument("--client-lib-version")
+    p.add_argument("--request-id")
+    p.add_argument("--peer-pid", type=int)
+    p.add_argument("--keepalive", type=int)
+    p.add_argument("--capabilities", type=int)
+    p.add_argument("--protocol", type=int, default=CONTROL)
+    p.add_argument("--kind", type=int, default=0)
+    p.add_argument("--encoding", type=int, default=0)
+    p.add_argument("--envelope", type=int, default=1)
+    p.add_argument("--count", type=int, default=1)
+    p.set_defaults(fn=cmd_hello)
+
+    p = sub.add_parser("raw")
+    p.add_argument("--socket", required=True)
+    p.add_argument("--hex", required=True)
+    p.add_argument("--shut-wr", action="store_true")
+    p.set_defaults(fn=cmd_raw)
+
+    p = sub.add_parser("admin")
+    common(p)
+    p.add_argument("verb")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--service")
+    p.add_argument("--output-path")
+    p.add_argument("--drain-ms", type=int)
+    p.add_argument("--body", action="store_true",
+                   help="print the body, exit with exit_code")
+    p.set_defaults(fn=cmd_admin)
+
+    p = sub.add_parser("trickle")
+    p.add_argument("--socket", required=True)
+    p.add_argument("--service", default="echo")
+    p.add_argument("--version", default="1.0.0")
+    p.add_argument("--delay-ms", type=int, default=20)
+    p.set_defaults(fn=cmd_trickle)
+
+    p = sub.add_parser("early-close")
+    p.add_argument("--socket", required=True)
+    p.add_argument("--service", default="echo")
+    p.add_argument("--version", default="1.0.0")
+    p.add_argument("--count", type=int, default=1)
+    p.set_defaults(fn=cmd_early_close)
+
+    p = sub.add_parser("sendfds")
+    p.add_argument("--socket", required=True)
+    p.add_argument("--service", default="echo")
+    p.add_argument("--version", default="1.0.0")
+    p.add_argument("--split", type=int, default=1 << 30)
+    p.set_defaults(fn=cmd_sendfds)
+
+    p = sub.add_parser("idle")
+    p.add_argument("--socket", required=True)
+    p.add_argument("--count", type=int, default=1)
+    p.set_defaults(fn=cmd_idle)
+
+    p = sub.add_parser("flood")
+    p.add_argument("--socket", required=True)
+    p.add_argument("--service", default="echo")
+    p.add_argument("--version", default="1.0.0")
+    p.add_argument("--count", type=int, default=100)
+    p.add_argument("--timeout", type=float, default=20.0)
+    p.add_argument("--hold", action="store_true")
+    p.set_defaults(fn=cmd_flood)
+
+    p = sub.add_parser("servicedef")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--service", required=True)
+    p.add_argument("--binary", required=True)
+    p.add_argument("--file")
+    p.add_argument("--isolation", type=int, default=1)
+    p.add_argument("--instance")
+    p.add_argument("--per-version-dir")
+    p.add_argument("--min-version")
+    p.add_argument("--allow", action="append")
+    p.set_defaults(fn=cmd_servicedef)
+
+    p = sub.add_parser("race")
+    p.add_argument("--socket", required=True)
+    p.add_argument("--broker", required=True)
+    p.add_argument("--count", type=int, default=16)
+    p.add_argument("extra", nargs="*")
+    p.set_defaults(fn=cmd_race)
+
+    args = ap.parse_args()
+    args.fn(args)
+
+
+if __name__ == "__main__":
+    main()
