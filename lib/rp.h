@@ -37,6 +37,7 @@
 #include "spawn.h"
 #include "json.h"
 #include "servicedef.h"
+#include "parse.h"
 
 /*
  * Common start-up for a program: SIGPIPE ignored (writes report EPIPE),
