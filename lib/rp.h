@@ -38,6 +38,7 @@
 #include "json.h"
 #include "servicedef.h"
 #include "parse.h"
+#include "handoff.h"
 
 /*
  * Common start-up for a program: SIGPIPE ignored (writes report EPIPE),

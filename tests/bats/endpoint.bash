@@ -68,3 +68,17 @@ rp_shared_dir() {
 rp_as_nobody() {
 	setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"
 }
+
+# After rp_teardown: no daemon of this test reported a sanitizer error
+# (under SAN builds their stderr is where ASan/UBSan write).
+rp_check_sanitizer_logs() {
+	local f
+	for f in "$BATS_TEST_TMPDIR"/*.err; do
+		[ -e "$f" ] || continue
+		if grep -q -e 'Sanitizer' -e 'runtime error' "$f"; then
+			echo "sanitizer report in $f:"
+			cat "$f"
+			return 1
+		fi
+	done
+}

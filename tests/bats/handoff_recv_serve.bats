@@ -25,6 +25,7 @@ setup() {
 teardown() {
 	rp_teardown
 	[ -z "$SHARED" ] || rm -rf "$SHARED"
+	rp_check_sanitizer_logs
 }
 
 # Children of a process (direct ones), one pid per line.

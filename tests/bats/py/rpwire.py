@@ -158,16 +158,22 @@ def cmd_transfer(a):
         side = token[:a.data_len] if a.data_len <= 16 else \
             token + b"\0" * (a.data_len - 16)
         pairs = [socket.socketpair() for _ in range(a.fds)]
-        send_sideband(s, side, [p[1].fileno() for p in pairs])
-        for p in pairs:
-            p[1].close()
         corr = a.correlation + i
+        offer = b""
         if not a.raw and not a.no_offer:
             otok = bytes.fromhex(a.offer_token) if a.offer_token else token
-            offer = pb.HandoffOffer(token=otok, service_name="pytest",
-                                    correlation_id=corr)
-            s.sendall(encode(REQUEST, PP_HANDOFF, offer.SerializeToString(),
-                             corr))
+            offer = encode(REQUEST, PP_HANDOFF, pb.HandoffOffer(
+                token=otok, service_name="pytest",
+                correlation_id=corr).SerializeToString(), corr)
+        if pairs:
+            send_sideband(s, side, [p[1].fileno() for p in pairs])
+            s.sendall(offer)
+        else:
+            # No fd to delimit the sideband: send it and the offer in one
+            # write, so the receiver surely reads them as one run of bytes.
+            s.sendall(side + offer)
+        for p in pairs:
+            p[1].close()
         if a.raw or a.no_offer:
             accepted = None
         else:
