@@ -38,6 +38,8 @@
 #include "json.h"
 #include "daemon.h"
 #include "servicedef.h"
+#include "parse.h"
+#include "handoff.h"
 
 /*
  * Common start-up for a program: SIGPIPE ignored (writes report EPIPE),

@@ -1,0 +1,560 @@
+/*
+ * rp-handoff-recv — receive open fds handed over a Unix socket (a token
+ * and exactly one fd, then a HandoffOffer that is answered with a
+ * HandoffAck), verify each, and put them to use: exec or run a program on
+ * them, or copy what they yield to stdout.  With --serve it is instead a
+ * generic broker backend: it answers identity probes on its endpoint with
+ * its own identity and runs a program (or an in-process echo) on every
+ * other connection, including those the broker hands it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rp.h"
+#include "recv.h"
+
+/* Identical to the SYNOPSIS of doc/rp-handoff-recv.1.scd (a test checks). */
+static const char usage_text[] =
+    "rp-handoff-recv [--token-file F | --token HEX] [--timeout MS] [--count N]\n"
+    "                [--fd N] [--raw] [--allow-uid UID]... [--ready-fd N]\n"
+    "                SOCKET [-- PROG [ARGS...]]\n"
+    "rp-handoff-recv --serve ENDPOINT [--handoff SOCKET] [--max-conns N]\n"
+    "                [--namespace NS] [--probe-window MS] [--timeout MS]\n"
+    "                [--allow-uid UID]... [--broker-uid UID]\n"
+    "                [--handoff-event backend|broker] [--ready-fd N]\n"
+    "                (--echo | -- PROG [ARGS...])\n"
+    "rp-handoff-recv --new-token\n"
+    "rp-handoff-recv -h | --help | -V | --version\n";
+
+static const char help_text[] =
+    "\n"
+    "One-shot mode: listen on SOCKET, take --count transfers (token + one fd,\n"
+    "then the offer; only the token + fd with --raw), verify each, then exec\n"
+    "PROG on the fd (count 1) or run it per fd; without PROG copy the fd to\n"
+    "stdout.  The token comes from --token-file, --token or RP_HANDOFF_TOKEN.\n"
+    "\n"
+    "  --token-file F        the expected token (32 hex digits) from a file\n"
+    "  --token HEX           the expected token on the command line (visible\n"
+    "                        to other users in ps; prefer the file or env)\n"
+    "  --timeout MS          deadline of the whole run (default 5000; serve:\n"
+    "                        of each offer and probe)\n"
+    "  --count N             transfers to take (default 1)\n"
+    "  --fd N                put the received fd on fd N of PROG (default: 0 and 1)\n"
+    "  --raw                 token + fd only, no offer and no ack\n"
+    "  --allow-uid UID       also accept peers of this uid (repeatable)\n"
+    "  --ready-fd N          write a newline to fd N once listening\n"
+    "  --new-token           print a fresh token and exit\n"
+    "\n"
+    "Serve mode: a broker backend on ENDPOINT (empty: the environment's\n"
+    "RUNNING_PROCESS_BROKER_V1_BACKEND_PIPE).\n"
+    "\n"
+    "  --handoff SOCKET      also take transfers from the broker on SOCKET\n"
+    "                        (default RUNNING_PROCESS_BROKER_V1_HANDOFF_PIPE)\n"
+    "  --max-conns N         at most N clients served at once (default 128);\n"
+    "                        more wait, none is dropped\n"
+    "  --namespace NS        our identity's namespace (default\n"
+    "                        RUNNING_PROCESS_BROKER_V1_BACKEND_NAMESPACE)\n"
+    "  --probe-window MS     how long a silent client may be a probe (100)\n"
+    "  --broker-uid UID      the broker's uid (default ours)\n"
+    "  --handoff-event WHO   who writes the handoff event to the client:\n"
+    "                        broker (default) or backend (RP_HANDOFF_EVENT)\n"
+    "  --echo                echo every connection in-process (no PROG)\n"
+    "\n"
+    "Exit: 0 done; 1 a transfer was rejected; 2 usage; 3 cannot listen or\n"
+    "a peer of another uid; 4 deadline; 5 malformed offer; 125 internal;\n"
+    "126/127 PROG not executable / not found; else PROG's status.\n";
+
+void
+recv_warn(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s\n", PROG, line);
+}
+
+static int
+usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+usage_error(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s (see --help)\n", PROG, line);
+	return RP_EXIT_USAGE;
+}
+
+void
+recv_ready(struct recv_opts *o)
+{
+	if (o->ready_fd < 0)
+		return;
+	/* A reader that went away is not our failure. */
+	(void)rp_io_write_full(o->ready_fd, "\n", 1, rp_deadline_in(1000));
+	rp_fd_close(&o->ready_fd);
+}
+
+int
+recv_uid_allowed(const struct recv_opts *o, uint32_t uid)
+{
+	size_t i;
+
+	if (uid == rp_host_euid())
+		return 1;
+	for (i = 0; i < o->n_allow_uids; i++)
+		if (o->allow_uids[i] == uid)
+			return 1;
+	return 0;
+}
+
+enum {
+	OPT_TOKEN_FILE = 256, OPT_TOKEN, OPT_NEW_TOKEN, OPT_TIMEOUT,
+	OPT_COUNT, OPT_FD, OPT_RAW, OPT_ALLOW_UID, OPT_READY_FD, OPT_SERVE,
+	OPT_HANDOFF, OPT_MAX_CONNS, OPT_NAMESPACE, OPT_PROBE_WINDOW,
+	OPT_BROKER_UID, OPT_HANDOFF_EVENT, OPT_ECHO,
+};
+
+static const struct option longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+	{ "token", required_argument, NULL, OPT_TOKEN },
+	{ "new-token", no_argument, NULL, OPT_NEW_TOKEN },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "fd", required_argument, NULL, OPT_FD },
+	{ "raw", no_argument, NULL, OPT_RAW },
+	{ "allow-uid", required_argument, NULL, OPT_ALLOW_UID },
+	{ "ready-fd", required_argument, NULL, OPT_READY_FD },
+	{ "serve", required_argument, NULL, OPT_SERVE },
+	{ "handoff", required_argument, NULL, OPT_HANDOFF },
+	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+	{ "namespace", required_argument, NULL, OPT_NAMESPACE },
+	{ "probe-window", required_argument, NULL, OPT_PROBE_WINDOW },
+	{ "broker-uid", required_argument, NULL, OPT_BROKER_UID },
+	{ "handoff-event", required_argument, NULL, OPT_HANDOFF_EVENT },
+	{ "echo", no_argument, NULL, OPT_ECHO },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Where "--" ends our options: scanning skips the values of options that
+ * take one, so "--token-file --" still names a file called "--". */
+static int
+find_split(int argc, char **argv)
+{
+	const struct option *lo;
+	size_t n;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return i;
+		if (strncmp(argv[i], "--", 2) != 0 || strchr(argv[i], '='))
+			continue;
+		n = strlen(argv[i] + 2);
+		for (lo = longopts; lo->name != NULL; lo++)
+			if (lo->has_arg == required_argument &&
+			    strlen(lo->name) >= n &&
+			    strncmp(lo->name, argv[i] + 2, n) == 0)
+				break;
+		if (lo->name != NULL)
+			i++;
+	}
+	return argc;
+}
+
+/*
+ * Is PROG there to be run?  Checked before we listen, so a backend with a
+ * typo in its command fails at once (126 / 127) instead of on every
+ * connection.  Returns 0 or the exit status.
+ */
+static int
+prog_check(const char *file)
+{
+	const char *path, *p, *end;
+	char buf[PATH_MAX];
+	struct stat st;
+	int seen = 0;
+	size_t n;
+
+	if (strchr(file, '/') != NULL) {
+		if (stat(file, &st) != 0) {
+			recv_warn("%s: %s", file, strerror(errno));
+			return rp_exit_from_exec_errno(errno);
+		}
+		if (!S_ISREG(st.st_mode) || access(file, X_OK) != 0) {
+			recv_warn("%s: not executable", file);
+			return RP_EXIT_NOEXEC;
+		}
+		return 0;
+	}
+	path = getenv("PATH");
+	if (path == NULL || *path == '\0')
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; ; p = end + 1) {
+		end = strchr(p, ':');
+		if (end == NULL)
+			end = p + strlen(p);
+		n = (size_t)(end - p);
+		if (snprintf(buf, sizeof(buf), "%.*s%s%s", (int)n, p,
+		    n ? "/" : "", file) < (int)sizeof(buf) &&
+		    stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(buf, X_OK) == 0)
+				return 0;
+			seen = 1;
+		}
+		if (*end == '\0')
+			break;
+	}
+	recv_warn("%s: %s", file, seen ? "not executable" : "not found");
+	return seen ? RP_EXIT_NOEXEC : RP_EXIT_NOTFOUND;
+}
+
+struct seen {
+	int token_file, token, count, fd, raw, new_token;
+	int handoff, max_conns, namespace_id, probe_window, broker_uid;
+	int handoff_event, echo;
+};
+
+static int
+parse_u32_opt(const char *name, const char *s, uint32_t min, uint32_t max,
+    uint32_t *out)
+{
+	if (rp_parse_u32(s, min, max, out) != 0)
+		return usage_error("%s: '%s' is not a number from %u to %u",
+		    name, s, (unsigned)min, (unsigned)max);
+	return 0;
+}
+
+static int
+parse_ms_opt(const char *name, const char *s, int64_t *out)
+{
+	uint64_t v;
+
+	/* A day is far more than any wait here needs. */
+	if (rp_parse_u64(s, 0, 86400000, &v) != 0)
+		return usage_error("%s: '%s' is not a number of milliseconds "
+		    "from 0 to 86400000", name, s);
+	*out = (int64_t)v;
+	return 0;
+}
+
+static int
+parse_event(const char *s, int *backend)
+{
+	if (strcmp(s, "backend") == 0)
+		*backend = 1;
+	else if (strcmp(s, "broker") == 0)
+		*backend = 0;
+	else
+		return -1;
+	return 0;
+}
+
+/* The token, from --token-file, --token or RP_HANDOFF_TOKEN. */
+static int
+load_token(struct recv_opts *o, const char *file, const char *hex)
+{
+	const char *env = getenv("RP_HANDOFF_TOKEN");
+
+	if (file != NULL) {
+		if (rp_token_read_file(file, o->token) != 0)
+			return usage_error("--token-file %s: %s", file,
+			    errno == EINVAL ? "not a token (32 hex digits)" :
+			    strerror(errno));
+	} else if (hex != NULL) {
+		if (rp_token_from_hex(hex, strlen(hex), o->token) != 0)
+			return usage_error("--token: not a token (32 hex "
+			    "digits)");
+	} else if (env != NULL && *env != '\0') {
+		if (rp_token_from_hex(env, strlen(env), o->token) != 0)
+			return usage_error("RP_HANDOFF_TOKEN: not a token (32 "
+			    "hex digits)");
+	} else {
+		return usage_error("no token: give --token-file F, "
+		    "RP_HANDOFF_TOKEN or --token HEX");
+	}
+	o->have_token = 1;
+	return 0;
+}
+
+static int
+check_serve(struct recv_opts *o, const struct seen *s, int npos)
+{
+	const char *env;
+	int r;
+
+	if (s->token_file || s->token || s->count || s->fd || s->raw)
+		return usage_error("--token-file, --token, --count, --fd and "
+		    "--raw are not for --serve");
+	if (npos > 0)
+		return usage_error("--serve takes no SOCKET argument (put -- "
+		    "before PROG)");
+	if (o->echo == (o->prog != NULL))
+		return usage_error("--serve needs either --echo or -- PROG");
+	if (o->endpoint[0] == '\0') {
+		env = getenv("RUNNING_PROCESS_BROKER_V1_BACKEND_PIPE");
+		if (env == NULL || *env == '\0')
+			return usage_error("--serve: no ENDPOINT given and "
+			    "RUNNING_PROCESS_BROKER_V1_BACKEND_PIPE is not set");
+		o->endpoint = env;
+	}
+	if (!s->handoff) {
+		env = getenv("RUNNING_PROCESS_BROKER_V1_HANDOFF_PIPE");
+		if (env != NULL && *env != '\0')
+			o->handoff = env;
+	} else if (o->handoff[0] == '\0') {
+		return usage_error("--handoff: the socket path is empty");
+	}
+	if (!s->namespace_id) {
+		env = getenv("RUNNING_PROCESS_BROKER_V1_BACKEND_NAMESPACE");
+		o->namespace_id = env != NULL ? env : "";
+	}
+	if (strlen(o->namespace_id) >= RP_IDENTITY_NS_MAX)
+		return usage_error("the namespace is longer than %d bytes",
+		    RP_IDENTITY_NS_MAX - 1);
+	if (strlen(o->endpoint) >= RP_SUN_PATH_MAX)
+		return usage_error("the endpoint path is longer than %d bytes",
+		    RP_SUN_PATH_MAX - 1);
+	env = getenv("RUNNING_PROCESS_BROKER_V1_BROKER_PID");
+	if (env != NULL && *env != '\0' &&
+	    rp_parse_u32(env, 1, INT32_MAX, &o->broker_pid) != 0)
+		return usage_error("RUNNING_PROCESS_BROKER_V1_BROKER_PID: '%s' "
+		    "is not a pid", env);
+	if (!s->handoff_event) {
+		env = getenv("RP_HANDOFF_EVENT");
+		if (env != NULL && *env != '\0' &&
+		    parse_event(env, &o->event_backend) != 0)
+			return usage_error("RP_HANDOFF_EVENT: '%s' is neither "
+			    "backend nor broker", env);
+	}
+	if (o->prog != NULL && (r = prog_check(o->prog[0])) != 0)
+		return r;
+	return 0;
+}
+
+static int
+check_oneshot(struct recv_opts *o, const struct seen *s, int npos,
+    const char *tfile, const char *thex)
+{
+	int r;
+
+	if (s->handoff || s->max_conns || s->namespace_id ||
+	    s->probe_window || s->broker_uid || s->handoff_event || s->echo)
+		return usage_error("--handoff, --max-conns, --namespace, "
+		    "--probe-window, --broker-uid, --handoff-event and --echo "
+		    "are only for --serve");
+	if (npos == 0)
+		return usage_error("no SOCKET given");
+	if (npos > 1)
+		return usage_error("one SOCKET only (put -- before PROG)");
+	if (o->socket[0] == '\0')
+		return usage_error("the socket path is empty");
+	if (s->token_file && s->token)
+		return usage_error("--token-file and --token exclude each "
+		    "other");
+	if (o->fd >= 0 && o->prog == NULL)
+		return usage_error("--fd needs -- PROG");
+	if ((r = load_token(o, tfile, thex)) != 0)
+		return r;
+	if (o->prog != NULL && (r = prog_check(o->prog[0])) != 0)
+		return r;
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv, struct recv_opts *o)
+{
+	struct seen s;
+	const char *tfile = NULL, *thex = NULL;
+	int split, c, r, npos;
+	uint32_t v;
+
+	memset(&s, 0, sizeof(s));
+	memset(o, 0, sizeof(*o));
+	o->timeout_ms = RECV_TIMEOUT_MS;
+	o->ready_fd = -1;
+	o->count = 1;
+	o->fd = -1;
+	o->max_conns = RECV_MAX_CONNS;
+	o->probe_window_ms = RECV_PROBE_WINDOW_MS;
+	o->broker_uid = rp_host_euid();
+
+	split = find_split(argc, argv);
+	if (split < argc) {
+		if (split + 1 >= argc)
+			return usage_error("nothing after --");
+		if (argv[split + 1][0] == '\0')
+			return usage_error("the program name is empty");
+		o->prog = argv + split + 1;
+	}
+	opterr = 0;
+	while ((c = getopt_long(split, argv, ":hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage_text, stdout);
+			fputs(help_text, stdout);
+			return -1;
+		case 'V':
+			printf("%s %s\n", PROG, RP_VERSION);
+			return -1;
+		case OPT_TOKEN_FILE:
+			s.token_file = 1;
+			tfile = optarg;
+			break;
+		case OPT_TOKEN:
+			s.token = 1;
+			thex = optarg;
+			break;
+		case OPT_NEW_TOKEN:
+			s.new_token = 1;
+			break;
+		case OPT_TIMEOUT:
+			if ((r = parse_ms_opt("--timeout", optarg,
+			    &o->timeout_ms)) != 0)
+				return r;
+			break;
+		case OPT_COUNT:
+			s.count = 1;
+			if ((r = parse_u32_opt("--count", optarg, 1, 1000000,
+			    &v)) != 0)
+				return r;
+			o->count = v;
+			break;
+		case OPT_FD:
+			s.fd = 1;
+			if ((r = parse_u32_opt("--fd", optarg, 0, 1023,
+			    &v)) != 0)
+				return r;
+			o->fd = (int)v;
+			break;
+		case OPT_RAW:
+			s.raw = 1;
+			o->raw = 1;
+			break;
+		case OPT_ALLOW_UID:
+			if (o->n_allow_uids == RECV_MAX_ALLOW_UIDS)
+				return usage_error("at most %d --allow-uid",
+				    RECV_MAX_ALLOW_UIDS);
+			if ((r = parse_u32_opt("--allow-uid", optarg, 0,
+			    UINT32_MAX - 1, &v)) != 0)
+				return r;
+			o->allow_uids[o->n_allow_uids++] = v;
+			break;
+		case OPT_READY_FD:
+			if ((r = parse_u32_opt("--ready-fd", optarg, 0,
+			    INT_MAX, &v)) != 0)
+				return r;
+			o->ready_fd = (int)v;
+			break;
+		case OPT_SERVE:
+			o->serve = 1;
+			o->endpoint = optarg;
+			break;
+		case OPT_HANDOFF:
+			s.handoff = 1;
+			o->handoff = optarg;
+			break;
+		case OPT_MAX_CONNS:
+			s.max_conns = 1;
+			if ((r = parse_u32_opt("--max-conns", optarg, 1,
+			    65536, &v)) != 0)
+				return r;
+			o->max_conns = v;
+			break;
+		case OPT_NAMESPACE:
+			s.namespace_id = 1;
+			o->namespace_id = optarg;
+			break;
+		case OPT_PROBE_WINDOW:
+			s.probe_window = 1;
+			if ((r = parse_ms_opt("--probe-window", optarg,
+			    &o->probe_window_ms)) != 0)
+				return r;
+			break;
+		case OPT_BROKER_UID:
+			s.broker_uid = 1;
+			if ((r = parse_u32_opt("--broker-uid", optarg, 0,
+			    UINT32_MAX - 1, &o->broker_uid)) != 0)
+				return r;
+			break;
+		case OPT_HANDOFF_EVENT:
+			s.handoff_event = 1;
+			if (parse_event(optarg, &o->event_backend) != 0)
+				return usage_error("--handoff-event: '%s' is "
+				    "neither backend nor broker", optarg);
+			break;
+		case OPT_ECHO:
+			s.echo = 1;
+			o->echo = 1;
+			break;
+		case ':':
+			return usage_error("%s needs a value",
+			    argv[optind - 1]);
+		default:
+			if (optopt != 0)
+				return usage_error("unknown option '-%c'",
+				    optopt);
+			return usage_error("unknown option '%s'",
+			    argv[optind - 1]);
+		}
+	}
+	npos = split - optind;
+	if (s.new_token) {
+		if (argc != 2)
+			return usage_error("--new-token takes nothing else");
+		o->new_token = 1;
+		return 0;
+	}
+	/* The readiness fd must be open, and no child may inherit it. */
+	if (o->ready_fd >= 0 && rp_fd_set_cloexec(o->ready_fd, 1) != 0)
+		return usage_error("--ready-fd %d: %s", o->ready_fd,
+		    strerror(errno));
+	if (o->serve)
+		return check_serve(o, &s, npos);
+	o->socket = npos > 0 ? argv[optind] : NULL;
+	return check_oneshot(o, &s, npos, tfile, thex);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct recv_opts o;
+	char hex[RP_TOKEN_HEX_LEN + 1];
+	int r;
+
+	if (rp_init() != 0) {
+		fprintf(stderr, "%s: cannot start: %s\n", PROG,
+		    strerror(errno));
+		return RP_EXIT_INTERNAL;
+	}
+	r = parse_args(argc, argv, &o);
+	if (r < 0)
+		return fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL;
+	if (r > 0)
+		return r;
+	if (o.new_token) {
+		rp_token_generate(o.token);
+		rp_token_to_hex(o.token, hex);
+		printf("%s\n", hex);
+		return fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL;
+	}
+	if (o.serve)
+		return recv_serve(&o);
+	return recv_oneshot(&o);
+}

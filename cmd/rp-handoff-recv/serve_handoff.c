@@ -1,0 +1,354 @@
+/*
+ * serve_handoff.c — transfers from the broker on --handoff SOCKET: only
+ * from the broker's uid (and pid), any number back to back on one
+ * connection, each one answered; an accepted connection is served like a
+ * client with RP_ROUTE=handoff.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "serve.h"
+
+/* ------------------------------------------------------ handoff intake */
+
+/* An accepted transfer: serve the received fd like a client. */
+static void
+adopt(struct serve *sv, int fd, uint64_t correlation_id,
+    const uint8_t tok[RP_TOKEN_LEN])
+{
+	struct rp_peercred peer;
+	struct rp_buf ev = { 0 };
+	struct conn *c;
+	int have_peer;
+
+	have_peer = rp_sock_peercred(fd, &peer) == 0;
+	if (sv->o->event_backend) {
+		/* We tell the client ourselves that the handoff happened,
+		 * before anything else is written on the connection. */
+		if (rp_wire_ack_encode(&ev, RP_KIND_EVENT, correlation_id, tok,
+		    RP_TOKEN_LEN, 1, NULL, correlation_id) != 0 ||
+		    rp_io_write_full(fd, ev.data, ev.len,
+		    rp_loop_now(sv->loop) + sv->o->timeout_ms) != 0) {
+			recv_warn("cannot write the handoff event: %s",
+			    strerror(errno));
+			rp_buf_free(&ev);
+			close(fd);
+			return;
+		}
+		rp_buf_free(&ev);
+	}
+	if (!sv->o->echo && sv->busy < sv->o->max_conns) {
+		(void)serve_spawn(sv, fd, ROUTE_HANDOFF, &peer, have_peer);
+		return;
+	}
+	if (rp_fd_set_nonblock(fd, 1) != 0 ||
+	    (c = conn_new(sv, fd, C_CLASSIFY)) == NULL) {
+		recv_warn("cannot take a handed-off connection: %s",
+		    strerror(errno));
+		close(fd);
+		return;
+	}
+	c->route = ROUTE_HANDOFF;
+	c->peer = peer;
+	c->have_peer = (uint8_t)have_peer;
+	c->classified = 1;       /* a handed-off client is never a probe */
+	conn_serve(c);
+}
+
+void
+ctl_watch(struct ctl *k)
+{
+	struct serve *sv = k->sv;
+	unsigned ev = 0;
+
+	if (sv->polling && k->out.len < CTL_OUT_HIGH)
+		ev |= RP_LOOP_READ;
+	if (k->out.len > 0)
+		ev |= RP_LOOP_WRITE;
+	if (ev != k->events && rp_loop_mod(sv->loop, k->fd, ev) == 0)
+		k->events = ev;
+}
+
+/* Write what Acks we can; 0, or -1 when the connection is gone. */
+static int
+ctl_flush(struct ctl *k)
+{
+	ssize_t n;
+
+	while (k->out.len > 0) {
+		n = send(k->fd, k->out.data, k->out.len,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			return -1;
+		}
+		memmove(k->out.data, k->out.data + n, k->out.len - (size_t)n);
+		k->out.len -= (size_t)n;
+	}
+	ctl_watch(k);
+	return 0;
+}
+
+static void
+ctl_offer_timeout(struct rp_loop *loop, void *arg)
+{
+	struct ctl *k = arg;
+
+	(void)loop;
+	k->timer = 0;
+	recv_warn("handoff: the offer did not arrive in time; closing the "
+	    "received fd");
+	ctl_close(k);
+}
+
+/* A whole offer frame arrived: judge the transfer and answer it.
+ * Returns 0 to go on with the connection, -1 when it was closed. */
+static int
+ctl_offer(struct ctl *k, uint8_t *body, size_t len)
+{
+	struct serve *sv = k->sv;
+	Rp__HandoffOffer *offer;
+	const char *why = NULL, *detail;
+	char msg[96];
+	int rfd = k->rfd, ok;
+
+	k->rfd = -1;
+	offer = rp_wire_offer_parse(body, len, &why);
+	free(body);
+	if (offer == NULL) {
+		/* Without an offer there is nothing to correlate an Ack
+		 * with; a peer that sends such a thing is broken. */
+		recv_warn("handoff: malformed offer (%s); closing the received "
+		    "fd", why ? why : "bad frame");
+		rp_fd_close(&rfd);
+		ctl_close(k);
+		return -1;
+	}
+	detail = rp_handoff_judge(k->fst, k->side, k->got, offer, sv->tokens,
+	    RP_HANDOFF_REPLAY, rp_loop_now(sv->loop), msg, sizeof(msg));
+	ok = detail == NULL;
+	if (rp_wire_ack_encode(&k->out, RP_KIND_RESPONSE,
+	    offer->correlation_id, offer->token.data, offer->token.len, ok,
+	    detail, offer->correlation_id) != 0) {
+		recv_warn("handoff: cannot encode the ack: %s",
+		    strerror(errno));
+		rp_fd_close(&rfd);
+		rp_wire_free(offer);
+		ctl_close(k);
+		return -1;
+	}
+	if (ok) {
+		uint8_t tok[RP_TOKEN_LEN];
+		uint64_t corr = offer->correlation_id;
+
+		memcpy(tok, offer->token.data, RP_TOKEN_LEN);
+		rp_wire_free(offer);
+		if (ctl_flush(k) != 0) {
+			/* The broker is gone and will not tell the client;
+			 * the client falls back to reconnecting. */
+			rp_fd_close(&rfd);
+			ctl_close(k);
+			return -1;
+		}
+		adopt(sv, rfd, corr, tok);
+		return 0;
+	}
+	recv_warn("handoff: rejected a transfer: %s", detail);
+	rp_fd_close(&rfd);
+	rp_wire_free(offer);
+	if (ctl_flush(k) != 0) {
+		ctl_close(k);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A sideband without an fd may have been read together with the start of
+ * the offer behind it: those bytes go to the offer's decoder.  0, or -1
+ * when the connection was closed.
+ */
+static int
+ctl_spill(struct ctl *k)
+{
+	size_t spill = rp_handoff_sideband_spill(k->fst, k->got), used;
+	enum rp_frame_status st;
+
+	if (spill == 0)
+		return 0;
+	k->got = RP_TOKEN_LEN;
+	st = rp_frame_decoder_feed(&k->dec, k->side + RP_TOKEN_LEN, spill,
+	    &used);
+	if ((st == RP_FRAME_MORE || st == RP_FRAME_OK) && used == spill)
+		return 0;
+	recv_warn("handoff: a transfer without an fd, and no offer after it");
+	ctl_close(k);
+	return -1;
+}
+
+/*
+ * Take transfers from one handoff connection: sideband (token + fd), then
+ * the offer frame, read exactly, then the next transfer, for as long as
+ * the broker keeps sending and we have room to hold what we adopt.
+ */
+void
+ctl_run(struct ctl *k)
+{
+	struct serve *sv = k->sv;
+	enum rp_frame_status st;
+	uint8_t *body;
+	size_t len;
+	int round;
+
+	for (round = 0; round < ACCEPT_BATCH; round++) {
+		if (!sv->polling || k->out.len >= CTL_OUT_HIGH) {
+			ctl_watch(k);
+			return;
+		}
+		if (k->state == CTL_SIDEBAND) {
+			/* A deadline in the past: never wait, only look. */
+			k->fst = rp_fdpass_recv(k->fd, k->side, sizeof(k->side),
+			    &k->got, &k->rfd, 0);
+			if (k->fst == RP_FDPASS_TIMEOUT)
+				return;
+			if (k->fst == RP_FDPASS_EOF || k->fst == RP_FDPASS_IO) {
+				ctl_close(k);
+				return;
+			}
+			k->state = CTL_OFFER;
+			rp_frame_decoder_init(&k->dec, RP_FRAME_SMALL_MAX);
+			if (ctl_spill(k) != 0)
+				return;
+			k->timer = rp_loop_timer(sv->loop, rp_loop_now(sv->loop) +
+			    sv->o->timeout_ms, ctl_offer_timeout, k);
+			if (k->timer == 0) {
+				ctl_close(k);
+				return;
+			}
+		}
+		st = rp_frame_decoder_read(&k->dec, k->fd);
+		if (st == RP_FRAME_MORE)
+			return;
+		if (st != RP_FRAME_OK) {
+			recv_warn("handoff: reading the offer: %s; closing the "
+			    "received fd", st == RP_FRAME_IO ? strerror(errno) :
+			    rp_frame_status_str(st));
+			ctl_close(k);
+			return;
+		}
+		rp_loop_timer_cancel(sv->loop, k->timer);
+		k->timer = 0;
+		k->state = CTL_SIDEBAND;
+		body = rp_frame_decoder_take(&k->dec, &len);
+		if (ctl_offer(k, body, len) != 0)
+			return;
+	}
+}
+
+static void
+ctl_fd_cb(struct rp_loop *loop, int fd, unsigned events, void *arg)
+{
+	struct ctl *k = arg;
+
+	(void)loop;
+	(void)fd;
+	if ((events & RP_LOOP_WRITE) && ctl_flush(k) != 0) {
+		ctl_close(k);
+		return;
+	}
+	if (events & (RP_LOOP_READ | RP_LOOP_HUP | RP_LOOP_ERR))
+		ctl_run(k);
+}
+
+void
+ctl_close(struct ctl *k)
+{
+	struct serve *sv = k->sv;
+
+	rp_loop_del(sv->loop, k->fd);
+	rp_loop_timer_cancel(sv->loop, k->timer);
+	rp_fd_close(&k->fd);
+	rp_fd_close(&k->rfd);
+	rp_frame_decoder_reset(&k->dec);
+	rp_buf_free(&k->out);
+	if (k->prev != NULL)
+		k->prev->next = k->next;
+	else
+		sv->ctls = k->next;
+	if (k->next != NULL)
+		k->next->prev = k->prev;
+	sv->nctls--;
+	free(k);
+}
+
+/* Only the broker may hand us connections: its uid, and its pid when we
+ * were told which process it is. */
+static int
+broker_peer_ok(const struct serve *sv, const struct rp_peercred *peer)
+{
+	if (peer->uid != sv->o->broker_uid)
+		return 0;
+	return sv->o->broker_pid == 0 || peer->pid == sv->o->broker_pid;
+}
+
+void
+handoff_on_accept(struct rp_loop *loop, int lfd, unsigned events, void *arg)
+{
+	struct serve *sv = arg;
+	struct rp_peercred peer;
+	struct ctl *k;
+	int i, fd;
+
+	(void)events;
+	for (i = 0; i < ACCEPT_BATCH && sv->polling; i++) {
+		fd = rp_sock_accept(lfd, 1);
+		if (fd < 0) {
+			if (serve_accept_failed(sv))
+				continue;
+			return;
+		}
+		if (rp_sock_peercred(fd, &peer) != 0 ||
+		    !broker_peer_ok(sv, &peer)) {
+			recv_warn("handoff: refused a connection from uid %u "
+			    "(pid %u): not the broker", (unsigned)peer.uid,
+			    (unsigned)peer.pid);
+			close(fd);
+			continue;
+		}
+		if (sv->nctls >= MAX_CTLS) {
+			recv_warn("handoff: too many handoff connections");
+			close(fd);
+			continue;
+		}
+		if ((k = calloc(1, sizeof(*k))) == NULL) {
+			close(fd);
+			continue;
+		}
+		k->sv = sv;
+		k->fd = fd;
+		k->rfd = -1;
+		k->state = CTL_SIDEBAND;
+		if (rp_loop_add(loop, fd, RP_LOOP_READ, ctl_fd_cb, k) != 0) {
+			recv_warn("cannot watch a handoff connection: %s",
+			    strerror(errno));
+			close(fd);
+			free(k);
+			continue;
+		}
+		k->events = RP_LOOP_READ;
+		k->next = sv->ctls;
+		if (sv->ctls != NULL)
+			sv->ctls->prev = k;
+		sv->ctls = k;
+		sv->nctls++;
+		ctl_run(k);
+	}
+}
+

@@ -1,0 +1,93 @@
+/* Unit tests for parse: strict decimal numbers. */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+
+#include "parse.h"
+#include "t.h"
+
+static void
+test_u64_accepts_plain_decimal(void)
+{
+	uint64_t v = 7;
+
+	T_EQ(rp_parse_u64("0", 0, 10, &v), 0);
+	T_UEQ(v, 0);
+	T_EQ(rp_parse_u64("10", 0, 10, &v), 0);
+	T_UEQ(v, 10);
+	T_EQ(rp_parse_u64("007", 0, 10, &v), 0);
+	T_UEQ(v, 7);
+	T_EQ(rp_parse_u64("18446744073709551615", 0, UINT64_MAX, &v), 0);
+	T_UEQ(v, UINT64_MAX);
+}
+
+static void
+test_u64_rejects_what_atoi_would_take(void)
+{
+	static const char *bad[] = { "", " 1", "1 ", "+1", "-1", "1a", "0x10",
+		"1.0", "１", "1\n", "12abc", NULL };
+	uint64_t v = 42;
+	int i;
+
+	for (i = 0; bad[i] != NULL; i++) {
+		errno = 0;
+		T_EQ(rp_parse_u64(bad[i], 0, UINT64_MAX, &v), -1);
+		T_EQ(errno, EINVAL);
+		T_UEQ(v, 42);
+	}
+	errno = 0;
+	T_EQ(rp_parse_u64(NULL, 0, 1, &v), -1);
+	T_EQ(errno, EINVAL);
+}
+
+static void
+test_u64_range(void)
+{
+	uint64_t v = 42;
+
+	errno = 0;
+	T_EQ(rp_parse_u64("18446744073709551616", 0, UINT64_MAX, &v), -1);
+	T_EQ(errno, ERANGE);
+	errno = 0;
+	T_EQ(rp_parse_u64("99999999999999999999999", 0, UINT64_MAX, &v), -1);
+	T_EQ(errno, ERANGE);
+	errno = 0;
+	T_EQ(rp_parse_u64("11", 0, 10, &v), -1);
+	T_EQ(errno, ERANGE);
+	errno = 0;
+	T_EQ(rp_parse_u64("0", 1, 10, &v), -1);
+	T_EQ(errno, ERANGE);
+	T_UEQ(v, 42);
+}
+
+static void
+test_u32_and_int(void)
+{
+	uint32_t u = 1;
+	int i = 1;
+
+	T_EQ(rp_parse_u32("4294967295", 0, UINT32_MAX, &u), 0);
+	T_UEQ(u, UINT32_MAX);
+	errno = 0;
+	T_EQ(rp_parse_u32("4294967296", 0, UINT32_MAX, &u), -1);
+	T_EQ(errno, ERANGE);
+	T_EQ(rp_parse_int("2147483647", 0, INT_MAX, &i), 0);
+	T_EQ(i, INT_MAX);
+	errno = 0;
+	T_EQ(rp_parse_int("2147483648", 0, INT_MAX, &i), -1);
+	T_EQ(errno, ERANGE);
+	errno = 0;
+	T_EQ(rp_parse_int("1", -1, 5, &i), -1);
+	T_EQ(errno, EINVAL);
+	T_EQ(i, INT_MAX);
+}
+
+int
+main(void)
+{
+	T_RUN(test_u64_accepts_plain_decimal);
+	T_RUN(test_u64_rejects_what_atoi_would_take);
+	T_RUN(test_u64_range);
+	T_RUN(test_u32_and_int);
+	return t_done();
+}
