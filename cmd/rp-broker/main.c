@@ -21,16 +21,36 @@
 
 #include "broker.h"
 
+/* The first lines are the man page's SYNOPSIS, verbatim (a test checks). */
 static const char usage_text[] =
-"usage: rp-broker [-s SOCKET] [-d DIR] [-b SERVICE@VERSION=ENDPOINT]...\n"
-"                 [--instance NAME | --private SERVICE] [--allow-uid UID]...\n"
-"                 [--hello-timeout MS] [--rate-limit N/SECS]\n"
-"                 [--spawn-budget N/SECS] [--spawn-timeout MS]\n"
-"                 [--spawn-waiters N] [--probe-interval MS]\n"
-"                 [--probe-timeout MS] [--max-clients N]\n"
-"                 [--drain-timeout MS] [--events FILE] [--ready-fd N]\n"
-"       rp-broker -h | --help\n"
-"       rp-broker -V | --version\n";
+"rp-broker [-s SOCKET] [-d DIR] [-b SERVICE@VERSION=ENDPOINT]...\n"
+"          [--instance NAME | --private SERVICE] [--allow-uid UID]...\n"
+"          [--hello-timeout MS] [--rate-limit N/SECS] [--spawn-budget N/SECS]\n"
+"          [--spawn-timeout MS] [--spawn-waiters N] [--probe-interval MS]\n"
+"          [--probe-timeout MS] [--max-clients N] [--drain-timeout MS]\n"
+"          [--events FILE] [--ready-fd N]\n"
+"rp-broker -h | --help | -V | --version\n"
+"\n"
+"  -s, --socket PATH        listen here (else $RUNNING_PROCESS_BROKER_V1_SOCKET,\n"
+"                           else the instance's default socket)\n"
+"  -d, --service-dir DIR    service definitions (else\n"
+"                           $RUNNING_PROCESS_SERVICE_DEF_DIR, else\n"
+"                           $XDG_CONFIG_HOME/running-process/services)\n"
+"  -b, --backend S@V=PATH   a running backend for service S version V\n"
+"      --instance NAME      serve the explicit instance NAME\n"
+"      --private SERVICE    serve SERVICE's private instance\n"
+"      --allow-uid UID      also serve clients of this uid\n"
+"      --hello-timeout MS   deadline for a client's frame (30000)\n"
+"      --rate-limit N/SECS  Hellos per peer pid and window (256/1; 0: off)\n"
+"      --spawn-budget N/SECS  spawns per backend and window (3/30)\n"
+"      --spawn-timeout MS   deadline for a spawned backend's identity (10000)\n"
+"      --spawn-waiters N    Hellos that may wait for one spawn (64)\n"
+"      --probe-interval MS  re-verify a static backend after this (5000)\n"
+"      --probe-timeout MS   deadline of one identity probe (500)\n"
+"      --max-clients N      connections at once (4096)\n"
+"      --drain-timeout MS   how long a graceful stop may take (10000)\n"
+"      --events FILE        append lifecycle events as JSON lines\n"
+"      --ready-fd N         write a newline to fd N once listening\n";
 
 #define ENV_SOCKET "RUNNING_PROCESS_BROKER_V1_SOCKET"
 #define ENV_HELLO_TIMEOUT "RUNNING_PROCESS_BROKER_HELLO_TIMEOUT_MS"
@@ -168,21 +188,11 @@ src_name(enum src s)
 	}
 }
 
-/* Strict unsigned decimal: digits only, fully consumed, within range. */
+/* Strict unsigned decimal (lib/parse.h): digits only, within range. */
 static int
 parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-	unsigned long long v;
-	char *end;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
+	return rp_parse_u64(s, min, max, out);
 }
 
 static uint64_t
@@ -288,7 +298,8 @@ parse_args(struct config *c, int argc, char **argv)
 	int ch, have_inst = 0, have_priv = 0;
 
 	config_defaults(c);
-	while ((ch = getopt_long(argc, argv, "s:d:b:hV", longopts, NULL)) !=
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":s:d:b:hV", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 's':
@@ -392,10 +403,12 @@ parse_args(struct config *c, int argc, char **argv)
 		case 'V':
 			printf("%s %s\n", PROG, RP_VERSION);
 			exit(fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL);
+		case ':':
+			usage_error("%s needs a value", argv[optind - 1]);
 		default:
-			/* getopt_long has said what was wrong. */
-			say(PROG ": try --help");
-			exit(RP_EXIT_USAGE);
+			if (optopt != 0)
+				usage_error("unknown option -%c", optopt);
+			usage_error("unknown option %s", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)

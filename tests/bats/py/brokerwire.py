@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""rpwire.py — a raw-bytes v1 wire client for the bats suites.
+"""brokerwire.py — a raw-bytes v1 client of rp-broker for the bats suites.
 
-An independent peer for rp-broker: it speaks the framing and the protobuf
-messages with Python's protobuf classes, generated at test time from
-proto/rp_v1.proto into $RP_PB_DIR (see rp_pb_setup in helper.bash), and
-with plain sockets, so the tests do not depend on our own C client code.
+An independent peer: it speaks the framing and the protobuf messages with
+Python's protobuf classes, generated at test time from proto/rp_v1.proto
+(rp_pb_setup in endpoint.bash puts them on PYTHONPATH), and plain sockets,
+so the broker's tests do not depend on our own C client code.
 
 Every subcommand prints one JSON document on stdout describing what came
 back (a decoded reply, or "eof": the broker closed without a byte).
@@ -20,8 +20,9 @@ import struct
 import sys
 import time
 
-sys.path.insert(0, os.environ["RP_PB_DIR"])
-import rp_v1_pb2 as pb  # noqa: E402
+if os.environ.get("RP_PB_DIR"):
+    sys.path.insert(0, os.environ["RP_PB_DIR"])
+import rp_v1_pb2 as pb  # noqa: E402  (generated at test time)
 
 CONTROL = 0x0000
 ADMIN = 0xAD01
@@ -162,6 +163,20 @@ def hello_frame_from(args):
 
 def cmd_hello(args):
     data = hello_frame_from(args)
+    if args.parallel > 1:
+        import threading
+        results = [None] * args.parallel
+
+        def one(i):
+            results[i] = exchange(args.socket, data, timeout=60)
+        ts = [threading.Thread(target=one, args=(i,))
+              for i in range(args.parallel)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        print(json.dumps(results))
+        return
     if args.count > 1:
         results = [exchange(args.socket, data) for _ in range(args.count)]
         print(json.dumps(results))
@@ -326,6 +341,83 @@ def cmd_flood(args):
     print(json.dumps(out), flush=True)
 
 
+def cmd_held(args):
+    """Connect now; send the frame (a Hello, or an admin verb) only once
+    the file args.go exists; print the reply."""
+    if args.admin:
+        verb = getattr(pb, "ADMIN_VERB_" + args.admin.upper().replace(
+            "-", "_"))
+        data = frame(pb.AdminRequest(verb=verb).SerializeToString(),
+                     protocol=ADMIN, request_id=8)
+    else:
+        data = frame(hello(args.service, args.version), request_id=8)
+    s = connect(args.socket, timeout=60)
+    print("connected", flush=True)
+    while not os.path.exists(args.go):
+        time.sleep(0.01)
+    try:
+        s.sendall(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    out = describe(read_reply(s))
+    s.close()
+    print(json.dumps(out), flush=True)
+
+
+def cmd_encode_hello(args):
+    """The bytes of a whole Hello frame, in hex (for peers without the
+    protobuf classes, such as another uid's)."""
+    print(frame(hello(args.service, args.version), request_id=args.frame_id)
+          .hex())
+
+
+def cmd_activate(args):
+    """Socket activation by hand: listen on args.path (mode args.mode),
+    then exec the command with the socket on fd 3, LISTEN_FDS=1 and
+    LISTEN_PID = its pid; fd args.ready_from is moved to args.ready_to
+    first (the command's --ready-fd)."""
+    # Move the readiness fd first, so the socket cannot land on its
+    # target number.
+    if args.ready_from is not None:
+        os.dup2(args.ready_from, args.ready_to)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(args.path)
+    os.chmod(args.path, int(args.mode, 8))
+    s.listen(128)
+    os.dup2(s.fileno(), 3)
+    os.set_inheritable(3, True)
+    if args.ready_to is not None:
+        os.set_inheritable(args.ready_to, True)
+    os.environ["LISTEN_FDS"] = "1"
+    os.environ["LISTEN_PID"] = str(os.getpid())
+    os.execvp(args.command[0], args.command)
+
+
+def cmd_notify_record(args):
+    """Bind a datagram socket at args.path, run the command with
+    NOTIFY_SOCKET pointing there (fd 3 passed on), write its pid to
+    args.pidfile, record every datagram to args.out (one a line), and
+    exit with the command's status."""
+    import subprocess
+    d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    d.bind(args.path)
+    env = dict(os.environ, NOTIFY_SOCKET=args.path)
+    p = subprocess.Popen(args.command, env=env, pass_fds=(3,))
+    os.close(3)
+    with open(args.pidfile + ".tmp", "w") as f:
+        f.write("%d\n" % p.pid)
+    os.rename(args.pidfile + ".tmp", args.pidfile)
+    with open(args.out, "a") as out:
+        while True:
+            r, _, _ = select.select([d], [], [], 0.05)
+            if r:
+                out.write(d.recv(4096).decode() + "\n")
+                out.flush()
+            elif p.poll() is not None:
+                break
+    sys.exit(p.returncode)
+
+
 def cmd_servicedef(args):
     """Write a .servicedef file (the bytes of a ServiceDefinition)."""
     d = pb.ServiceDefinition(service_name=args.service,
@@ -407,7 +499,37 @@ def main():
     p.add_argument("--encoding", type=int, default=0)
     p.add_argument("--envelope", type=int, default=1)
     p.add_argument("--count", type=int, default=1)
+    p.add_argument("--parallel", type=int, default=1)
     p.set_defaults(fn=cmd_hello)
+
+    p = sub.add_parser("held")
+    p.add_argument("--socket", required=True)
+    p.add_argument("--go", required=True)
+    p.add_argument("--service", default="echo")
+    p.add_argument("--version", default="1.0.0")
+    p.add_argument("--admin")
+    p.set_defaults(fn=cmd_held)
+
+    p = sub.add_parser("encode-hello")
+    p.add_argument("--service", default="echo")
+    p.add_argument("--version", default="1.0.0")
+    p.add_argument("--frame-id", type=int, default=0)
+    p.set_defaults(fn=cmd_encode_hello)
+
+    p = sub.add_parser("activate")
+    p.add_argument("--path", required=True)
+    p.add_argument("--mode", default="600")
+    p.add_argument("--ready-from", type=int)
+    p.add_argument("--ready-to", type=int)
+    p.add_argument("command", nargs="+")
+    p.set_defaults(fn=cmd_activate)
+
+    p = sub.add_parser("notify-record")
+    p.add_argument("--path", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--pidfile", required=True)
+    p.add_argument("command", nargs="+")
+    p.set_defaults(fn=cmd_notify_record)
 
     p = sub.add_parser("raw")
     p.add_argument("--socket", required=True)

@@ -1,0 +1,116 @@
+# Shared by the rp-broker suites (load after helper and endpoint): a
+# broker on a private socket in the test's directory, service definitions
+# written by an independent peer, the test backends, JSON fields.
+
+bw() {
+	PYTHONPATH="$RP_PB_DIR" /usr/bin/python3 "$RP_ROOT/tests/bats/py/brokerwire.py" "$@"
+}
+
+# The same as a plain command (no function), for rp_start when the pid
+# must be the one that execs on: bw_exec activate ... -- rp-broker ...
+bw_exec() {
+	echo env PYTHONPATH="$RP_PB_DIR" /usr/bin/python3 \
+		"$RP_ROOT/tests/bats/py/brokerwire.py"
+}
+
+# jf EXPR — evaluate EXPR over the JSON document d read from stdin.
+jf() {
+	/usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+v = eval(sys.argv[1])
+print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)
+' "$1"
+}
+
+broker_setup() {
+	rp_setup_dirs
+	export RP_TEST_BACKEND="$RP_BUILD/tests/helpers/rp-test-backend"
+	unset RP_TEST_ENV_DIR RP_TEST_BACKEND_DELAY_MS NOTIFY_SOCKET \
+		LISTEN_PID LISTEN_FDS RUNNING_PROCESS_BROKER_HELLO_TIMEOUT_MS
+	BK="$RP_ROOT/tests/bats/backends"
+	DEFS="$RUNNING_PROCESS_SERVICE_DEF_DIR"
+	mkdir -p "$DEFS"
+	chmod 0700 "$T/config" "$T/config/running-process" "$DEFS"
+	SOCK="$T/run/b.sock"
+	BPID=
+}
+
+broker_teardown() {
+	rp_teardown
+	rp_check_sanitizer_logs
+}
+
+# start_broker [ARGS...]: rp-broker on $SOCK, ready on fd 3; pid in BPID.
+start_broker() {
+	rp_start broker rp-broker -s "$SOCK" --ready-fd 3 "$@"
+	BPID=$RP_LAST_PID
+}
+
+# Stop the broker with SIGTERM and expect exit status 0.
+stop_broker() {
+	local rc=0
+	kill -TERM "$BPID"
+	wait "$BPID" || rc=$?
+	[ "$rc" -eq 0 ] || { echo "broker exited $rc"; cat "$T/broker.err"; return 1; }
+}
+
+# def SERVICE BACKEND [servicedef options]: a definition whose binary is
+# tests/bats/backends/BACKEND.sh (or BACKEND itself when absolute).
+def() {
+	local svc=$1 be=$2
+	shift 2
+	case $be in
+	/*) ;;
+	*) be="$BK/$be.sh" ;;
+	esac
+	bw servicedef --dir "$DEFS" --service "$svc" --binary "$be" "$@" >/dev/null
+}
+
+hello() {
+	bw hello --socket "$SOCK" "$@"
+}
+
+admin() {
+	bw admin --socket "$SOCK" "$@"
+}
+
+# The value of one OpenMetrics sample (0 when absent), parsed by
+# prometheus_client's OpenMetrics parser.
+metric() {
+	bw admin --socket "$SOCK" metrics --body | /usr/bin/python3 -c '
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+name, want = sys.argv[1], dict(a.split("=", 1) for a in sys.argv[2:])
+total = 0
+for fam in text_string_to_metric_families(sys.stdin.read()):
+    for s in fam.samples:
+        if s.name == name and all(s.labels.get(k) == v for k, v in want.items()):
+            total += s.value
+print(int(total) if total == int(total) else total)
+' "$@"
+}
+
+# Wait (bounded) until a command succeeds: a condition, not a sleep.
+wait_for() {
+	local i
+	for i in $(seq 1 500); do
+		"$@" && return 0
+		sleep 0.02
+	done
+	echo "condition never held: $*"
+	return 1
+}
+
+# Direct children of a process, one pid per line.
+children_of() {
+	cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | sed '/^$/d'
+}
+
+fd_count() {
+	ls "/proc/$1/fd" | wc -l
+}
+
+fd_count_is() {
+	[ "$(fd_count "$1")" -eq "$2" ]
+}

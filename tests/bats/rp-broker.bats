@@ -1,0 +1,368 @@
+#!/usr/bin/env bats
+# rp-broker through the real binary: usage, where it listens and the
+# directory and stale-socket rules, socket activation, readiness (--ready-fd
+# and sd_notify), stopping (SIGTERM, SIGINT, SHUTDOWN) with the drain, and
+# the events file's reopening on SIGHUP.
+
+load helper
+load endpoint
+load broker
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	rp_pb_setup
+}
+
+setup() {
+	broker_setup
+	SHARED=
+}
+
+teardown() {
+	broker_teardown
+	[ -z "$SHARED" ] || rm -rf "$SHARED"
+}
+
+# ------------------------------------------------------------------ usage
+
+@test "--help starts with the man page SYNOPSIS, verbatim; -h too" {
+	rp_check_synopsis rp-broker
+	run -0 rp-broker -h
+	[ "${lines[0]}" = "$(rp_synopsis rp-broker | head -1)" ]
+}
+
+@test "--version prints the name and version" {
+	run -0 rp-broker --version
+	[ "$output" = "rp-broker 0.1.0" ]
+	run -0 rp-broker -V
+	[ "$output" = "rp-broker 0.1.0" ]
+}
+
+@test "the man page passes mandoc -Tlint" {
+	rp_check_manpage rp-broker
+}
+
+@test "bad options and values exit 2 with one line on stderr" {
+	rp_check_usage_error rp-broker --no-such-option
+	rp_check_usage_error rp-broker extra-argument
+	rp_check_usage_error rp-broker --hello-timeout 0
+	rp_check_usage_error rp-broker --hello-timeout 12abc
+	rp_check_usage_error rp-broker --hello-timeout -5
+	rp_check_usage_error rp-broker --rate-limit 10
+	rp_check_usage_error rp-broker --rate-limit 10/0
+	rp_check_usage_error rp-broker --rate-limit x/1
+	rp_check_usage_error rp-broker --spawn-budget 0
+	rp_check_usage_error rp-broker --spawn-budget 3/
+	rp_check_usage_error rp-broker --spawn-timeout 0
+	rp_check_usage_error rp-broker --spawn-waiters many
+	rp_check_usage_error rp-broker --probe-timeout 0
+	rp_check_usage_error rp-broker --max-clients 0
+	rp_check_usage_error rp-broker --max-clients 99999999999999999999
+	rp_check_usage_error rp-broker --allow-uid -1
+	rp_check_usage_error rp-broker --instance Bad
+	rp_check_usage_error rp-broker --private ""
+	rp_check_usage_error rp-broker --instance a --private b
+	rp_check_usage_error rp-broker --instance a --instance b
+	rp_check_usage_error rp-broker --backend nope
+	rp_check_usage_error rp-broker --backend Svc@1.0.0=/tmp/x.sock
+	rp_check_usage_error rp-broker --backend svc@1.0=/tmp/x.sock
+	rp_check_usage_error rp-broker --backend svc@1.0.0=
+	rp_check_usage_error rp-broker -b svc@1.0.0=/a.sock -b svc@1.0.0=/b.sock
+	rp_check_usage_error rp-broker --events ""
+	rp_check_usage_error rp-broker --ready-fd 77
+	RUNNING_PROCESS_BROKER_HELLO_TIMEOUT_MS=soon rp_check_usage_error rp-broker
+}
+
+@test "a socket path that does not fit sun_path is a clear usage error" {
+	local long="$T/$(printf 'x%.0s' $(seq 1 120)).sock"
+	run -2 rp-broker -s "$long"
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == "rp-broker: socket path is "*" bytes; at most 107 fit a socket address"* ]]
+	# from the environment too, and nothing was created
+	RUNNING_PROCESS_BROKER_V1_SOCKET=$long run -2 rp-broker
+	[ ! -e "$long" ]
+}
+
+# --------------------------------------------------------- where it listens
+
+@test "the default socket: XDG_RUNTIME_DIR, hash16 of uid:machine-id, shared" {
+	local mid hash dir
+	mid=$(cat /etc/machine-id 2>/dev/null || cat /var/lib/dbus/machine-id)
+	hash=$(printf '%s:%s' "$(id -u)" "$mid" | b3sum --no-names -l 8)
+	dir="$XDG_RUNTIME_DIR/running-process/broker"
+	rp_start broker rp-broker --ready-fd 3
+	BPID=$RP_LAST_PID
+	[ -S "$dir/rpb-v1-$hash-shared.sock" ]
+	[ "$(stat -c %a "$dir")" = 700 ]
+	[ "$(stat -c %a "$dir/rpb-v1-$hash-shared.sock")" = 600 ]
+	SOCK="$dir/rpb-v1-$hash-shared.sock"
+	run -0 admin healthz --body
+	[ "$output" = ok ]
+	run -0 admin config --body
+	[ "$(echo "$output" | jf 'd["config"]["socket"]["source"]')" = default ]
+	stop_broker
+	[ ! -e "$dir/rpb-v1-$hash-shared.sock" ]
+}
+
+@test "private and explicit instances: their socket names and instance ids" {
+	local dir="$XDG_RUNTIME_DIR/running-process/broker" hash
+	hash=$(printf '%s:%s' "$(id -u)" "$(cat /etc/machine-id)" | b3sum --no-names -l 8)
+	rp_start b1 rp-broker --ready-fd 3 --private echo
+	local p1=$RP_LAST_PID
+	rp_start b2 rp-broker --ready-fd 3 --instance ci-7
+	SOCK="$dir/rpb-v1-$hash-svc-echo.sock"
+	run -0 admin list-instances --body
+	[ "$(echo "$output" | jf 'd["instances"][0]["instance_id"]')" = private:echo ]
+	[ "$(echo "$output" | jf 'd["instances"][0]["pid"]')" = "$p1" ]
+	run -0 admin status --body
+	[ "$output" = $'broker_instance: private:echo\naccepting_hello: true' ]
+	SOCK="$dir/rpb-v1-$hash-inst-ci-7.sock"
+	run -0 admin list-instances --body
+	[ "$(echo "$output" | jf 'd["instances"][0]["instance_id"]')" = explicit:ci-7 ]
+	[ "$(echo "$output" | jf 'd["instances"][0]["isolation"]')" = explicit ]
+}
+
+@test "without XDG_RUNTIME_DIR the directory is /tmp/running-process-UID/broker" {
+	local hash name sock
+	hash=$(printf '%s:%s' "$(id -u)" "$(cat /etc/machine-id)" | b3sum --no-names -l 8)
+	name="t$$-$RANDOM"
+	sock="/tmp/running-process-$(id -u)/broker/rpb-v1-$hash-inst-$name.sock"
+	unset XDG_RUNTIME_DIR
+	rp_start broker rp-broker --ready-fd 3 --instance "$name"
+	BPID=$RP_LAST_PID
+	[ -S "$sock" ]
+	SOCK=$sock
+	run -0 admin healthz --body
+	stop_broker
+	[ ! -e "$sock" ]
+}
+
+@test "RUNNING_PROCESS_BROKER_V1_SOCKET is used when -s is not given; -s wins" {
+	RUNNING_PROCESS_BROKER_V1_SOCKET="$T/run/env.sock" rp_start b1 rp-broker --ready-fd 3
+	SOCK="$T/run/env.sock"
+	run -0 admin config --body
+	[ "$(echo "$output" | jf 'd["config"]["socket"]["source"]')" = env ]
+	RUNNING_PROCESS_BROKER_V1_SOCKET="$T/run/env2.sock" rp_start b2 rp-broker -s "$T/run/flag.sock" --ready-fd 3
+	[ -S "$T/run/flag.sock" ]
+	[ ! -e "$T/run/env2.sock" ]
+	SOCK="$T/run/flag.sock"
+	run -0 admin config --body
+	[ "$(echo "$output" | jf 'd["config"]["socket"]["source"]')" = flag ]
+}
+
+@test "a missing socket directory is created 0700 (with its parents)" {
+	SOCK="$T/run/a/b/c.sock"
+	start_broker
+	[ "$(stat -c %a "$T/run/a/b")" = 700 ]
+	[ "$(stat -c %a "$SOCK")" = 600 ]
+}
+
+@test "a socket directory with group/other bits, a symlink or another owner: exit 3" {
+	mkdir -m 0755 "$T/open"
+	run -3 rp-broker -s "$T/open/b.sock"
+	[[ "$output" == *"has mode 0755; group/other permissions must be off"* ]]
+	[ ! -e "$T/open/b.sock" ]
+	mkdir -m 0700 "$T/real"
+	ln -s "$T/real" "$T/link"
+	run -3 rp-broker -s "$T/link/b.sock"
+	[[ "$output" == *"is a symlink"* ]]
+	mkdir -m 0700 "$T/theirs"
+	chown 65534 "$T/theirs"
+	run -3 rp-broker -s "$T/theirs/b.sock"
+	[[ "$output" == *"is owned by uid 65534"* ]]
+}
+
+@test "a path that is not a socket is never replaced: exit 3" {
+	echo data >"$SOCK"
+	run -3 rp-broker -s "$SOCK"
+	[[ "$output" == *"exists and is not a socket"* ]]
+	[ "$(cat "$SOCK")" = data ]
+}
+
+@test "a stale socket of ours is replaced; a live one is never stolen (exit 3)" {
+	/usr/bin/python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$SOCK"
+	[ -S "$SOCK" ]
+	start_broker
+	run -0 admin healthz --body
+	local ino
+	ino=$(stat -c %i "$SOCK")
+	run -3 rp-broker -s "$SOCK"
+	[ "${#lines[@]}" -eq 1 ]
+	[ "$output" = "rp-broker: another broker is live on $SOCK" ]
+	[ "$(stat -c %i "$SOCK")" = "$ino" ]
+	run -0 admin healthz --body
+}
+
+@test "socket activation: fd 3 is served, LISTEN_* are not passed on, the file stays" {
+	export RP_TEST_ENV_DIR="$T/env"
+	mkdir "$T/env"
+	def echo serve
+	SOCK="$T/run/act.sock"
+	rp_start broker $(bw_exec) activate --path "$SOCK" --ready-from 3 \
+		--ready-to 5 -- rp-broker --ready-fd 5 -d "$DEFS"
+	BPID=$RP_LAST_PID
+	run -0 hello --service echo --version 1.0.0
+	[ "$(echo "$output" | jf 'd["result"]')" = negotiated ]
+	run -0 admin config --body
+	[ "$(echo "$output" | jf 'd["config"]["socket"]["source"]')" = socket-activation ]
+	[ "$(echo "$output" | jf 'd["config"]["socket"]["value"]')" = "$SOCK" ]
+	run ! grep -h '^LISTEN_' "$T"/env/*.env
+	stop_broker
+	# Not ours to remove.
+	[ -S "$SOCK" ]
+}
+
+@test "socket activation with LISTEN_FDS other than 1 is a usage error" {
+	# LISTEN_PID names the shell, which is the broker after exec
+	run -2 bash -c 'LISTEN_PID=$$ LISTEN_FDS=2 exec rp-broker -s "$1"' _ "$SOCK"
+	[[ "$output" == *"exactly one listening socket"* ]]
+	# LISTEN_PID of another process: not for us, ignored
+	LISTEN_PID=1 LISTEN_FDS=1 start_broker
+	run -0 admin healthz --body
+}
+
+# -------------------------------------------------------------- readiness
+
+@test "--ready-fd gets one newline once the socket accepts, then is closed" {
+	mkfifo "$T/r"
+	rp-broker -s "$SOCK" --ready-fd 7 7>"$T/r" 2>"$T/broker.err" &
+	BPID=$!
+	RP_BG_PIDS+=("$BPID")
+	# od sees exactly one byte, then EOF: the fd was closed
+	run -0 timeout 10 od -An -tx1 "$T/r"
+	[ "$(echo $output)" = 0a ]
+	run -0 admin healthz --body
+}
+
+@test "sd_notify: READY=1 once listening, STOPPING=1 when the drain starts" {
+	rp_start rec bw notify-record --path "$T/notify" --out "$T/notes" \
+		--pidfile "$T/bpid" -- rp-broker -s "$SOCK" --ready-fd 3
+	local rec=$RP_LAST_PID
+	BPID=$(cat "$T/bpid")
+	wait_for grep -qx READY=1 "$T/notes"
+	kill -TERM "$BPID"
+	local rc=0
+	wait "$rec" || rc=$?
+	[ "$rc" -eq 0 ]
+	[ "$(cat "$T/notes")" = $'READY=1\nSTOPPING=1' ]
+}
+
+# ------------------------------------------------------------- stopping
+
+@test "SIGTERM: exit 0, the socket is removed, spawned backends are stopped" {
+	def echo serve
+	start_broker
+	run -0 hello --service echo --version 1.0.0
+	local pipe bpid
+	pipe=$(echo "$output" | jf 'd["backend_pipe"]')
+	[ -S "$pipe" ]
+	bpid=$(admin status --json --body | jf 'd["backends"][0]["pid"]')
+	kill -0 "$bpid"
+	stop_broker
+	[ ! -e "$SOCK" ]
+	[ ! -e "$pipe" ]
+	run ! kill -0 "$bpid"
+	grep -q 'SIGTERM; draining' "$T/broker.err"
+}
+
+@test "SIGINT drains and exits 0 as well" {
+	start_broker
+	kill -INT "$BPID"
+	local rc=0
+	wait "$BPID" || rc=$?
+	[ "$rc" -eq 0 ]
+	[ ! -e "$SOCK" ]
+}
+
+@test "the SHUTDOWN verb replies, then drains; exit 0" {
+	start_broker
+	run -0 admin shutdown
+	[ "$(echo "$output" | jf 'd["body"]')" = "broker shutting down" ]
+	[ "$(echo "$output" | jf 'd["exit_code"]')" = 0 ]
+	[ "$(echo "$output" | jf 'd["admin_kind"]')" = 0 ]
+	local rc=0
+	wait "$BPID" || rc=$?
+	[ "$rc" -eq 0 ]
+	[ ! -e "$SOCK" ]
+}
+
+@test "during the drain: Hellos already connected get code 5, admin is answered" {
+	def echo serve
+	start_broker
+	bw held --socket "$SOCK" --go "$T/go" >"$T/h1" &
+	local h1=$!
+	bw held --socket "$SOCK" --go "$T/go" --admin readyz >"$T/h2" &
+	local h2=$!
+	wait_for grep -q connected "$T/h1"
+	wait_for grep -q connected "$T/h2"
+	kill -TERM "$BPID"
+	wait_for test ! -e "$SOCK"
+	# No new connections once draining.
+	run ! bw admin --socket "$SOCK" healthz
+	touch "$T/go"
+	wait "$h1"
+	wait "$h2"
+	local r1 r2
+	r1=$(tail -1 "$T/h1")
+	[ "$(echo "$r1" | jf 'd["code"]')" = 5 ]
+	[ "$(echo "$r1" | jf 'd["reason"]')" = "broker is shutting down" ]
+	[ "$(echo "$r1" | jf 'd["retry_after_ms"]')" = 1000 ]
+	[ "$(echo "$r1" | jf 'd["request_id"]')" = 8 ]
+	r2=$(tail -1 "$T/h2")
+	[ "$(echo "$r2" | jf 'd["body"]')" = "not ready" ]
+	[ "$(echo "$r2" | jf 'd["exit_code"]')" = 1 ]
+	local rc=0
+	wait "$BPID" || rc=$?
+	[ "$rc" -eq 0 ]
+}
+
+@test "the drain deadline lets go of silent connections; SHUTDOWN's own deadline" {
+	start_broker --drain-timeout 60000
+	bw held --socket "$SOCK" --go "$T/never" >"$T/h1" &
+	local h1=$!
+	wait_for grep -q connected "$T/h1"
+	run -0 admin shutdown --drain-ms 200
+	local rc=0
+	wait "$BPID" || rc=$?
+	[ "$rc" -eq 0 ]
+	touch "$T/never"
+	wait "$h1"
+	[ "$(tail -1 "$T/h1" | jf 'd["eof"]')" = true ]
+}
+
+@test "a spawn in flight finishes during the drain and its Hello is answered" {
+	def echo serve
+	export RP_TEST_BACKEND_DELAY_MS=400
+	start_broker --events "$T/ev"
+	hello --service echo --version 1.0.0 >"$T/h" &
+	local h=$!
+	wait_for grep -q SPAWN_ATTEMPT "$T/ev"
+	kill -TERM "$BPID"
+	wait "$h"
+	[ "$(jf 'd["result"]' <"$T/h")" = negotiated ]
+	local rc=0
+	wait "$BPID" || rc=$?
+	[ "$rc" -eq 0 ]
+	grep -q '"kind":"DIED_SHUTDOWN"' "$T/ev"
+}
+
+# ------------------------------------------------------------------ events
+
+@test "SIGHUP reopens the --events file after it was moved away" {
+	start_broker --events "$T/ev"
+	hello --service nope --version 1.0.0 >/dev/null
+	wait_for grep -q HELLO_REFUSED "$T/ev"
+	mv "$T/ev" "$T/ev.1"
+	kill -HUP "$BPID"
+	wait_for test -e "$T/ev"
+	hello --service again --version 1.0.0 >/dev/null
+	wait_for grep -q '"service_name":"again"' "$T/ev"
+	run ! grep -q '"service_name":"again"' "$T/ev.1"
+	[ "$(stat -c %a "$T/ev")" = 600 ]
+}
+
+@test "an --events file that cannot be opened: exit 3 before listening" {
+	run -3 rp-broker -s "$SOCK" --events "$T/no/such/dir/ev"
+	[[ "$output" == *"cannot open --events"* ]]
+	[ ! -e "$SOCK" ]
+}
