@@ -450,7 +450,11 @@ probe_attempt(struct broker *b, struct bkey *k)
 	ssize_t n;
 
 	if (k->kind == BK_SPAWNED && now >= k->spawn_deadline) {
-		probe_retry(b, k, "out of time");
+		/* The deadline came during a backoff: report what the last
+		 * attempt saw. */
+		fmt(why, sizeof(why), "%s", k->last_probe_detail[0] ?
+		    k->last_probe_detail : "no attempt was made");
+		probe_retry(b, k, why);
 		return;
 	}
 	p->attempts++;

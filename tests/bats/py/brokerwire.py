@@ -148,17 +148,37 @@ def hello_frame_from(args):
         if v is not None:
             kw[name] = v
     if args.peer_pid is not None:
-        kw["peer_pid"] = args.peer_pid
+        kw["peer_pid"] = os.getpid() if args.peer_pid < 0 else args.peer_pid
     if args.keepalive is not None:
         kw["client_keepalive_secs"] = args.keepalive
     if args.capabilities is not None:
         kw["client_capabilities"] = args.capabilities
     payload = hello(args.service, args.version, args.min_protocol,
                     args.max_protocol, **kw)
-    return frame(payload, protocol=args.protocol, kind=args.kind,
-                 request_id=args.frame_id, encoding=args.encoding,
-                 envelope=args.envelope, traceparent=args.traceparent or "",
-                 tracestate=args.tracestate or "")
+    if args.payload_hex is not None:
+        payload = bytes.fromhex(args.payload_hex)
+
+    def build(p):
+        return frame(p, protocol=args.protocol, kind=args.kind,
+                     request_id=args.frame_id, encoding=args.encoding,
+                     envelope=args.envelope,
+                     traceparent=args.traceparent or "",
+                     tracestate=args.tracestate or "")
+    data = build(payload)
+    if args.pad_to is not None:
+        # Grow client_version until the frame body is exactly pad_to bytes
+        # (lengths of the varints shift as it grows: search).
+        pad = max(0, args.pad_to - (len(data) - 5) - 8)
+        while True:
+            kw["client_version"] = "v" * pad
+            data = build(hello(args.service, args.version, args.min_protocol,
+                               args.max_protocol, **kw))
+            if len(data) - 5 >= args.pad_to:
+                break
+            pad += 1
+        if len(data) - 5 != args.pad_to:
+            raise SystemExit("cannot pad to %d" % args.pad_to)
+    return data
 
 
 def cmd_hello(args):
@@ -500,6 +520,8 @@ def main():
     p.add_argument("--envelope", type=int, default=1)
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--parallel", type=int, default=1)
+    p.add_argument("--payload-hex")
+    p.add_argument("--pad-to", type=int)
     p.set_defaults(fn=cmd_hello)
 
     p = sub.add_parser("held")
