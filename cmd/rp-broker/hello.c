@@ -188,7 +188,7 @@ serve_key(struct broker *b, struct conn *c, struct bkey *k,
 
 	if (k->kind == BK_STATIC) {
 		if (k->state == BS_PROBING) {
-			if (k->nwaiters >= b->cfg.spawn_waiters + 1) {
+			if (k->nwaiters >= (uint64_t)b->cfg.spawn_waiters + 1) {
 				refuse(b, c, RP_REFUSE_SPAWN_IN_PROGRESS, NULL, 0);
 				return;
 			}
@@ -210,7 +210,9 @@ serve_key(struct broker *b, struct conn *c, struct bkey *k,
 		negotiate(b, c, k);
 		return;
 	case BS_SPAWNING:
-		if (k->nwaiters >= b->cfg.spawn_waiters) {
+		/* The Hello that started the spawn waits too; it is not one
+		 * of the --spawn-waiters. */
+		if (k->nwaiters >= (uint64_t)b->cfg.spawn_waiters + 1) {
 			refuse(b, c, RP_REFUSE_SPAWN_IN_PROGRESS, NULL, 0);
 			return;
 		}

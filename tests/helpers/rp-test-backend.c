@@ -135,8 +135,10 @@ main(int argc, char **argv)
 		pid = fork();
 		if (pid < 0)
 			return 1;
-		if (pid == 0)
+		if (pid == 0) {
+			dump_env();
 			_exit(serve(endpoint, 1, 0));
+		}
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		return 0;
