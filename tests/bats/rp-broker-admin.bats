@@ -1,0 +1,316 @@
+#!/usr/bin/env bats
+# rp-broker's admin verbs with real state, its OpenMetrics (checked with
+# prometheus_client's OpenMetrics parser, values included), its JSON
+# (parsed), and its --events JSON lines for every event kind it observes.
+
+load helper
+load endpoint
+load broker
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	rp_pb_setup
+}
+
+setup() {
+	broker_setup
+}
+
+teardown() {
+	broker_teardown
+}
+
+field() {
+	echo "$output" | jf "d[\"$1\"]"
+}
+
+# Parse OpenMetrics text on stdin with the reference parser; print
+# "name{labels} value" lines, sorted.
+om_parse() {
+	/usr/bin/python3 -c '
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+text = sys.stdin.read()
+assert text.endswith("# EOF\n"), "no # EOF"
+out = []
+for fam in text_string_to_metric_families(text):
+    for s in fam.samples:
+        labels = ",".join("%s=%s" % kv for kv in sorted(s.labels.items()))
+        out.append("%s %s{%s} %g" % (fam.type, s.name, labels, s.value))
+print("\n".join(sorted(out)))
+'
+}
+
+# ------------------------------------------------------------ the verbs
+
+@test "status: the exact text, and JSON with the real state" {
+	def echo serve
+	start_broker --instance ops
+	run -0 admin status --body
+	[ "$output" = $'broker_instance: explicit:ops\naccepting_hello: true' ]
+	run -0 admin status
+	[ "$(field admin_kind)" = 0 ]
+	[ "$(field content_type)" = "text/plain; charset=utf-8" ]
+	hello >/dev/null
+	run -0 admin status --json --body
+	[ "$(echo "$output" | jf 'd["schema_version"]')" = 1 ]
+	[ "$(echo "$output" | jf 'd["command"]')" = status ]
+	[ "$(echo "$output" | jf 'd["broker_instance"]')" = explicit:ops ]
+	[ "$(echo "$output" | jf 'd["broker_pid"]')" = "$BPID" ]
+	[ "$(echo "$output" | jf 'd["accepting_hello"]')" = true ]
+	# this very connection is open
+	[ "$(echo "$output" | jf 'd["connections_open"]')" = 1 ]
+	[ "$(echo "$output" | jf 'd["fd_pressure"]["demoted"]')" = false ]
+	[ "$(echo "$output" | jf 'd["uptime_seconds"] >= 0')" = true ]
+	[ "$(echo "$output" | jf 'd["generated_at_unix_ms"] > 1600000000000')" = true ]
+	[ "$(echo "$output" | jf 'sorted(d["backends"][0].keys())')" = '["backend_pipe", "last_active_unix_ms", "pid", "service_name", "service_version", "state"]' ]
+	[ "$(echo "$output" | jf 'd["backends"][0]["state"]')" = live ]
+	run -0 admin status --json
+	[ "$(field admin_kind)" = 1 ]
+	[ "$(field content_type)" = application/json ]
+}
+
+@test "healthz and readyz" {
+	start_broker
+	run -0 admin healthz --body
+	[ "$output" = ok ]
+	run -0 admin readyz
+	[ "$(echo "$output" | jf 'd["body"] == "ready\n"')" = true ]
+	[ "$(field exit_code)" = 0 ]
+}
+
+@test "unsupported verbs: text 'unsupported admin verb', exit code 2" {
+	start_broker
+	for v in 0 10 15 20 22 999; do
+		run -0 admin "$v"
+		[ "$(echo "$output" | jf 'd["body"] == "unsupported admin verb\n"')" = true ]
+		[ "$(field exit_code)" = 2 ]
+		[ "$(field admin_kind)" = 0 ]
+	done
+}
+
+@test "admin replies echo request_id and trace context" {
+	start_broker
+	run -0 admin healthz --frame-id 4242 --traceparent tp-1
+	[ "$(field request_id)" = 4242 ]
+	[ "$(field traceparent)" = tp-1 ]
+	[ "$(field payload_protocol)" = 44289 ]
+	[ "$(field kind)" = 1 ]
+}
+
+@test "a malformed admin frame is closed without a reply; the broker goes on" {
+	start_broker
+	# payload that is not an AdminRequest
+	run -0 hello --protocol 44289 --payload-hex ffffff
+	[ "$(field eof)" = true ]
+	# admin with a bad envelope (kind RESPONSE, or compressed)
+	run -0 hello --protocol 44289 --kind 1 --payload-hex 0801
+	[ "$(field eof)" = true ]
+	run -0 hello --protocol 44289 --encoding 2 --payload-hex 0801
+	[ "$(field eof)" = true ]
+	run -0 admin healthz --body
+	[ "$(metric running_process_broker_v1_connections_closed_total reason=bad_admin)" = 3 ]
+}
+
+@test "config: the effective configuration with the source of each value" {
+	export RUNNING_PROCESS_BROKER_HELLO_TIMEOUT_MS=12345
+	start_broker --rate-limit 9/2 --allow-uid 4321
+	run -0 admin config --body
+	local c='d["config"]'
+	[ "$(echo "$output" | jf "$c['hello_timeout_ms']['value']")" = 12345 ]
+	[ "$(echo "$output" | jf "$c['hello_timeout_ms']['source']")" = env ]
+	[ "$(echo "$output" | jf "$c['rate_limit']['value']")" = 9/2 ]
+	[ "$(echo "$output" | jf "$c['rate_limit']['source']")" = flag ]
+	[ "$(echo "$output" | jf "$c['spawn_budget']['value']")" = 3/30 ]
+	[ "$(echo "$output" | jf "$c['spawn_budget']['source']")" = default ]
+	[ "$(echo "$output" | jf "$c['max_clients']['value']")" = 4096 ]
+	[ "$(echo "$output" | jf "$c['socket']['value']")" = "$SOCK" ]
+	[ "$(echo "$output" | jf "$c['service_dir']['value']")" = "$DEFS" ]
+	[ "$(echo "$output" | jf "$c['service_dir']['source']")" = env ]
+	[ "$(echo "$output" | jf "$c['allow_uids']['value']")" = "[0, 4321]" ]
+	[ "$(echo "$output" | jf "$c['instance']['value']")" = shared ]
+	# --hello-timeout beats the environment
+	stop_broker
+	rp_start broker2 rp-broker -s "$SOCK" --ready-fd 3 --hello-timeout 777
+	run -0 admin config --body
+	[ "$(echo "$output" | jf "$c['hello_timeout_ms']['value']")" = 777 ]
+	[ "$(echo "$output" | jf "$c['hello_timeout_ms']['source']")" = flag ]
+}
+
+@test "list-instances, backend-health (with a service filter), dump" {
+	def a serve
+	def b exit
+	start_broker
+	hello --service a >/dev/null
+	hello --service b >/dev/null
+	run -0 admin list-instances --body
+	[ "$(echo "$output" | jf 'd["command"]')" = list-instances ]
+	[ "$(echo "$output" | jf 'd["instances"][0]["socket"]')" = "$SOCK" ]
+	[ "$(echo "$output" | jf 'd["instances"][0]["accepting_hello"]')" = true ]
+	run -0 admin backend-health --body
+	[ "$(echo "$output" | jf 'len(d["backends"])')" = 2 ]
+	run -0 admin backend-health --service b --body
+	[ "$(echo "$output" | jf 'd["service_filter"]')" = b ]
+	[ "$(echo "$output" | jf 'len(d["backends"])')" = 1 ]
+	[ "$(echo "$output" | jf 'd["backends"][0]["healthy"]')" = false ]
+	[ "$(echo "$output" | jf 'd["backends"][0]["state"]')" = idle ]
+	run -0 admin backend-health --service a --body
+	[ "$(echo "$output" | jf 'd["backends"][0]["healthy"]')" = true ]
+	[ "$(echo "$output" | jf 'd["backends"][0]["last_probe_ok"]')" = true ]
+	run -0 admin dump --body
+	[ "$(echo "$output" | jf 'd["command"]')" = dump ]
+	[ "$(echo "$output" | jf 'd["config"]["socket"]["value"]')" = "$SOCK" ]
+	[ "$(echo "$output" | jf '[x["spawn"]["budget_remaining"] for x in d["backends"] if x["service_name"] == "b"][0]')" = 2 ]
+	[ "$(echo "$output" | jf '[x["spawn"]["failed"] for x in d["backends"] if x["service_name"] == "b"][0]')" = 1 ]
+	[ "$(echo "$output" | jf 'd["counters"]["hello_by_outcome"]["negotiated"]')" = 1 ]
+	[ "$(echo "$output" | jf 'd["counters"]["hello_by_outcome"]["backend_spawn_failed"]')" = 1 ]
+	[ "$(echo "$output" | jf 'sorted(set(e["kind"] for e in d["events"]))')" = '["HELLO_REFUSED", "SERVICE_DEF_LOADED", "SPAWN", "SPAWN_ATTEMPT"]' ]
+	[ "$(echo "$output" | jf 'len(d["definitions"])')" = 2 ]
+}
+
+@test "dump with output_path also writes the JSON there, atomically" {
+	start_broker
+	run -0 admin dump --output-path "$T/dump.json" --body
+	[ "$(echo "$output" | jf 'd["written"]')" = true ]
+	[ "$(jf 'd["command"]' <"$T/dump.json")" = dump ]
+	[ "$(jf 'd["written"]' <"$T/dump.json")" = true ]
+	run -0 admin dump --output-path "$T/no/such/dir/x.json" --body
+	[ "$(echo "$output" | jf 'd["written"]')" = false ]
+	[[ "$(echo "$output" | jf 'd["write_error"]')" == *"No such file"* ]]
+}
+
+@test "diagnose: ok checks, and failures with exit code 1" {
+	def echo serve
+	def other serve --isolation 2 --instance elsewhere
+	printf 'junk' >"$DEFS/bad.servicedef"
+	start_broker
+	run -0 admin diagnose
+	[ "$(field exit_code)" = 1 ]
+	local body
+	body=$(field body)
+	[ "$(echo "$body" | jf 'd["status"]')" = fail ]
+	[ "$(echo "$body" | jf '[c["status"] for c in d["checks"] if c["name"] == "definition:echo"][0]')" = ok ]
+	[ "$(echo "$body" | jf '[c["status"] for c in d["checks"] if c["name"] == "definition:bad"][0]')" = fail ]
+	[ "$(echo "$body" | jf '[c["status"] for c in d["checks"] if c["name"] == "definition:other"][0]')" = warn ]
+	[ "$(echo "$body" | jf '[c["status"] for c in d["checks"] if c["name"] == "socket_dir"][0]')" = ok ]
+	[ "$(echo "$body" | jf '[c["status"] for c in d["checks"] if c["name"] == "fd_usage"][0]')" = ok ]
+	rm "$DEFS/bad.servicedef"
+	run -0 admin diagnose
+	[ "$(field exit_code)" = 0 ]
+	chmod 0750 "$DEFS"
+	run -0 admin diagnose
+	[ "$(field exit_code)" = 1 ]
+	[[ "$(field body | jf '[c["detail"] for c in d["checks"] if c["name"] == "service_dir"][0]')" == *"has mode 0750"* ]]
+}
+
+# -------------------------------------------------------------- metrics
+
+@test "metrics: OpenMetrics that the reference parser accepts, with real values" {
+	def echo serve
+	start_broker
+	hello >/dev/null
+	hello >/dev/null
+	hello --service nope >/dev/null
+	hello --version 1.0 >/dev/null
+	run -0 admin metrics
+	[ "$(field admin_kind)" = 2 ]
+	[ "$(field content_type)" = "application/openmetrics-text; version=1.0.0; charset=utf-8" ]
+	[ "$(field exit_code)" = 0 ]
+	local m
+	m=$(bw admin --socket "$SOCK" metrics --body | om_parse)
+	echo "$m" | grep -qx 'counter running_process_broker_v1_hello_total{outcome=negotiated,service=echo,version=1.0.0} 2'
+	echo "$m" | grep -qx 'counter running_process_broker_v1_hello_total{outcome=service_unknown,service=nope,version=1.0.0} 1'
+	echo "$m" | grep -qx 'counter running_process_broker_v1_hello_total{outcome=peer_rejected,service=,version=} 1'
+	echo "$m" | grep -qx 'histogram running_process_broker_v1_hello_duration_seconds_count{service=echo} 2'
+	echo "$m" | grep -qx 'histogram running_process_broker_v1_hello_duration_seconds_bucket{le=+Inf,service=echo} 2'
+	echo "$m" | grep -qx 'gauge running_process_broker_v1_active_backends{service=echo} 1'
+	echo "$m" | grep -qx 'counter running_process_broker_v1_spawn_attempts_total{outcome=success,service=echo,version=1.0.0} 1'
+	echo "$m" | grep -qx 'gauge running_process_broker_v1_spawn_budget_remaining{service=echo,version=1.0.0} 3'
+	# the metrics request itself is the one open connection
+	echo "$m" | grep -qx 'gauge running_process_broker_v1_connections_open{} 1'
+	echo "$m" | grep -Eq '^gauge running_process_broker_v1_fd_usage_ratio\{\} 0\.[0-9e-]+$'
+	echo "$m" | grep -q '^gauge running_process_broker_v1_uptime_seconds{} '
+	echo "$m" | grep -qx 'counter running_process_broker_v1_admin_requests_total{verb=metrics} 2'
+	echo "$m" | grep -qx 'gauge running_process_broker_v1_ready{} 1'
+}
+
+@test "metrics account for every connection: accepted = closed + open" {
+	def echo serve
+	start_broker
+	hello >/dev/null
+	hello --service nope >/dev/null
+	bw raw --socket "$SOCK" --hex "" --shut-wr >/dev/null
+	bw raw --socket "$SOCK" --hex 02 >/dev/null
+	hello --protocol 44289 --payload-hex ff >/dev/null
+	# one snapshot; this metrics request is the one open connection
+	local m
+	m=$(bw admin --socket "$SOCK" metrics --body | om_parse)
+	run -0 /usr/bin/python3 -c '
+import sys
+v = {}
+for line in sys.argv[1].splitlines():
+    _, name, value = line.split(" ")
+    name = name.split("{")[0]
+    v[name] = v.get(name, 0) + float(value)
+p = "running_process_broker_v1_"
+print(int(v[p + "connections_accepted_total"]), int(v[p + "connections_closed_total"]), int(v[p + "connections_open"]))
+' "$m"
+	[ "$output" = "6 5 1" ]
+}
+
+# --------------------------------------------------------------- events
+
+@test "--events: one JSON object a line, every kind the broker observes" {
+	def echo serve --min-version 1.0.0
+	def dies exit
+	start_broker --events "$T/ev" --spawn-timeout 2000
+	hello >/dev/null                                   # SPAWN_ATTEMPT, SPAWN, HELLO_ACCEPTED, SERVICE_DEF_LOADED
+	hello --version 0.9.0 >/dev/null                   # VERSION_MISMATCH, HELLO_REFUSED
+	hello --service dies >/dev/null                    # SPAWN_ATTEMPT (failed)
+	def echo serve --min-version 0.1.0
+	hello --version 0.9.0 >/dev/null                   # SERVICE_DEF_CHANGED
+	kill -KILL "$(admin backend-health --service echo --body | jf '[b["pid"] for b in d["backends"] if b["service_version"] == "1.0.0"][0]')"
+	wait_for grep -q DIED_CRASH "$T/ev"                # DIED_CRASH
+	chmod 0750 "$DEFS"
+	hello >/dev/null                                   # SECURITY_VIOLATION
+	chmod 0700 "$DEFS"
+	stop_broker                                        # DIED_SHUTDOWN
+	run -0 /usr/bin/python3 -c '
+import json, sys
+kinds = set()
+for line in open(sys.argv[1], "rb"):
+    assert len(line) <= 4096, len(line)
+    assert line.endswith(b"\n")
+    e = json.loads(line)
+    for k in ("ts_ms", "pid", "service_name", "kind", "reason",
+              "severity_number", "severity_text", "request_id",
+              "connection_id", "broker_instance", "extra"):
+        assert k in e, (k, e)
+    assert e["broker_instance"] == "shared"
+    assert (e["severity_number"], e["severity_text"]) in ((9, "INFO"), (13, "WARN"), (17, "ERROR")), e
+    kinds.add(e["kind"])
+print(" ".join(sorted(kinds)))
+' "$T/ev"
+	[ "$output" = "DIED_CRASH DIED_SHUTDOWN HELLO_ACCEPTED HELLO_REFUSED SECURITY_VIOLATION SERVICE_DEF_CHANGED SERVICE_DEF_LOADED SPAWN SPAWN_ATTEMPT VERSION_MISMATCH" ]
+	# an accepted Hello's event carries its connection id and request id
+	grep '"kind":"HELLO_ACCEPTED"' "$T/ev" | head -1 | jf 'd["connection_id"]' | grep -qx 1
+}
+
+@test "--events: a reason too long for 4096 bytes is cut, the line still parses" {
+	local long="/$(printf 'd%.0s' $(seq 1 200))"
+	long="$long$long$long$long$long$long$long$long$long$long$long$long$long$long$long$long$long$long/backend"
+	def echo "$long"
+	start_broker --events "$T/ev"
+	run -0 hello
+	[ "$(field code)" = 3 ]
+	run -0 /usr/bin/python3 -c '
+import json, sys
+n = 0
+for line in open(sys.argv[1], "rb"):
+    assert len(line) <= 4096, len(line)
+    json.loads(line)
+    n += 1
+print(n)
+' "$T/ev"
+	[ "$output" -ge 3 ]
+}
