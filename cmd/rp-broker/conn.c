@@ -405,13 +405,18 @@ accepted(struct broker *b, int fd, int pressure)
 	conn_step(b, c);
 }
 
-/* accept ran out of fds: give the reserve fd up, accept-and-refuse what
+/*
+ * accept ran out of fds: give the reserve fd up, accept-and-refuse what
  * is waiting (each refused connection frees its slot for the next), take
- * the reserve back, and pause the listener briefly. */
+ * the reserve back.  Every round does real work, so the listener stays
+ * polled; only when not even the reserve's slot lets accept through
+ * (ENFILE, or fds taken elsewhere) is it paused for a moment, which is
+ * what keeps a full process from spinning on a readable listener.
+ */
 static void
 accept_pressure(struct broker *b, int err)
 {
-	int fd, i;
+	int fd, i, n = 0;
 
 	b->m.accept_emfile++;
 	enter_pressure(b, err);
@@ -423,11 +428,13 @@ accept_pressure(struct broker *b, int err)
 				b->m.accept_emfile++;
 			break;
 		}
+		n++;
 		b->m.accept_refused_emfile++;
 		accepted(b, fd, 1);
 	}
 	b->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	listen_backoff(b);
+	if (n == 0 || b->reserve_fd < 0)
+		listen_backoff(b);
 }
 
 static void

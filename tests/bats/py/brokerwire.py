@@ -281,15 +281,20 @@ def cmd_sendfds(args):
     print(json.dumps(out))
 
 
+def wait_go(path):
+    while not os.path.exists(path):
+        time.sleep(0.01)
+
+
 def cmd_idle(args):
     """Hold args.count connections that send nothing; print "ready" once
-    they are all connected, then wait for a line on stdin (or EOF) and
-    report what each received."""
+    they are all connected, then wait for the file args.go and report what
+    each received."""
     socks = []
     for _ in range(args.count):
         socks.append(connect(args.socket))
     print("ready", flush=True)
-    sys.stdin.readline()
+    wait_go(args.go)
     replies = {"eof": 0, "refused": 0, "other": 0, "open": 0}
     codes = {}
     for s in socks:
@@ -315,7 +320,8 @@ def cmd_idle(args):
 
 def cmd_flood(args):
     """Open args.count connections as fast as possible, each sending a
-    Hello, then read every reply.  Reports the outcomes."""
+    Hello (or nothing, with --silent), then (after the file --go exists,
+    when given) read every reply.  Reports the outcomes."""
     import resource
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = args.count + 64
@@ -324,23 +330,28 @@ def cmd_flood(args):
     data = frame(hello(args.service, args.version), request_id=3)
     socks = []
     connect_failed = 0
+    sndtimeo = struct.pack("ll", int(args.timeout), 0)
     for _ in range(args.count):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(args.timeout)
+        # A blocking connect waits for room in a full backlog (bounded by
+        # SO_SNDTIMEO); Python's timeout mode would fail at once instead.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, sndtimeo)
         try:
             s.connect(args.socket)
         except OSError:
             connect_failed += 1
             s.close()
             continue
-        try:
-            s.sendall(data)
-        except OSError:
-            pass
+        s.settimeout(args.timeout)
+        if not args.silent:
+            try:
+                s.sendall(data)
+            except OSError:
+                pass
         socks.append(s)
-    if args.hold:
+    if args.go:
         print("connected %d" % len(socks), flush=True)
-        sys.stdin.readline()
+        wait_go(args.go)
     out = {"connected": len(socks), "connect_failed": connect_failed,
            "negotiated": 0, "eof": 0, "codes": {}, "error": 0}
     for s in socks:
@@ -484,11 +495,15 @@ def cmd_race(args):
            "messages": sorted(set(m.strip() for _, m in exited.values())),
            "winner": ready[0].pid if ready else None}
     print(json.dumps(out), flush=True)
+    # The winner runs until the file args.go exists; then it is stopped.
+    wait_go(args.go)
+    codes = []
     for p in ready:
+        p.terminate()
+        p.wait(timeout=30)
+        codes.append(p.returncode)
         p.stderr.close()
-    for p, _ in procs:
-        if p.stderr and not p.stderr.closed:
-            p.stderr.close()
+    print(json.dumps({"winner_exit": codes}), flush=True)
 
 
 def main():
@@ -594,6 +609,7 @@ def main():
     p = sub.add_parser("idle")
     p.add_argument("--socket", required=True)
     p.add_argument("--count", type=int, default=1)
+    p.add_argument("--go", required=True)
     p.set_defaults(fn=cmd_idle)
 
     p = sub.add_parser("flood")
@@ -602,7 +618,8 @@ def main():
     p.add_argument("--version", default="1.0.0")
     p.add_argument("--count", type=int, default=100)
     p.add_argument("--timeout", type=float, default=20.0)
-    p.add_argument("--hold", action="store_true")
+    p.add_argument("--silent", action="store_true")
+    p.add_argument("--go")
     p.set_defaults(fn=cmd_flood)
 
     p = sub.add_parser("servicedef")
@@ -621,6 +638,7 @@ def main():
     p.add_argument("--socket", required=True)
     p.add_argument("--broker", required=True)
     p.add_argument("--count", type=int, default=16)
+    p.add_argument("--go", required=True)
     p.add_argument("extra", nargs="*")
     p.set_defaults(fn=cmd_race)
 

@@ -1,0 +1,256 @@
+#!/usr/bin/env bats
+# Hostile input against the real rp-broker: a peer of another uid, silent
+# connections by the hundred, a trickling client, clients that leave
+# before the reply, fds sent with SCM_RIGHTS, a 5000-connection flood with
+# RLIMIT_NOFILE lowered until accept fails with EMFILE, and 16 brokers
+# racing for one socket.  Throughout, the broker keeps serving everyone
+# else, loses no accounting, and leaks no fd (/proc/<pid>/fd before and
+# after) and no child.
+
+load helper
+load endpoint
+load broker
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	rp_pb_setup
+}
+
+setup() {
+	broker_setup
+	SHARED=
+}
+
+teardown() {
+	broker_teardown
+	[ -z "$SHARED" ] || rm -rf "$SHARED"
+}
+
+field() {
+	echo "$output" | jf "d[\"$1\"]"
+}
+
+# accepted = closed + open, from one metrics snapshot (which is itself the
+# one open connection).
+accounting_holds() {
+	bw admin --socket "$SOCK" metrics --body | /usr/bin/python3 -c '
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+v = {}
+for fam in text_string_to_metric_families(sys.stdin.read()):
+    for s in fam.samples:
+        v[s.name] = v.get(s.name, 0) + s.value
+p = "running_process_broker_v1_"
+acc, closed, open_ = (v[p + "connections_accepted_total"],
+    v[p + "connections_closed_total"], v[p + "connections_open"])
+if acc != closed + open_:
+    sys.exit("accepted %d != closed %d + open %d" % (acc, closed, open_))
+'
+}
+
+# The same number of fds as when the broker became ready (closes on the
+# client side reach the broker a moment later: a condition, bounded).
+fds_back_to() {
+	wait_for fd_count_is "$BPID" "$1"
+}
+
+@test "a peer of another uid is closed without a byte; --allow-uid lets it in" {
+	SHARED=$(rp_shared_dir)
+	SOCK="$SHARED/b.sock"
+	rp_start broker $(bw_exec) activate --path "$SOCK" --mode 777 \
+		--ready-from 3 --ready-to 5 -- rp-broker --ready-fd 5 --events "$T/ev"
+	BPID=$RP_LAST_PID
+	local base hex
+	base=$(fd_count "$BPID")
+	hex=$(bw encode-hello --service nope --frame-id 5)
+	cat >"$SHARED/peer.py" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+try:
+    s.sendall(bytes.fromhex(sys.argv[2]))
+except OSError:
+    pass
+got = b""
+try:
+    while True:
+        c = s.recv(4096)
+        if not c:
+            break
+        got += c
+except ConnectionResetError:
+    pass
+print(len(got))
+EOF
+	chmod 0644 "$SHARED/peer.py"
+	run -0 rp_as_nobody /usr/bin/python3 "$SHARED/peer.py" "$SOCK" "$hex"
+	[ "$output" = 0 ]
+	run -0 rp_as_nobody /usr/bin/python3 "$SHARED/peer.py" "$SOCK" ""
+	[ "$output" = 0 ]
+	[ "$(metric running_process_broker_v1_peer_rejected_total)" = 2 ]
+	[ "$(metric running_process_broker_v1_connections_closed_total reason=peer_rejected)" = 2 ]
+	grep '"kind":"SECURITY_VIOLATION"' "$T/ev" | grep -q 'connection from uid 65534 refused'
+	# our own uid is served meanwhile
+	run -0 hello --service nope
+	[ "$(field code)" = 2 ]
+	fds_back_to "$base"
+	accounting_holds
+	stop_broker
+	# with --allow-uid 65534 it is served
+	rm -f "$SOCK"
+	rp_start broker2 $(bw_exec) activate --path "$SOCK" --mode 777 \
+		--ready-from 3 --ready-to 5 -- rp-broker --ready-fd 5 --allow-uid 65534
+	BPID=$RP_LAST_PID
+	run -0 rp_as_nobody /usr/bin/python3 "$SHARED/peer.py" "$SOCK" "$hex"
+	[ "$output" -gt 40 ]
+}
+
+@test "500 connections that send nothing while another client negotiates" {
+	def echo serve
+	start_broker
+	local base
+	base=$(fd_count "$BPID")
+	bw idle --socket "$SOCK" --count 500 --go "$T/go" >"$T/idle" &
+	local idle=$!
+	wait_for grep -q ready "$T/idle"
+	run -0 hello --frame-id 1
+	[ "$(field result)" = negotiated ]
+	run -0 admin status --json --body
+	[ "$(echo "$output" | jf 'd["connections_open"]')" -ge 501 ]
+	[ "$(fd_count "$BPID")" -ge $((base + 500)) ]
+	touch "$T/go"
+	wait "$idle"
+	# nobody was answered: they never sent a frame and the deadline is far
+	[ "$(tail -1 "$T/idle" | jf 'd["open"]')" = 500 ]
+	fds_back_to $((base + 0))
+	[ "$(metric running_process_broker_v1_connections_open)" = 1 ]
+	accounting_holds
+	# (the backend's process is a child, not an fd: unchanged)
+	[ "$(children_of "$BPID" | wc -l)" = 1 ]
+}
+
+@test "a client that trickles one byte at a time cannot extend its deadline" {
+	def echo serve
+	start_broker --hello-timeout 500
+	bw trickle --socket "$SOCK" --delay-ms 60 >"$T/tr" &
+	local tr=$!
+	# everyone else is served meanwhile
+	run -0 hello
+	[ "$(field result)" = negotiated ]
+	wait "$tr"
+	[ "$(jf 'd["code"]' <"$T/tr")" = 6 ]
+	[ "$(jf 'd["reason"]' <"$T/tr")" = "incomplete Hello frame" ]
+	# it was cut short: not all of its ~35 bytes made it
+	[ "$(jf 'd["bytes_sent"] < 20' <"$T/tr")" = true ]
+	accounting_holds
+}
+
+@test "a trickling client within the deadline is served like any other" {
+	def echo serve
+	start_broker
+	run -0 bw trickle --socket "$SOCK" --delay-ms 5
+	[ "$(field result)" = negotiated ]
+	[ "$(field request_id)" = 77 ]
+}
+
+@test "clients that leave before reading the reply" {
+	def echo serve
+	start_broker
+	hello >/dev/null
+	local base
+	base=$(fd_count "$BPID")
+	run -0 bw early-close --socket "$SOCK" --count 200
+	run -0 bw early-close --socket "$SOCK" --service nope --count 200
+	run -0 hello
+	[ "$(field result)" = negotiated ]
+	fds_back_to "$base"
+	accounting_holds
+	[ "$(metric running_process_broker_v1_hello_total)" = 402 ]
+}
+
+@test "fds sent to the control socket with SCM_RIGHTS are never kept" {
+	def echo serve
+	start_broker
+	hello >/dev/null
+	local base ino
+	base=$(fd_count "$BPID")
+	run -0 bw sendfds --socket "$SOCK"
+	[ "$(field result)" = negotiated ]
+	for ino in $(echo "$output" | jf '" ".join(str(i) for i in d["pipe_inodes"])'); do
+		run ! bash -c "ls -l /proc/$BPID/fd | grep -q 'pipe:\[$ino\]'"
+	done
+	# with the fds on the first byte and the rest sent later
+	run -0 bw sendfds --socket "$SOCK" --split 1
+	[ "$(field result)" = negotiated ]
+	run -0 bw sendfds --socket "$SOCK" --split 7 --service nope
+	[ "$(field code)" = 2 ]
+	fds_back_to "$base"
+	accounting_holds
+}
+
+@test "a 5000-connection flood with RLIMIT_NOFILE lowered: EMFILE, code 9, recovery" {
+	def echo serve
+	rp_start broker prlimit --nofile=96:96 rp-broker -s "$SOCK" --ready-fd 3 \
+		--hello-timeout 3000 --events "$T/ev"
+	BPID=$RP_LAST_PID
+	hello >/dev/null
+	local base
+	base=$(fd_count "$BPID")
+	bw flood --socket "$SOCK" --count 5000 --silent --go "$T/go" >"$T/flood" &
+	local flood=$!
+	wait_for grep -q '^connected' "$T/flood"
+	# under pressure: still answering, with code 9 for Hellos
+	run -0 hello
+	[ "$(field code)" = 9 ]
+	[ "$(field reason)" = "broker is low on file descriptors; retry shortly" ]
+	[ "$(field retry_after_ms)" = 1000 ]
+	touch "$T/go"
+	wait "$flood"
+	local out
+	out=$(tail -1 "$T/flood")
+	echo "$out"
+	[ "$(echo "$out" | jf 'd["connected"]')" = 5000 ]
+	[ "$(echo "$out" | jf 'd["eof"] + d["error"]')" = 0 ]
+	# every connection was answered: refused at accept (9), or accepted and
+	# timed out without a frame (6)
+	[ "$(echo "$out" | jf 'd["codes"].get("9", 0) + d["codes"].get("6", 0)')" = 5000 ]
+	[ "$(echo "$out" | jf 'd["codes"].get("9", 0) > 4000')" = true ]
+	# recovered: ready again, serving, no fd left behind
+	wait_for bash -c "PYTHONPATH=$RP_PB_DIR /usr/bin/python3 $RP_ROOT/tests/bats/py/brokerwire.py admin --socket $SOCK readyz --body >/dev/null"
+	run -0 hello
+	[ "$(field result)" = negotiated ]
+	fds_back_to "$base"
+	accounting_holds
+	# no busy loop: accept failed with EMFILE far fewer times than there
+	# were connections (a spinning loop fails it millions of times)
+	local emfile
+	emfile=$(metric running_process_broker_v1_accept_emfile_total)
+	[ "$emfile" -ge 1 ]
+	[ "$emfile" -le 5000 ]
+	[ "$(metric running_process_broker_v1_accept_refused_total reason=fd_exhausted)" -ge 4000 ]
+	[ "$(metric running_process_broker_v1_fd_pressure_episodes_total)" -ge 1 ]
+	grep '"kind":"RESOURCE_PRESSURE"' "$T/ev" | grep -q '"severity_text":"WARN"'
+	grep '"kind":"RESOURCE_PRESSURE"' "$T/ev" | grep -q 'ready'
+	[ "$(children_of "$BPID" | wc -l)" = 1 ]
+}
+
+@test "16 brokers started at once on one path: one serves, 15 exit 3, the socket survives" {
+	bw race --socket "$SOCK" --broker "$(command -v rp-broker)" --count 16 \
+		--go "$T/go" >"$T/race" &
+	local race=$!
+	wait_for grep -q '"ready"' "$T/race"
+	local r
+	r=$(head -1 "$T/race")
+	echo "$r"
+	[ "$(echo "$r" | jf 'd["ready"]')" = 1 ]
+	[ "$(echo "$r" | jf 'd["exit_codes"]')" = "[3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]" ]
+	[ "$(echo "$r" | jf 'd["messages"]')" = "[\"rp-broker: another broker is live on $SOCK\"]" ]
+	# the winner's socket is intact and it answers
+	[ -S "$SOCK" ]
+	run -0 admin list-instances --body
+	[ "$(echo "$output" | jf 'd["instances"][0]["pid"]')" = "$(echo "$r" | jf 'd["winner"]')" ]
+	touch "$T/go"
+	wait "$race"
+	[ "$(tail -1 "$T/race" | jf 'd["winner_exit"]')" = "[0]" ]
+	[ ! -e "$SOCK" ]
+}
