@@ -162,6 +162,31 @@ fallback:
 			close(fd);
 }
 
+/*
+ * glibc refuses sigaction() on the signals it reserves for itself (32 and
+ * 33 on Linux), yet an ignored disposition for them is inherited across
+ * exec like any other: a parent that ran us with them ignored would pass
+ * that on.  Reset those with the system call itself.
+ */
+static void
+default_reserved_signal(int sig)
+{
+#if defined(__linux__) && defined(SYS_rt_sigaction)
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		unsigned long mask[1];
+	} ksa;
+
+	memset(&ksa, 0, sizeof(ksa));
+	ksa.handler = SIG_DFL;
+	(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask));
+#else
+	(void)sig;
+#endif
+}
+
 static void __attribute__((noreturn))
 child(const struct rp_spawn *sp, struct prep *pr, int errfd)
 {
@@ -177,8 +202,9 @@ child(const struct rp_spawn *sp, struct prep *pr, int errfd)
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
 	for (sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)sigaction(sig, &sa, NULL);
+		if (sig != SIGKILL && sig != SIGSTOP &&
+		    sigaction(sig, &sa, NULL) != 0)
+			default_reserved_signal(sig);
 
 	if ((sp->flags & RP_SPAWN_SETSID) && setsid() < 0)
 		goto setup_failed;
