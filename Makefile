@@ -205,8 +205,11 @@ fmt:
 
 lint: $(GEN_H)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-	  --suppress=missingIncludeSystem -D_GNU_SOURCE -Ilib -I$(B)/gen lib cmd
-	shellcheck -x scripts/* tests/run bench/run examples/demo .ci/run
+	  --inline-suppr --suppress=missingIncludeSystem -D_GNU_SOURCE \
+	  -DPROTOBUF_C_VERSION_NUMBER=1004001 \
+	  -DPROTOBUF_C_MIN_COMPILER_VERSION=1000000 \
+	  -Ilib -I$(B)/gen lib cmd
+	shellcheck -x scripts/* tests/run bench/run .ci/run $(wildcard examples/demo bench/*.sh)
 
 .PHONY: all tests check check-unit check-bats bench fuzz deps demo test \
 	install clean fmt lint
