@@ -311,43 +311,41 @@ rp_servicedef_label_check(const char *key, const char *value, char *why,
     size_t whysz)
 {
 	const unsigned char *p;
-	size_t kl, vl;
 
 	if (value == NULL)
 		value = "";
 	if (key == NULL || key[0] == '\0')
 		return fail(why, whysz, EINVAL, "label key is empty");
-	kl = strlen(key);
-	vl = strlen(value);
-	if (kl > RP_SERVICEDEF_LABEL_KEY_MAX)
-		return fail(why, whysz, EINVAL,
-		    "label key \"%.40s...\" is longer than %u bytes", key,
-		    RP_SERVICEDEF_LABEL_KEY_MAX);
+	/* Encoding and control characters first: the messages after these
+	 * quote the key, which must then be safe to print. */
 	if (!rp_wire_text_valid(key))
 		return fail(why, whysz, EINVAL, "label key is not UTF-8");
-	for (p = (const unsigned char *)key; *p != '\0'; p++) {
+	for (p = (const unsigned char *)key; *p != '\0'; p++)
 		if (control_at(p) != 0)
 			return fail(why, whysz, EINVAL,
 			    "label key contains a control character");
-		if (*p == ' ')
-			return fail(why, whysz, EINVAL,
-			    "label key \"%.80s\" contains a space", key);
-		if (*p == '=')
-			return fail(why, whysz, EINVAL,
-			    "label key \"%.80s\" contains '='", key);
-	}
-	if (vl > RP_SERVICEDEF_LABEL_VALUE_MAX)
+	if (strlen(key) > RP_SERVICEDEF_LABEL_KEY_MAX)
 		return fail(why, whysz, EINVAL,
-		    "label \"%.80s\" has a value longer than %u bytes", key,
-		    RP_SERVICEDEF_LABEL_VALUE_MAX);
+		    "label key \"%.40s...\" is longer than %u bytes", key,
+		    RP_SERVICEDEF_LABEL_KEY_MAX);
+	if (strchr(key, ' ') != NULL)
+		return fail(why, whysz, EINVAL,
+		    "label key \"%s\" contains a space", key);
+	if (strchr(key, '=') != NULL)
+		return fail(why, whysz, EINVAL,
+		    "label key \"%s\" contains '='", key);
 	if (!rp_wire_text_valid(value))
 		return fail(why, whysz, EINVAL,
-		    "label \"%.80s\" has a value that is not UTF-8", key);
+		    "label \"%s\" has a value that is not UTF-8", key);
 	for (p = (const unsigned char *)value; *p != '\0'; p++)
 		if (control_at(p) != 0)
 			return fail(why, whysz, EINVAL,
-			    "label \"%.80s\" has a value with a control "
+			    "label \"%s\" has a value with a control "
 			    "character", key);
+	if (strlen(value) > RP_SERVICEDEF_LABEL_VALUE_MAX)
+		return fail(why, whysz, EINVAL,
+		    "label \"%s\" has a value longer than %u bytes", key,
+		    RP_SERVICEDEF_LABEL_VALUE_MAX);
 	return 0;
 }
 

@@ -181,6 +181,9 @@ test_label_check(void)
 	LBAD("k", "line1\nline2", "control");
 	LBAD("k", "\x1b[31m", "control");
 	LBAD("k", "\xc2\x9b", "control");      /* CSI, a C1 control */
+	/* The messages that quote the key come after those that do not, so
+	 * a key with a control character is never echoed. */
+	LBAD("a b=c\n", "v", "control");
 	LBAD("k\xff", "v", "UTF-8");
 	LBAD("k", "\xc0\xaf", "UTF-8");
 	LBAD(NULL, "v", "empty");
