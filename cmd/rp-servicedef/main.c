@@ -25,9 +25,10 @@
 /* Identical to the SYNOPSIS of doc/rp-servicedef.1.scd (a test checks). */
 static const char usage_text[] =
     "rp-servicedef write --service NAME --binary ABS_PATH [--min-version V]\n"
-    "                    [--allow-version V]... [--isolation private|shared|explicit]\n"
-    "                    [--instance NAME] [--per-version-dir ABS_DIR]\n"
-    "                    [--label KEY=VALUE]... [--dir DIR] [--json]\n"
+    "                    [--allow-version V]...\n"
+    "                    [--isolation private|shared|explicit] [--instance NAME]\n"
+    "                    [--per-version-dir ABS_DIR] [--label KEY=VALUE]...\n"
+    "                    [--dir DIR] [--json]\n"
     "rp-servicedef show  [--json] FILE|NAME [--dir DIR]\n"
     "rp-servicedef check [--json] [--dir DIR]\n"
     "rp-servicedef -h | --help | -V | --version\n";
