@@ -92,7 +92,8 @@ list(struct report *r)
 	if (errno != 0)
 		goto fail;
 	closedir(dp);
-	qsort(r->v, r->n, sizeof(r->v[0]), cmp_entry);
+	if (r->n > 1)           /* (qsort wants a real array, even of 0) */
+		qsort(r->v, r->n, sizeof(r->v[0]), cmp_entry);
 	return 0;
 fail:
 	err = errno;

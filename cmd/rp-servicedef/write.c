@@ -276,7 +276,8 @@ build(const struct wopts *o, Rp__ServiceDefinition *d)
 	d->n_version_allow_list = o->n_allow;
 	/* Labels in key order: the same definition is the same bytes,
 	 * whatever order the options came in. */
-	qsort(o->labp, o->n_labels, sizeof(o->labp[0]), cmp_label);
+	if (o->n_labels > 1)
+		qsort(o->labp, o->n_labels, sizeof(o->labp[0]), cmp_label);
 	d->labels = o->labp;
 	d->n_labels = o->n_labels;
 	/* The broker's own rules, in case ours above ever fall behind. */
