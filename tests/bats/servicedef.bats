@@ -256,6 +256,25 @@ usage_fails() {
 		--label owner=platform --label tier=dev)")" ]
 }
 
+@test "--json is indented on a terminal, one line when piped; both parse" {
+	"$SD" write --service echo --binary /usr/bin/cat --label a=1 >/dev/null
+	# util-linux script gives the program a terminal as standard output.
+	script -qec "$SD show --json echo" /dev/null | tr -d '\r' >"$T/tty.json"
+	[ "$(wc -l <"$T/tty.json")" -gt 5 ]
+	grep -q '^  "definition": {$' "$T/tty.json"
+	"$SD" show --json echo >"$T/pipe.json"
+	[ "$(wc -l <"$T/pipe.json")" -eq 1 ]
+	[ "$(jq_py d <"$T/tty.json")" = "$(jq_py d <"$T/pipe.json")" ]
+}
+
+@test "long options may be abbreviated when unambiguous" {
+	run --separate-stderr "$SD" write --serv echo --bin /usr/bin/cat --min 1.0.0 --al 1.0.0
+	assert_success
+	run "$SD" show echo
+	assert_line "min_version: 1.0.0"
+	assert_line "allow_version: 1.0.0"
+}
+
 @test "write replaces the file atomically: a new inode, the old one never half-written" {
 	local ino1 ino2
 	"$SD" write --service echo --binary /usr/bin/cat >/dev/null
