@@ -1,7 +1,7 @@
 /*
  * servicedef_tool.h — what the parts of rp-servicedef share: main.c
- * (dispatch, diagnostics, the directory), write.c (the write command),
- * show.c (show, check and how a definition is printed).
+ * (dispatch, diagnostics, the directory), write.c, show.c (also how
+ * things are printed) and check.c, one command each.
  */
 #ifndef RP_SERVICEDEF_TOOL_H
 #define RP_SERVICEDEF_TOOL_H

@@ -1,7 +1,7 @@
 /*
- * show.c — rp-servicedef show and check, and how a definition is printed:
- * "key: value" lines named after write's options, or JSON named after the
- * message's fields.
+ * show.c — rp-servicedef show, and how definitions and text are printed
+ * for every command: "key: value" lines named after write's options with
+ * control characters escaped, or JSON named after the message's fields.
  */
 #include <errno.h>
 #include <getopt.h>
