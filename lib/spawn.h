@@ -9,6 +9,10 @@
  * travels back over a close-on-exec pipe, the child is reaped, and
  * rp_spawn fails with that errno, so "not found" and "not executable" are
  * real errors in the parent rather than a mystery exit status.
+ *
+ * Also here: waiting for children in the shell's terms (exit code or
+ * signal), and the "no orphans" tools of a supervisor (child subreaper,
+ * killing and reaping everything left below us).
  */
 #ifndef RP_SPAWN_H
 #define RP_SPAWN_H
@@ -24,7 +28,9 @@
                                   /dev/null unless mapped) */
 
 /* Place parent_fd at child_fd in the child; parent_fd -1 means /dev/null.
- * The parent's fds are untouched. */
+ * The parent's fds are untouched.  Mappings are applied as if all at once
+ * (each source is duplicated out of the way first), so {a->1, b->0} with
+ * a == 0 and b == 1 swaps the two.  A child_fd may appear only once. */
 struct rp_spawn_fd {
 	int parent_fd;
 	int child_fd;
@@ -43,7 +49,61 @@ struct rp_spawn {
 /* Start the child and wait until it has exec'd.  Returns its pid, or -1:
  * with *exec_failed = 1 and errno = exec's errno when the program could not
  * be run (the child is already reaped), or *exec_failed = 0 and errno when
- * we could not even start it.  exec_failed may be NULL. */
+ * we could not even start it.  A failure while preparing the child (chdir
+ * to cwd, TIOCSCTTY, placing an fd) is reported the second way, with the
+ * child's errno, and its child reaped too.  EINVAL for a bad request (no
+ * argv[0], a negative or repeated child_fd).  exec_failed may be NULL. */
 pid_t rp_spawn(const struct rp_spawn *sp, int *exec_failed);
+
+/* How a child ended, in the shell's terms. */
+struct rp_spawn_status {
+	int signo;      /* 0: it exited with `code`; else killed by signo */
+	int code;       /* exit code 0..255 (when signo == 0) */
+	int core;       /* 1 when it dumped core */
+};
+
+#define RP_SPAWN_WAIT_NOHANG 0x1u /* return 0 at once if still running */
+#define RP_SPAWN_WAIT_NOWAIT 0x2u /* observe the end, leave it a zombie
+                                     (its pid and group stay reserved) */
+
+/* Wait for child pid to end (EINTR is retried).  Returns 1 with *st filled,
+ * 0 (NOHANG) when it is still running, or -1 with errno (ECHILD). */
+int rp_spawn_wait(pid_t pid, unsigned flags, struct rp_spawn_status *st);
+
+/* The shell's $? for st: code, or 128 + signo. */
+int rp_spawn_status_exit(const struct rp_spawn_status *st);
+
+/* "SIGKILL" for 9 ...; "SIG<n>" for numbers without a name (written into
+ * buf, which needs 16 bytes).  Returns buf or a static string. */
+const char *rp_spawn_signame(int signo, char buf[16]);
+
+/* Send sig to pid, or to its process group when group is set.  0 or -1
+ * with errno (ESRCH when nobody is left). */
+int rp_spawn_kill(pid_t pid, int sig, int group);
+
+/* Become a child subreaper: descendants orphaned below us are re-parented
+ * to us rather than to init, so they can be found and reaped.  0 or -1
+ * with errno (ENOSYS where the system has no such thing). */
+int rp_spawn_subreaper(void);
+
+/* Reap every child of ours that has ended, except `keep`, which is only
+ * observed (left a zombie).  Returns 1 with *st filled when keep has
+ * ended, 0 when it has not, -1 with errno on failure (ECHILD when keep is
+ * not, or no longer, our child). */
+int rp_spawn_reap_others(pid_t keep, struct rp_spawn_status *st);
+
+/* Send sig to every current child of this process (including re-parented
+ * orphans).  Returns how many were signalled, or -1 with errno. */
+int rp_spawn_kill_children(int sig);
+
+/* The end of supervision: SIGKILL every child we have, reap it, and repeat
+ * until none is left (the orphans of a killed child are re-parented to a
+ * subreaper and killed in the next round).  Returns how many processes
+ * were reaped, or -1 with errno. */
+int rp_spawn_kill_all(void);
+
+/* Die of signal sig: default disposition, unblocked, raised (no core file
+ * is written for us).  Returns only when that did not kill us. */
+void rp_spawn_die_of_signal(int sig);
 
 #endif
