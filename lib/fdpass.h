@@ -30,11 +30,15 @@ enum rp_fdpass_status {
 	RP_FDPASS_IO,           /* recvmsg failed; errno says why */
 };
 
-/* Receive one message: up to bufsz data bytes into buf (*got says how
- * many) and exactly one fd into *fd (close-on-exec, owned by the caller).
- * On any status but OK, *fd is -1 and every fd that arrived was closed;
- * *got is still reported so callers can describe the data.  Data length is
- * the caller's to check (a token is exactly 16 bytes). */
+/* Receive one message: up to bufsz (> 0, else IO with EINVAL) data bytes
+ * into buf (*got says how many) and exactly one fd into *fd (close-on-exec,
+ * owned by the caller).  On any status but OK, *fd is -1 and every fd that
+ * arrived was closed; *got is still reported so callers can describe the
+ * data.  Data length is the caller's to check (a token is exactly 16
+ * bytes): pass a larger buffer so that a longer message shows as such.
+ * The read ends with the message that carried the fd, so bytes sent after
+ * it (the handoff offer) stay in the socket.  Up to 8 fds are counted
+ * (TOO_MANY_FDS); more overflow the control buffer (TRUNCATED). */
 enum rp_fdpass_status rp_fdpass_recv(int sock, void *buf, size_t bufsz,
     size_t *got, int *fd, int64_t deadline);
 

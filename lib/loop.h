@@ -36,7 +36,10 @@ void rp_loop_free(struct rp_loop *loop);
 const char *rp_loop_backend(const struct rp_loop *loop);
 
 /* Watch fd for events (RP_LOOP_READ|RP_LOOP_WRITE; 0 = keep registered
- * but quiet).  One registration per fd: EEXIST for a second one. */
+ * but quiet: no callback at all, not even for a hang-up).  One
+ * registration per fd: EEXIST for a second one.  HUP and ERR are reported
+ * to any non-quiet watcher; on a hang-up with nothing left to read, HUP
+ * may come without READ, so a reader treats HUP as readable. */
 int rp_loop_add(struct rp_loop *loop, int fd, unsigned events,
     rp_loop_fd_fn fn, void *arg);
 int rp_loop_mod(struct rp_loop *loop, int fd, unsigned events);
@@ -44,7 +47,9 @@ int rp_loop_mod(struct rp_loop *loop, int fd, unsigned events);
 int rp_loop_del(struct rp_loop *loop, int fd);
 
 /* Call fn once at the absolute monotonic deadline (ms).  Returns a timer id
- * (> 0) or 0 with errno. */
+ * (> 0) or 0 with errno.  Timers with equal deadlines fire in the order
+ * they were created; one created by a callback runs in a later round even
+ * when its deadline has already passed. */
 uint64_t rp_loop_timer(struct rp_loop *loop, int64_t deadline,
     rp_loop_timer_fn fn, void *arg);
 /* Cancel a pending timer; unknown or fired ids are ignored. */
@@ -52,12 +57,16 @@ void rp_loop_timer_cancel(struct rp_loop *loop, uint64_t id);
 
 /* Deliver signo as an event.  The signal is blocked for the process (so
  * call this before starting threads) and is unblocked again by
- * rp_loop_free.  Several signals may share a callback. */
+ * rp_loop_free (unless it was blocked before).  Several signals may share
+ * a callback; a signal is watched by one loop at a time (EBUSY); SIGKILL
+ * and SIGSTOP are EINVAL.  Signals coalesce: count nothing. */
 int rp_loop_signal(struct rp_loop *loop, int signo, rp_loop_signal_fn fn,
     void *arg);
 
-/* Dispatch until rp_loop_stop().  0, or -1 with errno on a backend
- * failure. */
+/* Dispatch until rp_loop_stop() (which is consumed: the loop can run
+ * again; a stop requested before rp_loop_run makes it return at once), or
+ * until nothing is left that could fire (no non-quiet fd, no timer, no
+ * signal).  0, or -1 with errno on a backend failure. */
 int rp_loop_run(struct rp_loop *loop);
 /* Wait at most until deadline, dispatch one round.  0 or -1. */
 int rp_loop_run_once(struct rp_loop *loop, int64_t deadline);
