@@ -20,23 +20,30 @@ enum rp_dir_policy {
 	 * directory owned by us or root, not writable by group or other unless
 	 * sticky (/tmp is fine, a world-writable non-sticky one is not). */
 	RP_DIR_SAFE = 2,
-	/* Service-definition directory check: as PRIVATE for group/other bits
-	 * (any of them), never created. */
+	/* Flag, with either policy: create a missing directory and missing
+	 * parents 0700 (existing parents are left alone).  Without it a
+	 * missing directory is ENOENT.  The service-definition directory is
+	 * checked with plain RP_DIR_PRIVATE: never created. */
 	RP_DIR_CREATE = 0x100,
 };
 
 /* Check dir against the policy.  Returns 0, or -1 with errno and a short
  * reason in why ("is a symlink", "is owned by uid 1000, not 0", "has mode
- * 0755; group/other permissions must be off", ...). */
+ * 0755; group/other permissions must be off", ...) that reads after the
+ * directory's name.  errno: ENOENT (missing), ENOTDIR (a symlink or not a
+ * directory), EPERM (owner or mode), EINVAL (bad policy), or the error of
+ * lstat/mkdir. */
 int rp_fs_check_dir(const char *dir, int policy, char *why, size_t whysz);
 
 /* Read a whole regular file of at most max bytes into out (appended).
- * Returns 0, or -1 with errno (EFBIG when larger than max). */
+ * Returns 0, or -1 with errno (EFBIG when larger than max, EISDIR/EINVAL
+ * when not a regular file); on failure out is as it was. */
 int rp_fs_read_file(const char *path, size_t max, struct rp_buf *out);
 
 /* Replace dir/name atomically: a temporary file in dir, write, fsync,
- * rename, fsync of dir.  mode is applied to the new file.  On failure the
- * temporary file is removed and the old file is untouched. */
+ * rename, fsync of dir.  mode is applied to the new file (whatever the
+ * umask).  On failure the temporary file is removed and the old file is
+ * untouched.  name is one path component (EINVAL otherwise). */
 int rp_fs_write_atomic(const char *dir, const char *name, const void *data,
     size_t len, unsigned mode);
 

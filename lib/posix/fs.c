@@ -1,0 +1,313 @@
+/*
+ * fs.c — directory trust checks, bounded reads and atomic writes (see
+ * fs.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "deadline.h"
+#include "fs.h"
+
+static void
+say(char *why, size_t whysz, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+say(char *why, size_t whysz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL || whysz == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, whysz, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * mkdir -p with mode 0700 for every directory we create.  An existing
+ * component is left as it is (the final one is checked by the caller);
+ * one we create is chmod-ed so that neither the umask nor a set-group-ID
+ * parent leaves it with other bits than 0700.
+ */
+static int
+make_dirs(const char *dir)
+{
+	char p[PATH_MAX];
+	size_t len = strlen(dir), i;
+
+	if (len == 0 || len >= sizeof(p)) {
+		errno = len ? ENAMETOOLONG : ENOENT;
+		return -1;
+	}
+	memcpy(p, dir, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		if (p[i - 1] == '/')
+			continue;
+		p[i] = '\0';
+		if (mkdir(p, 0700) == 0) {
+			if (chmod(p, 0700) < 0)
+				return -1;
+		} else if (errno != EEXIST) {
+			return -1;
+		}
+		p[i] = dir[i];
+	}
+	return 0;
+}
+
+int
+rp_fs_check_dir(const char *dir, int policy, char *why, size_t whysz)
+{
+	int kind = policy & 0xff;
+	uid_t euid = geteuid();
+	struct stat st;
+	mode_t perm;
+
+	say(why, whysz, "%s", "");
+	if (dir == NULL || *dir == '\0' ||
+	    (kind != RP_DIR_PRIVATE && kind != RP_DIR_SAFE) ||
+	    (policy & ~(0xff | RP_DIR_CREATE)) != 0) {
+		say(why, whysz, "invalid directory or policy");
+		errno = EINVAL;
+		return -1;
+	}
+	/* lstat: the directory itself must not be a symlink, which an
+	 * attacker could later point elsewhere. */
+	if (lstat(dir, &st) < 0) {
+		if (errno != ENOENT || !(policy & RP_DIR_CREATE)) {
+			say(why, whysz, "%s", errno == ENOENT ?
+			    "does not exist" : errno == ENOTDIR ?
+			    "has a parent that is not a directory" :
+			    "cannot be examined");
+			return -1;
+		}
+		if (make_dirs(dir) < 0 || lstat(dir, &st) < 0) {
+			say(why, whysz, "cannot be created");
+			return -1;
+		}
+	}
+	if (S_ISLNK(st.st_mode)) {
+		say(why, whysz, "is a symlink");
+		errno = ENOTDIR;
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		say(why, whysz, "is not a directory");
+		errno = ENOTDIR;
+		return -1;
+	}
+	perm = st.st_mode & 07777;
+	if (kind == RP_DIR_PRIVATE) {
+		if (st.st_uid != euid) {
+			say(why, whysz, "is owned by uid %lu, not %lu",
+			    (unsigned long)st.st_uid, (unsigned long)euid);
+			errno = EPERM;
+			return -1;
+		}
+		if ((perm & 077) != 0) {
+			say(why, whysz, "has mode %04o; group/other "
+			    "permissions must be off", (unsigned)perm);
+			errno = EPERM;
+			return -1;
+		}
+		return 0;
+	}
+	if (st.st_uid != euid && st.st_uid != 0) {
+		say(why, whysz, "is owned by uid %lu, not %lu or root",
+		    (unsigned long)st.st_uid, (unsigned long)euid);
+		errno = EPERM;
+		return -1;
+	}
+	/* Others may write only where the sticky bit stops them from
+	 * removing or renaming what is ours (/tmp). */
+	if ((perm & 022) != 0 && !(perm & S_ISVTX)) {
+		say(why, whysz, "has mode %04o; writable by group/other "
+		    "without the sticky bit", (unsigned)perm);
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+int
+rp_fs_read_file(const char *path, size_t max, struct rp_buf *out)
+{
+	size_t start = out->len, room;
+	struct stat st;
+	ssize_t n;
+	int fd, err;
+
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer before we
+	 * get to refuse it.  It means nothing for the regular file we read. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		goto fail;
+	}
+	if (st.st_size < 0 || (uintmax_t)st.st_size > max) {
+		errno = EFBIG;
+		goto fail;
+	}
+	/* st_size is only a hint (0 for /proc files; a file may grow):
+	 * read to EOF, but never keep more than max bytes. */
+	for (;;) {
+		if (rp_buf_reserve(out, 4096) < 0)
+			goto fail;
+		room = out->cap - out->len - 1;
+		n = read(fd, out->data + out->len, room);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		out->len += (size_t)n;
+		if (out->len - start > max) {
+			errno = EFBIG;
+			goto fail;
+		}
+	}
+	if (out->data != NULL)
+		out->data[out->len] = '\0';
+	close(fd);
+	return 0;
+fail:
+	err = errno;
+	close(fd);
+	out->len = start;
+	if (out->data != NULL)
+		out->data[out->len] = '\0';
+	errno = err;
+	return -1;
+}
+
+static int
+write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+rp_fs_write_atomic(const char *dir, const char *name, const void *data,
+    size_t len, unsigned mode)
+{
+	static unsigned counter;
+	char tmp[NAME_MAX + 1];
+	int dfd, fd = -1, err, tries;
+	size_t nlen;
+
+	if (name == NULL || (nlen = strlen(name)) == 0 ||
+	    strchr(name, '/') != NULL || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0 || (data == NULL && len > 0)) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* ".{name}.{24 hex}" must still be a valid file name. */
+	if (nlen + 26 > NAME_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	/* O_EXCL on a name nobody else can guess well enough to pre-empt:
+	 * a pre-existing file, symlink included, is never written through. */
+	for (tries = 0; tries < 100; tries++) {
+		snprintf(tmp, sizeof(tmp), ".%s.%08lx%08x%08lx", name,
+		    (unsigned long)getpid() & 0xffffffffUL, counter++,
+		    (unsigned long)rp_now_ns() & 0xffffffffUL);
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW | O_NOCTTY, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		err = errno;
+		close(dfd);
+		errno = err;
+		return -1;
+	}
+	/* fchmod, not the open mode: the umask must not change it. */
+	if (write_all(fd, data, len) < 0 || fchmod(fd, mode & 07777) < 0 ||
+	    fsync(fd) < 0)
+		goto fail;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (renameat(dfd, tmp, dfd, name) < 0)
+		goto fail;
+	/* The rename is durable only once the directory is. */
+	if (fsync(dfd) < 0) {
+		err = errno;
+		close(dfd);
+		errno = err;
+		return -1;
+	}
+	close(dfd);
+	return 0;
+fail:
+	err = errno;
+	if (fd >= 0)
+		close(fd);
+	unlinkat(dfd, tmp, 0);
+	close(dfd);
+	errno = err;
+	return -1;
+}
+
+int
+rp_fs_dirname(const char *path, char *out, size_t outsz)
+{
+	size_t len = strlen(path);
+	const char *res = path;
+
+	/* Trailing slashes belong to the last component ("a/b/" -> "a"). */
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	while (len > 0 && path[len - 1] != '/')
+		len--;
+	if (len == 0) {
+		res = ".";
+		len = 1;
+	} else {
+		while (len > 1 && path[len - 1] == '/')
+			len--;
+	}
+	if (len >= outsz) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(out, res, len);
+	out[len] = '\0';
+	return 0;
+}

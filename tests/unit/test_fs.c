@@ -1,0 +1,371 @@
+/*
+ * Unit tests for fs: directory policies (with the other side of each rule
+ * played by uid 65534), bounded reads, atomic writes, dirname.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "fs.h"
+#include "t.h"
+
+#define NOBODY 65534
+
+static char *
+path(const char *name)
+{
+	static char p[8][512];
+	static int k;
+	char *r = p[k++ % 8];
+
+	snprintf(r, 512, "%s/%s", t_tmpdir(), name);
+	return r;
+}
+
+static void
+mkdir_mode(const char *p, mode_t mode)
+{
+	T_EQ(mkdir(p, 0700), 0);
+	T_EQ(chmod(p, mode), 0);
+}
+
+static mode_t
+mode_of(const char *p)
+{
+	struct stat st;
+
+	if (lstat(p, &st) < 0)
+		return (mode_t)-1;
+	return st.st_mode & 07777;
+}
+
+static void
+expect_refused(const char *dir, int policy, int err, const char *why_want)
+{
+	char why[200] = "untouched";
+
+	errno = 0;
+	T_EQ(rp_fs_check_dir(dir, policy, why, sizeof(why)), -1);
+	T_EQ(errno, err);
+	T_STR(why, why_want);
+}
+
+static void
+test_private(void)
+{
+	char why[200];
+	int fd;
+
+	mkdir_mode(path("good"), 0700);
+	T_EQ(rp_fs_check_dir(path("good"), RP_DIR_PRIVATE, why, sizeof(why)),
+	    0);
+	mkdir_mode(path("open"), 0755);
+	expect_refused(path("open"), RP_DIR_PRIVATE, EPERM,
+	    "has mode 0755; group/other permissions must be off");
+	/* Any group or other bit, execute alone included. */
+	mkdir_mode(path("x"), 0701);
+	expect_refused(path("x"), RP_DIR_PRIVATE, EPERM,
+	    "has mode 0701; group/other permissions must be off");
+	mkdir_mode(path("g"), 0740);
+	expect_refused(path("g"), RP_DIR_PRIVATE | RP_DIR_CREATE, EPERM,
+	    "has mode 0740; group/other permissions must be off");
+	T_EQ(symlink(path("good"), path("link")), 0);
+	expect_refused(path("link"), RP_DIR_PRIVATE, ENOTDIR, "is a symlink");
+	expect_refused(path("link"), RP_DIR_PRIVATE | RP_DIR_CREATE, ENOTDIR,
+	    "is a symlink");
+	fd = open(path("file"), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	T_OK(fd >= 0);
+	close(fd);
+	expect_refused(path("file"), RP_DIR_PRIVATE, ENOTDIR,
+	    "is not a directory");
+	expect_refused(path("missing"), RP_DIR_PRIVATE, ENOENT,
+	    "does not exist");
+	T_EQ(mode_of(path("missing")), (mode_t)-1);
+	mkdir_mode(path("theirs"), 0700);
+	T_EQ(chown(path("theirs"), NOBODY, NOBODY), 0);
+	expect_refused(path("theirs"), RP_DIR_PRIVATE, EPERM,
+	    "is owned by uid 65534, not 0");
+	errno = 0;
+	T_EQ(rp_fs_check_dir(path("good"), 7, why, sizeof(why)), -1);
+	T_EQ(errno, EINVAL);
+	T_EQ(rp_fs_check_dir("", RP_DIR_PRIVATE, why, sizeof(why)), -1);
+	/* why may be absent. */
+	T_EQ(rp_fs_check_dir(path("open"), RP_DIR_PRIVATE, NULL, 0), -1);
+}
+
+static void
+test_create(void)
+{
+	char why[200];
+
+	/* A umask that would strip the owner's write bit changes nothing. */
+	umask(0277);
+	T_EQ(rp_fs_check_dir(path("a/b/c"), RP_DIR_PRIVATE | RP_DIR_CREATE,
+	    why, sizeof(why)), 0);
+	umask(022);
+	T_EQ(mode_of(path("a")), 0700);
+	T_EQ(mode_of(path("a/b")), 0700);
+	T_EQ(mode_of(path("a/b/c")), 0700);
+	/* Trailing and doubled slashes are fine. */
+	T_EQ(rp_fs_check_dir(path("d//e/"), RP_DIR_PRIVATE | RP_DIR_CREATE,
+	    why, sizeof(why)), 0);
+	T_EQ(mode_of(path("d/e")), 0700);
+	/* An existing parent is not ours to change. */
+	mkdir_mode(path("pub"), 0755);
+	T_EQ(rp_fs_check_dir(path("pub/priv"), RP_DIR_PRIVATE | RP_DIR_CREATE,
+	    why, sizeof(why)), 0);
+	T_EQ(mode_of(path("pub")), 0755);
+	T_EQ(mode_of(path("pub/priv")), 0700);
+	/* A file in the way of a parent. */
+	T_EQ(close(open(path("f"), O_CREAT | O_WRONLY | O_CLOEXEC, 0600)), 0);
+	errno = 0;
+	T_EQ(rp_fs_check_dir(path("f/sub"), RP_DIR_PRIVATE | RP_DIR_CREATE,
+	    why, sizeof(why)), -1);
+	T_EQ(errno, ENOTDIR);
+	T_STR(why, "has a parent that is not a directory");
+	/* Creation failing: the parent is a dangling symlink. */
+	T_EQ(symlink(path("nowhere"), path("dangling")), 0);
+	errno = 0;
+	T_EQ(rp_fs_check_dir(path("dangling/sub"), RP_DIR_PRIVATE |
+	    RP_DIR_CREATE, why, sizeof(why)), -1);
+	T_EQ(errno, ENOENT);
+	T_STR(why, "cannot be created");
+	T_EQ(mode_of(path("nowhere")), (mode_t)-1);
+}
+
+/* Run fn as uid/gid 65534 in a child; its exit status. */
+static int
+as_nobody(int (*fn)(void))
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setresgid(NOBODY, NOBODY, NOBODY) < 0
+		    || setresuid(NOBODY, NOBODY, NOBODY) < 0)
+			_exit(99);
+		_exit(fn());
+	}
+	T_EQ(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static int
+safe_as_nobody(void)
+{
+	char why[200];
+	int bad = 0;
+
+	if (rp_fs_check_dir(path("rootdir"), RP_DIR_SAFE, why, sizeof(why)))
+		bad |= 1;
+	if (rp_fs_check_dir(path("mine"), RP_DIR_SAFE, why, sizeof(why)))
+		bad |= 2;
+	if (rp_fs_check_dir(path("other"), RP_DIR_SAFE, why, sizeof(why)) !=
+	    -1 || errno != EPERM ||
+	    strcmp(why, "is owned by uid 1000, not 65534 or root") != 0)
+		bad |= 4;
+	/* PRIVATE as nobody: a root-owned dir is not ours. */
+	if (rp_fs_check_dir(path("rootdir"), RP_DIR_PRIVATE, why,
+	    sizeof(why)) != -1 ||
+	    strcmp(why, "is owned by uid 0, not 65534") != 0)
+		bad |= 8;
+	return bad;
+}
+
+static void
+test_safe(void)
+{
+	char why[200];
+
+	mkdir_mode(path("tmp"), 01777);
+	T_EQ(rp_fs_check_dir(path("tmp"), RP_DIR_SAFE, why, sizeof(why)), 0);
+	mkdir_mode(path("ww"), 0777);
+	expect_refused(path("ww"), RP_DIR_SAFE, EPERM,
+	    "has mode 0777; writable by group/other without the sticky bit");
+	mkdir_mode(path("gw"), 0775);
+	expect_refused(path("gw"), RP_DIR_SAFE, EPERM,
+	    "has mode 0775; writable by group/other without the sticky bit");
+	mkdir_mode(path("ro"), 0755);
+	T_EQ(rp_fs_check_dir(path("ro"), RP_DIR_SAFE, why, sizeof(why)), 0);
+	mkdir_mode(path("nob"), 0755);
+	T_EQ(chown(path("nob"), NOBODY, NOBODY), 0);
+	expect_refused(path("nob"), RP_DIR_SAFE, EPERM,
+	    "is owned by uid 65534, not 0 or root");
+	T_EQ(symlink(path("tmp"), path("l")), 0);
+	expect_refused(path("l"), RP_DIR_SAFE, ENOTDIR, "is a symlink");
+
+	/* As another uid: root's and our own are fine, a third's is not. */
+	T_EQ(chmod(t_tmpdir(), 0711), 0);
+	mkdir_mode(path("rootdir"), 0755);
+	mkdir_mode(path("mine"), 0755);
+	T_EQ(chown(path("mine"), NOBODY, NOBODY), 0);
+	mkdir_mode(path("other"), 0755);
+	T_EQ(chown(path("other"), 1000, 1000), 0);
+	T_EQ(as_nobody(safe_as_nobody), 0);
+}
+
+static void
+test_read_file(void)
+{
+	struct rp_buf b = { 0 };
+	int fd;
+
+	fd = open(path("f"), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	T_EQ(write(fd, "0123456789", 10), 10);
+	close(fd);
+	T_EQ(rp_buf_puts(&b, "pre:"), 0);
+	T_EQ(rp_fs_read_file(path("f"), 10, &b), 0);
+	T_STR(rp_buf_str(&b), "pre:0123456789");
+	/* One byte over: EFBIG, and the buffer as it was. */
+	errno = 0;
+	T_EQ(rp_fs_read_file(path("f"), 9, &b), -1);
+	T_EQ(errno, EFBIG);
+	T_STR(rp_buf_str(&b), "pre:0123456789");
+	errno = 0;
+	T_EQ(rp_fs_read_file(path("none"), 10, &b), -1);
+	T_EQ(errno, ENOENT);
+	errno = 0;
+	T_EQ(rp_fs_read_file(t_tmpdir(), 10, &b), -1);
+	T_EQ(errno, EISDIR);
+	/* A FIFO is refused, without waiting for a writer. */
+	T_EQ(mkfifo(path("fifo"), 0600), 0);
+	errno = 0;
+	T_EQ(rp_fs_read_file(path("fifo"), 10, &b), -1);
+	T_EQ(errno, EINVAL);
+	T_UEQ(b.len, 14);
+	/* /proc files claim size 0: read to EOF all the same. */
+	rp_buf_clear(&b);
+	T_EQ(rp_fs_read_file("/proc/self/status", 1 << 20, &b), 0);
+	T_OK(strstr(rp_buf_str(&b), "Pid:") != NULL);
+	/* ...and the bound still holds for them. */
+	rp_buf_clear(&b);
+	errno = 0;
+	T_EQ(rp_fs_read_file("/proc/self/status", 16, &b), -1);
+	T_EQ(errno, EFBIG);
+	T_UEQ(b.len, 0);
+	/* An empty file. */
+	rp_buf_clear(&b);
+	T_EQ(close(open(path("empty"), O_CREAT | O_WRONLY | O_CLOEXEC, 0600)),
+	    0);
+	T_EQ(rp_fs_read_file(path("empty"), 0, &b), 0);
+	T_UEQ(b.len, 0);
+	rp_buf_free(&b);
+}
+
+static int
+count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void
+test_write_atomic(void)
+{
+	const char *dir = t_tmpdir();
+	struct rp_buf b = { 0 };
+	struct stat st1, st2;
+	char longname[300];
+
+	umask(077);
+	T_EQ(rp_fs_write_atomic(dir, "conf", "first", 5, 0640), 0);
+	umask(022);
+	T_EQ(mode_of(path("conf")), 0640);
+	T_EQ(rp_fs_read_file(path("conf"), 100, &b), 0);
+	T_STR(rp_buf_str(&b), "first");
+	T_EQ(lstat(path("conf"), &st1), 0);
+	T_EQ(rp_fs_write_atomic(dir, "conf", "second!", 7, 0600), 0);
+	T_EQ(lstat(path("conf"), &st2), 0);
+	/* A new file took the name: readers of the old one were never
+	 * shown a half-written file. */
+	T_OK(st1.st_ino != st2.st_ino);
+	T_EQ(mode_of(path("conf")), 0600);
+	rp_buf_clear(&b);
+	T_EQ(rp_fs_read_file(path("conf"), 100, &b), 0);
+	T_STR(rp_buf_str(&b), "second!");
+	T_EQ(count_entries(dir), 1);
+	T_EQ(rp_fs_write_atomic(dir, "empty", NULL, 0, 0600), 0);
+	T_EQ(count_entries(dir), 2);
+
+	/* The rename fails (a non-empty directory holds the name): the
+	 * temporary file is gone and the directory untouched. */
+	T_EQ(mkdir(path("busy"), 0700), 0);
+	T_EQ(mkdir(path("busy/inner"), 0700), 0);
+	errno = 0;
+	T_EQ(rp_fs_write_atomic(dir, "busy", "x", 1, 0600), -1);
+	T_OK(errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST);
+	T_EQ(count_entries(dir), 3);
+	T_EQ(count_entries(path("busy")), 1);
+
+	errno = 0;
+	T_EQ(rp_fs_write_atomic(path("nodir"), "x", "x", 1, 0600), -1);
+	T_EQ(errno, ENOENT);
+	errno = 0;
+	T_EQ(rp_fs_write_atomic(dir, "a/b", "x", 1, 0600), -1);
+	T_EQ(errno, EINVAL);
+	errno = 0;
+	T_EQ(rp_fs_write_atomic(dir, "..", "x", 1, 0600), -1);
+	T_EQ(errno, EINVAL);
+	errno = 0;
+	T_EQ(rp_fs_write_atomic(dir, "", "x", 1, 0600), -1);
+	T_EQ(errno, EINVAL);
+	memset(longname, 'n', sizeof(longname));
+	longname[250] = '\0';
+	errno = 0;
+	T_EQ(rp_fs_write_atomic(dir, longname, "x", 1, 0600), -1);
+	T_EQ(errno, ENAMETOOLONG);
+	T_EQ(count_entries(dir), 3);
+	rp_buf_free(&b);
+}
+
+static void
+test_dirname(void)
+{
+	static const char *cases[][2] = {
+		{ "/a/b/c.sock", "/a/b" }, { "a/b", "a" }, { "a", "." },
+		{ "", "." }, { "/", "/" }, { "/a", "/" }, { "a/b/", "a" },
+		{ "a//b", "a" }, { "//a", "/" }, { "a/", "." },
+		{ "/x/y//", "/x" },
+	};
+	char out[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		T_EQ(rp_fs_dirname(cases[i][0], out, sizeof(out)), 0);
+		T_STR(out, cases[i][1]);
+	}
+	errno = 0;
+	T_EQ(rp_fs_dirname("/abcdef/g", out, 7), -1);
+	T_EQ(errno, ENAMETOOLONG);
+	T_EQ(rp_fs_dirname("/abcdef/g", out, 8), 0);
+	T_STR(out, "/abcdef");
+}
+
+int
+main(void)
+{
+	T_RUN(test_private);
+	T_RUN(test_create);
+	T_RUN(test_safe);
+	T_RUN(test_read_file);
+	T_RUN(test_write_atomic);
+	T_RUN(test_dirname);
+	return t_done();
+}
