@@ -51,4 +51,10 @@ int rp_blake3_file(const char *path, uint8_t out[32]);
 /* The implementation in use: "avx512", "avx2", "sse41" or "portable". */
 const char *rp_blake3_impl(void);
 
+/* Use the named implementation (a name as above) instead of the best one
+ * the CPU supports; NULL goes back to the best.  For tests and benchmarks:
+ * call it while no other thread is hashing.  Returns 0, or -1 with EINVAL
+ * for an unknown name or ENOTSUP when this CPU or build lacks it. */
+int rp_blake3_set_impl(const char *name);
+
 #endif

@@ -1,8 +1,15 @@
-/* names.c — service, instance and version names (10-wire.md §5). */
+/*
+ * names.c — service, instance and version names (10-wire.md §5); instance
+ * ids and the socket names derived from them (20-broker.md "Where it
+ * listens", "Spawned backends").
+ */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "blake3.h"
 #include "names.h"
 
 static int
@@ -136,4 +143,215 @@ rp_names_sun_path_fits(const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+/* Format into out, refusing (with out emptied) rather than truncating. */
+static int
+emit(char *out, size_t outsz, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+emit(char *out, size_t outsz, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (out == NULL || outsz == 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(out, outsz, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= outsz) {
+		out[0] = '\0';
+		errno = n < 0 ? EINVAL : ENAMETOOLONG;
+		return -1;
+	}
+	return n;
+}
+
+static int
+name_ok(enum rp_isolation iso, const char *name)
+{
+	if (name == NULL)
+		return 0;
+	if (iso == RP_ISOLATION_PRIVATE)
+		return rp_names_service_valid(name, strlen(name));
+	return rp_names_instance_valid(name, strlen(name));
+}
+
+int
+rp_names_instance_id(char *out, size_t outsz, enum rp_isolation iso,
+    const char *name)
+{
+	switch (iso) {
+	case RP_ISOLATION_SHARED:
+		return emit(out, outsz, "shared");
+	case RP_ISOLATION_PRIVATE:
+	case RP_ISOLATION_EXPLICIT:
+		if (!name_ok(iso, name))
+			break;
+		return emit(out, outsz, "%s:%s",
+		    iso == RP_ISOLATION_PRIVATE ? "private" : "explicit", name);
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+void
+rp_names_user_hash(char out[17], uint32_t uid, const char *machine_id)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct rp_blake3 h;
+	uint8_t digest[8];
+	char u[16];
+	int n, i;
+
+	/* Fed in pieces: a machine id has no length limit we could trust. */
+	n = snprintf(u, sizeof(u), "%u:", (unsigned)uid);
+	rp_blake3_init(&h);
+	rp_blake3_update(&h, u, (size_t)n);
+	if (machine_id != NULL)
+		rp_blake3_update(&h, machine_id, strlen(machine_id));
+	/* The first 8 bytes of the output are those of the 32-byte digest. */
+	rp_blake3_final(&h, digest, sizeof(digest));
+	for (i = 0; i < 8; i++) {
+		out[2 * i] = hex[digest[i] >> 4];
+		out[2 * i + 1] = hex[digest[i] & 0x0f];
+	}
+	out[16] = '\0';
+}
+
+/* dir without its trailing slashes ("/" stays "/"). */
+static size_t
+dir_len(const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return n;
+}
+
+int
+rp_names_broker_dir(char *out, size_t outsz, const char *xdg_runtime_dir,
+    uint32_t uid)
+{
+	if (xdg_runtime_dir != NULL && xdg_runtime_dir[0] != '\0') {
+		size_t n = dir_len(xdg_runtime_dir);
+
+		if (n == 1)
+			n = 0;	/* "/" + "/running-process" */
+		if (n > (size_t)INT32_MAX) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		return emit(out, outsz, "%.*s/running-process/broker", (int)n,
+		    xdg_runtime_dir);
+	}
+	return emit(out, outsz, "/tmp/running-process-%u/broker",
+	    (unsigned)uid);
+}
+
+static int
+hash16_ok(const char *h)
+{
+	int i;
+
+	if (h == NULL)
+		return 0;
+	for (i = 0; i < 16; i++)
+		if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f')))
+			return 0;
+	return h[16] == '\0';
+}
+
+/* dir + "/" + leaf, which must fit sun_path as well as out. */
+static int
+socket_path(char *out, size_t outsz, const char *dir, const char *leaf)
+{
+	char path[RP_SUN_PATH_MAX];
+	size_t n;
+	int len;
+
+	n = dir_len(dir);
+	if (n == 1 && dir[0] == '/')
+		n = 0;
+	if (n >= sizeof(path)) {
+		if (out != NULL && outsz > 0)
+			out[0] = '\0';
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	/* Built in a sun_path-sized buffer first: a path that does not fit
+	 * there is refused whatever room out has. */
+	if ((len = emit(path, sizeof(path), "%.*s/%s", (int)n, dir,
+	    leaf)) < 0) {
+		if (out != NULL && outsz > 0)
+			out[0] = '\0';
+		return -1;
+	}
+	return emit(out, outsz, "%s", path);
+}
+
+int
+rp_names_broker_socket(char *out, size_t outsz, const char *dir,
+    const char *hash16, enum rp_isolation iso, const char *name)
+{
+	char leaf[RP_SUN_PATH_MAX];
+	int n;
+
+	if (dir == NULL || dir[0] == '\0' || !hash16_ok(hash16))
+		goto inval;
+	switch (iso) {
+	case RP_ISOLATION_SHARED:
+		n = emit(leaf, sizeof(leaf), "rpb-v1-%s-shared.sock", hash16);
+		break;
+	case RP_ISOLATION_PRIVATE:
+	case RP_ISOLATION_EXPLICIT:
+		if (!name_ok(iso, name))
+			goto inval;
+		n = emit(leaf, sizeof(leaf), "rpb-v1-%s-%s-%s.sock", hash16,
+		    iso == RP_ISOLATION_PRIVATE ? "svc" : "inst", name);
+		break;
+	default:
+		goto inval;
+	}
+	if (n < 0) {
+		if (out != NULL && outsz > 0)
+			out[0] = '\0';
+		return -1;
+	}
+	return socket_path(out, outsz, dir, leaf);
+inval:
+	if (out != NULL && outsz > 0)
+		out[0] = '\0';
+	errno = EINVAL;
+	return -1;
+}
+
+int
+rp_names_backend_endpoint(char *out, size_t outsz, const char *dir,
+    const char *hash16, const uint8_t rnd[16])
+{
+	static const char hex[] = "0123456789abcdef";
+	char leaf[RP_SUN_PATH_MAX], r[33];
+	int i;
+
+	if (dir == NULL || dir[0] == '\0' || !hash16_ok(hash16) ||
+	    rnd == NULL) {
+		if (out != NULL && outsz > 0)
+			out[0] = '\0';
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; i < 16; i++) {
+		r[2 * i] = hex[rnd[i] >> 4];
+		r[2 * i + 1] = hex[rnd[i] & 0x0f];
+	}
+	r[32] = '\0';
+	if (emit(leaf, sizeof(leaf), "rpb-v1-%s-be-%s.sock", hash16, r) < 0)
+		return -1;
+	return socket_path(out, outsz, dir, leaf);
 }

@@ -45,29 +45,35 @@ enum rp_isolation {
 	RP_ISOLATION_EXPLICIT = 2,
 };
 
-/* The instance id: "shared", "private:{svc}", "explicit:{name}".
- * Returns the length, or -1 with EINVAL (bad name) / ENAMETOOLONG. */
+/* The instance id: "shared", "private:{svc}", "explicit:{name}" (name is
+ * not looked at for the shared instance).  Returns the length, or -1 with
+ * EINVAL (bad or NULL name, unknown iso) / ENAMETOOLONG (out too small).
+ * This and the functions below never truncate: on failure out is "". */
 int rp_names_instance_id(char *out, size_t outsz, enum rp_isolation iso,
     const char *name);
 
 /* hash16: the first 8 bytes of BLAKE3("{uid}:{machine_id}") in lowercase
- * hex (16 characters + NUL). */
+ * hex (16 characters + NUL).  uid in decimal; machine_id as given (the
+ * caller trims it), NULL as "". */
 void rp_names_user_hash(char out[17], uint32_t uid, const char *machine_id);
 
 /* The broker directory: "{xdg_runtime_dir}/running-process/broker" when
- * xdg_runtime_dir is non-empty, else "/tmp/running-process-{uid}/broker".
- * Returns the length or -1 with ENAMETOOLONG. */
+ * xdg_runtime_dir is non-empty (its trailing slashes dropped), else
+ * "/tmp/running-process-{uid}/broker".  Returns the length or -1 with
+ * ENAMETOOLONG. */
 int rp_names_broker_dir(char *out, size_t outsz, const char *xdg_runtime_dir,
     uint32_t uid);
 
 /* The default broker socket in dir: rpb-v1-{hash16}-shared.sock,
- * -svc-{service}.sock or -inst-{name}.sock.  Fails with ENAMETOOLONG when
- * the path would not fit sun_path (never truncates), EINVAL for a bad name. */
+ * -svc-{service}.sock or -inst-{name}.sock (dir's trailing slashes
+ * dropped).  Returns the length, or -1 with ENAMETOOLONG when the path
+ * would not fit sun_path or out (never truncates), EINVAL for a bad name,
+ * an empty or NULL dir, a hash16 that is not 16 lowercase hex digits. */
 int rp_names_broker_socket(char *out, size_t outsz, const char *dir,
     const char *hash16, enum rp_isolation iso, const char *name);
 
-/* A backend endpoint in dir: rpb-v1-{hash16}-be-{32 hex of rnd}.sock.
- * Same errors as above. */
+/* A backend endpoint in dir: rpb-v1-{hash16}-be-{32 hex of rnd}.sock
+ * (lowercase).  Same errors as above (EINVAL for a NULL rnd too). */
 int rp_names_backend_endpoint(char *out, size_t outsz, const char *dir,
     const char *hash16, const uint8_t rnd[16]);
 

@@ -26,8 +26,9 @@ void rp_token_to_hex(const uint8_t tok[RP_TOKEN_LEN], char hex[RP_TOKEN_HEX_LEN 
 int rp_token_from_hex(const char *s, size_t len, uint8_t tok[RP_TOKEN_LEN]);
 
 /* Read a token file: 32 hex digits, optionally surrounded by whitespace.
- * Returns 0, or -1 with errno (the open/read error, or EINVAL when the
- * content is not a token). */
+ * Any readable file works, pipes included; more than 256 bytes is not a
+ * token.  Returns 0, or -1 with errno (the open/read error, or EINVAL when
+ * the content is not a token).  (Implemented in lib/posix/token_file.c.) */
 int rp_token_read_file(const char *path, uint8_t tok[RP_TOKEN_LEN]);
 
 /* Constant-time equality of two tokens: 1 equal, 0 different. */
@@ -45,8 +46,9 @@ enum rp_token_verdict {
 	RP_TOKEN_FULL,         /* the store has no room (treated as a refusal) */
 };
 
-/* Write the message for a verdict (presented_len is used by BAD_LENGTH).
- * Returns buf. */
+/* Write the message for a verdict (presented_len is used by BAD_LENGTH),
+ * truncated to bufsz.  OK is "handoff token accepted", FULL "handoff token
+ * store is full".  Returns buf. */
 const char *rp_token_verdict_str(enum rp_token_verdict v, size_t presented_len,
     char *buf, size_t bufsz);
 
@@ -58,11 +60,17 @@ enum rp_token_verdict rp_token_check_len(size_t len);
  * The store.  Each entry is pending (issued or expected, not yet used) or
  * used (accepted once; kept until it expires so a replay is recognised).
  * Lookups hash the token and compare in constant time.  Times are monotonic
- * milliseconds supplied by the caller, which keeps the store testable.
+ * milliseconds supplied by the caller, which keeps the store testable; a
+ * time earlier than one already seen counts as the latest seen.  An entry
+ * made at t is gone from t + ttl_ms on (now >= t + ttl_ms is expired).
+ * Expired entries are dropped by expire(), when presented, or one at a
+ * time when an insertion needs room; nothing allocates after _new(), and
+ * issue, expect, take, remember and revoke are O(1).
  */
 struct rp_token_store;
 
-/* capacity live entries, each living ttl_ms.  NULL with ENOMEM. */
+/* capacity live entries (at most 2^28), each living ttl_ms.  NULL with
+ * ENOMEM, or EINVAL for a zero or too large capacity or ttl_ms <= 0. */
 struct rp_token_store *rp_token_store_new(size_t capacity, int64_t ttl_ms);
 void rp_token_store_free(struct rp_token_store *s);
 
@@ -77,27 +85,30 @@ int rp_token_store_expect(struct rp_token_store *s,
     const uint8_t tok[RP_TOKEN_LEN], int64_t now);
 
 /* Present a token against pending entries: OK consumes it (it becomes
- * used); an unknown token is MISMATCH and consumes nothing; a used one is
- * NOT_PENDING; a pending one past its ttl is EXPIRED (and removed).
- * Shape faults (MISSING, BAD_LENGTH) are reported first. */
+ * used, and is remembered for ttl_ms from now); an unknown token is
+ * MISMATCH and consumes nothing; a used one is NOT_PENDING; a pending one
+ * past its ttl is EXPIRED (and removed).  A used one past its ttl is
+ * forgotten, then unknown: MISMATCH.  Shape faults (MISSING, BAD_LENGTH;
+ * tok NULL counts as 0 bytes) are reported first. */
 enum rp_token_verdict rp_token_store_take(struct rp_token_store *s,
     const uint8_t *tok, size_t len, int64_t now);
 
 /* Replay cache (a backend that accepts any broker-issued token once): OK
  * and remembered when unseen, NOT_PENDING when seen within its ttl, FULL
- * when there is no room. */
+ * when there is no room.  A pending (expected) token is accepted once, as
+ * by take().  Shape faults are reported first, as by take(). */
 enum rp_token_verdict rp_token_store_remember(struct rp_token_store *s,
     const uint8_t *tok, size_t len, int64_t now);
 
 /* Forget a pending token without using it (an abandoned handoff).
- * Returns 0, or -1 with ENOENT. */
+ * Returns 0, or -1 with ENOENT (unknown, or already used). */
 int rp_token_store_revoke(struct rp_token_store *s,
     const uint8_t tok[RP_TOKEN_LEN]);
 
 /* Drop entries past their ttl; returns how many were dropped. */
 size_t rp_token_store_expire(struct rp_token_store *s, int64_t now);
 
-/* Live entries (pending + used). */
+/* Entries held (pending + used), counting expired ones not yet dropped. */
 size_t rp_token_store_count(const struct rp_token_store *s);
 
 #endif
