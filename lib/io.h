@@ -21,6 +21,12 @@ int rp_io_wait(int fd, short events, int64_t deadline);
  * EOF before any byte), or -1 with errno (ETIMEDOUT, or the read error). */
 ssize_t rp_io_read_full(int fd, void *buf, size_t len, int64_t deadline);
 
+/* One read(2) of at most len bytes, EINTR retried, never waiting.  Returns
+ * the count (> 0), 0 at EOF, or -1 with errno (EAGAIN/EWOULDBLOCK when a
+ * non-blocking fd has nothing yet).  For callers that must consume exactly
+ * what they need and no more (frame decoders). */
+ssize_t rp_io_read_some(int fd, void *buf, size_t len);
+
 /* Write all len bytes.  Returns 0, or -1 with errno (ETIMEDOUT, EPIPE...). */
 int rp_io_write_full(int fd, const void *buf, size_t len, int64_t deadline);
 

@@ -8,9 +8,17 @@
  * ~50x the input) fails as malformed instead of exhausting memory.
  * Every decoded message is released with rp_wire_free().
  *
+ * Decoding is also as strict as a proto3 peer about strings: a string
+ * field that is not valid UTF-8 makes the message malformed (prost and
+ * protobuf-c++ refuse it too), and so does one with an embedded NUL, which
+ * a C string cannot carry (it would be silently cut short and checked
+ * short).  Field number 0 is malformed, as in every other implementation.
+ *
  * Encoders append to a struct rp_buf, in ascending field order with proto3
  * defaults left out (what protobuf-c does), so the bytes are those of any
- * other v1 implementation.
+ * other v1 implementation.  An encoder never emits invalid UTF-8: free text
+ * (a refusal's detail, an Ack's error_detail) has bad sequences replaced
+ * by U+FFFD; names and paths that are not UTF-8 fail with EILSEQ.
  */
 #ifndef RP_WIRE_H
 #define RP_WIRE_H
@@ -39,15 +47,39 @@
 
 /* ------------------------------------------------------------ decoding */
 
-/* The budget for a body of len bytes. */
+/* The budget for a body of len bytes (saturating). */
 size_t rp_wire_budget(size_t len);
 
 /* Unpack `len` bytes as `desc` under the budget.  Returns the message, or
- * NULL with errno EPROTO (malformed) or ENOMEM (budget or memory
- * exhausted).  Free with rp_wire_free(). */
+ * NULL with errno EPROTO (malformed), EMSGSIZE (decoding it would take
+ * more than the budget: a hostile or absurd body, a protocol error too) or
+ * ENOMEM (malloc failed).  Free with rp_wire_free(). */
 void *rp_wire_unpack(const ProtobufCMessageDescriptor *desc,
     const uint8_t *data, size_t len);
+/* Free a decoded message (NULL is fine).  Anything unpacked by protobuf-c
+ * with malloc-backed memory may be freed here. */
 void rp_wire_free(void *msg);
+
+/*
+ * The budget allocator behind rp_wire_unpack, for tests and fuzz targets
+ * that measure it.  alloc fails once the running total of bytes handed out
+ * (frees are not subtracted) would pass the budget; free is plain free(3),
+ * which is why rp_wire_free() needs no allocator state.  A caller may wrap
+ * `base` (call the original alloc/free from its own) to watch every call.
+ */
+struct rp_wire_alloc {
+	ProtobufCAllocator base;  /* what protobuf-c is given */
+	size_t budget;
+	size_t total;             /* bytes handed out so far */
+	int over;                 /* an allocation was refused by the budget */
+	int oom;                  /* malloc itself failed */
+};
+void rp_wire_alloc_init(struct rp_wire_alloc *a, size_t budget);
+
+/* rp_wire_unpack with the caller's allocator (initialised with
+ * rp_wire_alloc_init, budget chosen by the caller); same results. */
+void *rp_wire_unpack_with(const ProtobufCMessageDescriptor *desc,
+    const uint8_t *data, size_t len, struct rp_wire_alloc *a);
 
 /* Append the packed bytes of msg to out (no framing). */
 int rp_wire_pack(struct rp_buf *out, const ProtobufCMessage *msg);
@@ -65,8 +97,14 @@ struct rp_frame_meta {
 	const char *tracestate;
 };
 
+/* Fill m to answer frame f: kind RESPONSE, f's payload_protocol,
+ * request_id and trace context (pointing into f, which must outlive m).
+ * f == NULL (a request that did not decode) gives request_id 0, no trace. */
+void rp_wire_echo(struct rp_frame_meta *m, const Rp__Frame *f);
+
 /* Append one whole frame (5-byte header + Frame body) with the given raw
- * payload.  Returns 0 or -1 (ENOMEM, EMSGSIZE above RP_FRAME_MAX). */
+ * payload.  Returns 0 or -1 (ENOMEM, EMSGSIZE above RP_FRAME_MAX, EILSEQ
+ * for trace fields that are not UTF-8); out is unchanged on failure. */
 int rp_wire_frame_encode(struct rp_buf *out, const struct rp_frame_meta *m,
     const uint8_t *payload, size_t plen);
 
@@ -90,7 +128,8 @@ const char *rp_wire_envelope_fault_str(enum rp_envelope_fault fault,
 
 /* Decode a frame body and check its envelope against (kind, protocol) and,
  * when check_request_id, that request_id matches.  Returns the Frame, or
- * NULL with *why (static text) and errno EPROTO/ENOMEM. */
+ * NULL with *why (static text) and errno EPROTO (malformed, or the wrong
+ * envelope or request_id), EMSGSIZE (over the decoding budget) or ENOMEM. */
 Rp__Frame *rp_wire_frame_parse(const uint8_t *body, size_t len,
     uint32_t kind, uint32_t protocol, int check_request_id,
     uint64_t request_id, const char **why);
@@ -146,27 +185,37 @@ struct rp_refusal_row {
 extern const struct rp_refusal_row rp_refusal_table[RP_REFUSE_COUNT];
 
 /* Rows 1-3 from a framing status (BAD_VERSION, TOO_LARGE, INCOMPLETE or
- * EOF/IO/TIMEOUT); RP_REFUSE_NONE for RP_FRAME_OK. */
+ * EOF/IO/TIMEOUT); RP_REFUSE_NONE for RP_FRAME_OK and RP_FRAME_MORE (not a
+ * failure yet). */
 enum rp_refusal rp_wire_refusal_from_frame_status(int frame_status);
 
 /* Rows 4-8 for the first frame on a broker connection: decodes the Frame
  * and checks its envelope, accepting payload_protocol 0 (Hello) and 0xAD01
  * (admin).  On RP_REFUSE_NONE *frame is the caller's to rp_wire_free();
  * otherwise *frame is NULL (when the body did not decode) or holds what
- * decoded, so the reply can still echo request_id and trace context. */
+ * decoded, so the reply can still echo request_id and trace context.
+ * A body over the decoding budget is row 4 like any malformed one; only a
+ * failed malloc gives RP_REFUSE_INTERNAL (errno ENOMEM). */
 enum rp_refusal rp_wire_request_parse(const uint8_t *body, size_t len,
     Rp__Frame **frame);
 
 /* Row 9: the Frame's payload as a Hello (caller frees), or NULL. */
 Rp__Hello *rp_wire_hello_decode(const Rp__Frame *frame);
 
-/* Rows 10-15 for a decoded Hello; kernel_pid 0 means "not known". */
+/* Rows 10-15 for a decoded Hello; kernel_pid 0 means "not known".
+ * Row 10 takes the range literally: [client_min_protocol,
+ * client_max_protocol] must contain 1, so a Hello that leaves both at 0
+ * (proto3 cannot tell unset from 0) is refused, as the reference does. */
 enum rp_refusal rp_wire_hello_check(const Rp__Hello *h, uint32_t kernel_pid);
 
 /* Append a whole reply frame refusing with `id`.  detail is appended to the
- * reason as ": detail" for rows that take one; retry_after_ms is used for
- * RP_RETRY_COMPUTED rows (and clamped to >= 1 there).  echo supplies
- * request_id and trace context (NULL: none). */
+ * reason as ": detail" for rows that take one (NULL or "" gives the bare
+ * reason; at most RP_WIRE_DETAIL_MAX bytes of it are kept, cut on a
+ * character boundary; rows without <why> ignore it); retry_after_ms is
+ * used for RP_RETRY_COMPUTED rows (and clamped to >= 1 there), the table's
+ * value otherwise.  echo supplies request_id and trace context (NULL:
+ * none).  -1 with EINVAL for RP_REFUSE_NONE or an unknown id. */
+#define RP_WIRE_DETAIL_MAX 1024
 int rp_wire_refused_encode(struct rp_buf *out,
     const struct rp_frame_meta *echo, enum rp_refusal id, const char *detail,
     uint64_t retry_after_ms);
@@ -174,7 +223,7 @@ int rp_wire_refused_encode(struct rp_buf *out,
 struct rp_negotiated {
 	const char *daemon_version;
 	const char *backend_pipe;
-	uint64_t server_capabilities;     /* bit 0 is added when token_len */
+	uint64_t server_capabilities;     /* bit 0 is set iff token_len > 0 */
 	uint64_t keepalive_interval_secs; /* 0 = RP_KEEPALIVE_DEFAULT_SECS */
 	const uint8_t *token;             /* handoff token or NULL */
 	size_t token_len;
@@ -183,7 +232,9 @@ struct rp_negotiated {
 	size_t n_warnings;
 };
 
-/* Append a whole reply frame carrying Negotiated. */
+/* Append a whole reply frame carrying Negotiated (negotiated_protocol 1).
+ * -1 with EINVAL when token_len is neither 0 nor 16, EILSEQ when a string
+ * is not UTF-8. */
 int rp_wire_negotiated_encode(struct rp_buf *out,
     const struct rp_frame_meta *echo, const struct rp_negotiated *n);
 
@@ -207,7 +258,8 @@ extern const char *const rp_wire_admin_verbs[];
 /* ------------------------------------------------------------- handoff */
 
 /* Append the offer frame {1, REQUEST, 0xD0FF, request_id = correlation_id,
- * HandoffOffer{handle_value, token, service_name, correlation_id}}. */
+ * HandoffOffer{handle_value, token, service_name, correlation_id}}.  Any
+ * token length is encoded (receivers judge it); service_name may be NULL. */
 int rp_wire_offer_encode(struct rp_buf *out, const uint8_t *token,
     size_t token_len, const char *service_name, uint64_t correlation_id,
     uint64_t handle_value);

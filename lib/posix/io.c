@@ -54,6 +54,17 @@ rp_io_read_full(int fd, void *buf, size_t len, int64_t deadline)
 	return (ssize_t)have;
 }
 
+ssize_t
+rp_io_read_some(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
 /* A blocking fd could block inside read/write past the deadline; callers
  * with deadlines therefore poll first.  We poll before each attempt only
  * when the deadline is finite, so plain blocking use costs one syscall. */

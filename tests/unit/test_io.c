@@ -118,6 +118,27 @@ test_write_to_pipe_and_deadline(void)
 }
 
 static void
+test_read_some(void)
+{
+	int sv[2];
+	char buf[8];
+
+	T_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+	errno = 0;
+	T_EQ(rp_io_read_some(sv[0], buf, sizeof(buf)), -1);
+	T_OK(errno == EAGAIN || errno == EWOULDBLOCK);
+	T_EQ(write(sv[1], "abc", 3), 3);
+	/* One read: what is there, never more than asked. */
+	T_EQ(rp_io_read_some(sv[0], buf, 2), 2);
+	T_MEM(buf, "ab", 2);
+	T_EQ(rp_io_read_some(sv[0], buf, sizeof(buf)), 1);
+	T_EQ(buf[0], 'c');
+	close(sv[1]);
+	T_EQ(rp_io_read_some(sv[0], buf, sizeof(buf)), 0);
+	close(sv[0]);
+}
+
+static void
 test_fd_helpers(void)
 {
 	int p[2], n0 = rp_fd_count(), fd;
@@ -149,6 +170,7 @@ main(void)
 	T_RUN(test_write_epipe_no_signal);
 	T_RUN(test_write_full_large_nonblocking);
 	T_RUN(test_write_to_pipe_and_deadline);
+	T_RUN(test_read_some);
 	T_RUN(test_fd_helpers);
 	return t_done();
 }
