@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -129,6 +130,28 @@ int
 rp_tty_is(int fd)
 {
 	return isatty(fd);
+}
+
+int
+rp_pty_out_fd(int fd, int *nonblock)
+{
+	char path[64];
+	struct stat st;
+	int nfd;
+
+	*nonblock = 0;
+	if (fstat(fd, &st) != 0)
+		return -1;
+	if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		nfd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		/* ENXIO: a FIFO without a reader; /proc missing: ENOENT. */
+		if (nfd >= 0) {
+			*nonblock = 1;
+			return nfd;
+		}
+	}
+	return fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
 struct rp_tty {
