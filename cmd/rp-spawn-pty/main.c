@@ -174,7 +174,6 @@ parse_args(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "+:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			fputs("usage: ", stdout);
 			fputs(usage_text, stdout);
 			fputs(help_text, stdout);
 			return fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL;

@@ -72,12 +72,12 @@ read_master(struct session *s)
 
 	if (s->master_done)
 		return;
-	if (q->off > 0 && q->off < q->len) {
+	if (q->off == q->len) {
+		q->off = q->len = 0;
+	} else if (q->len == q->cap) {
 		memmove(q->data, q->data + q->off, q->len - q->off);
 		q->len -= q->off;
 		q->off = 0;
-	} else if (q->off == q->len) {
-		q->off = q->len = 0;
 	}
 	start = q->len;
 	while (q->len < q->cap) {
@@ -167,8 +167,13 @@ fill_in(struct session *s)
 
 	if (s->in_eof || s->in_fd < 0)
 		return 0;
-	if (q->off == q->len)
+	if (q->off == q->len) {
 		q->off = q->len = 0;
+	} else if (q->len == q->cap) {
+		memmove(q->data, q->data + q->off, q->len - q->off);
+		q->len -= q->off;
+		q->off = 0;
+	}
 	if (q->len == q->cap)
 		return 0;
 	n = read(s->in_fd, q->data + q->len, q->cap - q->len);
@@ -351,6 +356,27 @@ on_kill_timer(struct rp_loop *loop, void *arg)
 		(void)rp_spawn_kill(s->pid, SIGKILL, 1);
 }
 
+/* --timeout bounds the whole run, not only the child: output that stdout
+ * still has not taken by now is dropped (and said so). */
+static void
+on_hard_deadline(struct rp_loop *loop, void *arg)
+{
+	struct session *s = arg;
+	size_t left = s->out.len - s->out.off;
+
+	(void)loop;
+	if (!s->ended)
+		(void)rp_spawn_kill(s->pid, SIGKILL, 1);
+	if (left > 0 || (!s->master_done && s->pty.master >= 0))
+		spawn_pty_warn("--timeout: stdout did not take the output in "
+		    "time; %zu bytes and whatever was left in the terminal "
+		    "were dropped", left);
+	s->out_broken = 1;
+	s->out.off = s->out.len = 0;
+	master_finished(s);
+	update(s);
+}
+
 static void
 on_timeout(struct rp_loop *loop, void *arg)
 {
@@ -360,6 +386,8 @@ on_timeout(struct rp_loop *loop, void *arg)
 	if (s->ended)
 		return;
 	s->timed_out = 1;
+	(void)rp_loop_timer(loop, rp_loop_now(loop) + s->o->kill_after_ms +
+	    DRAIN_IDLE_MS, on_hard_deadline, s);
 	(void)rp_spawn_kill(s->pid, SIGTERM, 1);
 	/* A stopped process acts on SIGTERM only once continued. */
 	(void)rp_spawn_kill(s->pid, SIGCONT, 1);
@@ -413,7 +441,9 @@ update(struct session *s)
 
 	if (s->pty.master >= 0 && !s->master_done) {
 		ev = 0;
-		if (s->out.len < s->out.cap)
+		/* Any room at all, counting what the writes have freed
+		 * (read_master moves the rest to the front). */
+		if (s->out.len - s->out.off < s->out.cap)
 			ev |= RP_LOOP_READ;
 		if (s->in.off < s->in.len && !s->ended)
 			ev |= RP_LOOP_WRITE;
@@ -422,7 +452,7 @@ update(struct session *s)
 			s->master_ev = ev;
 	}
 	if (s->in_watched) {
-		ev = s->in.len < s->in.cap ? RP_LOOP_READ : 0;
+		ev = s->in.len - s->in.off < s->in.cap ? RP_LOOP_READ : 0;
 		(void)rp_loop_mod(s->loop, s->in_fd, ev);
 	}
 	if (s->out_watched) {
