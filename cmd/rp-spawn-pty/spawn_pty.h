@@ -14,6 +14,9 @@
 
 #define PROG "rp-spawn-pty"
 
+#define OUT_CAP (256u * 1024u)  /* a master read gives at most 4 KiB; */
+#define IN_CAP (64u * 1024u)    /* batching them makes few big writes */
+
 struct opts {
 	struct rp_pty_size size;
 	int have_size;
@@ -46,6 +49,7 @@ struct session {
 
 	int in_fd;                 /* 0 while we relay stdin, else -1 */
 	int in_watched;            /* stdin is in the loop (pollable) */
+	unsigned in_ev;            /* current interest on stdin */
 	int in_is_tty;
 	int in_eof;
 	int want_eof;              /* stdin ended: send the EOF character */
@@ -56,6 +60,7 @@ struct session {
 
 	int out_fd;                /* our private fd for stdout */
 	int out_watched;           /* out_fd is in the loop (non-blocking) */
+	unsigned out_ev;           /* current interest on out_fd */
 	int out_broken;            /* stdout is gone: output is dropped */
 	struct queue out;          /* master -> stdout */
 
@@ -75,6 +80,17 @@ struct session {
 	uint64_t bytes_in, bytes_out;
 	int failed;                /* we failed ourselves: exit 125 */
 };
+
+/* stream.c: moving bytes; each does what it can without waiting. */
+void relay_read_master(struct session *s);     /* until empty or full */
+void relay_flush_out(struct session *s);       /* to stdout */
+void relay_output_lost(struct session *s, int err);
+int relay_fill_in(struct session *s);          /* one read of stdin */
+void relay_flush_in(struct session *s);        /* to the master */
+void relay_stop_input(struct session *s);
+void relay_master_finished(struct session *s); /* EIO, or given up */
+/* Interest follows the buffers; stops the loop when all is done. */
+void relay_update(struct session *s);
 
 /* relay.c: everything from opening the PTY to the child's exit status.
  * Returns the exit status for main (or does not return, with --raise). */
