@@ -72,9 +72,9 @@ int rp_tty_is(int fd);
  * blocks, without setting O_NONBLOCK on the open file description we share
  * with our parent and siblings (that would reach them too): a pipe, FIFO
  * or character device is opened afresh through /proc/self/fd with
- * O_NONBLOCK|O_NOCTTY; anything else (a regular file, a socket, a pipe
- * whose reader is gone) gets a plain duplicate, where a write may block
- * (regular files do not wait on anyone).  Returns the new fd (CLOEXEC),
+ * O_NONBLOCK|O_NOCTTY; anything else (a regular file, a socket, a FIFO
+ * that nobody has open for reading any more) gets a plain duplicate, where
+ * a write may block (regular files do not wait on anyone).  Returns the new fd (CLOEXEC),
  * with *nonblock set to 1 when it is non-blocking, or -1 with errno. */
 int rp_pty_out_fd(int fd, int *nonblock);
 

@@ -410,6 +410,60 @@ test_guard_respects_ignored(void)
 	rp_pty_close(&p);
 }
 
+/* A private non-blocking description for a pipe; the shared one keeps its
+ * flags.  A regular file gets a duplicate. */
+static void
+test_out_fd(void)
+{
+	char path[512], buf[8];
+	int p[2], fd, nb = -1, f;
+
+	T_EQ(pipe2(p, O_CLOEXEC), 0);
+	fd = rp_pty_out_fd(p[1], &nb);
+	T_OK(fd > 2);
+	T_EQ(nb, 1);
+	T_EQ(fcntl(fd, F_GETFD), FD_CLOEXEC);
+	T_OK(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	T_EQ(fcntl(p[1], F_GETFL) & O_NONBLOCK, 0);
+	T_EQ(write(fd, "ab", 2), 2);
+	T_EQ(read(p[0], buf, sizeof(buf)), 2);
+	T_MEM(buf, "ab", 2);
+	/* Full pipe: EAGAIN, never a wait. */
+	for (;;) {
+		static const char chunk[4096];
+
+		if (write(fd, chunk, sizeof(chunk)) < 0)
+			break;
+	}
+	T_EQ(errno, EAGAIN);
+	close(fd);
+
+	/* No reader any more: still ours, and EPIPE when written. */
+	signal(SIGPIPE, SIG_IGN);
+	close(p[0]);
+	fd = rp_pty_out_fd(p[1], &nb);
+	T_OK(fd > 2);
+	errno = 0;
+	T_EQ(write(fd, "x", 1), -1);
+	T_EQ(errno, EPIPE);
+	close(fd);
+	close(p[1]);
+
+	snprintf(path, sizeof(path), "%s/file", t_tmpdir());
+	f = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	T_OK(f >= 0);
+	fd = rp_pty_out_fd(f, &nb);
+	T_OK(fd > 2);
+	T_EQ(nb, 0);
+	/* The same description: the offset and O_APPEND are shared. */
+	T_OK(fcntl(fd, F_GETFL) & O_APPEND);
+	close(fd);
+	close(f);
+	errno = 0;
+	T_EQ(rp_pty_out_fd(f, &nb), -1);
+	T_EQ(errno, EBADF);
+}
+
 int
 main(void)
 {
@@ -423,5 +477,6 @@ main(void)
 	T_RUN(test_raw_and_restore);
 	T_RUN(test_guard_fatal_signals);
 	T_RUN(test_guard_respects_ignored);
+	T_RUN(test_out_fd);
 	return t_done();
 }
