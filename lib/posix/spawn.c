@@ -163,27 +163,24 @@ fallback:
 }
 
 /*
- * glibc refuses sigaction() on the signals it reserves for itself (32 and
- * 33 on Linux), yet an ignored disposition for them is inherited across
- * exec like any other: a parent that ran us with them ignored would pass
- * that on.  Reset those with the system call itself.
+ * glibc keeps two real-time signals for itself (32 and 33) and refuses
+ * sigaction() on them, yet an ignored disposition of theirs survives exec
+ * like any other (GNU make, for one, starts its children so).  Reset them
+ * with the system call: an all-zero kernel sigaction is SIG_DFL with no
+ * flags and an empty mask whatever the architecture's field order.
  */
 static void
-default_reserved_signal(int sig)
+default_disposition(int sig, const struct sigaction *dfl)
 {
-#if defined(__linux__) && defined(SYS_rt_sigaction)
-	struct {
-		void (*handler)(int);
-		unsigned long flags;
-		void (*restorer)(void);
-		unsigned long mask[1];
-	} ksa;
+	if (sigaction(sig, dfl, NULL) == 0 || errno != EINVAL)
+		return;
+#ifdef SYS_rt_sigaction
+	{
+		unsigned long ksa[8] = { 0 };
 
-	memset(&ksa, 0, sizeof(ksa));
-	ksa.handler = SIG_DFL;
-	(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask));
-#else
-	(void)sig;
+		(void)syscall(SYS_rt_sigaction, sig, ksa, NULL,
+		    (size_t)((NSIG - 1) / 8));
+	}
 #endif
 }
 
@@ -202,9 +199,8 @@ child(const struct rp_spawn *sp, struct prep *pr, int errfd)
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
 	for (sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP &&
-		    sigaction(sig, &sa, NULL) != 0)
-			default_reserved_signal(sig);
+		if (sig != SIGKILL && sig != SIGSTOP)
+			default_disposition(sig, &sa);
 
 	if ((sp->flags & RP_SPAWN_SETSID) && setsid() < 0)
 		goto setup_failed;
