@@ -361,11 +361,17 @@ struct broker {
 	struct events ev;
 };
 
-/* main.c */
+/* config.c */
+void config_parse(struct config *c, int argc, char **argv);
 /* snprintf for messages, where a cut is fine: the cut never splits a
  * UTF-8 sequence. */
 void fmt(char *dst, size_t n, const char *f, ...)
 	__attribute__((format(printf, 3, 4)));
+/* One line "rp-broker: ..." on stderr, then exit(code). */
+void die(int code, const char *f, ...)
+	__attribute__((noreturn, format(printf, 2, 3)));
+
+/* main.c */
 void broker_begin_drain(struct broker *b, int64_t deadline_ms,
     const char *why);
 void broker_check_drained(struct broker *b);
@@ -397,17 +403,21 @@ int defs_lookup(struct broker *b, const char *service,
     const Rp__ServiceDefinition **def, const char **why);
 
 /* backend.c */
+void bkey_answer_all(struct broker *b, struct bkey *k, enum rp_refusal id,
+    const char *detail, uint64_t retry);
+void spawn_failed(struct broker *b, struct bkey *k, const char *why);
 int backends_add_static(struct broker *b, const struct static_spec *s,
     char *why, size_t whysz);
 struct bkey *bkey_find(struct broker *b, const char *service,
     const char *version, int kind);
 struct bkey *bkey_get(struct broker *b, const char *service,
     const char *version);
+struct bkey *bkey_new(struct broker *b, const char *service,
+    const char *version, int kind);
 int bkey_static_service(struct broker *b, const char *service);
 void bkey_enqueue(struct bkey *k, struct conn *c);
 void bkey_unqueue(struct bkey *k, struct conn *c);
-int bkey_needs_probe(struct broker *b, struct bkey *k);
-void bkey_probe_static(struct broker *b, struct bkey *k);
+
 int bkey_spawn(struct broker *b, struct bkey *k,
     const Rp__ServiceDefinition *def, const Rp__Frame *f, char *why,
     size_t whysz);
@@ -419,6 +429,13 @@ void backends_sigchld(struct broker *b);
 void backends_stop_all(struct broker *b);
 void backends_cancel_spawns(struct broker *b);
 const char *bkey_state_name(const struct bkey *k);
+
+/* probe.c */
+void probe_close(struct broker *b, struct bkey *k);
+void record_probe(struct bkey *k, int ok, const char *detail);
+void probe_spawned(struct broker *b, struct bkey *k);
+int bkey_needs_probe(struct broker *b, struct bkey *k);
+void bkey_probe_static(struct broker *b, struct bkey *k);
 
 /* ratelimit.c */
 int ratelimit_check(struct broker *b, uint32_t pid, int64_t now,
@@ -444,10 +461,17 @@ void event_emit(struct broker *b, uint32_t kind, uint32_t severity,
     uint64_t connection_id, uint32_t pid, const struct ev_kv *extra,
     size_t nextra);
 void events_json(struct broker *b, struct rp_json *j);
+/* One line on stderr, written at once. */
 void say(const char *f, ...) __attribute__((format(printf, 1, 2)));
 
 /* admin.c */
 void admin_frame(struct broker *b, struct conn *c, Rp__Frame *f);
 void json_config(struct broker *b, struct rp_json *j);
+void json_head(struct broker *b, struct rp_json *j, const char *command);
+int accepting(const struct broker *b);
+int healthy(const struct bkey *k);
+
+/* diagnose.c */
+uint32_t diagnose(struct broker *b, struct rp_buf *out);
 
 #endif

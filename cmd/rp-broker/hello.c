@@ -73,6 +73,7 @@ refuse(struct broker *b, struct conn *c, enum rp_refusal id,
 {
 	const struct rp_refusal_row *row = &rp_refusal_table[id];
 	struct rp_frame_meta m;
+	struct ev_kv extra[2];
 	char reason[256], rid[24];
 	const char *svc, *ver;
 
@@ -99,10 +100,11 @@ refuse(struct broker *b, struct conn *c, enum rp_refusal id,
 	    row->takes_detail && detail && *detail ? ": " : "",
 	    row->takes_detail && detail ? detail : "");
 	labels(c, &svc, &ver);
-	(void)ver;
+	extra[0] = (struct ev_kv){ "wanted_version", ver };
+	extra[1] = (struct ev_kv){ "code", rp_wire_error_code_name(row->code) };
 	event_emit(b, RP__EVENT_KIND__EVENT_KIND_HELLO_REFUSED,
 	    row->code == 7 || row->code == 3 ? SEV_ERROR : SEV_WARN, svc,
-	    reason, request_id(c, rid), 0, c->pid, NULL, 0);
+	    reason, request_id(c, rid), 0, c->pid, extra, 2);
 	(void)conn_reply(b, c, &b->scratch);
 }
 

@@ -1,0 +1,443 @@
+/*
+ * config.c — rp-broker's command line and environment: the options, their
+ * strict parsing, and where each value came from (for CONFIG and DUMP);
+ * plus the diagnostics helpers every file uses.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker.h"
+
+/* The first lines are the man page's SYNOPSIS, verbatim (a test checks). */
+static const char usage_text[] =
+"rp-broker [-s SOCKET] [-d DIR] [-b SERVICE@VERSION=ENDPOINT]...\n"
+"          [--instance NAME | --private SERVICE] [--allow-uid UID]...\n"
+"          [--hello-timeout MS] [--rate-limit N/SECS] [--spawn-budget N/SECS]\n"
+"          [--spawn-timeout MS] [--spawn-waiters N] [--probe-interval MS]\n"
+"          [--probe-timeout MS] [--max-clients N] [--drain-timeout MS]\n"
+"          [--events FILE] [--ready-fd N]\n"
+"rp-broker -h | --help | -V | --version\n"
+"\n"
+"  -s, --socket PATH        listen here (else $RUNNING_PROCESS_BROKER_V1_SOCKET,\n"
+"                           else the instance's default socket)\n"
+"  -d, --service-dir DIR    service definitions (else\n"
+"                           $RUNNING_PROCESS_SERVICE_DEF_DIR, else\n"
+"                           $XDG_CONFIG_HOME/running-process/services)\n"
+"  -b, --backend S@V=PATH   a running backend for service S version V\n"
+"      --instance NAME      serve the explicit instance NAME\n"
+"      --private SERVICE    serve SERVICE's private instance\n"
+"      --allow-uid UID      also serve clients of this uid\n"
+"      --hello-timeout MS   deadline for a client's frame (30000)\n"
+"      --rate-limit N/SECS  Hellos per peer pid and window (256/1; 0: off)\n"
+"      --spawn-budget N/SECS  spawns per backend and window (3/30)\n"
+"      --spawn-timeout MS   deadline for a spawned backend's identity (10000)\n"
+"      --spawn-waiters N    Hellos that may wait for one spawn (64)\n"
+"      --probe-interval MS  re-verify a static backend after this (5000)\n"
+"      --probe-timeout MS   deadline of one identity probe (500)\n"
+"      --max-clients N      connections at once (4096)\n"
+"      --drain-timeout MS   how long a graceful stop may take (10000)\n"
+"      --events FILE        append lifecycle events as JSON lines\n"
+"      --ready-fd N         write a newline to fd N once listening\n";
+
+#define ENV_SOCKET "RUNNING_PROCESS_BROKER_V1_SOCKET"
+#define ENV_HELLO_TIMEOUT "RUNNING_PROCESS_BROKER_HELLO_TIMEOUT_MS"
+#define ENV_DEF_DIR "RUNNING_PROCESS_SERVICE_DEF_DIR"
+
+
+enum {
+	OPT_INSTANCE = 256,
+	OPT_PRIVATE,
+	OPT_ALLOW_UID,
+	OPT_HELLO_TIMEOUT,
+	OPT_RATE_LIMIT,
+	OPT_SPAWN_BUDGET,
+	OPT_SPAWN_TIMEOUT,
+	OPT_SPAWN_WAITERS,
+	OPT_PROBE_INTERVAL,
+	OPT_PROBE_TIMEOUT,
+	OPT_MAX_CLIENTS,
+	OPT_DRAIN_TIMEOUT,
+	OPT_EVENTS,
+	OPT_READY_FD,
+};
+
+static const struct option longopts[] = {
+	{ "socket", required_argument, NULL, 's' },
+	{ "service-dir", required_argument, NULL, 'd' },
+	{ "backend", required_argument, NULL, 'b' },
+	{ "instance", required_argument, NULL, OPT_INSTANCE },
+	{ "private", required_argument, NULL, OPT_PRIVATE },
+	{ "allow-uid", required_argument, NULL, OPT_ALLOW_UID },
+	{ "hello-timeout", required_argument, NULL, OPT_HELLO_TIMEOUT },
+	{ "rate-limit", required_argument, NULL, OPT_RATE_LIMIT },
+	{ "spawn-budget", required_argument, NULL, OPT_SPAWN_BUDGET },
+	{ "spawn-timeout", required_argument, NULL, OPT_SPAWN_TIMEOUT },
+	{ "spawn-waiters", required_argument, NULL, OPT_SPAWN_WAITERS },
+	{ "probe-interval", required_argument, NULL, OPT_PROBE_INTERVAL },
+	{ "probe-timeout", required_argument, NULL, OPT_PROBE_TIMEOUT },
+	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
+	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
+	{ "events", required_argument, NULL, OPT_EVENTS },
+	{ "ready-fd", required_argument, NULL, OPT_READY_FD },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+void
+say(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line) - 1)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	/* One write per line, so lines from backends sharing our stderr
+	 * never cut into ours. */
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		return;
+}
+
+void
+fmt(char *dst, size_t n, const char *f, ...)
+{
+	va_list ap;
+	int r;
+	size_t end;
+
+	if (n == 0)
+		return;
+	va_start(ap, f);
+	r = vsnprintf(dst, n, f, ap);
+	va_end(ap);
+	if (r < 0) {
+		dst[0] = '\0';
+		return;
+	}
+	if ((size_t)r < n)
+		return;
+	/* Cut: back off to the start of a UTF-8 sequence. */
+	end = n - 1;
+	while (end > 0 && ((unsigned char)dst[end] & 0xc0) == 0x80)
+		end--;
+	dst[end] = '\0';
+}
+
+void
+die(int code, const char *fmt, ...)
+{
+	char msg[900];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	say(PROG ": %s", msg);
+	exit(code);
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	say(PROG ": %s (try --help)", msg);
+	exit(RP_EXIT_USAGE);
+}
+
+const char *
+src_name(enum src s)
+{
+	switch (s) {
+	case SRC_ENV:
+		return "env";
+	case SRC_FLAG:
+		return "flag";
+	case SRC_ACTIVATION:
+		return "socket-activation";
+	default:
+		return "default";
+	}
+}
+
+/* Strict unsigned decimal (lib/parse.h): digits only, within range. */
+static int
+parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	return rp_parse_u64(s, min, max, out);
+}
+
+static uint64_t
+opt_u64(const char *name, const char *s, uint64_t min, uint64_t max)
+{
+	uint64_t v;
+
+	if (parse_u64(s, min, max, &v) != 0)
+		usage_error("%s: \"%s\" is not a number from %llu to %llu",
+		    name, s, (unsigned long long)min,
+		    (unsigned long long)max);
+	return v;
+}
+
+/* "N/SECS"; for the rate limit, a bare "0" too. */
+static void
+opt_rate(const char *name, const char *s, int zero_ok, uint32_t *n,
+    uint32_t *secs)
+{
+	char buf[64];
+	const char *slash = strchr(s, '/');
+	uint64_t a, w;
+
+	if (zero_ok && strcmp(s, "0") == 0) {
+		*n = 0;
+		*secs = 1;
+		return;
+	}
+	if (slash == NULL || (size_t)(slash - s) >= sizeof(buf))
+		usage_error("%s: \"%s\" is not N/SECS", name, s);
+	memcpy(buf, s, (size_t)(slash - s));
+	buf[slash - s] = '\0';
+	if (parse_u64(buf, 0, UINT32_MAX, &a) != 0 ||
+	    parse_u64(slash + 1, 1, 86400, &w) != 0)
+		usage_error("%s: \"%s\" is not N/SECS (N 0..%u, SECS "
+		    "1..86400)", name, s, UINT32_MAX);
+	*n = (uint32_t)a;
+	*secs = (uint32_t)w;
+}
+
+static void
+opt_static(struct config *c, const char *s)
+{
+	const char *at = strchr(s, '@'), *eq;
+	struct static_spec *sp, *ns;
+	size_t sl, vl;
+
+	eq = at ? strchr(at, '=') : NULL;
+	if (at == NULL || eq == NULL)
+		usage_error("--backend: \"%s\" is not SERVICE@VERSION=ENDPOINT",
+		    s);
+	sl = (size_t)(at - s);
+	vl = (size_t)(eq - at - 1);
+	if (!rp_names_service_valid(s, sl))
+		usage_error("--backend: invalid service name in \"%s\"", s);
+	if (vl > RP_VERSION_MAX || !rp_names_version_valid(at + 1, vl))
+		usage_error("--backend: invalid version in \"%s\"", s);
+	if (eq[1] == '\0' || rp_names_sun_path_fits(eq + 1) != 0)
+		usage_error("--backend: the endpoint in \"%s\" is empty or "
+		    "does not fit a socket address", s);
+	ns = realloc(c->statics, (c->n_statics + 1) * sizeof(*ns));
+	if (ns == NULL)
+		die(RP_EXIT_INTERNAL, "out of memory");
+	c->statics = ns;
+	sp = &ns[c->n_statics];
+	memset(sp, 0, sizeof(*sp));
+	memcpy(sp->service, s, sl);
+	memcpy(sp->version, at + 1, vl);
+	memcpy(sp->endpoint, eq + 1, strlen(eq + 1) + 1);
+	for (size_t i = 0; i < c->n_statics; i++)
+		if (strcmp(ns[i].service, sp->service) == 0 &&
+		    strcmp(ns[i].version, sp->version) == 0)
+			usage_error("--backend: %s@%s is given twice",
+			    sp->service, sp->version);
+	c->n_statics++;
+}
+
+static void
+config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->iso = RP_ISOLATION_SHARED;
+	c->hello_timeout_ms = 30000;
+	c->rate_n = 256;
+	c->rate_secs = 1;
+	c->budget_n = 3;
+	c->budget_secs = 30;
+	c->spawn_timeout_ms = 10000;
+	c->spawn_waiters = 64;
+	c->probe_interval_ms = 5000;
+	c->probe_timeout_ms = RP_PROBE_TIMEOUT_MS;
+	c->max_clients = 4096;
+	c->drain_timeout_ms = 10000;
+	c->ready_fd = -1;
+}
+
+void
+config_parse(struct config *c, int argc, char **argv)
+{
+	const char *sock = NULL, *dir = NULL, *env;
+	uint64_t v;
+	uint32_t *nu;
+	int ch, have_inst = 0, have_priv = 0;
+
+	config_defaults(c);
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":s:d:b:hV", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 's':
+			sock = optarg;
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'b':
+			opt_static(c, optarg);
+			break;
+		case OPT_INSTANCE:
+		case OPT_PRIVATE:
+			if (!rp_names_instance_valid(optarg, strlen(optarg)))
+				usage_error("--%s: invalid name \"%s\" (1-64 "
+				    "of [a-z0-9-])", ch == OPT_INSTANCE ?
+				    "instance" : "private", optarg);
+			if ((ch == OPT_INSTANCE ? have_priv : have_inst) ||
+			    have_inst + have_priv > 0)
+				usage_error("--instance and --private are given "
+				    "together or twice");
+			if (ch == OPT_INSTANCE)
+				have_inst = 1;
+			else
+				have_priv = 1;
+			c->iso = ch == OPT_INSTANCE ? RP_ISOLATION_EXPLICIT :
+			    RP_ISOLATION_PRIVATE;
+			snprintf(c->instance_name, sizeof(c->instance_name),
+			    "%s", optarg);
+			c->instance_src = SRC_FLAG;
+			break;
+		case OPT_ALLOW_UID:
+			v = opt_u64("--allow-uid", optarg, 0, UINT32_MAX - 1);
+			nu = realloc(c->allow_uids,
+			    (c->n_allow_uids + 1) * sizeof(*nu));
+			if (nu == NULL)
+				die(RP_EXIT_INTERNAL, "out of memory");
+			c->allow_uids = nu;
+			nu[c->n_allow_uids++] = (uint32_t)v;
+			break;
+		case OPT_HELLO_TIMEOUT:
+			c->hello_timeout_ms = (int64_t)opt_u64("--hello-timeout",
+			    optarg, 1, 86400000);
+			c->hello_timeout_src = SRC_FLAG;
+			break;
+		case OPT_RATE_LIMIT:
+			opt_rate("--rate-limit", optarg, 1, &c->rate_n,
+			    &c->rate_secs);
+			c->rate_src = SRC_FLAG;
+			break;
+		case OPT_SPAWN_BUDGET:
+			opt_rate("--spawn-budget", optarg, 0, &c->budget_n,
+			    &c->budget_secs);
+			c->budget_src = SRC_FLAG;
+			break;
+		case OPT_SPAWN_TIMEOUT:
+			c->spawn_timeout_ms = (int64_t)opt_u64("--spawn-timeout",
+			    optarg, 1, 3600000);
+			c->spawn_timeout_src = SRC_FLAG;
+			break;
+		case OPT_SPAWN_WAITERS:
+			c->spawn_waiters = (uint32_t)opt_u64("--spawn-waiters",
+			    optarg, 0, 1000000);
+			c->spawn_waiters_src = SRC_FLAG;
+			break;
+		case OPT_PROBE_INTERVAL:
+			c->probe_interval_ms = (int64_t)opt_u64(
+			    "--probe-interval", optarg, 0, 86400000);
+			c->probe_interval_src = SRC_FLAG;
+			break;
+		case OPT_PROBE_TIMEOUT:
+			c->probe_timeout_ms = (int64_t)opt_u64("--probe-timeout",
+			    optarg, 1, 600000);
+			c->probe_timeout_src = SRC_FLAG;
+			break;
+		case OPT_MAX_CLIENTS:
+			c->max_clients = (uint32_t)opt_u64("--max-clients",
+			    optarg, 1, 1000000);
+			c->max_clients_src = SRC_FLAG;
+			break;
+		case OPT_DRAIN_TIMEOUT:
+			c->drain_timeout_ms = (int64_t)opt_u64("--drain-timeout",
+			    optarg, 0, 3600000);
+			c->drain_timeout_src = SRC_FLAG;
+			break;
+		case OPT_EVENTS:
+			if (optarg[0] == '\0')
+				usage_error("--events: empty file name");
+			c->events_path = optarg;
+			break;
+		case OPT_READY_FD:
+			c->ready_fd = (int)opt_u64("--ready-fd", optarg, 0,
+			    INT32_MAX);
+			if (fcntl(c->ready_fd, F_GETFD) < 0)
+				usage_error("--ready-fd: fd %d is not open",
+				    c->ready_fd);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL);
+		case 'V':
+			printf("%s %s\n", PROG, RP_VERSION);
+			exit(fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL);
+		case ':':
+			usage_error("%s needs a value", argv[optind - 1]);
+		default:
+			if (optopt != 0)
+				usage_error("unknown option -%c", optopt);
+			usage_error("unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument \"%s\"", argv[optind]);
+
+	if (c->hello_timeout_src == SRC_DEFAULT &&
+	    (env = getenv(ENV_HELLO_TIMEOUT)) != NULL && *env != '\0') {
+		if (parse_u64(env, 1, 86400000, &v) != 0)
+			usage_error("%s: \"%s\" is not a number from 1 to "
+			    "86400000", ENV_HELLO_TIMEOUT, env);
+		c->hello_timeout_ms = (int64_t)v;
+		c->hello_timeout_src = SRC_ENV;
+	}
+
+	if (rp_names_instance_id(c->instance_id, sizeof(c->instance_id),
+	    c->iso, c->instance_name) < 0)
+		usage_error("cannot form the instance id");
+
+	if (sock != NULL) {
+		c->socket_src = SRC_FLAG;
+	} else if ((env = getenv(ENV_SOCKET)) != NULL && *env != '\0') {
+		sock = env;
+		c->socket_src = SRC_ENV;
+	}
+	if (sock != NULL) {
+		if (strlen(sock) >= sizeof(c->socket))
+			usage_error("socket path is %zu bytes; at most %d fit a "
+			    "socket address", strlen(sock), RP_SUN_PATH_MAX - 1);
+		memcpy(c->socket, sock, strlen(sock) + 1);
+	}
+
+	env = getenv(ENV_DEF_DIR);
+	if (rp_servicedef_dir(c->service_dir, sizeof(c->service_dir), dir,
+	    env, getenv("XDG_CONFIG_HOME"), getenv("HOME")) < 0) {
+		if (errno == ENAMETOOLONG)
+			usage_error("the service definition directory path is "
+			    "too long");
+		c->service_dir_err = errno;
+		c->service_dir[0] = '\0';
+	}
+	c->service_dir_src = dir != NULL ? SRC_FLAG :
+	    (env != NULL && *env != '\0') ? SRC_ENV : SRC_DEFAULT;
+}
