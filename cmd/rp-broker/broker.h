@@ -100,9 +100,11 @@ struct conn {
 	struct rp_frame_decoder dec;
 	int fd;
 	uint8_t state;                 /* enum conn_state */
-	uint8_t in_fifo;
+	uint8_t in_fifo;               /* 0, or which connq (its id) */
 	uint8_t in_loop;
-	uint8_t pressure;              /* accepted only to be refused (row 18) */
+	uint8_t pressure;              /* accepted only to be refused (row 18):
+	                                  1 after a grace for its frame, 2 at
+	                                  once unless the frame is there */
 	uint8_t labels_ok;             /* service/version valid for metrics */
 	uint32_t pid;                  /* kernel peer pid (0: unknown) */
 	int64_t deadline;              /* monotonic ms */
@@ -114,6 +116,20 @@ struct conn {
 	int64_t t0_ns;                 /* frame complete */
 	uint8_t *out;
 	uint32_t out_len, out_off;
+};
+
+/*
+ * A deadline queue.  Every connection on it got the same timeout, counted
+ * from when it joined, so joining order is deadline order: one loop timer
+ * for the head serves them all, and joining or leaving is O(1).
+ */
+struct connq {
+	struct broker *b;
+	struct conn *head, *tail;
+	size_t n;
+	int64_t timeout_ms;
+	uint64_t timer;
+	uint8_t id;                    /* conn.in_fifo value: 1 or 2 */
 };
 
 /* ------------------------------------------------------------ backends */
@@ -321,13 +337,14 @@ struct broker {
 	pid_t pid;
 	int64_t started_wall_ms, started_ms;
 
-	/* connections */
-	struct conn *fifo_head, *fifo_tail;
+	/* connections: every one is on one deadline queue while it reads or
+	 * writes (not while it waits for a backend) */
+	struct connq q_hello;          /* --hello-timeout from accept */
+	struct connq q_grace;          /* over --max-clients: a moment to
+	                                  send the frame, then code 9 */
 	struct conn *free_conns;
 	size_t nfree;
 	size_t nconns;
-	uint64_t deadline_timer;
-	int64_t deadline_timer_at;
 	uint64_t next_connection_id;
 
 	/* file descriptors */
@@ -388,6 +405,7 @@ int conn_reply(struct broker *b, struct conn *c, const struct rp_buf *out);
 void conn_close(struct broker *b, struct conn *c, enum close_reason why);
 void conn_close_all(struct broker *b);
 void conn_pressure_check(struct broker *b);
+void conn_queues_init(struct broker *b);
 
 /* hello.c */
 void hello_frame(struct broker *b, struct conn *c, uint8_t *body,

@@ -26,54 +26,86 @@
 #define PRESSURE_BATCH 64
 #define PRESSURE_BACKOFF_MS 50
 #define FREE_CONNS_MAX 1024
+/* A connection over --max-clients gets this long to send its frame, so
+ * that its refusal can echo its request id (and an admin request, such as
+ * readyz, is answered); at most GRACE_MAX of them at once. */
+#define GRACE_MS 250
+#define GRACE_MAX 64
 
 static void conn_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg);
 static void conn_step(struct broker *b, struct conn *c);
 
-/* ------------------------------------------------------- deadline FIFO */
+/* ------------------------------------------------------- deadline queues */
 
 static void deadline_cb(struct rp_loop *loop, void *arg);
 
-static void
-arm_deadline(struct broker *b)
+void
+conn_queues_init(struct broker *b)
 {
-	if (b->fifo_head == NULL || b->deadline_timer != 0)
+	b->q_hello.b = b;
+	b->q_hello.id = 1;
+	b->q_hello.timeout_ms = b->cfg.hello_timeout_ms;
+	b->q_grace.b = b;
+	b->q_grace.id = 2;
+	b->q_grace.timeout_ms = GRACE_MS < b->cfg.hello_timeout_ms ? GRACE_MS :
+	    b->cfg.hello_timeout_ms;
+}
+
+static struct connq *
+queue_of(struct broker *b, const struct conn *c)
+{
+	return c->in_fifo == 2 ? &b->q_grace : &b->q_hello;
+}
+
+static void
+arm_deadline(struct broker *b, struct connq *q)
+{
+	if (q->head == NULL || q->timer != 0)
 		return;
-	b->deadline_timer_at = b->fifo_head->deadline;
-	b->deadline_timer = rp_loop_timer(b->loop, b->deadline_timer_at,
-	    deadline_cb, b);
+	q->timer = rp_loop_timer(b->loop, q->head->deadline, deadline_cb, q);
+}
+
+static void
+fifo_append_q(struct broker *b, struct connq *q, struct conn *c)
+{
+	c->deadline = rp_loop_now(b->loop) + q->timeout_ms;
+	c->next = NULL;
+	c->prev = q->tail;
+	if (q->tail != NULL)
+		q->tail->next = c;
+	else
+		q->head = c;
+	q->tail = c;
+	q->n++;
+	c->in_fifo = q->id;
+	arm_deadline(b, q);
 }
 
 static void
 fifo_append(struct broker *b, struct conn *c)
 {
-	c->deadline = rp_loop_now(b->loop) + b->cfg.hello_timeout_ms;
-	c->next = NULL;
-	c->prev = b->fifo_tail;
-	if (b->fifo_tail != NULL)
-		b->fifo_tail->next = c;
-	else
-		b->fifo_head = c;
-	b->fifo_tail = c;
-	c->in_fifo = 1;
-	arm_deadline(b);
+	fifo_append_q(b, &b->q_hello, c);
 }
 
 static void
 fifo_remove(struct broker *b, struct conn *c)
 {
+	struct connq *q;
+
 	if (!c->in_fifo)
 		return;
+	q = queue_of(b, c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
-		b->fifo_head = c->next;
+		q->head = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	else
-		b->fifo_tail = c->prev;
+		q->tail = c->prev;
 	c->prev = c->next = NULL;
 	c->in_fifo = 0;
+	q->n--;
 	/* The timer may now fire for a head that left; it then simply
 	 * re-arms for the new head. */
 }
@@ -81,22 +113,25 @@ fifo_remove(struct broker *b, struct conn *c)
 static void
 deadline_cb(struct rp_loop *loop, void *arg)
 {
-	struct broker *b = arg;
+	struct connq *q = arg;
+	struct broker *b = q->b;
 	int64_t now = rp_loop_now(loop);
 	struct conn *c;
 
-	b->deadline_timer = 0;
-	while ((c = b->fifo_head) != NULL && c->deadline <= now) {
-		if (c->state == CONN_READING) {
+	q->timer = 0;
+	while ((c = q->head) != NULL && c->deadline <= now) {
+		fifo_remove(b, c);
+		if (c->state != CONN_READING)
+			conn_close(b, c, CLOSE_TIMEOUT);
+		else if (c->pressure)
+			/* Over --max-clients and no frame in time: code 9. */
+			hello_refuse_pressure_now(b, c);
+		else
 			/* The whole frame did not arrive in time: a read
 			 * that ended mid-frame (row 3), answered once. */
-			fifo_remove(b, c);
 			hello_refuse_frame_status(b, c, RP_FRAME_TIMEOUT);
-		} else {
-			conn_close(b, c, CLOSE_TIMEOUT);
-		}
 	}
-	arm_deadline(b);
+	arm_deadline(b, q);
 }
 
 /* ----------------------------------------------------------- lifecycle */
@@ -153,8 +188,10 @@ conn_close(struct broker *b, struct conn *c, enum close_reason why)
 void
 conn_close_all(struct broker *b)
 {
-	while (b->fifo_head != NULL)
-		conn_close(b, b->fifo_head, CLOSE_DRAIN);
+	while (b->q_hello.head != NULL)
+		conn_close(b, b->q_hello.head, CLOSE_DRAIN);
+	while (b->q_grace.head != NULL)
+		conn_close(b, b->q_grace.head, CLOSE_DRAIN);
 }
 
 static int
@@ -251,8 +288,10 @@ conn_step(struct broker *b, struct conn *c)
 	st = rp_frame_decoder_read(&c->dec, c->fd);
 	switch (st) {
 	case RP_FRAME_MORE:
-		if (c->pressure) {
-			/* Accepted only to be refused: nothing to wait for. */
+		if (c->pressure == 2) {
+			/* Accepted only to be refused, with no room to wait
+			 * for its frame. */
+			fifo_remove(b, c);
 			hello_refuse_pressure_now(b, c);
 			return;
 		}
@@ -399,9 +438,11 @@ accepted(struct broker *b, int fd, int pressure)
 	}
 	c->fd = fd;
 	c->pid = pc.pid;
+	if (pressure == 1 && b->q_grace.n >= GRACE_MAX)
+		pressure = 2;
 	c->pressure = (uint8_t)pressure;
 	b->nconns++;
-	fifo_append(b, c);
+	fifo_append_q(b, pressure == 1 ? &b->q_grace : &b->q_hello, c);
 	conn_step(b, c);
 }
 
@@ -430,7 +471,8 @@ accept_pressure(struct broker *b, int err)
 		}
 		n++;
 		b->m.accept_refused_emfile++;
-		accepted(b, fd, 1);
+		/* Refused at once: the slot it holds is the reserve's. */
+		accepted(b, fd, 2);
 	}
 	b->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (n == 0 || b->reserve_fd < 0)

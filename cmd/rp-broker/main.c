@@ -385,6 +385,7 @@ main(int argc, char **argv)
 	if (b->reserve_fd < 0)
 		die(RP_EXIT_INTERNAL, "cannot open the reserve fd: %s",
 		    strerror(errno));
+	conn_queues_init(b);
 	conn_listen_start(b);
 	if (!b->listening)
 		die(RP_EXIT_INTERNAL, "cannot watch the listening socket: %s",

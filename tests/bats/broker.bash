@@ -6,6 +6,18 @@ bw() {
 	PYTHONPATH="$RP_PB_DIR" /usr/bin/python3 "$RP_ROOT/tests/bats/py/brokerwire.py" "$@"
 }
 
+# bw_bg OUT ARGS... — brokerwire in the background with stdout to OUT (and
+# not on bats' fd 3); its pid in BG_PID and in rp_teardown's list, so a
+# failing test never leaves it behind.
+bw_bg() {
+	local out=$1
+	shift
+	PYTHONPATH="$RP_PB_DIR" /usr/bin/python3 \
+		"$RP_ROOT/tests/bats/py/brokerwire.py" "$@" >"$out" 3>&- &
+	BG_PID=$!
+	RP_BG_PIDS+=("$BG_PID")
+}
+
 # The same as a plain command (no function), for rp_start when the pid
 # must be the one that execs on: bw_exec activate ... -- rp-broker ...
 bw_exec() {

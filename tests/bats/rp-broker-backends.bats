@@ -138,8 +138,8 @@ no_zombies() {
 	def echo serve
 	export RP_TEST_BACKEND_DELAY_MS=500
 	start_broker --spawn-waiters 2 --events "$T/ev"
-	hello >"$T/first" &
-	local first=$!
+	bw_bg "$T/first" hello --socket "$SOCK"
+	local first=$BG_PID
 	wait_for grep -q SPAWN_ATTEMPT "$T/ev"
 	run -0 hello --parallel 5
 	[ "$(echo "$output" | jf 'sum(1 for r in d if r["result"] == "negotiated")')" = 2 ]

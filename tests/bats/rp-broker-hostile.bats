@@ -110,8 +110,8 @@ EOF
 	start_broker
 	local base
 	base=$(fd_count "$BPID")
-	bw idle --socket "$SOCK" --count 500 --go "$T/go" >"$T/idle" &
-	local idle=$!
+	bw_bg "$T/idle" idle --socket "$SOCK" --count 500 --go "$T/go"
+	local idle=$BG_PID
 	wait_for grep -q ready "$T/idle"
 	run -0 hello --frame-id 1
 	[ "$(field result)" = negotiated ]
@@ -132,8 +132,8 @@ EOF
 @test "a client that trickles one byte at a time cannot extend its deadline" {
 	def echo serve
 	start_broker --hello-timeout 500
-	bw trickle --socket "$SOCK" --delay-ms 60 >"$T/tr" &
-	local tr=$!
+	bw_bg "$T/tr" trickle --socket "$SOCK" --delay-ms 60
+	local tr=$BG_PID
 	# everyone else is served meanwhile
 	run -0 hello
 	[ "$(field result)" = negotiated ]
@@ -196,8 +196,8 @@ EOF
 	hello >/dev/null
 	local base
 	base=$(fd_count "$BPID")
-	bw flood --socket "$SOCK" --count 5000 --silent --go "$T/go" >"$T/flood" &
-	local flood=$!
+	bw_bg "$T/flood" flood --socket "$SOCK" --count 5000 --silent --go "$T/go"
+	local flood=$BG_PID
 	wait_for grep -q '^connected' "$T/flood"
 	# under pressure: still answering, with code 9 for Hellos
 	run -0 hello
@@ -235,9 +235,9 @@ EOF
 }
 
 @test "16 brokers started at once on one path: one serves, 15 exit 3, the socket survives" {
-	bw race --socket "$SOCK" --broker "$(command -v rp-broker)" --count 16 \
-		--go "$T/go" >"$T/race" &
-	local race=$!
+	bw_bg "$T/race" race --socket "$SOCK" --broker "$(command -v rp-broker)" \
+		--count 16 --go "$T/go"
+	local race=$BG_PID
 	wait_for grep -q '"ready"' "$T/race"
 	local r
 	r=$(head -1 "$T/race")

@@ -225,7 +225,7 @@ teardown() {
 
 @test "--ready-fd gets one newline once the socket accepts, then is closed" {
 	mkfifo "$T/r"
-	rp-broker -s "$SOCK" --ready-fd 7 7>"$T/r" 2>"$T/broker.err" &
+	rp-broker -s "$SOCK" --ready-fd 7 7>"$T/r" 2>"$T/broker.err" 3>&- &
 	BPID=$!
 	RP_BG_PIDS+=("$BPID")
 	# od sees exactly one byte, then EOF: the fd was closed
@@ -289,10 +289,10 @@ teardown() {
 @test "during the drain: Hellos already connected get code 5, admin is answered" {
 	def echo serve
 	start_broker
-	bw held --socket "$SOCK" --go "$T/go" >"$T/h1" &
-	local h1=$!
-	bw held --socket "$SOCK" --go "$T/go" --admin readyz >"$T/h2" &
-	local h2=$!
+	bw_bg "$T/h1" held --socket "$SOCK" --go "$T/go"
+	local h1=$BG_PID
+	bw_bg "$T/h2" held --socket "$SOCK" --go "$T/go" --admin readyz
+	local h2=$BG_PID
 	wait_for grep -q connected "$T/h1"
 	wait_for grep -q connected "$T/h2"
 	kill -TERM "$BPID"
@@ -318,8 +318,8 @@ teardown() {
 
 @test "the drain deadline lets go of silent connections; SHUTDOWN's own deadline" {
 	start_broker --drain-timeout 60000
-	bw held --socket "$SOCK" --go "$T/never" >"$T/h1" &
-	local h1=$!
+	bw_bg "$T/h1" held --socket "$SOCK" --go "$T/never"
+	local h1=$BG_PID
 	wait_for grep -q connected "$T/h1"
 	run -0 admin shutdown --drain-ms 200
 	local rc=0
@@ -334,8 +334,8 @@ teardown() {
 	def echo serve
 	export RP_TEST_BACKEND_DELAY_MS=400
 	start_broker --events "$T/ev"
-	hello --service echo --version 1.0.0 >"$T/h" &
-	local h=$!
+	bw_bg "$T/h" hello --socket "$SOCK" --service echo --version 1.0.0
+	local h=$BG_PID
 	wait_for grep -q SPAWN_ATTEMPT "$T/ev"
 	kill -TERM "$BPID"
 	wait "$h"

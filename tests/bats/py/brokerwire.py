@@ -429,11 +429,18 @@ def cmd_notify_record(args):
     NOTIFY_SOCKET pointing there (fd 3 passed on), write its pid to
     args.pidfile, record every datagram to args.out (one a line), and
     exit with the command's status."""
+    import signal
     import subprocess
     d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     d.bind(args.path)
     env = dict(os.environ, NOTIFY_SOCKET=args.path)
     p = subprocess.Popen(args.command, env=env, pass_fds=(3,))
+
+    def stop(*_):
+        p.terminate()
+        p.wait()
+        sys.exit(1)
+    signal.signal(signal.SIGTERM, stop)
     os.close(3)
     with open(args.pidfile + ".tmp", "w") as f:
         f.write("%d\n" % p.pid)
@@ -470,8 +477,20 @@ def cmd_servicedef(args):
 def cmd_race(args):
     """Start args.count brokers at once on one socket; report how each
     ended.  The survivor must be the only one serving."""
+    import signal
     import subprocess
     procs = []
+
+    def stop_all(*_):
+        # Stopped from outside (a failing test's teardown): the brokers go
+        # too.
+        for p, _ in procs:
+            if p.poll() is None:
+                p.terminate()
+        for p, _ in procs:
+            p.wait()
+        sys.exit(1)
+    signal.signal(signal.SIGTERM, stop_all)
     for i in range(args.count):
         rfd, wfd = os.pipe()
         p = subprocess.Popen(
