@@ -32,7 +32,7 @@ rp_relay(int conn, int in_fd, int out_fd)
 	struct stat st;
 	uint8_t *up, *down;
 	size_t up_off = 0, up_len = 0;
-	int is_sock, in_open, r = -1, err = 0, np;
+	int is_sock, in_open, conn_eof = 0, r = -1, err = 0, np;
 	ssize_t n;
 
 	if (fstat(conn, &st) != 0)
@@ -44,8 +44,14 @@ rp_relay(int conn, int in_fd, int out_fd)
 	if (up == NULL || down == NULL)
 		goto out;
 	for (;;) {
+		/* Both directions closed: done. */
+		if (conn_eof && !in_open && up_off == up_len) {
+			r = 0;
+			goto out;
+		}
 		p[0].fd = conn;
-		p[0].events = POLLIN | (up_len > up_off ? POLLOUT : 0);
+		p[0].events = (conn_eof ? 0 : POLLIN) |
+		    (up_len > up_off ? POLLOUT : 0);
 		p[0].revents = 0;
 		np = 1;
 		/* Read more of in_fd only once the last of it has gone. */
@@ -61,21 +67,31 @@ rp_relay(int conn, int in_fd, int out_fd)
 			err = errno;
 			goto out;
 		}
-		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+		if (!conn_eof && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			n = read_eintr(conn, down, RELAY_BUF);
 			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
 				err = errno;
 				goto out;
 			}
-			if (n == 0) {
-				r = 0;
-				goto out;
-			}
-			if (n > 0 && rp_io_write_full(out_fd, down, (size_t)n,
-			    RP_DEADLINE_NEVER) != 0) {
+			if (n == 0)
+				conn_eof = 1;
+			else if (n > 0 && rp_io_write_full(out_fd, down,
+			    (size_t)n, RP_DEADLINE_NEVER) != 0) {
 				err = errno;
 				goto out;
 			}
+		}
+		/*
+		 * After its end of data, a peer that only shut down its
+		 * writing still reads what we send (until in_fd ends); one
+		 * that is gone altogether (a hang-up: both directions shut)
+		 * reads nothing more, and we do not wait for in_fd.
+		 */
+		if (conn_eof && (p[0].revents & (POLLHUP | POLLERR)) &&
+		    !(p[0].revents & POLLIN)) {
+			up_off = up_len = 0;
+			in_open = 0;
+			continue;
 		}
 		if ((p[0].revents & POLLOUT) && up_len > up_off) {
 			n = send(conn, up + up_off, up_len - up_off,

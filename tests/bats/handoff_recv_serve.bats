@@ -323,7 +323,7 @@ s.sendall(b"ping\n"); assert s.recv(10) == b"ping\n"
 with open(sys.argv[2], "w") as f: f.write("served\n")
 print(repr(s.recv(10)), flush=True)' "$EP" "$T/served" >"$T/client.out" &
 	local client=$!
-	read -r -t 10 line <"$T/served"
+	rp_wait_fifo "$T/served"
 	child=$(cat "$T/child")
 	kill -0 "$child"
 	kill -TERM "$pid"

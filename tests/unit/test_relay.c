@@ -186,8 +186,8 @@ test_errors(void)
 	close(out[1]);
 }
 
-/* The peer stops reading (closes) while we still send: the sending side
- * ends, what it said before still arrives, and the relay ends cleanly. */
+/* The peer closes altogether while in_fd is still open and silent: we do
+ * not wait for in_fd, and what the peer said before still arrives. */
 static void
 test_peer_closes_first(void)
 {
@@ -200,7 +200,6 @@ test_peer_closes_first(void)
 	T_EQ(pipe2(out, O_CLOEXEC), 0);
 	T_EQ(write(sv[1], "bye", 3), 3);
 	close(sv[1]);
-	T_EQ(write(in[1], "unheard", 7), 7);
 	T_EQ(rp_relay(sv[0], in[0], out[1]), 0);
 	close(out[1]);
 	got = slurp(out[0], &len);
@@ -212,6 +211,52 @@ test_peer_closes_first(void)
 	close(sv[0]);
 }
 
+/* The peer only shuts down its writing, before we have sent a byte: it
+ * still gets all of in_fd. */
+static void
+test_peer_half_closes_first(void)
+{
+	int sv[2], in[2], out[2], status;
+	uint8_t *got;
+	size_t len;
+	pid_t pid;
+
+	T_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	T_EQ(pipe2(in, O_CLOEXEC), 0);
+	T_EQ(pipe2(out, O_CLOEXEC), 0);
+	T_EQ(write(sv[1], "first", 5), 5);
+	T_EQ(shutdown(sv[1], SHUT_WR), 0);
+	pid = fork();
+	T_OK(pid >= 0);
+	if (pid == 0) {
+		uint8_t first[5], *b;
+		size_t n;
+
+		close(sv[0]);
+		close(in[0]);
+		close(out[1]);
+		/* Our data comes only after the relay has passed on the
+		 * peer's, by when it has usually seen its end as well. */
+		if (rp_io_read_full(out[0], first, 5, rp_deadline_in(10000)) != 5 ||
+		    write(in[1], "late", 4) != 4)
+			_exit(1);
+		close(in[1]);
+		b = slurp(sv[1], &n);
+		_exit(n == 4 && memcmp(b, "late", 4) == 0 ? 0 : 1);
+	}
+	close(sv[1]);
+	close(in[1]);
+	T_EQ(rp_relay(sv[0], in[0], out[1]), 0);
+	close(out[1]);
+	got = slurp(out[0], &len);
+	free(got);
+	T_EQ(waitpid(pid, &status, 0), pid);
+	T_OK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(in[0]);
+	close(out[0]);
+	close(sv[0]);
+}
+
 int
 main(void)
 {
@@ -220,5 +265,6 @@ main(void)
 	T_RUN(test_pipe_is_only_read);
 	T_RUN(test_errors);
 	T_RUN(test_peer_closes_first);
+	T_RUN(test_peer_half_closes_first);
 	return t_done();
 }

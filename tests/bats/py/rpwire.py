@@ -9,6 +9,9 @@ DIR in PYTHONPATH.
     rpwire.py probe ENDPOINT            the 0xB232 exchange; key: value lines
     rpwire.py echo PATH DATA            send DATA, half-close, print the reply
     rpwire.py transfer SOCKET [opts]    hand fds over, as a broker would
+    rpwire.py send-fds SOCKET TOKEN     socket.send_fds: token + one fd
+    rpwire.py recv-fds PATH READY       socket.recv_fds: take token + fd
+    rpwire.py fake-recv PATH READY MODE a receiver that answers as told
     rpwire.py serve-hello PATH READY MODE [ARG]
                                         a scripted broker: answer one frame
 """
@@ -167,7 +170,8 @@ def cmd_transfer(a):
                 correlation_id=corr).SerializeToString(), corr)
         if pairs:
             send_sideband(s, side, [p[1].fileno() for p in pairs])
-            s.sendall(offer)
+            if offer:
+                s.sendall(offer)
         else:
             # No fd to delimit the sideband: send it and the offer in one
             # write, so the receiver surely reads them as one run of bytes.
@@ -241,6 +245,95 @@ def cmd_transfer(a):
               ("yes" if gone else "no"))
     s.close()
     return rc
+
+
+# ----------------------------------------------- raw interop, fake receivers
+
+def cmd_send_fds(a):
+    """socket.send_fds: the token and one fd (a file, or a socketpair end
+    whose other end then says --say and prints the reply), nothing else."""
+    token = bytes.fromhex(a.token)
+    s = connect(a.socket)
+    if a.file:
+        with open(a.file, "rb") as f:
+            socket.send_fds(s, [token], [f.fileno()])
+        s.close()
+        return 0
+    mine, theirs = socket.socketpair()
+    socket.send_fds(s, [token], [theirs.fileno()])
+    theirs.close()
+    s.close()
+    mine.settimeout(10)
+    mine.sendall(a.say.encode())
+    mine.shutdown(socket.SHUT_WR)
+    print("reply: %s" % read_all(mine).decode(errors="replace"))
+    return 0
+
+
+def cmd_recv_fds(a):
+    """socket.recv_fds: listen, signal READY, take one token + fd, print
+    the token and what the fd yields."""
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(a.path)
+    srv.listen(1)
+    with open(a.ready, "w") as r:
+        r.write("ready\n")
+    c, _ = srv.accept()
+    msg, fds, flags, _ = socket.recv_fds(c, 64, 4)
+    print("token: %s" % msg.hex())
+    print("fds: %d" % len(fds))
+    with os.fdopen(fds[0], "rb") as f:
+        print("data: %s" % f.read().decode(errors="replace").strip())
+    for fd in fds[1:]:
+        os.close(fd)
+    c.close()
+    srv.close()
+    os.unlink(a.path)
+    return 0
+
+
+def cmd_fake_recv(a):
+    """A receiver that takes the token + fd and the offer, then answers as
+    MODE says: accept, silent, garbage, wrongcorr, close."""
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(a.path)
+    srv.listen(1)
+    with open(a.ready, "w") as r:
+        r.write("ready\n")
+    c, _ = srv.accept()
+    c.settimeout(10)
+    msg, fds, _, _ = socket.recv_fds(c, 16, 4)
+    for fd in fds:
+        os.close(fd)
+    if a.mode == "close":
+        c.close()
+        srv.close()
+        os.unlink(a.path)
+        return 0
+    f = read_frame(c)
+    o = pb.HandoffOffer()
+    o.ParseFromString(f.payload)
+    print("offer: service=%s token_ok=%d corr_ok=%d" %
+          (o.service_name, o.token == msg, o.correlation_id == f.request_id),
+          flush=True)
+    if a.mode == "accept":
+        ack = pb.HandoffAck(token=o.token, accepted=True,
+                            correlation_id=o.correlation_id)
+        c.sendall(encode(RESPONSE, PP_HANDOFF, ack.SerializeToString(),
+                         o.correlation_id))
+    elif a.mode == "garbage":
+        c.sendall(frame_bytes(b"\xff\xff\xff\xff"))
+    elif a.mode == "wrongcorr":
+        ack = pb.HandoffAck(token=o.token, accepted=True,
+                            correlation_id=o.correlation_id + 1)
+        c.sendall(encode(RESPONSE, PP_HANDOFF, ack.SerializeToString(),
+                         o.correlation_id + 1))
+    elif a.mode == "silent":
+        c.recv(1)   # until the sender gives up
+    c.close()
+    srv.close()
+    os.unlink(a.path)
+    return 0
 
 
 # -------------------------------------------------------- a scripted broker
@@ -362,6 +455,18 @@ def main(argv):
     q.add_argument("--say", help="write this on the adopted connection")
     q.add_argument("--expect-event", action="store_true")
     q.add_argument("--timeout", type=float, default=10.0)
+    q = sub.add_parser("send-fds")
+    q.add_argument("socket")
+    q.add_argument("token")
+    q.add_argument("--file")
+    q.add_argument("--say", default="")
+    q = sub.add_parser("recv-fds")
+    q.add_argument("path")
+    q.add_argument("ready")
+    q = sub.add_parser("fake-recv")
+    q.add_argument("path")
+    q.add_argument("ready")
+    q.add_argument("mode")
     q = sub.add_parser("serve-hello")
     q.add_argument("path")
     q.add_argument("ready")
@@ -369,6 +474,8 @@ def main(argv):
     q.add_argument("arg", nargs="?")
     a = p.parse_args(argv[1:])
     return {"probe": cmd_probe, "echo": cmd_echo, "transfer": cmd_transfer,
+            "send-fds": cmd_send_fds, "recv-fds": cmd_recv_fds,
+            "fake-recv": cmd_fake_recv,
             "serve-hello": cmd_serve_hello}[a.cmd](a)
 
 
