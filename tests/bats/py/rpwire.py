@@ -12,6 +12,8 @@ DIR in PYTHONPATH.
     rpwire.py send-fds SOCKET TOKEN     socket.send_fds: token + one fd
     rpwire.py recv-fds PATH READY       socket.recv_fds: take token + fd
     rpwire.py fake-recv PATH READY MODE a receiver that answers as told
+    rpwire.py fake-backend PATH READY MODE
+                                        answer identity probes, maybe lying
     rpwire.py serve-hello PATH READY MODE [ARG]
                                         a scripted broker: answer one frame
 """
@@ -336,6 +338,71 @@ def cmd_fake_recv(a):
     return 0
 
 
+# ------------------------------------------------- a scripted (lying) backend
+
+def cmd_fake_backend(a):
+    """Answer COUNT identity probes on PATH; honest, or lying as MODE says
+    (pid, exe, hash, boot, endpoint, nonce, algo, rid, kind, garbage,
+    silent, legacy, idle)."""
+    import subprocess
+    exe = os.readlink("/proc/self/exe")
+    digest = subprocess.run(["b3sum", "--no-names", exe], check=True,
+                            capture_output=True, text=True).stdout.split()[0]
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        boot = f.read().strip()
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(a.path)
+    srv.listen(8)
+    with open(a.ready, "w") as r:
+        r.write("ready\n")
+    for _ in range(a.count):
+        c, _ = srv.accept()
+        c.settimeout(10)
+        try:
+            req = read_frame(c)
+        except (EOFError, ValueError):
+            c.close()
+            continue
+        m = a.mode
+        if m == "silent":
+            try:
+                c.recv(1)
+            except OSError:
+                pass
+            c.close()
+            continue
+        if m == "garbage":
+            c.sendall(frame_bytes(b"\xff\xff"))
+            c.close()
+            continue
+        dp = pb.DaemonProcess(
+            pid=1 if m == "pid" else os.getpid(),
+            exe_path="/usr/bin/not-what-runs" if m == "exe" else exe,
+            ipc_endpoint=pb.Endpoint(
+                namespace_id=a.namespace,
+                path=a.path + ".elsewhere" if m == "endpoint" else a.path),
+            started_at_unix_ms=1234,
+            boot_id="00000000-0000-0000-0000-000000000000" if m == "boot"
+            else boot,
+            exe_hash_algorithm="sha256" if m == "algo" else "blake3",
+            exe_hash=bytes(32) if m == "hash" else bytes.fromhex(digest))
+        if m == "idle":
+            dp.idle_timeout_secs = 77
+        body = dp.SerializeToString()
+        if m == "legacy":
+            body += b"\x1a\x20" + bytes(range(32))   # old SHA-256 field 3
+        nonce = os.urandom(32) if m == "nonce" else req.payload
+        c.sendall(encode(REQUEST if m == "kind" else RESPONSE, PP_PROBE,
+                         nonce + body,
+                         req.request_id + 1 if m == "rid" else req.request_id,
+                         traceparent=req.traceparent,
+                         tracestate=req.tracestate))
+        c.close()
+    srv.close()
+    os.unlink(a.path)
+    return 0
+
+
 # -------------------------------------------------------- a scripted broker
 
 def cmd_serve_hello(a):
@@ -380,7 +447,7 @@ def cmd_serve_hello(a):
     echo = dict(request_id=f.request_id, traceparent=f.traceparent,
                 tracestate=f.tracestate)
     mode, arg = a.mode, a.arg
-    if mode == "negotiated" or mode == "adopt" or mode == "adopt-bad":
+    if mode in ("negotiated", "adopt", "adopt-bad", "adopt-silent"):
         n = pb.Negotiated(negotiated_protocol=1, daemon_version="1.2.3",
                           backend_pipe=arg or "/nonexistent/backend.sock",
                           warnings=["w1"], keepalive_interval_secs=1800,
@@ -405,6 +472,8 @@ def cmd_serve_hello(a):
                                 correlation_id=7)
             c.sendall(encode(EVENT, PP_HANDOFF, ack.SerializeToString(), 7))
             c.recv(1)
+        elif mode == "adopt-silent":
+            c.recv(1)   # no event: until the client gives up on us
     elif mode == "refused":
         code = int(arg)
         r = pb.Refused(reason="scripted refusal %d" % code,
@@ -467,6 +536,12 @@ def main(argv):
     q.add_argument("path")
     q.add_argument("ready")
     q.add_argument("mode")
+    q = sub.add_parser("fake-backend")
+    q.add_argument("path")
+    q.add_argument("ready")
+    q.add_argument("mode")
+    q.add_argument("--namespace", default="shared")
+    q.add_argument("--count", type=int, default=1)
     q = sub.add_parser("serve-hello")
     q.add_argument("path")
     q.add_argument("ready")
@@ -475,7 +550,7 @@ def main(argv):
     a = p.parse_args(argv[1:])
     return {"probe": cmd_probe, "echo": cmd_echo, "transfer": cmd_transfer,
             "send-fds": cmd_send_fds, "recv-fds": cmd_recv_fds,
-            "fake-recv": cmd_fake_recv,
+            "fake-recv": cmd_fake_recv, "fake-backend": cmd_fake_backend,
             "serve-hello": cmd_serve_hello}[a.cmd](a)
 
 
