@@ -158,20 +158,29 @@ check-bats: all tests
 bench: all $(BENCH_BINS)
 	B=$(B) bench/run
 
-# libFuzzer builds live in their own directory; FUZZ_SECONDS per target.
+# libFuzzer builds live in their own directory; FUZZ_SECONDS per target,
+# FUZZ_TARGETS to run only some, FUZZ_FLAGS for libFuzzer options (e.g.
+# -max_len=70000 to reach the 64 KiB Hello cap).  New inputs go to
+# $(FUZZ_B)/corpus/<name>, crashes to $(FUZZ_B)/artifacts/<name>/ (copy the
+# ones worth keeping into tests/fuzz/corpus/<name>/ once fixed).  UBSan
+# must not recover, or libFuzzer would never see undefined behaviour.
 FUZZ_B       ?= build-fuzz
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
+FUZZ_FLAGS   ?=
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 fuzz:
 	$(MAKE) B=$(FUZZ_B) CC=clang SAN= OPT='-O1 -g' \
-	  CFLAGS='-fsanitize=fuzzer-no-link,address,undefined' $(FUZZ_B)/librp.a
-	@set -e; for t in $(FUZZ_NAMES); do \
+	  CFLAGS='-fsanitize=fuzzer-no-link $(FUZZ_SAN)' $(FUZZ_B)/librp.a
+	@set -e; for t in $(FUZZ_TARGETS); do \
 	  echo "fuzz: $$t"; \
 	  clang -std=c17 -O1 -g -D_GNU_SOURCE -Ilib -I$(FUZZ_B)/gen \
-	    -fsanitize=fuzzer,address,undefined -o $(FUZZ_B)/$$t \
+	    -fsanitize=fuzzer $(FUZZ_SAN) -o $(FUZZ_B)/$$t \
 	    tests/fuzz/$$t.c $(FUZZ_B)/librp.a $(LIBS); \
-	  mkdir -p $(FUZZ_B)/corpus/$$t; \
+	  mkdir -p $(FUZZ_B)/corpus/$$t $(FUZZ_B)/artifacts/$$t; \
 	  dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
-	  $(FUZZ_B)/$$t $$dict -max_total_time=$(FUZZ_SECONDS) \
+	  $(FUZZ_B)/$$t $$dict -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
+	    -artifact_prefix=$(FUZZ_B)/artifacts/$$t/ \
 	    $(FUZZ_B)/corpus/$$t tests/fuzz/corpus/$$t; \
 	done
 
@@ -205,8 +214,11 @@ fmt:
 
 lint: $(GEN_H)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-	  --suppress=missingIncludeSystem -D_GNU_SOURCE -Ilib -I$(B)/gen lib cmd
-	shellcheck -x scripts/* tests/run bench/run examples/demo .ci/run
+	  --inline-suppr --suppress=missingIncludeSystem -D_GNU_SOURCE \
+	  -DPROTOBUF_C_VERSION_NUMBER=1004001 \
+	  -DPROTOBUF_C_MIN_COMPILER_VERSION=1000000 \
+	  -Ilib -I$(B)/gen lib cmd
+	shellcheck -x scripts/* tests/run bench/run .ci/run $(wildcard examples/demo bench/*.sh)
 
 .PHONY: all tests check check-unit check-bats bench fuzz deps demo test \
 	install clean fmt lint

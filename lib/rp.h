@@ -35,6 +35,7 @@
 #include "identity.h"
 #include "loop.h"
 #include "spawn.h"
+#include "pty.h"
 #include "json.h"
 #include "servicedef.h"
 #include "parse.h"

@@ -65,13 +65,24 @@ int
 rp_servicedef_path(char *out, size_t outsz, const char *dir,
     const char *service)
 {
+	size_t dl = strlen(dir);
 	int n;
 
 	if (!rp_names_service_valid(service, strlen(service))) {
 		errno = EINVAL;
 		return -1;
 	}
-	n = snprintf(out, outsz, "%s/%s%s", dir, service, RP_SERVICEDEF_SUFFIX);
+	/* "d/" and "d" name the same directory; the path we hand back (and
+	 * a tool prints) should not depend on how it was typed.  "/" keeps
+	 * its one slash: the separator below. */
+	while (dl > 0 && dir[dl - 1] == '/')
+		dl--;
+	if (dl > INT_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	n = snprintf(out, outsz, "%.*s/%s%s", (int)dl, dir, service,
+	    RP_SERVICEDEF_SUFFIX);
 	if (n < 0 || (size_t)n >= outsz) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -105,10 +116,29 @@ rp_servicedef_validate(const Rp__ServiceDefinition *d, const char *stem,
 	if (d->binary_path[0] != '/')
 		return fail(why, whysz, EINVAL,
 		    "binary_path \"%.200s\" is not absolute", d->binary_path);
+	/* Not what the broker checks but what decoding does: a string that
+	 * is not UTF-8 makes the whole file unreadable, to us and to a
+	 * running-process broker alike. */
+	if (!rp_wire_text_valid(d->binary_path))
+		return fail(why, whysz, EINVAL, "binary_path is not UTF-8");
 	if (set(d->per_version_binary_dir) && d->per_version_binary_dir[0] != '/')
 		return fail(why, whysz, EINVAL,
 		    "per_version_binary_dir \"%.200s\" is not absolute",
 		    d->per_version_binary_dir);
+	if (!rp_wire_text_valid(d->per_version_binary_dir))
+		return fail(why, whysz, EINVAL,
+		    "per_version_binary_dir is not UTF-8");
+	for (i = 0; i < d->n_labels; i++) {
+		if (d->labels[i] == NULL)
+			continue;
+		if (!rp_wire_text_valid(d->labels[i]->key))
+			return fail(why, whysz, EINVAL,
+			    "label key #%zu is not UTF-8", i + 1);
+		if (!rp_wire_text_valid(d->labels[i]->value))
+			return fail(why, whysz, EINVAL,
+			    "label \"%.80s\" has a value that is not UTF-8",
+			    d->labels[i]->key ? d->labels[i]->key : "");
+	}
 	if (set(d->min_version) && !version_ok(d->min_version))
 		return fail(why, whysz, EINVAL,
 		    "min_version \"%.80s\" is not a valid version",
@@ -237,12 +267,24 @@ rp_servicedef_write(const char *dir, const Rp__ServiceDefinition *d,
 	if (rp_servicedef_path(path_out, path_outsz, dir, d->service_name) < 0)
 		return fail(why, whysz, errno, "%s/%s%s: %s", dir,
 		    d->service_name, RP_SERVICEDEF_SUFFIX, strerror(errno));
-	if (rp_fs_check_dir(dir, RP_DIR_PRIVATE | RP_DIR_CREATE, dwhy,
-	    sizeof(dwhy)) != 0)
-		return fail(why, whysz, errno, "directory %s %s", dir, dwhy);
+	/* Everything about the bytes is settled before the directory is
+	 * touched (and perhaps created): a refusal leaves no trace. */
 	if (rp_wire_pack(&b, &d->base) != 0)
 		return fail(why, whysz, errno, "cannot encode: %s",
 		    strerror(errno));
+	if (b.len > RP_SERVICEDEF_MAX) {
+		fail(why, whysz, EFBIG, "the definition would be %zu bytes, "
+		    "more than the %u a reader loads", b.len,
+		    RP_SERVICEDEF_MAX);
+		rp_buf_free(&b);
+		return -1;
+	}
+	if (rp_fs_check_dir(dir, RP_DIR_PRIVATE | RP_DIR_CREATE, dwhy,
+	    sizeof(dwhy)) != 0) {
+		fail(why, whysz, errno, "directory %s %s", dir, dwhy);
+		rp_buf_free(&b);
+		return -1;
+	}
 	snprintf(name, sizeof(name), "%s%s", d->service_name,
 	    RP_SERVICEDEF_SUFFIX);
 	r = rp_fs_write_atomic(dir, name, b.data, b.len, 0600);
@@ -250,6 +292,61 @@ rp_servicedef_write(const char *dir, const Rp__ServiceDefinition *d,
 		fail(why, whysz, errno, "%s: %s", path_out, strerror(errno));
 	rp_buf_free(&b);
 	return r;
+}
+
+/* Length of the control character (C0, DEL, or C1 as UTF-8) at p, or 0.
+ * p is valid UTF-8. */
+static size_t
+control_at(const unsigned char *p)
+{
+	if (p[0] < 0x20 || p[0] == 0x7f)
+		return 1;
+	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return 2;
+	return 0;
+}
+
+int
+rp_servicedef_label_check(const char *key, const char *value, char *why,
+    size_t whysz)
+{
+	const unsigned char *p;
+
+	if (value == NULL)
+		value = "";
+	if (key == NULL || key[0] == '\0')
+		return fail(why, whysz, EINVAL, "label key is empty");
+	/* Encoding and control characters first: the messages after these
+	 * quote the key, which must then be safe to print. */
+	if (!rp_wire_text_valid(key))
+		return fail(why, whysz, EINVAL, "label key is not UTF-8");
+	for (p = (const unsigned char *)key; *p != '\0'; p++)
+		if (control_at(p) != 0)
+			return fail(why, whysz, EINVAL,
+			    "label key contains a control character");
+	if (strlen(key) > RP_SERVICEDEF_LABEL_KEY_MAX)
+		return fail(why, whysz, EINVAL,
+		    "label key \"%.40s...\" is longer than %u bytes", key,
+		    RP_SERVICEDEF_LABEL_KEY_MAX);
+	if (strchr(key, ' ') != NULL)
+		return fail(why, whysz, EINVAL,
+		    "label key \"%s\" contains a space", key);
+	if (strchr(key, '=') != NULL)
+		return fail(why, whysz, EINVAL,
+		    "label key \"%s\" contains '='", key);
+	if (!rp_wire_text_valid(value))
+		return fail(why, whysz, EINVAL,
+		    "label \"%s\" has a value that is not UTF-8", key);
+	for (p = (const unsigned char *)value; *p != '\0'; p++)
+		if (control_at(p) != 0)
+			return fail(why, whysz, EINVAL,
+			    "label \"%s\" has a value with a control "
+			    "character", key);
+	if (strlen(value) > RP_SERVICEDEF_LABEL_VALUE_MAX)
+		return fail(why, whysz, EINVAL,
+		    "label \"%s\" has a value longer than %u bytes", key,
+		    RP_SERVICEDEF_LABEL_VALUE_MAX);
+	return 0;
 }
 
 int

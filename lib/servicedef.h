@@ -21,7 +21,8 @@
 int rp_servicedef_dir(char *out, size_t outsz, const char *flag_dir,
     const char *env_dir, const char *xdg_config_home, const char *home);
 
-/* dir/{service}.servicedef.  Length or -1 (EINVAL, ENAMETOOLONG). */
+/* dir/{service}.servicedef (trailing slashes of dir dropped, so "d/"
+ * gives "d/x.servicedef").  Length or -1 (EINVAL, ENAMETOOLONG). */
 int rp_servicedef_path(char *out, size_t outsz, const char *dir,
     const char *service);
 
@@ -29,7 +30,10 @@ int rp_servicedef_path(char *out, size_t outsz, const char *dir,
  * stem is not NULL), binary_path non-empty and absolute,
  * per_version_binary_dir absolute when set, min_version and each
  * allow-list entry valid versions, isolation consistent with
- * explicit_instance (set and valid exactly for EXPLICIT_INSTANCE).
+ * explicit_instance (set and valid exactly for EXPLICIT_INSTANCE).  And
+ * what decoding checks: every string (paths, label keys and values) is
+ * UTF-8, so a definition that passes can be encoded and read back.
+ * Label contents are otherwise free (see rp_servicedef_label_check).
  * 0, or -1 with EINVAL and why. */
 int rp_servicedef_validate(const Rp__ServiceDefinition *d, const char *stem,
     char *why, size_t whysz);
@@ -48,9 +52,29 @@ Rp__ServiceDefinition *rp_servicedef_load_file(const char *path,
 
 /* Validate, encode, create dir 0700 if missing (checked as private), and
  * replace dir/{name}.servicedef atomically.  The path written goes to
- * path_out.  0, or -1 with errno and why; nothing is written on failure. */
+ * path_out.  0, or -1 with errno and why; nothing is written on failure.
+ * errno EINVAL: the definition is invalid; EFBIG: it encodes to more than
+ * RP_SERVICEDEF_MAX bytes (no reader would load it); otherwise the error
+ * of the directory check or the write. */
 int rp_servicedef_write(const char *dir, const Rp__ServiceDefinition *d,
     char *path_out, size_t path_outsz, char *why, size_t whysz);
+
+/*
+ * Labels: the broker carries them but never looks at them, so a definition
+ * with any UTF-8 labels is valid.  These are the rules for labels we
+ * write, so that each one shows as one unambiguous "key=value" line:
+ * key 1-RP_SERVICEDEF_LABEL_KEY_MAX bytes without '=', spaces or control
+ * characters; value 0-RP_SERVICEDEF_LABEL_VALUE_MAX bytes without control
+ * characters; both UTF-8.  Control characters are C0, DEL and C1
+ * (U+0080-U+009F).  At most RP_SERVICEDEF_LABELS_MAX per definition.
+ */
+#define RP_SERVICEDEF_LABELS_MAX 64u
+#define RP_SERVICEDEF_LABEL_KEY_MAX 128u
+#define RP_SERVICEDEF_LABEL_VALUE_MAX 1024u
+
+/* 0, or -1 with EINVAL and why ("label key ... contains '='"). */
+int rp_servicedef_label_check(const char *key, const char *value,
+    char *why, size_t whysz);
 
 /* The binary to run for version: with per_version_binary_dir,
  * {dir}/{version}/{basename of binary_path} when that exists and its real

@@ -89,6 +89,12 @@ str_ok(const char *s)
 	return s == NULL || text_ok((const uint8_t *)s, strlen(s));
 }
 
+int
+rp_wire_text_valid(const char *s)
+{
+	return str_ok(s);
+}
+
 /* Append at most max bytes of s, cut on a character boundary, with every
  * invalid sequence replaced by U+FFFD. */
 static int

@@ -84,6 +84,12 @@ void *rp_wire_unpack_with(const ProtobufCMessageDescriptor *desc,
 /* Append the packed bytes of msg to out (no framing). */
 int rp_wire_pack(struct rp_buf *out, const ProtobufCMessage *msg);
 
+/* 1 when s is text a decoder accepts in a string field (UTF-8 as strict
+ * as decoding is), else 0; NULL (an unset field) is text.  For callers
+ * that check what they are about to encode: rp_wire_pack() does not, and
+ * bytes that are not UTF-8 make the whole message undecodable. */
+int rp_wire_text_valid(const char *s);
+
 /* ------------------------------------------------------------ envelope */
 
 /* What a frame carries besides its payload.  For replies, request_id and

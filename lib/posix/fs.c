@@ -70,7 +70,9 @@ rp_fs_check_dir(const char *dir, int policy, char *why, size_t whysz)
 {
 	int kind = policy & 0xff;
 	uid_t euid = geteuid();
+	char last[PATH_MAX];
 	struct stat st;
+	size_t len;
 	mode_t perm;
 
 	say(why, whysz, "%s", "");
@@ -82,8 +84,19 @@ rp_fs_check_dir(const char *dir, int policy, char *why, size_t whysz)
 		return -1;
 	}
 	/* lstat: the directory itself must not be a symlink, which an
-	 * attacker could later point elsewhere. */
-	if (lstat(dir, &st) < 0) {
+	 * attacker could later point elsewhere.  Without its trailing
+	 * slashes: lstat("link/") follows the link ("/" stays "/"). */
+	len = strlen(dir);
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	if (len >= sizeof(last)) {
+		say(why, whysz, "cannot be examined");
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(last, dir, len);
+	last[len] = '\0';
+	if (lstat(last, &st) < 0) {
 		if (errno != ENOENT || !(policy & RP_DIR_CREATE)) {
 			say(why, whysz, "%s", errno == ENOENT ?
 			    "does not exist" : errno == ENOTDIR ?
@@ -91,7 +104,7 @@ rp_fs_check_dir(const char *dir, int policy, char *why, size_t whysz)
 			    "cannot be examined");
 			return -1;
 		}
-		if (make_dirs(dir) < 0 || lstat(dir, &st) < 0) {
+		if (make_dirs(dir) < 0 || lstat(last, &st) < 0) {
 			say(why, whysz, "cannot be created");
 			return -1;
 		}

@@ -28,14 +28,34 @@ rp_io_wait(int fd, short events, int64_t deadline)
 	}
 }
 
+/*
+ * The deadline must hold on blocking fds too, where read(2) or write(2)
+ * would wait inside the kernel for as long as the peer likes.  Sockets
+ * are used with MSG_DONTWAIT, which leaves the fd's own flags alone; other
+ * fds (pipes, ttys) are polled before each attempt when the deadline is
+ * finite, so that plain blocking use still costs one system call.
+ */
 ssize_t
 rp_io_read_full(int fd, void *buf, size_t len, int64_t deadline)
 {
 	size_t have = 0;
 	ssize_t n;
+	int is_sock = 1;
 
 	while (have < len) {
-		n = read(fd, (char *)buf + have, len - have);
+		if (is_sock) {
+			n = recv(fd, (char *)buf + have, len - have,
+			    MSG_DONTWAIT);
+			if (n < 0 && errno == ENOTSOCK) {
+				is_sock = 0;
+				continue;
+			}
+		} else {
+			if (deadline != RP_DEADLINE_NEVER &&
+			    rp_io_wait(fd, POLLIN, deadline) < 0)
+				return -1;
+			n = read(fd, (char *)buf + have, len - have);
+		}
 		if (n > 0) {
 			have += (size_t)n;
 			continue;
@@ -46,8 +66,6 @@ rp_io_read_full(int fd, void *buf, size_t len, int64_t deadline)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		/* Wait only when the fd said it had nothing: a blocking fd
-		 * never gets here, a non-blocking one polls to the deadline. */
 		if (rp_io_wait(fd, POLLIN, deadline) < 0)
 			return -1;
 	}
@@ -65,9 +83,6 @@ rp_io_read_some(int fd, void *buf, size_t len)
 	return n;
 }
 
-/* A blocking fd could block inside read/write past the deadline; callers
- * with deadlines therefore poll first.  We poll before each attempt only
- * when the deadline is finite, so plain blocking use costs one syscall. */
 int
 rp_io_write_full(int fd, const void *buf, size_t len, int64_t deadline)
 {
@@ -76,17 +91,17 @@ rp_io_write_full(int fd, const void *buf, size_t len, int64_t deadline)
 	int is_sock = 1;
 
 	while (done < len) {
-		if (deadline != RP_DEADLINE_NEVER && done > 0 &&
-		    rp_io_wait(fd, POLLOUT, deadline) < 0)
-			return -1;
 		if (is_sock) {
 			n = send(fd, (const char *)buf + done, len - done,
-			    MSG_NOSIGNAL);
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (n < 0 && errno == ENOTSOCK) {
 				is_sock = 0;
 				continue;
 			}
 		} else {
+			if (deadline != RP_DEADLINE_NEVER &&
+			    rp_io_wait(fd, POLLOUT, deadline) < 0)
+				return -1;
 			n = write(fd, (const char *)buf + done, len - done);
 		}
 		if (n >= 0) {

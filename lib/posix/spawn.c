@@ -162,6 +162,28 @@ fallback:
 			close(fd);
 }
 
+/*
+ * glibc keeps two real-time signals for itself (32 and 33) and refuses
+ * sigaction() on them, yet an ignored disposition of theirs survives exec
+ * like any other (GNU make, for one, starts its children so).  Reset them
+ * with the system call: an all-zero kernel sigaction is SIG_DFL with no
+ * flags and an empty mask whatever the architecture's field order.
+ */
+static void
+default_disposition(int sig, const struct sigaction *dfl)
+{
+	if (sigaction(sig, dfl, NULL) == 0 || errno != EINVAL)
+		return;
+#ifdef SYS_rt_sigaction
+	{
+		unsigned long ksa[8] = { 0 };
+
+		(void)syscall(SYS_rt_sigaction, sig, ksa, NULL,
+		    (size_t)((NSIG - 1) / 8));
+	}
+#endif
+}
+
 static void __attribute__((noreturn))
 child(const struct rp_spawn *sp, struct prep *pr, int errfd)
 {
@@ -178,7 +200,7 @@ child(const struct rp_spawn *sp, struct prep *pr, int errfd)
 	sigemptyset(&sa.sa_mask);
 	for (sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)sigaction(sig, &sa, NULL);
+			default_disposition(sig, &sa);
 
 	if ((sp->flags & RP_SPAWN_SETSID) && setsid() < 0)
 		goto setup_failed;

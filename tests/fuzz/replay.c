@@ -41,8 +41,21 @@ replay_file(const char *path)
 		len += n;
 	}
 	fclose(f);
-	LLVMFuzzerTestOneInput(buf, len);
-	free(buf);
+	/* An exactly sized copy, as libFuzzer gives it: a read one byte
+	 * past the input must be an ASan report, not slack in buf. */
+	{
+		uint8_t *exact = malloc(len ? len : 1);
+
+		if (exact == NULL) {
+			free(buf);
+			return -1;
+		}
+		if (len > 0)
+			memcpy(exact, buf, len);
+		free(buf);
+		LLVMFuzzerTestOneInput(exact, len);
+		free(exact);
+	}
 	return 0;
 }
 

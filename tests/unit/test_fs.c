@@ -81,10 +81,24 @@ test_private(void)
 	expect_refused(path("link"), RP_DIR_PRIVATE, ENOTDIR, "is a symlink");
 	expect_refused(path("link"), RP_DIR_PRIVATE | RP_DIR_CREATE, ENOTDIR,
 	    "is a symlink");
+	/* A trailing slash makes lstat() follow the link to the directory
+	 * it names; the link is still what the path goes through. */
+	expect_refused(path("link/"), RP_DIR_PRIVATE, ENOTDIR, "is a symlink");
+	expect_refused(path("link//"), RP_DIR_PRIVATE | RP_DIR_CREATE, ENOTDIR,
+	    "is a symlink");
+	expect_refused(path("link/"), RP_DIR_SAFE, ENOTDIR, "is a symlink");
+	T_EQ(rp_fs_check_dir(path("good/"), RP_DIR_PRIVATE, why, sizeof(why)),
+	    0);
+	T_EQ(rp_fs_check_dir(path("good//"), RP_DIR_PRIVATE, why,
+	    sizeof(why)), 0);
+	T_EQ(rp_fs_check_dir("/", RP_DIR_SAFE, why, sizeof(why)), 0);
+	T_EQ(rp_fs_check_dir("//", RP_DIR_SAFE, why, sizeof(why)), 0);
 	fd = open(path("file"), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
 	T_OK(fd >= 0);
 	close(fd);
 	expect_refused(path("file"), RP_DIR_PRIVATE, ENOTDIR,
+	    "is not a directory");
+	expect_refused(path("file/"), RP_DIR_PRIVATE, ENOTDIR,
 	    "is not a directory");
 	expect_refused(path("missing"), RP_DIR_PRIVATE, ENOENT,
 	    "does not exist");

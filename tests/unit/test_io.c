@@ -161,9 +161,41 @@ test_fd_helpers(void)
 	T_EQ(rp_fd_set_nonblock(-1, 1), -1);
 }
 
+/* Blocking fds: the deadline still ends the wait (a silent peer on a
+ * blocking socket, a blocking pipe nobody writes to or reads from). */
+static void
+test_deadline_on_blocking_fds(void)
+{
+	int sv[2], p[2];
+	char buf[8];
+	static char big[1 << 20];
+	int64_t t0 = rp_now_ms();
+
+	T_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	errno = 0;
+	T_EQ(rp_io_read_full(sv[0], buf, 4, rp_deadline_in(50)), -1);
+	T_EQ(errno, ETIMEDOUT);
+	errno = 0;
+	T_EQ(rp_io_write_full(sv[0], big, sizeof(big), rp_deadline_in(50)), -1);
+	T_EQ(errno, ETIMEDOUT);
+	T_EQ(pipe2(p, O_CLOEXEC), 0);
+	errno = 0;
+	T_EQ(rp_io_read_full(p[0], buf, 4, rp_deadline_in(50)), -1);
+	T_EQ(errno, ETIMEDOUT);
+	/* The fds stay blocking: we never change their flags. */
+	T_OK(!(fcntl(sv[0], F_GETFL) & O_NONBLOCK));
+	T_OK(!(fcntl(p[0], F_GETFL) & O_NONBLOCK));
+	T_OK(rp_now_ms() - t0 < 5000);
+	close(sv[0]);
+	close(sv[1]);
+	close(p[0]);
+	close(p[1]);
+}
+
 int
 main(void)
 {
+	T_RUN(test_deadline_on_blocking_fds);
 	T_RUN(test_read_full_and_eof);
 	T_RUN(test_read_deadline_nonblocking);
 	T_RUN(test_wait_timeout);

@@ -51,6 +51,18 @@ test_dir(void)
 	T_STR(out, "/d/echo.servicedef");
 	T_EQ(rp_servicedef_path(out, sizeof(out), "/d", "Echo"), -1);
 	T_EQ(errno, EINVAL);
+	/* A directory given with a trailing slash (a shell completion) does
+	 * not double it in the path we print. */
+	T_EQ(rp_servicedef_path(out, sizeof(out), "/d/", "echo"), 18);
+	T_STR(out, "/d/echo.servicedef");
+	T_OK(rp_servicedef_path(out, sizeof(out), "rel//", "echo") > 0);
+	T_STR(out, "rel/echo.servicedef");
+	T_OK(rp_servicedef_path(out, sizeof(out), "/", "echo") > 0);
+	T_STR(out, "/echo.servicedef");
+	T_OK(rp_servicedef_path(out, sizeof(out), "///", "echo") > 0);
+	T_STR(out, "/echo.servicedef");
+	T_EQ(rp_servicedef_path(out, 18, "/d/", "echo"), -1);
+	T_EQ(errno, ENAMETOOLONG);
 }
 
 #define BAD(field_set, text)                                            \
@@ -96,6 +108,88 @@ test_validate(void)
 		d->explicit_instance = (char *)"team-a";
 		T_EQ(rp_servicedef_validate(d, NULL, why, sizeof(why)), 0);
 	}
+}
+
+/* Strings a strict decoder refuses are invalid: a definition written with
+ * one could never be read back, by us or by a running-process broker. */
+static void
+test_validate_utf8(void)
+{
+	Rp__ServiceDefinition__LabelsEntry e = RP__SERVICE_DEFINITION__LABELS_ENTRY__INIT;
+	Rp__ServiceDefinition__LabelsEntry *ep[] = { &e };
+	char why[256];
+
+	BAD(d->binary_path = (char *)"/opt/\xff", "binary_path");
+	BAD(d->binary_path = (char *)"/opt/\xc0\xaf", "UTF-8");
+	BAD(d->per_version_binary_dir = (char *)"/v/\xed\xa0\x80", "UTF-8");
+	BAD((e.key = (char *)"k\xff", d->labels = ep, d->n_labels = 1),
+	    "label key");
+	BAD((e.key = (char *)"k", e.value = (char *)"\xe2\x82",
+	    d->labels = ep, d->n_labels = 1), "label \"k\"");
+	{
+		Rp__ServiceDefinition *d = good();
+
+		/* Any UTF-8 is fine, odd labels too: the broker ignores them. */
+		d->binary_path = (char *)"/opt/\xc3\xa9t\xc3\xa9/bin";
+		e.key = (char *)"";
+		e.value = (char *)"a\nb";
+		d->labels = ep;
+		d->n_labels = 1;
+		T_EQ(rp_servicedef_validate(d, NULL, why, sizeof(why)), 0);
+		d->labels = NULL;
+		d->n_labels = 0;
+	}
+}
+
+static void
+test_label_check(void)
+{
+	static char longkey[RP_SERVICEDEF_LABEL_KEY_MAX + 2];
+	static char longval[RP_SERVICEDEF_LABEL_VALUE_MAX + 2];
+	char why[256];
+
+	T_EQ(rp_servicedef_label_check("team", "platform", why, sizeof(why)),
+	    0);
+	T_EQ(rp_servicedef_label_check("app.example.com/tier", "", why,
+	    sizeof(why)), 0);
+	T_EQ(rp_servicedef_label_check("caf\xc3\xa9", "d\xc3\xa9j\xc3\xa0 vu, a=b",
+	    why, sizeof(why)), 0);
+	memset(longkey, 'k', RP_SERVICEDEF_LABEL_KEY_MAX);
+	memset(longval, 'v', RP_SERVICEDEF_LABEL_VALUE_MAX);
+	T_EQ(rp_servicedef_label_check(longkey, longval, why, sizeof(why)), 0);
+	longkey[RP_SERVICEDEF_LABEL_KEY_MAX] = 'k';
+	errno = 0;
+	T_EQ(rp_servicedef_label_check(longkey, "v", why, sizeof(why)), -1);
+	T_EQ(errno, EINVAL);
+	T_OK(strstr(why, "longer than 128") != NULL);
+	longval[RP_SERVICEDEF_LABEL_VALUE_MAX] = 'v';
+	T_EQ(rp_servicedef_label_check("k", longval, why, sizeof(why)), -1);
+	T_OK(strstr(why, "longer than 1024") != NULL);
+#define LBAD(k, v, text)                                                \
+	do {                                                            \
+		why[0] = '\0';                                          \
+		T_EQ(rp_servicedef_label_check(k, v, why, sizeof(why)), -1); \
+		if (strstr(why, text) == NULL)                          \
+			t_fail(__FILE__, __LINE__, "%s: \"%s\"", text, why); \
+	} while (0)
+	LBAD("", "v", "empty");
+	LBAD("a=b", "v", "'='");
+	LBAD("a b", "v", "space");
+	LBAD("a\tb", "v", "control");
+	LBAD("a\x7f", "v", "control");
+	LBAD("a\xc2\x85", "v", "control");     /* NEL, a C1 control */
+	LBAD("k", "line1\nline2", "control");
+	LBAD("k", "\x1b[31m", "control");
+	LBAD("k", "\xc2\x9b", "control");      /* CSI, a C1 control */
+	/* The messages that quote the key come after those that do not, so
+	 * a key with a control character is never echoed. */
+	LBAD("a b=c\n", "v", "control");
+	LBAD("k\xff", "v", "UTF-8");
+	LBAD("k", "\xc0\xaf", "UTF-8");
+	LBAD(NULL, "v", "empty");
+#undef LBAD
+	/* A NULL value is the empty one. */
+	T_EQ(rp_servicedef_label_check("k", NULL, why, sizeof(why)), 0);
 }
 
 static void
@@ -160,6 +254,61 @@ test_write_and_load(void)
 	d = rp_servicedef_load(dir, "echo", why, sizeof(why));
 	T_OK(d != NULL && strcmp(d->binary_path, "/usr/bin/tee") == 0);
 	rp_wire_free(d);
+}
+
+/* What write refuses, it refuses before touching the disk: no directory
+ * is created, an existing file stays as it was. */
+static void
+test_write_refusals(void)
+{
+	static Rp__ServiceDefinition__LabelsEntry e[80];
+	static Rp__ServiceDefinition__LabelsEntry *ep[80];
+	static char keys[80][8], val[1001];
+	char dir[PATH_MAX], path[PATH_MAX], why[256];
+	Rp__ServiceDefinition *d;
+	struct stat st;
+	size_t i;
+
+	snprintf(dir, sizeof(dir), "%s/new/services", t_tmpdir());
+	/* Not UTF-8: it used to be written, then no reader could load it. */
+	d = good();
+	d->binary_path = (char *)"/opt/\xff/bin";
+	errno = 0;
+	T_EQ(rp_servicedef_write(dir, d, path, sizeof(path), why,
+	    sizeof(why)), -1);
+	T_EQ(errno, EINVAL);
+	T_OK(strstr(why, "UTF-8") != NULL);
+	T_EQ(stat(dir, &st), -1);
+	/* Larger than any reader loads. */
+	memset(val, 'v', sizeof(val) - 1);
+	for (i = 0; i < 80; i++) {
+		rp__service_definition__labels_entry__init(&e[i]);
+		snprintf(keys[i], sizeof(keys[i]), "k%zu", i);
+		e[i].key = keys[i];
+		e[i].value = val;
+		ep[i] = &e[i];
+	}
+	d = good();
+	d->labels = ep;
+	d->n_labels = 80;
+	errno = 0;
+	T_EQ(rp_servicedef_write(dir, d, path, sizeof(path), why,
+	    sizeof(why)), -1);
+	T_EQ(errno, EFBIG);
+	T_OK(strstr(why, "65536") != NULL);
+	T_EQ(stat(dir, &st), -1);
+	/* Just under the cap is written and loads back. */
+	d->n_labels = 64;
+	T_EQ(rp_servicedef_write(dir, d, path, sizeof(path), why,
+	    sizeof(why)), 0);
+	T_EQ(stat(path, &st), 0);
+	T_OK(st.st_size > 60000 && st.st_size <= RP_SERVICEDEF_MAX);
+	d = rp_servicedef_load(dir, "echo", why, sizeof(why));
+	T_OK(d != NULL && d->n_labels == 64);
+	rp_wire_free(d);
+	d = good();
+	d->labels = NULL;
+	d->n_labels = 0;
 }
 
 static void
@@ -269,7 +418,10 @@ main(void)
 {
 	T_RUN(test_dir);
 	T_RUN(test_validate);
+	T_RUN(test_validate_utf8);
+	T_RUN(test_label_check);
 	T_RUN(test_write_and_load);
+	T_RUN(test_write_refusals);
 	T_RUN(test_load_failures);
 	T_RUN(test_binary);
 	return t_done();

@@ -281,6 +281,46 @@ static const struct {
 
 #define N_SPEC (sizeof(spec) / sizeof(spec[0]))
 
+/* rp_wire_text_valid agrees with the decoder: a string it accepts
+ * survives a pack and strict unpack, one it refuses makes the message
+ * undecodable. */
+static void
+test_text_valid(void)
+{
+	static const char *const good[] = { "", "plain", "/opt/\xc3\xa9t\xc3\xa9",
+		"\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf" };
+	static const char *const bad[] = { "a\xff", "\xc0\xaf",
+		"\xed\xa0\x80", "\xf4\x90\x80\x80", "a\xe2", "\xe2\x82",
+		"\x80", "\xc1\xbf" };
+	Rp__Hello h = RP__HELLO__INIT, *d;
+	struct rp_buf b = { 0 };
+	size_t i;
+
+	T_EQ(rp_wire_text_valid(NULL), 1);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		T_EQ(rp_wire_text_valid(good[i]), 1);
+		h.client_version = W(good[i]);
+		rp_buf_clear(&b);
+		T_EQ(rp_wire_pack(&b, &h.base), 0);
+		d = rp_wire_unpack(&rp__hello__descriptor, b.data, b.len);
+		T_OK(d != NULL);
+		if (d != NULL)
+			T_STR(d->client_version, good[i]);
+		rp_wire_free(d);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		T_EQ(rp_wire_text_valid(bad[i]), 0);
+		h.client_version = W(bad[i]);
+		rp_buf_clear(&b);
+		T_EQ(rp_wire_pack(&b, &h.base), 0);
+		errno = 0;
+		T_OK(rp_wire_unpack(&rp__hello__descriptor, b.data, b.len) ==
+		    NULL);
+		T_EQ(errno, EPROTO);
+	}
+	rp_buf_free(&b);
+}
+
 static void
 test_refusal_table(void)
 {
@@ -1231,6 +1271,7 @@ main(void)
 	T_RUN(test_unpack_errors);
 	T_RUN(test_decoder_tolerance);
 	T_RUN(test_strings_strict);
+	T_RUN(test_text_valid);
 	T_RUN(test_refusal_table);
 	T_RUN(test_rows_1_to_3);
 	T_RUN(test_row_4_malformed_frame);

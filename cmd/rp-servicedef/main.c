@@ -1,0 +1,237 @@
+/*
+ * rp-servicedef — write, show and check service-definition files: the
+ * binary ServiceDefinition messages a broker (ours or running-process's)
+ * loads from its definition directory, so that nobody has to hand-encode
+ * protobuf.  write validates as the broker does and replaces the file
+ * atomically; show decodes one file; check is the pre-flight for a whole
+ * directory.
+ *
+ * Exit: 0 done; 1 a definite "no" (refused directory, missing, corrupt or
+ * invalid file, check found a problem, the write failed); 2 usage (bad
+ * option or value, including any value the broker would refuse); 125 we
+ * failed ourselves (out of memory, standard output unwritable).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rp.h"
+#include "servicedef_tool.h"
+
+/* Identical to the SYNOPSIS of doc/rp-servicedef.1.scd (a test checks). */
+static const char usage_text[] =
+    "rp-servicedef write --service NAME --binary ABS_PATH [--min-version V]\n"
+    "                    [--allow-version V]...\n"
+    "                    [--isolation private|shared|explicit] [--instance NAME]\n"
+    "                    [--per-version-dir ABS_DIR] [--label KEY=VALUE]...\n"
+    "                    [--dir DIR] [--json]\n"
+    "rp-servicedef show  [--json] FILE|NAME [--dir DIR]\n"
+    "rp-servicedef check [--json] [--dir DIR]\n"
+    "rp-servicedef -h | --help | -V | --version\n";
+
+static const char help_text[] =
+    "\n"
+    "Write, show and check service definitions (NAME.servicedef files).\n"
+    "\n"
+    "  write              validate and atomically replace DIR/NAME.servicedef\n"
+    "  show               print one definition (a path with a '/', or a NAME)\n"
+    "  check              check DIR and every *.servicedef in it\n"
+    "\n"
+    "  --service NAME     1-64 characters of [a-z0-9-]\n"
+    "  --binary ABS_PATH  the backend program (absolute)\n"
+    "  --min-version V    refuse Hellos for versions below V\n"
+    "  --allow-version V  accept only the listed versions (repeatable)\n"
+    "  --isolation I      private, shared (the default) or explicit\n"
+    "  --instance NAME    the instance, with --isolation explicit\n"
+    "  --per-version-dir ABS_DIR  binaries per version: ABS_DIR/V/<basename>\n"
+    "  --label KEY=VALUE  a label (repeatable, up to 64)\n"
+    "  --dir DIR          the definition directory (default:\n"
+    "                     $RUNNING_PROCESS_SERVICE_DEF_DIR, else\n"
+    "                     $XDG_CONFIG_HOME/running-process/services, else\n"
+    "                     ~/.config/running-process/services)\n"
+    "  --json             one JSON document on standard output\n"
+    "  -h, --help         this text\n"
+    "  -V, --version      the version\n"
+    "\n"
+    "Exit: 0 ok; 1 refused, missing or invalid; 2 usage; 125 internal.\n";
+
+void
+sd_warn(const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s\n", PROG, line);
+}
+
+int
+sd_usage_error(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s (see --help)\n", PROG, line);
+	return RP_EXIT_USAGE;
+}
+
+/* Everything a command prints goes through one buffer and out in one go
+ * at the end, so a failure never leaves half a document behind and a
+ * failed write to standard output is noticed (exit 125), not lost. */
+int
+sd_flush(struct rp_buf *out, int rc)
+{
+	if (out->len > 0 &&
+	    (fwrite(out->data, 1, out->len, stdout) != out->len ||
+	    fflush(stdout) != 0)) {
+		sd_warn("cannot write standard output: %s", strerror(errno));
+		rc = RP_EXIT_INTERNAL;
+	}
+	rp_buf_free(out);
+	return rc;
+}
+
+int
+sd_help(void)
+{
+	struct rp_buf out = { 0 };
+
+	if (rp_buf_puts(&out, usage_text) != 0 ||
+	    rp_buf_puts(&out, help_text) != 0)
+		return sd_flush(&out, sd_oom());
+	return sd_flush(&out, RP_EXIT_OK);
+}
+
+int
+sd_version(void)
+{
+	struct rp_buf out = { 0 };
+
+	if (rp_buf_printf(&out, "%s %s\n", PROG, RP_VERSION) != 0)
+		return sd_flush(&out, sd_oom());
+	return sd_flush(&out, RP_EXIT_OK);
+}
+
+int
+sd_oom(void)
+{
+	sd_warn("out of memory");
+	return RP_EXIT_INTERNAL;
+}
+
+/* 1 when "--x" is a prefix of more than one long option. */
+static int
+ambiguous(const char *arg, const struct option *opts)
+{
+	size_t n;
+	int hits = 0;
+
+	if (strncmp(arg, "--", 2) != 0)
+		return 0;
+	arg += 2;
+	n = strlen(arg);
+	for (; opts->name != NULL; opts++)
+		if (strncmp(opts->name, arg, n) == 0)
+			hits++;
+	return hits > 1;
+}
+
+/*
+ * getopt_long's failures as one line.  What went wrong is read from optopt:
+ * for a long option it is 0 when the option is unknown (or an ambiguous
+ * prefix) and the option's value when it was given a value it does not
+ * take (or lacks one it needs); for a short option it is the letter.
+ * Every option here is long except -h, so a value >= 256 or 0 means the
+ * culprit is the long option just consumed.
+ */
+int
+sd_getopt_error(int c, char **argv, const struct option *opts)
+{
+	const char *arg = argv[optind - 1], *eq;
+	char name[256];
+	int n;
+
+	eq = strchr(arg, '=');
+	n = eq != NULL ? (int)(eq - arg) : (int)strlen(arg);
+	if (c == ':')
+		return sd_usage_error("option '%s' needs a value",
+		    sd_shown(arg));
+	if (optopt == 'h')
+		return sd_usage_error("option '--help' takes no value");
+	if (optopt >= 256)
+		return sd_usage_error("option '%.*s' takes no value", n, arg);
+	if (optopt == 0) {
+		snprintf(name, sizeof(name), "%.*s", n, arg);
+		if (ambiguous(name, opts))
+			return sd_usage_error("option '%s' is ambiguous",
+			    name);
+		return sd_usage_error("unknown option '%s'", sd_shown(name));
+	}
+	if (optopt > ' ' && optopt < 0x7f)
+		return sd_usage_error("unknown option '-%c'", optopt);
+	return sd_usage_error("unknown option");
+}
+
+/* The directory: --dir, else the environment (rp_servicedef_dir).  0, or
+ * an exit status after saying why. */
+int
+sd_resolve_dir(const char *flag, char *out, size_t outsz)
+{
+	if (flag != NULL && flag[0] == '\0')
+		return sd_usage_error("--dir is empty");
+	if (rp_servicedef_dir(out, outsz, flag,
+	    getenv("RUNNING_PROCESS_SERVICE_DEF_DIR"),
+	    getenv("XDG_CONFIG_HOME"), getenv("HOME")) < 0) {
+		if (errno == ENOENT)
+			return sd_usage_error("no definition directory: give "
+			    "--dir, or set RUNNING_PROCESS_SERVICE_DEF_DIR, "
+			    "XDG_CONFIG_HOME or HOME");
+		return sd_usage_error("the definition directory name is too "
+		    "long");
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (rp_init() != 0) {
+		fprintf(stderr, "%s: cannot start: %s\n", PROG,
+		    strerror(errno));
+		return RP_EXIT_INTERNAL;
+	}
+	if (argc < 2)
+		return sd_usage_error("no command given (write, show or "
+		    "check)");
+	cmd = argv[1];
+	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0)
+		return sd_help();
+	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0)
+		return sd_version();
+	/* Each command parses its own options from argv[1] on, so that
+	 * "write" is its argv[0]. */
+	opterr = 0;
+	optind = 1;
+	if (strcmp(cmd, "write") == 0)
+		return sd_cmd_write(argc - 1, argv + 1);
+	if (strcmp(cmd, "show") == 0)
+		return sd_cmd_show(argc - 1, argv + 1);
+	if (strcmp(cmd, "check") == 0)
+		return sd_cmd_check(argc - 1, argv + 1);
+	if (cmd[0] == '-')
+		return sd_usage_error("unknown option '%s' (the command "
+		    "comes first: write, show or check)", cmd);
+	return sd_usage_error("unknown command '%s' (write, show or check)",
+	    cmd);
+}

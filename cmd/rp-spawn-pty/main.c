@@ -1,0 +1,261 @@
+/*
+ * rp-spawn-pty — run a program as the session leader of a new
+ * pseudo-terminal, relay its input and output, and report exactly what
+ * happened: every byte it wrote, and its real exit status (code, 128 + N
+ * for signal N, 124 after --timeout, 126/127 when it could not be run, 125
+ * when we failed ourselves).  No process it started outlives it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "rp.h"
+#include "spawn_pty.h"
+
+/* Identical to the SYNOPSIS of doc/rp-spawn-pty.1.scd (a test checks). */
+static const char usage_text[] =
+    "rp-spawn-pty [--size COLSxROWS] [--timeout SECS] [--kill-after SECS]\n"
+    "             [--exit-record FILE] [--transcript FILE] [--raise] [--no-stdin]\n"
+    "             [--master-to SOCKET --token-file F] [--] PROG [ARGS...]\n"
+    "rp-spawn-pty -h | --help | -V | --version\n";
+
+static const char help_text[] =
+    "\n"
+    "Run PROG in a new pseudo-terminal; relay input and output; exit with\n"
+    "PROG's status (128+N if killed by signal N).\n"
+    "\n"
+    "  --size COLSxROWS     terminal size (default: our terminal's, else 80x24)\n"
+    "  --timeout SECS       SIGTERM to PROG's process group after SECS; exit 124\n"
+    "  --kill-after SECS    then SIGKILL after SECS more (default 5)\n"
+    "  --exit-record FILE   write a JSON record of the run to FILE\n"
+    "  --transcript FILE    keep a copy of everything PROG wrote in FILE\n"
+    "  --raise              if PROG dies of a signal, die of the same signal\n"
+    "  --no-stdin           do not read stdin (PROG never sees EOF)\n"
+    "  --master-to SOCKET   hand the terminal's master to SOCKET, only supervise\n"
+    "  --token-file F       the handoff token (32 hex digits) for --master-to\n"
+    "  -h, --help           this text\n"
+    "  -V, --version        the version\n"
+    "\n"
+    "Exit: PROG's status; 124 timeout; 125 rp-spawn-pty failed;\n"
+    "126 PROG not executable; 127 PROG not found.\n";
+
+void
+spawn_pty_warn(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* One write per line, so lines from several processes do not mix. */
+	fprintf(stderr, "%s: %s\n", PROG, line);
+}
+
+static int
+usage_error(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s (see --help)\n", PROG, line);
+	return RP_EXIT_USAGE;
+}
+
+/* Decimal seconds with at most three decimals, 0 to 10^9: "5", "0.25". */
+static int
+parse_secs(const char *s, int64_t *ms)
+{
+	int64_t whole = 0, frac = 0;
+	int nint = 0, nfrac = 0;
+	const char *p = s;
+
+	for (; *p >= '0' && *p <= '9'; p++, nint++) {
+		if (nint >= 10)
+			return -1;
+		whole = whole * 10 + (*p - '0');
+	}
+	if (nint == 0)
+		return -1;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, nfrac++) {
+			if (nfrac >= 3)
+				return -1;
+			frac = frac * 10 + (*p - '0');
+		}
+		if (nfrac == 0)
+			return -1;
+	}
+	if (*p != '\0' || whole > 1000000000)
+		return -1;
+	while (nfrac++ < 3)
+		frac *= 10;
+	*ms = whole * 1000 + frac;
+	return 0;
+}
+
+/* 1..65535, decimal digits only, no sign or leading zero. */
+static int
+parse_dim(const char *s, size_t n, uint16_t *out)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (n == 0 || n > 5 || s[0] == '0')
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v > 65535)
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static int
+parse_size(const char *s, struct rp_pty_size *sz)
+{
+	const char *x = strchr(s, 'x');
+
+	if (x == NULL)
+		return -1;
+	if (parse_dim(s, (size_t)(x - s), &sz->cols) != 0 ||
+	    parse_dim(x + 1, strlen(x + 1), &sz->rows) != 0)
+		return -1;
+	return 0;
+}
+
+enum {
+	OPT_SIZE = 256,
+	OPT_TIMEOUT,
+	OPT_KILL_AFTER,
+	OPT_EXIT_RECORD,
+	OPT_TRANSCRIPT,
+	OPT_RAISE,
+	OPT_NO_STDIN,
+	OPT_MASTER_TO,
+	OPT_TOKEN_FILE,
+};
+
+static const struct option longopts[] = {
+	{ "size", required_argument, NULL, OPT_SIZE },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "kill-after", required_argument, NULL, OPT_KILL_AFTER },
+	{ "exit-record", required_argument, NULL, OPT_EXIT_RECORD },
+	{ "transcript", required_argument, NULL, OPT_TRANSCRIPT },
+	{ "raise", no_argument, NULL, OPT_RAISE },
+	{ "no-stdin", no_argument, NULL, OPT_NO_STDIN },
+	{ "master-to", required_argument, NULL, OPT_MASTER_TO },
+	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Returns -1 to go on, else the exit status. */
+static int
+parse_args(int argc, char **argv, struct opts *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->kill_after_ms = 5000;
+	opterr = 0;
+	/* '+': options end at PROG, whose own options are its business. */
+	while ((c = getopt_long(argc, argv, "+:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage_text, stdout);
+			fputs(help_text, stdout);
+			return fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL;
+		case 'V':
+			printf("%s %s\n", PROG, RP_VERSION);
+			return fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL;
+		case OPT_SIZE:
+			if (parse_size(optarg, &o->size) != 0)
+				return usage_error("--size: expected COLSxROWS "
+				    "with each 1..65535, got '%s'", optarg);
+			o->have_size = 1;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_secs(optarg, &o->timeout_ms) != 0)
+				return usage_error("--timeout: expected seconds "
+				    "(e.g. 10 or 2.5), got '%s'", optarg);
+			break;
+		case OPT_KILL_AFTER:
+			if (parse_secs(optarg, &o->kill_after_ms) != 0)
+				return usage_error("--kill-after: expected "
+				    "seconds (e.g. 5 or 0.5), got '%s'", optarg);
+			break;
+		case OPT_EXIT_RECORD:
+			o->exit_record = optarg;
+			break;
+		case OPT_TRANSCRIPT:
+			o->transcript = optarg;
+			break;
+		case OPT_RAISE:
+			o->raise = 1;
+			break;
+		case OPT_NO_STDIN:
+			o->no_stdin = 1;
+			break;
+		case OPT_MASTER_TO:
+			o->master_to = optarg;
+			break;
+		case OPT_TOKEN_FILE:
+			o->token_file = optarg;
+			break;
+		case ':':
+			return usage_error("%s needs a value",
+			    argv[optind - 1]);
+		default:
+			if (optopt != 0)
+				return usage_error("unknown option '-%c'",
+				    optopt);
+			return usage_error("unknown option '%s'",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("no program to run");
+	if (argv[optind][0] == '\0')
+		return usage_error("the program name is empty");
+	if (o->master_to != NULL && o->transcript != NULL)
+		return usage_error("--transcript cannot be used with "
+		    "--master-to (the output goes to the receiver)");
+	if (o->master_to == NULL && o->token_file != NULL)
+		return usage_error("--token-file is only for --master-to");
+	if (o->master_to != NULL && o->master_to[0] == '\0')
+		return usage_error("--master-to: the socket path is empty");
+	if (o->master_to != NULL && o->token_file == NULL &&
+	    getenv("RP_HANDOFF_TOKEN") == NULL)
+		return usage_error("--master-to needs --token-file F "
+		    "(or RP_HANDOFF_TOKEN)");
+	o->argv = argv + optind;
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	int rc;
+
+	if (rp_init() != 0) {
+		spawn_pty_warn("start-up: %s", strerror(errno));
+		return RP_EXIT_INTERNAL;
+	}
+	rc = parse_args(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	return spawn_pty_run(&o);
+}

@@ -1,0 +1,524 @@
+#!/usr/bin/env bats
+# rp-spawn-pty through the real binary: exit statuses, exec errors, the
+# terminal it gives, output completeness, input and EOF, timeouts,
+# signals, no orphans, the exit record, the transcript, --raise, the
+# master handoff (against a Python receiver), and an interactive session
+# under tmux whose terminal modes must come back unchanged.
+
+load helper
+bats_require_minimum_version 1.5.0
+
+setup() {
+	rp_setup_dirs
+	SP="$RP_BUILD/bin/rp-spawn-pty"
+	TSOCK="$T/tmux.sock"
+}
+
+teardown() {
+	if [ -S "$TSOCK" ]; then
+		tmux -S "$TSOCK" kill-server 2>/dev/null || true
+	fi
+	rp_teardown
+	# Anything a test recorded as "must be gone" that is not: kill it so
+	# one failure does not leave processes behind.
+	local p
+	for p in $(cat "$T"/*.pid 2>/dev/null); do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+}
+
+# The bytes of a file, \r and all, as one string for assertions.
+crlf() {
+	tr '\r' '^' <"$1"
+}
+
+# A JSON field of a file, printed by Python (an independent parser).
+json_field() {
+	/usr/bin/python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print(json.dumps(v))' "$1" "$2"
+}
+
+# How a command ended, as Python's subprocess sees it: "exit N" or
+# "signal N" (the shell cannot tell 143 from death by SIGTERM).
+how_it_ended() {
+	/usr/bin/python3 -c '
+import subprocess, sys
+r = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL).returncode
+print("signal %d" % -r if r < 0 else "exit %d" % r)' "$@"
+}
+
+# ------------------------------------------------------------ usage
+
+@test "--help starts with the man page SYNOPSIS, verbatim" {
+	local syn
+	syn=$(sed -n '/^# SYNOPSIS/,/^# DESCRIPTION/p' "$RP_ROOT/doc/rp-spawn-pty.1.scd" |
+		sed -n '/^```$/,/^```$/p' | sed '1d;$d')
+	[ -n "$syn" ]
+	run "$SP" --help
+	assert_success
+	[ "$(printf '%s\n' "$output" | head -n "$(printf '%s\n' "$syn" | wc -l)")" = "$syn" ]
+	run "$SP" -h
+	assert_success
+	assert_line --index 0 --partial "rp-spawn-pty [--size COLSxROWS]"
+}
+
+@test "-V and --version print the name and version" {
+	run "$SP" -V
+	assert_success
+	assert_output --regexp '^rp-spawn-pty [0-9]+\.[0-9]+\.[0-9]+$'
+	run "$SP" --version
+	assert_success
+	assert_output --regexp '^rp-spawn-pty [0-9]+\.[0-9]+\.[0-9]+$'
+}
+
+@test "usage errors exit 2 with one line on stderr and run nothing" {
+	local args
+	while IFS= read -r args; do
+		# shellcheck disable=SC2086
+		run --separate-stderr "$SP" $args -- touch "$T/ran"
+		[ "$status" -eq 2 ] || { echo "args: $args -> $status"; false; }
+		[ "${#stderr_lines[@]}" -eq 1 ] || { echo "args: $args: $stderr"; false; }
+		[[ "$stderr" == "rp-spawn-pty: "* ]]
+		[ -z "$output" ]
+		[ ! -e "$T/ran" ]
+	done <<'EOF'
+--bogus
+-x
+--size
+--size 0x24
+--size 80x0
+--size 80x
+--size x24
+--size 80x24x1
+--size 65536x24
+--size 080x24
+--size -80x24
+--size 80X24
+--size abc
+--timeout -1
+--timeout 1.2345
+--timeout 1e3
+--timeout abc
+--timeout 1.
+--timeout .5
+--timeout 99999999999
+--kill-after x
+--transcript t --master-to /nonexistent.sock --token-file /dev/null
+--token-file /dev/null
+--master-to /nonexistent.sock
+EOF
+	run --separate-stderr "$SP"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"no program to run"* ]]
+	run --separate-stderr "$SP" --size 80x24
+	[ "$status" -eq 2 ]
+}
+
+# ------------------------------------------------------- exit status
+
+@test "exit codes 0, 1, 3 and 255 come through" {
+	local c
+	for c in 0 1 3 255; do
+		run "$SP" -- sh -c "exit $c"
+		[ "$status" -eq "$c" ] || { echo "want $c got $status"; false; }
+	done
+}
+
+@test "death by SIGKILL is 137, by SIGSEGV 139" {
+	run "$SP" -- sh -c 'kill -KILL $$'
+	[ "$status" -eq 137 ]
+	run "$SP" -- sh -c 'kill -SEGV $$'
+	[ "$status" -eq 139 ]
+}
+
+@test "a missing program is 127, a non-executable one 126, with the reason" {
+	run -127 --separate-stderr "$SP" -- rp-no-such-program-5d1
+	[ "$status" -eq 127 ]
+	assert_equal "$stderr" "rp-spawn-pty: cannot run rp-no-such-program-5d1: No such file or directory"
+	printf '#!/bin/sh\necho should-not-run\n' >"$T/noexec"
+	chmod 0644 "$T/noexec"
+	run --separate-stderr "$SP" -- "$T/noexec"
+	[ "$status" -eq 126 ]
+	assert_equal "$stderr" "rp-spawn-pty: cannot run $T/noexec: Permission denied"
+	[ -z "$output" ]
+}
+
+@test "--raise dies of the child's signal; without it, exits 128+N" {
+	run how_it_ended "$SP" --raise -- sh -c 'kill -TERM $$'
+	assert_output "signal 15"
+	run how_it_ended "$SP" -- sh -c 'kill -TERM $$'
+	assert_output "exit 143"
+	run how_it_ended "$SP" --raise -- sh -c 'exit 4'
+	assert_output "exit 4"
+}
+
+# ------------------------------------------------------- the terminal
+
+@test "the child's tty is a /dev/pts path and it is the session leader" {
+	run "$SP" -- sh -c 'tty; ps -o sid= -p $$; echo $$'
+	assert_success
+	[[ "${lines[0]}" =~ ^/dev/pts/[0-9]+$'\r'$ ]]
+	[ "$(echo "${lines[1]}" | tr -d ' \r')" = "$(echo "${lines[2]}" | tr -d '\r')" ]
+}
+
+@test "stty size shows --size; 80x24 when stdin is not a terminal" {
+	run "$SP" --size 132x43 -- stty size
+	assert_success
+	assert_output $'43 132\r'
+	run "$SP" -- stty size </dev/null
+	assert_success
+	assert_output $'24 80\r'
+}
+
+@test "only fds 0, 1 and 2 reach the child" {
+	exec 7</dev/null
+	run "$SP" -- sh -c 'ls -1 /proc/$$/fd'
+	exec 7<&-
+	assert_success
+	[ "$(echo "$output" | tr -d '\r' | tr '\n' ' ')" = "0 1 2 " ]
+}
+
+# -------------------------------------------------------------- output
+
+@test "1 000 000 lines printed just before exit are all there" {
+	"$SP" -- seq 1000000 >"$T/out"
+	seq 1000000 | sed 's/$/\r/' >"$T/want"
+	cmp "$T/out" "$T/want"
+}
+
+# A reader slower than the child keeps our buffer full, so when the child
+# exits its last lines are still queued in the terminal: they must be
+# drained after the exit, not dropped with it.
+@test "output still queued in the terminal at exit reaches a slow reader" {
+	"$SP" -- seq 100000 | dd bs=1 status=none >"$T/out"
+	seq 100000 | sed 's/$/\r/' >"$T/want"
+	cmp "$T/out" "$T/want"
+}
+
+@test "--transcript holds exactly what was relayed" {
+	"$SP" --transcript "$T/t.log" -- sh -c 'seq 50000; echo done >&2' >"$T/out"
+	cmp "$T/out" "$T/t.log"
+	[ "$(tail -n 1 "$T/t.log")" = $'done\r' ]
+	[ "$(wc -l <"$T/t.log")" -eq 50001 ]
+}
+
+@test "an unwritable transcript or record directory is 125, and nothing runs" {
+	run --separate-stderr "$SP" --transcript "$T/nodir/t.log" -- touch "$T/ran"
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == "rp-spawn-pty: open transcript $T/nodir/t.log: No such file or directory" ]]
+	run --separate-stderr "$SP" --exit-record "$T/nodir/r.json" -- touch "$T/ran"
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == "rp-spawn-pty: exit record $T/nodir/r.json: "* ]]
+	[ ! -e "$T/ran" ]
+}
+
+@test "a closed stdout hangs the child up instead of running forever" {
+	run timeout -s KILL 20 sh -c "'$SP' -- yes | head -n 2"
+	assert_success
+	[ "${#lines[@]}" -eq 2 ]
+}
+
+@test "a stdout nobody reads does not stop --timeout, and the loss is said" {
+	mkfifo "$T/fifo"
+	exec 8<>"$T/fifo"        # a reader that never reads
+	run --separate-stderr timeout -s KILL 20 sh -c "'$SP' --timeout 0.3 --kill-after 0.2 -- yes >'$T/fifo'"
+	exec 8<&-
+	[ "$status" -eq 124 ]
+	[[ "$stderr" == "rp-spawn-pty: --timeout: stdout did not take the output in time; "*" bytes and whatever was left in the terminal were dropped" ]]
+}
+
+# --------------------------------------------------------------- input
+
+@test "echo hi | rp-spawn-pty -- cat ends, with the echo and cat's copy" {
+	run timeout -s KILL 20 sh -c "echo hi | '$SP' -- cat >'$T/out'"
+	assert_success
+	assert_equal "$(crlf "$T/out")" "hi^
+hi^"
+}
+
+@test "a last line without newline still reaches EOF" {
+	run timeout -s KILL 20 sh -c "printf abc | '$SP' -- cat >'$T/out'"
+	assert_success
+	assert_equal "$(crlf "$T/out")" "abcabc"
+}
+
+@test "stdin from /dev/null or a regular file is relayed and ends" {
+	run timeout -s KILL 20 "$SP" -- cat </dev/null
+	assert_success
+	assert_output ""
+	seq 3 >"$T/in"
+	run timeout -s KILL 20 "$SP" -- wc -l <"$T/in"
+	assert_success
+	assert_line --index 3 $'3\r'
+}
+
+@test "--no-stdin leaves stdin unread" {
+	printf 'left for the next reader\n' >"$T/in"
+	run sh -c "'$SP' --no-stdin -- true; cat" <"$T/in"
+	assert_success
+	assert_output "left for the next reader"
+	# Without it the input goes to the child's terminal.
+	run sh -c "'$SP' -- true >/dev/null; cat" <"$T/in"
+	assert_success
+	assert_output ""
+}
+
+# ------------------------------------------------- timeouts and signals
+
+@test "--timeout stops the child: SIGTERM, exit 124" {
+	run timeout -s KILL 20 "$SP" --timeout 0.2 --exit-record "$T/r.json" -- sleep 100
+	[ "$status" -eq 124 ]
+	[ "$(json_field "$T/r.json" timed_out)" = true ]
+	[ "$(json_field "$T/r.json" signal)" = '"SIGTERM"' ]
+	[ "$(json_field "$T/r.json" exit_code)" = 124 ]
+}
+
+@test "a child that ignores SIGTERM is killed after --kill-after" {
+	run timeout -s KILL 20 "$SP" --timeout 0.2 --kill-after 0.4 \
+		--exit-record "$T/r.json" -- \
+		sh -c 'trap "" TERM; while :; do sleep 0.05; done'
+	[ "$status" -eq 124 ]
+	[ "$(json_field "$T/r.json" signal)" = '"SIGKILL"' ]
+	[ "$(json_field "$T/r.json" duration_ms)" -ge 600 ]
+}
+
+@test "SIGINT, SIGTERM, SIGHUP and SIGQUIT are forwarded to the child" {
+	local sig
+	for sig in INT TERM HUP QUIT; do
+		rm -f "$T/ready"
+		mkfifo "$T/ready"
+		"$SP" -- sh -c "trap 'echo got-$sig; exit 7' $sig; echo >'$T/ready'; while :; do sleep 0.05; done" \
+			>"$T/out" &
+		local pid=$!
+		RP_BG_PIDS+=("$pid")
+		read -r -t 10 _ <"$T/ready"
+		kill -s "$sig" "$pid"
+		# Bounded: without forwarding it would never end.
+		local i rc=0
+		for ((i = 0; i < 500; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.02
+		done
+		! kill -0 "$pid" 2>/dev/null || { echo "$sig: still running"; false; }
+		wait "$pid" || rc=$?
+		[ "$rc" -eq 7 ] || { echo "$sig: exit $rc"; false; }
+		grep -q "got-$sig" "$T/out"
+	done
+}
+
+# ---------------------------------------------------------- no orphans
+
+@test "a background job and a setsid daemon of the child are killed and reaped" {
+	run timeout -s KILL 20 "$SP" -- sh -c "
+		sleep 1000 & echo \$! >'$T/bg.pid'
+		setsid sh -c 'sleep 1000 & echo \$! >\"$T/daemon.pid\"' </dev/null >/dev/null 2>&1
+		exit 0"
+	assert_success
+	local p
+	for p in "$(cat "$T/bg.pid")" "$(cat "$T/daemon.pid")"; do
+		[ -n "$p" ]
+		! kill -0 "$p" 2>/dev/null
+	done
+}
+
+# ------------------------------------------------------ the exit record
+
+@test "--exit-record: every field, for a run and for a program not found" {
+	run timeout -s KILL 20 sh -c "echo hi | '$SP' --size 100x30 --exit-record '$T/r.json' -- cat"
+	assert_success
+	[[ "$(json_field "$T/r.json" pid)" =~ ^[0-9]+$ ]]
+	[ "$(json_field "$T/r.json" exit_code)" = 0 ]
+	[ "$(json_field "$T/r.json" signal)" = null ]
+	[ "$(json_field "$T/r.json" timed_out)" = false ]
+	[[ "$(json_field "$T/r.json" duration_ms)" =~ ^[0-9]+$ ]]
+	[ "$(json_field "$T/r.json" bytes_in)" = 3 ]
+	[ "$(json_field "$T/r.json" bytes_out)" = 8 ]
+	[ "$(json_field "$T/r.json" size)" = '"100x30"' ]
+
+	run -127 "$SP" --exit-record "$T/r.json" -- rp-no-such-program-5d1
+	[ "$status" -eq 127 ]
+	[ "$(json_field "$T/r.json" pid)" = null ]
+	[ "$(json_field "$T/r.json" exit_code)" = 127 ]
+
+	run "$SP" --exit-record "$T/r.json" -- sh -c 'kill -SEGV $$'
+	[ "$status" -eq 139 ]
+	[ "$(json_field "$T/r.json" exit_code)" = 139 ]
+	[ "$(json_field "$T/r.json" signal)" = '"SIGSEGV"' ]
+}
+
+# ------------------------------------------------- --master-to (handoff)
+
+# A receiver in Python: socket.recv_fds for the token and the master, the
+# offer frame decoded with protoc-generated code, the ack written back;
+# then it drives the terminal: types a line and reads to EIO.
+start_receiver() {
+	local mode=$1
+	sed '/protobuf-c\.proto/d; /pb_c_file/d' "$RP_ROOT/proto/rp_v1.proto" >"$T/rp_v1.proto"
+	protoc -I "$T" --python_out="$T" "$T/rp_v1.proto"
+	cat >"$T/recv.py" <<'EOF'
+import os, socket, struct, sys
+sys.path.insert(0, os.path.dirname(sys.argv[0]))
+import rp_v1_pb2 as pb
+
+path, tokhex, mode, outpath = sys.argv[1:5]
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(path)
+srv.listen(1)
+os.write(3, b"ready\n")
+os.close(3)
+conn, _ = srv.accept()
+msg, fds, flags, _ = socket.recv_fds(conn, 64, 4)
+assert len(fds) == 1 and msg == bytes.fromhex(tokhex), (msg, fds)
+master = fds[0]
+
+def exact(n):
+    b = b""
+    while len(b) < n:
+        c = conn.recv(n - len(b))
+        assert c, "eof"
+        b += c
+    return b
+
+hdr = exact(5)
+assert hdr[0] == 1
+body = exact(struct.unpack("<I", hdr[1:])[0])
+f = pb.Frame()
+f.ParseFromString(body)
+assert f.envelope_version == 1 and f.kind == pb.FRAME_KIND_REQUEST
+assert f.payload_protocol == 0xD0FF and f.payload_encoding == 0
+offer = pb.HandoffOffer()
+offer.ParseFromString(f.payload)
+assert offer.token == msg and offer.correlation_id == f.request_id
+ok = mode == "accept"
+ack = pb.HandoffAck(token=offer.token, accepted=ok,
+                    error_detail="" if ok else "not today",
+                    correlation_id=offer.correlation_id)
+rf = pb.Frame(envelope_version=1, kind=pb.FRAME_KIND_RESPONSE,
+              payload_protocol=0xD0FF, request_id=f.request_id,
+              payload=ack.SerializeToString())
+b = rf.SerializeToString()
+conn.sendall(bytes([1]) + struct.pack("<I", len(b)) + b)
+if not ok:
+    sys.exit(0)
+os.write(master, b"hello\n")
+out = b""
+while True:
+    try:
+        c = os.read(master, 4096)
+    except OSError:
+        break          # EIO: the child and everyone else let go
+    if not c:
+        break
+    out += c
+open(outpath, "wb").write(out)
+EOF
+	head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/tok"
+	rp_start recv /usr/bin/python3 "$T/recv.py" "$T/h.sock" "$(cat "$T/tok")" "$mode" "$T/recv.out"
+}
+
+@test "--master-to hands the master over; the receiver drives the child" {
+	start_receiver accept
+	run timeout -s KILL 20 "$SP" --master-to "$T/h.sock" --token-file "$T/tok" \
+		--exit-record "$T/r.json" -- sh -c 'read x; echo "got $x"; exit 5'
+	[ "$status" -eq 5 ]
+	[ -z "$output" ]                      # nothing came our way
+	wait "$RP_LAST_PID"
+	grep -q 'got hello' "$T/recv.out"
+	[ "$(json_field "$T/r.json" bytes_out)" = 0 ]
+}
+
+@test "--master-to: a refusal is 1 and the program never runs" {
+	start_receiver refuse
+	run --separate-stderr timeout -s KILL 20 "$SP" --master-to "$T/h.sock" \
+		--token-file "$T/tok" -- touch "$T/ran"
+	[ "$status" -eq 1 ]
+	assert_equal "$stderr" "rp-spawn-pty: $T/h.sock refused the terminal: not today"
+	[ ! -e "$T/ran" ]
+}
+
+@test "--master-to: nobody listening is 3, a bad token file is 2" {
+	run --separate-stderr "$SP" --master-to "$T/none.sock" --token-file /dev/null -- touch "$T/ran"
+	[ "$status" -eq 2 ]
+	head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/tok"
+	run --separate-stderr "$SP" --master-to "$T/none.sock" --token-file "$T/tok" -- touch "$T/ran"
+	[ "$status" -eq 3 ]
+	[[ "$stderr" == "rp-spawn-pty: connect to $T/none.sock: "* ]]
+	RP_HANDOFF_TOKEN=$(cat "$T/tok") run "$SP" --master-to "$T/none.sock" -- touch "$T/ran"
+	[ "$status" -eq 3 ]
+	[ ! -e "$T/ran" ]
+}
+
+# ------------------------------------------------ interactive, under tmux
+
+# Poll the pane for a text, up to 10 s (a condition with a deadline).
+pane_has() {
+	local i
+	for ((i = 0; i < 500; i++)); do
+		if tmux -S "$TSOCK" capture-pane -p -t rp | grep -qF -- "$1"; then
+			return 0
+		fi
+		sleep 0.02
+	done
+	echo "# pane does not show '$1':" >&3
+	tmux -S "$TSOCK" capture-pane -p -t rp | sed 's/^/# /' >&3
+	return 1
+}
+
+# Run a script in a fresh tmux server (its own socket), 100x30.
+tmux_run() {
+	tmux -S "$TSOCK" -f /dev/null new-session -d -s rp -x 100 -y 30 \
+		"bash '$1'"
+}
+
+@test "interactive under tmux: keys, size, resize, Ctrl-C, and modes restored" {
+	cat >"$T/inner.sh" <<EOF
+stty -g >'$T/before'
+'$SP' -- sh -c 'trap "stty size" WINCH; trap "echo caught-int; exit 9" INT
+	printf "name? "; read name; echo "hello \$name"; stty size
+	while :; do sleep 0.05; done'
+echo "status=\$?" >'$T/status'
+stty -g >'$T/after'
+tmux -S '$TSOCK' wait-for -S done
+tmux -S '$TSOCK' wait-for finish   # keep the pane until teardown
+EOF
+	tmux_run "$T/inner.sh"
+	pane_has "name?"
+	tmux -S "$TSOCK" send-keys -t rp "world" Enter
+	pane_has "hello world"
+	pane_has "30 100"                       # our terminal's size
+	tmux -S "$TSOCK" resize-window -t rp -x 90 -y 25
+	pane_has "25 90"                        # SIGWINCH passed on
+	tmux -S "$TSOCK" send-keys -t rp C-c    # a byte through raw mode
+	timeout 10 tmux -S "$TSOCK" wait-for done
+	[ "$(cat "$T/status")" = "status=9" ]
+	pane_has "caught-int"
+	[ -s "$T/before" ]
+	assert_equal "$(cat "$T/after")" "$(cat "$T/before")"
+}
+
+@test "under tmux: modes restored when rp-spawn-pty dies of a fatal signal or --raise" {
+	cat >"$T/inner.sh" <<EOF
+exec 3<&0
+stty -g >'$T/before'
+'$SP' -- sh -c 'echo \$\$ >"$T/child.pid"; exec sleep 1000' <&3 &
+pid=\$!
+# Wait (bounded) until it has put the terminal in raw mode.
+for i in \$(seq 500); do [ "\$(stty -g)" != "\$(cat '$T/before')" ] && break; sleep 0.02; done
+stty -g >'$T/during'
+kill -ABRT \$pid
+wait \$pid
+echo "abrt=\$?" >'$T/status'
+stty -g >'$T/after1'
+'$SP' --raise -- sh -c 'kill -TERM \$\$'
+echo "raise=\$?" >>'$T/status'
+stty -g >'$T/after2'
+tmux -S '$TSOCK' wait-for -S done
+tmux -S '$TSOCK' wait-for finish   # keep the pane until teardown
+EOF
+	tmux_run "$T/inner.sh"
+	timeout 20 tmux -S "$TSOCK" wait-for done
+	assert_equal "$(cat "$T/status")" "abrt=134
+raise=143"
+	[ "$(cat "$T/during")" != "$(cat "$T/before")" ]
+	assert_equal "$(cat "$T/after1")" "$(cat "$T/before")"
+	assert_equal "$(cat "$T/after2")" "$(cat "$T/before")"
+}
