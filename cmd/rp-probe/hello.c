@@ -76,47 +76,6 @@ find_split(int argc, char **argv)
 	return argc;
 }
 
-/*
- * Proto3 strings are UTF-8 (and a C string has no NUL inside): well-formed
- * sequences only, no overlongs, surrogates or values past U+10FFFF.
- * (The same rule as lib/wire.c applies to what it encodes.)
- */
-static int
-utf8_ok(const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	unsigned c, need, min;
-	uint32_t cp;
-
-	while ((c = *s++) != 0) {
-		if (c < 0x80)
-			continue;
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1;
-			min = 0x80;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2;
-			min = 0x800;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3;
-			min = 0x10000;
-			cp = c & 0x07;
-		} else {
-			return 0;
-		}
-		while (need-- > 0) {
-			if ((*s & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (*s++ & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-	}
-	return 1;
-}
-
 /* A trace header from the environment: printable ASCII, <= 512 bytes. */
 static int
 trace_env(const char *name, const char **out)
@@ -207,8 +166,9 @@ parse(int argc, char **argv, struct hello_opts *o)
 		return probe_usage("hello needs --service S and --version V");
 	/* Not checked further: sending what the broker would refuse is a
 	 * way to see its refusal.  Only what cannot be encoded is out. */
-	if (!utf8_ok(o->service) || !utf8_ok(o->version) ||
-	    !utf8_ok(o->client_version))
+	if (!rp_wire_text_valid(o->service) ||
+	    !rp_wire_text_valid(o->version) ||
+	    !rp_wire_text_valid(o->client_version))
 		return probe_usage("hello: --service, --version and "
 		    "--client-version must be UTF-8 text");
 	if (o->connect && o->prog != NULL)
