@@ -336,10 +336,18 @@ fake_backend_start() {
 	broker_wait
 }
 
-@test "hello: PROG not found exits 127; an unreachable backend exits 3" {
+@test "hello: PROG's status is ours; not found 127, not executable 126; an unreachable backend 3" {
 	rp_start be rp-handoff-recv --serve "$EP" --echo --ready-fd 3
 	broker_start negotiated "$EP"
+	run rp-probe hello -s "$BS" --service echo --version 1.0.0 -- sh -c 'exit 9'
+	assert_failure 9
+	broker_wait
+	broker_start negotiated "$EP"
 	run -127 rp-probe hello -s "$BS" --service echo --version 1.0.0 -- no-such-prog-xyz
+	broker_wait
+	printf '#!/bin/sh\n' >"$T/noexec"
+	broker_start negotiated "$EP"
+	run -126 rp-probe hello -s "$BS" --service echo --version 1.0.0 -- "$T/noexec"
 	broker_wait
 	broker_start negotiated "$T/nobody-here.sock"
 	run rp-probe hello -s "$BS" --service echo --version 1.0.0 --connect </dev/null

@@ -165,7 +165,9 @@ def cmd_transfer(a):
         pairs = [socket.socketpair() for _ in range(a.fds)]
         corr = a.correlation + i
         offer = b""
-        if not a.raw and not a.no_offer:
+        if a.bad_offer:
+            offer = frame_bytes(b"\xff\xff\xff")   # not a Frame
+        elif not a.raw and not a.no_offer:
             otok = bytes.fromhex(a.offer_token) if a.offer_token else token
             offer = encode(REQUEST, PP_HANDOFF, pb.HandoffOffer(
                 token=otok, service_name="pytest",
@@ -180,7 +182,14 @@ def cmd_transfer(a):
             s.sendall(side + offer)
         for p in pairs:
             p[1].close()
-        if a.raw or a.no_offer:
+        if a.bad_offer:
+            f = read_frame(s)
+            ack = pb.HandoffAck()
+            ack.ParseFromString(f.payload)
+            print("ack for a bad offer: accepted=%d request_id=%d detail=%s"
+                  % (ack.accepted, f.request_id, ack.error_detail))
+            accepted = None
+        elif a.raw or a.no_offer:
             accepted = None
         else:
             try:
@@ -519,6 +528,7 @@ def main(argv):
     q.add_argument("--data-len", type=int, default=16)
     q.add_argument("--raw", action="store_true")
     q.add_argument("--no-offer", action="store_true")
+    q.add_argument("--bad-offer", action="store_true")
     q.add_argument("--repeat", type=int, default=1)
     q.add_argument("--correlation", type=int, default=41)
     q.add_argument("--say", help="write this on the adopted connection")
