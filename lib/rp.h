@@ -41,6 +41,7 @@
 #include "servicedef.h"
 #include "parse.h"
 #include "handoff.h"
+#include "relay.h"
 
 /*
  * Common start-up for a program: SIGPIPE ignored (writes report EPIPE),

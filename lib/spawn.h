@@ -55,6 +55,20 @@ struct rp_spawn {
  * argv[0], a negative or repeated child_fd).  exec_failed may be NULL. */
 pid_t rp_spawn(const struct rp_spawn *sp, int *exec_failed);
 
+/*
+ * Become the program, in this process (no fork): the UCSPI way of handing
+ * fds on.  The fds are placed as rp_spawn places them (all at once, the
+ * targets without close-on-exec), fds 0-2 stay as they are unless mapped
+ * (flags are ignored but for that), every other fd stays as it is (ours
+ * are close-on-exec), the signal mask is cleared and SIGPIPE, which
+ * rp_init() ignores, is back to its default; other dispositions are kept,
+ * as exec keeps them (a shell's ignored SIGINT stays ignored).  Returns
+ * only on failure: -1 with errno (EINVAL for a bad request, else the
+ * error of placing an fd, chdir or exec); by then fds may have been
+ * placed, so the caller reports and exits.
+ */
+int rp_spawn_exec(const struct rp_spawn *sp);
+
 /* How a child ended, in the shell's terms. */
 struct rp_spawn_status {
 	int signo;      /* 0: it exited with `code`; else killed by signo */

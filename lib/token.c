@@ -10,6 +10,7 @@
  * order is also the order of expiry, and reclaiming the oldest is O(1).
  */
 #include <errno.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,39 @@ bad:
 	sodium_memzero(out, sizeof(out));
 	errno = EINVAL;
 	return -1;
+}
+
+int
+rp_token_parse_list(const char *s, size_t len, uint8_t (*toks)[RP_TOKEN_LEN],
+    size_t max)
+{
+	size_t i = 0, b, n = 0;
+
+	if (s == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (;;) {
+		while (i < len && is_space((unsigned char)s[i]))
+			i++;
+		if (i == len)
+			break;
+		b = i;
+		while (i < len && !is_space((unsigned char)s[i]))
+			i++;
+		if (n == max) {
+			errno = E2BIG;
+			return -1;
+		}
+		if (rp_token_from_hex(s + b, i - b, toks[n]) != 0)
+			return -1;
+		n++;
+	}
+	if (n == 0 || n > INT_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	return (int)n;
 }
 
 int

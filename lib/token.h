@@ -31,6 +31,18 @@ int rp_token_from_hex(const char *s, size_t len, uint8_t tok[RP_TOKEN_LEN]);
  * the content is not a token).  (Implemented in lib/posix/token_file.c.) */
 int rp_token_read_file(const char *path, uint8_t tok[RP_TOKEN_LEN]);
 
+/* Several tokens (one per transfer a receiver expects), separated by
+ * whitespace, from s[0..len).  Up to max are stored in toks.  Returns how
+ * many (at least 1), or -1 with errno EINVAL (empty, or a word that is
+ * not 32 hex digits) or E2BIG (more than max). */
+int rp_token_parse_list(const char *s, size_t len,
+    uint8_t (*toks)[RP_TOKEN_LEN], size_t max);
+
+/* The same from a file (pipes included), of at most 40 * max + 256 bytes
+ * (else EINVAL).  (Implemented in lib/posix/token_file.c.) */
+int rp_token_read_list(const char *path, uint8_t (*toks)[RP_TOKEN_LEN],
+    size_t max);
+
 /* Constant-time equality of two tokens: 1 equal, 0 different. */
 int rp_token_equal(const uint8_t a[RP_TOKEN_LEN], const uint8_t b[RP_TOKEN_LEN]);
 

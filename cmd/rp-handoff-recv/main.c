@@ -266,30 +266,53 @@ parse_event(const char *s, int *backend)
 	return 0;
 }
 
-/* The token, from --token-file, --token or RP_HANDOFF_TOKEN. */
+/* The expected tokens, from --token-file, --token (repeatable) or
+ * RP_HANDOFF_TOKEN; several are separated by white space. */
 static int
-load_token(struct recv_opts *o, const char *file, const char *hex)
+load_tokens(struct recv_opts *o, const char *file, char **hex, size_t nhex)
 {
 	const char *env = getenv("RP_HANDOFF_TOKEN");
+	size_t i, j;
+	int n;
 
+	o->tokens = calloc(RECV_MAX_TOKENS, RP_TOKEN_LEN);
+	if (o->tokens == NULL) {
+		recv_warn("out of memory");
+		return RP_EXIT_INTERNAL;
+	}
 	if (file != NULL) {
-		if (rp_token_read_file(file, o->token) != 0)
+		n = rp_token_read_list(file, o->tokens, RECV_MAX_TOKENS);
+		if (n < 0)
 			return usage_error("--token-file %s: %s", file,
 			    errno == EINVAL ? "not a token (32 hex digits)" :
+			    errno == E2BIG ? "too many tokens" :
 			    strerror(errno));
-	} else if (hex != NULL) {
-		if (rp_token_from_hex(hex, strlen(hex), o->token) != 0)
-			return usage_error("--token: not a token (32 hex "
-			    "digits)");
+	} else if (nhex > 0) {
+		for (i = 0; i < nhex; i++)
+			if (rp_token_from_hex(hex[i], strlen(hex[i]),
+			    o->tokens[i]) != 0)
+				return usage_error("--token: '%s' is not a "
+				    "token (32 hex digits)", hex[i]);
+		n = (int)nhex;
 	} else if (env != NULL && *env != '\0') {
-		if (rp_token_from_hex(env, strlen(env), o->token) != 0)
+		n = rp_token_parse_list(env, strlen(env), o->tokens,
+		    RECV_MAX_TOKENS);
+		if (n < 0)
 			return usage_error("RP_HANDOFF_TOKEN: not a token (32 "
 			    "hex digits)");
 	} else {
 		return usage_error("no token: give --token-file F, "
 		    "RP_HANDOFF_TOKEN or --token HEX");
 	}
-	o->have_token = 1;
+	o->ntokens = (size_t)n;
+	for (i = 0; i < o->ntokens; i++)
+		for (j = 0; j < i; j++)
+			if (rp_token_equal(o->tokens[i], o->tokens[j]))
+				return usage_error("the same token is given "
+				    "twice");
+	if (o->count > o->ntokens)
+		return usage_error("--count %u needs %u tokens, one per "
+		    "transfer; %zu given", o->count, o->count, o->ntokens);
 	return 0;
 }
 
@@ -350,7 +373,7 @@ check_serve(struct recv_opts *o, const struct seen *s, int npos)
 
 static int
 check_oneshot(struct recv_opts *o, const struct seen *s, int npos,
-    const char *tfile, const char *thex)
+    const char *tfile, char **thex, size_t nthex)
 {
 	int r;
 
@@ -370,7 +393,7 @@ check_oneshot(struct recv_opts *o, const struct seen *s, int npos,
 		    "other");
 	if (o->fd >= 0 && o->prog == NULL)
 		return usage_error("--fd needs -- PROG");
-	if ((r = load_token(o, tfile, thex)) != 0)
+	if ((r = load_tokens(o, tfile, thex, nthex)) != 0)
 		return r;
 	if (o->prog != NULL && (r = prog_check(o->prog[0])) != 0)
 		return r;
@@ -381,7 +404,9 @@ static int
 parse_args(int argc, char **argv, struct recv_opts *o)
 {
 	struct seen s;
-	const char *tfile = NULL, *thex = NULL;
+	const char *tfile = NULL;
+	char *thex[RECV_MAX_TOKENS];
+	size_t nthex = 0;
 	int split, c, r, npos;
 	uint32_t v;
 
@@ -419,7 +444,10 @@ parse_args(int argc, char **argv, struct recv_opts *o)
 			break;
 		case OPT_TOKEN:
 			s.token = 1;
-			thex = optarg;
+			if (nthex == RECV_MAX_TOKENS)
+				return usage_error("at most %d --token",
+				    RECV_MAX_TOKENS);
+			thex[nthex++] = optarg;
 			break;
 		case OPT_NEW_TOKEN:
 			s.new_token = 1;
@@ -431,8 +459,8 @@ parse_args(int argc, char **argv, struct recv_opts *o)
 			break;
 		case OPT_COUNT:
 			s.count = 1;
-			if ((r = parse_u32_opt("--count", optarg, 1, 1000000,
-			    &v)) != 0)
+			if ((r = parse_u32_opt("--count", optarg, 1,
+			    RECV_MAX_TOKENS, &v)) != 0)
 				return r;
 			o->count = v;
 			break;
@@ -528,7 +556,7 @@ parse_args(int argc, char **argv, struct recv_opts *o)
 	if (o->serve)
 		return check_serve(o, &s, npos);
 	o->socket = npos > 0 ? argv[optind] : NULL;
-	return check_oneshot(o, &s, npos, tfile, thex);
+	return check_oneshot(o, &s, npos, tfile, thex, nthex);
 }
 
 int
@@ -546,15 +574,21 @@ main(int argc, char **argv)
 	r = parse_args(argc, argv, &o);
 	if (r < 0)
 		return fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL;
-	if (r > 0)
+	if (r > 0) {
+		free(o.tokens);
 		return r;
+	}
 	if (o.new_token) {
-		rp_token_generate(o.token);
-		rp_token_to_hex(o.token, hex);
+		uint8_t tok[RP_TOKEN_LEN];
+
+		rp_token_generate(tok);
+		rp_token_to_hex(tok, hex);
 		printf("%s\n", hex);
 		return fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL;
 	}
 	if (o.serve)
 		return recv_serve(&o);
-	return recv_oneshot(&o);
+	r = recv_oneshot(&o);
+	free(o.tokens);
+	return r;
 }

@@ -12,6 +12,7 @@
 
 #define PROG "rp-handoff-recv"
 #define RECV_MAX_ALLOW_UIDS 16
+#define RECV_MAX_TOKENS 1024          /* and so at most this --count */
 
 #define RECV_TIMEOUT_MS 5000         /* --timeout default */
 #define RECV_PROBE_WINDOW_MS 100     /* --probe-window default */
@@ -29,8 +30,8 @@ struct recv_opts {
 
 	/* one-shot mode */
 	const char *socket;
-	uint8_t token[RP_TOKEN_LEN];
-	int have_token;
+	uint8_t (*tokens)[RP_TOKEN_LEN];  /* the expected ones, each once */
+	size_t ntokens;
 	unsigned count;
 	int fd;                          /* --fd N, or -1 for 0 and 1 */
 	int raw;

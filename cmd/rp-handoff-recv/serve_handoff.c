@@ -123,11 +123,15 @@ ctl_offer(struct ctl *k, uint8_t *body, size_t len)
 	offer = rp_wire_offer_parse(body, len, &why);
 	free(body);
 	if (offer == NULL) {
-		/* Without an offer there is nothing to correlate an Ack
-		 * with; a peer that sends such a thing is broken. */
+		/* Nothing to correlate an Ack with, but the sender hears no
+		 * anyway; a peer that sends such a thing is broken, and the
+		 * connection goes. */
 		recv_warn("handoff: malformed offer (%s); closing the received "
 		    "fd", why ? why : "bad frame");
 		rp_fd_close(&rfd);
+		if (rp_wire_ack_encode(&k->out, RP_KIND_RESPONSE, 0, NULL, 0, 0,
+		    why, 0) == 0)
+			(void)ctl_flush(k);
 		ctl_close(k);
 		return -1;
 	}

@@ -326,6 +326,57 @@ inval:
 	return -1;
 }
 
+int
+rp_spawn_exec(const struct rp_spawn *sp)
+{
+	struct sigaction sa;
+	struct prep pr;
+	sigset_t none;
+	size_t i;
+	int fd, saved;
+
+	if (sp == NULL || sp->argv == NULL || sp->argv[0] == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (prepare(sp, &pr) != 0)
+		return -1;
+	/* Phase 1: every source above every target (CLOEXEC, so whatever is
+	 * left over vanishes at exec); phase 2: into place. */
+	for (i = 0; i < sp->nfds; i++) {
+		fd = sp->fds[i].parent_fd;
+		if (fd < 0)
+			fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+		else
+			fd = fcntl(fd, F_DUPFD_CLOEXEC, pr.floor);
+		if (fd < 0)
+			goto fail;
+		pr.tmp[i] = fd;
+	}
+	for (i = 0; i < sp->nfds; i++) {
+		if (dup2(pr.tmp[i], sp->fds[i].child_fd) < 0)
+			goto fail;
+		close(pr.tmp[i]);
+		pr.tmp[i] = -1;
+	}
+	if (sp->cwd != NULL && chdir(sp->cwd) != 0)
+		goto fail;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	execvpe(sp->file ? sp->file : sp->argv[0], sp->argv,
+	    sp->envp ? sp->envp : environ);
+fail:
+	saved = errno;
+	free(pr.tmp);
+	free(pr.keep);
+	errno = saved;
+	return -1;
+}
+
 static pid_t
 waitpid_eintr(pid_t pid, int *status, int options)
 {

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "token.h"
@@ -48,6 +49,62 @@ rp_token_read_file(const char *path, uint8_t tok[RP_TOKEN_LEN])
 	rc = rp_token_from_hex(buf, have, tok);
 	saved = errno;
 	sodium_memzero(buf, sizeof(buf));
+	errno = saved;
+	return rc;
+}
+
+int
+rp_token_read_list(const char *path, uint8_t (*toks)[RP_TOKEN_LEN],
+    size_t max)
+{
+	size_t cap, have = 0;
+	char *buf;
+	ssize_t n;
+	int fd, rc, saved;
+
+	if (max == 0 || max > 1u << 20) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* A line per token with room for CRLF and comments we refuse. */
+	cap = 40 * max + 256;
+	buf = malloc(cap + 1);
+	if (buf == NULL)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		saved = errno;
+		free(buf);
+		errno = saved;
+		return -1;
+	}
+	while (have < cap + 1) {
+		n = read(fd, buf + have, cap + 1 - have);
+		if (n > 0) {
+			have += (size_t)n;
+			continue;
+		}
+		if (n == 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		saved = errno;
+		close(fd);
+		sodium_memzero(buf, cap + 1);
+		free(buf);
+		errno = saved;
+		return -1;
+	}
+	close(fd);
+	if (have > cap) {
+		rc = -1;
+		saved = EINVAL;
+	} else {
+		rc = rp_token_parse_list(buf, have, toks, max);
+		saved = errno;
+	}
+	sodium_memzero(buf, cap + 1);
+	free(buf);
 	errno = saved;
 	return rc;
 }

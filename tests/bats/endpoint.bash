@@ -82,3 +82,14 @@ rp_check_sanitizer_logs() {
 		fi
 	done
 }
+
+# Wait (at most 10 s) for a line on a fifo that a helper writes once it is
+# ready.  Opened read-write so that the open itself never blocks: a
+# helper that died before opening it fails the wait instead of hanging.
+rp_wait_fifo() {
+	local fd rc=0
+	exec {fd}<>"$1"
+	read -r -t 10 -u "$fd" _ || rc=$?
+	exec {fd}<&-
+	return "$rc"
+}

@@ -323,7 +323,7 @@ s.sendall(b"ping\n"); assert s.recv(10) == b"ping\n"
 with open(sys.argv[2], "w") as f: f.write("served\n")
 print(repr(s.recv(10)), flush=True)' "$EP" "$T/served" >"$T/client.out" &
 	local client=$!
-	read -r -t 10 line <"$T/served"
+	rp_wait_fifo "$T/served"
 	child=$(cat "$T/child")
 	kill -0 "$child"
 	kill -TERM "$pid"
@@ -333,6 +333,29 @@ print(repr(s.recv(10)), flush=True)' "$EP" "$T/served" >"$T/client.out" &
 	assert_failure
 	wait "$client"
 	assert_equal "$(cat "$T/client.out")" "b''"
+}
+
+@test "SIGINT stops it too; a child that ignores SIGTERM is killed after 2 s" {
+	rp_start srv rp-handoff-recv --serve "$EP" --ready-fd 3 -- \
+		sh -c 'trap "" TERM; echo $$ >"$0"; exec cat' "$T/child"
+	local pid=$RP_LAST_PID child
+	mkfifo "$T/served"
+	/usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(10)
+s.sendall(b"ping\n"); assert s.recv(10) == b"ping\n"
+with open(sys.argv[2], "w") as f: f.write("served\n")
+print(repr(s.recv(10)), flush=True)' "$EP" "$T/served" >"$T/client.out" &
+	local client=$!
+	rp_wait_fifo "$T/served"
+	child=$(cat "$T/child")
+	kill -INT "$pid"
+	wait "$pid"
+	[ ! -e "$EP" ]
+	run kill -0 "$child"
+	assert_failure
+	grep -q "did not stop within 2000 ms; killed" "$T/srv.err"
+	wait "$client"
 }
 
 # ------------------------------------------------------ transfers (--handoff)
@@ -398,6 +421,13 @@ print(repr(s.recv(10)), flush=True)' "$EP" "$T/served" >"$T/client.out" &
 	run rpwire transfer "$HO" --offer-token 00112233445566778899aabbccddeeff
 	assert_line "error_detail: handoff token mismatch"
 	assert_line "fds closed by receiver: yes"
+
+	# Something that is not an offer: a rejecting Ack all the same,
+	# then the connection goes.
+	run rpwire transfer "$HO" --bad-offer
+	assert_line --regexp '^ack for a bad offer: accepted=0 request_id=0 detail=malformed frame'
+	assert_line "fds closed by receiver: yes"
+	assert_line "handoff connection closed by receiver: yes"
 
 	# The offer never comes: the receiver gives up after --timeout and
 	# closes both the connection and the fd.

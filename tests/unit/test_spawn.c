@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -735,6 +736,104 @@ test_die_of_signal(void)
 	T_OK(!WCOREDUMP(status));
 }
 
+/* Fork, and in the child set up odd signal state and become SELF verb arg
+ * through rp_spawn_exec with stdout on a pipe (and fd 6 on `six` when >=
+ * 0).  Returns what it printed. */
+static const char *
+exec_in_place(const char *verb, const char *arg, int six)
+{
+	static char out[4096];
+	char *argv[] = { (char *)"test_spawn", (char *)verb, (char *)arg, NULL };
+	struct rp_spawn_fd map[2];
+	struct rp_spawn sp = { .file = SELF, .argv = argv, .fds = map };
+	struct sigaction sa = { 0 };
+	sigset_t set;
+	int p[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	T_EQ(pipe2(p, O_CLOEXEC), 0);
+	pid = fork();
+	T_OK(pid >= 0);
+	if (pid == 0) {
+		sa.sa_handler = SIG_IGN;
+		sigaction(SIGPIPE, &sa, NULL);    /* as rp_init does */
+		sigaction(SIGUSR2, &sa, NULL);    /* inherited: stays */
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		map[0] = (struct rp_spawn_fd){ p[1], 1 };
+		map[1] = (struct rp_spawn_fd){ six, 6 };
+		sp.nfds = six >= 0 ? 2 : 1;
+		rp_spawn_exec(&sp);
+		_exit(100 + errno % 100);
+	}
+	close(p[1]);
+	n = rp_io_read_full(p[0], out, sizeof(out) - 1, rp_deadline_in(10000));
+	out[n < 0 ? 0 : n] = '\0';
+	close(p[0]);
+	T_EQ(waitpid(pid, &status, 0), pid);
+	T_OK(WIFEXITED(status));
+	T_EQ(WEXITSTATUS(status), 0);
+	return out;
+}
+
+/* The signals this process ignores, from /proc/self/status. */
+static unsigned long long
+own_ignored(void)
+{
+	char line[256];
+	unsigned long long v = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	T_OK(f != NULL);
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "SigIgn: %llx", &v) == 1)
+			break;
+	if (f != NULL)
+		fclose(f);
+	return v;
+}
+
+static void
+test_exec_in_place(void)
+{
+	char *argv[] = { (char *)"no-such-program-here", NULL };
+	struct rp_spawn sp = { .argv = argv };
+	char want[128];
+	const char *s;
+	int sv[2], status;
+	pid_t pid;
+
+	/* The mask is cleared and SIGPIPE is back to default; an ignored
+	 * SIGUSR2 is inherited as exec inherits it, and so is whatever we
+	 * were started with ignored. */
+	s = exec_in_place("sig", NULL, -1);
+	snprintf(want, sizeof(want), "SigBlk:\t0000000000000000\n"
+	    "SigIgn:\t%016llx\n", (own_ignored() |
+	    1ull << (SIGUSR2 - 1)) & ~(1ull << (SIGPIPE - 1)));
+	T_STR(s, want);
+	/* fd 6 is placed, and survives the exec (no close-on-exec). */
+	T_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	s = exec_in_place("link", "6", sv[1]);
+	T_OK(strncmp(s, "socket:[", 8) == 0);
+	close(sv[0]);
+	close(sv[1]);
+	/* A failed exec comes back as -1 with exec's errno. */
+	pid = fork();
+	T_OK(pid >= 0);
+	if (pid == 0) {
+		errno = 0;
+		_exit(rp_spawn_exec(&sp) == -1 && errno == ENOENT ? 0 : 1);
+	}
+	T_EQ(waitpid(pid, &status, 0), pid);
+	T_OK(WIFEXITED(status));
+	T_EQ(WEXITSTATUS(status), 0);
+	errno = 0;
+	T_EQ(rp_spawn_exec(NULL), -1);
+	T_EQ(errno, EINVAL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -759,5 +858,6 @@ main(int argc, char **argv)
 	T_RUN(test_subreaper_kill_all);
 	T_RUN(test_reap_others);
 	T_RUN(test_die_of_signal);
+	T_RUN(test_exec_in_place);
 	return t_done();
 }

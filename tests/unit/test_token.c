@@ -413,6 +413,83 @@ test_read_file_cloexec(void)
 /* ------------------------------------------------------------ the store */
 
 static void
+test_parse_list(void)
+{
+	uint8_t toks[3][RP_TOKEN_LEN], one[RP_TOKEN_LEN];
+	const char *a = "00112233445566778899aabbccddeeff";
+	const char *b = "ffeeddccbbaa99887766554433221100";
+	char buf[200];
+	int n;
+
+	snprintf(buf, sizeof(buf), "%s\n%s\n", a, b);
+	n = rp_token_parse_list(buf, strlen(buf), toks, 3);
+	T_EQ(n, 2);
+	T_EQ(hex_ok(a, one), 0);
+	T_MEM(toks[0], one, RP_TOKEN_LEN);
+	T_EQ(hex_ok(b, one), 0);
+	T_MEM(toks[1], one, RP_TOKEN_LEN);
+	/* Any whitespace separates; one token is a list too. */
+	snprintf(buf, sizeof(buf), " \t%s \r\n", a);
+	T_EQ(rp_token_parse_list(buf, strlen(buf), toks, 1), 1);
+	/* Too many, none, and a bad word. */
+	snprintf(buf, sizeof(buf), "%s %s", a, b);
+	errno = 0;
+	T_EQ(rp_token_parse_list(buf, strlen(buf), toks, 1), -1);
+	T_EQ(errno, E2BIG);
+	errno = 0;
+	T_EQ(rp_token_parse_list(" \n ", 3, toks, 3), -1);
+	T_EQ(errno, EINVAL);
+	snprintf(buf, sizeof(buf), "%s %sx", a, b);
+	errno = 0;
+	T_EQ(rp_token_parse_list(buf, strlen(buf), toks, 3), -1);
+	T_EQ(errno, EINVAL);
+	snprintf(buf, sizeof(buf), "%s,%s", a, b);
+	errno = 0;
+	T_EQ(rp_token_parse_list(buf, strlen(buf), toks, 3), -1);
+	T_EQ(errno, EINVAL);
+	/* Only len bytes are looked at. */
+	snprintf(buf, sizeof(buf), "%s %s", a, b);
+	T_EQ(rp_token_parse_list(buf, 32, toks, 3), 1);
+	errno = 0;
+	T_EQ(rp_token_parse_list(NULL, 0, toks, 3), -1);
+	T_EQ(errno, EINVAL);
+}
+
+static void
+test_read_list(void)
+{
+	uint8_t toks[2][RP_TOKEN_LEN];
+	char path[512], big[400];
+	int fds = rp_fd_count();
+
+	snprintf(path, sizeof(path), "%s/tokens", t_tmpdir());
+	write_file(path, "00112233445566778899aabbccddeeff\n"
+	    "ffeeddccbbaa99887766554433221100\n", 66);
+	T_EQ(rp_token_read_list(path, toks, 2), 2);
+	T_EQ(toks[1][0], 0xff);
+	errno = 0;
+	T_EQ(rp_token_read_list(path, toks, 1), -1);
+	T_EQ(errno, E2BIG);
+	/* 40 * max + 256 bytes at most. */
+	memset(big, ' ', sizeof(big));
+	memcpy(big, "00112233445566778899aabbccddeeff", 32);
+	write_file(path, big, 296);
+	T_EQ(rp_token_read_list(path, toks, 1), 1);
+	write_file(path, big, 297);
+	errno = 0;
+	T_EQ(rp_token_read_list(path, toks, 1), -1);
+	T_EQ(errno, EINVAL);
+	snprintf(path, sizeof(path), "%s/missing", t_tmpdir());
+	errno = 0;
+	T_EQ(rp_token_read_list(path, toks, 2), -1);
+	T_EQ(errno, ENOENT);
+	errno = 0;
+	T_EQ(rp_token_read_list(path, toks, 0), -1);
+	T_EQ(errno, EINVAL);
+	T_EQ(rp_fd_count(), fds);
+}
+
+static void
 test_store_new_errors(void)
 {
 	struct rp_token_store *s;
@@ -1085,6 +1162,8 @@ main(void)
 	T_RUN(test_read_file);
 	T_RUN(test_read_file_pipe);
 	T_RUN(test_read_file_cloexec);
+	T_RUN(test_parse_list);
+	T_RUN(test_read_list);
 	T_RUN(test_store_new_errors);
 	T_RUN(test_store_issue_take);
 	T_RUN(test_store_expiry);

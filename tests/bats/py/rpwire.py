@@ -9,6 +9,11 @@ DIR in PYTHONPATH.
     rpwire.py probe ENDPOINT            the 0xB232 exchange; key: value lines
     rpwire.py echo PATH DATA            send DATA, half-close, print the reply
     rpwire.py transfer SOCKET [opts]    hand fds over, as a broker would
+    rpwire.py send-fds SOCKET TOKEN     socket.send_fds: token + one fd
+    rpwire.py recv-fds PATH READY       socket.recv_fds: take token + fd
+    rpwire.py fake-recv PATH READY MODE a receiver that answers as told
+    rpwire.py fake-backend PATH READY MODE
+                                        answer identity probes, maybe lying
     rpwire.py serve-hello PATH READY MODE [ARG]
                                         a scripted broker: answer one frame
 """
@@ -160,21 +165,31 @@ def cmd_transfer(a):
         pairs = [socket.socketpair() for _ in range(a.fds)]
         corr = a.correlation + i
         offer = b""
-        if not a.raw and not a.no_offer:
+        if a.bad_offer:
+            offer = frame_bytes(b"\xff\xff\xff")   # not a Frame
+        elif not a.raw and not a.no_offer:
             otok = bytes.fromhex(a.offer_token) if a.offer_token else token
             offer = encode(REQUEST, PP_HANDOFF, pb.HandoffOffer(
                 token=otok, service_name="pytest",
                 correlation_id=corr).SerializeToString(), corr)
         if pairs:
             send_sideband(s, side, [p[1].fileno() for p in pairs])
-            s.sendall(offer)
+            if offer:
+                s.sendall(offer)
         else:
             # No fd to delimit the sideband: send it and the offer in one
             # write, so the receiver surely reads them as one run of bytes.
             s.sendall(side + offer)
         for p in pairs:
             p[1].close()
-        if a.raw or a.no_offer:
+        if a.bad_offer:
+            f = read_frame(s)
+            ack = pb.HandoffAck()
+            ack.ParseFromString(f.payload)
+            print("ack for a bad offer: accepted=%d request_id=%d detail=%s"
+                  % (ack.accepted, f.request_id, ack.error_detail))
+            accepted = None
+        elif a.raw or a.no_offer:
             accepted = None
         else:
             try:
@@ -243,6 +258,160 @@ def cmd_transfer(a):
     return rc
 
 
+# ----------------------------------------------- raw interop, fake receivers
+
+def cmd_send_fds(a):
+    """socket.send_fds: the token and one fd (a file, or a socketpair end
+    whose other end then says --say and prints the reply), nothing else."""
+    token = bytes.fromhex(a.token)
+    s = connect(a.socket)
+    if a.file:
+        with open(a.file, "rb") as f:
+            socket.send_fds(s, [token], [f.fileno()])
+        s.close()
+        return 0
+    mine, theirs = socket.socketpair()
+    socket.send_fds(s, [token], [theirs.fileno()])
+    theirs.close()
+    s.close()
+    mine.settimeout(10)
+    mine.sendall(a.say.encode())
+    mine.shutdown(socket.SHUT_WR)
+    print("reply: %s" % read_all(mine).decode(errors="replace"))
+    return 0
+
+
+def cmd_recv_fds(a):
+    """socket.recv_fds: listen, signal READY, take one token + fd, print
+    the token and what the fd yields."""
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(a.path)
+    srv.listen(1)
+    with open(a.ready, "w") as r:
+        r.write("ready\n")
+    c, _ = srv.accept()
+    msg, fds, flags, _ = socket.recv_fds(c, 64, 4)
+    print("token: %s" % msg.hex())
+    print("fds: %d" % len(fds))
+    with os.fdopen(fds[0], "rb") as f:
+        print("data: %s" % f.read().decode(errors="replace").strip())
+    for fd in fds[1:]:
+        os.close(fd)
+    c.close()
+    srv.close()
+    os.unlink(a.path)
+    return 0
+
+
+def cmd_fake_recv(a):
+    """A receiver that takes the token + fd and the offer, then answers as
+    MODE says: accept, silent, garbage, wrongcorr, close."""
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(a.path)
+    srv.listen(1)
+    with open(a.ready, "w") as r:
+        r.write("ready\n")
+    c, _ = srv.accept()
+    c.settimeout(10)
+    msg, fds, _, _ = socket.recv_fds(c, 16, 4)
+    for fd in fds:
+        os.close(fd)
+    if a.mode == "close":
+        c.close()
+        srv.close()
+        os.unlink(a.path)
+        return 0
+    f = read_frame(c)
+    o = pb.HandoffOffer()
+    o.ParseFromString(f.payload)
+    print("offer: service=%s token_ok=%d corr_ok=%d" %
+          (o.service_name, o.token == msg, o.correlation_id == f.request_id),
+          flush=True)
+    if a.mode == "accept":
+        ack = pb.HandoffAck(token=o.token, accepted=True,
+                            correlation_id=o.correlation_id)
+        c.sendall(encode(RESPONSE, PP_HANDOFF, ack.SerializeToString(),
+                         o.correlation_id))
+    elif a.mode == "garbage":
+        c.sendall(frame_bytes(b"\xff\xff\xff\xff"))
+    elif a.mode == "wrongcorr":
+        ack = pb.HandoffAck(token=o.token, accepted=True,
+                            correlation_id=o.correlation_id + 1)
+        c.sendall(encode(RESPONSE, PP_HANDOFF, ack.SerializeToString(),
+                         o.correlation_id + 1))
+    elif a.mode == "silent":
+        c.recv(1)   # until the sender gives up
+    c.close()
+    srv.close()
+    os.unlink(a.path)
+    return 0
+
+
+# ------------------------------------------------- a scripted (lying) backend
+
+def cmd_fake_backend(a):
+    """Answer COUNT identity probes on PATH; honest, or lying as MODE says
+    (pid, exe, hash, boot, endpoint, nonce, algo, rid, kind, garbage,
+    silent, legacy, idle)."""
+    import subprocess
+    exe = os.readlink("/proc/self/exe")
+    digest = subprocess.run(["b3sum", "--no-names", exe], check=True,
+                            capture_output=True, text=True).stdout.split()[0]
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        boot = f.read().strip()
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(a.path)
+    srv.listen(8)
+    with open(a.ready, "w") as r:
+        r.write("ready\n")
+    for _ in range(a.count):
+        c, _ = srv.accept()
+        c.settimeout(10)
+        try:
+            req = read_frame(c)
+        except (EOFError, ValueError):
+            c.close()
+            continue
+        m = a.mode
+        if m == "silent":
+            try:
+                c.recv(1)
+            except OSError:
+                pass
+            c.close()
+            continue
+        if m == "garbage":
+            c.sendall(frame_bytes(b"\xff\xff"))
+            c.close()
+            continue
+        dp = pb.DaemonProcess(
+            pid=1 if m == "pid" else os.getpid(),
+            exe_path="/usr/bin/not-what-runs" if m == "exe" else exe,
+            ipc_endpoint=pb.Endpoint(
+                namespace_id=a.namespace,
+                path=a.path + ".elsewhere" if m == "endpoint" else a.path),
+            started_at_unix_ms=1234,
+            boot_id="00000000-0000-0000-0000-000000000000" if m == "boot"
+            else boot,
+            exe_hash_algorithm="sha256" if m == "algo" else "blake3",
+            exe_hash=bytes(32) if m == "hash" else bytes.fromhex(digest))
+        if m == "idle":
+            dp.idle_timeout_secs = 77
+        body = dp.SerializeToString()
+        if m == "legacy":
+            body += b"\x1a\x20" + bytes(range(32))   # old SHA-256 field 3
+        nonce = os.urandom(32) if m == "nonce" else req.payload
+        c.sendall(encode(REQUEST if m == "kind" else RESPONSE, PP_PROBE,
+                         nonce + body,
+                         req.request_id + 1 if m == "rid" else req.request_id,
+                         traceparent=req.traceparent,
+                         tracestate=req.tracestate))
+        c.close()
+    srv.close()
+    os.unlink(a.path)
+    return 0
+
+
 # -------------------------------------------------------- a scripted broker
 
 def cmd_serve_hello(a):
@@ -287,7 +456,7 @@ def cmd_serve_hello(a):
     echo = dict(request_id=f.request_id, traceparent=f.traceparent,
                 tracestate=f.tracestate)
     mode, arg = a.mode, a.arg
-    if mode == "negotiated" or mode == "adopt" or mode == "adopt-bad":
+    if mode in ("negotiated", "adopt", "adopt-bad", "adopt-silent"):
         n = pb.Negotiated(negotiated_protocol=1, daemon_version="1.2.3",
                           backend_pipe=arg or "/nonexistent/backend.sock",
                           warnings=["w1"], keepalive_interval_secs=1800,
@@ -312,6 +481,8 @@ def cmd_serve_hello(a):
                                 correlation_id=7)
             c.sendall(encode(EVENT, PP_HANDOFF, ack.SerializeToString(), 7))
             c.recv(1)
+        elif mode == "adopt-silent":
+            c.recv(1)   # no event: until the client gives up on us
     elif mode == "refused":
         code = int(arg)
         r = pb.Refused(reason="scripted refusal %d" % code,
@@ -357,11 +528,30 @@ def main(argv):
     q.add_argument("--data-len", type=int, default=16)
     q.add_argument("--raw", action="store_true")
     q.add_argument("--no-offer", action="store_true")
+    q.add_argument("--bad-offer", action="store_true")
     q.add_argument("--repeat", type=int, default=1)
     q.add_argument("--correlation", type=int, default=41)
     q.add_argument("--say", help="write this on the adopted connection")
     q.add_argument("--expect-event", action="store_true")
     q.add_argument("--timeout", type=float, default=10.0)
+    q = sub.add_parser("send-fds")
+    q.add_argument("socket")
+    q.add_argument("token")
+    q.add_argument("--file")
+    q.add_argument("--say", default="")
+    q = sub.add_parser("recv-fds")
+    q.add_argument("path")
+    q.add_argument("ready")
+    q = sub.add_parser("fake-recv")
+    q.add_argument("path")
+    q.add_argument("ready")
+    q.add_argument("mode")
+    q = sub.add_parser("fake-backend")
+    q.add_argument("path")
+    q.add_argument("ready")
+    q.add_argument("mode")
+    q.add_argument("--namespace", default="shared")
+    q.add_argument("--count", type=int, default=1)
     q = sub.add_parser("serve-hello")
     q.add_argument("path")
     q.add_argument("ready")
@@ -369,6 +559,8 @@ def main(argv):
     q.add_argument("arg", nargs="?")
     a = p.parse_args(argv[1:])
     return {"probe": cmd_probe, "echo": cmd_echo, "transfer": cmd_transfer,
+            "send-fds": cmd_send_fds, "recv-fds": cmd_recv_fds,
+            "fake-recv": cmd_fake_recv, "fake-backend": cmd_fake_backend,
             "serve-hello": cmd_serve_hello}[a.cmd](a)
 
 

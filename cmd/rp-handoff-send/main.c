@@ -1,0 +1,389 @@
+/*
+ * rp-handoff-send — hand one open fd to a receiver over a Unix socket:
+ * the token and the fd in one message, then a HandoffOffer, then wait for
+ * the receiver's HandoffAck (40-handoff.md).  With --raw only the token
+ * and the fd are sent, as Python's socket.send_fds would.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rp.h"
+
+#define PROG "rp-handoff-send"
+#define SEND_TIMEOUT_MS 5000
+#define RETRY_NAP_MS 10
+
+/* Identical to the SYNOPSIS of doc/rp-handoff-send.1.scd (a test checks). */
+static const char usage_text[] =
+    "rp-handoff-send [--fd N] [--token-file F | --token HEX] [--service NAME]\n"
+    "                [--timeout MS] [--raw] [--no-wait] [--wait-for-socket]\n"
+    "                SOCKET\n"
+    "rp-handoff-send --new-token\n"
+    "rp-handoff-send -h | --help | -V | --version\n";
+
+static const char help_text[] =
+    "\n"
+    "Send fd N (default 0) and a token to the receiver on SOCKET, then a\n"
+    "HandoffOffer, and wait for its HandoffAck.  The token comes from\n"
+    "--token-file, --token or RP_HANDOFF_TOKEN.\n"
+    "\n"
+    "  --fd N               the fd to hand over (default 0)\n"
+    "  --token-file F       the token (32 hex digits) from a file\n"
+    "  --token HEX          the token on the command line (visible to other\n"
+    "                       users in ps; prefer the file or env)\n"
+    "  --service NAME       service_name of the offer (default rp-handoff)\n"
+    "  --timeout MS         deadline of the whole exchange (default 5000)\n"
+    "  --raw                token + fd only: no offer, no ack\n"
+    "  --no-wait            send the offer but do not wait for the ack\n"
+    "  --wait-for-socket    retry while SOCKET is missing or refuses, until\n"
+    "                       the deadline\n"
+    "  --new-token          print a fresh token and exit\n"
+    "\n"
+    "Exit: 0 accepted (or sent); 1 rejected; 2 usage; 3 unreachable;\n"
+    "4 no ack in time; 5 malformed ack; 125 internal.\n";
+
+struct opts {
+	int fd;
+	uint8_t token[RP_TOKEN_LEN];
+	const char *service;
+	int64_t timeout_ms;
+	int raw, no_wait, wait_for_socket, new_token;
+	const char *socket;
+};
+
+static void
+warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+warn(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s\n", PROG, line);
+}
+
+static int
+usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+usage_error(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s (see --help)\n", PROG, line);
+	return RP_EXIT_USAGE;
+}
+
+enum {
+	OPT_FD = 256, OPT_TOKEN_FILE, OPT_TOKEN, OPT_SERVICE, OPT_TIMEOUT,
+	OPT_RAW, OPT_NO_WAIT, OPT_WAIT_SOCKET, OPT_NEW_TOKEN,
+};
+
+static const struct option longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "fd", required_argument, NULL, OPT_FD },
+	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+	{ "token", required_argument, NULL, OPT_TOKEN },
+	{ "service", required_argument, NULL, OPT_SERVICE },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "raw", no_argument, NULL, OPT_RAW },
+	{ "no-wait", no_argument, NULL, OPT_NO_WAIT },
+	{ "wait-for-socket", no_argument, NULL, OPT_WAIT_SOCKET },
+	{ "new-token", no_argument, NULL, OPT_NEW_TOKEN },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The token, from --token-file, --token or RP_HANDOFF_TOKEN. */
+static int
+load_token(struct opts *o, const char *file, const char *hex)
+{
+	const char *env = getenv("RP_HANDOFF_TOKEN");
+
+	if (file != NULL && hex != NULL)
+		return usage_error("--token-file and --token exclude each "
+		    "other");
+	if (file != NULL) {
+		if (rp_token_read_file(file, o->token) != 0)
+			return usage_error("--token-file %s: %s", file,
+			    errno == EINVAL ? "not a token (32 hex digits)" :
+			    strerror(errno));
+	} else if (hex != NULL) {
+		if (rp_token_from_hex(hex, strlen(hex), o->token) != 0)
+			return usage_error("--token: not a token (32 hex "
+			    "digits)");
+	} else if (env != NULL && *env != '\0') {
+		if (rp_token_from_hex(env, strlen(env), o->token) != 0)
+			return usage_error("RP_HANDOFF_TOKEN: not a token (32 "
+			    "hex digits)");
+	} else {
+		return usage_error("no token: give --token-file F, "
+		    "RP_HANDOFF_TOKEN or --token HEX");
+	}
+	return 0;
+}
+
+/* 0 to go on, -1 after --help / --version, else the exit status. */
+static int
+parse_args(int argc, char **argv, struct opts *o)
+{
+	const char *tfile = NULL, *thex = NULL;
+	uint64_t v;
+	int c, n;
+
+	memset(o, 0, sizeof(*o));
+	o->service = "rp-handoff";
+	o->timeout_ms = SEND_TIMEOUT_MS;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage_text, stdout);
+			fputs(help_text, stdout);
+			return -1;
+		case 'V':
+			printf("%s %s\n", PROG, RP_VERSION);
+			return -1;
+		case OPT_FD:
+			if (rp_parse_u64(optarg, 0, INT_MAX, &v) != 0)
+				return usage_error("--fd: '%s' is not an fd "
+				    "number", optarg);
+			o->fd = (int)v;
+			break;
+		case OPT_TOKEN_FILE:
+			tfile = optarg;
+			break;
+		case OPT_TOKEN:
+			thex = optarg;
+			break;
+		case OPT_SERVICE:
+			o->service = optarg;
+			break;
+		case OPT_TIMEOUT:
+			if (rp_parse_u64(optarg, 0, 86400000, &v) != 0)
+				return usage_error("--timeout: '%s' is not a "
+				    "number of milliseconds from 0 to "
+				    "86400000", optarg);
+			o->timeout_ms = (int64_t)v;
+			break;
+		case OPT_RAW:
+			o->raw = 1;
+			break;
+		case OPT_NO_WAIT:
+			o->no_wait = 1;
+			break;
+		case OPT_WAIT_SOCKET:
+			o->wait_for_socket = 1;
+			break;
+		case OPT_NEW_TOKEN:
+			o->new_token = 1;
+			break;
+		case ':':
+			return usage_error("%s needs a value",
+			    argv[optind - 1]);
+		default:
+			if (optopt != 0)
+				return usage_error("unknown option '-%c'",
+				    optopt);
+			return usage_error("unknown option '%s'",
+			    argv[optind - 1]);
+		}
+	}
+	n = argc - optind;
+	if (o->new_token) {
+		if (argc != 2)
+			return usage_error("--new-token takes nothing else");
+		return 0;
+	}
+	if (n != 1)
+		return usage_error(n == 0 ? "no SOCKET given" :
+		    "one SOCKET only");
+	o->socket = argv[optind];
+	if (o->socket[0] == '\0')
+		return usage_error("the socket path is empty");
+	if (rp_names_sun_path_fits(o->socket) != 0)
+		return usage_error("the socket path is longer than %d bytes",
+		    RP_SUN_PATH_MAX - 1);
+	if (o->raw && o->no_wait)
+		return usage_error("--raw never waits; --no-wait is for the "
+		    "offer");
+	if (!rp_names_service_valid(o->service, strlen(o->service)))
+		return usage_error("--service: '%s' is not a service name "
+		    "(1-64 of a-z, 0-9, -)", o->service);
+	if (fcntl(o->fd, F_GETFD) < 0)
+		return usage_error("--fd %d: %s", o->fd, strerror(errno));
+	return load_token(o, tfile, thex);
+}
+
+static void
+nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Connect, retrying a missing or refusing socket with --wait-for-socket
+ * (a receiver started in the background may not be listening yet). */
+static int
+connect_to(const struct opts *o, int64_t deadline)
+{
+	int fd;
+
+	for (;;) {
+		fd = rp_sock_connect(o->socket, 0, deadline);
+		if (fd >= 0 || !o->wait_for_socket ||
+		    (errno != ENOENT && errno != ECONNREFUSED) ||
+		    rp_deadline_passed(deadline))
+			return fd;
+		nap_ms(RETRY_NAP_MS);
+	}
+}
+
+/* Sending `what` failed with errno: say so, return the exit status.  A
+ * receiver that hangs up on us is refusing us (it closes a peer it does
+ * not accept without a word). */
+static int
+send_failed(const struct opts *o, const char *what)
+{
+	int err = errno;
+
+	if (err == EPIPE || err == ECONNRESET) {
+		warn("refused: %s closed the connection without an ack "
+		    "(before %s was sent)", o->socket, what);
+		return RP_EXIT_NO;
+	}
+	warn("cannot send %s to %s: %s", what, o->socket, strerror(err));
+	return rp_exit_from_errno(err);
+}
+
+/* Wait for the Ack of our offer and judge it.  Returns the exit status. */
+static int
+await_ack(const struct opts *o, int sock, uint64_t corr, int64_t deadline)
+{
+	enum rp_frame_status st;
+	Rp__HandoffAck *ack;
+	const char *why = NULL;
+	uint8_t *body = NULL;
+	size_t len = 0;
+	int rc;
+
+	st = rp_frame_read(sock, RP_FRAME_SMALL_MAX, deadline, &body, &len);
+	switch (st) {
+	case RP_FRAME_OK:
+		break;
+	case RP_FRAME_TIMEOUT:
+		warn("no ack from %s before the deadline", o->socket);
+		return RP_EXIT_DEADLINE;
+	case RP_FRAME_EOF:
+		/* A receiver refuses a peer by closing without a word. */
+		warn("refused: %s closed the connection without an ack",
+		    o->socket);
+		return RP_EXIT_NO;
+	case RP_FRAME_IO:
+		if (errno == ECONNRESET) {
+			warn("refused: %s closed the connection without an "
+			    "ack", o->socket);
+			return RP_EXIT_NO;
+		}
+		warn("reading the ack: %s", strerror(errno));
+		return rp_exit_from_errno(errno);
+	default:
+		warn("malformed ack: %s", rp_frame_status_str(st));
+		return RP_EXIT_PROTOCOL;
+	}
+	ack = rp_wire_ack_parse(body, len, RP_KIND_RESPONSE, corr, &why);
+	free(body);
+	if (ack == NULL) {
+		warn("malformed ack: %s", why ? why : "bad frame");
+		return RP_EXIT_PROTOCOL;
+	}
+	if (ack->correlation_id != corr) {
+		warn("malformed ack: correlation_id %llu, expected %llu",
+		    (unsigned long long)ack->correlation_id,
+		    (unsigned long long)corr);
+		rc = RP_EXIT_PROTOCOL;
+	} else if (ack->accepted) {
+		rc = RP_EXIT_OK;
+	} else {
+		warn("rejected: %s", ack->error_detail[0] ?
+		    ack->error_detail : "(no detail)");
+		rc = RP_EXIT_NO;
+	}
+	rp_wire_free(ack);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct rp_buf offer = { 0 };
+	char hex[RP_TOKEN_HEX_LEN + 1];
+	uint64_t corr;
+	int64_t deadline;
+	int r, sock;
+
+	if (rp_init() != 0) {
+		fprintf(stderr, "%s: cannot start: %s\n", PROG,
+		    strerror(errno));
+		return RP_EXIT_INTERNAL;
+	}
+	r = parse_args(argc, argv, &o);
+	if (r < 0)
+		return fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL;
+	if (r > 0)
+		return r;
+	if (o.new_token) {
+		rp_token_generate(o.token);
+		rp_token_to_hex(o.token, hex);
+		printf("%s\n", hex);
+		return fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL;
+	}
+	deadline = rp_deadline_in(o.timeout_ms);
+	sock = connect_to(&o, deadline);
+	if (sock < 0) {
+		warn("cannot connect to %s: %s", o.socket, strerror(errno));
+		return rp_exit_from_errno(errno);
+	}
+	if (rp_fdpass_send(sock, o.fd, o.token, RP_TOKEN_LEN, deadline) != 0) {
+		r = send_failed(&o, "the fd");
+		close(sock);
+		return r;
+	}
+	if (o.raw) {
+		close(sock);
+		return RP_EXIT_OK;
+	}
+	randombytes_buf(&corr, sizeof(corr));
+	if (rp_wire_offer_encode(&offer, o.token, RP_TOKEN_LEN, o.service,
+	    corr, 0) != 0 ||
+	    rp_io_write_full(sock, offer.data, offer.len, deadline) != 0) {
+		r = send_failed(&o, "the offer");
+		rp_buf_free(&offer);
+		close(sock);
+		return r;
+	}
+	rp_buf_free(&offer);
+	r = o.no_wait ? RP_EXIT_OK : await_ack(&o, sock, corr, deadline);
+	close(sock);
+	return r;
+}

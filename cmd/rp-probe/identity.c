@@ -1,0 +1,229 @@
+/*
+ * identity.c — rp-probe identity: the 0xB232 nonce probe of an endpoint
+ * and every kernel cross-check of 30-identity.md (lib rp_probe), plus the
+ * caller's expectations.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe.h"
+
+enum {
+	OPT_TIMEOUT = 256, OPT_JSON, OPT_EXPECT_PID, OPT_EXPECT_EXE,
+	OPT_EXPECT_HASH, OPT_EXPECT_NS, OPT_ALLOW_UID,
+};
+
+static const struct option longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "expect-pid", required_argument, NULL, OPT_EXPECT_PID },
+	{ "expect-exe", required_argument, NULL, OPT_EXPECT_EXE },
+	{ "expect-hash", required_argument, NULL, OPT_EXPECT_HASH },
+	{ "expect-namespace", required_argument, NULL, OPT_EXPECT_NS },
+	{ "allow-uid", required_argument, NULL, OPT_ALLOW_UID },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+parse_hash(const char *s, uint8_t out[32])
+{
+	size_t i;
+	int hi, lo;
+
+	if (strlen(s) != 64)
+		return -1;
+	for (i = 0; i < 32; i++) {
+		hi = s[2 * i];
+		lo = s[2 * i + 1];
+		hi = hi >= '0' && hi <= '9' ? hi - '0' :
+		    hi >= 'a' && hi <= 'f' ? hi - 'a' + 10 :
+		    hi >= 'A' && hi <= 'F' ? hi - 'A' + 10 : -1;
+		lo = lo >= '0' && lo <= '9' ? lo - '0' :
+		    lo >= 'a' && lo <= 'f' ? lo - 'a' + 10 :
+		    lo >= 'A' && lo <= 'F' ? lo - 'A' + 10 : -1;
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static void
+hex(const uint8_t *p, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = d[p[i] >> 4];
+		out[2 * i + 1] = d[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static void
+identity_json(struct rp_json *j, const struct rp_probe_report *rep)
+{
+	const struct rp_identity *id = &rep->id;
+	char h[65];
+
+	hex(id->exe_hash, id->exe_hash_len, h);
+	rp_json_ku64(j, "pid", id->pid);
+	rp_json_kstr(j, "exe_path", id->exe_path);
+	rp_json_kstr(j, "exe_hash", h);
+	rp_json_kstr(j, "exe_hash_algorithm", id->hash_algorithm);
+	rp_json_kstr(j, "boot_id", id->boot_id);
+	rp_json_kstr(j, "namespace", id->namespace_id);
+	rp_json_kstr(j, "endpoint", id->endpoint);
+	rp_json_ku64(j, "started_at_unix_ms", id->started_at_unix_ms);
+	if (id->has_idle_timeout)
+		rp_json_ku64(j, "idle_timeout_secs", id->idle_timeout_secs);
+	rp_json_ku64(j, "peer_uid", rep->peer.uid);
+	rp_json_ku64(j, "peer_pid", rep->peer.pid);
+}
+
+static int
+print_plain(const struct rp_probe_report *rep)
+{
+	const struct rp_identity *id = &rep->id;
+	char h[65];
+
+	hex(id->exe_hash, id->exe_hash_len, h);
+	printf("pid: %u\n", (unsigned)id->pid);
+	printf("exe_path: %s\n", id->exe_path);
+	printf("exe_hash: %s\n", h);
+	printf("exe_hash_algorithm: %s\n", id->hash_algorithm);
+	printf("boot_id: %s\n", id->boot_id);
+	printf("namespace: %s\n", id->namespace_id);
+	printf("endpoint: %s\n", id->endpoint);
+	printf("started_at_unix_ms: %llu\n",
+	    (unsigned long long)id->started_at_unix_ms);
+	if (id->has_idle_timeout)
+		printf("idle_timeout_secs: %u\n", (unsigned)id->idle_timeout_secs);
+	printf("peer_uid: %u\n", (unsigned)rep->peer.uid);
+	return fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL;
+}
+
+int
+probe_identity(int argc, char **argv)
+{
+	struct rp_probe_expect exp = { 0 };
+	struct rp_probe_report *rep;
+	struct rp_json j;
+	struct rp_buf out = { 0 };
+	uint32_t uids[MAX_ALLOW_UIDS];
+	uint8_t want_hash[32];
+	int64_t timeout = IDENTITY_TIMEOUT_MS;
+	uint64_t v;
+	const char *endpoint;
+	int c, r, json = 0, rc;
+
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			return probe_help();
+		case OPT_TIMEOUT:
+			if ((r = probe_opt_ms("--timeout", optarg,
+			    &timeout)) != 0)
+				return r;
+			break;
+		case OPT_JSON:
+			json = 1;
+			break;
+		case OPT_EXPECT_PID:
+			if (rp_parse_u64(optarg, 1, INT_MAX, &v) != 0)
+				return probe_usage("--expect-pid: '%s' is not a "
+				    "pid", optarg);
+			exp.pid = (uint32_t)v;
+			break;
+		case OPT_EXPECT_EXE:
+			exp.exe_path = optarg;
+			break;
+		case OPT_EXPECT_HASH:
+			if (parse_hash(optarg, want_hash) != 0)
+				return probe_usage("--expect-hash: not 64 hex "
+				    "digits (a BLAKE3 hash)");
+			exp.exe_hash = want_hash;
+			break;
+		case OPT_EXPECT_NS:
+			exp.namespace_id = optarg;
+			break;
+		case OPT_ALLOW_UID:
+			if (exp.n_allowed_uids == MAX_ALLOW_UIDS)
+				return probe_usage("at most %d --allow-uid",
+				    MAX_ALLOW_UIDS);
+			if (rp_parse_u64(optarg, 0, UINT32_MAX - 1, &v) != 0)
+				return probe_usage("--allow-uid: '%s' is not a "
+				    "uid", optarg);
+			uids[exp.n_allowed_uids++] = (uint32_t)v;
+			break;
+		default:
+			return probe_opt_error(c, argv);
+		}
+	}
+	if (optind != argc - 1)
+		return probe_usage(optind == argc ? "identity: no ENDPOINT "
+		    "given" : "identity: one ENDPOINT only");
+	endpoint = argv[optind];
+	if (*endpoint == '\0' || rp_names_sun_path_fits(endpoint) != 0)
+		return probe_usage("identity: ENDPOINT must be a socket path "
+		    "of 1 to %d bytes", RP_SUN_PATH_MAX - 1);
+	exp.allowed_uids = uids;
+
+	rep = malloc(sizeof(*rep));
+	if (rep == NULL) {
+		probe_warn("out of memory");
+		return RP_EXIT_INTERNAL;
+	}
+	switch (rp_probe(endpoint, &exp, rp_deadline_in(timeout), rep)) {
+	case RP_PROBE_OK:
+		rc = RP_EXIT_OK;
+		break;
+	case RP_PROBE_MISMATCH:
+		probe_warn("identity mismatch: %s: %s", rep->field,
+		    rep->detail);
+		rc = RP_EXIT_NO;
+		break;
+	case RP_PROBE_UNREACHABLE:
+		probe_warn("cannot reach %s: %s", endpoint, rep->detail);
+		rc = RP_EXIT_UNREACHABLE;
+		break;
+	case RP_PROBE_TIMEOUT:
+		probe_warn("%s: %s", endpoint, rep->detail);
+		rc = RP_EXIT_DEADLINE;
+		break;
+	case RP_PROBE_MALFORMED:
+		probe_warn("%s: %s", endpoint, rep->detail);
+		rc = RP_EXIT_PROTOCOL;
+		break;
+	default:
+		probe_warn("%s: %s", endpoint, rep->detail);
+		rc = RP_EXIT_INTERNAL;
+		break;
+	}
+	/* What was verified goes to stdout; with --json, a mismatch too
+	 * (what was claimed, and which field failed). */
+	if (json && (rc == RP_EXIT_OK || rc == RP_EXIT_NO)) {
+		probe_json_begin(&j, &out);
+		rp_json_obj(&j);
+		rp_json_kbool(&j, "verified", rc == RP_EXIT_OK);
+		if (rc == RP_EXIT_NO) {
+			rp_json_kstr(&j, "mismatch", rep->field);
+			rp_json_kstr(&j, "detail", rep->detail);
+		}
+		identity_json(&j, rep);
+		rp_json_obj_end(&j);
+		r = probe_json_end(&j, &out);
+		if (r != RP_EXIT_OK)
+			rc = r;
+	} else if (rc == RP_EXIT_OK) {
+		rc = print_plain(rep);
+	}
+	free(rep);
+	return rc;
+}

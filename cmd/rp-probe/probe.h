@@ -1,0 +1,63 @@
+/*
+ * probe.h — what the parts of rp-probe share: diagnostics, option
+ * parsing helpers, JSON output, the default broker socket.
+ */
+#ifndef RP_PROBE_TOOL_H
+#define RP_PROBE_TOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rp.h"
+
+#define PROG "rp-probe"
+
+#define IDENTITY_TIMEOUT_MS RP_PROBE_TIMEOUT_MS   /* 500 */
+#define HELLO_TIMEOUT_MS 15000   /* covers a broker's 10 s spawn deadline */
+#define ADMIN_TIMEOUT_MS 5000
+#define HANDOFF_TIMEOUT_MS 2000
+#define MAX_ALLOW_UIDS 16
+
+/* "rp-probe: <message>" on stderr. */
+void probe_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One line "rp-probe: <message> (see --help)" on stderr; returns 2. */
+int probe_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print the usage (and help) to stdout; returns 0 (or 125 when stdout
+ * cannot be written). */
+int probe_help(void);
+
+/* Strict option values: 0, or the usage error already reported. */
+int probe_opt_ms(const char *name, const char *s, int64_t *out);
+int probe_opt_u64(const char *name, const char *s, uint64_t max,
+    uint64_t *out);
+
+/* Common getopt outcomes: a missing value or an unknown option. */
+int probe_opt_error(int c, char **argv);
+
+/* Start a JSON document on out, pretty when stdout is a terminal. */
+void probe_json_begin(struct rp_json *j, struct rp_buf *out);
+/* Finish it and write it to stdout.  0, or 125 after a diagnostic. */
+int probe_json_end(struct rp_json *j, struct rp_buf *out);
+
+/* The broker socket: -s, else $RUNNING_PROCESS_BROKER_V1_SOCKET, else the
+ * shared instance's default path.  0, or the exit status after a
+ * diagnostic. */
+int probe_broker_socket(const char *opt, char *out, size_t outsz);
+
+/* A fresh non-zero request id for a frame. */
+uint64_t probe_request_id(void);
+
+/* Read one reply frame under the deadline; on failure report it (as
+ * "<what>: ...") and return the exit status (4, 5, ...) with *body NULL. */
+int probe_read_reply(int fd, size_t cap, int64_t deadline, const char *what,
+    uint8_t **body, size_t *len);
+
+/* The subcommands; each takes argv from its own name on and returns the
+ * exit status. */
+int probe_identity(int argc, char **argv);
+int probe_hello(int argc, char **argv);
+int probe_admin(int argc, char **argv);
+
+#endif
