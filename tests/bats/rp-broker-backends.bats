@@ -37,6 +37,15 @@ backend_pid() {
 	admin backend-health --service "$1" --body | jf "[b['pid'] for b in d['backends'] if b['service_version'] == '${2:-1.0.0}'][0]"
 }
 
+# Conditions for wait_for, evaluated afresh on every poll.
+crashes_are() {
+	[ "$(grep -c DIED_CRASH "$T/ev")" = "$1" ]
+}
+
+no_children() {
+	[ -z "$(children_of "$BPID")" ]
+}
+
 no_zombies() {
 	local p st
 	for p in $(children_of "$BPID"); do
@@ -194,7 +203,7 @@ no_zombies() {
 		run -0 hello
 		[ "$(field result)" = negotiated ]
 		kill -KILL "$(backend_pid echo)"
-		wait_for test "$(grep -c DIED_CRASH "$T/ev")" = "$round"
+		wait_for crashes_are "$round"
 	done
 }
 
@@ -208,7 +217,7 @@ no_zombies() {
 		[ "$(field code)" = 3 ]
 	done
 	# the silent one and the forked pair are stopped (SIGTERM to the group)
-	wait_for test -z "$(children_of "$BPID")"
+	wait_for no_children
 	# every process that started (the fork's child wrote its own file)
 	# is gone: kill -0 would still reach a zombie
 	[ "$(ls "$RP_TEST_ENV_DIR" | wc -l)" = 4 ]
