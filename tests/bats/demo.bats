@@ -1,0 +1,48 @@
+#!/usr/bin/env bats
+# The README's first command runs examples/demo: it must work, end
+# cleanly, and leave nothing behind — as root and as an ordinary user.
+
+load helper
+
+setup() {
+	rp_setup_dirs
+}
+
+check_demo_output() {
+	assert_line --regexp '/r/running-process/broker/rpb-v1-[0-9a-f]{16}-be-[0-9a-f]{32}\.sock$'
+	assert_line "hello through the broker"
+	assert_line --regexp '^route=(reconnect|handoff): hi$'
+	assert_line "exe_path: $RP_BUILD/bin/rp-handoff-recv"
+	assert_line "exit status: 18"
+	assert_line "this line travelled as an open fd"
+	assert_line "rp-handoff-send: rejected: handoff token mismatch"
+	assert_line --regexp '^tty=/dev/pts/[0-9]+ size=40 120'
+	assert_line "exit=3"
+	assert_line "rp-broker exited 0"
+	assert_line "socket files left: 0"
+	assert_line --regexp '^ +1 +DIED_SHUTDOWN$'
+	assert_line "demo finished"
+}
+
+@test "the demo runs and cleans up after itself" {
+	local before
+	before=$(ls -d /tmp/rpd.* 2>/dev/null | wc -l)
+	run timeout 120 env B="$RP_BUILD" "$RP_ROOT/examples/demo"
+	assert_success
+	check_demo_output
+	# Its temporary directory is gone, and no process of it is left.
+	[ "$(ls -d /tmp/rpd.* 2>/dev/null | wc -l)" -eq "$before" ]
+	! pgrep -f "$RP_BUILD/bin/rp-(broker|handoff-recv)" | grep -q .
+}
+
+@test "the demo runs as an ordinary user" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to switch to uid 65534"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		test -x "$RP_ROOT/examples/demo" -a -r "$RP_BUILD/bin/rp-broker" ||
+		skip "the tree is not readable by uid 65534"
+	run timeout 120 setpriv --reuid=65534 --regid=65534 --clear-groups \
+		env HOME=/nonexistent B="$RP_BUILD" "$RP_ROOT/examples/demo"
+	assert_success
+	assert_line --regexp '^rp demo in /tmp/rpd\.[A-Za-z0-9]+ \(user [a-z]+, uid 65534\)$'
+	check_demo_output
+}
