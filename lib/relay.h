@@ -24,7 +24,8 @@
  * and in_fd is not used; in_fd may also be -1.  A peer that stops reading
  * (EPIPE) ends only the sending direction.  Returns 0, or -1 with errno:
  * the failed read or write (EPIPE when out_fd's reader went away,
- * ECONNRESET when the peer reset the connection).
+ * ECONNRESET when the peer reset the connection).  EIO from a terminal
+ * (a PTY master whose slave side was closed) is its end of file.
  */
 int rp_relay(int conn, int in_fd, int out_fd);
 

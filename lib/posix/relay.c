@@ -22,6 +22,11 @@ read_eintr(int fd, void *buf, size_t len)
 	do
 		n = read(fd, buf, len);
 	while (n < 0 && errno == EINTR);
+	/* A terminal whose other side has gone (a PTY master after the last
+	 * holder of its slave closed it) reads EIO: that is its end of
+	 * file, not a failure. */
+	if (n < 0 && errno == EIO && isatty(fd))
+		n = 0;
 	return n;
 }
 

@@ -426,6 +426,22 @@ EOF
 	[ "$(json_field "$T/r.json" bytes_out)" = 0 ]
 }
 
+@test "--master-to rp-handoff-recv: the receiver gets the terminal's output, we keep the status" {
+	rp-handoff-recv --new-token >"$T/tok"
+	rp_start recv rp-handoff-recv --token-file "$T/tok" --timeout 20000 \
+		--ready-fd 3 "$T/m.sock"
+	run --separate-stderr timeout -s KILL 20 "$SP" --master-to "$T/m.sock" \
+		--token-file "$T/tok" -- sh -c 'echo from-pty; exit 4'
+	[ "$status" -eq 4 ]
+	[ -z "$output" ]
+	# The receiver copied the master until the terminal hung up (EIO is
+	# a terminal's end of file) and exited 0, its socket removed.
+	wait "$RP_LAST_PID"
+	[ "$(tr -d '\r' <"$T/recv.out")" = "from-pty" ]
+	[ ! -s "$T/recv.err" ]
+	[ ! -e "$T/m.sock" ]
+}
+
 @test "--master-to: a refusal is 1 and the program never runs" {
 	start_receiver refuse
 	run --separate-stderr timeout -s KILL 20 "$SP" --master-to "$T/h.sock" \

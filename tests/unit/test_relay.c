@@ -11,6 +11,7 @@
 
 #include "deadline.h"
 #include "io.h"
+#include "pty.h"
 #include "relay.h"
 #include "t.h"
 
@@ -257,9 +258,35 @@ test_peer_half_closes_first(void)
 	close(sv[0]);
 }
 
+/* A PTY master whose terminal side has closed reads EIO: the relay takes
+ * that as the end of the data, not as a failure (rp-handoff-recv copying
+ * a master handed over by rp-spawn-pty --master-to). */
+static void
+test_pty_master_hangup_is_eof(void)
+{
+	struct rp_pty pty;
+	int out[2];
+	char buf[64];
+	ssize_t n;
+
+	T_EQ(rp_pty_open(&pty, NULL), 0);
+	T_EQ(pipe2(out, O_CLOEXEC), 0);
+	T_EQ(write(pty.peer, "from-pty\n", 9), 9);
+	close(pty.peer);
+	T_EQ(rp_relay(pty.master, -1, out[1]), 0);
+	close(out[1]);
+	n = read(out[0], buf, sizeof(buf) - 1);
+	T_OK(n > 0);
+	buf[n > 0 ? n : 0] = '\0';
+	T_STR(buf, "from-pty\r\n");
+	close(out[0]);
+	close(pty.master);
+}
+
 int
 main(void)
 {
+	T_RUN(test_pty_master_hangup_is_eof);
 	T_RUN(test_both_directions_and_half_close);
 	T_RUN(test_echo_peer_no_deadlock);
 	T_RUN(test_pipe_is_only_read);
