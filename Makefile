@@ -75,7 +75,8 @@ PROTO      := proto/rp_v1.proto
 GEN_C      := $(B)/gen/rp_v1.pb-c.c
 GEN_H      := $(B)/gen/rp_v1.pb-c.h
 LIB_SRC    := $(sort $(wildcard lib/*.c lib/posix/*.c))
-LIB_HDR    := $(sort $(wildcard lib/*.h))
+# Public headers: every lib/*.h but the internal *_impl.h ones.
+LIB_HDR    := $(filter-out %_impl.h,$(sort $(wildcard lib/*.h)))
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/rp_v1.pb-c.o
 LIBRP      := $(B)/librp.a
 
