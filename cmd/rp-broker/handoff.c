@@ -549,12 +549,14 @@ handoff_transfer(struct broker *b, struct conn *c)
 		fail_now(b, k, c, HO_BUSY, "cannot encode the offer");
 		return;
 	}
-	/* 1: the token and the fd, in one message (a deadline already past:
-	 * never wait here). */
-	if (rp_fdpass_send(hc->fd, c->fd, c->tok, RP_TOKEN_LEN, 0) < 0) {
+	/* The token and the fd in one message, the offer right behind it,
+	 * in one system call: the backend wakes once, with both there. */
+	n = rp_fdpass_send_with_tail(hc->fd, c->fd, c->tok, RP_TOKEN_LEN,
+	    b->scratch.data, b->scratch.len);
+	if (n < 0) {
 		int err = errno;
 
-		if (err == ETIMEDOUT || err == EAGAIN || err == EWOULDBLOCK) {
+		if (err == EAGAIN || err == EWOULDBLOCK) {
 			fail_now(b, k, c, HO_BUSY, "the handoff socket is full");
 			return;
 		}
@@ -577,10 +579,8 @@ handoff_transfer(struct broker *b, struct conn *c)
 			(void)rp_loop_mod(b->loop, c->fd, 0);
 	}
 	if (q_push(hc, &p) < 0) {
-		/* The fd is on its way but no offer will follow: the backend
-		 * gives up on it, and this connection cannot go on. */
-		if (keep)
-			p.c = NULL;
+		/* The fd is on its way but cannot be accounted for: the
+		 * connection to this backend starts over. */
 		fail_now(b, k, c, HO_BUSY, "out of memory");
 		handoff_key_close(b, k, HO_BACKEND_GONE, "out of memory");
 		return;
@@ -588,19 +588,9 @@ handoff_transfer(struct broker *b, struct conn *c)
 	if (!keep)
 		/* The kernel holds the fd in flight; ours is not needed. */
 		conn_close(b, c, CLOSE_HANDED_OFF);
-	/* 2: the offer. */
-	do
-		n = send(hc->fd, b->scratch.data, b->scratch.len,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-		fmt(why, sizeof(why), "sending the offer: %s", strerror(errno));
-		handoff_key_close(b, k, HO_BACKEND_GONE, why);
-		return;
-	}
-	if (n < 0)
-		n = 0;
 	if ((size_t)n < b->scratch.len) {
+		/* What of the offer the socket did not take goes when it
+		 * can; nothing else may be sent before it. */
 		if (rp_buf_append(&hc->out, b->scratch.data + n,
 		    b->scratch.len - (size_t)n) < 0) {
 			handoff_key_close(b, k, HO_BACKEND_GONE,
