@@ -323,9 +323,12 @@ read_acks(struct broker *b, struct bkey *k)
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return;
 	if (n <= 0) {
-		handoff_key_close(b, k, HO_BACKEND_GONE, n == 0 ?
-		    "the backend closed its handoff connection" :
-		    strerror(errno));
+		char why[128];
+
+		fmt(why, sizeof(why), "%s%s", n == 0 ? "the backend closed its "
+		    "handoff connection" : "the handoff connection failed: ",
+		    n == 0 ? "" : strerror(errno));
+		handoff_key_close(b, k, HO_BACKEND_GONE, why);
 		return;
 	}
 	while (off < (size_t)n) {
