@@ -39,8 +39,10 @@ adopt(struct serve *sv, int fd, uint64_t correlation_id,
 	}
 	if (sv->o->echo && sv->busy < sv->o->max_conns &&
 	    ev.len <= sizeof(c->buf)) {
-		/* The peer's identity only matters to PROG's environment. */
-		if ((c = conn_new(sv, fd, C_ECHO)) == NULL) {
+		/* The peer's identity only matters to PROG's environment.
+		 * The fd may come blocking from a sender other than ours. */
+		if (rp_fd_set_nonblock(fd, 1) != 0 ||
+		    (c = conn_new(sv, fd, C_ECHO)) == NULL) {
 			recv_warn("cannot take a handed-off connection: %s",
 			    strerror(errno));
 			rp_buf_free(&ev);
