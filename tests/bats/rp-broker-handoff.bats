@@ -72,10 +72,12 @@ settled() {
 }
 
 # The same Hello three more times, each falling back and working, then
-# the broker holds exactly the fds it held after the first one.
+# the broker and the backend (the real rp-handoff-recv the test backend
+# became, which serves the reconnecting clients) hold exactly the fds they
+# held after the first one.
 # fallback_thrice OUTCOME REASON [rp-probe options]
 fallback_thrice() {
-	local outcome=$1 reason=$2 base try
+	local outcome=$1 reason=$2 base kpid kbase try
 	shift 2
 	run -0 adopt --connect "$@" <<<"first"
 	assert_line "first"
@@ -83,6 +85,8 @@ fallback_thrice() {
 	wait_for outcome_is "$outcome" 1
 	wait_for settled
 	base=$(fd_count "$BPID")
+	kpid=$(backend_pid)
+	kbase=$(fd_count "$kpid")
 	# (not "i": bats' run uses that name)
 	for try in 2 3 4; do
 		run -0 adopt --connect "$@" <<<"try $try"
@@ -92,6 +96,7 @@ fallback_thrice() {
 	wait_for outcome_is "$outcome" 4
 	wait_for settled
 	wait_for fd_count_is "$BPID" "$base"
+	wait_for fd_count_is "$kpid" "$kbase"
 	[ "$(metric running_process_broker_v1_handoff_total outcome=accepted)" = 0 ]
 	# Each one is an event that says what happened.
 	[ "$(grep '"kind":"PROTOCOL_DOWNGRADE"' "$EV" |
@@ -229,6 +234,9 @@ fallback_thrice() {
 	run -0 adopt --connect <<<"plain"
 	assert_line "plain"
 	assert_line "rp-probe: route: reconnect (the broker issued no handoff token)"
+	adopt --json >"$T/r.json" 2>/dev/null
+	[ "$(jf 'd["route"]' <"$T/r.json")" = reconnect ]
+	[ "$(jf 'd["route_detail"]' <"$T/r.json")" = "the broker issued no handoff token" ]
 	run ! grep -q running_process_broker_v1_handoff < <(admin metrics --body)
 	stop_broker
 
@@ -380,4 +388,19 @@ fallback_thrice() {
 	assert_line "rp-probe: route: handoff"
 	[ "$(env_of "$(backend_pid)" RUNNING_PROCESS_BROKER_V1_HANDOFF_PIPE)" != "$hpipe" ]
 	wait_for outcome_is accepted 2
+}
+
+@test "stopping with a transfer waiting for its Ack: the drain deadline ends it" {
+	def echo ho-silent
+	start_broker --handoff --handoff-event broker --handoff-timeout 60000 \
+		--drain-timeout 300 --events "$EV"
+	# Its reply read, this client leaves; the broker keeps the connection
+	# for the event the silent backend will never let it write.
+	run -0 hello --capabilities 1
+	[[ "$(echo "$output" | jf 'd["handle_passed_token"]')" =~ ^[0-9a-f]{32}$ ]]
+	wait_for metric_is 1 running_process_broker_v1_handoffs_in_flight
+	[ "$(metric running_process_broker_v1_connections_open)" = 2 ]
+	stop_broker
+	grep '"handoff_outcome":"shutdown"' "$EV" | grep -q "the broker is stopping"
+	run ! grep -q '"handoff_outcome":"ack_timeout"' "$EV"
 }
