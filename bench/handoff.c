@@ -411,8 +411,8 @@ latency(const char *broker, size_t n, long broker_pid, long backend_pid)
 {
 	static const char *const ho_steps[NSTEPS] = { "reply", "event",
 		"answer", "closed" };
-	static const char *const rc_steps[NSTEPS] = { "reply", "backend "
-		"connected", "answer", "closed" };
+	static const char *const rc_steps[NSTEPS] = { "reply",
+		"backend connected", "answer", "closed" };
 	const long pids[3] = { 0, broker_pid, backend_pid };
 	struct side ho, rc;
 	size_t per = n / ROUNDS, r, i;
