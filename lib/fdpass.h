@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Send len (1..64) data bytes and one fd in a single sendmsg (MSG_NOSIGNAL),
  * waiting for the socket to be writable until the deadline.  The caller
@@ -19,6 +20,16 @@
  * ETIMEDOUT, EPIPE, ...). */
 int rp_fdpass_send(int sock, int fd, const void *data, size_t len,
     int64_t deadline);
+
+/* For a sender that never waits (non-blocking): rp_fdpass_send, then the
+ * tail bytes (the offer) right behind that message, in one system call
+ * where the system has one (sendmmsg), so that the receiver is woken once
+ * with both there.  Returns how many tail bytes went (0..tail_len; the
+ * caller writes the rest later), or -1 with errno when the fd message
+ * itself did not go (EAGAIN when the socket is full, EPIPE, EPROTO for a
+ * short send ...).  The caller keeps its fd. */
+ssize_t rp_fdpass_send_with_tail(int sock, int fd, const void *data,
+    size_t len, const void *tail, size_t tail_len);
 
 enum rp_fdpass_status {
 	RP_FDPASS_OK = 0,

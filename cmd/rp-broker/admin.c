@@ -114,6 +114,15 @@ json_config(struct broker *b, struct rp_json *j)
 	    c->drain_timeout_src);
 	cfg_str(j, "events", c->events_path, c->events_path ? SRC_FLAG :
 	    SRC_DEFAULT);
+	rp_json_key(j, "handoff");
+	rp_json_obj(j);
+	rp_json_kbool(j, "value", c->handoff);
+	kv_src(j, "source", c->handoff ? SRC_FLAG : SRC_DEFAULT);
+	rp_json_obj_end(j);
+	cfg_str(j, "handoff_event", c->handoff_event_backend ? "backend" :
+	    "broker", c->handoff_event_src);
+	cfg_u64(j, "handoff_timeout_ms", (uint64_t)c->handoff_timeout_ms,
+	    c->handoff_timeout_src);
 	rp_json_key(j, "allow_uids");
 	rp_json_obj(j);
 	rp_json_key(j, "value");
@@ -133,6 +142,9 @@ json_config(struct broker *b, struct rp_json *j)
 		rp_json_kstr(j, "service_name", c->statics[i].service);
 		rp_json_kstr(j, "service_version", c->statics[i].version);
 		rp_json_kstr(j, "endpoint", c->statics[i].endpoint);
+		rp_json_key(j, "handoff");
+		rp_json_str(j, c->statics[i].handoff[0] ?
+		    c->statics[i].handoff : NULL);
 		rp_json_obj_end(j);
 	}
 	rp_json_arr_end(j);
@@ -153,6 +165,31 @@ healthy(const struct bkey *k)
 		return k->state == BS_LIVE || (k->state == BS_PROBING &&
 		    k->last_probe_ok == 1);
 	return k->state == BS_LIVE;
+}
+
+/* A backend's handoff state: its socket, the connection, the outcomes. */
+static void
+json_handoff(struct broker *b, struct rp_json *j, struct bkey *k)
+{
+	unsigned i;
+
+	rp_json_key(j, "handoff");
+	if (!b->cfg.handoff || k->hpipe[0] == '\0') {
+		rp_json_null(j);
+		return;
+	}
+	rp_json_obj(j);
+	rp_json_kstr(j, "handoff_pipe", k->hpipe);
+	rp_json_kstr(j, "event_writer", k->event_backend ? "backend" :
+	    "broker");
+	rp_json_kbool(j, "connected", k->ho.fd >= 0);
+	rp_json_ku64(j, "in_flight", k->ho.qn);
+	rp_json_key(j, "outcomes");
+	rp_json_obj(j);
+	for (i = 0; i < N_HO; i++)
+		rp_json_ku64(j, handoff_outcome_name(i), k->handoffs[i]);
+	rp_json_obj_end(j);
+	rp_json_obj_end(j);
 }
 
 static void
@@ -205,6 +242,7 @@ json_backend(struct broker *b, struct rp_json *j, struct bkey *k, int full)
 	rp_json_obj_end(j);
 	rp_json_ku64(j, "waiters", k->nwaiters);
 	rp_json_ku64(j, "negotiated", k->negotiated);
+	json_handoff(b, j, k);
 	if (k->kind == BK_SPAWNED) {
 		rp_json_key(j, "spawn");
 		rp_json_obj(j);

@@ -78,6 +78,8 @@ bkey_new(struct broker *b, const char *service, const char *version,
 	fmt(k->service, sizeof(k->service), "%s", service);
 	fmt(k->version, sizeof(k->version), "%s", version);
 	k->probe.fd = -1;
+	k->ho.fd = -1;
+	k->event_backend = (uint8_t)b->cfg.handoff_event_backend;
 	k->last_probe_ok = -1;
 	k->next = b->keys;
 	b->keys = k;
@@ -96,10 +98,12 @@ bkey_prune(struct broker *b)
 
 	for (pp = &b->keys; (k = *pp) != NULL; pp = &k->next) {
 		if (k->kind != BK_SPAWNED || k->state != BS_IDLE ||
-		    k->nwaiters != 0 || k->pid != 0 ||
+		    k->nwaiters != 0 || k->pid != 0 || k->hrefs != 0 ||
+		    k->ho.fd >= 0 ||
 		    (k->budget_used != 0 && now - k->budget_start < window))
 			continue;
 		*pp = k->next;
+		handoff_key_free(k);
 		free(k);
 		b->nkeys--;
 		return 0;
@@ -249,6 +253,9 @@ to_dying(struct broker *b, struct bkey *k, int reason)
 
 	if (k->pid <= 0)
 		return;
+	handoff_key_close(b, k, reason ==
+	    RP__EVENT_KIND__EVENT_KIND_DIED_SHUTDOWN ? HO_SHUTDOWN :
+	    HO_BACKEND_GONE, "the backend is being stopped");
 	(void)rp_spawn_kill(k->pid, SIGTERM, 1);
 	y = calloc(1, sizeof(*y));
 	if (y == NULL) {
@@ -256,11 +263,13 @@ to_dying(struct broker *b, struct bkey *k, int reason)
 		(void)rp_spawn_kill(k->pid, SIGKILL, 1);
 		(void)rp_spawn_wait(k->pid, 0, NULL);
 		remove_endpoint(k->pipe);
+		remove_endpoint(k->hpipe);
 	} else {
 		y->pid = k->pid;
 		y->reason = reason;
 		fmt(y->service, sizeof(y->service), "%s", k->service);
 		fmt(y->pipe, sizeof(y->pipe), "%s", k->pipe);
+		fmt(y->hpipe, sizeof(y->hpipe), "%s", k->hpipe);
 		y->kill_timer = rp_loop_timer(b->loop,
 		    rp_loop_now(b->loop) + STOP_GRACE_MS, kill_timer_cb, y);
 		y->next = b->dying;
@@ -302,7 +311,8 @@ spawn_env(struct broker *b, struct bkey *k, const Rp__Frame *f,
 		ENV_PREFIX "SERVICE_VERSION=", ENV_PREFIX "BACKEND_PIPE=",
 		ENV_PREFIX "BACKEND_NAMESPACE=", ENV_PREFIX "INSTANCE=",
 		ENV_PREFIX "TRACEPARENT=", ENV_PREFIX "TRACESTATE=",
-		ENV_PREFIX "BROKER_PID=", ENV_PREFIX "HANDOFF_PIPE=" };
+		ENV_PREFIX "BROKER_PID=", ENV_PREFIX "HANDOFF_PIPE=",
+		"RP_HANDOFF_EVENT=" };
 	const char *inst;
 	size_t n = 0, i, j, nours;
 	char **env;
@@ -320,6 +330,15 @@ spawn_env(struct broker *b, struct bkey *k, const Rp__Frame *f,
 	r |= rp_buf_printf(store, ENV_PREFIX "BROKER_PID=%ld%c", (long)b->pid,
 	    0);
 	nours = 6;
+	if (k->hpipe[0] != '\0') {
+		/* Where the broker hands connections over, and who tells the
+		 * client (rp-handoff-recv reads RP_HANDOFF_EVENT). */
+		r |= rp_buf_printf(store, ENV_PREFIX "HANDOFF_PIPE=%s%c",
+		    k->hpipe, 0);
+		r |= rp_buf_printf(store, "RP_HANDOFF_EVENT=%s%c",
+		    k->event_backend ? "backend" : "broker", 0);
+		nours += 2;
+	}
 	if (f != NULL && f->traceparent != NULL && f->traceparent[0] != '\0') {
 		r |= rp_buf_printf(store, ENV_PREFIX "TRACEPARENT=%s%c",
 		    f->traceparent, 0);
@@ -388,6 +407,18 @@ bkey_spawn(struct broker *b, struct bkey *k, const Rp__ServiceDefinition *def,
 		    strerror(errno));
 		k->pipe[0] = '\0';
 		return -1;
+	}
+	k->hpipe[0] = '\0';
+	if (b->cfg.handoff) {
+		char hex[RP_TOKEN_HEX_LEN + 1];
+
+		/* Next to the endpoint, as long as it: "-ho-" for "-be-". */
+		rp_token_generate(rnd);
+		rp_token_to_hex(rnd, hex);
+		fmt(k->hpipe, sizeof(k->hpipe), "%s/rpb-v1-%s-ho-%s.sock", b->dir,
+		    b->hash16, hex);
+		if (rp_names_sun_path_fits(k->hpipe) != 0)
+			k->hpipe[0] = '\0';
 	}
 	extra[0] = (struct ev_kv){ "binary", k->binary };
 	extra[1] = (struct ev_kv){ "backend_pipe", k->pipe };
@@ -471,6 +502,9 @@ child_ended(struct broker *b, struct bkey *k,
 
 	describe_status(how, sizeof(how), st);
 	fmt(pid, sizeof(pid), "%ld", (long)k->pid);
+	fmt(r, sizeof(r), "the backend %s", how);
+	handoff_key_close(b, k, HO_BACKEND_GONE, r);
+	remove_endpoint(k->hpipe);
 	if (k->state == BS_SPAWNING) {
 		/* Reaped already: nothing left to stop but its group. */
 		(void)rp_spawn_kill(k->pid, SIGTERM, 1);
@@ -539,6 +573,7 @@ backends_sigchld(struct broker *b)
 		if (y->killed)
 			(void)rp_spawn_kill(y->pid, SIGKILL, 1);
 		remove_endpoint(y->pipe);
+		remove_endpoint(y->hpipe);
 		free(y);
 	}
 }

@@ -32,6 +32,7 @@ struct static_spec {
 	char service[RP_NAME_MAX + 1];
 	char version[RP_VERSION_MAX + 1];
 	char endpoint[RP_SUN_PATH_MAX];
+	char handoff[RP_SUN_PATH_MAX];     /* --backend-handoff, or "" */
 };
 
 struct config {
@@ -70,6 +71,12 @@ struct config {
 	const char *events_path;
 	int ready_fd;
 
+	int handoff;                       /* --handoff */
+	int handoff_event_backend;         /* --handoff-event backend */
+	enum src handoff_event_src;
+	int64_t handoff_timeout_ms;        /* the Ack deadline */
+	enum src handoff_timeout_src;
+
 	struct static_spec *statics;
 	size_t n_statics;
 };
@@ -82,6 +89,8 @@ enum conn_state {
 	CONN_READING = 0,  /* waiting for the first frame */
 	CONN_WAITING,      /* Hello parsed; waiting for a backend */
 	CONN_WRITING,      /* reply partly written; waiting for POLLOUT */
+	CONN_HANDOFF,      /* transferred; kept until the backend's Ack, when
+	                      the broker writes the handoff event */
 };
 
 struct bkey;
@@ -106,6 +115,7 @@ struct conn {
 	                                  1 after a grace for its frame, 2 at
 	                                  once unless the frame is there */
 	uint8_t labels_ok;             /* service/version valid for metrics */
+	uint8_t handoff;               /* transfer once the reply is written */
 	uint32_t pid;                  /* kernel peer pid (0: unknown) */
 	int64_t deadline;              /* monotonic ms */
 
@@ -116,6 +126,11 @@ struct conn {
 	int64_t t0_ns;                 /* frame complete */
 	uint8_t *out;
 	uint32_t out_len, out_off;
+
+	/* A handoff in preparation: its backend, token, correlation id. */
+	struct bkey *hk;
+	uint64_t corr;
+	uint8_t tok[RP_TOKEN_LEN];
 };
 
 /*
@@ -158,6 +173,50 @@ struct prober {
 	unsigned attempts;
 };
 
+/* How a handoff ended (the outcome label of the handoff metric). */
+enum ho_outcome {
+	HO_ACCEPTED = 0,   /* the backend acked it: accepted */
+	HO_REFUSED,        /* the backend acked it: not accepted */
+	HO_ACK_TIMEOUT,    /* no Ack within --handoff-timeout */
+	HO_BAD_ACK,        /* an Ack with the wrong token, correlation id,
+	                      envelope or payload */
+	HO_BACKEND_GONE,   /* the handoff connection failed or closed with
+	                      the transfer on it */
+	HO_NO_SOCKET,      /* no handoff connection could be made */
+	HO_CLIENT_GONE,    /* the client left before the transfer */
+	HO_BUSY,           /* too many transfers in flight to this backend */
+	HO_SHUTDOWN,       /* the broker stopped with the transfer pending */
+	N_HO
+};
+
+/* One transfer sent on a handoff connection, its Ack not yet read. */
+struct hpend {
+	uint64_t corr;                 /* correlation id = connection id */
+	int64_t deadline;              /* monotonic ms */
+	struct conn *c;                /* kept until the Ack when the broker
+	                                  writes the event, else NULL */
+	uint8_t tok[RP_TOKEN_LEN];
+	uint8_t done;                  /* answered out of order */
+};
+
+/*
+ * The broker's one handoff connection to a backend, opened on first use
+ * and kept: transfers are pipelined on it and their Acks, which come back
+ * in order, are matched by correlation id.
+ */
+struct hconn {
+	int fd;                        /* -1: not connected */
+	uint8_t in_loop;
+	unsigned events;
+	struct rp_frame_decoder dec;   /* the Ack being read */
+	struct rp_buf out;             /* offer bytes the socket did not take */
+	struct hpend *q;               /* ring of qcap (a power of two) */
+	uint32_t qcap, qhead, qn;
+	uint64_t timer;                /* the oldest transfer's deadline */
+	int64_t retry_at;              /* after a failed connect, not before */
+	int64_t quiet_until;           /* set-up failures: no event before */
+};
+
 /*
  * A backend key: (this broker's instance, service, version).  A key
  * outlives the processes spawned for it, so its spawn budget and counters
@@ -172,6 +231,7 @@ struct bkey {
 	uint8_t state;                 /* enum bkey_state */
 	pid_t pid;                     /* child (spawned) or claimed (static) */
 	char pipe[RP_SUN_PATH_MAX];
+	char hpipe[RP_SUN_PATH_MAX];   /* its handoff socket, or "" */
 	char binary[PATH_MAX];
 
 	int64_t started_wall_ms;       /* when it became live */
@@ -190,9 +250,15 @@ struct bkey {
 	int64_t budget_start;          /* monotonic ms */
 	uint32_t budget_used;
 
+	/* handoff */
+	struct hconn ho;
+	uint8_t event_backend;         /* the backend writes the event */
+	uint32_t hrefs;                /* connections preparing a handoff */
+
 	/* counters */
 	uint64_t spawn_ok, spawn_failed, negotiated;
 	uint64_t deaths;
+	uint64_t handoffs[N_HO];
 };
 
 /* A child we stopped or gave up on, waiting to be reaped. */
@@ -202,6 +268,7 @@ struct dying {
 	int reason;                    /* event kind when it is reaped */
 	char service[RP_NAME_MAX + 1];
 	char pipe[RP_SUN_PATH_MAX];
+	char hpipe[RP_SUN_PATH_MAX];
 	uint64_t kill_timer;
 	int killed;                    /* SIGKILL sent */
 };
@@ -266,6 +333,8 @@ enum close_reason {
 	CLOSE_DRAIN,
 	CLOSE_REFUSED_AT_ACCEPT,
 	CLOSE_PEER_REJECTED,
+	CLOSE_HANDED_OFF,
+	CLOSE_HANDOFF_FAILED,
 	N_CLOSE,
 };
 
@@ -351,6 +420,7 @@ struct broker {
 	uint64_t nofile_soft, nofile_hard;
 	size_t fd_base;                /* fds open besides conns and probes */
 	size_t nprobes;
+	size_t nhconns;                /* handoff connections open */
 	int demoted;                   /* fd pressure: not ready */
 	int64_t demoted_since_wall_ms;
 	uint64_t resume_timer;
@@ -376,6 +446,7 @@ struct broker {
 	struct ratelimit rl;
 	struct metrics m;
 	struct events ev;
+	struct rp_token_store *tokens; /* handoff tokens issued, pending */
 };
 
 /* config.c */
@@ -488,6 +559,24 @@ void json_config(struct broker *b, struct rp_json *j);
 void json_head(struct broker *b, struct rp_json *j, const char *command);
 int accepting(const struct broker *b);
 int healthy(const struct bkey *k);
+
+/* handoff.c */
+/* A handoff for c to k's backend: 1 when the client asked for one and k
+ * can take it (c->tok and c->hk are then set, the token issued), else 0
+ * (a failure to set one up is counted). */
+int handoff_prepare(struct broker *b, struct conn *c, struct bkey *k);
+/* The Negotiated reply carrying c's token is written: transfer c.  c is
+ * closed, or (the broker writing the event) kept until the Ack. */
+void handoff_transfer(struct broker *b, struct conn *c);
+/* c goes before its transfer (client gone, drain): forget its token. */
+void handoff_drop(struct broker *b, struct conn *c, enum ho_outcome why);
+/* Close k's handoff connection; whatever is in flight on it fails. */
+void handoff_key_close(struct broker *b, struct bkey *k,
+    enum ho_outcome why, const char *detail);
+void handoff_close_all(struct broker *b);
+void handoff_key_free(struct bkey *k);
+const char *handoff_outcome_name(unsigned o);
+int handoff_init(struct broker *b);
 
 /* diagnose.c */
 uint32_t diagnose(struct broker *b, struct rp_buf *out);

@@ -22,6 +22,8 @@ static const char usage_text[] =
 "          [--spawn-timeout MS] [--spawn-waiters N] [--probe-interval MS]\n"
 "          [--probe-timeout MS] [--max-clients N] [--drain-timeout MS]\n"
 "          [--events FILE] [--ready-fd N]\n"
+"          [--handoff [--handoff-event backend|broker] [--handoff-timeout MS]\n"
+"           [--backend-handoff SERVICE@VERSION=SOCKET]...]\n"
 "rp-broker -h | --help | -V | --version\n"
 "\n"
 "  -s, --socket PATH        listen here (else $RUNNING_PROCESS_BROKER_V1_SOCKET,\n"
@@ -43,7 +45,13 @@ static const char usage_text[] =
 "      --max-clients N      connections at once (4096)\n"
 "      --drain-timeout MS   how long a graceful stop may take (10000)\n"
 "      --events FILE        append lifecycle events as JSON lines\n"
-"      --ready-fd N         write a newline to fd N once listening\n";
+"      --ready-fd N         write a newline to fd N once listening\n"
+"      --handoff            hand client connections that ask for it to\n"
+"                           their backend (capability bit 0)\n"
+"      --handoff-event WHO  who tells the client its connection was handed\n"
+"                           off: backend (default) or broker\n"
+"      --handoff-timeout MS  deadline of a backend's Ack (5000)\n"
+"      --backend-handoff S@V=PATH  the handoff socket of a -b backend\n";
 
 #define ENV_SOCKET "RUNNING_PROCESS_BROKER_V1_SOCKET"
 #define ENV_HELLO_TIMEOUT "RUNNING_PROCESS_BROKER_HELLO_TIMEOUT_MS"
@@ -65,6 +73,10 @@ enum {
 	OPT_DRAIN_TIMEOUT,
 	OPT_EVENTS,
 	OPT_READY_FD,
+	OPT_HANDOFF,
+	OPT_HANDOFF_EVENT,
+	OPT_HANDOFF_TIMEOUT,
+	OPT_BACKEND_HANDOFF,
 };
 
 static const struct option longopts[] = {
@@ -85,6 +97,10 @@ static const struct option longopts[] = {
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
 	{ "events", required_argument, NULL, OPT_EVENTS },
 	{ "ready-fd", required_argument, NULL, OPT_READY_FD },
+	{ "handoff", no_argument, NULL, OPT_HANDOFF },
+	{ "handoff-event", required_argument, NULL, OPT_HANDOFF_EVENT },
+	{ "handoff-timeout", required_argument, NULL, OPT_HANDOFF_TIMEOUT },
+	{ "backend-handoff", required_argument, NULL, OPT_BACKEND_HANDOFF },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -222,41 +238,89 @@ opt_rate(const char *name, const char *s, int zero_ok, uint32_t *n,
 	*secs = (uint32_t)w;
 }
 
+/* "SERVICE@VERSION=PATH" for option `name`, into sp. */
 static void
-opt_static(struct config *c, const char *s)
+opt_svp(const char *name, const char *s, struct static_spec *sp,
+    char *path, size_t pathsz)
 {
 	const char *at = strchr(s, '@'), *eq;
-	struct static_spec *sp, *ns;
 	size_t sl, vl;
 
 	eq = at ? strchr(at, '=') : NULL;
 	if (at == NULL || eq == NULL)
-		usage_error("--backend: \"%s\" is not SERVICE@VERSION=ENDPOINT",
-		    s);
+		usage_error("%s: \"%s\" is not SERVICE@VERSION=PATH", name, s);
 	sl = (size_t)(at - s);
 	vl = (size_t)(eq - at - 1);
 	if (!rp_names_service_valid(s, sl))
-		usage_error("--backend: invalid service name in \"%s\"", s);
+		usage_error("%s: invalid service name in \"%s\"", name, s);
 	if (vl > RP_VERSION_MAX || !rp_names_version_valid(at + 1, vl))
-		usage_error("--backend: invalid version in \"%s\"", s);
-	if (eq[1] == '\0' || rp_names_sun_path_fits(eq + 1) != 0)
-		usage_error("--backend: the endpoint in \"%s\" is empty or "
-		    "does not fit a socket address", s);
+		usage_error("%s: invalid version in \"%s\"", name, s);
+	if (eq[1] == '\0' || rp_names_sun_path_fits(eq + 1) != 0 ||
+	    strlen(eq + 1) >= pathsz)
+		usage_error("%s: the path in \"%s\" is empty or does not fit "
+		    "a socket address", name, s);
+	memset(sp, 0, sizeof(*sp));
+	memcpy(sp->service, s, sl);
+	memcpy(sp->version, at + 1, vl);
+	memcpy(path, eq + 1, strlen(eq + 1) + 1);
+}
+
+static void
+opt_static(struct config *c, const char *s)
+{
+	struct static_spec *sp, *ns;
+
 	ns = realloc(c->statics, (c->n_statics + 1) * sizeof(*ns));
 	if (ns == NULL)
 		die(RP_EXIT_INTERNAL, "out of memory");
 	c->statics = ns;
 	sp = &ns[c->n_statics];
-	memset(sp, 0, sizeof(*sp));
-	memcpy(sp->service, s, sl);
-	memcpy(sp->version, at + 1, vl);
-	memcpy(sp->endpoint, eq + 1, strlen(eq + 1) + 1);
+	opt_svp("--backend", s, sp, sp->endpoint, sizeof(sp->endpoint));
 	for (size_t i = 0; i < c->n_statics; i++)
 		if (strcmp(ns[i].service, sp->service) == 0 &&
 		    strcmp(ns[i].version, sp->version) == 0)
 			usage_error("--backend: %s@%s is given twice",
 			    sp->service, sp->version);
 	c->n_statics++;
+}
+
+/* --backend-handoff: the -b backend it names gets its handoff socket
+ * (checked once every option has been read). */
+static void
+opt_backend_handoff(struct static_spec **hs, size_t *n, const char *s)
+{
+	struct static_spec *ns;
+
+	ns = realloc(*hs, (*n + 1) * sizeof(*ns));
+	if (ns == NULL)
+		die(RP_EXIT_INTERNAL, "out of memory");
+	*hs = ns;
+	opt_svp("--backend-handoff", s, &ns[*n], ns[*n].handoff,
+	    sizeof(ns[*n].handoff));
+	(*n)++;
+}
+
+static void
+match_backend_handoffs(struct config *c, struct static_spec *hs, size_t n)
+{
+	size_t i, j;
+
+	if (n > 0 && !c->handoff)
+		usage_error("--backend-handoff needs --handoff");
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < c->n_statics; j++)
+			if (strcmp(c->statics[j].service, hs[i].service) == 0 &&
+			    strcmp(c->statics[j].version, hs[i].version) == 0)
+				break;
+		if (j == c->n_statics)
+			usage_error("--backend-handoff: no -b %s@%s to go with "
+			    "it", hs[i].service, hs[i].version);
+		if (c->statics[j].handoff[0] != '\0')
+			usage_error("--backend-handoff: %s@%s is given twice",
+			    hs[i].service, hs[i].version);
+		memcpy(c->statics[j].handoff, hs[i].handoff,
+		    sizeof(hs[i].handoff));
+	}
 }
 
 static void
@@ -276,12 +340,16 @@ config_defaults(struct config *c)
 	c->max_clients = 4096;
 	c->drain_timeout_ms = 10000;
 	c->ready_fd = -1;
+	c->handoff_event_backend = 1;
+	c->handoff_timeout_ms = 5000;
 }
 
 void
 config_parse(struct config *c, int argc, char **argv)
 {
 	const char *sock = NULL, *dir = NULL, *env;
+	struct static_spec *hs = NULL;
+	size_t nhs = 0;
 	uint64_t v;
 	uint32_t *nu;
 	int ch, have_inst = 0, have_priv = 0;
@@ -386,6 +454,27 @@ config_parse(struct config *c, int argc, char **argv)
 				usage_error("--ready-fd: fd %d is not open",
 				    c->ready_fd);
 			break;
+		case OPT_HANDOFF:
+			c->handoff = 1;
+			break;
+		case OPT_HANDOFF_EVENT:
+			if (strcmp(optarg, "backend") == 0)
+				c->handoff_event_backend = 1;
+			else if (strcmp(optarg, "broker") == 0)
+				c->handoff_event_backend = 0;
+			else
+				usage_error("--handoff-event: \"%s\" is neither "
+				    "backend nor broker", optarg);
+			c->handoff_event_src = SRC_FLAG;
+			break;
+		case OPT_HANDOFF_TIMEOUT:
+			c->handoff_timeout_ms = (int64_t)opt_u64(
+			    "--handoff-timeout", optarg, 1, 600000);
+			c->handoff_timeout_src = SRC_FLAG;
+			break;
+		case OPT_BACKEND_HANDOFF:
+			opt_backend_handoff(&hs, &nhs, optarg);
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL);
@@ -402,6 +491,8 @@ config_parse(struct config *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument \"%s\"", argv[optind]);
+	match_backend_handoffs(c, hs, nhs);
+	free(hs);
 
 	if (c->hello_timeout_src == SRC_DEFAULT &&
 	    (env = getenv(ENV_HELLO_TIMEOUT)) != NULL && *env != '\0') {

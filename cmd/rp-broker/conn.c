@@ -169,6 +169,11 @@ conn_recycle(struct broker *b, struct conn *c)
 void
 conn_close(struct broker *b, struct conn *c, enum close_reason why)
 {
+	/* A handoff prepared and never made: the client did not take its
+	 * reply, or we are stopping. */
+	if (c->hk != NULL)
+		handoff_drop(b, c, why == CLOSE_DRAIN ? HO_SHUTDOWN :
+		    HO_CLIENT_GONE);
 	if (c->in_loop)
 		(void)rp_loop_del(b->loop, c->fd);
 	rp_fd_close(&c->fd);
@@ -207,6 +212,21 @@ conn_watch(struct broker *b, struct conn *c, unsigned events)
 
 /* ---------------------------------------------------------------- I/O */
 
+/* The whole reply is written: close, or hand the connection on. */
+static void
+conn_done(struct broker *b, struct conn *c)
+{
+	if (c->handoff == 1) {
+		free(c->out);
+		c->out = NULL;
+		c->out_len = c->out_off = 0;
+		fifo_remove(b, c);
+		handoff_transfer(b, c);
+		return;
+	}
+	conn_close(b, c, c->handoff == 2 ? CLOSE_HANDED_OFF : CLOSE_REPLIED);
+}
+
 static void
 conn_flush(struct broker *b, struct conn *c)
 {
@@ -226,11 +246,12 @@ conn_flush(struct broker *b, struct conn *c)
 		conn_close(b, c, CLOSE_WRITE_FAILED);
 		return;
 	}
-	conn_close(b, c, CLOSE_REPLIED);
+	conn_done(b, c);
 }
 
 /*
- * Send the reply in out (one write in the common case) and close.  When
+ * Send the reply in out (one write in the common case) and close (or,
+ * after a Negotiated reply with a token, transfer the connection).  When
  * the socket takes only part of it, the rest is kept and written as the
  * peer reads, under the connection's deadline (a fresh one when the
  * connection had left the list to wait for a backend).  Returns 0 when
@@ -257,7 +278,7 @@ conn_reply(struct broker *b, struct conn *c, const struct rp_buf *out)
 		return 0;
 	}
 	if (off == out->len) {
-		conn_close(b, c, CLOSE_REPLIED);
+		conn_done(b, c);
 		return 0;
 	}
 	c->out_len = (uint32_t)(out->len - off);

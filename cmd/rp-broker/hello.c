@@ -136,6 +136,7 @@ negotiate(struct broker *b, struct conn *c, struct bkey *k)
 {
 	struct rp_negotiated n;
 	struct rp_frame_meta m;
+	struct ev_kv extra[1];
 	char rid[24];
 
 	memset(&n, 0, sizeof(n));
@@ -143,9 +144,16 @@ negotiate(struct broker *b, struct conn *c, struct bkey *k)
 	n.backend_pipe = k->pipe;
 	n.keepalive_interval_secs = c->hello->client_keepalive_secs;
 	n.connection_id = b->next_connection_id;
+	/* The handoff's correlation id is the connection id. */
+	c->corr = n.connection_id;
+	if (handoff_prepare(b, c, k)) {
+		n.token = c->tok;
+		n.token_len = RP_TOKEN_LEN;
+	}
 	rp_wire_echo(&m, c->frame);
 	rp_buf_clear(&b->scratch);
 	if (rp_wire_negotiated_encode(&b->scratch, &m, &n) < 0) {
+		handoff_drop(b, c, N_HO);
 		refuse(b, c, RP_REFUSE_INTERNAL, "cannot encode the reply", 0);
 		return;
 	}
@@ -154,10 +162,16 @@ negotiate(struct broker *b, struct conn *c, struct bkey *k)
 	k->negotiated++;
 	k->last_active_wall_ms = rp_wall_ms();
 	account(b, c, OUTCOME_NEGOTIATED);
-	if (b->ev.fd >= 0)
+	if (b->ev.fd >= 0) {
+		extra[0] = (struct ev_kv){ "route", c->hk != NULL ? "handoff" :
+		    "reconnect" };
 		event_emit(b, RP__EVENT_KIND__EVENT_KIND_HELLO_ACCEPTED, SEV_INFO,
 		    k->service, "negotiated", request_id(c, rid),
-		    n.connection_id, c->pid, NULL, 0);
+		    n.connection_id, c->pid, extra, 1);
+	}
+	/* With a token, the connection goes to the backend once the reply
+	 * is out (conn.c). */
+	c->handoff = c->hk != NULL;
 	(void)conn_reply(b, c, &b->scratch);
 }
 

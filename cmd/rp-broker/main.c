@@ -30,7 +30,7 @@
 size_t
 broker_fds_in_use(const struct broker *b)
 {
-	return b->fd_base + b->nconns + b->nprobes;
+	return b->fd_base + b->nconns + b->nprobes + b->nhconns;
 }
 
 /* Above 90 % of the soft limit, or after accept ran out of fds and before
@@ -124,6 +124,7 @@ drain_timer_cb(struct rp_loop *loop, void *arg)
 	/* Out of time: spawns still in flight fail (their waiters hear
 	 * code 5), and whoever is still connected is let go. */
 	backends_cancel_spawns(b);
+	handoff_close_all(b);
 	conn_close_all(b);
 	stop_backends(b);
 }
@@ -291,6 +292,7 @@ broker_free(struct broker *b)
 
 	while ((k = b->keys) != NULL) {
 		b->keys = k->next;
+		handoff_key_free(k);
 		free(k);
 	}
 	while ((d = b->defs) != NULL) {
@@ -307,6 +309,7 @@ broker_free(struct broker *b)
 		free(y);
 	}
 	rp_buf_free(&b->scratch);
+	rp_token_store_free(b->tokens);
 	ratelimit_free(&b->rl);
 	metrics_free(&b->m);
 	events_close(b);
@@ -342,7 +345,7 @@ main(int argc, char **argv)
 		die(RP_EXIT_INTERNAL, "cannot read the machine id: %s",
 		    strerror(errno));
 	rp_names_user_hash(b->hash16, b->euid, b->machine_id);
-	if (metrics_init(&b->m) < 0)
+	if (metrics_init(&b->m) < 0 || handoff_init(b) < 0)
 		die(RP_EXIT_INTERNAL, "out of memory");
 
 	want = (uint64_t)b->cfg.max_clients + FD_SLACK;

@@ -299,12 +299,47 @@ render_backends(struct broker *b, struct rp_buf *o)
 	return r;
 }
 
+/* Handoffs by backend and outcome (with --handoff). */
+static int
+render_handoffs(struct broker *b, struct rp_buf *o)
+{
+	struct bkey *k;
+	uint64_t inflight = 0;
+	unsigned i;
+	int r = 0;
+
+	if (!b->cfg.handoff)
+		return 0;
+	r |= family(o, "handoff", "counter",
+	    "Client connections handed to a backend, by service, version and "
+	    "outcome (anything but accepted fell back to backend_pipe).");
+	for (k = b->keys; k != NULL; k = k->next) {
+		if (k->kind == BK_STATIC && k->hpipe[0] == '\0')
+			continue;
+		inflight += k->ho.qn;
+		for (i = 0; i < N_HO; i++) {
+			r |= rp_buf_puts(o, PREFIX "handoff_total{");
+			r |= label(o, "service", k->service, 1);
+			r |= label(o, "version", k->version, 0);
+			r |= label(o, "outcome", handoff_outcome_name(i), 0);
+			r |= rp_buf_printf(o, "} %" PRIu64 "\n", k->handoffs[i]);
+		}
+	}
+	r |= simple(o, "handoffs_in_flight", "gauge",
+	    "Transfers sent to backends whose Ack has not been read yet.", "",
+	    inflight);
+	r |= simple(o, "handoff_connections", "gauge",
+	    "Handoff connections open to backends.", "", b->nhconns);
+	return r;
+}
+
 int
 metrics_render(struct broker *b, struct rp_buf *o)
 {
 	static const char *const close_names[N_CLOSE] = {
 		"replied", "empty", "timeout", "write_failed", "bad_admin",
-		"drain", "refused_at_accept", "peer_rejected",
+		"drain", "refused_at_accept", "peer_rejected", "handed_off",
+		"handoff_failed",
 	};
 	static const char *const verbs[] = {
 		"unspecified", "status", "dump", "list_instances", "healthz",
@@ -332,6 +367,7 @@ metrics_render(struct broker *b, struct rp_buf *o)
 	if (m->hist_other.count != 0)
 		r |= hist_samples(o, &m->hist_other);
 	r |= render_backends(b, o);
+	r |= render_handoffs(b, o);
 	r |= simple(o, "connections_open", "gauge",
 	    "Client connections open now.", "", b->nconns);
 	r |= family(o, "fd_usage_ratio", "gauge",

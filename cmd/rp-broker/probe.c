@@ -340,6 +340,7 @@ backends_add_static(struct broker *b, const struct static_spec *s,
 		return -1;
 	}
 	fmt(k->pipe, sizeof(k->pipe), "%s", s->endpoint);
+	fmt(k->hpipe, sizeof(k->hpipe), "%s", s->handoff);
 	fmt(k->binary, sizeof(k->binary), "%s", rep->id.exe_path);
 	k->pid = (pid_t)rep->id.pid;
 	k->state = BS_LIVE;

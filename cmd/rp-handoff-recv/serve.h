@@ -57,6 +57,9 @@ struct conn {
 	uint8_t classified;         /* echo: first bytes looked at */
 	uint8_t rd_eof;
 	uint8_t have_peer;
+	uint8_t fill;               /* read once before writing what buf
+	                               holds (the handoff event), so both
+	                               go out in one write */
 	unsigned events;            /* what the loop watches (0: nothing) */
 	int watched;
 	uint64_t timer;
@@ -134,6 +137,8 @@ void conn_close(struct conn *c);
 void conn_serve(struct conn *c);
 /* A new connection on the endpoint, from an allowed peer. */
 void conn_start(struct serve *sv, int fd, const struct rp_peercred *peer);
+/* Echo on c (C_ECHO, classified) from now on. */
+void echo_start(struct conn *c);
 
 /* serve_handoff.c */
 void handoff_on_accept(struct rp_loop *loop, int lfd, unsigned events,

@@ -274,6 +274,20 @@ echo_run(struct conn *c)
 			conn_serve(c);
 			return;
 		}
+		if (c->fill) {
+			/* An adopted connection: its client may have sent
+			 * its request already; answer it together with the
+			 * event in front of it. */
+			c->fill = 0;
+			do
+				n = read(c->fd, c->buf + c->len,
+				    sizeof(c->buf) - c->len);
+			while (n < 0 && errno == EINTR);
+			if (n > 0)
+				c->len += (uint32_t)n;
+			else if (n == 0)
+				c->rd_eof = 1;
+		}
 		if (c->classified && c->off < c->len) {
 			n = write(c->fd, c->buf + c->off, c->len - c->off);
 			if (n < 0) {
@@ -323,6 +337,12 @@ echo_run(struct conn *c)
 	}
 	/* Fair share used; level-triggered readiness brings us back. */
 	watch(c, c->off < c->len ? RP_LOOP_WRITE : RP_LOOP_READ);
+}
+
+void
+echo_start(struct conn *c)
+{
+	echo_run(c);
 }
 
 /* -------------------------------------------------------------- probes */

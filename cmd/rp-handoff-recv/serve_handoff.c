@@ -15,7 +15,12 @@
 
 /* ------------------------------------------------------ handoff intake */
 
-/* An accepted transfer: serve the received fd like a client. */
+/*
+ * An accepted transfer: serve the received fd like a client.  With
+ * --handoff-event backend the client first hears from us that the handoff
+ * happened; in echo mode that event and the answer to a request the
+ * client already sent go out in one write.
+ */
 static void
 adopt(struct serve *sv, int fd, uint64_t correlation_id,
     const uint8_t tok[RP_TOKEN_LEN])
@@ -23,24 +28,51 @@ adopt(struct serve *sv, int fd, uint64_t correlation_id,
 	struct rp_peercred peer;
 	struct rp_buf ev = { 0 };
 	struct conn *c;
-	int have_peer;
+	int have_peer = 0;
 
-	have_peer = rp_sock_peercred(fd, &peer) == 0;
-	if (sv->o->event_backend) {
-		/* We tell the client ourselves that the handoff happened,
-		 * before anything else is written on the connection. */
-		if (rp_wire_ack_encode(&ev, RP_KIND_EVENT, correlation_id, tok,
-		    RP_TOKEN_LEN, 1, NULL, correlation_id) != 0 ||
-		    rp_io_write_full(fd, ev.data, ev.len,
-		    rp_loop_now(sv->loop) + sv->o->timeout_ms) != 0) {
-			recv_warn("cannot write the handoff event: %s",
+	if (sv->o->event_backend && rp_wire_ack_encode(&ev, RP_KIND_EVENT,
+	    correlation_id, tok, RP_TOKEN_LEN, 1, NULL, correlation_id) != 0) {
+		recv_warn("cannot encode the handoff event: %s",
+		    strerror(errno));
+		close(fd);
+		return;
+	}
+	if (sv->o->echo && sv->busy < sv->o->max_conns &&
+	    ev.len <= sizeof(c->buf)) {
+		/* The peer's identity only matters to PROG's environment.
+		 * The fd may come blocking from a sender other than ours. */
+		if (rp_fd_set_nonblock(fd, 1) != 0 ||
+		    (c = conn_new(sv, fd, C_ECHO)) == NULL) {
+			recv_warn("cannot take a handed-off connection: %s",
 			    strerror(errno));
 			rp_buf_free(&ev);
 			close(fd);
 			return;
 		}
+		c->route = ROUTE_HANDOFF;
+		c->classified = 1;   /* a handed-off client is never a probe */
+		if (ev.len > 0) {
+			memcpy(c->buf, ev.data, ev.len);
+			c->len = (uint32_t)ev.len;
+			c->fill = 1;
+		}
 		rp_buf_free(&ev);
+		echo_start(c);
+		return;
 	}
+	/* We tell the client ourselves, before anything else is written on
+	 * the connection. */
+	if (ev.len > 0 && rp_io_write_full(fd, ev.data, ev.len,
+	    rp_loop_now(sv->loop) + sv->o->timeout_ms) != 0) {
+		recv_warn("cannot write the handoff event: %s",
+		    strerror(errno));
+		rp_buf_free(&ev);
+		close(fd);
+		return;
+	}
+	rp_buf_free(&ev);
+	if (!sv->o->echo)
+		have_peer = rp_sock_peercred(fd, &peer) == 0;
 	if (!sv->o->echo && sv->busy < sv->o->max_conns) {
 		(void)serve_spawn(sv, fd, ROUTE_HANDOFF, &peer, have_peer);
 		return;
@@ -53,9 +85,10 @@ adopt(struct serve *sv, int fd, uint64_t correlation_id,
 		return;
 	}
 	c->route = ROUTE_HANDOFF;
-	c->peer = peer;
+	if (have_peer)
+		c->peer = peer;
 	c->have_peer = (uint8_t)have_peer;
-	c->classified = 1;       /* a handed-off client is never a probe */
+	c->classified = 1;
 	conn_serve(c);
 }
 
@@ -154,7 +187,10 @@ ctl_offer(struct ctl *k, uint8_t *body, size_t len)
 
 		memcpy(tok, offer->token.data, RP_TOKEN_LEN);
 		rp_wire_free(offer);
-		if (ctl_flush(k) != 0) {
+		/* When the broker writes the event, it waits for this Ack;
+		 * when we do, the client waits for us and the Ack is only
+		 * the broker's accounting: it goes after (ctl_run). */
+		if (!sv->o->event_backend && ctl_flush(k) != 0) {
 			/* The broker is gone and will not tell the client;
 			 * the client falls back to reconnecting. */
 			rp_fd_close(&rfd);
@@ -212,16 +248,14 @@ ctl_run(struct ctl *k)
 	int round;
 
 	for (round = 0; round < ACCEPT_BATCH; round++) {
-		if (!sv->polling || k->out.len >= CTL_OUT_HIGH) {
-			ctl_watch(k);
-			return;
-		}
+		if (!sv->polling || k->out.len >= CTL_OUT_HIGH)
+			break;
 		if (k->state == CTL_SIDEBAND) {
 			/* A deadline in the past: never wait, only look. */
 			k->fst = rp_fdpass_recv(k->fd, k->side, sizeof(k->side),
 			    &k->got, &k->rfd, 0);
 			if (k->fst == RP_FDPASS_TIMEOUT)
-				return;
+				break;
 			if (k->fst == RP_FDPASS_EOF || k->fst == RP_FDPASS_IO) {
 				ctl_close(k);
 				return;
@@ -239,7 +273,7 @@ ctl_run(struct ctl *k)
 		}
 		st = rp_frame_decoder_read(&k->dec, k->fd);
 		if (st == RP_FRAME_MORE)
-			return;
+			break;
 		if (st != RP_FRAME_OK) {
 			recv_warn("handoff: reading the offer: %s; closing the "
 			    "received fd", st == RP_FRAME_IO ? strerror(errno) :
@@ -254,6 +288,14 @@ ctl_run(struct ctl *k)
 		if (ctl_offer(k, body, len) != 0)
 			return;
 	}
+	/* The Acks of this round, together, once their clients are served
+	 * (or the broker, which waits for them, has had each already). */
+	if (k->out.len > 0) {
+		if (ctl_flush(k) != 0)
+			ctl_close(k);
+		return;
+	}
+	ctl_watch(k);
 }
 
 static void

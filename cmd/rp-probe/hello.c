@@ -255,8 +255,12 @@ await_handoff(int fd, const Rp__Negotiated *n, int64_t deadline,
 	 * after it stays in the socket for whoever uses it next. */
 	st = rp_frame_read(fd, RP_FRAME_SMALL_MAX, deadline, &body, &len);
 	if (st != RP_FRAME_OK) {
+		/* Whoever held the connection let it go without a word: a
+		 * failed transfer looks like this, by design. */
 		*why = st == RP_FRAME_TIMEOUT ? "no handoff event in time" :
-		    st == RP_FRAME_EOF ? "the broker closed the connection" :
+		    st == RP_FRAME_EOF ? "the connection closed before the "
+		    "handoff event" : st == RP_FRAME_IO ? "the connection "
+		    "failed before the handoff event" :
 		    "the handoff event was malformed";
 		return 0;
 	}
@@ -415,8 +419,12 @@ negotiated(const struct hello_opts *o, int fd, const Rp__Negotiated *n,
 		probe_json_begin(&j, &out);
 		rp_json_obj(&j);
 		json_negotiated(&j, n, rid);
-		if (o->adopt)
+		if (o->adopt) {
 			rp_json_kstr(&j, "route", route);
+			rp_json_key(&j, "route_detail");
+			rp_json_str(&j, adopted ? NULL : why ? why :
+			    "no handoff");
+		}
 		rp_json_obj_end(&j);
 		return probe_json_end(&j, &out);
 	}

@@ -69,6 +69,10 @@ rp_fdpass_send(int sock, int fd, const void *data, size_t len,
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
+		if (rp_deadline_passed(deadline)) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
 		if (rp_io_wait(sock, POLLOUT, deadline) < 0)
 			return -1;
 	}
@@ -79,6 +83,97 @@ rp_fdpass_send(int sock, int fd, const void *data, size_t len,
 		return -1;
 	}
 	return 0;
+}
+
+ssize_t
+rp_fdpass_send_with_tail(int sock, int fd, const void *data, size_t len,
+    const void *tail, size_t tail_len)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct cmsghdr *c;
+	struct iovec iov[2];
+	ssize_t n;
+#ifdef __linux__
+	struct mmsghdr mm[2];
+	int sent;
+#endif
+
+	if (fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (data == NULL || len == 0 || len > 64 ||
+	    (tail == NULL && tail_len > 0)) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(&ctl, 0, sizeof(ctl));
+	iov[0].iov_base = (void *)(uintptr_t)data;
+	iov[0].iov_len = len;
+	iov[1].iov_base = (void *)(uintptr_t)tail;
+	iov[1].iov_len = tail_len;
+#ifdef __linux__
+	memset(mm, 0, sizeof(mm));
+	mm[0].msg_hdr.msg_iov = &iov[0];
+	mm[0].msg_hdr.msg_iovlen = 1;
+	mm[0].msg_hdr.msg_control = ctl.buf;
+	mm[0].msg_hdr.msg_controllen = sizeof(ctl.buf);
+	c = CMSG_FIRSTHDR(&mm[0].msg_hdr);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	mm[1].msg_hdr.msg_iov = &iov[1];
+	mm[1].msg_hdr.msg_iovlen = 1;
+	/* Two messages, so two buffers on the stream: the fd's data ends
+	 * where its message ends, and the tail is plain bytes behind it. */
+	do
+		sent = sendmmsg(sock, mm, tail_len > 0 ? 2 : 1,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (sent < 0 && errno == EINTR);
+	if (sent < 1)
+		return -1;
+	if (mm[0].msg_len != len) {
+		errno = EPROTO;
+		return -1;
+	}
+	/* A tail that did not go (a full socket, or an error the next
+	 * write will see again) is the caller's to write. */
+	return sent == 2 ? (ssize_t)mm[1].msg_len : 0;
+#else
+	{
+		struct msghdr msg;
+
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = &iov[0];
+		msg.msg_iovlen = 1;
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		do
+			n = sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return -1;
+		if ((size_t)n != len) {
+			errno = EPROTO;
+			return -1;
+		}
+	}
+#endif
+	if (tail_len == 0)
+		return 0;
+	do
+		n = send(sock, tail, tail_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? 0 : n;
 }
 
 /*
@@ -167,6 +262,11 @@ rp_fdpass_recv(int sock, void *buf, size_t bufsz, size_t *got, int *fd,
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return RP_FDPASS_IO;
+		/* A deadline already past asks for one look, not a poll. */
+		if (rp_deadline_passed(deadline)) {
+			errno = ETIMEDOUT;
+			return RP_FDPASS_TIMEOUT;
+		}
 		if (rp_io_wait(sock, POLLIN, deadline) < 0) {
 			if (errno == ETIMEDOUT)
 				return RP_FDPASS_TIMEOUT;

@@ -125,6 +125,9 @@ rp_fd_set_nonblock(int fd, int on)
 
 	if (fl < 0)
 		return -1;
+	/* Already so: spare the second system call. */
+	if (((fl & O_NONBLOCK) != 0) == (on != 0))
+		return 0;
 	fl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
 	return fcntl(fd, F_SETFL, fl);
 }

@@ -17,6 +17,23 @@
  *   nolisten  never listen
  *   fork      a child listens and answers (so the pid is not ours)
  *   liar      answer claiming our parent's pid
+ *   handoff HOW
+ *             a backend for rp-broker --handoff: this process becomes
+ *             rp-handoff-recv --serve ENDPOINT --echo (found on PATH), so
+ *             probes and reconnecting clients get the real thing, while
+ *             $RUNNING_PROCESS_BROKER_V1_HANDOFF_PIPE gets HOW:
+ *               real      rp-handoff-recv takes it too (a working handoff)
+ *               none      nobody listens there
+ *               refuse    every transfer is acked "not accepted"
+ *               silent    transfers are taken and never acked (fds held)
+ *               badtoken  acked "accepted" with another token
+ *               badcorr   acked "accepted" with another correlation id
+ *               die       the first transfer's fd is taken, then the
+ *                         handoff side exits without an Ack
+ *             For all but real and none a forked child plays HOW on the
+ *             handoff socket (listened on before the exec, so it is there
+ *             before the backend's identity is); it closes every fd it
+ *             refuses, and exits with its process group.
  */
 #include <errno.h>
 #include <signal.h>
@@ -100,6 +117,123 @@ serve(const char *endpoint, int answer, int lie)
 	}
 }
 
+/* One Ack frame for a transfer. */
+static int
+send_ack(int fd, const uint8_t *tok, size_t toklen, int accepted,
+    const char *detail, uint64_t corr)
+{
+	struct rp_buf out = { 0 };
+	int r;
+
+	if (rp_wire_ack_encode(&out, RP_KIND_RESPONSE, corr, tok, toklen,
+	    accepted, detail, corr) < 0)
+		return -1;
+	r = rp_io_write_full(fd, out.data, out.len, rp_deadline_in(2000));
+	rp_buf_free(&out);
+	return r;
+}
+
+/* The hostile side of one handoff connection from the broker. */
+static void
+handoff_conn(int c, const char *how)
+{
+	static int held[4096];
+	static size_t nheld;
+	Rp__HandoffOffer *o;
+	uint8_t side[64], *body, other[RP_TOKEN_LEN];
+	const char *why;
+	size_t got, len;
+	int fd;
+
+	for (;;) {
+		if (rp_fdpass_recv(c, side, sizeof(side), &got, &fd,
+		    RP_DEADLINE_NEVER) != RP_FDPASS_OK)
+			return;
+		if (strcmp(how, "die") == 0)
+			_exit(0);
+		if (rp_frame_read(c, RP_FRAME_SMALL_MAX, rp_deadline_in(2000),
+		    &body, &len) != RP_FRAME_OK) {
+			close(fd);
+			return;
+		}
+		o = rp_wire_offer_parse(body, len, &why);
+		free(body);
+		if (o == NULL) {
+			close(fd);
+			return;
+		}
+		if (strcmp(how, "silent") == 0) {
+			if (nheld < sizeof(held) / sizeof(held[0]))
+				held[nheld++] = fd;
+			else
+				close(fd);
+			rp_wire_free(o);
+			continue;
+		}
+		close(fd);
+		if (strcmp(how, "refuse") == 0) {
+			(void)send_ack(c, o->token.data, o->token.len, 0,
+			    "refused by rp-test-backend", o->correlation_id);
+		} else if (strcmp(how, "badtoken") == 0) {
+			rp_token_generate(other);
+			(void)send_ack(c, other, sizeof(other), 1, NULL,
+			    o->correlation_id);
+		} else {
+			(void)send_ack(c, o->token.data, o->token.len, 1, NULL,
+			    o->correlation_id + 1000);
+		}
+		rp_wire_free(o);
+	}
+}
+
+static int
+handoff(const char *endpoint, const char *how)
+{
+	const char *hpipe = getenv("RUNNING_PROCESS_BROKER_V1_HANDOFF_PIPE");
+	struct rp_sock_listener l;
+	char why[256];
+	pid_t pid;
+	int c;
+
+	if (strcmp(how, "real") != 0 && strcmp(how, "none") != 0) {
+		if (hpipe == NULL || *hpipe == '\0') {
+			fprintf(stderr, "rp-test-backend: no handoff pipe\n");
+			return 2;
+		}
+		if (rp_sock_listen(hpipe, RP_DIR_SAFE, 16, &l, why,
+		    sizeof(why)) < 0) {
+			fprintf(stderr, "rp-test-backend: listen %s: %s: %s\n",
+			    hpipe, why, strerror(errno));
+			return 3;
+		}
+		pid = fork();
+		if (pid < 0)
+			return 1;
+		if (pid == 0) {
+			rp_fd_set_nonblock(l.fd, 0);
+			for (;;) {
+				c = rp_sock_accept(l.fd, 0);
+				if (c < 0) {
+					if (errno == EINTR ||
+					    errno == ECONNABORTED)
+						continue;
+					_exit(1);
+				}
+				handoff_conn(c, how);
+				close(c);
+			}
+		}
+		close(l.fd);
+	}
+	if (strcmp(how, "real") != 0)
+		unsetenv("RUNNING_PROCESS_BROKER_V1_HANDOFF_PIPE");
+	execlp("rp-handoff-recv", "rp-handoff-recv", "--serve", endpoint,
+	    "--echo", (char *)NULL);
+	fprintf(stderr, "rp-test-backend: exec rp-handoff-recv: %s\n",
+	    strerror(errno));
+	return 127;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -115,6 +249,15 @@ main(int argc, char **argv)
 		nap_ms(strtol(delay, NULL, 10));
 	if (strcmp(mode, "exit") == 0)
 		return argc > 2 ? (int)strtol(argv[2], NULL, 10) : 0;
+	if (strcmp(mode, "handoff") == 0) {
+		if (argc < 3) {
+			fprintf(stderr, "rp-test-backend: handoff HOW\n");
+			return 2;
+		}
+		if (endpoint == NULL || *endpoint == '\0')
+			return 2;
+		return handoff(endpoint, argv[2]);
+	}
 	if (argc > 2)
 		endpoint = argv[2];
 	if (endpoint == NULL || *endpoint == '\0') {

@@ -410,6 +410,103 @@ test_python_receives(void)
 	close(sv[0]);
 }
 
+/* The fd message and the bytes behind it in one call: the receiver sees
+ * exactly the 16 bytes with the fd, then the tail as plain bytes. */
+static void
+test_send_with_tail(void)
+{
+	static const char tail[] = "the offer behind it";
+	int sv[2], fd, r, n0, i;
+	char buf[64], text[64];
+	size_t got;
+	ssize_t n;
+
+	pair(sv);
+	n0 = rp_fd_count();
+	T_OK(rp_fd_set_nonblock(sv[0], 1) == 0);
+	r = pipe_with("via the tail call");
+	T_EQ(rp_fdpass_send_with_tail(sv[0], r, token, 16, tail,
+	    sizeof(tail) - 1), (ssize_t)sizeof(tail) - 1);
+	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd,
+	    rp_deadline_in(1000)), RP_FDPASS_OK);
+	T_UEQ(got, 16);
+	T_MEM(buf, token, 16);
+	memset(text, 0, sizeof(text));
+	T_EQ(rp_io_read_full(sv[1], text, sizeof(tail) - 1,
+	    rp_deadline_in(1000)), (ssize_t)sizeof(tail) - 1);
+	T_STR(text, tail);
+	memset(text, 0, sizeof(text));
+	T_EQ(rp_io_read_full(fd, text, 17, rp_deadline_in(1000)), 17);
+	T_STR(text, "via the tail call");
+	close(fd);
+
+	/* No tail: just the message. */
+	T_EQ(rp_fdpass_send_with_tail(sv[0], r, token, 16, NULL, 0), 0);
+	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd,
+	    rp_deadline_in(1000)), RP_FDPASS_OK);
+	T_UEQ(got, 16);
+	close(fd);
+
+	/* Bad requests. */
+	errno = 0;
+	T_EQ(rp_fdpass_send_with_tail(sv[0], -1, token, 16, tail, 3), -1);
+	T_EQ(errno, EBADF);
+	T_EQ(rp_fdpass_send_with_tail(sv[0], r, token, 0, tail, 3), -1);
+	T_EQ(errno, EINVAL);
+	T_EQ(rp_fdpass_send_with_tail(sv[0], r, token, 65, tail, 3), -1);
+	T_EQ(errno, EINVAL);
+	T_EQ(rp_fdpass_send_with_tail(sv[0], r, token, 16, NULL, 3), -1);
+	T_EQ(errno, EINVAL);
+
+	/* A full socket: the fd does not go (EAGAIN), and nothing leaks. */
+	memset(text, 'x', sizeof(text));
+	for (i = 0; i < 1000000; i++) {
+		n = send(sv[0], text, sizeof(text), MSG_DONTWAIT);
+		if (n < 0)
+			break;
+	}
+	T_OK(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+	errno = 0;
+	T_EQ(rp_fdpass_send_with_tail(sv[0], r, token, 16, tail, 3), -1);
+	T_OK(errno == EAGAIN || errno == EWOULDBLOCK);
+
+	/* A peer gone: EPIPE, no signal. */
+	close(sv[1]);
+	errno = 0;
+	T_EQ(rp_fdpass_send_with_tail(sv[0], r, token, 16, tail, 3), -1);
+	T_EQ(errno, EPIPE);
+	close(r);
+	close(sv[0]);
+	T_EQ(rp_fd_count(), n0 - 2);
+}
+
+/* Python reads what the one call sent: 16 bytes and the fd, then the
+ * tail. */
+static void
+test_python_receives_tail(void)
+{
+	static const char script[] =
+	    "import os, socket, sys\n"
+	    "s = socket.socket(fileno=3)\n"
+	    "msg, fds, flags, addr = socket.recv_fds(s, 64, 4)\n"
+	    "if msg != b'0123456789abcdef': sys.exit(3)\n"
+	    "if len(fds) != 1 or flags & socket.MSG_CTRUNC: sys.exit(4)\n"
+	    "if s.recv(64) != b'tail bytes': sys.exit(5)\n"
+	    "if os.read(fds[0], 64) != b'from C': sys.exit(6)\n";
+	int sv[2], r;
+	pid_t pid;
+
+	pair(sv);
+	r = pipe_with("from C");
+	pid = python(script, sv[1]);
+	close(sv[1]);
+	T_EQ(rp_fdpass_send_with_tail(sv[0], r, token, 16, "tail bytes", 10),
+	    10);
+	close(r);
+	T_EQ(wait_status(pid), 0);
+	close(sv[0]);
+}
+
 int
 main(void)
 {
@@ -422,5 +519,7 @@ main(void)
 	T_RUN(test_deadlines);
 	T_RUN(test_python_sends);
 	T_RUN(test_python_receives);
+	T_RUN(test_send_with_tail);
+	T_RUN(test_python_receives_tail);
 	return t_done();
 }

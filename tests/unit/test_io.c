@@ -152,6 +152,14 @@ test_fd_helpers(void)
 	T_OK(!(fcntl(p[0], F_GETFD) & FD_CLOEXEC));
 	T_EQ(rp_fd_set_nonblock(p[0], 1), 0);
 	T_OK(fcntl(p[0], F_GETFL) & O_NONBLOCK);
+	/* Asked again, or back, it still says so (the first needs no
+	 * change, the second does). */
+	T_EQ(rp_fd_set_nonblock(p[0], 1), 0);
+	T_OK(fcntl(p[0], F_GETFL) & O_NONBLOCK);
+	T_EQ(rp_fd_set_nonblock(p[0], 0), 0);
+	T_OK(!(fcntl(p[0], F_GETFL) & O_NONBLOCK));
+	T_EQ(rp_fd_set_nonblock(p[0], 0), 0);
+	T_OK(!(fcntl(p[0], F_GETFL) & O_NONBLOCK));
 	fd = p[0];
 	rp_fd_close(&fd);
 	T_EQ(fd, -1);

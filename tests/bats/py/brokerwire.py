@@ -253,7 +253,8 @@ def cmd_trickle(args):
 
 def cmd_early_close(args):
     """Send a whole Hello and close before the reply, n times."""
-    data = frame(hello(args.service, args.version), request_id=5)
+    data = frame(hello(args.service, args.version,
+                       client_capabilities=args.capabilities), request_id=5)
     for _ in range(args.count):
         s = connect(args.socket)
         s.sendall(data)
@@ -616,6 +617,7 @@ def main():
     p.add_argument("--service", default="echo")
     p.add_argument("--version", default="1.0.0")
     p.add_argument("--count", type=int, default=1)
+    p.add_argument("--capabilities", type=int, default=0)
     p.set_defaults(fn=cmd_early_close)
 
     p = sub.add_parser("sendfds")
