@@ -11,7 +11,9 @@ setup() {
 check_demo_output() {
 	assert_line --regexp '/r/running-process/broker/rpb-v1-[0-9a-f]{16}-be-[0-9a-f]{32}\.sock$'
 	assert_line "hello through the broker"
-	assert_line --regexp '^route=(reconnect|handoff): hi$'
+	assert_line 'route=reconnect: hi'
+	assert_line 'route=handoff: hi'
+	assert_line 'running_process_broker_v1_handoff_total{service="echo",version="1.0.0",outcome="accepted"} 1'
 	assert_line "exe_path: $RP_BUILD/bin/rp-handoff-recv"
 	assert_line "exit status: 18"
 	assert_line "this line travelled as an open fd"

@@ -63,7 +63,7 @@ run_block() {
 
 @test "README: every marked block exists and is extracted whole" {
 	local name
-	for name in broker servicedef handoff identity pty; do
+	for name in broker broker-handoff servicedef handoff identity pty; do
 		[ -n "$(readme_block "$name")" ]
 	done
 	# Continuation lines stay attached to their command.
@@ -81,6 +81,18 @@ run_block() {
 	assert_line "refused: exit 18"
 	assert_line "broker shutting down"
 	# The broker removed its socket and stopped its backend.
+	[ -z "$(find "$XDG_RUNTIME_DIR" -name '*.sock')" ]
+}
+
+@test "README: the broker hands the client's connection to the backend" {
+	run_block broker-handoff
+	# The program's own line came back through the handed-off connection.
+	assert_line "handoff"
+	assert_line "hi"
+	[ "$(grep -cx 'rp-probe: route: handoff' <<<"$output")" -eq 3 ]
+	assert_line --regexp '^\{"result":"negotiated",.*"handle_passed_token":"[0-9a-f]{32}".*"route":"handoff","route_detail":null\}$'
+	assert_line 'running_process_broker_v1_handoff_total{service="echo",version="1.0.0",outcome="accepted"} 3'
+	refute_output --partial "reconnect"
 	[ -z "$(find "$XDG_RUNTIME_DIR" -name '*.sock')" ]
 }
 
