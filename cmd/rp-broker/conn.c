@@ -511,12 +511,9 @@ accept_batch(struct broker *b, int max)
 			accepted(b, fd, 0);
 			continue;
 		}
-		switch (errno) {
-		case EAGAIN:
-#if EWOULDBLOCK != EAGAIN
-		case EWOULDBLOCK:
-#endif
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return;
+		switch (errno) {
 		case EMFILE:
 		case ENFILE:
 			accept_pressure(b, errno);
