@@ -22,19 +22,31 @@ rp_setup_dirs() {
 
 # rp_start NAME CMD... — start CMD in the background with --ready-fd 3
 # appended by the caller as needed; waits (up to 10 s) for the readiness
-# line on fd 3.  The pid is in $RP_LAST_PID, stdout/stderr in $T/NAME.out
+# line on fd 3, then for fd 3 to be closed (CMD must be a program, not a
+# shell function: a subshell running a function would hold fd 3 too).  The pid is in $RP_LAST_PID, stdout/stderr in $T/NAME.out
 # and $T/NAME.err.
 rp_start() {
-	local name=$1 fifo line
+	local name=$1 fifo line rfd rc
 	shift
 	fifo="$T/$name.ready"
 	mkfifo "$fifo"
 	"$@" 3>"$fifo" >"$T/$name.out" 2>"$T/$name.err" &
 	RP_LAST_PID=$!
 	RP_BG_PIDS+=("$RP_LAST_PID")
-	if ! read -r -t 10 line <"$fifo"; then
+	exec {rfd}<"$fifo"
+	if ! read -r -t 10 -u "$rfd" line; then
+		exec {rfd}<&-
 		echo "# $name did not become ready; stderr:" >&3
 		sed 's/^/# /' "$T/$name.err" >&3
+		return 1
+	fi
+	# It closes its readiness fd right after the line: wait for that
+	# end of file too, so that a count of its fds made next is exact.
+	rc=0
+	read -r -t 10 -u "$rfd" line || rc=$?
+	exec {rfd}<&-
+	if [ "$rc" -ne 1 ]; then
+		echo "# $name did not close its readiness fd"
 		return 1
 	fi
 }

@@ -235,7 +235,7 @@ teardown() {
 }
 
 @test "sd_notify: READY=1 once listening, STOPPING=1 when the drain starts" {
-	rp_start rec bw notify-record --path "$T/notify" --out "$T/notes" \
+	rp_start rec $(bw_exec) notify-record --path "$T/notify" --out "$T/notes" \
 		--pidfile "$T/bpid" -- rp-broker -s "$SOCK" --ready-fd 3
 	local rec=$RP_LAST_PID
 	BPID=$(cat "$T/bpid")

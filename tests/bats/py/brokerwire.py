@@ -442,10 +442,12 @@ def cmd_notify_record(args):
         p.wait()
         sys.exit(1)
     signal.signal(signal.SIGTERM, stop)
-    os.close(3)
     with open(args.pidfile + ".tmp", "w") as f:
         f.write("%d\n" % p.pid)
     os.rename(args.pidfile + ".tmp", args.pidfile)
+    # The readiness fd is the command's alone now; its end of file, once
+    # the command closes it too, comes after the pid file.
+    os.close(3)
     with open(args.out, "a") as out:
         while True:
             r, _, _ = select.select([d], [], [], 0.05)
