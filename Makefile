@@ -7,8 +7,9 @@
 #   make WERROR=1 ...         warnings are errors (CI)
 #   make bench | fuzz | install | clean | deps | demo | test
 #
-# Every cmd/<dir> becomes a binary named <dir>; every tests/unit/test_*.c a
-# unit test; every tests/fuzz/fuzz_*.c a fuzz target.
+# Every cmd/<dir> but cmd/common/ (shared by all of them) becomes a binary
+# named <dir>; every tests/unit/test_*.c a unit test; every
+# tests/fuzz/fuzz_*.c a fuzz target.
 
 .DEFAULT_GOAL := all
 .SUFFIXES:
@@ -80,7 +81,10 @@ LIB_HDR    := $(filter-out %_impl.h,$(sort $(wildcard lib/*.h)))
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/rp_v1.pb-c.o
 LIBRP      := $(B)/librp.a
 
-TOOLS      := $(sort $(notdir $(patsubst %/,%,$(wildcard cmd/*/))))
+# cmd/common/ is not a program: what every program's command line shares,
+# linked into each of them.
+TOOLS      := $(filter-out common,$(sort $(notdir $(patsubst %/,%,$(wildcard cmd/*/)))))
+CLI_OBJ    := $(patsubst %.c,$(B)/obj/%.o,$(wildcard cmd/common/*.c))
 TOOL_BINS  := $(TOOLS:%=$(B)/bin/%)
 
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
@@ -115,6 +119,8 @@ $(B)/obj/gen/%.o: $(B)/gen/%.c $(GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(GEN_CFLAGS) -MMD -MP -c -o $@ $<
 
+$(B)/obj/cmd/%.o: CPPFLAGS += -Icmd/common
+
 $(B)/obj/%.o: %.c $(GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
@@ -123,9 +129,10 @@ $(LIBRP): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-# One rule per tool: every .c in cmd/<tool>/ links with librp.a.
+# One rule per tool: every .c in cmd/<tool>/ links with cmd/common/ and
+# librp.a.
 define tool_rule
-$(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard cmd/$(1)/*.c)) $(LIBRP)
+$(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard cmd/$(1)/*.c)) $(CLI_OBJ) $(LIBRP)
 	@mkdir -p $$(@D)
 	$$(CC) $$(ALL_CFLAGS) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LIBS)
 endef
@@ -217,7 +224,7 @@ install: all
 	$(if $(MAN_OUT),install -m 0644 $(filter %.1,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man1)
 
 clean:
-	rm -rf build build-san $(FUZZ_B)
+	rm -rf build build-san build-clang $(FUZZ_B)
 
 fmt:
 	clang-format -i $(LIB_SRC) $(LIB_HDR) $(wildcard cmd/*/*.c cmd/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c bench/*.c)
@@ -227,7 +234,7 @@ lint: $(GEN_H)
 	  --inline-suppr --suppress=missingIncludeSystem -D_GNU_SOURCE \
 	  -DPROTOBUF_C_VERSION_NUMBER=1004001 \
 	  -DPROTOBUF_C_MIN_COMPILER_VERSION=1000000 \
-	  -Ilib -I$(B)/gen lib cmd
+	  -Ilib -Icmd/common -I$(B)/gen lib cmd
 	shellcheck -x scripts/* tests/run bench/run .ci/run $(wildcard examples/demo bench/*.sh)
 
 .PHONY: all tests check check-unit check-bats bench fuzz deps demo test \

@@ -289,7 +289,7 @@ spawn_failed(struct broker *b, struct bkey *k, const char *why)
 	k->spawn_failed++;
 	fmt(r, sizeof(r), "spawn of %s@%s failed: %s", k->service,
 	    k->version, why);
-	say(PROG ": %s", r);
+	cli_warn("%s", r);
 	event_emit(b, RP__EVENT_KIND__EVENT_KIND_SPAWN_ATTEMPT, SEV_ERROR,
 	    k->service, r, NULL, 0, (uint32_t)k->pid, extra, 1);
 	if (k->pid > 0)
@@ -454,7 +454,7 @@ bkey_spawn(struct broker *b, struct bkey *k, const Rp__ServiceDefinition *def,
 		    "cannot execute" : "cannot start", k->binary, strerror(err));
 		fmt(r, sizeof(r), "spawn of %s@%s failed: %s", k->service,
 		    k->version, why);
-		say(PROG ": %s", r);
+		cli_warn("%s", r);
 		extra[0] = (struct ev_kv){ "outcome", "failure" };
 		event_emit(b, RP__EVENT_KIND__EVENT_KIND_SPAWN_ATTEMPT,
 		    SEV_ERROR, k->service, r, NULL, 0, 0, extra, 1);
@@ -524,7 +524,7 @@ child_ended(struct broker *b, struct bkey *k,
 	k->deaths++;
 	fmt(r, sizeof(r), "backend %s@%s (pid %s) %s", k->service,
 	    k->version, pid, how);
-	say(PROG ": %s", r);
+	cli_warn("%s", r);
 	extra[0] = (struct ev_kv){ "backend_pipe", k->pipe };
 	event_emit(b, (uint32_t)kind, kind ==
 	    RP__EVENT_KIND__EVENT_KIND_DIED_CRASH ? SEV_ERROR : SEV_INFO,

@@ -14,9 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cli.h"
 #include "rp.h"
-
-#define PROG "rp-broker"
 
 /* ------------------------------------------------------------- config */
 
@@ -550,8 +549,6 @@ void event_emit(struct broker *b, uint32_t kind, uint32_t severity,
     uint64_t connection_id, uint32_t pid, const struct ev_kv *extra,
     size_t nextra);
 void events_json(struct broker *b, struct rp_json *j);
-/* One line on stderr, written at once. */
-void say(const char *f, ...) __attribute__((format(printf, 1, 2)));
 
 /* admin.c */
 void admin_frame(struct broker *b, struct conn *c, Rp__Frame *f);

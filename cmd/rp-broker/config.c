@@ -107,27 +107,6 @@ static const struct option longopts[] = {
 };
 
 void
-say(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(line) - 1)
-		n = (int)sizeof(line) - 2;
-	line[n++] = '\n';
-	/* One write per line, so lines from backends sharing our stderr
-	 * never cut into ours. */
-	if (write(STDERR_FILENO, line, (size_t)n) < 0)
-		return;
-}
-
-void
 fmt(char *dst, size_t n, const char *f, ...)
 {
 	va_list ap;
@@ -161,21 +140,17 @@ die(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	say(PROG ": %s", msg);
+	cli_warn("%s", msg);
 	exit(code);
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
 usage_error(const char *fmt, ...)
 {
-	char msg[600];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	say(PROG ": %s (try --help)", msg);
-	exit(RP_EXIT_USAGE);
+	exit(cli_vusage(fmt, ap));
 }
 
 const char *
@@ -476,17 +451,11 @@ config_parse(struct config *c, int argc, char **argv)
 			opt_backend_handoff(&hs, &nhs, optarg);
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
-			exit(fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL);
+			exit(cli_print(usage_text, NULL));
 		case 'V':
-			printf("%s %s\n", PROG, RP_VERSION);
-			exit(fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL);
-		case ':':
-			usage_error("%s needs a value", argv[optind - 1]);
+			exit(cli_version());
 		default:
-			if (optopt != 0)
-				usage_error("unknown option -%c", optopt);
-			usage_error("unknown option %s", argv[optind - 1]);
+			exit(cli_getopt_error(ch, argv, longopts));
 		}
 	}
 	if (optind < argc)

@@ -418,7 +418,7 @@ enter_pressure(struct broker *b, int err)
 	b->pressure_episodes++;
 	fmt(r, sizeof(r), "accept failed: %s; refusing new connections "
 	    "with code 9 until fds are free", strerror(err));
-	say(PROG ": %s", r);
+	cli_warn("%s", r);
 	event_emit(b, RP__EVENT_KIND__EVENT_KIND_RESOURCE_PRESSURE, SEV_WARN,
 	    NULL, r, NULL, 0, 0, NULL, 0);
 }

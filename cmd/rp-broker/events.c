@@ -44,7 +44,7 @@ events_reopen(struct broker *b)
 		return;
 	fd = open_events(b->cfg.events_path);
 	if (fd < 0) {
-		say(PROG ": cannot reopen --events %s: %s; keeping the old file",
+		cli_warn("cannot reopen --events %s: %s; keeping the old file",
 		    b->cfg.events_path, strerror(errno));
 		return;
 	}

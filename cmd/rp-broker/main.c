@@ -20,6 +20,8 @@
 
 #include "broker.h"
 
+const char cli_prog[] = "rp-broker";
+
 /* Room for what is not a client: listener, loop, signals, events, the
  * reserve, probes, spawning. */
 #define FD_SLACK 64
@@ -75,7 +77,7 @@ final_timer_cb(struct rp_loop *loop, void *arg)
 
 	(void)loop;
 	b->final_timer = 0;
-	say(PROG ": backends did not all exit in time; leaving");
+	cli_warn("backends did not all exit in time; leaving");
 	finish(b);
 }
 
@@ -135,7 +137,7 @@ broker_begin_drain(struct broker *b, int64_t deadline_ms, const char *why)
 	if (b->draining)
 		return;
 	b->draining = 1;
-	say(PROG ": %s; draining", why);
+	cli_warn("%s; draining", why);
 	/* Connections already in the backlog were made before we stopped:
 	 * take them in so their Hellos are answered (with code 5) rather
 	 * than reset. */
@@ -146,7 +148,7 @@ broker_begin_drain(struct broker *b, int64_t deadline_ms, const char *why)
 		b->have_listener = 0;
 	}
 	if (rp_daemon_notify("STOPPING=1") < 0)
-		say(PROG ": sd_notify STOPPING=1: %s", strerror(errno));
+		cli_warn("sd_notify STOPPING=1: %s", strerror(errno));
 	b->drain_deadline = rp_loop_now(b->loop) + deadline_ms;
 	b->drain_timer = rp_loop_timer(b->loop, b->drain_deadline,
 	    drain_timer_cb, b);
@@ -262,7 +264,7 @@ endpoint_dir(struct broker *b)
 	    getenv("XDG_RUNTIME_DIR"), b->euid) < 0 ||
 	    rp_fs_check_dir(b->dir, RP_DIR_PRIVATE | RP_DIR_CREATE, why,
 	    sizeof(why)) < 0)
-		say(PROG ": no private directory for backend endpoints (%s %s); "
+		cli_warn("no private directory for backend endpoints (%s %s); "
 		    "spawning will fail", b->dir, why);
 }
 
@@ -274,12 +276,12 @@ ready(struct broker *b)
 	if (fd >= 0) {
 		/* s6 style: one newline, then close. */
 		if (write(fd, "\n", 1) != 1)
-			say(PROG ": --ready-fd %d: %s", fd, strerror(errno));
+			cli_warn("--ready-fd %d: %s", fd, strerror(errno));
 		close(fd);
 		b->cfg.ready_fd = -1;
 	}
 	if (rp_daemon_notify("READY=1") < 0)
-		say(PROG ": sd_notify READY=1: %s", strerror(errno));
+		cli_warn("sd_notify READY=1: %s", strerror(errno));
 }
 
 static void
@@ -328,7 +330,7 @@ main(int argc, char **argv)
 	size_t i;
 
 	if (rp_init() < 0) {
-		say(PROG ": cannot initialise: %s", strerror(errno));
+		cli_warn("cannot initialise: %s", strerror(errno));
 		return RP_EXIT_INTERNAL;
 	}
 	config_parse(&b->cfg, argc, argv);
@@ -353,7 +355,7 @@ main(int argc, char **argv)
 		die(RP_EXIT_INTERNAL, "cannot read RLIMIT_NOFILE: %s",
 		    strerror(errno));
 	if (b->nofile_soft < want)
-		say(PROG ": RLIMIT_NOFILE is %llu (hard %llu), below the %llu "
+		cli_warn("RLIMIT_NOFILE is %llu (hard %llu), below the %llu "
 		    "that --max-clients %u needs; accept will run out of fds "
 		    "first", (unsigned long long)b->nofile_soft,
 		    (unsigned long long)b->nofile_hard,

@@ -90,7 +90,7 @@ static_probe_done(struct broker *b, struct bkey *k, int ok,
 		k->state = BS_IDLE;
 		fmt(why, sizeof(why), "static backend %s failed its "
 		    "identity probe: %s", k->pipe, detail);
-		say(PROG ": %s@%s: %s", k->service, k->version, why);
+		cli_warn("%s@%s: %s", k->service, k->version, why);
 		bkey_answer_all(b, k, RP_REFUSE_SPAWN_FAILED, why, 0);
 	}
 	broker_check_drained(b);

@@ -10,15 +10,17 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "rp.h"
 #include "recv.h"
+
+const char cli_prog[] = "rp-handoff-recv";
 
 /* Identical to the SYNOPSIS of doc/rp-handoff-recv.1.scd (a test checks). */
 static const char usage_text[] =
@@ -70,34 +72,6 @@ static const char help_text[] =
     "Exit: 0 done; 1 a transfer was rejected; 2 usage; 3 cannot listen or\n"
     "a peer of another uid; 4 deadline; 5 malformed offer; 125 internal;\n"
     "126/127 PROG not executable / not found; else PROG's status.\n";
-
-void
-recv_warn(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "%s: %s\n", PROG, line);
-}
-
-static int
-usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-usage_error(const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "%s: %s (see --help)\n", PROG, line);
-	return RP_EXIT_USAGE;
-}
 
 void
 recv_ready(struct recv_opts *o)
@@ -152,32 +126,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Where "--" ends our options: scanning skips the values of options that
- * take one, so "--token-file --" still names a file called "--". */
-static int
-find_split(int argc, char **argv)
-{
-	const struct option *lo;
-	size_t n;
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			return i;
-		if (strncmp(argv[i], "--", 2) != 0 || strchr(argv[i], '='))
-			continue;
-		n = strlen(argv[i] + 2);
-		for (lo = longopts; lo->name != NULL; lo++)
-			if (lo->has_arg == required_argument &&
-			    strlen(lo->name) >= n &&
-			    strncmp(lo->name, argv[i] + 2, n) == 0)
-				break;
-		if (lo->name != NULL)
-			i++;
-	}
-	return argc;
-}
-
 /*
  * Is PROG there to be run?  Checked before we listen, so a backend with a
  * typo in its command fails at once (126 / 127) instead of on every
@@ -194,11 +142,11 @@ prog_check(const char *file)
 
 	if (strchr(file, '/') != NULL) {
 		if (stat(file, &st) != 0) {
-			recv_warn("%s: %s", file, strerror(errno));
+			cli_warn("%s: %s", file, strerror(errno));
 			return rp_exit_from_exec_errno(errno);
 		}
 		if (!S_ISREG(st.st_mode) || access(file, X_OK) != 0) {
-			recv_warn("%s: not executable", file);
+			cli_warn("%s: not executable", file);
 			return RP_EXIT_NOEXEC;
 		}
 		return 0;
@@ -221,7 +169,7 @@ prog_check(const char *file)
 		if (*end == '\0')
 			break;
 	}
-	recv_warn("%s: %s", file, seen ? "not executable" : "not found");
+	cli_warn("%s: %s", file, seen ? "not executable" : "not found");
 	return seen ? RP_EXIT_NOEXEC : RP_EXIT_NOTFOUND;
 }
 
@@ -236,7 +184,7 @@ parse_u32_opt(const char *name, const char *s, uint32_t min, uint32_t max,
     uint32_t *out)
 {
 	if (rp_parse_u32(s, min, max, out) != 0)
-		return usage_error("%s: '%s' is not a number from %u to %u",
+		return cli_usage("%s: '%s' is not a number from %u to %u",
 		    name, s, (unsigned)min, (unsigned)max);
 	return 0;
 }
@@ -248,7 +196,7 @@ parse_ms_opt(const char *name, const char *s, int64_t *out)
 
 	/* A day is far more than any wait here needs. */
 	if (rp_parse_u64(s, 0, 86400000, &v) != 0)
-		return usage_error("%s: '%s' is not a number of milliseconds "
+		return cli_usage("%s: '%s' is not a number of milliseconds "
 		    "from 0 to 86400000", name, s);
 	*out = (int64_t)v;
 	return 0;
@@ -277,13 +225,13 @@ load_tokens(struct recv_opts *o, const char *file, char **hex, size_t nhex)
 
 	o->tokens = calloc(RECV_MAX_TOKENS, RP_TOKEN_LEN);
 	if (o->tokens == NULL) {
-		recv_warn("out of memory");
+		cli_warn("out of memory");
 		return RP_EXIT_INTERNAL;
 	}
 	if (file != NULL) {
 		n = rp_token_read_list(file, o->tokens, RECV_MAX_TOKENS);
 		if (n < 0)
-			return usage_error("--token-file %s: %s", file,
+			return cli_usage("--token-file %s: %s", file,
 			    errno == EINVAL ? "not a token (32 hex digits)" :
 			    errno == E2BIG ? "too many tokens" :
 			    strerror(errno));
@@ -291,27 +239,27 @@ load_tokens(struct recv_opts *o, const char *file, char **hex, size_t nhex)
 		for (i = 0; i < nhex; i++)
 			if (rp_token_from_hex(hex[i], strlen(hex[i]),
 			    o->tokens[i]) != 0)
-				return usage_error("--token: '%s' is not a "
+				return cli_usage("--token: '%s' is not a "
 				    "token (32 hex digits)", hex[i]);
 		n = (int)nhex;
 	} else if (env != NULL && *env != '\0') {
 		n = rp_token_parse_list(env, strlen(env), o->tokens,
 		    RECV_MAX_TOKENS);
 		if (n < 0)
-			return usage_error("RP_HANDOFF_TOKEN: not a token (32 "
+			return cli_usage("RP_HANDOFF_TOKEN: not a token (32 "
 			    "hex digits)");
 	} else {
-		return usage_error("no token: give --token-file F, "
+		return cli_usage("no token: give --token-file F, "
 		    "RP_HANDOFF_TOKEN or --token HEX");
 	}
 	o->ntokens = (size_t)n;
 	for (i = 0; i < o->ntokens; i++)
 		for (j = 0; j < i; j++)
 			if (rp_token_equal(o->tokens[i], o->tokens[j]))
-				return usage_error("the same token is given "
+				return cli_usage("the same token is given "
 				    "twice");
 	if (o->count > o->ntokens)
-		return usage_error("--count %u needs %u tokens, one per "
+		return cli_usage("--count %u needs %u tokens, one per "
 		    "transfer; %zu given", o->count, o->count, o->ntokens);
 	return 0;
 }
@@ -323,17 +271,17 @@ check_serve(struct recv_opts *o, const struct seen *s, int npos)
 	int r;
 
 	if (s->token_file || s->token || s->count || s->fd || s->raw)
-		return usage_error("--token-file, --token, --count, --fd and "
+		return cli_usage("--token-file, --token, --count, --fd and "
 		    "--raw are not for --serve");
 	if (npos > 0)
-		return usage_error("--serve takes no SOCKET argument (put -- "
+		return cli_usage("--serve takes no SOCKET argument (put -- "
 		    "before PROG)");
 	if (o->echo == (o->prog != NULL))
-		return usage_error("--serve needs either --echo or -- PROG");
+		return cli_usage("--serve needs either --echo or -- PROG");
 	if (o->endpoint[0] == '\0') {
 		env = getenv("RUNNING_PROCESS_BROKER_V1_BACKEND_PIPE");
 		if (env == NULL || *env == '\0')
-			return usage_error("--serve: no ENDPOINT given and "
+			return cli_usage("--serve: no ENDPOINT given and "
 			    "RUNNING_PROCESS_BROKER_V1_BACKEND_PIPE is not set");
 		o->endpoint = env;
 	}
@@ -342,28 +290,28 @@ check_serve(struct recv_opts *o, const struct seen *s, int npos)
 		if (env != NULL && *env != '\0')
 			o->handoff = env;
 	} else if (o->handoff[0] == '\0') {
-		return usage_error("--handoff: the socket path is empty");
+		return cli_usage("--handoff: the socket path is empty");
 	}
 	if (!s->namespace_id) {
 		env = getenv("RUNNING_PROCESS_BROKER_V1_BACKEND_NAMESPACE");
 		o->namespace_id = env != NULL ? env : "";
 	}
 	if (strlen(o->namespace_id) >= RP_IDENTITY_NS_MAX)
-		return usage_error("the namespace is longer than %d bytes",
+		return cli_usage("the namespace is longer than %d bytes",
 		    RP_IDENTITY_NS_MAX - 1);
 	if (strlen(o->endpoint) >= RP_SUN_PATH_MAX)
-		return usage_error("the endpoint path is longer than %d bytes",
+		return cli_usage("the endpoint path is longer than %d bytes",
 		    RP_SUN_PATH_MAX - 1);
 	env = getenv("RUNNING_PROCESS_BROKER_V1_BROKER_PID");
 	if (env != NULL && *env != '\0' &&
 	    rp_parse_u32(env, 1, INT32_MAX, &o->broker_pid) != 0)
-		return usage_error("RUNNING_PROCESS_BROKER_V1_BROKER_PID: '%s' "
+		return cli_usage("RUNNING_PROCESS_BROKER_V1_BROKER_PID: '%s' "
 		    "is not a pid", env);
 	if (!s->handoff_event) {
 		env = getenv("RP_HANDOFF_EVENT");
 		if (env != NULL && *env != '\0' &&
 		    parse_event(env, &o->event_backend) != 0)
-			return usage_error("RP_HANDOFF_EVENT: '%s' is neither "
+			return cli_usage("RP_HANDOFF_EVENT: '%s' is neither "
 			    "backend nor broker", env);
 	}
 	if (o->prog != NULL && (r = prog_check(o->prog[0])) != 0)
@@ -379,20 +327,20 @@ check_oneshot(struct recv_opts *o, const struct seen *s, int npos,
 
 	if (s->handoff || s->max_conns || s->namespace_id ||
 	    s->probe_window || s->broker_uid || s->handoff_event || s->echo)
-		return usage_error("--handoff, --max-conns, --namespace, "
+		return cli_usage("--handoff, --max-conns, --namespace, "
 		    "--probe-window, --broker-uid, --handoff-event and --echo "
 		    "are only for --serve");
 	if (npos == 0)
-		return usage_error("no SOCKET given");
+		return cli_usage("no SOCKET given");
 	if (npos > 1)
-		return usage_error("one SOCKET only (put -- before PROG)");
+		return cli_usage("one SOCKET only (put -- before PROG)");
 	if (o->socket[0] == '\0')
-		return usage_error("the socket path is empty");
+		return cli_usage("the socket path is empty");
 	if (s->token_file && s->token)
-		return usage_error("--token-file and --token exclude each "
+		return cli_usage("--token-file and --token exclude each "
 		    "other");
 	if (o->fd >= 0 && o->prog == NULL)
-		return usage_error("--fd needs -- PROG");
+		return cli_usage("--fd needs -- PROG");
 	if ((r = load_tokens(o, tfile, thex, nthex)) != 0)
 		return r;
 	if (o->prog != NULL && (r = prog_check(o->prog[0])) != 0)
@@ -420,24 +368,23 @@ parse_args(int argc, char **argv, struct recv_opts *o)
 	o->probe_window_ms = RECV_PROBE_WINDOW_MS;
 	o->broker_uid = rp_host_euid();
 
-	split = find_split(argc, argv);
+	split = cli_split(argc, argv, ":hV", longopts);
 	if (split < argc) {
 		if (split + 1 >= argc)
-			return usage_error("nothing after --");
+			return cli_usage("nothing after --");
 		if (argv[split + 1][0] == '\0')
-			return usage_error("the program name is empty");
+			return cli_usage("the program name is empty");
 		o->prog = argv + split + 1;
 	}
 	opterr = 0;
 	while ((c = getopt_long(split, argv, ":hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			fputs(usage_text, stdout);
-			fputs(help_text, stdout);
-			return -1;
+			r = cli_print(usage_text, help_text);
+			return r == RP_EXIT_OK ? -1 : r;
 		case 'V':
-			printf("%s %s\n", PROG, RP_VERSION);
-			return -1;
+			r = cli_version();
+			return r == RP_EXIT_OK ? -1 : r;
 		case OPT_TOKEN_FILE:
 			s.token_file = 1;
 			tfile = optarg;
@@ -445,7 +392,7 @@ parse_args(int argc, char **argv, struct recv_opts *o)
 		case OPT_TOKEN:
 			s.token = 1;
 			if (nthex == RECV_MAX_TOKENS)
-				return usage_error("at most %d --token",
+				return cli_usage("at most %d --token",
 				    RECV_MAX_TOKENS);
 			thex[nthex++] = optarg;
 			break;
@@ -477,7 +424,7 @@ parse_args(int argc, char **argv, struct recv_opts *o)
 			break;
 		case OPT_ALLOW_UID:
 			if (o->n_allow_uids == RECV_MAX_ALLOW_UIDS)
-				return usage_error("at most %d --allow-uid",
+				return cli_usage("at most %d --allow-uid",
 				    RECV_MAX_ALLOW_UIDS);
 			if ((r = parse_u32_opt("--allow-uid", optarg, 0,
 			    UINT32_MAX - 1, &v)) != 0)
@@ -524,34 +471,27 @@ parse_args(int argc, char **argv, struct recv_opts *o)
 		case OPT_HANDOFF_EVENT:
 			s.handoff_event = 1;
 			if (parse_event(optarg, &o->event_backend) != 0)
-				return usage_error("--handoff-event: '%s' is "
+				return cli_usage("--handoff-event: '%s' is "
 				    "neither backend nor broker", optarg);
 			break;
 		case OPT_ECHO:
 			s.echo = 1;
 			o->echo = 1;
 			break;
-		case ':':
-			return usage_error("%s needs a value",
-			    argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				return usage_error("unknown option '-%c'",
-				    optopt);
-			return usage_error("unknown option '%s'",
-			    argv[optind - 1]);
+			return cli_getopt_error(c, argv, longopts);
 		}
 	}
 	npos = split - optind;
 	if (s.new_token) {
 		if (argc != 2)
-			return usage_error("--new-token takes nothing else");
+			return cli_usage("--new-token takes nothing else");
 		o->new_token = 1;
 		return 0;
 	}
 	/* The readiness fd must be open, and no child may inherit it. */
 	if (o->ready_fd >= 0 && rp_fd_set_cloexec(o->ready_fd, 1) != 0)
-		return usage_error("--ready-fd %d: %s", o->ready_fd,
+		return cli_usage("--ready-fd %d: %s", o->ready_fd,
 		    strerror(errno));
 	if (o->serve)
 		return check_serve(o, &s, npos);
@@ -567,13 +507,12 @@ main(int argc, char **argv)
 	int r;
 
 	if (rp_init() != 0) {
-		fprintf(stderr, "%s: cannot start: %s\n", PROG,
-		    strerror(errno));
+		cli_warn("cannot start: %s", strerror(errno));
 		return RP_EXIT_INTERNAL;
 	}
 	r = parse_args(argc, argv, &o);
 	if (r < 0)
-		return fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL;
+		return RP_EXIT_OK;
 	if (r > 0) {
 		free(o.tokens);
 		return r;

@@ -52,7 +52,7 @@ read_offer(int cfd, const uint8_t *spill, size_t nspill, int64_t deadline,
 	    RP_FRAME_MORE;
 	while (st == RP_FRAME_MORE) {
 		if (rp_io_wait(cfd, POLLIN, deadline) < 0) {
-			recv_warn("the offer did not arrive before the "
+			cli_warn("the offer did not arrive before the "
 			    "deadline; closed the received fd");
 			rp_frame_decoder_reset(&dec);
 			*rc = RP_EXIT_DEADLINE;
@@ -61,7 +61,7 @@ read_offer(int cfd, const uint8_t *spill, size_t nspill, int64_t deadline,
 		st = rp_frame_decoder_read(&dec, cfd);
 	}
 	if (st != RP_FRAME_OK || used != nspill) {
-		recv_warn("reading the offer: %s; closed the received fd",
+		cli_warn("reading the offer: %s; closed the received fd",
 		    st == RP_FRAME_IO ? strerror(errno) :
 		    st == RP_FRAME_OK ? "bytes after it" :
 		    rp_frame_status_str(st));
@@ -98,7 +98,7 @@ take_one(const struct recv_opts *o, int lfd, struct rp_token_store *store,
 	*out = -1;
 	for (;;) {
 		if (rp_io_wait(lfd, POLLIN, deadline) < 0) {
-			recv_warn("no transfer arrived before the deadline");
+			cli_warn("no transfer arrived before the deadline");
 			return RP_EXIT_DEADLINE;
 		}
 		cfd = rp_sock_accept(lfd, 0);
@@ -106,13 +106,13 @@ take_one(const struct recv_opts *o, int lfd, struct rp_token_store *store,
 			break;
 		if (errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != ECONNABORTED) {
-			recv_warn("cannot accept: %s", strerror(errno));
+			cli_warn("cannot accept: %s", strerror(errno));
 			return RP_EXIT_INTERNAL;
 		}
 	}
 	if (rp_sock_peercred(cfd, &peer) != 0 ||
 	    !recv_uid_allowed(o, peer.uid)) {
-		recv_warn("refused a connection from uid %u (pid %u)",
+		cli_warn("refused a connection from uid %u (pid %u)",
 		    (unsigned)peer.uid, (unsigned)peer.pid);
 		close(cfd);
 		return RP_EXIT_NO;
@@ -120,16 +120,16 @@ take_one(const struct recv_opts *o, int lfd, struct rp_token_store *store,
 	fst = rp_fdpass_recv(cfd, side, sizeof(side), &got, &rfd, deadline);
 	switch (fst) {
 	case RP_FDPASS_TIMEOUT:
-		recv_warn("nothing was sent before the deadline");
+		cli_warn("nothing was sent before the deadline");
 		close(cfd);
 		return RP_EXIT_DEADLINE;
 	case RP_FDPASS_EOF:
-		recv_warn("the sender closed the connection without sending");
+		cli_warn("the sender closed the connection without sending");
 		close(cfd);
 		return RP_EXIT_PROTOCOL;
 	case RP_FDPASS_IO:
 		rc = rp_exit_from_errno(errno);
-		recv_warn("receiving: %s", strerror(errno));
+		cli_warn("receiving: %s", strerror(errno));
 		close(cfd);
 		return rc;
 	default:
@@ -149,7 +149,7 @@ take_one(const struct recv_opts *o, int lfd, struct rp_token_store *store,
 		offer = rp_wire_offer_parse(body, len, &why);
 		free(body);
 		if (offer == NULL) {
-			recv_warn("malformed offer: %s; closed the received fd",
+			cli_warn("malformed offer: %s; closed the received fd",
 			    why ? why : "bad frame");
 			/* Nothing to correlate with, but say no anyway. */
 			if (rp_wire_ack_encode(&ack, RP_KIND_RESPONSE, 0, NULL,
@@ -172,7 +172,7 @@ take_one(const struct recv_opts *o, int lfd, struct rp_token_store *store,
 		    rp_io_write_full(cfd, ack.data, ack.len, deadline) != 0) {
 			/* The sender will not learn it was accepted, and so
 			 * will not count on it: neither do we. */
-			recv_warn("cannot send the ack: %s; closed the received "
+			cli_warn("cannot send the ack: %s; closed the received "
 			    "fd", strerror(errno));
 			if (rc == RP_EXIT_OK)
 				rc = rp_exit_from_errno(errno);
@@ -182,7 +182,7 @@ take_one(const struct recv_opts *o, int lfd, struct rp_token_store *store,
 	}
 	close(cfd);
 	if (detail != NULL)
-		recv_warn("rejected a transfer: %s; closed the received fd",
+		cli_warn("rejected a transfer: %s; closed the received fd",
 		    detail);
 	if (rc != RP_EXIT_OK) {
 		rp_fd_close(&rfd);
@@ -205,7 +205,7 @@ copy_fd(int fd)
 	else
 		r = rp_relay(fd, STDIN_FILENO, STDOUT_FILENO);
 	if (r != 0) {
-		recv_warn("copying: %s", strerror(errno));
+		cli_warn("copying: %s", strerror(errno));
 		return errno == EPIPE ? RP_EXIT_PROTOCOL : RP_EXIT_INTERNAL;
 	}
 	return RP_EXIT_OK;
@@ -220,7 +220,7 @@ exec_prog(const struct recv_opts *o, int fd)
 
 	sp.nfds = place_fd(o, fd, map);
 	if (rp_spawn_exec(&sp) != 0) {
-		recv_warn("cannot run %s: %s", o->prog[0], strerror(errno));
+		cli_warn("cannot run %s: %s", o->prog[0], strerror(errno));
 		return rp_exit_from_exec_errno(errno);
 	}
 	return RP_EXIT_INTERNAL;
@@ -239,7 +239,7 @@ start_prog(const struct recv_opts *o, int fd, int *rc)
 	sp.nfds = place_fd(o, fd, map);
 	pid = rp_spawn(&sp, &exec_failed);
 	if (pid < 0) {
-		recv_warn("cannot run %s: %s", o->prog[0], strerror(errno));
+		cli_warn("cannot run %s: %s", o->prog[0], strerror(errno));
 		*rc = exec_failed ? rp_exit_from_exec_errno(errno) :
 		    RP_EXIT_INTERNAL;
 	}
@@ -266,7 +266,7 @@ recv_oneshot(struct recv_opts *o)
 	store = rp_token_store_new(o->ntokens, ttl);
 	kids = calloc(o->count, sizeof(pid_t));
 	if (store == NULL || kids == NULL) {
-		recv_warn("out of memory");
+		cli_warn("out of memory");
 		rp_token_store_free(store);
 		free(kids);
 		return RP_EXIT_INTERNAL;
@@ -276,7 +276,7 @@ recv_oneshot(struct recv_opts *o)
 	if (rp_sock_listen(o->socket, RP_DIR_SAFE, 16, &l, why,
 	    sizeof(why)) != 0) {
 		rc = rp_exit_from_errno(errno);
-		recv_warn("cannot listen on %s: %s%s%s", o->socket,
+		cli_warn("cannot listen on %s: %s%s%s", o->socket,
 		    strerror(errno), why[0] ? ": " : "", why);
 		goto out;
 	}

@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cli.h"
 #include "token.h"
 
-#define PROG "rp-handoff-recv"
 #define RECV_MAX_ALLOW_UIDS 16
 #define RECV_MAX_TOKENS 1024          /* and so at most this --count */
 
@@ -48,9 +48,6 @@ struct recv_opts {
 	int event_backend;               /* write the handoff EVENT ourselves */
 	int echo;
 };
-
-/* "rp-handoff-recv: <message>" on stderr, in one write. */
-void recv_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Signal readiness on --ready-fd (a newline, then close); no-op without. */
 void recv_ready(struct recv_opts *o);

@@ -64,7 +64,7 @@ serve_spawn(struct serve *sv, int fd, int route,
 	pid = rp_spawn(&sp, &exec_failed);
 	rp_fd_close(&fd);
 	if (pid < 0) {
-		recv_warn("cannot run %s: %s", sv->o->prog[0],
+		cli_warn("cannot run %s: %s", sv->o->prog[0],
 		    strerror(errno));
 		return -1;
 	}
@@ -150,7 +150,7 @@ serve_accept_failed(struct serve *sv)
 	    errno == ENOMEM) {
 		/* Out of fds: stop polling for a while instead of spinning
 		 * on a listener that stays readable. */
-		recv_warn("cannot accept: %s; pausing %d ms", strerror(errno),
+		cli_warn("cannot accept: %s; pausing %d ms", strerror(errno),
 		    EMFILE_PAUSE_MS);
 		if (sv->pause_timer == 0)
 			sv->pause_timer = rp_loop_timer(sv->loop,
@@ -159,7 +159,7 @@ serve_accept_failed(struct serve *sv)
 		serve_kick(sv);
 		return 0;
 	}
-	recv_warn("cannot accept: %s", strerror(errno));
+	cli_warn("cannot accept: %s", strerror(errno));
 	return 0;
 }
 
@@ -185,7 +185,7 @@ on_endpoint(struct rp_loop *loop, int lfd, unsigned events, void *arg)
 		}
 		if (!recv_uid_allowed(sv->o, peer.uid)) {
 			/* Closed before a byte is read or written. */
-			recv_warn("refused a connection from uid %u (pid %u)",
+			cli_warn("refused a connection from uid %u (pid %u)",
 			    (unsigned)peer.uid, (unsigned)peer.pid);
 			close(fd);
 			continue;
@@ -208,7 +208,7 @@ stop_grace_over(struct rp_loop *loop, void *arg)
 		(void)rp_spawn_kill(sv->kids[i], SIGKILL, 0);
 		(void)rp_spawn_wait(sv->kids[i], 0, &st);
 	}
-	recv_warn("%zu child(ren) did not stop within %d ms; killed",
+	cli_warn("%zu child(ren) did not stop within %d ms; killed",
 	    sv->nkids, STOP_GRACE_MS);
 	sv->busy -= (unsigned)sv->nkids;
 	sv->nkids = 0;
@@ -290,7 +290,7 @@ listen_on(const char *path, struct rp_sock_listener *l, const char *what)
 
 	if (rp_sock_listen(path, RP_DIR_SAFE, 128, l, why, sizeof(why)) == 0)
 		return 0;
-	recv_warn("cannot listen on %s %s: %s%s%s", what, path,
+	cli_warn("cannot listen on %s %s: %s%s%s", what, path,
 	    strerror(errno), why[0] ? ": " : "", why);
 	return -1;
 }
@@ -339,7 +339,7 @@ recv_serve(struct recv_opts *o)
 	id = malloc(sizeof(*id));
 	if (id == NULL || rp_identity_self(id, o->namespace_id,
 	    o->endpoint) != 0 || rp_identity_encode(id, &sv.daemon) != 0) {
-		recv_warn("cannot compute our identity: %s", strerror(errno));
+		cli_warn("cannot compute our identity: %s", strerror(errno));
 		free(id);
 		goto out;
 	}
@@ -347,7 +347,7 @@ recv_serve(struct recv_opts *o)
 	sv.kids = calloc(o->max_conns, sizeof(pid_t));
 	sv.tokens = rp_token_store_new(TOKEN_STORE_CAP, RP_TOKEN_TTL_MS);
 	if (sv.kids == NULL || sv.tokens == NULL || make_envp(&sv) != 0) {
-		recv_warn("out of memory");
+		cli_warn("out of memory");
 		goto out;
 	}
 	sv.loop = rp_loop_new(0);
@@ -355,7 +355,7 @@ recv_serve(struct recv_opts *o)
 	    rp_loop_signal(sv.loop, SIGCHLD, on_sigchld, &sv) != 0 ||
 	    rp_loop_signal(sv.loop, SIGTERM, on_stop, &sv) != 0 ||
 	    rp_loop_signal(sv.loop, SIGINT, on_stop, &sv) != 0) {
-		recv_warn("cannot set up the event loop: %s", strerror(errno));
+		cli_warn("cannot set up the event loop: %s", strerror(errno));
 		goto out;
 	}
 	if (listen_on(o->endpoint, &sv.ep, "endpoint") != 0) {
@@ -372,13 +372,13 @@ recv_serve(struct recv_opts *o)
 	if (rp_loop_add(sv.loop, sv.ep.fd, RP_LOOP_READ, on_endpoint,
 	    &sv) != 0 || (sv.have_ho && rp_loop_add(sv.loop, sv.ho.fd,
 	    RP_LOOP_READ, handoff_on_accept, &sv) != 0)) {
-		recv_warn("cannot watch the listeners: %s", strerror(errno));
+		cli_warn("cannot watch the listeners: %s", strerror(errno));
 		goto out;
 	}
 	sv.polling = 1;
 	recv_ready(o);
 	if (rp_loop_run(sv.loop) != 0) {
-		recv_warn("event loop failed: %s", strerror(errno));
+		cli_warn("event loop failed: %s", strerror(errno));
 		goto out;
 	}
 	rc = RP_EXIT_OK;

@@ -58,7 +58,7 @@ watch(struct conn *c, unsigned events)
 	if (c->events == events)
 		return;
 	if (rp_loop_mod(c->sv->loop, c->fd, events) != 0) {
-		recv_warn("cannot watch a connection: %s", strerror(errno));
+		cli_warn("cannot watch a connection: %s", strerror(errno));
 		return;
 	}
 	c->events = events;
@@ -71,7 +71,7 @@ set_timer(struct conn *c, int64_t at, rp_loop_timer_fn fn)
 	rp_loop_timer_cancel(c->sv->loop, c->timer);
 	c->timer = rp_loop_timer(c->sv->loop, at, fn, c);
 	if (c->timer == 0) {
-		recv_warn("cannot set a timer: %s", strerror(errno));
+		cli_warn("cannot set a timer: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -510,7 +510,7 @@ conn_start(struct serve *sv, int fd, const struct rp_peercred *peer)
 	else
 		c = conn_new(sv, fd, C_CLASSIFY);
 	if (c == NULL) {
-		recv_warn("cannot take a connection: %s", strerror(errno));
+		cli_warn("cannot take a connection: %s", strerror(errno));
 		close(fd);
 		return;
 	}

@@ -32,7 +32,7 @@ adopt(struct serve *sv, int fd, uint64_t correlation_id,
 
 	if (sv->o->event_backend && rp_wire_ack_encode(&ev, RP_KIND_EVENT,
 	    correlation_id, tok, RP_TOKEN_LEN, 1, NULL, correlation_id) != 0) {
-		recv_warn("cannot encode the handoff event: %s",
+		cli_warn("cannot encode the handoff event: %s",
 		    strerror(errno));
 		close(fd);
 		return;
@@ -43,7 +43,7 @@ adopt(struct serve *sv, int fd, uint64_t correlation_id,
 		 * The fd may come blocking from a sender other than ours. */
 		if (rp_fd_set_nonblock(fd, 1) != 0 ||
 		    (c = conn_new(sv, fd, C_ECHO)) == NULL) {
-			recv_warn("cannot take a handed-off connection: %s",
+			cli_warn("cannot take a handed-off connection: %s",
 			    strerror(errno));
 			rp_buf_free(&ev);
 			close(fd);
@@ -64,7 +64,7 @@ adopt(struct serve *sv, int fd, uint64_t correlation_id,
 	 * the connection. */
 	if (ev.len > 0 && rp_io_write_full(fd, ev.data, ev.len,
 	    rp_loop_now(sv->loop) + sv->o->timeout_ms) != 0) {
-		recv_warn("cannot write the handoff event: %s",
+		cli_warn("cannot write the handoff event: %s",
 		    strerror(errno));
 		rp_buf_free(&ev);
 		close(fd);
@@ -79,7 +79,7 @@ adopt(struct serve *sv, int fd, uint64_t correlation_id,
 	}
 	if (rp_fd_set_nonblock(fd, 1) != 0 ||
 	    (c = conn_new(sv, fd, C_CLASSIFY)) == NULL) {
-		recv_warn("cannot take a handed-off connection: %s",
+		cli_warn("cannot take a handed-off connection: %s",
 		    strerror(errno));
 		close(fd);
 		return;
@@ -136,7 +136,7 @@ ctl_offer_timeout(struct rp_loop *loop, void *arg)
 
 	(void)loop;
 	k->timer = 0;
-	recv_warn("handoff: the offer did not arrive in time; closing the "
+	cli_warn("handoff: the offer did not arrive in time; closing the "
 	    "received fd");
 	ctl_close(k);
 }
@@ -159,7 +159,7 @@ ctl_offer(struct ctl *k, uint8_t *body, size_t len)
 		/* Nothing to correlate an Ack with, but the sender hears no
 		 * anyway; a peer that sends such a thing is broken, and the
 		 * connection goes. */
-		recv_warn("handoff: malformed offer (%s); closing the received "
+		cli_warn("handoff: malformed offer (%s); closing the received "
 		    "fd", why ? why : "bad frame");
 		rp_fd_close(&rfd);
 		if (rp_wire_ack_encode(&k->out, RP_KIND_RESPONSE, 0, NULL, 0, 0,
@@ -174,7 +174,7 @@ ctl_offer(struct ctl *k, uint8_t *body, size_t len)
 	if (rp_wire_ack_encode(&k->out, RP_KIND_RESPONSE,
 	    offer->correlation_id, offer->token.data, offer->token.len, ok,
 	    detail, offer->correlation_id) != 0) {
-		recv_warn("handoff: cannot encode the ack: %s",
+		cli_warn("handoff: cannot encode the ack: %s",
 		    strerror(errno));
 		rp_fd_close(&rfd);
 		rp_wire_free(offer);
@@ -200,7 +200,7 @@ ctl_offer(struct ctl *k, uint8_t *body, size_t len)
 		adopt(sv, rfd, corr, tok);
 		return 0;
 	}
-	recv_warn("handoff: rejected a transfer: %s", detail);
+	cli_warn("handoff: rejected a transfer: %s", detail);
 	rp_fd_close(&rfd);
 	rp_wire_free(offer);
 	if (ctl_flush(k) != 0) {
@@ -228,7 +228,7 @@ ctl_spill(struct ctl *k)
 	    &used);
 	if ((st == RP_FRAME_MORE || st == RP_FRAME_OK) && used == spill)
 		return 0;
-	recv_warn("handoff: a transfer without an fd, and no offer after it");
+	cli_warn("handoff: a transfer without an fd, and no offer after it");
 	ctl_close(k);
 	return -1;
 }
@@ -275,7 +275,7 @@ ctl_run(struct ctl *k)
 		if (st == RP_FRAME_MORE)
 			break;
 		if (st != RP_FRAME_OK) {
-			recv_warn("handoff: reading the offer: %s; closing the "
+			cli_warn("handoff: reading the offer: %s; closing the "
 			    "received fd", st == RP_FRAME_IO ? strerror(errno) :
 			    rp_frame_status_str(st));
 			ctl_close(k);
@@ -362,14 +362,14 @@ handoff_on_accept(struct rp_loop *loop, int lfd, unsigned events, void *arg)
 		}
 		if (rp_sock_peercred(fd, &peer) != 0 ||
 		    !broker_peer_ok(sv, &peer)) {
-			recv_warn("handoff: refused a connection from uid %u "
+			cli_warn("handoff: refused a connection from uid %u "
 			    "(pid %u): not the broker", (unsigned)peer.uid,
 			    (unsigned)peer.pid);
 			close(fd);
 			continue;
 		}
 		if (sv->nctls >= MAX_CTLS) {
-			recv_warn("handoff: too many handoff connections");
+			cli_warn("handoff: too many handoff connections");
 			close(fd);
 			continue;
 		}
@@ -382,7 +382,7 @@ handoff_on_accept(struct rp_loop *loop, int lfd, unsigned events, void *arg)
 		k->rfd = -1;
 		k->state = CTL_SIDEBAND;
 		if (rp_loop_add(loop, fd, RP_LOOP_READ, ctl_fd_cb, k) != 0) {
-			recv_warn("cannot watch a handoff connection: %s",
+			cli_warn("cannot watch a handoff connection: %s",
 			    strerror(errno));
 			close(fd);
 			free(k);

@@ -9,18 +9,19 @@
 #include <getopt.h>
 #include <limits.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "rp.h"
 
-#define PROG "rp-handoff-send"
 #define SEND_TIMEOUT_MS 5000
 #define RETRY_NAP_MS 10
+
+const char cli_prog[] = "rp-handoff-send";
 
 /* Identical to the SYNOPSIS of doc/rp-handoff-send.1.scd (a test checks). */
 static const char usage_text[] =
@@ -60,37 +61,6 @@ struct opts {
 	const char *socket;
 };
 
-static void
-warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-warn(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "%s: %s\n", PROG, line);
-}
-
-static int
-usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-usage_error(const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "%s: %s (see --help)\n", PROG, line);
-	return RP_EXIT_USAGE;
-}
-
 enum {
 	OPT_FD = 256, OPT_TOKEN_FILE, OPT_TOKEN, OPT_SERVICE, OPT_TIMEOUT,
 	OPT_RAW, OPT_NO_WAIT, OPT_WAIT_SOCKET, OPT_NEW_TOKEN,
@@ -118,23 +88,23 @@ load_token(struct opts *o, const char *file, const char *hex)
 	const char *env = getenv("RP_HANDOFF_TOKEN");
 
 	if (file != NULL && hex != NULL)
-		return usage_error("--token-file and --token exclude each "
+		return cli_usage("--token-file and --token exclude each "
 		    "other");
 	if (file != NULL) {
 		if (rp_token_read_file(file, o->token) != 0)
-			return usage_error("--token-file %s: %s", file,
+			return cli_usage("--token-file %s: %s", file,
 			    errno == EINVAL ? "not a token (32 hex digits)" :
 			    strerror(errno));
 	} else if (hex != NULL) {
 		if (rp_token_from_hex(hex, strlen(hex), o->token) != 0)
-			return usage_error("--token: not a token (32 hex "
+			return cli_usage("--token: not a token (32 hex "
 			    "digits)");
 	} else if (env != NULL && *env != '\0') {
 		if (rp_token_from_hex(env, strlen(env), o->token) != 0)
-			return usage_error("RP_HANDOFF_TOKEN: not a token (32 "
+			return cli_usage("RP_HANDOFF_TOKEN: not a token (32 "
 			    "hex digits)");
 	} else {
-		return usage_error("no token: give --token-file F, "
+		return cli_usage("no token: give --token-file F, "
 		    "RP_HANDOFF_TOKEN or --token HEX");
 	}
 	return 0;
@@ -155,15 +125,14 @@ parse_args(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			fputs(usage_text, stdout);
-			fputs(help_text, stdout);
-			return -1;
+			c = cli_print(usage_text, help_text);
+			return c == RP_EXIT_OK ? -1 : c;
 		case 'V':
-			printf("%s %s\n", PROG, RP_VERSION);
-			return -1;
+			c = cli_version();
+			return c == RP_EXIT_OK ? -1 : c;
 		case OPT_FD:
 			if (rp_parse_u64(optarg, 0, INT_MAX, &v) != 0)
-				return usage_error("--fd: '%s' is not an fd "
+				return cli_usage("--fd: '%s' is not an fd "
 				    "number", optarg);
 			o->fd = (int)v;
 			break;
@@ -178,7 +147,7 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_TIMEOUT:
 			if (rp_parse_u64(optarg, 0, 86400000, &v) != 0)
-				return usage_error("--timeout: '%s' is not a "
+				return cli_usage("--timeout: '%s' is not a "
 				    "number of milliseconds from 0 to "
 				    "86400000", optarg);
 			o->timeout_ms = (int64_t)v;
@@ -195,40 +164,33 @@ parse_args(int argc, char **argv, struct opts *o)
 		case OPT_NEW_TOKEN:
 			o->new_token = 1;
 			break;
-		case ':':
-			return usage_error("%s needs a value",
-			    argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				return usage_error("unknown option '-%c'",
-				    optopt);
-			return usage_error("unknown option '%s'",
-			    argv[optind - 1]);
+			return cli_getopt_error(c, argv, longopts);
 		}
 	}
 	n = argc - optind;
 	if (o->new_token) {
 		if (argc != 2)
-			return usage_error("--new-token takes nothing else");
+			return cli_usage("--new-token takes nothing else");
 		return 0;
 	}
 	if (n != 1)
-		return usage_error(n == 0 ? "no SOCKET given" :
+		return cli_usage(n == 0 ? "no SOCKET given" :
 		    "one SOCKET only");
 	o->socket = argv[optind];
 	if (o->socket[0] == '\0')
-		return usage_error("the socket path is empty");
+		return cli_usage("the socket path is empty");
 	if (rp_names_sun_path_fits(o->socket) != 0)
-		return usage_error("the socket path is longer than %d bytes",
+		return cli_usage("the socket path is longer than %d bytes",
 		    RP_SUN_PATH_MAX - 1);
 	if (o->raw && o->no_wait)
-		return usage_error("--raw never waits; --no-wait is for the "
+		return cli_usage("--raw never waits; --no-wait is for the "
 		    "offer");
 	if (!rp_names_service_valid(o->service, strlen(o->service)))
-		return usage_error("--service: '%s' is not a service name "
+		return cli_usage("--service: '%s' is not a service name "
 		    "(1-64 of a-z, 0-9, -)", o->service);
 	if (fcntl(o->fd, F_GETFD) < 0)
-		return usage_error("--fd %d: %s", o->fd, strerror(errno));
+		return cli_usage("--fd %d: %s", o->fd, strerror(errno));
 	return load_token(o, tfile, thex);
 }
 
@@ -267,11 +229,11 @@ send_failed(const struct opts *o, const char *what)
 	int err = errno;
 
 	if (err == EPIPE || err == ECONNRESET) {
-		warn("refused: %s closed the connection without an ack "
+		cli_warn("refused: %s closed the connection without an ack "
 		    "(before %s was sent)", o->socket, what);
 		return RP_EXIT_NO;
 	}
-	warn("cannot send %s to %s: %s", what, o->socket, strerror(err));
+	cli_warn("cannot send %s to %s: %s", what, o->socket, strerror(err));
 	return rp_exit_from_errno(err);
 }
 
@@ -291,40 +253,40 @@ await_ack(const struct opts *o, int sock, uint64_t corr, int64_t deadline)
 	case RP_FRAME_OK:
 		break;
 	case RP_FRAME_TIMEOUT:
-		warn("no ack from %s before the deadline", o->socket);
+		cli_warn("no ack from %s before the deadline", o->socket);
 		return RP_EXIT_DEADLINE;
 	case RP_FRAME_EOF:
 		/* A receiver refuses a peer by closing without a word. */
-		warn("refused: %s closed the connection without an ack",
+		cli_warn("refused: %s closed the connection without an ack",
 		    o->socket);
 		return RP_EXIT_NO;
 	case RP_FRAME_IO:
 		if (errno == ECONNRESET) {
-			warn("refused: %s closed the connection without an "
+			cli_warn("refused: %s closed the connection without an "
 			    "ack", o->socket);
 			return RP_EXIT_NO;
 		}
-		warn("reading the ack: %s", strerror(errno));
+		cli_warn("reading the ack: %s", strerror(errno));
 		return rp_exit_from_errno(errno);
 	default:
-		warn("malformed ack: %s", rp_frame_status_str(st));
+		cli_warn("malformed ack: %s", rp_frame_status_str(st));
 		return RP_EXIT_PROTOCOL;
 	}
 	ack = rp_wire_ack_parse(body, len, RP_KIND_RESPONSE, corr, &why);
 	free(body);
 	if (ack == NULL) {
-		warn("malformed ack: %s", why ? why : "bad frame");
+		cli_warn("malformed ack: %s", why ? why : "bad frame");
 		return RP_EXIT_PROTOCOL;
 	}
 	if (ack->correlation_id != corr) {
-		warn("malformed ack: correlation_id %llu, expected %llu",
+		cli_warn("malformed ack: correlation_id %llu, expected %llu",
 		    (unsigned long long)ack->correlation_id,
 		    (unsigned long long)corr);
 		rc = RP_EXIT_PROTOCOL;
 	} else if (ack->accepted) {
 		rc = RP_EXIT_OK;
 	} else {
-		warn("rejected: %s", ack->error_detail[0] ?
+		cli_warn("rejected: %s", ack->error_detail[0] ?
 		    ack->error_detail : "(no detail)");
 		rc = RP_EXIT_NO;
 	}
@@ -343,13 +305,12 @@ main(int argc, char **argv)
 	int r, sock;
 
 	if (rp_init() != 0) {
-		fprintf(stderr, "%s: cannot start: %s\n", PROG,
-		    strerror(errno));
+		cli_warn("cannot start: %s", strerror(errno));
 		return RP_EXIT_INTERNAL;
 	}
 	r = parse_args(argc, argv, &o);
 	if (r < 0)
-		return fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL;
+		return RP_EXIT_OK;
 	if (r > 0)
 		return r;
 	if (o.new_token) {
@@ -361,7 +322,7 @@ main(int argc, char **argv)
 	deadline = rp_deadline_in(o.timeout_ms);
 	sock = connect_to(&o, deadline);
 	if (sock < 0) {
-		warn("cannot connect to %s: %s", o.socket, strerror(errno));
+		cli_warn("cannot connect to %s: %s", o.socket, strerror(errno));
 		return rp_exit_from_errno(errno);
 	}
 	if (rp_fdpass_send(sock, o.fd, o.token, RP_TOKEN_LEN, deadline) != 0) {

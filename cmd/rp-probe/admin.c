@@ -38,7 +38,7 @@ unknown_verb(const char *v)
 		strncat(list, rp_wire_admin_verbs[i],
 		    sizeof(list) - strlen(list) - 1);
 	}
-	return probe_usage("admin: unknown verb '%s'; one of %s", v, list);
+	return cli_usage("admin: unknown verb '%s'; one of %s", v, list);
 }
 
 int
@@ -84,19 +84,19 @@ probe_admin(int argc, char **argv)
 				return r;
 			break;
 		default:
-			return probe_opt_error(c, argv);
+			return cli_getopt_error(c, argv, longopts);
 		}
 	}
 	if (optind != argc - 1)
-		return probe_usage(optind == argc ? "admin: no VERB given" :
+		return cli_usage(optind == argc ? "admin: no VERB given" :
 		    "admin: one VERB only");
 	if (rp_wire_admin_verb_from_cli(argv[optind], &verb) != 0)
 		return unknown_verb(argv[optind]);
 	if (drain >= 0 && verb != RP__ADMIN_VERB__ADMIN_VERB_SHUTDOWN)
-		return probe_usage("admin: --drain-deadline is for shutdown");
+		return cli_usage("admin: --drain-deadline is for shutdown");
 	if (service != NULL && !rp_names_service_valid(service,
 	    strlen(service)))
-		return probe_usage("admin: --service: '%s' is not a service "
+		return cli_usage("admin: --service: '%s' is not a service "
 		    "name", service);
 	if ((rc = probe_broker_socket(socket_opt, path, sizeof(path))) != 0)
 		return rc;
@@ -107,13 +107,13 @@ probe_admin(int argc, char **argv)
 	q.drain_deadline_ms = drain > 0 ? (uint64_t)drain : 0;
 	m.request_id = probe_request_id();
 	if (rp_wire_frame_encode_msg(&out, &m, &q.base) != 0) {
-		probe_warn("cannot encode the request: %s", strerror(errno));
+		cli_warn("cannot encode the request: %s", strerror(errno));
 		return RP_EXIT_INTERNAL;
 	}
 	deadline = rp_deadline_in(timeout);
 	fd = rp_sock_connect(path, 0, deadline);
 	if (fd < 0) {
-		probe_warn("cannot connect to the broker at %s: %s", path,
+		cli_warn("cannot connect to the broker at %s: %s", path,
 		    strerror(errno));
 		rp_buf_free(&out);
 		return rp_exit_from_errno(errno);
@@ -121,7 +121,7 @@ probe_admin(int argc, char **argv)
 	r = rp_io_write_full(fd, out.data, out.len, deadline);
 	rp_buf_free(&out);
 	if (r != 0) {
-		probe_warn("cannot send the request: %s", strerror(errno));
+		cli_warn("cannot send the request: %s", strerror(errno));
 		rc = rp_exit_from_errno(errno);
 		goto out;
 	}
@@ -139,17 +139,17 @@ probe_admin(int argc, char **argv)
 		rp_wire_free(f);
 	}
 	if (rep == NULL) {
-		probe_warn("admin: malformed reply: %s", why ? why : "bad frame");
+		cli_warn("admin: malformed reply: %s", why ? why : "bad frame");
 		rc = RP_EXIT_PROTOCOL;
 		goto out;
 	}
 	len = strlen(rep->body);
 	if (fwrite(rep->body, 1, len, stdout) != len || fflush(stdout) != 0) {
-		probe_warn("cannot write the reply: %s", strerror(errno));
+		cli_warn("cannot write the reply: %s", strerror(errno));
 		rc = RP_EXIT_INTERNAL;
 	} else if (rep->exit_code > 125) {
 		/* Not a status a shell could tell from ours. */
-		probe_warn("admin: malformed reply: exit_code %u",
+		cli_warn("admin: malformed reply: exit_code %u",
 		    (unsigned)rep->exit_code);
 		rc = RP_EXIT_PROTOCOL;
 	} else {

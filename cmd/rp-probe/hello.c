@@ -47,35 +47,6 @@ struct hello_opts {
 	const char *traceparent, *tracestate;
 };
 
-/* Where "--" ends our options (values of options are skipped). */
-static int
-find_split(int argc, char **argv)
-{
-	const struct option *lo;
-	size_t n;
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			return i;
-		if (strcmp(argv[i], "-s") == 0) {
-			i++;
-			continue;
-		}
-		if (strncmp(argv[i], "--", 2) != 0 || strchr(argv[i], '='))
-			continue;
-		n = strlen(argv[i] + 2);
-		for (lo = longopts; lo->name != NULL; lo++)
-			if (lo->has_arg == required_argument &&
-			    strlen(lo->name) >= n &&
-			    strncmp(lo->name, argv[i] + 2, n) == 0)
-				break;
-		if (lo->name != NULL)
-			i++;
-	}
-	return argc;
-}
-
 /* A trace header from the environment: printable ASCII, <= 512 bytes. */
 static int
 trace_env(const char *name, const char **out)
@@ -88,11 +59,11 @@ trace_env(const char *name, const char **out)
 		return 0;
 	n = strlen(v);
 	if (n > TRACE_MAX)
-		return probe_usage("%s is longer than %d bytes", name,
+		return cli_usage("%s is longer than %d bytes", name,
 		    TRACE_MAX);
 	for (i = 0; i < n; i++)
 		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
-			return probe_usage("%s has a byte that is not "
+			return cli_usage("%s has a byte that is not "
 			    "printable ASCII", name);
 	*out = v;
 	return 0;
@@ -107,12 +78,12 @@ parse(int argc, char **argv, struct hello_opts *o)
 	o->client_version = "";
 	o->timeout_ms = HELLO_TIMEOUT_MS;
 	o->handoff_timeout_ms = HANDOFF_TIMEOUT_MS;
-	split = find_split(argc, argv);
+	split = cli_split(argc, argv, ":hs:", longopts);
 	if (split < argc) {
 		if (split + 1 >= argc)
-			return probe_usage("hello: nothing after --");
+			return cli_usage("hello: nothing after --");
 		if (argv[split + 1][0] == '\0')
-			return probe_usage("hello: the program name is empty");
+			return cli_usage("hello: the program name is empty");
 		o->prog = argv + split + 1;
 	}
 	while ((c = getopt_long(split, argv, ":hs:", longopts, NULL)) != -1) {
@@ -156,25 +127,25 @@ parse(int argc, char **argv, struct hello_opts *o)
 			o->connect = 1;
 			break;
 		default:
-			return probe_opt_error(c, argv);
+			return cli_getopt_error(c, argv, longopts);
 		}
 	}
 	if (optind < split)
-		return probe_usage("hello: unexpected argument '%s' (put -- "
+		return cli_usage("hello: unexpected argument '%s' (put -- "
 		    "before PROG)", argv[optind]);
 	if (o->service == NULL || o->version == NULL)
-		return probe_usage("hello needs --service S and --version V");
+		return cli_usage("hello needs --service S and --version V");
 	/* Not checked further: sending what the broker would refuse is a
 	 * way to see its refusal.  Only what cannot be encoded is out. */
 	if (!rp_wire_text_valid(o->service) ||
 	    !rp_wire_text_valid(o->version) ||
 	    !rp_wire_text_valid(o->client_version))
-		return probe_usage("hello: --service, --version and "
+		return cli_usage("hello: --service, --version and "
 		    "--client-version must be UTF-8 text");
 	if (o->connect && o->prog != NULL)
-		return probe_usage("hello: --connect or -- PROG, not both");
+		return cli_usage("hello: --connect or -- PROG, not both");
 	if (o->json && (o->connect || o->prog != NULL))
-		return probe_usage("hello: --json reports the reply; it does "
+		return cli_usage("hello: --json reports the reply; it does "
 		    "not go with --connect or PROG");
 	if ((r = trace_env("TRACEPARENT", &o->traceparent)) != 0 ||
 	    (r = trace_env("TRACESTATE", &o->tracestate)) != 0)
@@ -222,13 +193,13 @@ send_hello(int fd, const struct hello_opts *o, uint64_t rid,
 	h.client_lib_version = (char *)RP_VERSION;
 	h.client_keepalive_secs = o->keepalive;
 	if (rp_wire_frame_encode_msg(&out, &m, &h.base) != 0) {
-		probe_warn("cannot encode the Hello: %s", strerror(errno));
+		cli_warn("cannot encode the Hello: %s", strerror(errno));
 		return RP_EXIT_INTERNAL;
 	}
 	r = rp_io_write_full(fd, out.data, out.len, deadline);
 	rp_buf_free(&out);
 	if (r != 0) {
-		probe_warn("cannot send the Hello: %s", strerror(errno));
+		cli_warn("cannot send the Hello: %s", strerror(errno));
 		return rp_exit_from_errno(errno);
 	}
 	return RP_EXIT_OK;
@@ -311,7 +282,7 @@ refused(const struct hello_opts *o, const Rp__Refused *f, uint64_t rid)
 	size_t i;
 	int rc = rp_exit_from_refusal(f->code);
 
-	probe_warn("refused: %s (%u): %s; retry after %llu ms",
+	cli_warn("refused: %s (%u): %s; retry after %llu ms",
 	    rp_wire_error_code_name(f->code), (unsigned)f->code, f->reason,
 	    (unsigned long long)f->retry_after_ms);
 	if (!o->json)
@@ -370,7 +341,7 @@ use_connection(const struct hello_opts *o, int conn, const char *route)
 
 	if (o->connect) {
 		if (rp_relay(conn, STDIN_FILENO, STDOUT_FILENO) != 0) {
-			probe_warn("relaying: %s", strerror(errno));
+			cli_warn("relaying: %s", strerror(errno));
 			return errno == EPIPE ? RP_EXIT_PROTOCOL :
 			    rp_exit_from_errno(errno);
 		}
@@ -378,13 +349,13 @@ use_connection(const struct hello_opts *o, int conn, const char *route)
 	}
 	envp = env_with_route(route);
 	if (envp == NULL) {
-		probe_warn("out of memory");
+		cli_warn("out of memory");
 		return RP_EXIT_INTERNAL;
 	}
 	sp.envp = envp;
 	rp_spawn_exec(&sp);
 	err = errno;
-	probe_warn("cannot run %s: %s", o->prog[0], strerror(err));
+	cli_warn("cannot run %s: %s", o->prog[0], strerror(err));
 	free(envp);
 	return rp_exit_from_exec_errno(err);
 }
@@ -400,7 +371,7 @@ negotiated(const struct hello_opts *o, int fd, const Rp__Negotiated *n,
 	int conn = -1, adopted = 0, rc;
 
 	if (n->negotiated_protocol != RP_PROTOCOL_VERSION) {
-		probe_warn("malformed reply: negotiated protocol %u, not 1",
+		cli_warn("malformed reply: negotiated protocol %u, not 1",
 		    (unsigned)n->negotiated_protocol);
 		return RP_EXIT_PROTOCOL;
 	}
@@ -410,9 +381,9 @@ negotiated(const struct hello_opts *o, int fd, const Rp__Negotiated *n,
 		    deadline, &why);
 		route = adopted ? "handoff" : "reconnect";
 		if (adopted)
-			probe_warn("route: handoff");
+			cli_warn("route: handoff");
 		else
-			probe_warn("route: reconnect (%s)", why ? why :
+			cli_warn("route: reconnect (%s)", why ? why :
 			    "no handoff");
 	}
 	if (o->json) {
@@ -437,7 +408,7 @@ negotiated(const struct hello_opts *o, int fd, const Rp__Negotiated *n,
 	} else {
 		conn = rp_sock_connect(n->backend_pipe, 0, deadline);
 		if (conn < 0) {
-			probe_warn("cannot connect to the backend at %s: %s",
+			cli_warn("cannot connect to the backend at %s: %s",
 			    n->backend_pipe, strerror(errno));
 			return rp_exit_from_errno(errno);
 		}
@@ -470,7 +441,7 @@ probe_hello(int argc, char **argv)
 	deadline = rp_deadline_in(o.timeout_ms);
 	fd = rp_sock_connect(path, 0, deadline);
 	if (fd < 0) {
-		probe_warn("cannot connect to the broker at %s: %s", path,
+		cli_warn("cannot connect to the broker at %s: %s", path,
 		    strerror(errno));
 		return rp_exit_from_errno(errno);
 	}
@@ -491,7 +462,7 @@ probe_hello(int argc, char **argv)
 		rp_wire_free(f);
 	}
 	if (reply == NULL) {
-		probe_warn("hello: malformed reply: %s", why ? why : "bad frame");
+		cli_warn("hello: malformed reply: %s", why ? why : "bad frame");
 		rc = RP_EXIT_PROTOCOL;
 		goto out;
 	}
@@ -503,7 +474,7 @@ probe_hello(int argc, char **argv)
 		rc = refused(&o, reply->refused, rid);
 		break;
 	default:
-		probe_warn("hello: malformed reply: neither negotiated nor "
+		cli_warn("hello: malformed reply: neither negotiated nor "
 		    "refused");
 		rc = RP_EXIT_PROTOCOL;
 		break;

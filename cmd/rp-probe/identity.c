@@ -137,7 +137,7 @@ probe_identity(int argc, char **argv)
 			break;
 		case OPT_EXPECT_PID:
 			if (rp_parse_u64(optarg, 1, INT_MAX, &v) != 0)
-				return probe_usage("--expect-pid: '%s' is not a "
+				return cli_usage("--expect-pid: '%s' is not a "
 				    "pid", optarg);
 			exp.pid = (uint32_t)v;
 			break;
@@ -146,7 +146,7 @@ probe_identity(int argc, char **argv)
 			break;
 		case OPT_EXPECT_HASH:
 			if (parse_hash(optarg, want_hash) != 0)
-				return probe_usage("--expect-hash: not 64 hex "
+				return cli_usage("--expect-hash: not 64 hex "
 				    "digits (a BLAKE3 hash)");
 			exp.exe_hash = want_hash;
 			break;
@@ -155,29 +155,29 @@ probe_identity(int argc, char **argv)
 			break;
 		case OPT_ALLOW_UID:
 			if (exp.n_allowed_uids == MAX_ALLOW_UIDS)
-				return probe_usage("at most %d --allow-uid",
+				return cli_usage("at most %d --allow-uid",
 				    MAX_ALLOW_UIDS);
 			if (rp_parse_u64(optarg, 0, UINT32_MAX - 1, &v) != 0)
-				return probe_usage("--allow-uid: '%s' is not a "
+				return cli_usage("--allow-uid: '%s' is not a "
 				    "uid", optarg);
 			uids[exp.n_allowed_uids++] = (uint32_t)v;
 			break;
 		default:
-			return probe_opt_error(c, argv);
+			return cli_getopt_error(c, argv, longopts);
 		}
 	}
 	if (optind != argc - 1)
-		return probe_usage(optind == argc ? "identity: no ENDPOINT "
+		return cli_usage(optind == argc ? "identity: no ENDPOINT "
 		    "given" : "identity: one ENDPOINT only");
 	endpoint = argv[optind];
 	if (*endpoint == '\0' || rp_names_sun_path_fits(endpoint) != 0)
-		return probe_usage("identity: ENDPOINT must be a socket path "
+		return cli_usage("identity: ENDPOINT must be a socket path "
 		    "of 1 to %d bytes", RP_SUN_PATH_MAX - 1);
 	exp.allowed_uids = uids;
 
 	rep = malloc(sizeof(*rep));
 	if (rep == NULL) {
-		probe_warn("out of memory");
+		cli_warn("out of memory");
 		return RP_EXIT_INTERNAL;
 	}
 	switch (rp_probe(endpoint, &exp, rp_deadline_in(timeout), rep)) {
@@ -185,24 +185,24 @@ probe_identity(int argc, char **argv)
 		rc = RP_EXIT_OK;
 		break;
 	case RP_PROBE_MISMATCH:
-		probe_warn("identity mismatch: %s: %s", rep->field,
+		cli_warn("identity mismatch: %s: %s", rep->field,
 		    rep->detail);
 		rc = RP_EXIT_NO;
 		break;
 	case RP_PROBE_UNREACHABLE:
-		probe_warn("cannot reach %s: %s", endpoint, rep->detail);
+		cli_warn("cannot reach %s: %s", endpoint, rep->detail);
 		rc = RP_EXIT_UNREACHABLE;
 		break;
 	case RP_PROBE_TIMEOUT:
-		probe_warn("%s: %s", endpoint, rep->detail);
+		cli_warn("%s: %s", endpoint, rep->detail);
 		rc = RP_EXIT_DEADLINE;
 		break;
 	case RP_PROBE_MALFORMED:
-		probe_warn("%s: %s", endpoint, rep->detail);
+		cli_warn("%s: %s", endpoint, rep->detail);
 		rc = RP_EXIT_PROTOCOL;
 		break;
 	default:
-		probe_warn("%s: %s", endpoint, rep->detail);
+		cli_warn("%s: %s", endpoint, rep->detail);
 		rc = RP_EXIT_INTERNAL;
 		break;
 	}

@@ -7,13 +7,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "probe.h"
+
+const char cli_prog[] = "rp-probe";
 
 /* Identical to the SYNOPSIS of doc/rp-probe.1.scd (a test checks). */
 static const char usage_text[] =
@@ -44,37 +45,10 @@ static const char help_text[] =
     "The broker socket: -s, else RUNNING_PROCESS_BROKER_V1_SOCKET, else the\n"
     "per-user shared broker's default path.\n";
 
-void
-probe_warn(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "%s: %s\n", PROG, line);
-}
-
-int
-probe_usage(const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "%s: %s (see --help)\n", PROG, line);
-	return RP_EXIT_USAGE;
-}
-
 int
 probe_help(void)
 {
-	fputs(usage_text, stdout);
-	fputs(help_text, stdout);
-	return fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL;
+	return cli_print(usage_text, help_text);
 }
 
 int
@@ -83,7 +57,7 @@ probe_opt_ms(const char *name, const char *s, int64_t *out)
 	uint64_t v;
 
 	if (rp_parse_u64(s, 0, 86400000, &v) != 0)
-		return probe_usage("%s: '%s' is not a number of milliseconds "
+		return cli_usage("%s: '%s' is not a number of milliseconds "
 		    "from 0 to 86400000", name, s);
 	*out = (int64_t)v;
 	return 0;
@@ -93,19 +67,9 @@ int
 probe_opt_u64(const char *name, const char *s, uint64_t max, uint64_t *out)
 {
 	if (rp_parse_u64(s, 0, max, out) != 0)
-		return probe_usage("%s: '%s' is not a number from 0 to %llu",
+		return cli_usage("%s: '%s' is not a number from 0 to %llu",
 		    name, s, (unsigned long long)max);
 	return 0;
-}
-
-int
-probe_opt_error(int c, char **argv)
-{
-	if (c == ':')
-		return probe_usage("%s needs a value", argv[optind - 1]);
-	if (optopt != 0)
-		return probe_usage("unknown option '-%c'", optopt);
-	return probe_usage("unknown option '%s'", argv[optind - 1]);
 }
 
 void
@@ -121,7 +85,7 @@ probe_json_end(struct rp_json *j, struct rp_buf *out)
 
 	if (rp_json_finish(j) != 0 || fwrite(out->data, 1, out->len,
 	    stdout) != out->len || fflush(stdout) != 0) {
-		probe_warn("cannot write the JSON: %s", strerror(errno));
+		cli_warn("cannot write the JSON: %s", strerror(errno));
 		r = RP_EXIT_INTERNAL;
 	}
 	rp_buf_free(out);
@@ -140,10 +104,10 @@ probe_broker_socket(const char *opt, char *out, size_t outsz)
 		path = env;
 	if (path != NULL) {
 		if (*path == '\0')
-			return probe_usage("the broker socket path is empty");
+			return cli_usage("the broker socket path is empty");
 		if (strlen(path) >= outsz ||
 		    rp_names_sun_path_fits(path) != 0)
-			return probe_usage("the broker socket path is longer "
+			return cli_usage("the broker socket path is longer "
 			    "than %d bytes", RP_SUN_PATH_MAX - 1);
 		memcpy(out, path, strlen(path) + 1);
 		return 0;
@@ -151,14 +115,14 @@ probe_broker_socket(const char *opt, char *out, size_t outsz)
 	/* The per-user shared broker, named as 20-broker.md says. */
 	if (rp_names_broker_dir(dir, sizeof(dir), getenv("XDG_RUNTIME_DIR"),
 	    euid) < 0 || rp_host_machine_id(mid, sizeof(mid)) < 0) {
-		probe_warn("cannot name the default broker socket: %s",
+		cli_warn("cannot name the default broker socket: %s",
 		    strerror(errno));
 		return RP_EXIT_INTERNAL;
 	}
 	rp_names_user_hash(hash, euid, mid);
 	if (rp_names_broker_socket(out, outsz, dir, hash, RP_ISOLATION_SHARED,
 	    NULL) < 0) {
-		probe_warn("cannot name the default broker socket in %s: %s",
+		cli_warn("cannot name the default broker socket in %s: %s",
 		    dir, strerror(errno));
 		return rp_exit_from_errno(errno);
 	}
@@ -195,13 +159,13 @@ probe_read_reply(int fd, size_t cap, int64_t deadline, const char *what,
 		}
 		return RP_EXIT_OK;
 	case RP_FRAME_TIMEOUT:
-		probe_warn("%s: no reply before the deadline", what);
+		cli_warn("%s: no reply before the deadline", what);
 		return RP_EXIT_DEADLINE;
 	case RP_FRAME_IO:
-		probe_warn("%s: %s", what, strerror(errno));
+		cli_warn("%s: %s", what, strerror(errno));
 		return rp_exit_from_errno(errno);
 	default:
-		probe_warn("%s: malformed reply: %s", what,
+		cli_warn("%s: malformed reply: %s", what,
 		    rp_frame_status_str(st));
 		return RP_EXIT_PROTOCOL;
 	}
@@ -211,18 +175,15 @@ int
 main(int argc, char **argv)
 {
 	if (rp_init() != 0) {
-		fprintf(stderr, "%s: cannot start: %s\n", PROG,
-		    strerror(errno));
+		cli_warn("cannot start: %s", strerror(errno));
 		return RP_EXIT_INTERNAL;
 	}
 	if (argc < 2)
-		return probe_usage("no subcommand: identity, hello or admin");
+		return cli_usage("no subcommand: identity, hello or admin");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
 		return probe_help();
-	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
-		printf("%s %s\n", PROG, RP_VERSION);
-		return fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL;
-	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0)
+		return cli_version();
 	/* Each subcommand parses its own options from its name on. */
 	opterr = 0;
 	optind = 0;
@@ -232,6 +193,6 @@ main(int argc, char **argv)
 		return probe_hello(argc - 1, argv + 1);
 	if (strcmp(argv[1], "admin") == 0)
 		return probe_admin(argc - 1, argv + 1);
-	return probe_usage("unknown subcommand '%s': identity, hello or admin",
+	return cli_usage("unknown subcommand '%s': identity, hello or admin",
 	    argv[1]);
 }

@@ -8,21 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cli.h"
 #include "rp.h"
-
-#define PROG "rp-probe"
 
 #define IDENTITY_TIMEOUT_MS RP_PROBE_TIMEOUT_MS   /* 500 */
 #define HELLO_TIMEOUT_MS 15000   /* covers a broker's 10 s spawn deadline */
 #define ADMIN_TIMEOUT_MS 5000
 #define HANDOFF_TIMEOUT_MS 2000
 #define MAX_ALLOW_UIDS 16
-
-/* "rp-probe: <message>" on stderr. */
-void probe_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* One line "rp-probe: <message> (see --help)" on stderr; returns 2. */
-int probe_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Print the usage (and help) to stdout; returns 0 (or 125 when stdout
  * cannot be written). */
@@ -32,9 +25,6 @@ int probe_help(void);
 int probe_opt_ms(const char *name, const char *s, int64_t *out);
 int probe_opt_u64(const char *name, const char *s, uint64_t max,
     uint64_t *out);
-
-/* Common getopt outcomes: a missing value or an unknown option. */
-int probe_opt_error(int c, char **argv);
 
 /* Start a JSON document on out, pretty when stdout is a terminal. */
 void probe_json_begin(struct rp_json *j, struct rp_buf *out);

@@ -265,7 +265,7 @@ sd_cmd_check(int argc, char **argv)
 		switch (c) {
 		case O_DIR:
 			if (dirflag != NULL)
-				return sd_usage_error("--dir given twice");
+				return cli_usage("--dir given twice");
 			dirflag = optarg;
 			break;
 		case O_JSON:
@@ -274,11 +274,11 @@ sd_cmd_check(int argc, char **argv)
 		case 'h':
 			return sd_help();
 		default:
-			return sd_getopt_error(c, argv, check_opts);
+			return cli_getopt_error(c, argv, check_opts);
 		}
 	}
 	if (optind < argc)
-		return sd_usage_error("check takes no arguments ('%s'); the "
+		return cli_usage("check takes no arguments ('%s'); the "
 		    "directory is --dir DIR", sd_shown(argv[optind]));
 	if ((rc = sd_resolve_dir(dirflag, dir, sizeof(dir))) != 0)
 		return rc;

@@ -14,13 +14,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rp.h"
 #include "servicedef_tool.h"
+
+const char cli_prog[] = "rp-servicedef";
 
 /* Identical to the SYNOPSIS of doc/rp-servicedef.1.scd (a test checks). */
 static const char usage_text[] =
@@ -59,31 +60,6 @@ static const char help_text[] =
     "\n"
     "Exit: 0 ok; 1 refused, missing or invalid; 2 usage; 125 internal.\n";
 
-void
-sd_warn(const char *fmt, ...)
-{
-	char line[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "%s: %s\n", PROG, line);
-}
-
-int
-sd_usage_error(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "%s: %s (see --help)\n", PROG, line);
-	return RP_EXIT_USAGE;
-}
-
 /* Everything a command prints goes through one buffer and out in one go
  * at the end, so a failure never leaves half a document behind and a
  * failed write to standard output is noticed (exit 125), not lost. */
@@ -93,7 +69,7 @@ sd_flush(struct rp_buf *out, int rc)
 	if (out->len > 0 &&
 	    (fwrite(out->data, 1, out->len, stdout) != out->len ||
 	    fflush(stdout) != 0)) {
-		sd_warn("cannot write standard output: %s", strerror(errno));
+		cli_warn("cannot write standard output: %s", strerror(errno));
 		rc = RP_EXIT_INTERNAL;
 	}
 	rp_buf_free(out);
@@ -103,82 +79,14 @@ sd_flush(struct rp_buf *out, int rc)
 int
 sd_help(void)
 {
-	struct rp_buf out = { 0 };
-
-	if (rp_buf_puts(&out, usage_text) != 0 ||
-	    rp_buf_puts(&out, help_text) != 0)
-		return sd_flush(&out, sd_oom());
-	return sd_flush(&out, RP_EXIT_OK);
-}
-
-int
-sd_version(void)
-{
-	struct rp_buf out = { 0 };
-
-	if (rp_buf_printf(&out, "%s %s\n", PROG, RP_VERSION) != 0)
-		return sd_flush(&out, sd_oom());
-	return sd_flush(&out, RP_EXIT_OK);
+	return cli_print(usage_text, help_text);
 }
 
 int
 sd_oom(void)
 {
-	sd_warn("out of memory");
+	cli_warn("out of memory");
 	return RP_EXIT_INTERNAL;
-}
-
-/* 1 when "--x" is a prefix of more than one long option. */
-static int
-ambiguous(const char *arg, const struct option *opts)
-{
-	size_t n;
-	int hits = 0;
-
-	if (strncmp(arg, "--", 2) != 0)
-		return 0;
-	arg += 2;
-	n = strlen(arg);
-	for (; opts->name != NULL; opts++)
-		if (strncmp(opts->name, arg, n) == 0)
-			hits++;
-	return hits > 1;
-}
-
-/*
- * getopt_long's failures as one line.  What went wrong is read from optopt:
- * for a long option it is 0 when the option is unknown (or an ambiguous
- * prefix) and the option's value when it was given a value it does not
- * take (or lacks one it needs); for a short option it is the letter.
- * Every option here is long except -h, so a value >= 256 or 0 means the
- * culprit is the long option just consumed.
- */
-int
-sd_getopt_error(int c, char **argv, const struct option *opts)
-{
-	const char *arg = argv[optind - 1], *eq;
-	char name[256];
-	int n;
-
-	eq = strchr(arg, '=');
-	n = eq != NULL ? (int)(eq - arg) : (int)strlen(arg);
-	if (c == ':')
-		return sd_usage_error("option '%s' needs a value",
-		    sd_shown(arg));
-	if (optopt == 'h')
-		return sd_usage_error("option '--help' takes no value");
-	if (optopt >= 256)
-		return sd_usage_error("option '%.*s' takes no value", n, arg);
-	if (optopt == 0) {
-		snprintf(name, sizeof(name), "%.*s", n, arg);
-		if (ambiguous(name, opts))
-			return sd_usage_error("option '%s' is ambiguous",
-			    name);
-		return sd_usage_error("unknown option '%s'", sd_shown(name));
-	}
-	if (optopt > ' ' && optopt < 0x7f)
-		return sd_usage_error("unknown option '-%c'", optopt);
-	return sd_usage_error("unknown option");
 }
 
 /* The directory: --dir, else the environment (rp_servicedef_dir).  0, or
@@ -187,15 +95,15 @@ int
 sd_resolve_dir(const char *flag, char *out, size_t outsz)
 {
 	if (flag != NULL && flag[0] == '\0')
-		return sd_usage_error("--dir is empty");
+		return cli_usage("--dir is empty");
 	if (rp_servicedef_dir(out, outsz, flag,
 	    getenv("RUNNING_PROCESS_SERVICE_DEF_DIR"),
 	    getenv("XDG_CONFIG_HOME"), getenv("HOME")) < 0) {
 		if (errno == ENOENT)
-			return sd_usage_error("no definition directory: give "
+			return cli_usage("no definition directory: give "
 			    "--dir, or set RUNNING_PROCESS_SERVICE_DEF_DIR, "
 			    "XDG_CONFIG_HOME or HOME");
-		return sd_usage_error("the definition directory name is too "
+		return cli_usage("the definition directory name is too "
 		    "long");
 	}
 	return 0;
@@ -207,18 +115,17 @@ main(int argc, char **argv)
 	const char *cmd;
 
 	if (rp_init() != 0) {
-		fprintf(stderr, "%s: cannot start: %s\n", PROG,
-		    strerror(errno));
+		cli_warn("cannot start: %s", strerror(errno));
 		return RP_EXIT_INTERNAL;
 	}
 	if (argc < 2)
-		return sd_usage_error("no command given (write, show or "
+		return cli_usage("no command given (write, show or "
 		    "check)");
 	cmd = argv[1];
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0)
 		return sd_help();
 	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0)
-		return sd_version();
+		return cli_version();
 	/* Each command parses its own options from argv[1] on, so that
 	 * "write" is its argv[0]. */
 	opterr = 0;
@@ -230,8 +137,8 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "check") == 0)
 		return sd_cmd_check(argc - 1, argv + 1);
 	if (cmd[0] == '-')
-		return sd_usage_error("unknown option '%s' (the command "
+		return cli_usage("unknown option '%s' (the command "
 		    "comes first: write, show or check)", cmd);
-	return sd_usage_error("unknown command '%s' (write, show or check)",
+	return cli_usage("unknown command '%s' (write, show or check)",
 	    cmd);
 }

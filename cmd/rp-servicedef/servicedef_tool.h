@@ -9,23 +9,13 @@
 #include <getopt.h>
 #include <stddef.h>
 
+#include "cli.h"
 #include "rp.h"
 
-#define PROG "rp-servicedef"
-
-/* "rp-servicedef: <message>" on stderr. */
-void sd_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* The same with "(see --help)"; returns RP_EXIT_USAGE. */
-int sd_usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
 /* "out of memory"; returns RP_EXIT_INTERNAL. */
 int sd_oom(void);
-/* getopt_long returned '?' or ':' (optstring starts with ':') while
- * parsing with opts. */
-int sd_getopt_error(int c, char **argv, const struct option *opts);
-/* Usage and help, or the version, on stdout; exit status. */
+/* Usage and help on stdout; exit status. */
 int sd_help(void);
-int sd_version(void);
 /* Write out to stdout in one go and free it; rc, or RP_EXIT_INTERNAL when
  * standard output cannot be written. */
 int sd_flush(struct rp_buf *out, int rc);

@@ -24,40 +24,6 @@ static const struct option read_opts[] = {
 
 /* ------------------------------------------------------------- output */
 
-/* The escape for the character at s into esc (empty when it prints as
- * it is); returns how many bytes of s it covers. */
-static size_t
-escape_at(const unsigned char *s, char esc[12])
-{
-	esc[0] = '\0';
-	switch (s[0]) {
-	case '\\':
-		memcpy(esc, "\\\\", 3);
-		return 1;
-	case '\n':
-		memcpy(esc, "\\n", 3);
-		return 1;
-	case '\t':
-		memcpy(esc, "\\t", 3);
-		return 1;
-	case '\r':
-		memcpy(esc, "\\r", 3);
-		return 1;
-	default:
-		break;
-	}
-	if (s[0] < 0x20 || s[0] == 0x7f) {
-		snprintf(esc, 12, "\\x%02x", s[0]);
-		return 1;
-	}
-	/* C1 controls (U+0080-U+009F) act on terminals as ESC sequences do. */
-	if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) {
-		snprintf(esc, 12, "\\x%02x\\x%02x", s[0], s[1]);
-		return 2;
-	}
-	return 1;
-}
-
 const char *
 sd_shown(const char *s)
 {
@@ -70,7 +36,7 @@ sd_shown(const char *s)
 	/* 200 bytes of it at most: enough to recognise, short enough for
 	 * one line.  The cut may split a UTF-8 character; it is a diagnostic. */
 	while (*p != '\0') {
-		k = escape_at(p, esc);
+		k = cli_escape_at(p, esc);
 		el = esc[0] != '\0' ? strlen(esc) : k;
 		if (len + el > 200) {
 			memcpy(b + len, "...", 4);
@@ -92,7 +58,7 @@ sd_put_text(struct rp_buf *out, const char *s)
 	size_t k;
 
 	while (*p != '\0') {
-		k = escape_at(p, esc);
+		k = cli_escape_at(p, esc);
 		if (esc[0] != '\0' ? rp_buf_puts(out, esc) != 0 :
 		    rp_buf_append(out, p, k) != 0)
 			return -1;
@@ -290,7 +256,7 @@ say_load_failure(const char *path, const char *why)
 		sd_oom();
 		return;
 	}
-	sd_warn("%s", rp_buf_str(&b));
+	cli_warn("%s", rp_buf_str(&b));
 	rp_buf_free(&b);
 }
 
@@ -323,7 +289,7 @@ sd_cmd_show(int argc, char **argv)
 		switch (c) {
 		case O_DIR:
 			if (dirflag != NULL)
-				return sd_usage_error("--dir given twice");
+				return cli_usage("--dir given twice");
 			dirflag = optarg;
 			break;
 		case O_JSON:
@@ -332,38 +298,38 @@ sd_cmd_show(int argc, char **argv)
 		case 'h':
 			return sd_help();
 		default:
-			return sd_getopt_error(c, argv, read_opts);
+			return cli_getopt_error(c, argv, read_opts);
 		}
 	}
 	if (optind >= argc)
-		return sd_usage_error("show needs a FILE or a NAME");
+		return cli_usage("show needs a FILE or a NAME");
 	if (argc - optind > 1)
-		return sd_usage_error("show takes one FILE or NAME");
+		return cli_usage("show takes one FILE or NAME");
 	arg = argv[optind];
 	if (strchr(arg, '/') != NULL) {
 		/* A path, as a shell tells "./prog" from "prog". */
 		if (dirflag != NULL)
-			return sd_usage_error("--dir is for a NAME; '%s' is a "
+			return cli_usage("--dir is for a NAME; '%s' is a "
 			    "path", sd_shown(arg));
 		if (strlen(arg) >= sizeof(path))
-			return sd_usage_error("the path is too long");
+			return cli_usage("the path is too long");
 		memcpy(path, arg, strlen(arg) + 1);
 	} else {
 		if (name_of(arg, name, sizeof(name)) != 0)
-			return sd_usage_error("'%s' is not a service name "
+			return cli_usage("'%s' is not a service name "
 			    "(1-64 of [a-z0-9-]); a file needs a '/', as in "
 			    "./%s", sd_shown(arg), sd_shown(arg));
 		if ((rc = sd_resolve_dir(dirflag, dir, sizeof(dir))) != 0)
 			return rc;
 		if (rp_servicedef_path(path, sizeof(path), dir, name) < 0)
-			return sd_usage_error("the definition path is too long");
+			return cli_usage("the definition path is too long");
 		/* By NAME we show what the broker would load, and it does
 		 * not load from a directory others could write to. */
 		if (rp_fs_check_dir(dir, RP_DIR_PRIVATE, why, sizeof(why)) != 0) {
 			if (errno == ENOENT || errno == ENOTDIR)
-				sd_warn("directory %s %s", sd_shown(dir), why);
+				cli_warn("directory %s %s", sd_shown(dir), why);
 			else
-				sd_warn("directory %s %s (a broker refuses "
+				cli_warn("directory %s %s (a broker refuses "
 				    "every definition in it)", sd_shown(dir),
 				    why);
 			return RP_EXIT_NO;

@@ -57,7 +57,7 @@ static int
 once(const char **slot, const char *arg, const char *name)
 {
 	if (*slot != NULL)
-		return sd_usage_error("%s given twice", name);
+		return cli_usage("%s given twice", name);
 	*slot = arg;
 	return 0;
 }
@@ -80,17 +80,17 @@ static int
 check_path(const char *opt, const char *p)
 {
 	if (p[0] == '\0')
-		return sd_usage_error("%s is empty", opt);
+		return cli_usage("%s is empty", opt);
 	if (has_control(p))
-		return sd_usage_error("%s contains a control character", opt);
+		return cli_usage("%s contains a control character", opt);
 	if (!rp_wire_text_valid(p))
-		return sd_usage_error("%s is not UTF-8 (a definition holds "
+		return cli_usage("%s is not UTF-8 (a definition holds "
 		    "only UTF-8 text)", opt);
 	if (p[0] != '/')
-		return sd_usage_error("%s '%.200s' is not an absolute path",
+		return cli_usage("%s '%.200s' is not an absolute path",
 		    opt, p);
 	if (strlen(p) >= PATH_MAX)
-		return sd_usage_error("%s is longer than %d bytes", opt,
+		return cli_usage("%s is longer than %d bytes", opt,
 		    PATH_MAX - 1);
 	return 0;
 }
@@ -101,15 +101,15 @@ check_version(const char *opt, const char *v)
 	size_t n = strlen(v);
 
 	if (has_control(v) || !rp_wire_text_valid(v))
-		return sd_usage_error("%s is not a version (MAJOR.MINOR.PATCH, "
+		return cli_usage("%s is not a version (MAJOR.MINOR.PATCH, "
 		    "optionally -TAG of [a-z0-9.])", opt);
 	if (!rp_names_version_valid(v, n))
-		return sd_usage_error("%s '%.80s' is not a version "
+		return cli_usage("%s '%.80s' is not a version "
 		    "(MAJOR.MINOR.PATCH, optionally -TAG of [a-z0-9.])", opt, v);
 	/* The broker would accept a longer one, but no Hello can ask for
 	 * it: wanted_version is capped at RP_VERSION_MAX. */
 	if (n > RP_VERSION_MAX)
-		return sd_usage_error("%s '%.40s...' is longer than %u bytes, "
+		return cli_usage("%s '%.40s...' is longer than %u bytes, "
 		    "more than a Hello can ask for", opt, v, RP_VERSION_MAX);
 	return 0;
 }
@@ -118,10 +118,10 @@ static int
 check_name(const char *opt, const char *s)
 {
 	if (has_control(s) || !rp_wire_text_valid(s))
-		return sd_usage_error("%s is not 1-64 characters of [a-z0-9-]",
+		return cli_usage("%s is not 1-64 characters of [a-z0-9-]",
 		    opt);
 	if (!rp_names_service_valid(s, strlen(s)))
-		return sd_usage_error("%s '%.80s' is not 1-64 characters of "
+		return cli_usage("%s '%.80s' is not 1-64 characters of "
 		    "[a-z0-9-]", opt, s);
 	return 0;
 }
@@ -135,11 +135,11 @@ add_label(struct wopts *o, char *arg)
 
 	if (eq == NULL) {
 		if (has_control(arg) || !rp_wire_text_valid(arg))
-			return sd_usage_error("--label needs KEY=VALUE");
-		return sd_usage_error("--label '%.80s' is not KEY=VALUE", arg);
+			return cli_usage("--label needs KEY=VALUE");
+		return cli_usage("--label '%.80s' is not KEY=VALUE", arg);
 	}
 	if (o->n_labels >= RP_SERVICEDEF_LABELS_MAX)
-		return sd_usage_error("more than %u labels",
+		return cli_usage("more than %u labels",
 		    RP_SERVICEDEF_LABELS_MAX);
 	key = strndup(arg, (size_t)(eq - arg));
 	if (key == NULL)
@@ -150,11 +150,11 @@ add_label(struct wopts *o, char *arg)
 	e->value = eq + 1;
 	o->labp[o->n_labels++] = e;       /* owned (and freed) from here on */
 	if (rp_servicedef_label_check(key, e->value, why, sizeof(why)) != 0)
-		return sd_usage_error("--label: %s", why);
+		return cli_usage("--label: %s", why);
 	/* A map keeps one value per key: a second one would silently win. */
 	for (i = 0; i + 1 < o->n_labels; i++)
 		if (strcmp(o->labp[i]->key, key) == 0)
-			return sd_usage_error("--label: key \"%s\" given twice",
+			return cli_usage("--label: key \"%s\" given twice",
 			    key);
 	return 0;
 }
@@ -210,18 +210,18 @@ parse(struct wopts *o, int argc, char **argv)
 		case 'h':
 			return sd_help() == 0 ? -1 : RP_EXIT_INTERNAL;
 		default:
-			return sd_getopt_error(c, argv, write_opts);
+			return cli_getopt_error(c, argv, write_opts);
 		}
 		if (rc != 0)
 			return rc;
 	}
 	if (optind < argc)
-		return sd_usage_error("write takes no arguments, only options "
+		return cli_usage("write takes no arguments, only options "
 		    "('%.80s')", argv[optind]);
 	if (o->service == NULL)
-		return sd_usage_error("write needs --service NAME");
+		return cli_usage("write needs --service NAME");
 	if (o->binary == NULL)
-		return sd_usage_error("write needs --binary ABS_PATH");
+		return cli_usage("write needs --binary ABS_PATH");
 	return 0;
 }
 
@@ -252,16 +252,16 @@ build(const struct wopts *o, Rp__ServiceDefinition *d)
 	else if (strcmp(o->isolation, "explicit") == 0)
 		iso = RP__BROKER_ISOLATION__BROKER_ISOLATION_EXPLICIT_INSTANCE;
 	else
-		return sd_usage_error("--isolation must be private, shared or "
+		return cli_usage("--isolation must be private, shared or "
 		    "explicit");
 	if (iso == RP__BROKER_ISOLATION__BROKER_ISOLATION_EXPLICIT_INSTANCE) {
 		if (o->instance == NULL)
-			return sd_usage_error("--isolation explicit needs "
+			return cli_usage("--isolation explicit needs "
 			    "--instance NAME");
 		if ((rc = check_name("--instance", o->instance)) != 0)
 			return rc;
 	} else if (o->instance != NULL) {
-		return sd_usage_error("--instance needs --isolation explicit");
+		return cli_usage("--instance needs --isolation explicit");
 	}
 	d->service_name = (char *)(uintptr_t)o->service;
 	d->binary_path = (char *)(uintptr_t)o->binary;
@@ -282,10 +282,10 @@ build(const struct wopts *o, Rp__ServiceDefinition *d)
 	d->n_labels = o->n_labels;
 	/* The broker's own rules, in case ours above ever fall behind. */
 	if (rp_servicedef_validate(d, NULL, why, sizeof(why)) != 0)
-		return sd_usage_error("invalid definition: %s", why);
+		return cli_usage("invalid definition: %s", why);
 	size = protobuf_c_message_get_packed_size(&d->base);
 	if (size > RP_SERVICEDEF_MAX)
-		return sd_usage_error("the definition would be %zu bytes, more "
+		return cli_usage("the definition would be %zu bytes, more "
 		    "than the %u a broker reads", size, RP_SERVICEDEF_MAX);
 	return 0;
 }
@@ -322,7 +322,7 @@ sd_cmd_write(int argc, char **argv)
 		if (errno == ENOMEM) {
 			rc = sd_oom();
 		} else {
-			sd_warn("not written: %s", why);
+			cli_warn("not written: %s", why);
 			rc = RP_EXIT_NO;
 		}
 		goto done;

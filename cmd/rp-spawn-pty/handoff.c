@@ -29,7 +29,7 @@ load_token(const struct opts *o, uint8_t tok[RP_TOKEN_LEN])
 	if (o->token_file != NULL) {
 		if (rp_token_read_file(o->token_file, tok) == 0)
 			return 0;
-		spawn_pty_warn("token file %s: %s", o->token_file,
+		cli_warn("token file %s: %s", o->token_file,
 		    errno == EINVAL ? "not a token (32 hex digits expected)" :
 		    strerror(errno));
 		return -1;
@@ -37,7 +37,7 @@ load_token(const struct opts *o, uint8_t tok[RP_TOKEN_LEN])
 	env = getenv("RP_HANDOFF_TOKEN");
 	if (env != NULL && rp_token_from_hex(env, strlen(env), tok) == 0)
 		return 0;
-	spawn_pty_warn("RP_HANDOFF_TOKEN: not a token (32 hex digits "
+	cli_warn("RP_HANDOFF_TOKEN: not a token (32 hex digits "
 	    "expected)");
 	return -1;
 }
@@ -60,14 +60,14 @@ transfer(int sock, int master, const uint8_t tok[RP_TOKEN_LEN],
 	while (cid == 0)
 		randombytes_buf(&cid, sizeof(cid));
 	if (rp_fdpass_send(sock, master, tok, RP_TOKEN_LEN, deadline) != 0) {
-		spawn_pty_warn("send the terminal to %s: %s", where,
+		cli_warn("send the terminal to %s: %s", where,
 		    strerror(errno));
 		return rp_exit_from_errno(errno);
 	}
 	if (rp_wire_offer_encode(&offer, tok, RP_TOKEN_LEN, "", cid, 0) != 0 ||
 	    rp_io_write_full(sock, offer.data, offer.len, deadline) != 0) {
 		rc = rp_exit_from_errno(errno);
-		spawn_pty_warn("send the handoff offer to %s: %s", where,
+		cli_warn("send the handoff offer to %s: %s", where,
 		    strerror(errno));
 		rp_buf_free(&offer);
 		return rc;
@@ -76,11 +76,11 @@ transfer(int sock, int master, const uint8_t tok[RP_TOKEN_LEN],
 	fs = rp_frame_read(sock, RP_FRAME_SMALL_MAX, deadline, &body, &len);
 	if (fs != RP_FRAME_OK) {
 		if (fs == RP_FRAME_TIMEOUT) {
-			spawn_pty_warn("%s: no handoff ack within %d ms", where,
+			cli_warn("%s: no handoff ack within %d ms", where,
 			    HANDOFF_TIMEOUT_MS);
 			return RP_EXIT_DEADLINE;
 		}
-		spawn_pty_warn("%s: reading the handoff ack: %s", where,
+		cli_warn("%s: reading the handoff ack: %s", where,
 		    fs == RP_FRAME_IO ? strerror(errno) :
 		    rp_frame_status_str(fs));
 		return RP_EXIT_PROTOCOL;
@@ -88,18 +88,18 @@ transfer(int sock, int master, const uint8_t tok[RP_TOKEN_LEN],
 	ack = rp_wire_ack_parse(body, len, RP_KIND_RESPONSE, cid, &why);
 	free(body);
 	if (ack == NULL) {
-		spawn_pty_warn("%s: bad handoff ack: %s", where,
+		cli_warn("%s: bad handoff ack: %s", where,
 		    why != NULL ? why : strerror(errno));
 		return RP_EXIT_PROTOCOL;
 	}
 	if (ack->token.len != RP_TOKEN_LEN ||
 	    !rp_token_equal(ack->token.data, tok) ||
 	    ack->correlation_id != cid) {
-		spawn_pty_warn("%s: the handoff ack is for another transfer",
+		cli_warn("%s: the handoff ack is for another transfer",
 		    where);
 		rc = RP_EXIT_PROTOCOL;
 	} else if (!ack->accepted) {
-		spawn_pty_warn("%s refused the terminal: %s", where,
+		cli_warn("%s refused the terminal: %s", where,
 		    ack->error_detail != NULL && *ack->error_detail ?
 		    ack->error_detail : "(no reason given)");
 		rc = RP_EXIT_NO;
@@ -122,7 +122,7 @@ spawn_pty_handoff(const struct opts *o, int master)
 	deadline = rp_deadline_in(HANDOFF_TIMEOUT_MS);
 	sock = rp_sock_connect(o->master_to, 0, deadline);
 	if (sock < 0) {
-		spawn_pty_warn("connect to %s: %s", o->master_to,
+		cli_warn("connect to %s: %s", o->master_to,
 		    strerror(errno));
 		rc = rp_exit_from_errno(errno);
 		sodium_memzero(tok, sizeof(tok));

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,8 @@
 #include "err.h"
 #include "rp.h"
 #include "spawn_pty.h"
+
+const char cli_prog[] = "rp-spawn-pty";
 
 /* Identical to the SYNOPSIS of doc/rp-spawn-pty.1.scd (a test checks). */
 static const char usage_text[] =
@@ -42,32 +43,6 @@ static const char help_text[] =
     "\n"
     "Exit: PROG's status; 124 timeout; 125 rp-spawn-pty failed;\n"
     "126 PROG not executable; 127 PROG not found.\n";
-
-void
-spawn_pty_warn(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	/* One write per line, so lines from several processes do not mix. */
-	fprintf(stderr, "%s: %s\n", PROG, line);
-}
-
-static int
-usage_error(const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "%s: %s (see --help)\n", PROG, line);
-	return RP_EXIT_USAGE;
-}
 
 /* Decimal seconds with at most three decimals, 0 to 10^9: "5", "0.25". */
 static int
@@ -174,26 +149,23 @@ parse_args(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "+:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			fputs(usage_text, stdout);
-			fputs(help_text, stdout);
-			return fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL;
+			return cli_print(usage_text, help_text);
 		case 'V':
-			printf("%s %s\n", PROG, RP_VERSION);
-			return fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL;
+			return cli_version();
 		case OPT_SIZE:
 			if (parse_size(optarg, &o->size) != 0)
-				return usage_error("--size: expected COLSxROWS "
+				return cli_usage("--size: expected COLSxROWS "
 				    "with each 1..65535, got '%s'", optarg);
 			o->have_size = 1;
 			break;
 		case OPT_TIMEOUT:
 			if (parse_secs(optarg, &o->timeout_ms) != 0)
-				return usage_error("--timeout: expected seconds "
+				return cli_usage("--timeout: expected seconds "
 				    "(e.g. 10 or 2.5), got '%s'", optarg);
 			break;
 		case OPT_KILL_AFTER:
 			if (parse_secs(optarg, &o->kill_after_ms) != 0)
-				return usage_error("--kill-after: expected "
+				return cli_usage("--kill-after: expected "
 				    "seconds (e.g. 5 or 0.5), got '%s'", optarg);
 			break;
 		case OPT_EXIT_RECORD:
@@ -214,31 +186,24 @@ parse_args(int argc, char **argv, struct opts *o)
 		case OPT_TOKEN_FILE:
 			o->token_file = optarg;
 			break;
-		case ':':
-			return usage_error("%s needs a value",
-			    argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				return usage_error("unknown option '-%c'",
-				    optopt);
-			return usage_error("unknown option '%s'",
-			    argv[optind - 1]);
+			return cli_getopt_error(c, argv, longopts);
 		}
 	}
 	if (optind >= argc)
-		return usage_error("no program to run");
+		return cli_usage("no program to run");
 	if (argv[optind][0] == '\0')
-		return usage_error("the program name is empty");
+		return cli_usage("the program name is empty");
 	if (o->master_to != NULL && o->transcript != NULL)
-		return usage_error("--transcript cannot be used with "
+		return cli_usage("--transcript cannot be used with "
 		    "--master-to (the output goes to the receiver)");
 	if (o->master_to == NULL && o->token_file != NULL)
-		return usage_error("--token-file is only for --master-to");
+		return cli_usage("--token-file is only for --master-to");
 	if (o->master_to != NULL && o->master_to[0] == '\0')
-		return usage_error("--master-to: the socket path is empty");
+		return cli_usage("--master-to: the socket path is empty");
 	if (o->master_to != NULL && o->token_file == NULL &&
 	    getenv("RP_HANDOFF_TOKEN") == NULL)
-		return usage_error("--master-to needs --token-file F "
+		return cli_usage("--master-to needs --token-file F "
 		    "(or RP_HANDOFF_TOKEN)");
 	o->argv = argv + optind;
 	return -1;
@@ -251,7 +216,7 @@ main(int argc, char **argv)
 	int rc;
 
 	if (rp_init() != 0) {
-		spawn_pty_warn("start-up: %s", strerror(errno));
+		cli_warn("start-up: %s", strerror(errno));
 		return RP_EXIT_INTERNAL;
 	}
 	rc = parse_args(argc, argv, &o);

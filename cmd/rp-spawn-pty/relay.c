@@ -87,7 +87,7 @@ on_drain_timer(struct rp_loop *loop, void *arg)
 		    rp_loop_now(loop) + DRAIN_IDLE_MS, on_drain_timer, s);
 		return;
 	}
-	spawn_pty_warn("the terminal %s is still open in a process we did "
+	cli_warn("the terminal %s is still open in a process we did "
 	    "not start; stopped reading it", s->pty.name);
 	relay_master_finished(s);
 	relay_update(s);
@@ -104,7 +104,7 @@ child_ended(struct session *s)
 	/* Its group id is still reserved by the zombie: safe to signal. */
 	(void)rp_spawn_kill(s->pid, SIGKILL, 1);
 	if (rp_spawn_kill_all() < 0) {
-		spawn_pty_warn("reap the child's descendants: %s",
+		cli_warn("reap the child's descendants: %s",
 		    strerror(errno));
 		s->failed = 1;
 	}
@@ -140,7 +140,7 @@ on_hard_deadline(struct rp_loop *loop, void *arg)
 	if (!s->ended)
 		(void)rp_spawn_kill(s->pid, SIGKILL, 1);
 	if (left > 0 || (!s->master_done && s->pty.master >= 0))
-		spawn_pty_warn("--timeout: stdout did not take the output in "
+		cli_warn("--timeout: stdout did not take the output in "
 		    "time; %zu bytes and whatever was left in the terminal "
 		    "were dropped", left);
 	s->out_broken = 1;
@@ -181,7 +181,7 @@ on_signal(struct rp_loop *loop, int signo, void *arg)
 			break;
 		r = rp_spawn_reap_others(s->pid, &s->st);
 		if (r < 0) {
-			spawn_pty_warn("wait for the child: %s",
+			cli_warn("wait for the child: %s",
 			    strerror(errno));
 			s->failed = 1;
 			s->st.signo = 0;
@@ -216,7 +216,7 @@ open_files(struct session *s)
 		s->transcript_fd = open(o->transcript,
 		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0666);
 		if (s->transcript_fd < 0) {
-			spawn_pty_warn("open transcript %s: %s", o->transcript,
+			cli_warn("open transcript %s: %s", o->transcript,
 			    strerror(errno));
 			return -1;
 		}
@@ -227,7 +227,7 @@ open_files(struct session *s)
 	if (o->exit_record != NULL) {
 		if (rp_fs_dirname(o->exit_record, dir, sizeof(dir)) != 0 ||
 		    access(dir, W_OK | X_OK) != 0) {
-			spawn_pty_warn("exit record %s: %s", o->exit_record,
+			cli_warn("exit record %s: %s", o->exit_record,
 			    strerror(errno));
 			return -1;
 		}
@@ -334,7 +334,7 @@ static int
 finish(struct session *s, int status)
 {
 	if (s->transcript_fd >= 0 && close(s->transcript_fd) != 0) {
-		spawn_pty_warn("write to transcript %s: %s", s->o->transcript,
+		cli_warn("write to transcript %s: %s", s->o->transcript,
 		    strerror(errno));
 		s->failed = 1;
 	}
@@ -343,7 +343,7 @@ finish(struct session *s, int status)
 		status = RP_EXIT_INTERNAL;
 	if (s->o->exit_record != NULL &&
 	    spawn_pty_write_record(s, status) != 0) {
-		spawn_pty_warn("write exit record %s: %s", s->o->exit_record,
+		cli_warn("write exit record %s: %s", s->o->exit_record,
 		    strerror(errno));
 		status = RP_EXIT_INTERNAL;
 	}
@@ -373,15 +373,15 @@ spawn_pty_run(const struct opts *o)
 	if (open_files(&s) != 0)
 		return finish(&s, RP_EXIT_INTERNAL);
 	if (rp_spawn_subreaper() != 0) {
-		spawn_pty_warn("become a child subreaper: %s", strerror(errno));
+		cli_warn("become a child subreaper: %s", strerror(errno));
 		return finish(&s, RP_EXIT_INTERNAL);
 	}
 	if (rp_pty_open(&s.pty, &s.size) != 0) {
-		spawn_pty_warn("open a pseudo-terminal: %s", strerror(errno));
+		cli_warn("open a pseudo-terminal: %s", strerror(errno));
 		return finish(&s, RP_EXIT_INTERNAL);
 	}
 	if (setup_loop(&s) != 0) {
-		spawn_pty_warn("set up the event loop: %s", strerror(errno));
+		cli_warn("set up the event loop: %s", strerror(errno));
 		cleanup(&s);
 		return finish(&s, RP_EXIT_INTERNAL);
 	}
@@ -396,7 +396,7 @@ spawn_pty_run(const struct opts *o)
 		 * terminal alive after the receiver let go. */
 		rp_fd_close(&s.pty.master);
 	} else if (setup_relay(&s) != 0) {
-		spawn_pty_warn("set up the relay: %s", strerror(errno));
+		cli_warn("set up the relay: %s", strerror(errno));
 		cleanup(&s);
 		return finish(&s, RP_EXIT_INTERNAL);
 	}
@@ -411,11 +411,11 @@ spawn_pty_run(const struct opts *o)
 		s.t_end = rp_now_ms();
 		cleanup(&s);
 		if (s.exec_failed) {
-			spawn_pty_warn("cannot run %s: %s", o->argv[0],
+			cli_warn("cannot run %s: %s", o->argv[0],
 			    strerror(saved));
 			return finish(&s, rp_exit_from_exec_errno(saved));
 		}
-		spawn_pty_warn("start %s: %s", o->argv[0], strerror(saved));
+		cli_warn("start %s: %s", o->argv[0], strerror(saved));
 		return finish(&s, RP_EXIT_INTERNAL);
 	}
 
@@ -423,7 +423,7 @@ spawn_pty_run(const struct opts *o)
 	if (relay_in && s.in_is_tty) {
 		s.tty = rp_tty_raw(0);
 		if (s.tty == NULL || rp_tty_guard(s.tty) != 0) {
-			spawn_pty_warn("put the terminal in raw mode: %s",
+			cli_warn("put the terminal in raw mode: %s",
 			    strerror(errno));
 			s.failed = 1;
 			(void)rp_spawn_kill(s.pid, SIGKILL, 1);
@@ -438,7 +438,7 @@ spawn_pty_run(const struct opts *o)
 	}
 	relay_update(&s);
 	if (rp_loop_run(s.loop) != 0) {
-		spawn_pty_warn("event loop: %s", strerror(errno));
+		cli_warn("event loop: %s", strerror(errno));
 		s.failed = 1;
 	}
 	if (!s.ended) {

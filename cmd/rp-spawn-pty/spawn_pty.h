@@ -9,10 +9,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cli.h"
 #include "pty.h"
 #include "spawn.h"
-
-#define PROG "rp-spawn-pty"
 
 #define OUT_CAP (256u * 1024u)  /* a master read gives at most 4 KiB; */
 #define IN_CAP (64u * 1024u)    /* batching them makes few big writes */
@@ -102,9 +101,5 @@ int spawn_pty_write_record(const struct session *s, int status);
 /* handoff.c: hand the master to --master-to (40-handoff.md, Unix).
  * Returns 0, or an exit status with the reason already on stderr. */
 int spawn_pty_handoff(const struct opts *o, int master);
-
-/* main.c: one stderr line "rp-spawn-pty: <fmt>". */
-void spawn_pty_warn(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
 
 #endif

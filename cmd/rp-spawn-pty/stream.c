@@ -28,7 +28,7 @@ keep_transcript(struct session *s, const char *p, size_t n)
 	if (s->transcript_fd < 0)
 		return;
 	if (rp_io_write_full(s->transcript_fd, p, n, RP_DEADLINE_NEVER) != 0) {
-		spawn_pty_warn("write to transcript %s: %s", s->o->transcript,
+		cli_warn("write to transcript %s: %s", s->o->transcript,
 		    strerror(errno));
 		rp_fd_close(&s->transcript_fd);
 		s->failed = 1;
@@ -79,7 +79,7 @@ relay_read_master(struct session *s)
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n < 0 && errno != EIO) {
-			spawn_pty_warn("read from the terminal: %s",
+			cli_warn("read from the terminal: %s",
 			    strerror(errno));
 			s->failed = 1;
 		}
@@ -100,7 +100,7 @@ relay_output_lost(struct session *s, int err)
 	/* A reader that went away (| head) is not our failure; anything
 	 * else is, and is said. */
 	if (err != EPIPE) {
-		spawn_pty_warn("write to stdout: %s", strerror(err));
+		cli_warn("write to stdout: %s", strerror(err));
 		s->failed = 1;
 	}
 	/* The child's terminal is gone as far as anyone can see. */
@@ -175,7 +175,7 @@ relay_fill_in(struct session *s)
 		return 0;
 	/* EIO is a terminal that hung up: an end like any other. */
 	if (n < 0 && errno != EIO) {
-		spawn_pty_warn("read from stdin: %s", strerror(errno));
+		cli_warn("read from stdin: %s", strerror(errno));
 		s->failed = 1;
 	}
 	s->in_eof = 1;

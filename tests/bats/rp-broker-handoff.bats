@@ -124,7 +124,7 @@ fallback_thrice() {
 		--backend-handoff "echo@1.0.0=$SHORT/h.sock" \
 		--backend-handoff "echo@1.0.0=$SHORT/h2.sock"
 	run -2 rp-broker --handoff --backend-handoff "echo@1.0.0=$SHORT/h.sock"
-	assert_output "rp-broker: --backend-handoff: no -b echo@1.0.0 to go with it (try --help)"
+	assert_output "rp-broker: --backend-handoff: no -b echo@1.0.0 to go with it (see --help)"
 }
 
 # ------------------------------------------------------------- handoff

@@ -1,0 +1,273 @@
+/*
+ * cli.c — the command-line conventions every rp program shares (cli.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "rp.h"
+
+#define LINE_MAX_IN 4096           /* a formatted message, before escaping */
+#define LINE_MAX_OUT 8192          /* the line as written */
+
+size_t
+cli_escape_at(const unsigned char *s, char esc[12])
+{
+	esc[0] = '\0';
+	switch (s[0]) {
+	case '\\':
+		memcpy(esc, "\\\\", 3);
+		return 1;
+	case '\n':
+		memcpy(esc, "\\n", 3);
+		return 1;
+	case '\t':
+		memcpy(esc, "\\t", 3);
+		return 1;
+	case '\r':
+		memcpy(esc, "\\r", 3);
+		return 1;
+	default:
+		break;
+	}
+	if (s[0] < 0x20 || s[0] == 0x7f) {
+		snprintf(esc, 12, "\\x%02x", s[0]);
+		return 1;
+	}
+	/* C1 controls (U+0080-U+009F) act on terminals as ESC sequences do. */
+	if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) {
+		snprintf(esc, 12, "\\x%02x\\x%02x", s[0], s[1]);
+		return 2;
+	}
+	return 1;
+}
+
+/* All of buf to fd, through EINTR and short writes; errors are dropped
+ * (there is nowhere left to report a failing stderr). */
+static void
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/*
+ * "<prog>: " + the message, its control characters escaped (a backslash
+ * is left alone: text escaped already, such as a file name a program
+ * quoted, is not escaped twice) + tail + "\n", in one write.
+ */
+static void emit(const char *tail, const char *fmt, va_list ap)
+	CLI_PRINTF(2, 0);
+
+static void
+emit(const char *tail, const char *fmt, va_list ap)
+{
+	char msg[LINE_MAX_IN], line[LINE_MAX_OUT], esc[12];
+	const unsigned char *p = (const unsigned char *)msg;
+	size_t len, el, k, room;
+	int saved = errno, n, cut;
+
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n < 0)
+		n = snprintf(msg, sizeof(msg), "(unprintable message)");
+	cut = (size_t)n >= sizeof(msg);
+	len = (size_t)snprintf(line, sizeof(line), "%s: ", cli_prog);
+	room = sizeof(line) - strlen(tail) - 5;   /* "...", "\n", '\0' */
+	while (*p != '\0') {
+		k = *p == '\\' ? (esc[0] = '\0', 1) : cli_escape_at(p, esc);
+		el = esc[0] != '\0' ? strlen(esc) : k;
+		if (len + el > room) {
+			cut = 1;
+			break;
+		}
+		memcpy(line + len, esc[0] != '\0' ? esc : (const char *)p, el);
+		len += el;
+		p += k;
+	}
+	if (cut) {
+		memcpy(line + len, "...", 3);
+		len += 3;
+	}
+	el = strlen(tail);
+	memcpy(line + len, tail, el);
+	len += el;
+	line[len++] = '\n';
+	write_all(STDERR_FILENO, line, len);
+	errno = saved;
+}
+
+void
+cli_vwarn(const char *fmt, va_list ap)
+{
+	emit("", fmt, ap);
+}
+
+void
+cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit("", fmt, ap);
+	va_end(ap);
+}
+
+int
+cli_vusage(const char *fmt, va_list ap)
+{
+	emit(" (see --help)", fmt, ap);
+	return RP_EXIT_USAGE;
+}
+
+int
+cli_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(" (see --help)", fmt, ap);
+	va_end(ap);
+	return RP_EXIT_USAGE;
+}
+
+/*
+ * The long option "--name" (up to any '=') stands for: an exact match, or
+ * the only option it is a prefix of.  NULL when there is none; *ambiguous
+ * set when it is a prefix of several.
+ */
+static const struct option *
+long_match(const char *arg, const struct option *opts, int *ambiguous)
+{
+	const struct option *hit = NULL;
+	const char *eq = strchr(arg, '=');
+	size_t n = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+	int hits = 0;
+
+	*ambiguous = 0;
+	for (; opts->name != NULL; opts++) {
+		if (strncmp(opts->name, arg, n) != 0)
+			continue;
+		if (opts->name[n] == '\0')
+			return opts;
+		hit = opts;
+		hits++;
+	}
+	if (hits > 1) {
+		*ambiguous = 1;
+		return NULL;
+	}
+	return hit;
+}
+
+/* The letters of shortopts, past getopt's leading mode characters. */
+static const char *
+short_letters(const char *shortopts)
+{
+	while (*shortopts == '+' || *shortopts == '-' || *shortopts == ':')
+		shortopts++;
+	return shortopts;
+}
+
+int
+cli_getopt_error(int c, char **argv, const struct option *longopts)
+{
+	const char *arg = argv[optind - 1], *eq;
+	const struct option *lo;
+	int n, amb;
+
+	/* Was it the long option just consumed?  getopt_long sets optopt to
+	 * 0 for an unknown (or ambiguous) one, else to the option's val,
+	 * which may be a letter, as --help's is; a letter that is not the
+	 * val of the word just consumed is a short option's. */
+	if (strncmp(arg, "--", 2) == 0 && arg[2] != '\0') {
+		eq = strchr(arg, '=');
+		n = eq != NULL ? (int)(eq - arg) : (int)strlen(arg);
+		lo = long_match(arg + 2, longopts, &amb);
+		if (optopt == 0 && amb)
+			return cli_usage("option '%.*s' is ambiguous", n, arg);
+		if (optopt == 0)
+			return cli_usage("unknown option '%.*s'", n, arg);
+		if (lo != NULL && lo->val == optopt && c == ':')
+			return cli_usage("option '--%s' needs a value",
+			    lo->name);
+		if (lo != NULL && lo->val == optopt)
+			return cli_usage("option '--%s' takes no value",
+			    lo->name);
+	}
+	if (optopt > ' ' && optopt < 0x7f) {
+		if (c == ':')
+			return cli_usage("option '-%c' needs a value", optopt);
+		return cli_usage("unknown option '-%c'", optopt);
+	}
+	return cli_usage("unknown option");
+}
+
+int
+cli_split(int argc, char **argv, const char *shortopts,
+    const struct option *longopts)
+{
+	const struct option *lo;
+	const char *letters = short_letters(shortopts), *p, *s;
+	int i, amb;
+
+	for (i = 1; i < argc; i++) {
+		s = argv[i];
+		if (strcmp(s, "--") == 0)
+			return i;
+		if (s[0] != '-' || s[1] == '\0')
+			continue;
+		if (s[1] == '-') {
+			if (strchr(s, '=') != NULL)
+				continue;
+			lo = long_match(s + 2, longopts, &amb);
+			if (lo != NULL && lo->has_arg == required_argument)
+				i++;
+			continue;
+		}
+		/* A cluster of letters: the first that takes a value takes
+		 * the rest of the word, or the next word. */
+		for (s++; *s != '\0'; s++) {
+			p = strchr(letters, *s);
+			if (p == NULL || *s == ':' || p[1] != ':')
+				continue;
+			if (p[2] != ':' && s[1] == '\0')
+				i++;
+			break;
+		}
+	}
+	return argc;
+}
+
+int
+cli_print(const char *text, const char *more)
+{
+	if (fputs(text, stdout) == EOF ||
+	    (more != NULL && fputs(more, stdout) == EOF) ||
+	    fflush(stdout) != 0) {
+		cli_warn("cannot write standard output: %s", strerror(errno));
+		return RP_EXIT_INTERNAL;
+	}
+	return RP_EXIT_OK;
+}
+
+int
+cli_version(void)
+{
+	if (printf("%s %s\n", cli_prog, RP_VERSION) < 0 ||
+	    fflush(stdout) != 0) {
+		cli_warn("cannot write standard output: %s", strerror(errno));
+		return RP_EXIT_INTERNAL;
+	}
+	return RP_EXIT_OK;
+}

@@ -1,0 +1,65 @@
+/*
+ * cli.h — what every rp program's command line shares: one-line
+ * diagnostics on stderr, usage errors, getopt's failures put into words,
+ * --help and --version, and where "--" ends a program's own options.
+ *
+ * Each program defines cli_prog, its name as it prefixes its messages:
+ *
+ *	const char cli_prog[] = "rp-probe";
+ *
+ * Diagnostics are written with one write(2) per line, so lines from
+ * processes sharing a stderr (a broker and its backends) never cut into
+ * each other, and control characters in them (a hostile peer's reason
+ * string, a file name) are shown escaped, never sent to the terminal.
+ */
+#ifndef RP_CMD_CLI_H
+#define RP_CMD_CLI_H
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#define CLI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+extern const char cli_prog[];
+
+/* "<prog>: <message>" on stderr. */
+void cli_warn(const char *fmt, ...) CLI_PRINTF(1, 2);
+void cli_vwarn(const char *fmt, va_list ap) CLI_PRINTF(1, 0);
+
+/* "<prog>: <message> (see --help)" on stderr; returns RP_EXIT_USAGE. */
+int cli_usage(const char *fmt, ...) CLI_PRINTF(1, 2);
+int cli_vusage(const char *fmt, va_list ap) CLI_PRINTF(1, 0);
+
+/*
+ * getopt_long's failure c (':' for a missing value, '?' otherwise; the
+ * option string must start with ':' or "+:") as one usage line: a missing
+ * value, a value given to an option that takes none, an unknown or an
+ * ambiguous option.  Returns RP_EXIT_USAGE.
+ */
+int cli_getopt_error(int c, char **argv, const struct option *longopts);
+
+/*
+ * Where "--" ends the program's own options: its index in argv, or argc
+ * when there is none.  The value of an option that takes one is skipped,
+ * so "--token-file --" names a file called "--".  shortopts and longopts
+ * are those given to getopt_long.
+ */
+int cli_split(int argc, char **argv, const char *shortopts,
+    const struct option *longopts);
+
+/* Write text (usage and help) or "<prog> <version>" to stdout.  Returns
+ * RP_EXIT_OK, or RP_EXIT_INTERNAL after a diagnostic when stdout cannot
+ * be written. */
+int cli_print(const char *text, const char *more);
+int cli_version(void);
+
+/*
+ * How the character at s is shown in a diagnostic: its escape in esc
+ * ("\\n", "\\x1b", a C1 control as two "\\xNN"), or esc empty when it is
+ * shown as it is.  Returns how many bytes of s that covers.  A backslash
+ * is doubled, so that escaped text reads back unambiguously.
+ */
+size_t cli_escape_at(const unsigned char *s, char esc[12]);
+
+#endif

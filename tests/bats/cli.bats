@@ -1,0 +1,134 @@
+#!/usr/bin/env bats
+# The command-line conventions every program shares (cmd/common/cli.c):
+# getopt's failures as one exact usage line and exit 2, --version and
+# --help (and what happens when stdout cannot take them), "--" ending our
+# options even after an option whose value looks like one, and
+# diagnostics that never pass control characters through to a terminal.
+
+load helper
+load endpoint
+bats_require_minimum_version 1.5.0
+
+setup() {
+	rp_setup_dirs
+}
+
+teardown() {
+	rp_teardown
+	rp_check_sanitizer_logs
+}
+
+# usage_is "MESSAGE" CMD...: exit 2, stdout empty, stderr exactly one line
+# "<tool>: MESSAGE (see --help)".
+usage_is() {
+	local want=$1 tool=$2
+	shift
+	run --separate-stderr "$@"
+	if [ "$status" -ne 2 ] || [ -n "$output" ] ||
+		[ "$stderr" != "$tool: $want (see --help)" ]; then
+		echo "$*: exit $status"
+		echo "stdout: $output"
+		echo "stderr: $stderr"
+		echo "wanted: $tool: $want (see --help)"
+		return 1
+	fi
+}
+
+# Each program with one option that takes no value (FLAG), one that needs
+# one (VALUE), a prefix of several options (AMBIG), and the words that
+# come before options (a subcommand).
+# tool|words|FLAG|VALUE|AMBIG
+TOOLS=(
+	"rp-broker||--handoff|--events|--handoff-"
+	"rp-probe|hello|--adopt|--service|--c"
+	"rp-handoff-send||--raw|--service|--t"
+	"rp-handoff-recv||--raw|--timeout|--t"
+	"rp-spawn-pty||--raise|--size|--t"
+	"rp-servicedef|write|--json|--service|--i"
+)
+
+@test "getopt's failures: one usage line each, exit 2, for every program" {
+	local row tool words flag value ambig
+	for row in "${TOOLS[@]}"; do
+		IFS='|' read -r tool words flag value ambig <<<"$row"
+		# shellcheck disable=SC2086
+		set -- $words
+		usage_is "unknown option '--bogus'" "$tool" "$@" --bogus
+		usage_is "unknown option '--bogus'" "$tool" "$@" --bogus=1
+		usage_is "unknown option '-Z'" "$tool" "$@" -Z
+		usage_is "option '$value' needs a value" "$tool" "$@" "$value"
+		usage_is "option '$flag' takes no value" "$tool" "$@" "$flag=1"
+		usage_is "option '$ambig' is ambiguous" "$tool" "$@" "$ambig" x
+		# An unambiguous prefix names the whole option.
+		usage_is "option '$value' needs a value" "$tool" "$@" \
+			"${value%?}"
+		usage_is "option '--help' takes no value" "$tool" "$@" --help=x
+	done
+	usage_is "option '-s' needs a value" rp-broker -s
+	usage_is "option '-s' needs a value" rp-probe hello -s
+}
+
+@test "--version and --help; an unwritable stdout is exit 125, not a lie" {
+	local tool
+	for tool in rp-broker rp-probe rp-handoff-send rp-handoff-recv \
+		rp-spawn-pty rp-servicedef; do
+		run --separate-stderr "$tool" --version
+		[ "$status" -eq 0 ] && [ "$output" = "$tool 0.1.0" ] &&
+			[ -z "$stderr" ]
+		run --separate-stderr "$tool" -V
+		[ "$status" -eq 0 ] && [ "$output" = "$tool 0.1.0" ]
+		run --separate-stderr "$tool" --help
+		[ "$status" -eq 0 ] && [ "${lines[0]#"$tool "}" != "${lines[0]}" ]
+		run --separate-stderr bash -c '"$1" --help >/dev/full' _ "$tool"
+		[ "$status" -eq 125 ] ||
+			{ echo "$tool --help >/dev/full: $status"; return 1; }
+		[ "$stderr" = "$tool: cannot write standard output: No space left on device" ]
+		run --separate-stderr bash -c '"$1" --version >/dev/full' _ "$tool"
+		[ "$status" -eq 125 ]
+		[ "$stderr" = "$tool: cannot write standard output: No space left on device" ]
+	done
+}
+
+@test "control characters in a diagnostic are shown escaped, on one line" {
+	local tool
+	for tool in rp-broker rp-handoff-send rp-handoff-recv rp-spawn-pty; do
+		run --separate-stderr "$tool" $'--a\e[31mb\nc\xc2\x9bd\\e'
+		[ "$status" -eq 2 ]
+		[ "$stderr" = "$tool: unknown option '--a\\x1b[31mb\\nc\\xc2\\x9bd\\e' (see --help)" ] ||
+			{ echo "$tool: $stderr"; return 1; }
+	done
+	# A C1 control (U+009B, CSI) is escaped as its two UTF-8 bytes.
+	run --separate-stderr rp-probe identity $'/no/such\xc2\x9b[2J'
+	[ "$status" -eq 3 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == *'/no/such\xc2\x9b[2J'* ]]
+	[[ "$stderr" != *$'\xc2\x9b'* ]]
+}
+
+@test "a long diagnostic is cut, still one line" {
+	local long
+	long=$(printf 'x%.0s' $(seq 1 6000))
+	run --separate-stderr rp-handoff-send "--$long"
+	[ "$status" -eq 2 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "rp-handoff-send: unknown option '--xxx"*"... (see --help)" ]]
+	[ "${#stderr}" -le 8192 ]
+}
+
+@test "'--' ends our options, even after an option whose value is '--'" {
+	# The value of --token-file is the file named "--", not the end of
+	# the options: the program after the real "--" is what runs.
+	cd "$T"
+	rp-handoff-recv --new-token >./--
+	run --separate-stderr rp-handoff-recv --token-file -- --timeout 1 \
+		"$T/h.sock" -- true
+	[ "$status" -eq 4 ]
+	[ "$stderr" = "rp-handoff-recv: no transfer arrived before the deadline" ]
+	# A short option's value is skipped the same way: -s -- is the socket
+	# "--", and "nothing after --" is not what is reported.
+	run --separate-stderr rp-probe hello -s -- --service echo --version 1.0.0 \
+		--timeout 100 -- true
+	[ "$status" -eq 3 ]
+	[[ "$stderr" == "rp-probe: "*"--"* ]]
+	usage_is "nothing after --" rp-handoff-recv "$T/h.sock" --
+}
