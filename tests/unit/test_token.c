@@ -115,7 +115,8 @@ test_hex_rejects(void)
 		"0123456789abcdeffedcba9876543210 x",
 		"\"0123456789abcdeffedcba9876543210\"",
 		"0123456789abcdeffedcba98765432\xc3\xa9",
-		"\xef\xbc\x90" "123456789abcdeffedcba987654321", /* fullwidth 0 */
+		/* a fullwidth 0 (U+FF10; octal, as a hex escape would run on) */
+		"\357\274\220123456789abcdeffedcba987654321",
 	};
 	uint8_t t[RP_TOKEN_LEN], keep[RP_TOKEN_LEN];
 	char nul[40];
