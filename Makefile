@@ -99,6 +99,9 @@ FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/tests/fuzz/%)
 
 BENCH_SRC  := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+# Code the bench programs share (bench/support/*.c): linked into each of
+# them, never a benchmark of its own.
+BENCH_SUPPORT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bench/support/*.c))
 
 MAN_SRC    := $(sort $(wildcard doc/*.scd))
 MAN_OUT    := $(MAN_SRC:doc/%.scd=$(B)/doc/%)
@@ -144,7 +147,7 @@ $(B)/tests/fuzz/%: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/replay.o $(LIBRP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/bench/%: $(B)/obj/bench/%.o $(LIBRP)
+$(B)/bench/%: $(B)/obj/bench/%.o $(BENCH_SUPPORT_OBJ) $(LIBRP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lpthread -lm
 
@@ -220,7 +223,9 @@ clean:
 	rm -rf build build-san $(FUZZ_B)
 
 fmt:
-	clang-format -i $(LIB_SRC) $(LIB_HDR) $(wildcard cmd/*/*.c cmd/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c bench/*.c)
+	clang-format -i $(LIB_SRC) $(LIB_HDR) $(wildcard cmd/*/*.c cmd/*/*.h \
+	  tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h bench/*.c \
+	  bench/support/*.c bench/support/*.h)
 
 lint: $(GEN_H)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
