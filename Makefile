@@ -233,7 +233,8 @@ lint: $(GEN_H)
 	  -DPROTOBUF_C_VERSION_NUMBER=1004001 \
 	  -DPROTOBUF_C_MIN_COMPILER_VERSION=1000000 \
 	  -Ilib -I$(B)/gen lib cmd
-	shellcheck -x scripts/* tests/run bench/run .ci/run $(wildcard examples/demo bench/*.sh)
+	shellcheck -x scripts/* tests/run bench/run .ci/run \
+	  $(wildcard examples/demo bench/*.sh bench/support/*.sh)
 
 .PHONY: all tests check check-unit check-bats bench fuzz deps demo test \
 	install clean fmt lint
