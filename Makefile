@@ -103,6 +103,9 @@ FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/tests/fuzz/%)
 
 BENCH_SRC  := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+# Code the bench programs share (bench/support/*.c): linked into each of
+# them, never a benchmark of its own.
+BENCH_SUPPORT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bench/support/*.c))
 
 MAN_SRC    := $(sort $(wildcard doc/*.scd))
 MAN_OUT    := $(MAN_SRC:doc/%.scd=$(B)/doc/%)
@@ -151,7 +154,7 @@ $(B)/tests/fuzz/%: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/replay.o $(LIBRP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/bench/%: $(B)/obj/bench/%.o $(LIBRP)
+$(B)/bench/%: $(B)/obj/bench/%.o $(BENCH_SUPPORT_OBJ) $(LIBRP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lpthread -lm
 
@@ -227,7 +230,9 @@ clean:
 	rm -rf build build-san build-clang $(FUZZ_B)
 
 fmt:
-	clang-format -i $(LIB_SRC) $(LIB_HDR) $(wildcard cmd/*/*.c cmd/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c bench/*.c)
+	clang-format -i $(LIB_SRC) $(LIB_HDR) $(wildcard cmd/*/*.c cmd/*/*.h \
+	  tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h bench/*.c \
+	  bench/support/*.c bench/support/*.h)
 
 lint: $(GEN_H)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
@@ -235,7 +240,8 @@ lint: $(GEN_H)
 	  -DPROTOBUF_C_VERSION_NUMBER=1004001 \
 	  -DPROTOBUF_C_MIN_COMPILER_VERSION=1000000 \
 	  -Ilib -Icmd/common -I$(B)/gen lib cmd
-	shellcheck -x scripts/* tests/run bench/run .ci/run $(wildcard examples/demo bench/*.sh)
+	shellcheck -x scripts/* tests/run bench/run .ci/run \
+	  $(wildcard examples/demo bench/*.sh bench/support/*.sh)
 
 .PHONY: all tests check check-unit check-bats bench fuzz deps demo test \
 	install clean fmt lint

@@ -18,9 +18,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +28,7 @@
 #include <unistd.h>
 
 #include "rp.h"
+#include "support/client.h"
 
 #define ECHO_LEN 100
 #define ROUNDS 10
@@ -37,68 +36,14 @@
 static struct rp_buf hello_frame;
 static uint8_t echo_msg[ECHO_LEN];
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("bench/broker: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(1);
-}
-
-static int
-dial(const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd;
-
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		fail("socket: %s", strerror(errno));
-	while (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		if (errno != EINTR && errno != EAGAIN)
-			fail("connect %s: %s", path, strerror(errno));
-	}
-	return fd;
-}
-
+/* Read exactly n bytes or die. */
 static void
 read_exact(int fd, uint8_t *p, size_t n)
 {
-	ssize_t r;
+	ssize_t r = bench_read_full(fd, p, n);
 
-	while (n > 0) {
-		r = read(fd, p, n);
-		if (r <= 0) {
-			if (r < 0 && errno == EINTR)
-				continue;
-			fail("read: %s", r == 0 ? "EOF" : strerror(errno));
-		}
-		p += r;
-		n -= (size_t)r;
-	}
-}
-
-static void
-write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t r;
-
-	while (n > 0) {
-		r = send(fd, p, n, MSG_NOSIGNAL);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			fail("write: %s", strerror(errno));
-		}
-		p += r;
-		n -= (size_t)r;
-	}
+	if (r != (ssize_t)n)
+		bench_fail("read: %s", r < 0 ? strerror(errno) : "EOF");
 }
 
 /* connect + 100 bytes there and back + close */
@@ -106,9 +51,9 @@ static void
 one_echo(const char *path)
 {
 	uint8_t back[ECHO_LEN];
-	int fd = dial(path);
+	int fd = bench_dial(path);
 
-	write_all(fd, echo_msg, ECHO_LEN);
+	bench_write_all(fd, echo_msg, ECHO_LEN);
 	read_exact(fd, back, ECHO_LEN);
 	close(fd);
 }
@@ -119,14 +64,14 @@ one_hello(const char *path, int check)
 {
 	uint8_t hdr[5], body[4096];
 	uint32_t len;
-	int fd = dial(path);
+	int fd = bench_dial(path);
 
-	write_all(fd, hello_frame.data, hello_frame.len);
+	bench_write_all(fd, hello_frame.data, hello_frame.len);
 	read_exact(fd, hdr, 5);
 	len = (uint32_t)hdr[1] | (uint32_t)hdr[2] << 8 | (uint32_t)hdr[3] << 16 |
 	    (uint32_t)hdr[4] << 24;
 	if (hdr[0] != 1 || len > sizeof(body))
-		fail("bad reply header");
+		bench_fail("bad reply header");
 	read_exact(fd, body, len);
 	close(fd);
 	if (check) {
@@ -137,49 +82,12 @@ one_hello(const char *path, int check)
 
 		if (r == NULL || r->result_case !=
 		    RP__HELLO_REPLY__RESULT_NEGOTIATED)
-			fail("the Hello was not negotiated: %s", r &&
+			bench_fail("the Hello was not negotiated: %s", r &&
 			    r->result_case == RP__HELLO_REPLY__RESULT_REFUSED ?
 			    r->refused->reason : "malformed reply");
 		rp_wire_free(r);
 		rp_wire_free(f);
 	}
-}
-
-static void
-make_hello(void)
-{
-	Rp__Hello h = RP__HELLO__INIT;
-	struct rp_frame_meta m = { .kind = RP_KIND_REQUEST,
-		.protocol = RP_PP_CONTROL, .request_id = 1 };
-
-	h.client_min_protocol = 1;
-	h.client_max_protocol = 1;
-	h.service_name = (char *)"echo";
-	h.wanted_version = (char *)"1.0.0";
-	h.client_lib_name = (char *)"rp-bench";
-	if (rp_wire_frame_encode_msg(&hello_frame, &m, &h.base) < 0)
-		fail("cannot encode the Hello");
-	memset(echo_msg, 'e', sizeof(echo_msg));
-}
-
-static int
-cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-pct(int64_t *v, size_t n, double p)
-{
-	size_t i = (size_t)ceil(p / 100.0 * (double)n);
-
-	if (i > 0)
-		i--;
-	if (i >= n)
-		i = n - 1;
-	return (double)v[i] / 1000.0;
 }
 
 /* ------------------------------------------------------------ baseline */
@@ -194,18 +102,18 @@ echo_server(const char *path, int ready_fd)
 
 	if (rp_sock_listen(path, RP_DIR_PRIVATE | RP_DIR_CREATE, 4096, &l, why,
 	    sizeof(why)) < 0)
-		fail("listen %s: %s", path, why);
+		bench_fail("listen %s: %s", path, why);
 	if (rp_fd_set_nonblock(l.fd, 0) < 0)
-		fail("blocking: %s", strerror(errno));
+		bench_fail("blocking: %s", strerror(errno));
 	if (write(ready_fd, "\n", 1) != 1)
-		fail("ready fd: %s", strerror(errno));
+		bench_fail("ready fd: %s", strerror(errno));
 	close(ready_fd);
 	for (;;) {
 		fd = accept4(l.fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			fail("accept: %s", strerror(errno));
+			bench_fail("accept: %s", strerror(errno));
 		}
 		if (rp_io_read_full(fd, buf, ECHO_LEN, RP_DEADLINE_NEVER) ==
 		    ECHO_LEN)
@@ -246,7 +154,7 @@ latency_pair(const char *echo, const char *broker, size_t n,
 	size_t per = n / ROUNDS, r, i;
 
 	if (ve == NULL || vh == NULL)
-		fail("out of memory");
+		bench_fail("out of memory");
 	for (i = 0; i < 1000; i++) {
 		if (echo != NULL)
 			one_echo(echo);
@@ -258,13 +166,13 @@ latency_pair(const char *echo, const char *broker, size_t n,
 		sample(broker, 1, vh + r * per, per);
 	}
 	n = per * ROUNDS;
-	qsort(vh, n, sizeof(*vh), cmp_i64);
-	h->p50 = pct(vh, n, 50);
-	h->p99 = pct(vh, n, 99);
+	bench_sort(vh, n);
+	h->p50 = bench_pct(vh, n, 50);
+	h->p99 = bench_pct(vh, n, 99);
 	if (echo != NULL) {
-		qsort(ve, n, sizeof(*ve), cmp_i64);
-		e->p50 = pct(ve, n, 50);
-		e->p99 = pct(ve, n, 99);
+		bench_sort(ve, n);
+		e->p50 = bench_pct(ve, n, 50);
+		e->p99 = bench_pct(ve, n, 99);
 	}
 	free(ve);
 	free(vh);
@@ -319,14 +227,14 @@ rate(const char *path, int hello, int clients, int secs)
 	int i;
 
 	if (w == NULL)
-		fail("out of memory");
+		bench_fail("out of memory");
 	t0 = rp_now_ns();
 	for (i = 0; i < clients; i++) {
 		w[i].path = path;
 		w[i].hello = hello;
 		w[i].stop = &stop;
 		if (pthread_create(&w[i].t, NULL, worker_main, &w[i]) != 0)
-			fail("pthread_create");
+			bench_fail("pthread_create");
 	}
 	usleep((useconds_t)secs * 1000000);
 	stop = 1;
@@ -371,7 +279,7 @@ rss_kib(long pid)
 
 	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
 	if ((f = fopen(path, "r")) == NULL)
-		fail("%s: %s", path, strerror(errno));
+		bench_fail("%s: %s", path, strerror(errno));
 	while (fgets(line, sizeof(line), f) != NULL)
 		if (sscanf(line, "VmRSS: %ld kB", &v) == 1)
 			break;
@@ -412,16 +320,17 @@ memory(const char *broker, long pid, int conns, size_t n)
 		if (rl.rlim_max < rl.rlim_cur)
 			rl.rlim_max = rl.rlim_cur;
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			fail("RLIMIT_NOFILE %d: %s", conns + 64, strerror(errno));
+			bench_fail("RLIMIT_NOFILE %d: %s", conns + 64,
+			    strerror(errno));
 	}
 	fds = calloc((size_t)conns, sizeof(*fds));
 	if (fds == NULL)
-		fail("out of memory");
+		bench_fail("out of memory");
 	latency_pair(NULL, broker, n, &none, &idle);
 	rss0 = rss_kib(pid);
 	fd0 = fds_of(pid);
 	for (i = 0; i < conns; i++)
-		fds[i] = dial(broker);
+		fds[i] = bench_dial(broker);
 	/* Wait (bounded) until the broker holds them all. */
 	deadline = rp_deadline_in(30000);
 	while (fds_of(pid) < fd0 + conns && !rp_deadline_passed(deadline))
@@ -447,17 +356,19 @@ main(int argc, char **argv)
 {
 	uint64_t v;
 
+	bench_prog = "bench/broker";
 	if (rp_init() < 0)
-		fail("init: %s", strerror(errno));
-	make_hello();
+		bench_fail("init: %s", strerror(errno));
+	bench_hello(&hello_frame, 0);
+	memset(echo_msg, 'e', sizeof(echo_msg));
 	if (argc == 4 && strcmp(argv[1], "echo-server") == 0) {
 		if (rp_parse_u64(argv[3], 0, 1024, &v) < 0)
-			fail("bad fd");
+			bench_fail("bad fd");
 		return echo_server(argv[2], (int)v);
 	}
 	if (argc == 5 && strcmp(argv[1], "latency") == 0) {
 		if (rp_parse_u64(argv[4], ROUNDS, 10000000, &v) < 0)
-			fail("bad sample count");
+			bench_fail("bad sample count");
 		return latency(argv[2], argv[3], (size_t)v);
 	}
 	if (argc == 6 && strcmp(argv[1], "throughput") == 0) {
@@ -465,7 +376,7 @@ main(int argc, char **argv)
 
 		if (rp_parse_u64(argv[4], 1, 1024, &c) < 0 ||
 		    rp_parse_u64(argv[5], 1, 600, &s) < 0)
-			fail("bad clients or seconds");
+			bench_fail("bad clients or seconds");
 		return throughput(argv[2], argv[3], (int)c, (int)s);
 	}
 	if (argc == 6 && strcmp(argv[1], "memory") == 0) {
@@ -474,7 +385,7 @@ main(int argc, char **argv)
 		if (rp_parse_u64(argv[3], 1, INT32_MAX, &pid) < 0 ||
 		    rp_parse_u64(argv[4], 1, 100000, &c) < 0 ||
 		    rp_parse_u64(argv[5], ROUNDS, 10000000, &n) < 0)
-			fail("bad pid, connections or samples");
+			bench_fail("bad pid, connections or samples");
 		return memory(argv[2], (long)pid, (int)c, (size_t)n);
 	}
 	fprintf(stderr, "usage: see the comment at the top of bench/broker.c\n");

@@ -24,25 +24,8 @@ idle=${RP_BENCH_IDLE:-10000}
 client_cpu=0
 server_cpu=$(($(nproc) - 1))
 
-tmp=$(mktemp -d) || exit 1
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-mkdir -m 0700 "$tmp/run" "$tmp/defs"
-
-# A service whose backend is the real examples/echo-backend.
-RP_BIN=$B/bin "$B/bin/rp-servicedef" write --dir "$tmp/defs" --service echo \
-	--binary "$PWD/examples/echo-backend" >/dev/null || exit 1
-export RP_BIN=$B/bin
-# A definition changed within the last second is re-read on every Hello
-# (its timestamp cannot yet prove it unchanged); deployed definitions are
-# older than that, so let this one age before measuring.
-sleep 1.1
+# shellcheck source=bench/support/echo_service.sh
+. "$(dirname "$0")/support/echo_service.sh"
 
 # The servers, pinned; readiness through fifos.
 mkfifo "$tmp/r1" "$tmp/r2"

@@ -27,8 +27,6 @@
  * (voluntary switches are sleeps, each one a wake-up).  Nothing asserted.
  */
 #include <errno.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +36,7 @@
 #include <unistd.h>
 
 #include "rp.h"
+#include "support/client.h"
 
 #define REQ_LEN 100
 #define ROUNDS 10
@@ -48,69 +47,11 @@
 static struct rp_buf hello_ho, hello_rc;
 static uint8_t req[REQ_LEN];
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("bench/handoff: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(1);
-}
-
-static int
-dial(const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd;
-
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		fail("socket: %s", strerror(errno));
-	while (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
-		if (errno != EINTR && errno != EAGAIN)
-			fail("connect %s: %s", path, strerror(errno));
-	return fd;
-}
-
 /* Read exactly n bytes: 0, or -1 at EOF or on an error. */
 static int
 read_exact(int fd, uint8_t *p, size_t n)
 {
-	ssize_t r;
-
-	while (n > 0) {
-		r = read(fd, p, n);
-		if (r <= 0) {
-			if (r < 0 && errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-static void
-write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t r;
-
-	while (n > 0) {
-		r = send(fd, p, n, MSG_NOSIGNAL);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			fail("write: %s", strerror(errno));
-		}
-		p += r;
-		n -= (size_t)r;
-	}
+	return bench_read_full(fd, p, n) == (ssize_t)n ? 0 : -1;
 }
 
 /* One frame's body into buf: its length, or -1. */
@@ -149,9 +90,9 @@ parse_reply(const uint8_t *body, size_t len, struct neg *n)
 		r = rp_wire_unpack(&rp__hello_reply__descriptor,
 		    f->payload.data, f->payload.len);
 	if (r == NULL || r->result_case != RP__HELLO_REPLY__RESULT_NEGOTIATED)
-		fail("the Hello was not negotiated: %s", r && r->result_case ==
-		    RP__HELLO_REPLY__RESULT_REFUSED ? r->refused->reason :
-		    "malformed reply");
+		bench_fail("the Hello was not negotiated: %s",
+		    r && r->result_case == RP__HELLO_REPLY__RESULT_REFUSED ?
+		    r->refused->reason : "malformed reply");
 	snprintf(n->pipe, sizeof(n->pipe), "%s", r->negotiated->backend_pipe);
 	n->connection_id = r->negotiated->connection_id;
 	n->have_tok = (r->negotiated->server_capabilities &
@@ -170,7 +111,7 @@ exchange(int fd)
 {
 	uint8_t back[REQ_LEN];
 
-	write_all(fd, req, REQ_LEN);
+	bench_write_all(fd, req, REQ_LEN);
 	if (read_exact(fd, back, REQ_LEN) < 0)
 		return -1;
 	return memcmp(back, req, REQ_LEN) == 0 ? 0 : -1;
@@ -179,10 +120,10 @@ exchange(int fd)
 static void
 over_backend_pipe(const char *pipe)
 {
-	int fd = dial(pipe);
+	int fd = bench_dial(pipe);
 
 	if (exchange(fd) < 0)
-		fail("the backend did not echo the request");
+		bench_fail("the backend did not echo the request");
 	close(fd);
 }
 
@@ -201,21 +142,21 @@ one_handoff(const char *broker, steps_t st, int64_t t0)
 	const char *why;
 	struct neg n;
 	ssize_t len;
-	int fd = dial(broker), ok = 0;
+	int fd = bench_dial(broker), ok = 0;
 
-	write_all(fd, hello_ho.data, hello_ho.len);
+	bench_write_all(fd, hello_ho.data, hello_ho.len);
 	if ((len = read_frame(fd, body, sizeof(body))) < 0)
-		fail("no reply to the Hello");
+		bench_fail("no reply to the Hello");
 	parse_reply(body, (size_t)len, &n);
 	st[0] = rp_now_ns() - t0;
 	if (n.have_tok) {
 		/* The request goes at once: it waits in the socket for
 		 * whoever owns the connection by then. */
 		if (!naive)
-			write_all(fd, req, REQ_LEN);
+			bench_write_all(fd, req, REQ_LEN);
 		len = read_frame(fd, body, sizeof(body));
 		if (naive && len >= 0)
-			write_all(fd, req, REQ_LEN);
+			bench_write_all(fd, req, REQ_LEN);
 		a = len < 0 ? NULL : rp_wire_ack_parse(body, (size_t)len,
 		    RP_KIND_EVENT, n.connection_id, &why);
 		ok = a != NULL && a->accepted &&
@@ -243,60 +184,23 @@ one_reconnect(const char *broker, steps_t st, int64_t t0)
 	uint8_t body[REPLY_MAX];
 	struct neg n;
 	ssize_t len;
-	int fd = dial(broker);
+	int fd = bench_dial(broker);
 
-	write_all(fd, hello_rc.data, hello_rc.len);
+	bench_write_all(fd, hello_rc.data, hello_rc.len);
 	if ((len = read_frame(fd, body, sizeof(body))) < 0)
-		fail("no reply to the Hello");
+		bench_fail("no reply to the Hello");
 	parse_reply(body, (size_t)len, &n);
 	close(fd);
 	if (n.have_tok)
-		fail("a token for a Hello without capability bit 0");
+		bench_fail("a token for a Hello without capability bit 0");
 	st[0] = rp_now_ns() - t0;
-	fd = dial(n.pipe);
+	fd = bench_dial(n.pipe);
 	st[1] = rp_now_ns() - t0;
 	if (exchange(fd) < 0)
-		fail("the backend did not echo the request");
+		bench_fail("the backend did not echo the request");
 	st[2] = rp_now_ns() - t0;
 	close(fd);
 	st[3] = rp_now_ns() - t0;
-}
-
-static void
-make_hello(struct rp_buf *out, uint64_t caps)
-{
-	Rp__Hello h = RP__HELLO__INIT;
-	struct rp_frame_meta m = { .kind = RP_KIND_REQUEST,
-		.protocol = RP_PP_CONTROL, .request_id = 1 };
-
-	h.client_min_protocol = 1;
-	h.client_max_protocol = 1;
-	h.service_name = (char *)"echo";
-	h.wanted_version = (char *)"1.0.0";
-	h.client_lib_name = (char *)"rp-bench";
-	h.client_capabilities = caps;
-	if (rp_wire_frame_encode_msg(out, &m, &h.base) < 0)
-		fail("cannot encode the Hello");
-}
-
-static int
-cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-pct(int64_t *v, size_t n, double p)
-{
-	size_t i = (size_t)ceil(p / 100.0 * (double)n);
-
-	if (i > 0)
-		i--;
-	if (i >= n)
-		i = n - 1;
-	return (double)v[i] / 1000.0;
 }
 
 /* Context switches of a process so far: voluntary + involuntary. */
@@ -322,7 +226,7 @@ csw_of(long pid, struct csw *c)
 	}
 	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
 	if ((f = fopen(path, "r")) == NULL)
-		fail("%s: %s", path, strerror(errno));
+		bench_fail("%s: %s", path, strerror(errno));
 	while (fgets(line, sizeof(line), f) != NULL) {
 		(void)sscanf(line, "voluntary_ctxt_switches: %ld", &c->vol);
 		(void)sscanf(line, "nonvoluntary_ctxt_switches: %ld",
@@ -380,7 +284,7 @@ side_init(struct side *s, const char *name, int ho, size_t n)
 	for (j = 0; j < NSTEPS; j++)
 		s->st[j] = calloc(n, sizeof(*s->st[j]));
 	if (s->v == NULL || s->st[NSTEPS - 1] == NULL)
-		fail("out of memory");
+		bench_fail("out of memory");
 }
 
 static void
@@ -390,15 +294,15 @@ report(struct side *s, size_t n, const char *const steps[NSTEPS])
 	double med[NSTEPS];
 	int j;
 
-	qsort(s->v, n, sizeof(*s->v), cmp_i64);
+	bench_sort(s->v, n);
 	for (j = 0; j < NSTEPS; j++) {
-		qsort(s->st[j], n, sizeof(*s->st[j]), cmp_i64);
-		med[j] = pct(s->st[j], n, 50);
+		bench_sort(s->st[j], n);
+		med[j] = bench_pct(s->st[j], n, 50);
 	}
 	printf("  %-10s p50 %7.1f us  p99 %7.1f us   steps (median, from "
 	    "connect): %s %.1f, %s %.1f, %s %.1f, %s %.1f us\n", s->name,
-	    pct(s->v, n, 50), pct(s->v, n, 99), steps[0], med[0], steps[1],
-	    med[1], steps[2], med[2], steps[3], med[3]);
+	    bench_pct(s->v, n, 50), bench_pct(s->v, n, 99), steps[0], med[0],
+	    steps[1], med[1], steps[2], med[2], steps[3], med[3]);
 	printf("  %-10s context switches per exchange:", "");
 	for (j = 0; j < 3; j++)
 		printf(" %s %.2f (+%.2f involuntary)%s", who[j],
@@ -426,8 +330,8 @@ latency(const char *broker, size_t n, long broker_pid, long backend_pid)
 		one_reconnect(broker, st, rp_now_ns());
 	}
 	if (fallbacks > 0)
-		fail("%llu of %d warm-up handoffs fell back to reconnecting",
-		    (unsigned long long)fallbacks, WARMUP);
+		bench_fail("%llu of %d warm-up handoffs fell back to "
+		    "reconnecting", (unsigned long long)fallbacks, WARMUP);
 	for (r = 0; r < ROUNDS; r++) {
 		run_round(broker, &rc, r * per, per, pids);
 		run_round(broker, &ho, r * per, per, pids);
@@ -439,10 +343,10 @@ latency(const char *broker, size_t n, long broker_pid, long backend_pid)
 	    "waits for it)" : "handoff", n);
 	report(&ho, n, ho_steps);
 	report(&rc, n, rc_steps);
-	p50h = pct(ho.v, n, 50);
-	p99h = pct(ho.v, n, 99);
-	p50r = pct(rc.v, n, 50);
-	p99r = pct(rc.v, n, 99);
+	p50h = bench_pct(ho.v, n, 50);
+	p99h = bench_pct(ho.v, n, 99);
+	p50r = bench_pct(rc.v, n, 50);
+	p99r = bench_pct(rc.v, n, 99);
 	printf("  %s/reconnect  p50 %.2fx  p99 %.2fx  (bar: both < 1); "
 	    "handoffs that fell back: %llu\n", ho.name, p50h / p50r,
 	    p99h / p99r, (unsigned long long)fallbacks);
@@ -458,10 +362,11 @@ main(int argc, char **argv)
 {
 	uint64_t v, bp, kp;
 
+	bench_prog = "bench/handoff";
 	if (rp_init() < 0)
-		fail("init: %s", strerror(errno));
-	make_hello(&hello_ho, RP_CAP_HANDLE_PASSING);
-	make_hello(&hello_rc, 0);
+		bench_fail("init: %s", strerror(errno));
+	bench_hello(&hello_ho, RP_CAP_HANDLE_PASSING);
+	bench_hello(&hello_rc, 0);
 	memset(req, 'r', sizeof(req));
 	if (argc == 7 && strcmp(argv[6], "naive") == 0) {
 		naive = 1;
@@ -471,7 +376,7 @@ main(int argc, char **argv)
 		if (rp_parse_u64(argv[3], ROUNDS, 10000000, &v) < 0 ||
 		    rp_parse_u64(argv[4], 1, INT32_MAX, &bp) < 0 ||
 		    rp_parse_u64(argv[5], 1, INT32_MAX, &kp) < 0)
-			fail("bad sample count or pid");
+			bench_fail("bad sample count or pid");
 		return latency(argv[2], (size_t)v, (long)bp, (long)kp);
 	}
 	fprintf(stderr, "usage: see the comment at the top of "

@@ -21,22 +21,8 @@ samples=${RP_BENCH_SAMPLES:-10000}
 client_cpu=0
 server_cpu=$(($(nproc) - 1))
 
-tmp=$(mktemp -d) || exit 1
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-mkdir -m 0700 "$tmp/run" "$tmp/defs"
-
-export RP_BIN=$B/bin
-"$B/bin/rp-servicedef" write --dir "$tmp/defs" --service echo \
-	--binary "$PWD/examples/echo-backend" >/dev/null || exit 1
-# Let the definition age past the racy second (see bench/broker.sh).
-sleep 1.1
+# shellcheck source=bench/support/echo_service.sh
+. "$(dirname "$0")/support/echo_service.sh"
 
 mkfifo "$tmp/r" "$tmp/r2"
 taskset -c "$server_cpu" "$B/bin/rp-broker" -s "$tmp/run/broker.sock" \

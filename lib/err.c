@@ -1,5 +1,8 @@
-/* err.c — errno and refusal codes to the toolkit's exit statuses. */
+/* err.c — errno and refusal codes to the toolkit's exit statuses, and the
+ * reasons that go with a failure. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 
 #include "err.h"
 
@@ -53,4 +56,16 @@ rp_exit_from_exec_errno(int err)
 	default:
 		return RP_EXIT_NOEXEC;
 	}
+}
+
+void
+rp_err_why(char *why, size_t whysz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL || whysz == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, whysz, fmt, ap);
+	va_end(ap);
 }

@@ -15,6 +15,7 @@
 #ifndef RP_ERR_H
 #define RP_ERR_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum rp_exit {
@@ -43,5 +44,12 @@ int rp_exit_from_refusal(uint32_t code);
 /* Exit status for an exec failure errno: 127 for ENOENT/ENOTDIR/ENAMETOOLONG
  * (not found), 126 for everything else (found but could not be run). */
 int rp_exit_from_exec_errno(int err);
+
+/* Put a reason, formatted as by snprintf, into a caller's optional
+ * (why, whysz) pair, the way rp_fs_check_dir and rp_sock_listen report
+ * theirs: nothing happens when why is NULL or whysz is 0, and a long
+ * reason is cut to fit (always NUL-terminated).  Never prints. */
+void rp_err_why(char *why, size_t whysz, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

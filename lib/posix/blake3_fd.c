@@ -3,9 +3,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
-#include <unistd.h>
+#include <sys/types.h>
 
 #include "blake3.h"
+#include "io.h"
 
 /* Large reads keep the per-syscall cost small and hand update() long runs
  * of whole chunks to hash in parallel; 1 MiB still sits in L2 on current
@@ -25,22 +26,14 @@ rp_blake3_fd(int fd, uint8_t out[32])
 	if (buf == NULL)
 		return -1;
 	rp_blake3_init(&h);
-	for (;;) {
-		n = read(fd, buf, READ_BUF);
-		if (n > 0) {
-			rp_blake3_update(&h, buf, (size_t)n);
-			continue;
-		}
-		if (n == 0)
-			break;
-		if (errno == EINTR)
-			continue;
-		saved = errno;
-		free(buf);
+	while ((n = rp_io_read_some(fd, buf, READ_BUF)) > 0)
+		rp_blake3_update(&h, buf, (size_t)n);
+	saved = errno;
+	free(buf);
+	if (n < 0) {
 		errno = saved;
 		return -1;
 	}
-	free(buf);
 	rp_blake3_final(&h, out, RP_BLAKE3_OUT_LEN);
 	return 0;
 }
@@ -48,14 +41,12 @@ rp_blake3_fd(int fd, uint8_t out[32])
 int
 rp_blake3_file(const char *path, uint8_t out[32])
 {
-	int fd, rc, saved;
+	int fd, rc;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -1;
 	rc = rp_blake3_fd(fd, out);
-	saved = errno;
-	close(fd);
-	errno = saved;
+	rp_fd_close(&fd);
 	return rc;
 }

@@ -24,15 +24,36 @@
 
 static _Thread_local int last_count;
 
+/* A control buffer with room for the one fd we send, aligned for cmsghdr. */
+union fd_ctl {
+	struct cmsghdr align;
+	char buf[CMSG_SPACE(sizeof(int))];
+};
+
+/* Make the zeroed msg carry the one buffer iov and, as SCM_RIGHTS in ctl,
+ * the fd: the fd travels with the first byte of that buffer. */
+static void
+attach_fd(struct msghdr *msg, struct iovec *iov, union fd_ctl *ctl, int fd)
+{
+	struct cmsghdr *c;
+
+	memset(ctl, 0, sizeof(*ctl));
+	msg->msg_iov = iov;
+	msg->msg_iovlen = 1;
+	msg->msg_control = ctl->buf;
+	msg->msg_controllen = sizeof(ctl->buf);
+	c = CMSG_FIRSTHDR(msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+}
+
 int
 rp_fdpass_send(int sock, int fd, const void *data, size_t len,
     int64_t deadline)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct cmsghdr *c;
+	union fd_ctl ctl;
 	struct msghdr msg;
 	struct iovec iov;
 	ssize_t n;
@@ -45,19 +66,10 @@ rp_fdpass_send(int sock, int fd, const void *data, size_t len,
 		errno = EINVAL;
 		return -1;
 	}
-	memset(&ctl, 0, sizeof(ctl));
 	memset(&msg, 0, sizeof(msg));
 	iov.iov_base = (void *)(uintptr_t)data;
 	iov.iov_len = len;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = ctl.buf;
-	msg.msg_controllen = sizeof(ctl.buf);
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	attach_fd(&msg, &iov, &ctl, fd);
 
 	for (;;) {
 		/* MSG_DONTWAIT even on a blocking socket: the wait belongs
@@ -89,11 +101,7 @@ ssize_t
 rp_fdpass_send_with_tail(int sock, int fd, const void *data, size_t len,
     const void *tail, size_t tail_len)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct cmsghdr *c;
+	union fd_ctl ctl;
 	struct iovec iov[2];
 	ssize_t n;
 #ifdef __linux__
@@ -110,22 +118,13 @@ rp_fdpass_send_with_tail(int sock, int fd, const void *data, size_t len,
 		errno = EINVAL;
 		return -1;
 	}
-	memset(&ctl, 0, sizeof(ctl));
 	iov[0].iov_base = (void *)(uintptr_t)data;
 	iov[0].iov_len = len;
 	iov[1].iov_base = (void *)(uintptr_t)tail;
 	iov[1].iov_len = tail_len;
 #ifdef __linux__
 	memset(mm, 0, sizeof(mm));
-	mm[0].msg_hdr.msg_iov = &iov[0];
-	mm[0].msg_hdr.msg_iovlen = 1;
-	mm[0].msg_hdr.msg_control = ctl.buf;
-	mm[0].msg_hdr.msg_controllen = sizeof(ctl.buf);
-	c = CMSG_FIRSTHDR(&mm[0].msg_hdr);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	attach_fd(&mm[0].msg_hdr, &iov[0], &ctl, fd);
 	mm[1].msg_hdr.msg_iov = &iov[1];
 	mm[1].msg_hdr.msg_iovlen = 1;
 	/* Two messages, so two buffers on the stream: the fd's data ends
@@ -148,15 +147,7 @@ rp_fdpass_send_with_tail(int sock, int fd, const void *data, size_t len,
 		struct msghdr msg;
 
 		memset(&msg, 0, sizeof(msg));
-		msg.msg_iov = &iov[0];
-		msg.msg_iovlen = 1;
-		msg.msg_control = ctl.buf;
-		msg.msg_controllen = sizeof(ctl.buf);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		attach_fd(&msg, &iov[0], &ctl, fd);
 		do
 			n = sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 		while (n < 0 && errno == EINTR);

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,23 +12,8 @@
 #include <unistd.h>
 
 #include "deadline.h"
+#include "err.h"
 #include "fs.h"
-
-static void
-say(char *why, size_t whysz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-say(char *why, size_t whysz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whysz == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whysz, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * mkdir -p with mode 0700 for every directory we create.  An existing
@@ -75,11 +59,11 @@ rp_fs_check_dir(const char *dir, int policy, char *why, size_t whysz)
 	size_t len;
 	mode_t perm;
 
-	say(why, whysz, "%s", "");
+	rp_err_why(why, whysz, "%s", "");
 	if (dir == NULL || *dir == '\0' ||
 	    (kind != RP_DIR_PRIVATE && kind != RP_DIR_SAFE) ||
 	    (policy & ~(0xff | RP_DIR_CREATE)) != 0) {
-		say(why, whysz, "invalid directory or policy");
+		rp_err_why(why, whysz, "invalid directory or policy");
 		errno = EINVAL;
 		return -1;
 	}
@@ -90,7 +74,7 @@ rp_fs_check_dir(const char *dir, int policy, char *why, size_t whysz)
 	while (len > 1 && dir[len - 1] == '/')
 		len--;
 	if (len >= sizeof(last)) {
-		say(why, whysz, "cannot be examined");
+		rp_err_why(why, whysz, "cannot be examined");
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -98,37 +82,37 @@ rp_fs_check_dir(const char *dir, int policy, char *why, size_t whysz)
 	last[len] = '\0';
 	if (lstat(last, &st) < 0) {
 		if (errno != ENOENT || !(policy & RP_DIR_CREATE)) {
-			say(why, whysz, "%s", errno == ENOENT ?
+			rp_err_why(why, whysz, "%s", errno == ENOENT ?
 			    "does not exist" : errno == ENOTDIR ?
 			    "has a parent that is not a directory" :
 			    "cannot be examined");
 			return -1;
 		}
 		if (make_dirs(dir) < 0 || lstat(last, &st) < 0) {
-			say(why, whysz, "cannot be created");
+			rp_err_why(why, whysz, "cannot be created");
 			return -1;
 		}
 	}
 	if (S_ISLNK(st.st_mode)) {
-		say(why, whysz, "is a symlink");
+		rp_err_why(why, whysz, "is a symlink");
 		errno = ENOTDIR;
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		say(why, whysz, "is not a directory");
+		rp_err_why(why, whysz, "is not a directory");
 		errno = ENOTDIR;
 		return -1;
 	}
 	perm = st.st_mode & 07777;
 	if (kind == RP_DIR_PRIVATE) {
 		if (st.st_uid != euid) {
-			say(why, whysz, "is owned by uid %lu, not %lu",
+			rp_err_why(why, whysz, "is owned by uid %lu, not %lu",
 			    (unsigned long)st.st_uid, (unsigned long)euid);
 			errno = EPERM;
 			return -1;
 		}
 		if ((perm & 077) != 0) {
-			say(why, whysz, "has mode %04o; group/other "
+			rp_err_why(why, whysz, "has mode %04o; group/other "
 			    "permissions must be off", (unsigned)perm);
 			errno = EPERM;
 			return -1;
@@ -136,7 +120,7 @@ rp_fs_check_dir(const char *dir, int policy, char *why, size_t whysz)
 		return 0;
 	}
 	if (st.st_uid != euid && st.st_uid != 0) {
-		say(why, whysz, "is owned by uid %lu, not %lu or root",
+		rp_err_why(why, whysz, "is owned by uid %lu, not %lu or root",
 		    (unsigned long)st.st_uid, (unsigned long)euid);
 		errno = EPERM;
 		return -1;
@@ -144,7 +128,7 @@ rp_fs_check_dir(const char *dir, int policy, char *why, size_t whysz)
 	/* Others may write only where the sticky bit stops them from
 	 * removing or renaming what is ours (/tmp). */
 	if ((perm & 022) != 0 && !(perm & S_ISVTX)) {
-		say(why, whysz, "has mode %04o; writable by group/other "
+		rp_err_why(why, whysz, "has mode %04o; writable by group/other "
 		    "without the sticky bit", (unsigned)perm);
 		errno = EPERM;
 		return -1;

@@ -6,9 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -19,6 +17,7 @@
 #include <unistd.h>
 
 #include "deadline.h"
+#include "err.h"
 #include "fs.h"
 #include "io.h"
 #include "sock.h"
@@ -28,22 +27,6 @@
  * long is stuck or hostile (in a shared directory such as /tmp anyone can
  * take it), and we give up rather than hang. */
 #define LOCK_WAIT_MS 5000
-
-static void
-say(char *why, size_t whysz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-say(char *why, size_t whysz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whysz == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whysz, fmt, ap);
-	va_end(ap);
-}
 
 static void
 nap_ms(long ms)
@@ -155,67 +138,71 @@ rp_sock_listen(const char *path, int dir_policy, int backlog,
 
 	memset(out, 0, sizeof(*out));
 	out->fd = -1;
-	say(why, whysz, "%s", "");
+	rp_err_why(why, whysz, "%s", "");
 	/* Length first: a doomed path must not create directories. */
 	if (make_addr(path, &sun) < 0) {
 		if (errno == ENAMETOOLONG)
-			say(why, whysz, "socket path is %zu bytes; at most %zu "
-			    "fit sun_path", strlen(path), sizeof(sun.sun_path) - 1);
+			rp_err_why(why, whysz, "socket path is %zu bytes; "
+			    "at most %zu fit sun_path", strlen(path),
+			    sizeof(sun.sun_path) - 1);
 		else
-			say(why, whysz, "socket path is empty");
+			rp_err_why(why, whysz, "socket path is empty");
 		return -1;
 	}
 	if (rp_fs_dirname(path, dir, sizeof(dir)) < 0)
 		return -1;
 	if (rp_fs_check_dir(dir, dir_policy, dwhy, sizeof(dwhy)) < 0) {
 		err = errno;
-		say(why, whysz, "directory %s %s", dir, dwhy);
+		rp_err_why(why, whysz, "directory %s %s", dir, dwhy);
 		errno = err;
 		return -1;
 	}
 	if ((dfd = lock_dir(dir)) < 0) {
 		err = errno;
-		say(why, whysz, "cannot lock directory %s", dir);
+		rp_err_why(why, whysz, "cannot lock directory %s", dir);
 		errno = err;
 		return -1;
 	}
 
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			say(why, whysz, "%s exists and is not a socket", path);
+			rp_err_why(why, whysz, "%s exists and is not a socket",
+			    path);
 			errno = EEXIST;
 			goto fail;
 		}
 		live = probe(&sun);
 		if (live == 1) {
-			say(why, whysz, "another process is listening on %s",
-			    path);
+			rp_err_why(why, whysz,
+			    "another process is listening on %s", path);
 			errno = EADDRINUSE;
 			goto fail;
 		}
 		/* Stale (or unknowable): only ever remove our own file. */
 		if (st.st_uid != euid) {
-			say(why, whysz, "%s is a stale socket owned by uid %lu, "
-			    "not %lu", path, (unsigned long)st.st_uid,
+			rp_err_why(why, whysz, "%s is a stale socket owned by "
+			    "uid %lu, not %lu", path, (unsigned long)st.st_uid,
 			    (unsigned long)euid);
 			errno = EEXIST;
 			goto fail;
 		}
 		if (live < 0) {
 			err = errno;
-			say(why, whysz, "cannot tell whether %s is live", path);
+			rp_err_why(why, whysz, "cannot tell whether %s is live",
+			    path);
 			errno = err;
 			goto fail;
 		}
 		if (unlink(path) < 0 && errno != ENOENT) {
 			err = errno;
-			say(why, whysz, "cannot remove stale socket %s", path);
+			rp_err_why(why, whysz, "cannot remove stale socket %s",
+			    path);
 			errno = err;
 			goto fail;
 		}
 	} else if (errno != ENOENT) {
 		err = errno;
-		say(why, whysz, "cannot examine %s", path);
+		rp_err_why(why, whysz, "cannot examine %s", path);
 		errno = err;
 		goto fail;
 	}
@@ -240,7 +227,7 @@ rp_sock_listen(const char *path, int dir_policy, int backlog,
 	if (listen(fd, backlog) < 0 || lstat(path, &st) < 0) {
 		err = errno;
 		unlink(path);
-		say(why, whysz, "cannot listen on %s", path);
+		rp_err_why(why, whysz, "cannot listen on %s", path);
 		errno = err;
 		goto fail;
 	}
@@ -248,7 +235,8 @@ rp_sock_listen(const char *path, int dir_policy, int backlog,
 	 * file system that ignores modes, and we will not serve from it. */
 	if (!S_ISSOCK(st.st_mode) || (st.st_mode & 07777) != 0600) {
 		unlink(path);
-		say(why, whysz, "%s did not come out as a 0600 socket", path);
+		rp_err_why(why, whysz, "%s did not come out as a 0600 socket",
+		    path);
 		errno = EPERM;
 		goto fail;
 	}
@@ -262,7 +250,7 @@ rp_sock_listen(const char *path, int dir_policy, int backlog,
 
 fail_errno:
 	err = errno;
-	say(why, whysz, "cannot bind %s", path);
+	rp_err_why(why, whysz, "cannot bind %s", path);
 	errno = err;
 fail:
 	err = errno;

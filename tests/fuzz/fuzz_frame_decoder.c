@@ -15,18 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "frame.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                        \
-	do {                                                            \
-		if (!(c)) {                                             \
-			fprintf(stderr, "%s:%d: check failed: %s\n",    \
-			    __FILE__, __LINE__, #c);                    \
-			abort();                                        \
-		}                                                       \
-	} while (0)
 
 /* Bodies are not kept: their offsets in the stream say it all. */
 struct run {

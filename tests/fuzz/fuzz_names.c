@@ -12,18 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "names.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                        \
-	do {                                                            \
-		if (!(c)) {                                             \
-			fprintf(stderr, "%s:%d: check failed: %s\n",    \
-			    __FILE__, __LINE__, #c);                    \
-			abort();                                        \
-		}                                                       \
-	} while (0)
 
 static int
 ref_service(const uint8_t *s, size_t n)

@@ -11,19 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "frame.h"
 #include "wire.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                        \
-	do {                                                            \
-		if (!(c)) {                                             \
-			fprintf(stderr, "%s:%d: check failed: %s\n",    \
-			    __FILE__, __LINE__, #c);                    \
-			abort();                                        \
-		}                                                       \
-	} while (0)
 
 static const uint8_t token[16] = "fuzz-token-16-by";
 

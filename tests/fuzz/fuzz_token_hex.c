@@ -10,9 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "token.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Written differently on purpose: strchr() for the whitespace set, the C
  * library's isxdigit() and sscanf() for the digits. */

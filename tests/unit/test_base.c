@@ -29,6 +29,28 @@ test_exit_table(void)
 	T_EQ(rp_exit_from_exec_errno(ENOEXEC), 126);
 }
 
+/* The optional (why, whysz) pair: filled and cut to fit, or left alone. */
+static void
+test_err_why(void)
+{
+	char why[16];
+
+	memset(why, 'x', sizeof(why));
+	rp_err_why(why, sizeof(why), "uid %d, not %d", 1000, 0);
+	T_STR(why, "uid 1000, not 0");
+	/* Cut to fit, and still a string. */
+	rp_err_why(why, 6, "has mode %04o", 0755U);
+	T_STR(why, "has m");
+	rp_err_why(why, sizeof(why), "%s", "");
+	T_STR(why, "");
+	/* whysz 0 writes nothing at all; a NULL why is allowed. */
+	memset(why, 'x', sizeof(why));
+	rp_err_why(why, 0, "%s", "ignored");
+	T_EQ(why[0], 'x');
+	rp_err_why(NULL, 0, "%s", "ignored");
+	rp_err_why(NULL, sizeof(why), "%s", "ignored");
+}
+
 static void
 test_deadline(void)
 {
@@ -84,6 +106,7 @@ int
 main(void)
 {
 	T_RUN(test_exit_table);
+	T_RUN(test_err_why);
 	T_RUN(test_deadline);
 	T_RUN(test_buf);
 	return t_done();
