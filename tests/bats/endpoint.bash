@@ -55,15 +55,6 @@ rp_check_usage_error() {
 	fi
 }
 
-# A directory that uid 65534 may enter, for tests with another user; the
-# caller removes it.
-rp_shared_dir() {
-	local d
-	d=$(mktemp -d /tmp/rp-xuid.XXXXXX)
-	chmod 0755 "$d"
-	echo "$d"
-}
-
 # Run a command as uid/gid 65534 with no groups.
 rp_as_nobody() {
 	setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"

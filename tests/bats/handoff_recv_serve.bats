@@ -19,12 +19,10 @@ setup() {
 		RP_HANDOFF_EVENT RP_READY_FD
 	EP="$T/be.sock"
 	HO="$T/ho.sock"
-	SHARED=
 }
 
 teardown() {
 	rp_teardown
-	[ -z "$SHARED" ] || rm -rf "$SHARED"
 	rp_check_sanitizer_logs
 }
 

@@ -17,12 +17,10 @@ setup() {
 	S="$T/h.sock"
 	rp-handoff-recv --new-token >"$T/tok"
 	TOK=$(cat "$T/tok")
-	SHARED=
 }
 
 teardown() {
 	rp_teardown
-	[ -z "$SHARED" ] || rm -rf "$SHARED"
 	rp_check_sanitizer_logs
 }
 

@@ -16,12 +16,10 @@ setup() {
 	rp_setup_dirs
 	EP="$T/be.sock"
 	BS="$T/broker.sock"
-	SHARED=
 }
 
 teardown() {
 	rp_teardown
-	[ -z "$SHARED" ] || rm -rf "$SHARED"
 	rp_check_sanitizer_logs
 }
 

@@ -15,12 +15,10 @@ setup_file() {
 
 setup() {
 	broker_setup
-	SHARED=
 }
 
 teardown() {
 	broker_teardown
-	[ -z "$SHARED" ] || rm -rf "$SHARED"
 }
 
 # ------------------------------------------------------------------ usage
