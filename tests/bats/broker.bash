@@ -1,6 +1,11 @@
-# Shared by the rp-broker suites (load after helper and endpoint): a
-# broker on a private socket in the test's directory, service definitions
-# written by an independent peer, the test backends, JSON fields.
+# Shared by the rp-broker suites (it loads helper and endpoint): a broker
+# on a private socket in the test's directory, service definitions written
+# by an independent peer, the test backends, JSON fields.  It gives a
+# suite its setup and teardown; one that needs more defines its own and
+# calls broker_setup and broker_teardown from them.
+
+load helper
+load endpoint
 
 bw() {
 	PYTHONPATH="$RP_PB_DIR" /usr/bin/python3 "$RP_ROOT/tests/bats/py/brokerwire.py" "$@"
@@ -51,6 +56,14 @@ broker_setup() {
 broker_teardown() {
 	rp_teardown
 	rp_check_sanitizer_logs
+}
+
+setup() {
+	broker_setup
+}
+
+teardown() {
+	broker_teardown
 }
 
 # start_broker [ARGS...]: rp-broker on $SOCK, ready on fd 3; pid in BPID.

@@ -2,12 +2,17 @@
 # an independent Python peer (tests/bats/py/rpwire.py) whose protobuf
 # classes protoc generates from proto/rp_v1.proto once per file.
 
-# Call from setup_file.
+# Once per file: setup_file below, or a suite's own setup_file.
 rp_pb_setup() {
 	export RP_PB_DIR="$BATS_FILE_TMPDIR/pb"
 	mkdir -p "$RP_PB_DIR"
 	protoc -I"$RP_ROOT/proto" -I/usr/include --python_out="$RP_PB_DIR" \
 		"$RP_ROOT/proto/rp_v1.proto" /usr/include/protobuf-c/protobuf-c.proto
+}
+
+# The setup_file of every suite that loads this file.
+setup_file() {
+	rp_pb_setup
 }
 
 rpwire() {

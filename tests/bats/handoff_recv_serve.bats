@@ -8,10 +8,6 @@ load helper
 load endpoint
 bats_require_minimum_version 1.5.0
 
-setup_file() {
-	rp_pb_setup
-}
-
 setup() {
 	rp_setup_dirs
 	unset RUNNING_PROCESS_BROKER_V1_BACKEND_PIPE RUNNING_PROCESS_BROKER_V1_HANDOFF_PIPE \

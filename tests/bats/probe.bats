@@ -8,10 +8,6 @@ load helper
 load endpoint
 bats_require_minimum_version 1.5.0
 
-setup_file() {
-	rp_pb_setup
-}
-
 setup() {
 	rp_setup_dirs
 	EP="$T/be.sock"

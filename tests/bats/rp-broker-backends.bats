@@ -5,23 +5,13 @@
 # cleanup after failures), static backends (-b), and the real
 # examples/echo-backend (rp-handoff-recv --serve).
 
-load helper
-load endpoint
 load broker
 bats_require_minimum_version 1.5.0
-
-setup_file() {
-	rp_pb_setup
-}
 
 setup() {
 	broker_setup
 	export RP_TEST_ENV_DIR="$T/env"
 	mkdir -p "$RP_TEST_ENV_DIR"
-}
-
-teardown() {
-	broker_teardown
 }
 
 field() {

@@ -9,14 +9,8 @@
 # on either side.  Hostile backends are tests/helpers/rp-test-backend in
 # its handoff modes (tests/bats/backends/ho-*.sh).
 
-load helper
-load endpoint
 load broker
 bats_require_minimum_version 1.5.0
-
-setup_file() {
-	rp_pb_setup
-}
 
 setup() {
 	broker_setup

@@ -4,22 +4,8 @@
 # code, reason and retry_after_ms, in order; what a reply frame echoes;
 # negotiated replies (keepalive, connection ids).
 
-load helper
-load endpoint
 load broker
 bats_require_minimum_version 1.5.0
-
-setup_file() {
-	rp_pb_setup
-}
-
-setup() {
-	broker_setup
-}
-
-teardown() {
-	broker_teardown
-}
 
 # expect_refused CODE REASON RETRY — on the JSON reply in $output.
 expect_refused() {

@@ -7,22 +7,8 @@
 # else, loses no accounting, and leaks no fd (/proc/<pid>/fd before and
 # after) and no child.
 
-load helper
-load endpoint
 load broker
 bats_require_minimum_version 1.5.0
-
-setup_file() {
-	rp_pb_setup
-}
-
-setup() {
-	broker_setup
-}
-
-teardown() {
-	broker_teardown
-}
 
 field() {
 	echo "$output" | jf "d[\"$1\"]"
