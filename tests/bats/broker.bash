@@ -40,6 +40,11 @@ print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)
 ' "$1"
 }
 
+# field NAME — a top-level field of the JSON document in $output.
+field() {
+	echo "$output" | jf "d[\"$1\"]"
+}
+
 broker_setup() {
 	rp_setup_dirs
 	export RP_TEST_BACKEND="$RP_BUILD/tests/helpers/rp-test-backend"
@@ -125,6 +130,12 @@ wait_for() {
 	done
 	echo "condition never held: $*"
 	return 1
+}
+
+# env_of PID VAR — VAR in the environment a test backend started with
+# (it writes them to $RP_TEST_ENV_DIR/PID.env).
+env_of() {
+	sed -n "s/^$2=//p" "$RP_TEST_ENV_DIR/$1.env"
 }
 
 # Direct children of a process, one pid per line.

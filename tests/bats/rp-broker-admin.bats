@@ -6,10 +6,6 @@
 load broker
 bats_require_minimum_version 1.5.0
 
-field() {
-	echo "$output" | jf "d[\"$1\"]"
-}
-
 # Parse OpenMetrics text on stdin with the reference parser; print
 # "name{labels} value" lines, sorted.
 om_parse() {

@@ -14,15 +14,6 @@ setup() {
 	mkdir -p "$RP_TEST_ENV_DIR"
 }
 
-field() {
-	echo "$output" | jf "d[\"$1\"]"
-}
-
-# env_of PID VAR — VAR in the environment a test backend started with.
-env_of() {
-	sed -n "s/^$2=//p" "$RP_TEST_ENV_DIR/$1.env"
-}
-
 backend_pid() {
 	admin backend-health --service "$1" --body | jf "[b['pid'] for b in d['backends'] if b['service_version'] == '${2:-1.0.0}'][0]"
 }

@@ -43,10 +43,6 @@ backend_pid() {
 	admin status --json --body | jf "d['backends'][0]['pid']"
 }
 
-env_of() {
-	sed -n "s/^$2=//p" "$RP_TEST_ENV_DIR/$1.env"
-}
-
 # Conditions for wait_for.
 metric_is() {
 	local want=$1

@@ -20,10 +20,6 @@ expect_refused() {
 	fi
 }
 
-field() {
-	echo "$output" | jf "d[\"$1\"]"
-}
-
 # ----------------------------------------------------- rows 1-4: framing
 
 @test "row 1: a first byte other than 0x01" {

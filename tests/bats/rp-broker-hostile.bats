@@ -10,10 +10,6 @@
 load broker
 bats_require_minimum_version 1.5.0
 
-field() {
-	echo "$output" | jf "d[\"$1\"]"
-}
-
 # accepted = closed + open, from one metrics snapshot (which is itself the
 # one open connection).
 accounting_holds() {
