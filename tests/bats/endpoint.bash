@@ -65,6 +65,19 @@ rp_as_nobody() {
 	setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"
 }
 
+# SHARED (see rp_shared_dir) with a copy of the protobuf classes in
+# $SHARED/pb, where uid 65534 can read them.
+rp_share_pb() {
+	SHARED=$(rp_shared_dir)
+	cp -r "$RP_PB_DIR" "$SHARED/pb"
+}
+
+# rpwire as uid 65534, after rp_share_pb.
+rpwire_as_nobody() {
+	rp_as_nobody env PYTHONPATH="$SHARED/pb" /usr/bin/python3 \
+		"$RP_ROOT/tests/bats/py/rpwire.py" "$@"
+}
+
 # After rp_teardown: no daemon of this test reported a sanitizer error
 # (under SAN builds their stderr is where ASan/UBSan write).
 rp_check_sanitizer_logs() {

@@ -281,13 +281,11 @@ print("served all")' "$EP" env PYTHONPATH="$RP_PB_DIR" /usr/bin/python3 \
 }
 
 @test "a client of another uid is closed unread; --allow-uid admits it" {
-	SHARED=$(rp_shared_dir)
-	cp -r "$RP_PB_DIR" "$SHARED/pb"
+	rp_share_pb
 	rp_start srv rp-handoff-recv --serve "$SHARED/be.sock" --ready-fd 3 -- \
 		sh -c 'echo run >>"$0"; cat' "$T/runs"
 	chmod 0666 "$SHARED/be.sock"
-	run --separate-stderr rp_as_nobody env PYTHONPATH="$SHARED/pb" /usr/bin/python3 \
-		"$RP_ROOT/tests/bats/py/rpwire.py" echo "$SHARED/be.sock" intruder
+	run --separate-stderr rpwire_as_nobody echo "$SHARED/be.sock" intruder
 	# Closed without a byte back (a reset: its bytes were never read).
 	assert_output ""
 	[ ! -e "$T/runs" ]
@@ -298,8 +296,7 @@ print("served all")' "$EP" env PYTHONPATH="$RP_PB_DIR" /usr/bin/python3 \
 	rp_start srv2 rp-handoff-recv --serve "$SHARED/be.sock" --allow-uid 65534 \
 		--ready-fd 3 -- cat
 	chmod 0666 "$SHARED/be.sock"
-	run rp_as_nobody env PYTHONPATH="$SHARED/pb" /usr/bin/python3 \
-		"$RP_ROOT/tests/bats/py/rpwire.py" echo "$SHARED/be.sock" welcome
+	run rpwire_as_nobody echo "$SHARED/be.sock" welcome
 	assert_output "welcome"
 }
 
@@ -439,15 +436,13 @@ print(repr(s.recv(10)), flush=True)' "$EP" "$T/served" >"$T/client.out" &
 }
 
 @test "a handoff connection from another uid is refused; so is another pid" {
-	SHARED=$(rp_shared_dir)
-	cp -r "$RP_PB_DIR" "$SHARED/pb"
+	rp_share_pb
 	rp_start srv rp-handoff-recv --serve "$SHARED/be.sock" --handoff "$SHARED/ho.sock" \
 		--echo --ready-fd 3
 	local pid=$RP_LAST_PID before
 	chmod 0666 "$SHARED/ho.sock"
 	before=$(rp_fd_count "$pid")
-	run rp_as_nobody env PYTHONPATH="$SHARED/pb" /usr/bin/python3 \
-		"$RP_ROOT/tests/bats/py/rpwire.py" transfer "$SHARED/ho.sock" --say x
+	run rpwire_as_nobody transfer "$SHARED/ho.sock" --say x
 	refute_line "accepted: 1"
 	refute_line "reply: x"
 	grep -q "handoff: refused a connection from uid 65534" "$T/srv.err"

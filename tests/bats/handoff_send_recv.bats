@@ -407,14 +407,12 @@ print(a.recv(1) == b"")                        # and the fd was closed' "$S" "$T
 }
 
 @test "hostile: a sender of another uid is refused unread (exit 1); --allow-uid admits it" {
-	SHARED=$(rp_shared_dir)
-	cp -r "$RP_PB_DIR" "$SHARED/pb"
+	rp_share_pb
 	cp "$T/tok" "$SHARED/tok"
 	chmod 0644 "$SHARED/tok"
 	recv_start --token-file "$T/tok" "$SHARED/h.sock" -- cat
 	chmod 0666 "$SHARED/h.sock"
-	run rp_as_nobody env PYTHONPATH="$SHARED/pb" /usr/bin/python3 \
-		"$RP_ROOT/tests/bats/py/rpwire.py" transfer "$SHARED/h.sock" --token "$TOK" --say x
+	run rpwire_as_nobody transfer "$SHARED/h.sock" --token "$TOK" --say x
 	refute_line "accepted: 1"
 	recv_wait
 	[ "$RC" -eq 1 ]
