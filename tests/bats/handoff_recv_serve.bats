@@ -27,6 +27,22 @@ children() {
 	cat "/proc/$1/task/$1/children" 2>/dev/null | tr ' ' '\n' | sed '/^$/d'
 }
 
+# held_client — a client of $EP that is served (one echo) and then holds
+# its connection open until the backend goes away, in the background with
+# its pid in CLIENT; what its last read got goes to $T/client.out.
+# Returns once it has been served.
+held_client() {
+	mkfifo "$T/served"
+	/usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(10)
+s.sendall(b"ping\n"); assert s.recv(10) == b"ping\n"
+with open(sys.argv[2], "w") as f: f.write("served\n")
+print(repr(s.recv(10)), flush=True)' "$EP" "$T/served" >"$T/client.out" &
+	CLIENT=$!
+	rp_wait_fifo "$T/served"
+}
+
 # ------------------------------------------------------------------ usage
 
 @test "--help starts with the man page SYNOPSIS, verbatim; -h too" {
@@ -304,17 +320,7 @@ print("served all")' "$EP" env PYTHONPATH="$RP_PB_DIR" /usr/bin/python3 \
 	rp_start srv rp-handoff-recv --serve "$EP" --handoff "$HO" --ready-fd 3 -- \
 		sh -c 'echo $$ >"$0"; exec cat' "$T/child"
 	local pid=$RP_LAST_PID line child
-	mkfifo "$T/served"
-	# A client that is being served and holds its connection open until
-	# the backend goes away.
-	/usr/bin/python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(10)
-s.sendall(b"ping\n"); assert s.recv(10) == b"ping\n"
-with open(sys.argv[2], "w") as f: f.write("served\n")
-print(repr(s.recv(10)), flush=True)' "$EP" "$T/served" >"$T/client.out" &
-	local client=$!
-	rp_wait_fifo "$T/served"
+	held_client
 	child=$(cat "$T/child")
 	kill -0 "$child"
 	kill -TERM "$pid"
@@ -322,7 +328,7 @@ print(repr(s.recv(10)), flush=True)' "$EP" "$T/served" >"$T/client.out" &
 	[ ! -e "$EP" ] && [ ! -e "$HO" ]
 	run kill -0 "$child"
 	assert_failure
-	wait "$client"
+	wait "$CLIENT"
 	assert_equal "$(cat "$T/client.out")" "b''"
 }
 
@@ -330,15 +336,7 @@ print(repr(s.recv(10)), flush=True)' "$EP" "$T/served" >"$T/client.out" &
 	rp_start srv rp-handoff-recv --serve "$EP" --ready-fd 3 -- \
 		sh -c 'trap "" TERM; echo $$ >"$0"; exec cat' "$T/child"
 	local pid=$RP_LAST_PID child
-	mkfifo "$T/served"
-	/usr/bin/python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(10)
-s.sendall(b"ping\n"); assert s.recv(10) == b"ping\n"
-with open(sys.argv[2], "w") as f: f.write("served\n")
-print(repr(s.recv(10)), flush=True)' "$EP" "$T/served" >"$T/client.out" &
-	local client=$!
-	rp_wait_fifo "$T/served"
+	held_client
 	child=$(cat "$T/child")
 	kill -INT "$pid"
 	wait "$pid"
@@ -346,7 +344,7 @@ print(repr(s.recv(10)), flush=True)' "$EP" "$T/served" >"$T/client.out" &
 	run kill -0 "$child"
 	assert_failure
 	grep -q "did not stop within 2000 ms; killed" "$T/srv.err"
-	wait "$client"
+	wait "$CLIENT"
 }
 
 # ------------------------------------------------------ transfers (--handoff)
