@@ -77,6 +77,25 @@ start_broker() {
 	BPID=$RP_LAST_PID
 }
 
+# spawn_in_flight DELAY_MS WAITERS — a broker with --spawn-waiters WAITERS
+# and events to $T/ev, whose backend (serve) takes DELAY_MS to come up, and
+# a first Hello in the background (pid in FIRST, reply in $T/first) whose
+# spawn is under way on return.  first_negotiated waits for that Hello and
+# expects it negotiated.
+spawn_in_flight() {
+	def echo serve
+	export RP_TEST_BACKEND_DELAY_MS=$1
+	start_broker --spawn-waiters "$2" --events "$T/ev"
+	bw_bg "$T/first" hello --socket "$SOCK"
+	FIRST=$BG_PID
+	wait_for grep -q SPAWN_ATTEMPT "$T/ev"
+}
+
+first_negotiated() {
+	wait "$FIRST"
+	[ "$(jf 'd["result"]' <"$T/first")" = negotiated ]
+}
+
 # Stop the broker with SIGTERM and expect exit status 0.
 stop_broker() {
 	local rc=0

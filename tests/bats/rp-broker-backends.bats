@@ -125,17 +125,11 @@ no_zombies() {
 }
 
 @test "--spawn-waiters caps how many wait; the rest hear code 4" {
-	def echo serve
-	export RP_TEST_BACKEND_DELAY_MS=500
-	start_broker --spawn-waiters 2 --events "$T/ev"
-	bw_bg "$T/first" hello --socket "$SOCK"
-	local first=$BG_PID
-	wait_for grep -q SPAWN_ATTEMPT "$T/ev"
+	spawn_in_flight 500 2
 	run -0 hello --parallel 5
 	[ "$(echo "$output" | jf 'sum(1 for r in d if r["result"] == "negotiated")')" = 2 ]
 	[ "$(echo "$output" | jf 'sum(1 for r in d if r.get("code") == 4 and r["reason"] == "backend spawn already in progress")')" = 3 ]
-	wait "$first"
-	[ "$(jf 'd["result"]' <"$T/first")" = negotiated ]
+	first_negotiated
 }
 
 @test "per_version_binary_dir: <dir>/<version>/<basename> when it exists" {

@@ -329,16 +329,10 @@ expect_refused() {
 # ------------------------------------------------ rows 23-26: backends
 
 @test "row 23: a spawn in flight, with --spawn-waiters 0" {
-	def echo serve
-	export RP_TEST_BACKEND_DELAY_MS=800
-	start_broker --spawn-waiters 0 --events "$T/ev"
-	bw_bg "$T/first" hello --socket "$SOCK"
-	local first=$BG_PID
-	wait_for grep -q SPAWN_ATTEMPT "$T/ev"
+	spawn_in_flight 800 0
 	run -0 hello
 	expect_refused 4 "backend spawn already in progress" 1000
-	wait "$first"
-	[ "$(jf 'd["result"]' <"$T/first")" = negotiated ]
+	first_negotiated
 }
 
 @test "row 24: the spawn budget, with the rest of the window as retry" {
