@@ -162,10 +162,7 @@ children_of() {
 	cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | sed '/^$/d'
 }
 
-fd_count() {
-	ls "/proc/$1/fd" | wc -l
-}
-
+# fd_count_is PID N — PID has N fds open (a condition for wait_for).
 fd_count_is() {
-	[ "$(fd_count "$1")" -eq "$2" ]
+	[ "$(rp_fd_count "$1")" -eq "$2" ]
 }
