@@ -1,6 +1,11 @@
-# Shared by the rp-broker suites (load after helper and endpoint): a
-# broker on a private socket in the test's directory, service definitions
-# written by an independent peer, the test backends, JSON fields.
+# Shared by the rp-broker suites (it loads helper and endpoint): a broker
+# on a private socket in the test's directory, service definitions written
+# by an independent peer, the test backends, JSON fields.  It gives a
+# suite its setup and teardown; one that needs more defines its own and
+# calls broker_setup and broker_teardown from them.
+
+load helper
+load endpoint
 
 bw() {
 	PYTHONPATH="$RP_PB_DIR" /usr/bin/python3 "$RP_ROOT/tests/bats/py/brokerwire.py" "$@"
@@ -35,6 +40,11 @@ print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)
 ' "$1"
 }
 
+# field NAME — a top-level field of the JSON document in $output.
+field() {
+	echo "$output" | jf "d[\"$1\"]"
+}
+
 broker_setup() {
 	rp_setup_dirs
 	export RP_TEST_BACKEND="$RP_BUILD/tests/helpers/rp-test-backend"
@@ -53,10 +63,37 @@ broker_teardown() {
 	rp_check_sanitizer_logs
 }
 
+setup() {
+	broker_setup
+}
+
+teardown() {
+	broker_teardown
+}
+
 # start_broker [ARGS...]: rp-broker on $SOCK, ready on fd 3; pid in BPID.
 start_broker() {
 	rp_start broker rp-broker -s "$SOCK" --ready-fd 3 "$@"
 	BPID=$RP_LAST_PID
+}
+
+# spawn_in_flight DELAY_MS WAITERS — a broker with --spawn-waiters WAITERS
+# and events to $T/ev, whose backend (serve) takes DELAY_MS to come up, and
+# a first Hello in the background (pid in FIRST, reply in $T/first) whose
+# spawn is under way on return.  first_negotiated waits for that Hello and
+# expects it negotiated.
+spawn_in_flight() {
+	def echo serve
+	export RP_TEST_BACKEND_DELAY_MS=$1
+	start_broker --spawn-waiters "$2" --events "$T/ev"
+	bw_bg "$T/first" hello --socket "$SOCK"
+	FIRST=$BG_PID
+	wait_for grep -q SPAWN_ATTEMPT "$T/ev"
+}
+
+first_negotiated() {
+	wait "$FIRST"
+	[ "$(jf 'd["result"]' <"$T/first")" = negotiated ]
 }
 
 # Stop the broker with SIGTERM and expect exit status 0.
@@ -114,15 +151,18 @@ wait_for() {
 	return 1
 }
 
+# env_of PID VAR — VAR in the environment a test backend started with
+# (it writes them to $RP_TEST_ENV_DIR/PID.env).
+env_of() {
+	sed -n "s/^$2=//p" "$RP_TEST_ENV_DIR/$1.env"
+}
+
 # Direct children of a process, one pid per line.
 children_of() {
 	cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | sed '/^$/d'
 }
 
-fd_count() {
-	ls "/proc/$1/fd" | wc -l
-}
-
+# fd_count_is PID N — PID has N fds open (a condition for wait_for).
 fd_count_is() {
-	[ "$(fd_count "$1")" -eq "$2" ]
+	[ "$(rp_fd_count "$1")" -eq "$2" ]
 }

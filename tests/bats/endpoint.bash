@@ -2,12 +2,17 @@
 # an independent Python peer (tests/bats/py/rpwire.py) whose protobuf
 # classes protoc generates from proto/rp_v1.proto once per file.
 
-# Call from setup_file.
+# Once per file: setup_file below, or a suite's own setup_file.
 rp_pb_setup() {
 	export RP_PB_DIR="$BATS_FILE_TMPDIR/pb"
 	mkdir -p "$RP_PB_DIR"
 	protoc -I"$RP_ROOT/proto" -I/usr/include --python_out="$RP_PB_DIR" \
 		"$RP_ROOT/proto/rp_v1.proto" /usr/include/protobuf-c/protobuf-c.proto
+}
+
+# The setup_file of every suite that loads this file.
+setup_file() {
+	rp_pb_setup
 }
 
 rpwire() {
@@ -55,18 +60,22 @@ rp_check_usage_error() {
 	fi
 }
 
-# A directory that uid 65534 may enter, for tests with another user; the
-# caller removes it.
-rp_shared_dir() {
-	local d
-	d=$(mktemp -d /tmp/rp-xuid.XXXXXX)
-	chmod 0755 "$d"
-	echo "$d"
-}
-
 # Run a command as uid/gid 65534 with no groups.
 rp_as_nobody() {
 	setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"
+}
+
+# SHARED (see rp_shared_dir) with a copy of the protobuf classes in
+# $SHARED/pb, where uid 65534 can read them.
+rp_share_pb() {
+	SHARED=$(rp_shared_dir)
+	cp -r "$RP_PB_DIR" "$SHARED/pb"
+}
+
+# rpwire as uid 65534, after rp_share_pb.
+rpwire_as_nobody() {
+	rp_as_nobody env PYTHONPATH="$SHARED/pb" /usr/bin/python3 \
+		"$RP_ROOT/tests/bats/py/rpwire.py" "$@"
 }
 
 # After rp_teardown: no daemon of this test reported a sanitizer error

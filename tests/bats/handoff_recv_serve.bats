@@ -8,10 +8,6 @@ load helper
 load endpoint
 bats_require_minimum_version 1.5.0
 
-setup_file() {
-	rp_pb_setup
-}
-
 setup() {
 	rp_setup_dirs
 	unset RUNNING_PROCESS_BROKER_V1_BACKEND_PIPE RUNNING_PROCESS_BROKER_V1_HANDOFF_PIPE \
@@ -19,18 +15,32 @@ setup() {
 		RP_HANDOFF_EVENT RP_READY_FD
 	EP="$T/be.sock"
 	HO="$T/ho.sock"
-	SHARED=
 }
 
 teardown() {
 	rp_teardown
-	[ -z "$SHARED" ] || rm -rf "$SHARED"
 	rp_check_sanitizer_logs
 }
 
 # Children of a process (direct ones), one pid per line.
 children() {
 	cat "/proc/$1/task/$1/children" 2>/dev/null | tr ' ' '\n' | sed '/^$/d'
+}
+
+# held_client — a client of $EP that is served (one echo) and then holds
+# its connection open until the backend goes away, in the background with
+# its pid in CLIENT; what its last read got goes to $T/client.out.
+# Returns once it has been served.
+held_client() {
+	mkfifo "$T/served"
+	/usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(10)
+s.sendall(b"ping\n"); assert s.recv(10) == b"ping\n"
+with open(sys.argv[2], "w") as f: f.write("served\n")
+print(repr(s.recv(10)), flush=True)' "$EP" "$T/served" >"$T/client.out" &
+	CLIENT=$!
+	rp_wait_fifo "$T/served"
 }
 
 # ------------------------------------------------------------------ usage
@@ -287,13 +297,11 @@ print("served all")' "$EP" env PYTHONPATH="$RP_PB_DIR" /usr/bin/python3 \
 }
 
 @test "a client of another uid is closed unread; --allow-uid admits it" {
-	SHARED=$(rp_shared_dir)
-	cp -r "$RP_PB_DIR" "$SHARED/pb"
+	rp_share_pb
 	rp_start srv rp-handoff-recv --serve "$SHARED/be.sock" --ready-fd 3 -- \
 		sh -c 'echo run >>"$0"; cat' "$T/runs"
 	chmod 0666 "$SHARED/be.sock"
-	run --separate-stderr rp_as_nobody env PYTHONPATH="$SHARED/pb" /usr/bin/python3 \
-		"$RP_ROOT/tests/bats/py/rpwire.py" echo "$SHARED/be.sock" intruder
+	run --separate-stderr rpwire_as_nobody echo "$SHARED/be.sock" intruder
 	# Closed without a byte back (a reset: its bytes were never read).
 	assert_output ""
 	[ ! -e "$T/runs" ]
@@ -304,8 +312,7 @@ print("served all")' "$EP" env PYTHONPATH="$RP_PB_DIR" /usr/bin/python3 \
 	rp_start srv2 rp-handoff-recv --serve "$SHARED/be.sock" --allow-uid 65534 \
 		--ready-fd 3 -- cat
 	chmod 0666 "$SHARED/be.sock"
-	run rp_as_nobody env PYTHONPATH="$SHARED/pb" /usr/bin/python3 \
-		"$RP_ROOT/tests/bats/py/rpwire.py" echo "$SHARED/be.sock" welcome
+	run rpwire_as_nobody echo "$SHARED/be.sock" welcome
 	assert_output "welcome"
 }
 
@@ -313,17 +320,7 @@ print("served all")' "$EP" env PYTHONPATH="$RP_PB_DIR" /usr/bin/python3 \
 	rp_start srv rp-handoff-recv --serve "$EP" --handoff "$HO" --ready-fd 3 -- \
 		sh -c 'echo $$ >"$0"; exec cat' "$T/child"
 	local pid=$RP_LAST_PID line child
-	mkfifo "$T/served"
-	# A client that is being served and holds its connection open until
-	# the backend goes away.
-	/usr/bin/python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(10)
-s.sendall(b"ping\n"); assert s.recv(10) == b"ping\n"
-with open(sys.argv[2], "w") as f: f.write("served\n")
-print(repr(s.recv(10)), flush=True)' "$EP" "$T/served" >"$T/client.out" &
-	local client=$!
-	rp_wait_fifo "$T/served"
+	held_client
 	child=$(cat "$T/child")
 	kill -0 "$child"
 	kill -TERM "$pid"
@@ -331,7 +328,7 @@ print(repr(s.recv(10)), flush=True)' "$EP" "$T/served" >"$T/client.out" &
 	[ ! -e "$EP" ] && [ ! -e "$HO" ]
 	run kill -0 "$child"
 	assert_failure
-	wait "$client"
+	wait "$CLIENT"
 	assert_equal "$(cat "$T/client.out")" "b''"
 }
 
@@ -339,15 +336,7 @@ print(repr(s.recv(10)), flush=True)' "$EP" "$T/served" >"$T/client.out" &
 	rp_start srv rp-handoff-recv --serve "$EP" --ready-fd 3 -- \
 		sh -c 'trap "" TERM; echo $$ >"$0"; exec cat' "$T/child"
 	local pid=$RP_LAST_PID child
-	mkfifo "$T/served"
-	/usr/bin/python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(10)
-s.sendall(b"ping\n"); assert s.recv(10) == b"ping\n"
-with open(sys.argv[2], "w") as f: f.write("served\n")
-print(repr(s.recv(10)), flush=True)' "$EP" "$T/served" >"$T/client.out" &
-	local client=$!
-	rp_wait_fifo "$T/served"
+	held_client
 	child=$(cat "$T/child")
 	kill -INT "$pid"
 	wait "$pid"
@@ -355,7 +344,7 @@ print(repr(s.recv(10)), flush=True)' "$EP" "$T/served" >"$T/client.out" &
 	run kill -0 "$child"
 	assert_failure
 	grep -q "did not stop within 2000 ms; killed" "$T/srv.err"
-	wait "$client"
+	wait "$CLIENT"
 }
 
 # ------------------------------------------------------ transfers (--handoff)
@@ -445,15 +434,13 @@ print(repr(s.recv(10)), flush=True)' "$EP" "$T/served" >"$T/client.out" &
 }
 
 @test "a handoff connection from another uid is refused; so is another pid" {
-	SHARED=$(rp_shared_dir)
-	cp -r "$RP_PB_DIR" "$SHARED/pb"
+	rp_share_pb
 	rp_start srv rp-handoff-recv --serve "$SHARED/be.sock" --handoff "$SHARED/ho.sock" \
 		--echo --ready-fd 3
 	local pid=$RP_LAST_PID before
 	chmod 0666 "$SHARED/ho.sock"
 	before=$(rp_fd_count "$pid")
-	run rp_as_nobody env PYTHONPATH="$SHARED/pb" /usr/bin/python3 \
-		"$RP_ROOT/tests/bats/py/rpwire.py" transfer "$SHARED/ho.sock" --say x
+	run rpwire_as_nobody transfer "$SHARED/ho.sock" --say x
 	refute_line "accepted: 1"
 	refute_line "reply: x"
 	grep -q "handoff: refused a connection from uid 65534" "$T/srv.err"

@@ -8,21 +8,15 @@ load helper
 load endpoint
 bats_require_minimum_version 1.5.0
 
-setup_file() {
-	rp_pb_setup
-}
-
 setup() {
 	rp_setup_dirs
 	S="$T/h.sock"
 	rp-handoff-recv --new-token >"$T/tok"
 	TOK=$(cat "$T/tok")
-	SHARED=
 }
 
 teardown() {
 	rp_teardown
-	[ -z "$SHARED" ] || rm -rf "$SHARED"
 	rp_check_sanitizer_logs
 }
 
@@ -36,6 +30,16 @@ recv_start() {
 recv_wait() {
 	RC=0
 	wait "$RP_LAST_PID" || RC=$?
+}
+
+# fake_recv MODE [OUT] — rpwire's fake receiver on $S, answering as MODE
+# says (accept, silent, garbage, wrongcorr, close), its stdout to OUT
+# (default /dev/null); returns once it listens, with its pid in FAKE.
+fake_recv() {
+	[ -p "$T/ready" ] || mkfifo "$T/ready"
+	rpwire fake-recv "$S" "$T/ready" "$1" >"${2:-/dev/null}" &
+	FAKE=$!
+	rp_wait_fifo "$T/ready"
 }
 
 # ------------------------------------------------------------------ usage
@@ -113,13 +117,10 @@ recv_wait() {
 
 @test "token from the environment, and --token; the offer carries --service" {
 	SHARED=$(rp_shared_dir)
-	mkfifo "$T/ready"
-	rpwire fake-recv "$S" "$T/ready" accept >"$T/fake.out" &
-	local fake=$!
-	rp_wait_fifo "$T/ready"
+	fake_recv accept "$T/fake.out"
 	RP_HANDOFF_TOKEN=$TOK run rp-handoff-send --service my-svc "$S" </dev/null
 	assert_success
-	wait "$fake"
+	wait "$FAKE"
 	grep -q "offer: service=my-svc token_ok=1 corr_ok=1" "$T/fake.out"
 
 	recv_start --token "$TOK" "$S"
@@ -243,50 +244,37 @@ recv_wait() {
 }
 
 @test "send exit 4: no ack before the deadline" {
-	mkfifo "$T/ready"
-	rpwire fake-recv "$S" "$T/ready" silent >"$T/fake.out" &
-	local fake=$!
-	rp_wait_fifo "$T/ready"
+	fake_recv silent "$T/fake.out"
 	run rp-handoff-send --token-file "$T/tok" --timeout 200 "$S" </dev/null
 	assert_failure 4
 	assert_output --partial "no ack"
-	wait "$fake"
+	wait "$FAKE"
 }
 
 @test "send exit 5: a malformed ack, or one for another offer" {
-	mkfifo "$T/ready"
-	rpwire fake-recv "$S" "$T/ready" garbage >/dev/null &
-	local fake=$!
-	rp_wait_fifo "$T/ready"
+	fake_recv garbage
 	run rp-handoff-send --token-file "$T/tok" "$S" </dev/null
 	assert_failure 5
 	assert_output --partial "malformed ack"
-	wait "$fake"
+	wait "$FAKE"
 
-	rpwire fake-recv "$S" "$T/ready" wrongcorr >/dev/null &
-	fake=$!
-	rp_wait_fifo "$T/ready"
+	fake_recv wrongcorr
 	run rp-handoff-send --token-file "$T/tok" "$S" </dev/null
 	assert_failure 5
-	wait "$fake"
+	wait "$FAKE"
 }
 
 @test "send exit 1: the receiver closes without an ack; --raw and --no-wait exit 0" {
-	mkfifo "$T/ready"
-	rpwire fake-recv "$S" "$T/ready" close >/dev/null &
-	local fake=$!
-	rp_wait_fifo "$T/ready"
+	fake_recv close
 	run rp-handoff-send --token-file "$T/tok" "$S" </dev/null
 	assert_failure 1
 	assert_output --partial "refused: $S closed the connection"
-	wait "$fake"
+	wait "$FAKE"
 
-	rpwire fake-recv "$S" "$T/ready" silent >"$T/fake.out" &
-	fake=$!
-	rp_wait_fifo "$T/ready"
+	fake_recv silent "$T/fake.out"
 	run rp-handoff-send --token-file "$T/tok" --no-wait "$S" </dev/null
 	assert_success
-	wait "$fake"
+	wait "$FAKE"
 	grep -q "token_ok=1" "$T/fake.out"
 }
 
@@ -413,14 +401,12 @@ print(a.recv(1) == b"")                        # and the fd was closed' "$S" "$T
 }
 
 @test "hostile: a sender of another uid is refused unread (exit 1); --allow-uid admits it" {
-	SHARED=$(rp_shared_dir)
-	cp -r "$RP_PB_DIR" "$SHARED/pb"
+	rp_share_pb
 	cp "$T/tok" "$SHARED/tok"
 	chmod 0644 "$SHARED/tok"
 	recv_start --token-file "$T/tok" "$SHARED/h.sock" -- cat
 	chmod 0666 "$SHARED/h.sock"
-	run rp_as_nobody env PYTHONPATH="$SHARED/pb" /usr/bin/python3 \
-		"$RP_ROOT/tests/bats/py/rpwire.py" transfer "$SHARED/h.sock" --token "$TOK" --say x
+	run rpwire_as_nobody transfer "$SHARED/h.sock" --token "$TOK" --say x
 	refute_line "accepted: 1"
 	recv_wait
 	[ "$RC" -eq 1 ]

@@ -18,6 +18,7 @@ rp_setup_dirs() {
 	unset RUNNING_PROCESS_BROKER_V1_SOCKET RP_HANDOFF_TOKEN TRACEPARENT TRACESTATE
 	mkdir -p "$XDG_RUNTIME_DIR" && chmod 0700 "$XDG_RUNTIME_DIR"
 	RP_BG_PIDS=()
+	SHARED=
 }
 
 # rp_start NAME CMD... — start CMD in the background with --ready-fd 3
@@ -56,7 +57,17 @@ rp_fd_count() {
 	ls "/proc/$1/fd" | wc -l
 }
 
-# Kill and reap everything rp_start started.
+# A directory that uid 65534 may enter, for tests with another user: the
+# caller keeps it in SHARED, and rp_teardown removes it.
+rp_shared_dir() {
+	local d
+	d=$(mktemp -d /tmp/rp-xuid.XXXXXX)
+	chmod 0755 "$d"
+	echo "$d"
+}
+
+# Kill and reap everything rp_start started, then remove $SHARED (the
+# directory of rp_shared_dir) when the test made one.
 rp_teardown() {
 	local p
 	for p in "${RP_BG_PIDS[@]:-}"; do
@@ -68,4 +79,5 @@ rp_teardown() {
 		timeout 10 tail --pid="$p" -f /dev/null 2>/dev/null || kill -KILL "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
+	[ -z "${SHARED:-}" ] || rm -rf "$SHARED"
 }

@@ -8,20 +8,14 @@ load helper
 load endpoint
 bats_require_minimum_version 1.5.0
 
-setup_file() {
-	rp_pb_setup
-}
-
 setup() {
 	rp_setup_dirs
 	EP="$T/be.sock"
 	BS="$T/broker.sock"
-	SHARED=
 }
 
 teardown() {
 	rp_teardown
-	[ -z "$SHARED" ] || rm -rf "$SHARED"
 	rp_check_sanitizer_logs
 }
 

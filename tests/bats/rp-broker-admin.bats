@@ -3,26 +3,8 @@
 # prometheus_client's OpenMetrics parser, values included), its JSON
 # (parsed), and its --events JSON lines for every event kind it observes.
 
-load helper
-load endpoint
 load broker
 bats_require_minimum_version 1.5.0
-
-setup_file() {
-	rp_pb_setup
-}
-
-setup() {
-	broker_setup
-}
-
-teardown() {
-	broker_teardown
-}
-
-field() {
-	echo "$output" | jf "d[\"$1\"]"
-}
 
 # Parse OpenMetrics text on stdin with the reference parser; print
 # "name{labels} value" lines, sorted.

@@ -5,32 +5,13 @@
 # cleanup after failures), static backends (-b), and the real
 # examples/echo-backend (rp-handoff-recv --serve).
 
-load helper
-load endpoint
 load broker
 bats_require_minimum_version 1.5.0
-
-setup_file() {
-	rp_pb_setup
-}
 
 setup() {
 	broker_setup
 	export RP_TEST_ENV_DIR="$T/env"
 	mkdir -p "$RP_TEST_ENV_DIR"
-}
-
-teardown() {
-	broker_teardown
-}
-
-field() {
-	echo "$output" | jf "d[\"$1\"]"
-}
-
-# env_of PID VAR — VAR in the environment a test backend started with.
-env_of() {
-	sed -n "s/^$2=//p" "$RP_TEST_ENV_DIR/$1.env"
 }
 
 backend_pid() {
@@ -144,17 +125,11 @@ no_zombies() {
 }
 
 @test "--spawn-waiters caps how many wait; the rest hear code 4" {
-	def echo serve
-	export RP_TEST_BACKEND_DELAY_MS=500
-	start_broker --spawn-waiters 2 --events "$T/ev"
-	bw_bg "$T/first" hello --socket "$SOCK"
-	local first=$BG_PID
-	wait_for grep -q SPAWN_ATTEMPT "$T/ev"
+	spawn_in_flight 500 2
 	run -0 hello --parallel 5
 	[ "$(echo "$output" | jf 'sum(1 for r in d if r["result"] == "negotiated")')" = 2 ]
 	[ "$(echo "$output" | jf 'sum(1 for r in d if r.get("code") == 4 and r["reason"] == "backend spawn already in progress")')" = 3 ]
-	wait "$first"
-	[ "$(jf 'd["result"]' <"$T/first")" = negotiated ]
+	first_negotiated
 }
 
 @test "per_version_binary_dir: <dir>/<version>/<basename> when it exists" {

@@ -5,14 +5,8 @@
 # who it is, reads the admin verbs, and sees refusals as 10 + code; the
 # default socket is found by both sides on their own.
 
-load helper
-load endpoint
 load broker
 bats_require_minimum_version 1.5.0
-
-setup_file() {
-	rp_pb_setup
-}
 
 setup() {
 	broker_setup

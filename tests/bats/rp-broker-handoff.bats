@@ -9,14 +9,8 @@
 # on either side.  Hostile backends are tests/helpers/rp-test-backend in
 # its handoff modes (tests/bats/backends/ho-*.sh).
 
-load helper
-load endpoint
 load broker
 bats_require_minimum_version 1.5.0
-
-setup_file() {
-	rp_pb_setup
-}
 
 setup() {
 	broker_setup
@@ -47,10 +41,6 @@ adopt() {
 
 backend_pid() {
 	admin status --json --body | jf "d['backends'][0]['pid']"
-}
-
-env_of() {
-	sed -n "s/^$2=//p" "$RP_TEST_ENV_DIR/$1.env"
 }
 
 # Conditions for wait_for.
@@ -84,9 +74,9 @@ fallback_thrice() {
 	assert_line "rp-probe: route: reconnect ($reason)"
 	wait_for outcome_is "$outcome" 1
 	wait_for settled
-	base=$(fd_count "$BPID")
+	base=$(rp_fd_count "$BPID")
 	kpid=$(backend_pid)
-	kbase=$(fd_count "$kpid")
+	kbase=$(rp_fd_count "$kpid")
 	# (not "i": bats' run uses that name)
 	for try in 2 3 4; do
 		run -0 adopt --connect "$@" <<<"try $try"
@@ -307,13 +297,13 @@ fallback_thrice() {
 	grep '"handoff_outcome":"backend_gone"' "$EV" |
 		grep -q -e "closed its handoff connection" -e "handoff connection failed"
 	local base
-	base=$(fd_count "$BPID")
+	base=$(rp_fd_count "$BPID")
 	# Its handoff socket is dead now: no token any more, still served.
 	run -0 adopt --connect <<<"second"
 	assert_line "second"
 	assert_line "rp-probe: route: reconnect (the broker issued no handoff token)"
 	wait_for outcome_is no_socket 1
-	[ "$(fd_count "$BPID")" -eq "$base" ]
+	[ "$(rp_fd_count "$BPID")" -eq "$base" ]
 }
 
 @test "fallback with --handoff-event broker: refused, and never acked, the client is let go" {
@@ -338,7 +328,7 @@ fallback_thrice() {
 	export RP_TEST_BACKEND_DELAY_MS=300
 	start_broker --handoff --events "$EV"
 	local base
-	base=$(fd_count "$BPID")
+	base=$(rp_fd_count "$BPID")
 	run -0 bw early-close --socket "$SOCK" --capabilities 1
 	wait_for outcome_is client_gone 1
 	wait_for settled
@@ -359,7 +349,7 @@ fallback_thrice() {
 	local pid base n
 	pid=$(backend_pid)
 	wait_for settled
-	base=$(fd_count "$pid")
+	base=$(rp_fd_count "$pid")
 	# Each reads its reply and closes: the backend adopts a connection
 	# whose client is gone, and lets it go.
 	for n in $(seq 1 20); do

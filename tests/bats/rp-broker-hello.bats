@@ -4,22 +4,8 @@
 # code, reason and retry_after_ms, in order; what a reply frame echoes;
 # negotiated replies (keepalive, connection ids).
 
-load helper
-load endpoint
 load broker
 bats_require_minimum_version 1.5.0
-
-setup_file() {
-	rp_pb_setup
-}
-
-setup() {
-	broker_setup
-}
-
-teardown() {
-	broker_teardown
-}
 
 # expect_refused CODE REASON RETRY — on the JSON reply in $output.
 expect_refused() {
@@ -32,10 +18,6 @@ expect_refused() {
 		echo "want $want"
 		return 1
 	fi
-}
-
-field() {
-	echo "$output" | jf "d[\"$1\"]"
 }
 
 # ----------------------------------------------------- rows 1-4: framing
@@ -347,16 +329,10 @@ field() {
 # ------------------------------------------------ rows 23-26: backends
 
 @test "row 23: a spawn in flight, with --spawn-waiters 0" {
-	def echo serve
-	export RP_TEST_BACKEND_DELAY_MS=800
-	start_broker --spawn-waiters 0 --events "$T/ev"
-	bw_bg "$T/first" hello --socket "$SOCK"
-	local first=$BG_PID
-	wait_for grep -q SPAWN_ATTEMPT "$T/ev"
+	spawn_in_flight 800 0
 	run -0 hello
 	expect_refused 4 "backend spawn already in progress" 1000
-	wait "$first"
-	[ "$(jf 'd["result"]' <"$T/first")" = negotiated ]
+	first_negotiated
 }
 
 @test "row 24: the spawn budget, with the rest of the window as retry" {

@@ -7,28 +7,8 @@
 # else, loses no accounting, and leaks no fd (/proc/<pid>/fd before and
 # after) and no child.
 
-load helper
-load endpoint
 load broker
 bats_require_minimum_version 1.5.0
-
-setup_file() {
-	rp_pb_setup
-}
-
-setup() {
-	broker_setup
-	SHARED=
-}
-
-teardown() {
-	broker_teardown
-	[ -z "$SHARED" ] || rm -rf "$SHARED"
-}
-
-field() {
-	echo "$output" | jf "d[\"$1\"]"
-}
 
 # accepted = closed + open, from one metrics snapshot (which is itself the
 # one open connection).
@@ -61,7 +41,7 @@ fds_back_to() {
 		--ready-from 3 --ready-to 5 -- rp-broker --ready-fd 5 --events "$T/ev"
 	BPID=$RP_LAST_PID
 	local base hex
-	base=$(fd_count "$BPID")
+	base=$(rp_fd_count "$BPID")
 	hex=$(bw encode-hello --service nope --frame-id 5)
 	cat >"$SHARED/peer.py" <<'EOF'
 import socket, sys
@@ -109,7 +89,7 @@ EOF
 	def echo serve
 	start_broker
 	local base
-	base=$(fd_count "$BPID")
+	base=$(rp_fd_count "$BPID")
 	bw_bg "$T/idle" idle --socket "$SOCK" --count 500 --go "$T/go"
 	local idle=$BG_PID
 	wait_for grep -q ready "$T/idle"
@@ -117,7 +97,7 @@ EOF
 	[ "$(field result)" = negotiated ]
 	run -0 admin status --json --body
 	[ "$(echo "$output" | jf 'd["connections_open"]')" -ge 501 ]
-	[ "$(fd_count "$BPID")" -ge $((base + 500)) ]
+	[ "$(rp_fd_count "$BPID")" -ge $((base + 500)) ]
 	touch "$T/go"
 	wait "$idle"
 	# nobody was answered: they never sent a frame and the deadline is far
@@ -158,7 +138,7 @@ EOF
 	start_broker
 	hello >/dev/null
 	local base
-	base=$(fd_count "$BPID")
+	base=$(rp_fd_count "$BPID")
 	run -0 bw early-close --socket "$SOCK" --count 200
 	run -0 bw early-close --socket "$SOCK" --service nope --count 200
 	run -0 hello
@@ -173,7 +153,7 @@ EOF
 	start_broker
 	hello >/dev/null
 	local base ino
-	base=$(fd_count "$BPID")
+	base=$(rp_fd_count "$BPID")
 	run -0 bw sendfds --socket "$SOCK"
 	[ "$(field result)" = negotiated ]
 	for ino in $(echo "$output" | jf '" ".join(str(i) for i in d["pipe_inodes"])'); do
@@ -195,7 +175,7 @@ EOF
 	BPID=$RP_LAST_PID
 	hello >/dev/null
 	local base
-	base=$(fd_count "$BPID")
+	base=$(rp_fd_count "$BPID")
 	bw_bg "$T/flood" flood --socket "$SOCK" --count 5000 --silent --go "$T/go"
 	local flood=$BG_PID
 	wait_for grep -q '^connected' "$T/flood"

@@ -4,24 +4,8 @@
 # and sd_notify), stopping (SIGTERM, SIGINT, SHUTDOWN) with the drain, and
 # the events file's reopening on SIGHUP.
 
-load helper
-load endpoint
 load broker
 bats_require_minimum_version 1.5.0
-
-setup_file() {
-	rp_pb_setup
-}
-
-setup() {
-	broker_setup
-	SHARED=
-}
-
-teardown() {
-	broker_teardown
-	[ -z "$SHARED" ] || rm -rf "$SHARED"
-}
 
 # ------------------------------------------------------------------ usage
 

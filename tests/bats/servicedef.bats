@@ -11,14 +11,10 @@ setup() {
 	rp_setup_dirs
 	SD="$RP_BUILD/bin/rp-servicedef"
 	D="$RUNNING_PROCESS_SERVICE_DEF_DIR"
-	PUB=
 }
 
 teardown() {
 	rp_teardown
-	if [ -n "$PUB" ]; then
-		rm -rf "$PUB"
-	fi
 }
 
 # protoc on the project's schema: the independent encoder and decoder.
@@ -689,27 +685,26 @@ EOF
 }
 
 @test "another user: its own directory is fine, root's is refused" {
-	PUB=$(mktemp -d /tmp/rp-servicedef-XXXXXX)
-	chmod 0755 "$PUB"
-	mkdir -m 0700 "$PUB/root-owned"
+	SHARED=$(rp_shared_dir)
+	mkdir -m 0700 "$SHARED/root-owned"
 	as_nobody() {
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
 			env -u RUNNING_PROCESS_SERVICE_DEF_DIR -u XDG_CONFIG_HOME \
-			HOME="$PUB/home" "$SD" "$@"
+			HOME="$SHARED/home" "$SD" "$@"
 	}
-	mkdir -m 0755 "$PUB/home" && chown 65534:65534 "$PUB/home"
+	mkdir -m 0755 "$SHARED/home" && chown 65534:65534 "$SHARED/home"
 	run --separate-stderr as_nobody write --service echo --binary /usr/bin/cat
 	assert_success
-	assert_output "$PUB/home/.config/running-process/services/echo.servicedef"
-	[ "$(stat -c '%u %a' "$PUB/home/.config/running-process/services")" = "65534 700" ]
+	assert_output "$SHARED/home/.config/running-process/services/echo.servicedef"
+	[ "$(stat -c '%u %a' "$SHARED/home/.config/running-process/services")" = "65534 700" ]
 	[ "$(stat -c '%u %a' "$output")" = "65534 600" ]
 	run --separate-stderr as_nobody check
 	assert_success
 	assert_output "echo.servicedef: ok"
-	run --separate-stderr as_nobody check --dir "$PUB/root-owned"
+	run --separate-stderr as_nobody check --dir "$SHARED/root-owned"
 	[ "$status" -eq 1 ]
-	assert_output "$PUB/root-owned/: is owned by uid 0, not 65534"
-	run --separate-stderr as_nobody write --service echo --binary /b --dir "$PUB/root-owned"
+	assert_output "$SHARED/root-owned/: is owned by uid 0, not 65534"
+	run --separate-stderr as_nobody write --service echo --binary /b --dir "$SHARED/root-owned"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"is owned by uid 0, not 65534" ]]
 }

@@ -538,10 +538,13 @@ def main():
         p.add_argument("--traceparent")
         p.add_argument("--tracestate")
 
+    def service(p):
+        p.add_argument("--service", default="echo")
+        p.add_argument("--version", default="1.0.0")
+
     p = sub.add_parser("hello")
     common(p)
-    p.add_argument("--service", default="echo")
-    p.add_argument("--version", default="1.0.0")
+    service(p)
     p.add_argument("--min-protocol", type=int, default=1)
     p.add_argument("--max-protocol", type=int, default=1)
     p.add_argument("--client-version")
@@ -564,14 +567,12 @@ def main():
     p = sub.add_parser("held")
     p.add_argument("--socket", required=True)
     p.add_argument("--go", required=True)
-    p.add_argument("--service", default="echo")
-    p.add_argument("--version", default="1.0.0")
+    service(p)
     p.add_argument("--admin")
     p.set_defaults(fn=cmd_held)
 
     p = sub.add_parser("encode-hello")
-    p.add_argument("--service", default="echo")
-    p.add_argument("--version", default="1.0.0")
+    service(p)
     p.add_argument("--frame-id", type=int, default=0)
     p.set_defaults(fn=cmd_encode_hello)
 
@@ -609,23 +610,20 @@ def main():
 
     p = sub.add_parser("trickle")
     p.add_argument("--socket", required=True)
-    p.add_argument("--service", default="echo")
-    p.add_argument("--version", default="1.0.0")
+    service(p)
     p.add_argument("--delay-ms", type=int, default=20)
     p.set_defaults(fn=cmd_trickle)
 
     p = sub.add_parser("early-close")
     p.add_argument("--socket", required=True)
-    p.add_argument("--service", default="echo")
-    p.add_argument("--version", default="1.0.0")
+    service(p)
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--capabilities", type=int, default=0)
     p.set_defaults(fn=cmd_early_close)
 
     p = sub.add_parser("sendfds")
     p.add_argument("--socket", required=True)
-    p.add_argument("--service", default="echo")
-    p.add_argument("--version", default="1.0.0")
+    service(p)
     p.add_argument("--split", type=int, default=1 << 30)
     p.set_defaults(fn=cmd_sendfds)
 
@@ -637,8 +635,7 @@ def main():
 
     p = sub.add_parser("flood")
     p.add_argument("--socket", required=True)
-    p.add_argument("--service", default="echo")
-    p.add_argument("--version", default="1.0.0")
+    service(p)
     p.add_argument("--count", type=int, default=100)
     p.add_argument("--timeout", type=float, default=20.0)
     p.add_argument("--silent", action="store_true")

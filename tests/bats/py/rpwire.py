@@ -70,6 +70,16 @@ def connect(path, timeout=5.0):
     return s
 
 
+def listen_ready(path, ready, backlog):
+    """A socket listening on PATH; then a line to READY (a fifo)."""
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(backlog)
+    with open(ready, "w") as r:
+        r.write("ready\n")
+    return srv
+
+
 def read_all(sock):
     data = b""
     while True:
@@ -284,11 +294,7 @@ def cmd_send_fds(a):
 def cmd_recv_fds(a):
     """socket.recv_fds: listen, signal READY, take one token + fd, print
     the token and what the fd yields."""
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(a.path)
-    srv.listen(1)
-    with open(a.ready, "w") as r:
-        r.write("ready\n")
+    srv = listen_ready(a.path, a.ready, 1)
     c, _ = srv.accept()
     msg, fds, flags, _ = socket.recv_fds(c, 64, 4)
     print("token: %s" % msg.hex())
@@ -306,11 +312,7 @@ def cmd_recv_fds(a):
 def cmd_fake_recv(a):
     """A receiver that takes the token + fd and the offer, then answers as
     MODE says: accept, silent, garbage, wrongcorr, close."""
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(a.path)
-    srv.listen(1)
-    with open(a.ready, "w") as r:
-        r.write("ready\n")
+    srv = listen_ready(a.path, a.ready, 1)
     c, _ = srv.accept()
     c.settimeout(10)
     msg, fds, _, _ = socket.recv_fds(c, 16, 4)
@@ -359,11 +361,7 @@ def cmd_fake_backend(a):
                             capture_output=True, text=True).stdout.split()[0]
     with open("/proc/sys/kernel/random/boot_id") as f:
         boot = f.read().strip()
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(a.path)
-    srv.listen(8)
-    with open(a.ready, "w") as r:
-        r.write("ready\n")
+    srv = listen_ready(a.path, a.ready, 8)
     for _ in range(a.count):
         c, _ = srv.accept()
         c.settimeout(10)
@@ -418,11 +416,7 @@ def cmd_serve_hello(a):
     """Listen on PATH, write a line to READY (a fifo), take one connection,
     read one frame, answer as MODE says, print what was received to stdout
     as key: value lines, and exit."""
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(a.path)
-    srv.listen(8)
-    with open(a.ready, "w") as r:
-        r.write("ready\n")
+    srv = listen_ready(a.path, a.ready, 8)
     c, _ = srv.accept()
     c.settimeout(10)
     try:
