@@ -14,15 +14,6 @@
 
 #include "servicedef_tool.h"
 
-enum { O_DIR = 256, O_JSON };
-
-static const struct option check_opts[] = {
-	{ "dir", required_argument, NULL, O_DIR },
-	{ "json", no_argument, NULL, O_JSON },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
 struct entry {
 	char *file;                 /* name in the directory */
 	char *reason;               /* NULL when it loads */
@@ -258,25 +249,11 @@ sd_cmd_check(int argc, char **argv)
 	const char *dirflag = NULL;
 	struct report r = { 0 };
 	char dir[PATH_MAX];
-	int c, json = 0, rc;
+	int json, rc;
 	size_t i;
 
-	while ((c = getopt_long(argc, argv, ":h", check_opts, NULL)) != -1) {
-		switch (c) {
-		case O_DIR:
-			if (dirflag != NULL)
-				return cli_usage("--dir given twice");
-			dirflag = optarg;
-			break;
-		case O_JSON:
-			json = 1;
-			break;
-		case 'h':
-			return sd_help();
-		default:
-			return cli_getopt_error(c, argv, check_opts);
-		}
-	}
+	if ((rc = sd_read_opts(argc, argv, &dirflag, &json)) >= 0)
+		return rc;
 	if (optind < argc)
 		return cli_usage("check takes no arguments ('%s'); the "
 		    "directory is --dir DIR", sd_shown(argv[optind]));

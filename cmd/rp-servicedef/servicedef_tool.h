@@ -16,6 +16,9 @@
 int sd_oom(void);
 /* Usage and help on stdout; exit status. */
 int sd_help(void);
+/* The options of show and check, --dir DIR and --json: -1 to go on (optind
+ * at the first operand), else the exit status (--help, a usage error). */
+int sd_read_opts(int argc, char **argv, const char **dirflag, int *json);
 /* Write out to stdout in one go and free it; rc, or RP_EXIT_INTERNAL when
  * standard output cannot be written. */
 int sd_flush(struct rp_buf *out, int rc);

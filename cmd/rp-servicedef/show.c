@@ -22,6 +22,32 @@ static const struct option read_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+int
+sd_read_opts(int argc, char **argv, const char **dirflag, int *json)
+{
+	int c;
+
+	*dirflag = NULL;
+	*json = 0;
+	while ((c = getopt_long(argc, argv, ":h", read_opts, NULL)) != -1) {
+		switch (c) {
+		case O_DIR:
+			if (*dirflag != NULL)
+				return cli_usage("--dir given twice");
+			*dirflag = optarg;
+			break;
+		case O_JSON:
+			*json = 1;
+			break;
+		case 'h':
+			return sd_help();
+		default:
+			return cli_getopt_error(c, argv, read_opts);
+		}
+	}
+	return -1;
+}
+
 /* ------------------------------------------------------------- output */
 
 const char *
@@ -283,24 +309,10 @@ sd_cmd_show(int argc, char **argv)
 	const char *dirflag = NULL, *arg;
 	Rp__ServiceDefinition *d;
 	struct rp_buf out = { 0 };
-	int c, json = 0, rc;
+	int json, rc;
 
-	while ((c = getopt_long(argc, argv, ":h", read_opts, NULL)) != -1) {
-		switch (c) {
-		case O_DIR:
-			if (dirflag != NULL)
-				return cli_usage("--dir given twice");
-			dirflag = optarg;
-			break;
-		case O_JSON:
-			json = 1;
-			break;
-		case 'h':
-			return sd_help();
-		default:
-			return cli_getopt_error(c, argv, read_opts);
-		}
-	}
+	if ((rc = sd_read_opts(argc, argv, &dirflag, &json)) >= 0)
+		return rc;
 	if (optind >= argc)
 		return cli_usage("show needs a FILE or a NAME");
 	if (argc - optind > 1)
