@@ -44,6 +44,28 @@ cli_escape_at(const unsigned char *s, char esc[12])
 	return 1;
 }
 
+int
+cli_put_text(struct rp_buf *out, const char *s, int lines)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char esc[12];
+	size_t k;
+
+	while (*p != '\0') {
+		if (lines && (*p == '\n' || *p == '\t' || *p == '\\')) {
+			k = 1;
+			esc[0] = '\0';
+		} else {
+			k = cli_escape_at(p, esc);
+		}
+		if (esc[0] != '\0' ? rp_buf_puts(out, esc) != 0 :
+		    rp_buf_append(out, p, k) != 0)
+			return -1;
+		p += k;
+	}
+	return 0;
+}
+
 /* All of buf to fd, through EINTR and short writes; errors are dropped
  * (there is nowhere left to report a failing stderr). */
 static void

@@ -62,4 +62,12 @@ int cli_version(void);
  */
 size_t cli_escape_at(const unsigned char *s, char esc[12]);
 
+/* Append s to out escaped as cli_escape_at does, so that a value (a
+ * peer's claim, a file's field) stays on its line and cannot drive the
+ * terminal.  With lines, s is text of its own (an admin reply's body):
+ * newlines and tabs are kept and backslashes left alone, only the other
+ * control characters are escaped.  0, or -1 when out of memory. */
+struct rp_buf;
+int cli_put_text(struct rp_buf *out, const char *s, int lines);
+
 #endif

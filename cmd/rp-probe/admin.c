@@ -51,7 +51,7 @@ probe_admin(int argc, char **argv)
 		.kind = RP_KIND_REQUEST,
 		.protocol = RP_PP_ADMIN,
 	};
-	struct rp_buf out = { 0 };
+	struct rp_buf out = { 0 }, text = { 0 };
 	char path[RP_SUN_PATH_MAX];
 	const char *socket_opt = NULL, *service = NULL, *why = NULL;
 	int64_t timeout = ADMIN_TIMEOUT_MS, drain = -1, deadline;
@@ -143,16 +143,15 @@ probe_admin(int argc, char **argv)
 		rc = RP_EXIT_PROTOCOL;
 		goto out;
 	}
-	len = strlen(rep->body);
-	if (fwrite(rep->body, 1, len, stdout) != len || fflush(stdout) != 0) {
-		cli_warn("cannot write the reply: %s", strerror(errno));
-		rc = RP_EXIT_INTERNAL;
-	} else if (rep->exit_code > 125) {
+	/* The body is the broker's text: its lines as they are, any other
+	 * control character escaped. */
+	rc = probe_flush(&text, cli_put_text(&text, rep->body, 1) != 0);
+	if (rc == RP_EXIT_OK && rep->exit_code > 125) {
 		/* Not a status a shell could tell from ours. */
 		cli_warn("admin: malformed reply: exit_code %u",
 		    (unsigned)rep->exit_code);
 		rc = RP_EXIT_PROTOCOL;
-	} else {
+	} else if (rc == RP_EXIT_OK) {
 		rc = (int)rep->exit_code;
 	}
 	rp_wire_free(rep);

@@ -400,8 +400,10 @@ negotiated(const struct hello_opts *o, int fd, const Rp__Negotiated *n,
 		return probe_json_end(&j, &out);
 	}
 	if (!o->connect && o->prog == NULL) {
-		printf("%s\n", n->backend_pipe);
-		return fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL;
+		/* The broker chose the path: shown escaped. */
+		rc = cli_put_text(&out, n->backend_pipe, 0) != 0 ||
+		    rp_buf_puts(&out, "\n") != 0;
+		return probe_flush(&out, rc);
 	}
 	if (adopted) {
 		conn = fd;

@@ -87,26 +87,34 @@ identity_json(struct rp_json *j, const struct rp_probe_report *rep)
 	rp_json_ku64(j, "peer_pid", rep->peer.pid);
 }
 
+/* One "key: value" line per fact; the claimed strings escaped (the peer
+ * chose them). */
 static int
 print_plain(const struct rp_probe_report *rep)
 {
 	const struct rp_identity *id = &rep->id;
+	struct rp_buf out = { 0 };
 	char h[65];
+	int e;
 
 	hex(id->exe_hash, id->exe_hash_len, h);
-	printf("pid: %u\n", (unsigned)id->pid);
-	printf("exe_path: %s\n", id->exe_path);
-	printf("exe_hash: %s\n", h);
-	printf("exe_hash_algorithm: %s\n", id->hash_algorithm);
-	printf("boot_id: %s\n", id->boot_id);
-	printf("namespace: %s\n", id->namespace_id);
-	printf("endpoint: %s\n", id->endpoint);
-	printf("started_at_unix_ms: %llu\n",
+	e = rp_buf_printf(&out, "pid: %u\nexe_path: ", (unsigned)id->pid);
+	e |= cli_put_text(&out, id->exe_path, 0);
+	e |= rp_buf_printf(&out, "\nexe_hash: %s\nexe_hash_algorithm: ", h);
+	e |= cli_put_text(&out, id->hash_algorithm, 0);
+	e |= rp_buf_puts(&out, "\nboot_id: ");
+	e |= cli_put_text(&out, id->boot_id, 0);
+	e |= rp_buf_puts(&out, "\nnamespace: ");
+	e |= cli_put_text(&out, id->namespace_id, 0);
+	e |= rp_buf_puts(&out, "\nendpoint: ");
+	e |= cli_put_text(&out, id->endpoint, 0);
+	e |= rp_buf_printf(&out, "\nstarted_at_unix_ms: %llu\n",
 	    (unsigned long long)id->started_at_unix_ms);
 	if (id->has_idle_timeout)
-		printf("idle_timeout_secs: %u\n", (unsigned)id->idle_timeout_secs);
-	printf("peer_uid: %u\n", (unsigned)rep->peer.uid);
-	return fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL;
+		e |= rp_buf_printf(&out, "idle_timeout_secs: %u\n",
+		    (unsigned)id->idle_timeout_secs);
+	e |= rp_buf_printf(&out, "peer_uid: %u\n", (unsigned)rep->peer.uid);
+	return probe_flush(&out, e != 0);
 }
 
 int

@@ -81,11 +81,25 @@ probe_json_begin(struct rp_json *j, struct rp_buf *out)
 int
 probe_json_end(struct rp_json *j, struct rp_buf *out)
 {
+	if (rp_json_finish(j) != 0) {
+		rp_buf_free(out);
+		cli_warn("out of memory");
+		return RP_EXIT_INTERNAL;
+	}
+	return probe_flush(out, 0);
+}
+
+int
+probe_flush(struct rp_buf *out, int oom)
+{
 	int r = RP_EXIT_OK;
 
-	if (rp_json_finish(j) != 0 || fwrite(out->data, 1, out->len,
-	    stdout) != out->len || fflush(stdout) != 0) {
-		cli_warn("cannot write the JSON: %s", strerror(errno));
+	if (oom) {
+		cli_warn("out of memory");
+		r = RP_EXIT_INTERNAL;
+	} else if (fwrite(out->data, 1, out->len, stdout) != out->len ||
+	    fflush(stdout) != 0) {
+		cli_warn("cannot write standard output: %s", strerror(errno));
 		r = RP_EXIT_INTERNAL;
 	}
 	rp_buf_free(out);

@@ -30,6 +30,9 @@ int probe_opt_u64(const char *name, const char *s, uint64_t max,
 void probe_json_begin(struct rp_json *j, struct rp_buf *out);
 /* Finish it and write it to stdout.  0, or 125 after a diagnostic. */
 int probe_json_end(struct rp_json *j, struct rp_buf *out);
+/* Write out to stdout and free it: 0, or 125 after a diagnostic (also
+ * when oom says building it ran out of memory). */
+int probe_flush(struct rp_buf *out, int oom);
 
 /* The broker socket: -s, else $RUNNING_PROCESS_BROKER_V1_SOCKET, else the
  * shared instance's default path.  0, or the exit status after a

@@ -191,17 +191,18 @@ plain_report(struct rp_buf *out, const struct report *r)
 	/* "DIR/": the slash tells the directory's line from a file's, as no
 	 * file name holds one. */
 	if (r->dir_reason != NULL) {
-		e |= sd_put_text(out, r->dir);
+		e |= cli_put_text(out, r->dir, 0);
 		if (dl == 0 || r->dir[dl - 1] != '/')
 			e |= rp_buf_puts(out, "/");
 		e |= rp_buf_puts(out, ": ");
-		e |= sd_put_text(out, r->dir_reason);
+		e |= cli_put_text(out, r->dir_reason, 0);
 		e |= rp_buf_puts(out, "\n");
 	}
 	for (i = 0; i < r->n; i++) {
-		e |= sd_put_text(out, r->v[i].file);
+		e |= cli_put_text(out, r->v[i].file, 0);
 		e |= rp_buf_puts(out, ": ");
-		e |= sd_put_text(out, r->v[i].reason ? r->v[i].reason : "ok");
+		e |= cli_put_text(out,
+		    r->v[i].reason ? r->v[i].reason : "ok", 0);
 		e |= rp_buf_puts(out, "\n");
 	}
 	return e != 0 ? -1 : 0;

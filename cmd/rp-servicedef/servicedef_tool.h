@@ -26,9 +26,6 @@ int sd_flush(struct rp_buf *out, int rc);
  * after saying why. */
 int sd_resolve_dir(const char *flag, char *out, size_t outsz);
 
-/* Append s to out for plain output: backslash and control characters (C0,
- * DEL, C1) as C escapes, so that every fact stays on one line. */
-int sd_put_text(struct rp_buf *out, const char *s);
 /* s escaped as sd_put_text does and cut to about 200 bytes, for a
  * diagnostic; one of four static buffers, reused in turn. */
 const char *sd_shown(const char *s);

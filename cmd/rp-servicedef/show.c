@@ -77,23 +77,6 @@ sd_shown(const char *s)
 }
 
 int
-sd_put_text(struct rp_buf *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	char esc[12];
-	size_t k;
-
-	while (*p != '\0') {
-		k = cli_escape_at(p, esc);
-		if (esc[0] != '\0' ? rp_buf_puts(out, esc) != 0 :
-		    rp_buf_append(out, p, k) != 0)
-			return -1;
-		p += k;
-	}
-	return 0;
-}
-
-int
 sd_json_pretty(void)
 {
 	return isatty(STDOUT_FILENO);
@@ -168,7 +151,7 @@ static int
 put_fact(struct rp_buf *out, const char *key, const char *value)
 {
 	if (rp_buf_puts(out, key) != 0 || rp_buf_puts(out, ": ") != 0 ||
-	    sd_put_text(out, value) != 0 || rp_buf_puts(out, "\n") != 0)
+	    cli_put_text(out, value, 0) != 0 || rp_buf_puts(out, "\n") != 0)
 		return -1;
 	return 0;
 }
@@ -204,9 +187,9 @@ sd_plain_definition(struct rp_buf *out, const char *path,
 		r |= put_fact(out, "allow_version", d->version_allow_list[i]);
 	for (i = 0; i < n; i++) {
 		r |= rp_buf_puts(out, "label: ");
-		r |= sd_put_text(out, lab[i].e->key);
+		r |= cli_put_text(out, lab[i].e->key, 0);
 		r |= rp_buf_puts(out, "=");
-		r |= sd_put_text(out, lab[i].e->value);
+		r |= cli_put_text(out, lab[i].e->value, 0);
 		r |= rp_buf_puts(out, "\n");
 	}
 	free(lab);
@@ -271,13 +254,13 @@ say_load_failure(const char *path, const char *why)
 	struct rp_buf b = { 0 };
 	size_t pl = strlen(path);
 
-	if (strncmp(why, path, pl) != 0 && (sd_put_text(&b, path) != 0 ||
+	if (strncmp(why, path, pl) != 0 && (cli_put_text(&b, path, 0) != 0 ||
 	    rp_buf_puts(&b, ": ") != 0)) {
 		rp_buf_free(&b);
 		sd_oom();
 		return;
 	}
-	if (sd_put_text(&b, why) != 0) {
+	if (cli_put_text(&b, why, 0) != 0) {
 		rp_buf_free(&b);
 		sd_oom();
 		return;

@@ -329,7 +329,7 @@ sd_cmd_write(int argc, char **argv)
 	}
 	if (o.json)
 		rc = sd_json_definition(&out, path, &d, sd_json_pretty());
-	else if (sd_put_text(&out, path) != 0 || rp_buf_puts(&out, "\n") != 0)
+	else if (cli_put_text(&out, path, 0) != 0 || rp_buf_puts(&out, "\n") != 0)
 		rc = -1;
 	/* The file is written either way; only the report can fail. */
 	rc = rc != 0 ? sd_oom() : sd_flush(&out, RP_EXIT_OK);

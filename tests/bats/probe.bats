@@ -435,6 +435,27 @@ fake_backend_start() {
 	broker_wait
 }
 
+@test "a hostile peer's strings reach the terminal escaped, never raw" {
+	# identity: the unverified namespace a backend claims.
+	fake_backend_start honest --namespace $'ns\e[2J\nx'
+	run --separate-stderr rp-probe identity "$EP"
+	assert_success
+	assert_line 'namespace: ns\x1b[2J\nx'
+	[[ "$output" != *$'\e'* ]]
+	# hello: the backend path a broker names.
+	broker_start negotiated $'/x\e]0;title\a.sock'
+	run --separate-stderr rp-probe hello -s "$BS" --service echo --version 1.0.0
+	assert_success
+	assert_output '/x\x1b]0;title\x07.sock'
+	broker_wait
+	# admin: the body's lines, tabs and backslashes as they are; every
+	# other control (ESC, C1 CSI, BEL, CR) escaped.
+	broker_start admin 0,3
+	rp-probe admin -s "$BS" status >"$T/body"
+	broker_wait
+	printf 'a\\x1b[2J\tb\\"c\\xc2\\x9b\\x07\nd\\r\n' | cmp - "$T/body"
+}
+
 @test "admin: malformed replies exit 5, silence 4, no broker 3" {
 	broker_start garbage
 	run rp-probe admin -s "$BS" status

@@ -487,7 +487,9 @@ def cmd_serve_hello(a):
     elif mode == "admin":
         exit_code, kind = (int(x) for x in (arg or "0,0").split(","))
         body = {0: "ok\n", 1: '{"schema_version":1}\n',
-                2: "# EOF\n"}.get(kind, "")
+                2: "# EOF\n",
+                # a hostile body: terminal controls among ordinary text
+                3: 'a\x1b[2J\tb\\"c\x9b\x07\nd\r\n'}.get(kind, "")
         rep = pb.AdminReply(kind=kind, body=body, exit_code=exit_code)
         c.sendall(encode(RESPONSE, PP_ADMIN, rep.SerializeToString(), **echo))
     elif mode == "garbage":
