@@ -374,7 +374,11 @@ flush(struct broker *b, struct bkey *k)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		if (n < 0) {
-			handoff_key_close(b, k, HO_BACKEND_GONE, strerror(errno));
+			char why[128];
+
+			fmt(why, sizeof(why), "the handoff connection failed: "
+			    "%s", strerror(errno));
+			handoff_key_close(b, k, HO_BACKEND_GONE, why);
 			return -1;
 		}
 		memmove(hc->out.data, hc->out.data + n, hc->out.len - (size_t)n);
