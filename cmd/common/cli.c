@@ -47,23 +47,25 @@ cli_escape_at(const unsigned char *s, char esc[12])
 int
 cli_put_text(struct rp_buf *out, const char *s, int lines)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *p = (const unsigned char *)s, *run = p;
 	char esc[12];
 	size_t k;
 
-	while (*p != '\0') {
+	/* Runs of what is shown as it is go in one append each. */
+	for (; *p != '\0'; p += k) {
 		if (lines && (*p == '\n' || *p == '\t' || *p == '\\')) {
 			k = 1;
-			esc[0] = '\0';
-		} else {
-			k = cli_escape_at(p, esc);
+			continue;
 		}
-		if (esc[0] != '\0' ? rp_buf_puts(out, esc) != 0 :
-		    rp_buf_append(out, p, k) != 0)
+		k = cli_escape_at(p, esc);
+		if (esc[0] == '\0')
+			continue;
+		if (rp_buf_append(out, run, (size_t)(p - run)) != 0 ||
+		    rp_buf_puts(out, esc) != 0)
 			return -1;
-		p += k;
+		run = p + k;
 	}
-	return 0;
+	return rp_buf_append(out, run, (size_t)(p - run)) != 0 ? -1 : 0;
 }
 
 /* All of buf to fd, through EINTR and short writes; errors are dropped
