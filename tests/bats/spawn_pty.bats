@@ -265,7 +265,8 @@ hi^"
 # ------------------------------------------------- timeouts and signals
 
 @test "--timeout stops the child: SIGTERM, exit 124" {
-	run timeout -s KILL 20 "$SP" --timeout 0.2 --exit-record "$T/r.json" -- sleep 100
+	run timeout -s KILL 20 "$SP" --timeout 0.2 --exit-record "$T/r.json" -- \
+		tail -f /dev/null
 	[ "$status" -eq 124 ]
 	[ "$(json_field "$T/r.json" timed_out)" = true ]
 	[ "$(json_field "$T/r.json" signal)" = '"SIGTERM"' ]
@@ -275,7 +276,7 @@ hi^"
 @test "a child that ignores SIGTERM is killed after --kill-after" {
 	run timeout -s KILL 20 "$SP" --timeout 0.2 --kill-after 0.4 \
 		--exit-record "$T/r.json" -- \
-		sh -c 'trap "" TERM; while :; do sleep 0.05; done'
+		sh -c 'trap "" TERM; exec tail -f /dev/null'
 	[ "$status" -eq 124 ]
 	[ "$(json_field "$T/r.json" signal)" = '"SIGKILL"' ]
 	[ "$(json_field "$T/r.json" duration_ms)" -ge 600 ]
@@ -284,21 +285,22 @@ hi^"
 @test "SIGINT, SIGTERM, SIGHUP and SIGQUIT are forwarded to the child" {
 	local sig
 	for sig in INT TERM HUP QUIT; do
-		rm -f "$T/ready"
-		mkfifo "$T/ready"
-		"$SP" -- sh -c "trap 'echo got-$sig; exit 7' $sig; echo >'$T/ready'; while :; do sleep 0.05; done" \
-			>"$T/out" &
+		rm -f "$T/ready" "$T/outp"
+		mkfifo "$T/ready" "$T/outp"
+		# Its output through a fifo: the end of file there is its exit.
+		timeout 10 cat "$T/outp" >"$T/out" &
+		local reader=$!
+		RP_BG_PIDS+=("$reader")
+		# The shell waits on a child, so a trapped signal runs at once.
+		"$SP" -- sh -c "trap 'echo got-$sig; exit 7' $sig; echo >'$T/ready'; tail -f /dev/null & wait" \
+			>"$T/outp" &
 		local pid=$!
 		RP_BG_PIDS+=("$pid")
 		read -r -t 10 _ <"$T/ready"
 		kill -s "$sig" "$pid"
 		# Bounded: without forwarding it would never end.
-		local i rc=0
-		for ((i = 0; i < 500; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.02
-		done
-		! kill -0 "$pid" 2>/dev/null || { echo "$sig: still running"; false; }
+		local rc=0
+		wait "$reader" || { echo "$sig: still running"; false; }
 		wait "$pid" || rc=$?
 		[ "$rc" -eq 7 ] || { echo "$sig: exit $rc"; false; }
 		grep -q "got-$sig" "$T/out"
@@ -309,8 +311,8 @@ hi^"
 
 @test "a background job and a setsid daemon of the child are killed and reaped" {
 	run timeout -s KILL 20 "$SP" -- sh -c "
-		sleep 1000 & echo \$! >'$T/bg.pid'
-		setsid sh -c 'sleep 1000 & echo \$! >\"$T/daemon.pid\"' </dev/null >/dev/null 2>&1
+		tail -f /dev/null & echo \$! >'$T/bg.pid'
+		setsid sh -c 'tail -f /dev/null & echo \$! >\"$T/daemon.pid\"' </dev/null >/dev/null 2>&1
 		exit 0"
 	assert_success
 	local p
@@ -490,7 +492,7 @@ tmux_run() {
 stty -g >'$T/before'
 '$SP' -- sh -c 'trap "stty size" WINCH; trap "echo caught-int; exit 9" INT
 	printf "name? "; read name; echo "hello \$name"; stty size
-	while :; do sleep 0.05; done'
+	tail -f /dev/null & while :; do wait; done'
 echo "status=\$?" >'$T/status'
 stty -g >'$T/after'
 tmux -S '$TSOCK' wait-for -S done
@@ -515,10 +517,12 @@ EOF
 	cat >"$T/inner.sh" <<EOF
 exec 3<&0
 stty -g >'$T/before'
-'$SP' -- sh -c 'echo \$\$ >"$T/child.pid"; exec sleep 1000' <&3 &
+mkfifo '$T/relayed'
+# Its output through a fifo: the child's first line comes out of the relay,
+# which runs only once the terminal is in raw mode.
+'$SP' -- sh -c 'echo ready; exec tail -f /dev/null' <&3 >'$T/relayed' &
 pid=\$!
-# Wait (bounded) until it has put the terminal in raw mode.
-for i in \$(seq 500); do [ "\$(stty -g)" != "\$(cat '$T/before')" ] && break; sleep 0.02; done
+read -r _ <'$T/relayed'
 stty -g >'$T/during'
 kill -ABRT \$pid
 wait \$pid
