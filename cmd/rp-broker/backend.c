@@ -20,7 +20,6 @@
 
 
 #define KEYS_MAX 1024
-#define STOP_GRACE_MS 2000
 #define ENV_PREFIX "RUNNING_PROCESS_BROKER_V1_"
 
 
@@ -592,19 +591,7 @@ backends_cancel_spawns(struct broker *b)
 			to_dying(b, k, RP__EVENT_KIND__EVENT_KIND_DIED_SHUTDOWN);
 		}
 		k->state = BS_IDLE;
-		{
-			struct conn *c = k->wait_head, *n;
-
-			k->wait_head = k->wait_tail = NULL;
-			k->nwaiters = 0;
-			for (; c != NULL; c = n) {
-				n = c->wnext;
-				c->wnext = NULL;
-				c->key = NULL;
-				c->state = CONN_READING;
-				hello_refuse_draining(b, c);
-			}
-		}
+		bkey_answer_all(b, k, RP_REFUSE_SHUTTING_DOWN, NULL, 0);
 	}
 }
 

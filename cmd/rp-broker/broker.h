@@ -303,6 +303,13 @@ struct ratelimit {
 
 /* ------------------------------------------------------------- metrics */
 
+/* File descriptors for what is not a client: listener, loop, signals,
+ * events, the reserve, probes, spawning.  The soft RLIMIT_NOFILE should be
+ * at least --max-clients plus this (warned at start, in DIAGNOSE). */
+#define FD_SLACK 64
+/* How long a backend has between SIGTERM and SIGKILL. */
+#define STOP_GRACE_MS 2000
+
 #define OUTCOME_NEGOTIATED 0           /* else the ErrorCode (1..9) */
 #define N_OUTCOMES 10
 #define N_BUCKETS 17
@@ -483,7 +490,6 @@ void hello_frame(struct broker *b, struct conn *c, uint8_t *body,
 void hello_refuse_frame_status(struct broker *b, struct conn *c, int st);
 void hello_answer_waiter(struct broker *b, struct conn *c, struct bkey *k,
     enum rp_refusal id, const char *detail, uint64_t retry);
-void hello_refuse_draining(struct broker *b, struct conn *c);
 void hello_refuse_pressure_now(struct broker *b, struct conn *c);
 void hello_free_request(struct conn *c);
 void defs_flush(struct broker *b);

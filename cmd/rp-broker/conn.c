@@ -433,7 +433,7 @@ enter_pressure(struct broker *b, int err)
 static void
 accepted(struct broker *b, int fd, int pressure)
 {
-	struct rp_peercred pc;
+	struct rp_peercred pc = { 0 };
 	struct conn *c;
 	char r[96];
 

@@ -157,7 +157,7 @@ diagnose(struct broker *b, struct rp_buf *out)
 	    "for --max-clients %u", (unsigned long long)b->nofile_soft,
 	    (unsigned long long)b->nofile_hard, b->cfg.max_clients);
 	check(&ck, "rlimit_nofile", b->nofile_soft <
-	    (uint64_t)b->cfg.max_clients + 16 ? "warn" : "ok", detail);
+	    (uint64_t)b->cfg.max_clients + FD_SLACK ? "warn" : "ok", detail);
 	for (k = b->keys; k != NULL; k = k->next) {
 		fmt(why, sizeof(why), "backend:%s@%s", k->service,
 		    k->version);

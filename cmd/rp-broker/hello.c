@@ -119,12 +119,6 @@ hello_refuse_frame_status(struct broker *b, struct conn *c, int st)
 }
 
 void
-hello_refuse_draining(struct broker *b, struct conn *c)
-{
-	refuse(b, c, RP_REFUSE_SHUTTING_DOWN, NULL, 0);
-}
-
-void
 hello_refuse_pressure_now(struct broker *b, struct conn *c)
 {
 	rp_frame_decoder_reset(&c->dec);

@@ -22,11 +22,6 @@
 
 const char cli_prog[] = "rp-broker";
 
-/* Room for what is not a client: listener, loop, signals, events, the
- * reserve, probes, spawning. */
-#define FD_SLACK 64
-#define STOP_GRACE_MS 2000
-
 /* ------------------------------------------------------- fds, pressure */
 
 size_t
@@ -288,7 +283,6 @@ static void
 broker_free(struct broker *b)
 {
 	struct bkey *k;
-	struct defent *d;
 	struct conn *c;
 	struct dying *y;
 
@@ -297,11 +291,7 @@ broker_free(struct broker *b)
 		handoff_key_free(k);
 		free(k);
 	}
-	while ((d = b->defs) != NULL) {
-		b->defs = d->next;
-		rp_wire_free(d->def);
-		free(d);
-	}
+	defs_flush(b);
 	while ((c = b->free_conns) != NULL) {
 		b->free_conns = c->next;
 		free(c);
