@@ -184,6 +184,53 @@ default_disposition(int sig, const struct sigaction *dfl)
 #endif
 }
 
+/*
+ * Every mapping into place, in this process (a forked child, or one about
+ * to exec).  Phase 1: every source (or /dev/null) to a temporary above all
+ * targets, so no target overwrites a source still needed ({0->1, 1->0}
+ * swaps, or /dev/null opened on a target's number).  Phase 2: into place;
+ * dup2 leaves the target without CLOEXEC.  -1 with errno on failure, the
+ * temporaries closed.
+ */
+static int
+place_fds(const struct rp_spawn *sp, struct prep *pr)
+{
+	size_t i, made;
+	int fd, nul, saved;
+
+	for (made = 0; made < sp->nfds; made++) {
+		fd = sp->fds[made].parent_fd;
+		nul = -1;
+		if (fd < 0) {
+			nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+			if (nul < 0)
+				goto fail;
+			fd = nul;
+		}
+		pr->tmp[made] = fcntl(fd, F_DUPFD_CLOEXEC, pr->floor);
+		saved = errno;
+		if (nul >= 0)
+			close(nul);
+		errno = saved;
+		if (pr->tmp[made] < 0)
+			goto fail;
+	}
+	for (i = 0; i < sp->nfds; i++) {
+		if (dup2(pr->tmp[i], sp->fds[i].child_fd) < 0)
+			goto fail;
+		close(pr->tmp[i]);
+		pr->tmp[i] = -1;
+	}
+	return 0;
+fail:
+	saved = errno;
+	for (i = 0; i < made; i++)
+		if (pr->tmp[i] >= 0)
+			close(pr->tmp[i]);
+	errno = saved;
+	return -1;
+}
+
 static void __attribute__((noreturn))
 child(const struct rp_spawn *sp, struct prep *pr, int errfd)
 {
@@ -217,29 +264,8 @@ child(const struct rp_spawn *sp, struct prep *pr, int errfd)
 		errfd = t;
 	}
 
-	/* Phase 1: every source to a temporary above all targets, so no
-	 * target overwrites a source still needed ({0->1, 1->0} swaps). */
-	for (i = 0; i < sp->nfds; i++) {
-		fd = sp->fds[i].parent_fd;
-		nul = -1;
-		if (fd < 0) {
-			nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-			if (nul < 0)
-				goto setup_failed;
-			fd = nul;
-		}
-		pr->tmp[i] = fcntl(fd, F_DUPFD_CLOEXEC, pr->floor);
-		if (pr->tmp[i] < 0)
-			goto setup_failed;
-		if (nul >= 0)
-			close(nul);
-	}
-	/* Phase 2: into place; dup2 leaves the target without CLOEXEC. */
-	for (i = 0; i < sp->nfds; i++) {
-		if (dup2(pr->tmp[i], sp->fds[i].child_fd) < 0)
-			goto setup_failed;
-		close(pr->tmp[i]);
-	}
+	if (place_fds(sp, pr) != 0)
+		goto setup_failed;
 	for (fd = 0; fd <= 2; fd++) {
 		int mapped = 0;
 
@@ -296,6 +322,8 @@ prepare(const struct rp_spawn *sp, struct prep *pr)
 	int maxfd = 2;
 
 	memset(pr, 0, sizeof(*pr));
+	if (sp->nfds > 0 && sp->fds == NULL)
+		goto inval;
 	for (i = 0; i < sp->nfds; i++) {
 		if (sp->fds[i].child_fd < 0 || sp->fds[i].parent_fd < -1 ||
 		    sp->fds[i].child_fd >= INT_MAX - 1)
@@ -332,8 +360,7 @@ rp_spawn_exec(const struct rp_spawn *sp)
 	struct sigaction sa;
 	struct prep pr;
 	sigset_t none;
-	size_t i;
-	int fd, saved;
+	int saved;
 
 	if (sp == NULL || sp->argv == NULL || sp->argv[0] == NULL) {
 		errno = EINVAL;
@@ -341,24 +368,8 @@ rp_spawn_exec(const struct rp_spawn *sp)
 	}
 	if (prepare(sp, &pr) != 0)
 		return -1;
-	/* Phase 1: every source above every target (CLOEXEC, so whatever is
-	 * left over vanishes at exec); phase 2: into place. */
-	for (i = 0; i < sp->nfds; i++) {
-		fd = sp->fds[i].parent_fd;
-		if (fd < 0)
-			fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-		else
-			fd = fcntl(fd, F_DUPFD_CLOEXEC, pr.floor);
-		if (fd < 0)
-			goto fail;
-		pr.tmp[i] = fd;
-	}
-	for (i = 0; i < sp->nfds; i++) {
-		if (dup2(pr.tmp[i], sp->fds[i].child_fd) < 0)
-			goto fail;
-		close(pr.tmp[i]);
-		pr.tmp[i] = -1;
-	}
+	if (place_fds(sp, &pr) != 0)
+		goto fail;
 	if (sp->cwd != NULL && chdir(sp->cwd) != 0)
 		goto fail;
 	memset(&sa, 0, sizeof(sa));
@@ -400,8 +411,7 @@ rp_spawn(const struct rp_spawn *sp, int *exec_failed)
 
 	if (exec_failed != NULL)
 		*exec_failed = 0;
-	if (sp == NULL || sp->argv == NULL || sp->argv[0] == NULL ||
-	    (sp->nfds > 0 && sp->fds == NULL)) {
+	if (sp == NULL || sp->argv == NULL || sp->argv[0] == NULL) {
 		errno = EINVAL;
 		return -1;
 	}

@@ -736,6 +736,54 @@ test_die_of_signal(void)
 	T_OK(!WCOREDUMP(status));
 }
 
+/*
+ * A /dev/null mapping next to one whose target is the lowest free fd:
+ * {pipe->1, pipe->3, /dev/null->0} with fd 3 free.  /dev/null opens on 3;
+ * were it used from there, the mapping to 3 would replace it before it
+ * reached 0.  Both the forked and the in-place paths must give 0 /dev/null.
+ */
+static void
+test_devnull_beside_low_target(void)
+{
+	char *argv[] = { (char *)"sh", (char *)"-c",
+		(char *)"readlink /proc/self/fd/0", NULL };
+	struct rp_spawn_fd map[3];
+	struct rp_spawn sp = { .argv = argv, .fds = map, .nfds = 3 };
+	struct rp_spawn_status st;
+	int p[2], status, round;
+	char buf[128];
+	ssize_t n;
+	pid_t pid;
+
+	for (round = 0; round < 2; round++) {
+		T_EQ(pipe2(p, O_CLOEXEC), 0);
+		map[0] = (struct rp_spawn_fd){ p[1], 1 };
+		map[1] = (struct rp_spawn_fd){ p[1], 3 };
+		map[2] = (struct rp_spawn_fd){ -1, 0 };
+		pid = fork();
+		T_OK(pid >= 0);
+		if (pid == 0) {
+			close(3);
+			if (round == 0) {
+				pid = rp_spawn(&sp, NULL);
+				_exit(pid > 0 && rp_spawn_wait(pid, 0, &st) == 1 ?
+				    st.code : 99);
+			}
+			(void)rp_spawn_exec(&sp);
+			_exit(98);
+		}
+		close(p[1]);
+		n = rp_io_read_full(p[0], buf, sizeof(buf) - 1,
+		    rp_deadline_in(10000));
+		T_OK(n > 0);
+		buf[n > 0 ? n : 0] = '\0';
+		T_STR(buf, "/dev/null\n");
+		T_EQ(waitpid(pid, &status, 0), pid);
+		T_OK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		close(p[0]);
+	}
+}
+
 /* Fork, and in the child set up odd signal state and become SELF verb arg
  * through rp_spawn_exec with stdout on a pipe (and fd 6 on `six` when >=
  * 0).  Returns what it printed. */
@@ -859,5 +907,6 @@ main(int argc, char **argv)
 	T_RUN(test_reap_others);
 	T_RUN(test_die_of_signal);
 	T_RUN(test_exec_in_place);
+	T_RUN(test_devnull_beside_low_target);
 	return t_done();
 }
