@@ -158,7 +158,7 @@ one_handoff(const char *broker, steps_t st, int64_t t0)
 		if (naive && len >= 0)
 			bench_write_all(fd, req, REQ_LEN);
 		a = len < 0 ? NULL : rp_wire_ack_parse(body, (size_t)len,
-		    RP_KIND_EVENT, n.connection_id, &why);
+		    RP_KIND_EVENT, 1, n.connection_id, &why);
 		ok = a != NULL && a->accepted &&
 		    a->token.len == RP_TOKEN_LEN &&
 		    rp_token_equal(a->token.data, n.tok);

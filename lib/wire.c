@@ -874,20 +874,26 @@ rp_wire_ack_encode(struct rp_buf *out, uint32_t kind, uint64_t request_id,
 
 Rp__HandoffAck *
 rp_wire_ack_parse(const uint8_t *body, size_t len, uint32_t kind,
-    uint64_t request_id, const char **why)
+    int check_request_id, uint64_t request_id, const char **why)
 {
 	Rp__HandoffAck *a;
 	Rp__Frame *f;
 
-	f = rp_wire_frame_parse(body, len, kind, RP_PP_HANDOFF, 1, request_id,
-	    why);
+	f = rp_wire_frame_parse(body, len, kind, RP_PP_HANDOFF,
+	    check_request_id, request_id, why);
 	if (f == NULL)
 		return NULL;
 	a = rp_wire_unpack(&rp__handoff_ack__descriptor, f->payload.data,
 	    f->payload.len);
-	if (a == NULL)
+	if (a == NULL) {
 		*why = unpack_why("malformed HandoffAck",
 		    "HandoffAck exceeds its decoding budget");
+	} else if (a->correlation_id != f->request_id) {
+		*why = "ack correlation_id does not match request_id";
+		rp_wire_free(a);
+		a = NULL;
+		errno = EPROTO;
+	}
 	rp_wire_free(f);
 	return a;
 }

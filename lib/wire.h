@@ -283,8 +283,11 @@ int rp_wire_ack_encode(struct rp_buf *out, uint32_t kind,
     int accepted, const char *error_detail, uint64_t correlation_id);
 
 /* Parse an ack frame body: v1, the given kind, 0xD0FF, NONE, request_id as
- * expected, decodes.  Returns the ack (caller frees) or NULL with *why. */
+ * expected (when check_request_id; a receiver of pipelined Acks matches
+ * them itself), decodes, and its correlation_id is the frame's request_id.
+ * Returns the ack (caller frees) or NULL with *why. */
 Rp__HandoffAck *rp_wire_ack_parse(const uint8_t *body, size_t len,
-    uint32_t kind, uint64_t request_id, const char **why);
+    uint32_t kind, int check_request_id, uint64_t request_id,
+    const char **why);
 
 #endif

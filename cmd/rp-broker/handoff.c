@@ -266,21 +266,15 @@ static int
 ack(struct broker *b, struct bkey *k, uint8_t *body, size_t len)
 {
 	struct hconn *hc = &k->ho;
-	Rp__HandoffAck *a = NULL;
-	Rp__Frame *f;
+	Rp__HandoffAck *a;
 	struct hpend *p = NULL;
 	const char *why = NULL;
 	char msg[128];
 
-	f = rp_wire_frame_parse(body, len, RP_KIND_RESPONSE, RP_PP_HANDOFF, 0,
-	    0, &why);
+	/* Any request_id: Acks come in the order the backend answers. */
+	a = rp_wire_ack_parse(body, len, RP_KIND_RESPONSE, 0, 0, &why);
 	free(body);
-	if (f != NULL && (a = rp_wire_unpack(&rp__handoff_ack__descriptor,
-	    f->payload.data, f->payload.len)) == NULL)
-		why = "malformed HandoffAck";
-	if (a != NULL && a->correlation_id != f->request_id) {
-		why = "the Ack's correlation_id does not match its request_id";
-	} else if (a != NULL && (p = find(hc, a->correlation_id)) == NULL) {
+	if (a != NULL && (p = find(hc, a->correlation_id)) == NULL) {
 		fmt(msg, sizeof(msg), "an Ack for no transfer in flight "
 		    "(correlation_id %" PRIu64 ")", a->correlation_id);
 		why = msg;
@@ -295,12 +289,10 @@ ack(struct broker *b, struct bkey *k, uint8_t *body, size_t len)
 		else
 			finish(b, k, p, HO_ACCEPTED, NULL);
 		rp_wire_free(a);
-		rp_wire_free(f);
 		q_trim(hc);
 		return 0;
 	}
 	rp_wire_free(a);
-	rp_wire_free(f);
 	/* A backend that answers out of turn cannot be trusted with the
 	 * transfers still in flight either. */
 	handoff_key_close(b, k, HO_BAD_ACK, why);

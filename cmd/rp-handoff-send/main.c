@@ -272,18 +272,13 @@ await_ack(const struct opts *o, int sock, uint64_t corr, int64_t deadline)
 		cli_warn("malformed ack: %s", rp_frame_status_str(st));
 		return RP_EXIT_PROTOCOL;
 	}
-	ack = rp_wire_ack_parse(body, len, RP_KIND_RESPONSE, corr, &why);
+	ack = rp_wire_ack_parse(body, len, RP_KIND_RESPONSE, 1, corr, &why);
 	free(body);
 	if (ack == NULL) {
 		cli_warn("malformed ack: %s", why ? why : "bad frame");
 		return RP_EXIT_PROTOCOL;
 	}
-	if (ack->correlation_id != corr) {
-		cli_warn("malformed ack: correlation_id %llu, expected %llu",
-		    (unsigned long long)ack->correlation_id,
-		    (unsigned long long)corr);
-		rc = RP_EXIT_PROTOCOL;
-	} else if (ack->accepted) {
+	if (ack->accepted) {
 		rc = RP_EXIT_OK;
 	} else {
 		cli_warn("rejected: %s", ack->error_detail[0] ?

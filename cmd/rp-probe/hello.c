@@ -235,7 +235,7 @@ await_handoff(int fd, const Rp__Negotiated *n, int64_t deadline,
 		    "the handoff event was malformed";
 		return 0;
 	}
-	ack = rp_wire_ack_parse(body, len, RP_KIND_EVENT, n->connection_id,
+	ack = rp_wire_ack_parse(body, len, RP_KIND_EVENT, 1, n->connection_id,
 	    why);
 	free(body);
 	if (ack == NULL)

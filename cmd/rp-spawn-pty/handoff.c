@@ -85,7 +85,7 @@ transfer(int sock, int master, const uint8_t tok[RP_TOKEN_LEN],
 		    rp_frame_status_str(fs));
 		return RP_EXIT_PROTOCOL;
 	}
-	ack = rp_wire_ack_parse(body, len, RP_KIND_RESPONSE, cid, &why);
+	ack = rp_wire_ack_parse(body, len, RP_KIND_RESPONSE, 1, cid, &why);
 	free(body);
 	if (ack == NULL) {
 		cli_warn("%s: bad handoff ack: %s", where,
@@ -93,8 +93,7 @@ transfer(int sock, int master, const uint8_t tok[RP_TOKEN_LEN],
 		return RP_EXIT_PROTOCOL;
 	}
 	if (ack->token.len != RP_TOKEN_LEN ||
-	    !rp_token_equal(ack->token.data, tok) ||
-	    ack->correlation_id != cid) {
+	    !rp_token_equal(ack->token.data, tok)) {
 		cli_warn("%s: the handoff ack is for another transfer",
 		    where);
 		rc = RP_EXIT_PROTOCOL;

@@ -62,7 +62,7 @@ ack(const uint8_t *data, size_t size, uint32_t kind, uint64_t rid)
 	const char *why = NULL;
 	size_t dlen;
 
-	a = rp_wire_ack_parse(data, size, kind, rid, &why);
+	a = rp_wire_ack_parse(data, size, kind, 1, rid, &why);
 	if (a == NULL) {
 		CHECK(why != NULL && why[0] != '\0');
 		return;
@@ -70,7 +70,7 @@ ack(const uint8_t *data, size_t size, uint32_t kind, uint64_t rid)
 	CHECK(rp_wire_ack_encode(&out, kind, rid, a->token.data, a->token.len,
 	    a->accepted, a->error_detail, a->correlation_id) == 0);
 	a2 = rp_wire_ack_parse(out.data + RP_FRAME_HEADER,
-	    out.len - RP_FRAME_HEADER, kind, rid, &why);
+	    out.len - RP_FRAME_HEADER, kind, 1, rid, &why);
 	CHECK(a2 != NULL);
 	CHECK(same_bytes(&a->token, &a2->token));
 	CHECK(!a->accepted == !a2->accepted);
@@ -98,7 +98,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The expected request_id, and one that never matches. */
 	ack(data, size, RP_KIND_RESPONSE, rid);
 	ack(data, size, RP_KIND_EVENT, rid);
-	CHECK(rp_wire_ack_parse(data, size, RP_KIND_EVENT, rid + 1,
+	CHECK(rp_wire_ack_parse(data, size, RP_KIND_EVENT, 1, rid + 1,
 	    &(const char *){ NULL }) == NULL);
 	rp_wire_free(f);
 	return 0;

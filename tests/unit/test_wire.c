@@ -1232,26 +1232,44 @@ test_ack_errors(void)
 
 	T_EQ(rp_wire_ack_encode(&out, RP_KIND_RESPONSE, 9, tok, 16, 0,
 	    "bad \xff byte", 9), 0);
-	a = rp_wire_ack_parse(out.data + 5, out.len - 5, RP_KIND_RESPONSE, 9,
-	    &why);
+	a = rp_wire_ack_parse(out.data + 5, out.len - 5, RP_KIND_RESPONSE, 1,
+	    9, &why);
 	T_OK(a != NULL);
 	if (a != NULL) {
 		T_EQ(a->accepted, 0);
 		T_STR(a->error_detail, "bad \xef\xbf\xbd byte");
 	}
 	rp_wire_free(a);
-	T_OK(rp_wire_ack_parse(out.data + 5, out.len - 5, RP_KIND_RESPONSE, 8,
-	    &why) == NULL);
+	T_OK(rp_wire_ack_parse(out.data + 5, out.len - 5, RP_KIND_RESPONSE, 1,
+	    8, &why) == NULL);
 	T_STR(why, "request_id does not match");
-	T_OK(rp_wire_ack_parse(out.data + 5, out.len - 5, RP_KIND_EVENT, 9,
+	/* Unchecked, any request_id is taken (pipelined Acks). */
+	a = rp_wire_ack_parse(out.data + 5, out.len - 5, RP_KIND_RESPONSE, 0,
+	    8, &why);
+	T_OK(a != NULL && a->correlation_id == 9);
+	rp_wire_free(a);
+	T_OK(rp_wire_ack_parse(out.data + 5, out.len - 5, RP_KIND_EVENT, 1, 9,
 	    &why) == NULL);
 	T_STR(why, "kind is not EVENT");
 	rp_buf_append(&p, "\x10\x01\x10", 3);
 	mkframe(&b, 1, RP_KIND_EVENT, RP_PP_HANDOFF, 0, 41, &p);
 	errno = 0;
-	T_OK(rp_wire_ack_parse(b.data, b.len, RP_KIND_EVENT, 41, &why) == NULL);
+	T_OK(rp_wire_ack_parse(b.data, b.len, RP_KIND_EVENT, 1, 41, &why) ==
+	    NULL);
 	T_STR(why, "malformed HandoffAck");
 	T_EQ(errno, EPROTO);
+	/* Checked or not, the Ack's correlation_id is its frame's
+	 * request_id. */
+	rp_buf_clear(&out);
+	T_EQ(rp_wire_ack_encode(&out, RP_KIND_RESPONSE, 9, tok, 16, 1, NULL,
+	    10), 0);
+	errno = 0;
+	T_OK(rp_wire_ack_parse(out.data + 5, out.len - 5, RP_KIND_RESPONSE, 1,
+	    9, &why) == NULL);
+	T_STR(why, "ack correlation_id does not match request_id");
+	T_EQ(errno, EPROTO);
+	T_OK(rp_wire_ack_parse(out.data + 5, out.len - 5, RP_KIND_RESPONSE, 0,
+	    0, &why) == NULL);
 	rp_buf_clear(&out);
 	errno = 0;
 	T_EQ(rp_wire_ack_encode(&out, RP_KIND_EVENT, 1, NULL, 3, 1, NULL, 1),

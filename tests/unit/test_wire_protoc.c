@@ -583,7 +583,8 @@ test_handoff_acks(void)
 	encode_frame("frame_handoff_ack_event.txtpb", "HandoffAck",
 	    "handoff_ack.txtpb", &theirs);
 	same_frame(&ours, &theirs);
-	a = rp_wire_ack_parse(theirs.data, theirs.len, RP_KIND_EVENT, 12, &why);
+	a = rp_wire_ack_parse(theirs.data, theirs.len, RP_KIND_EVENT, 1, 12,
+	    &why);
 	T_OK(a != NULL);
 	if (a != NULL) {
 		T_EQ(a->accepted, 1);
@@ -600,8 +601,8 @@ test_handoff_acks(void)
 	encode_frame("frame_handoff_ack_rejected.txtpb", "HandoffAck",
 	    "handoff_ack_rejected.txtpb", &theirs);
 	same_frame(&ours, &theirs);
-	a = rp_wire_ack_parse(theirs.data, theirs.len, RP_KIND_RESPONSE, 99,
-	    &why);
+	a = rp_wire_ack_parse(theirs.data, theirs.len, RP_KIND_RESPONSE, 1,
+	    99, &why);
 	T_OK(a != NULL);
 	if (a != NULL) {
 		T_EQ(a->accepted, 0);
