@@ -62,10 +62,12 @@ void
 rp_err_why(char *why, size_t whysz, const char *fmt, ...)
 {
 	va_list ap;
+	int saved = errno;
 
 	if (why == NULL || whysz == 0)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(why, whysz, fmt, ap);
 	va_end(ap);
+	errno = saved;
 }

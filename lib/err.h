@@ -48,7 +48,8 @@ int rp_exit_from_exec_errno(int err);
 /* Put a reason, formatted as by snprintf, into a caller's optional
  * (why, whysz) pair, the way rp_fs_check_dir and rp_sock_listen report
  * theirs: nothing happens when why is NULL or whysz is 0, and a long
- * reason is cut to fit (always NUL-terminated).  Never prints. */
+ * reason is cut to fit (always NUL-terminated).  errno is left as it
+ * was, so a caller can report it after.  Never prints. */
 void rp_err_why(char *why, size_t whysz, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -152,15 +152,11 @@ rp_sock_listen(const char *path, int dir_policy, int backlog,
 	if (rp_fs_dirname(path, dir, sizeof(dir)) < 0)
 		return -1;
 	if (rp_fs_check_dir(dir, dir_policy, dwhy, sizeof(dwhy)) < 0) {
-		err = errno;
 		rp_err_why(why, whysz, "directory %s %s", dir, dwhy);
-		errno = err;
 		return -1;
 	}
 	if ((dfd = lock_dir(dir)) < 0) {
-		err = errno;
 		rp_err_why(why, whysz, "cannot lock directory %s", dir);
-		errno = err;
 		return -1;
 	}
 
@@ -187,23 +183,17 @@ rp_sock_listen(const char *path, int dir_policy, int backlog,
 			goto fail;
 		}
 		if (live < 0) {
-			err = errno;
 			rp_err_why(why, whysz, "cannot tell whether %s is live",
 			    path);
-			errno = err;
 			goto fail;
 		}
 		if (unlink(path) < 0 && errno != ENOENT) {
-			err = errno;
 			rp_err_why(why, whysz, "cannot remove stale socket %s",
 			    path);
-			errno = err;
 			goto fail;
 		}
 	} else if (errno != ENOENT) {
-		err = errno;
 		rp_err_why(why, whysz, "cannot examine %s", path);
-		errno = err;
 		goto fail;
 	}
 
@@ -249,9 +239,7 @@ rp_sock_listen(const char *path, int dir_policy, int backlog,
 	return 0;
 
 fail_errno:
-	err = errno;
 	rp_err_why(why, whysz, "cannot bind %s", path);
-	errno = err;
 fail:
 	err = errno;
 	if (fd >= 0)

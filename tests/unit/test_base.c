@@ -49,6 +49,10 @@ test_err_why(void)
 	T_EQ(why[0], 'x');
 	rp_err_why(NULL, 0, "%s", "ignored");
 	rp_err_why(NULL, sizeof(why), "%s", "ignored");
+	/* errno is the caller's still, to report after. */
+	errno = EACCES;
+	rp_err_why(why, sizeof(why), "%s", strerror(ENOSPC));
+	T_EQ(errno, EACCES);
 }
 
 static void
