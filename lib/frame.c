@@ -95,10 +95,10 @@ rp_frame_write(int fd, const void *body, size_t len, int64_t deadline)
 }
 
 /*
- * One read of at most len bytes under the deadline.  Unlike
- * rp_io_read_full this polls first when the deadline is finite, so a
- * blocking fd cannot hold us past it either.  Returns the count, 0 at EOF,
- * or -1 with errno.
+ * One read of at most len bytes under the deadline: it returns as soon as
+ * anything is there (rp_io_read_full waits for all of len).  Polls first
+ * when the deadline is finite, so a blocking fd cannot hold us past it.
+ * Returns the count, 0 at EOF, or -1 with errno.
  */
 static ssize_t
 read_once(int fd, uint8_t *buf, size_t len, int64_t deadline)
@@ -115,25 +115,6 @@ read_once(int fd, uint8_t *buf, size_t len, int64_t deadline)
 		if (rp_io_wait(fd, POLLIN, deadline) < 0)
 			return -1;
 	}
-}
-
-/* Read up to len bytes, stopping early only at EOF.  Returns the count or
- * -1 with errno. */
-static ssize_t
-read_upto(int fd, uint8_t *buf, size_t len, int64_t deadline)
-{
-	size_t have = 0;
-	ssize_t n;
-
-	while (have < len) {
-		n = read_once(fd, buf + have, len - have, deadline);
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		have += (size_t)n;
-	}
-	return (ssize_t)have;
 }
 
 static enum rp_frame_status
@@ -165,7 +146,8 @@ rp_frame_read(int fd, size_t cap, int64_t deadline, uint8_t **body,
 		return RP_FRAME_EOF;
 	if (hdr[0] != RP_FRAME_VERSION)
 		return RP_FRAME_BAD_VERSION;
-	m = read_upto(fd, hdr + n, RP_FRAME_HEADER - (size_t)n, deadline);
+	m = rp_io_read_full(fd, hdr + n, RP_FRAME_HEADER - (size_t)n,
+	    deadline);
 	if (m < 0)
 		return read_error();
 	if (n + m < RP_FRAME_HEADER)
@@ -178,7 +160,7 @@ rp_frame_read(int fd, size_t cap, int64_t deadline, uint8_t **body,
 		p = malloc(blen);
 		if (p == NULL)
 			return RP_FRAME_IO;
-		n = read_upto(fd, p, blen, deadline);
+		n = rp_io_read_full(fd, p, blen, deadline);
 		if (n < 0 || (size_t)n < blen) {
 			int saved = errno;
 

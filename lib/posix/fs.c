@@ -14,6 +14,7 @@
 #include "deadline.h"
 #include "err.h"
 #include "fs.h"
+#include "io.h"
 
 /*
  * mkdir -p with mode 0700 for every directory we create.  An existing
@@ -193,25 +194,6 @@ fail:
 	return -1;
 }
 
-static int
-write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 rp_fs_write_atomic(const char *dir, const char *name, const void *data,
     size_t len, unsigned mode)
@@ -253,8 +235,8 @@ rp_fs_write_atomic(const char *dir, const char *name, const void *data,
 		return -1;
 	}
 	/* fchmod, not the open mode: the umask must not change it. */
-	if (write_all(fd, data, len) < 0 || fchmod(fd, mode & 07777) < 0 ||
-	    fsync(fd) < 0)
+	if (rp_io_write_full(fd, data, len, RP_DEADLINE_NEVER) < 0 ||
+	    fchmod(fd, mode & 07777) < 0 || fsync(fd) < 0)
 		goto fail;
 	if (close(fd) < 0) {
 		fd = -1;
