@@ -238,6 +238,42 @@ cli_getopt_error(int c, char **argv, const struct option *longopts)
 }
 
 int
+cli_opt_u64(const char *name, const char *s, uint64_t min, uint64_t max,
+    uint64_t *out)
+{
+	if (rp_parse_u64(s, min, max, out) != 0)
+		return cli_usage("%s: '%s' is not a number from %llu to %llu",
+		    name, s, (unsigned long long)min, (unsigned long long)max);
+	return 0;
+}
+
+int
+cli_opt_u32(const char *name, const char *s, uint32_t min, uint32_t max,
+    uint32_t *out)
+{
+	uint64_t v;
+	int r;
+
+	if ((r = cli_opt_u64(name, s, min, max, &v)) != 0)
+		return r;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int
+cli_opt_ms(const char *name, const char *s, int64_t *out)
+{
+	uint64_t v;
+
+	/* A day is far more than any wait here needs. */
+	if (rp_parse_u64(s, 0, 86400000, &v) != 0)
+		return cli_usage("%s: '%s' is not a number of milliseconds "
+		    "from 0 to 86400000", name, s);
+	*out = (int64_t)v;
+	return 0;
+}
+
+int
 cli_split(int argc, char **argv, const char *shortopts,
     const struct option *longopts)
 {

@@ -18,6 +18,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define CLI_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
@@ -38,6 +39,17 @@ int cli_vusage(const char *fmt, va_list ap) CLI_PRINTF(1, 0);
  * ambiguous option.  Returns RP_EXIT_USAGE.
  */
 int cli_getopt_error(int c, char **argv, const struct option *longopts);
+
+/*
+ * Strict option values (decimal, no sign or space): 0 with *out set, or
+ * the exit status after a usage line "NAME: 'S' is not a number ...".
+ * Milliseconds go from 0 to a day (86400000).
+ */
+int cli_opt_ms(const char *name, const char *s, int64_t *out);
+int cli_opt_u64(const char *name, const char *s, uint64_t min, uint64_t max,
+    uint64_t *out);
+int cli_opt_u32(const char *name, const char *s, uint32_t min, uint32_t max,
+    uint32_t *out);
 
 /*
  * Where "--" ends the program's own options: its index in argv, or argc

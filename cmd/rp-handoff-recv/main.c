@@ -180,29 +180,6 @@ struct seen {
 };
 
 static int
-parse_u32_opt(const char *name, const char *s, uint32_t min, uint32_t max,
-    uint32_t *out)
-{
-	if (rp_parse_u32(s, min, max, out) != 0)
-		return cli_usage("%s: '%s' is not a number from %u to %u",
-		    name, s, (unsigned)min, (unsigned)max);
-	return 0;
-}
-
-static int
-parse_ms_opt(const char *name, const char *s, int64_t *out)
-{
-	uint64_t v;
-
-	/* A day is far more than any wait here needs. */
-	if (rp_parse_u64(s, 0, 86400000, &v) != 0)
-		return cli_usage("%s: '%s' is not a number of milliseconds "
-		    "from 0 to 86400000", name, s);
-	*out = (int64_t)v;
-	return 0;
-}
-
-static int
 parse_event(const char *s, int *backend)
 {
 	if (strcmp(s, "backend") == 0)
@@ -400,20 +377,20 @@ parse_args(int argc, char **argv, struct recv_opts *o)
 			s.new_token = 1;
 			break;
 		case OPT_TIMEOUT:
-			if ((r = parse_ms_opt("--timeout", optarg,
+			if ((r = cli_opt_ms("--timeout", optarg,
 			    &o->timeout_ms)) != 0)
 				return r;
 			break;
 		case OPT_COUNT:
 			s.count = 1;
-			if ((r = parse_u32_opt("--count", optarg, 1,
+			if ((r = cli_opt_u32("--count", optarg, 1,
 			    RECV_MAX_TOKENS, &v)) != 0)
 				return r;
 			o->count = v;
 			break;
 		case OPT_FD:
 			s.fd = 1;
-			if ((r = parse_u32_opt("--fd", optarg, 0, 1023,
+			if ((r = cli_opt_u32("--fd", optarg, 0, 1023,
 			    &v)) != 0)
 				return r;
 			o->fd = (int)v;
@@ -426,13 +403,13 @@ parse_args(int argc, char **argv, struct recv_opts *o)
 			if (o->n_allow_uids == RECV_MAX_ALLOW_UIDS)
 				return cli_usage("at most %d --allow-uid",
 				    RECV_MAX_ALLOW_UIDS);
-			if ((r = parse_u32_opt("--allow-uid", optarg, 0,
+			if ((r = cli_opt_u32("--allow-uid", optarg, 0,
 			    UINT32_MAX - 1, &v)) != 0)
 				return r;
 			o->allow_uids[o->n_allow_uids++] = v;
 			break;
 		case OPT_READY_FD:
-			if ((r = parse_u32_opt("--ready-fd", optarg, 0,
+			if ((r = cli_opt_u32("--ready-fd", optarg, 0,
 			    INT_MAX, &v)) != 0)
 				return r;
 			o->ready_fd = (int)v;
@@ -447,7 +424,7 @@ parse_args(int argc, char **argv, struct recv_opts *o)
 			break;
 		case OPT_MAX_CONNS:
 			s.max_conns = 1;
-			if ((r = parse_u32_opt("--max-conns", optarg, 1,
+			if ((r = cli_opt_u32("--max-conns", optarg, 1,
 			    65536, &v)) != 0)
 				return r;
 			o->max_conns = v;
@@ -458,13 +435,13 @@ parse_args(int argc, char **argv, struct recv_opts *o)
 			break;
 		case OPT_PROBE_WINDOW:
 			s.probe_window = 1;
-			if ((r = parse_ms_opt("--probe-window", optarg,
+			if ((r = cli_opt_ms("--probe-window", optarg,
 			    &o->probe_window_ms)) != 0)
 				return r;
 			break;
 		case OPT_BROKER_UID:
 			s.broker_uid = 1;
-			if ((r = parse_u32_opt("--broker-uid", optarg, 0,
+			if ((r = cli_opt_u32("--broker-uid", optarg, 0,
 			    UINT32_MAX - 1, &o->broker_uid)) != 0)
 				return r;
 			break;

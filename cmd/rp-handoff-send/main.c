@@ -116,7 +116,7 @@ parse_args(int argc, char **argv, struct opts *o)
 {
 	const char *tfile = NULL, *thex = NULL;
 	uint64_t v;
-	int c, n;
+	int c, n, r;
 
 	memset(o, 0, sizeof(*o));
 	o->service = "rp-handoff";
@@ -146,11 +146,9 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->service = optarg;
 			break;
 		case OPT_TIMEOUT:
-			if (rp_parse_u64(optarg, 0, 86400000, &v) != 0)
-				return cli_usage("--timeout: '%s' is not a "
-				    "number of milliseconds from 0 to "
-				    "86400000", optarg);
-			o->timeout_ms = (int64_t)v;
+			if ((r = cli_opt_ms("--timeout", optarg,
+			    &o->timeout_ms)) != 0)
+				return r;
 			break;
 		case OPT_RAW:
 			o->raw = 1;

@@ -74,12 +74,12 @@ probe_admin(int argc, char **argv)
 			service = optarg;
 			break;
 		case OPT_DRAIN:
-			if ((r = probe_opt_ms("--drain-deadline", optarg,
+			if ((r = cli_opt_ms("--drain-deadline", optarg,
 			    &drain)) != 0)
 				return r;
 			break;
 		case OPT_TIMEOUT:
-			if ((r = probe_opt_ms("--timeout", optarg,
+			if ((r = cli_opt_ms("--timeout", optarg,
 			    &timeout)) != 0)
 				return r;
 			break;

@@ -103,7 +103,7 @@ parse(int argc, char **argv, struct hello_opts *o)
 			o->client_version = optarg;
 			break;
 		case OPT_KEEPALIVE:
-			if ((r = probe_opt_u64("--keepalive", optarg,
+			if ((r = cli_opt_u64("--keepalive", optarg, 0,
 			    UINT32_MAX, &o->keepalive)) != 0)
 				return r;
 			break;
@@ -111,7 +111,7 @@ parse(int argc, char **argv, struct hello_opts *o)
 			o->adopt = 1;
 			break;
 		case OPT_HANDOFF_TIMEOUT:
-			if ((r = probe_opt_ms("--handoff-timeout", optarg,
+			if ((r = cli_opt_ms("--handoff-timeout", optarg,
 			    &o->handoff_timeout_ms)) != 0)
 				return r;
 			break;
@@ -119,7 +119,7 @@ parse(int argc, char **argv, struct hello_opts *o)
 			o->json = 1;
 			break;
 		case OPT_TIMEOUT:
-			if ((r = probe_opt_ms("--timeout", optarg,
+			if ((r = cli_opt_ms("--timeout", optarg,
 			    &o->timeout_ms)) != 0)
 				return r;
 			break;

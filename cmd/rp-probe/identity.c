@@ -136,7 +136,7 @@ probe_identity(int argc, char **argv)
 		case 'h':
 			return probe_help();
 		case OPT_TIMEOUT:
-			if ((r = probe_opt_ms("--timeout", optarg,
+			if ((r = cli_opt_ms("--timeout", optarg,
 			    &timeout)) != 0)
 				return r;
 			break;

@@ -51,27 +51,6 @@ probe_help(void)
 	return cli_print(usage_text, help_text);
 }
 
-int
-probe_opt_ms(const char *name, const char *s, int64_t *out)
-{
-	uint64_t v;
-
-	if (rp_parse_u64(s, 0, 86400000, &v) != 0)
-		return cli_usage("%s: '%s' is not a number of milliseconds "
-		    "from 0 to 86400000", name, s);
-	*out = (int64_t)v;
-	return 0;
-}
-
-int
-probe_opt_u64(const char *name, const char *s, uint64_t max, uint64_t *out)
-{
-	if (rp_parse_u64(s, 0, max, out) != 0)
-		return cli_usage("%s: '%s' is not a number from 0 to %llu",
-		    name, s, (unsigned long long)max);
-	return 0;
-}
-
 void
 probe_json_begin(struct rp_json *j, struct rp_buf *out)
 {

@@ -21,11 +21,6 @@
  * cannot be written). */
 int probe_help(void);
 
-/* Strict option values: 0, or the usage error already reported. */
-int probe_opt_ms(const char *name, const char *s, int64_t *out);
-int probe_opt_u64(const char *name, const char *s, uint64_t max,
-    uint64_t *out);
-
 /* Start a JSON document on out, pretty when stdout is a terminal. */
 void probe_json_begin(struct rp_json *j, struct rp_buf *out);
 /* Finish it and write it to stdout.  0, or 125 after a diagnostic. */

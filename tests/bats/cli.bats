@@ -132,3 +132,16 @@ TOOLS=(
 	[[ "$stderr" == "rp-probe: "*"--"* ]]
 	usage_is "nothing after --" rp-handoff-recv "$T/h.sock" --
 }
+
+@test "option values: one wording for milliseconds and numbers everywhere" {
+	local ms="is not a number of milliseconds from 0 to 86400000"
+	usage_is "--timeout: '5s' $ms" rp-probe identity --timeout 5s /x.sock
+	usage_is "--timeout: '-1' $ms" rp-handoff-send --timeout -1 /x.sock
+	usage_is "--timeout: '86400001' $ms" rp-handoff-recv --timeout 86400001 /x.sock
+	usage_is "--handoff-timeout: ' 5' $ms" rp-probe hello --handoff-timeout ' 5' \
+		--service echo --version 1.0.0
+	usage_is "--keepalive: '4294967296' is not a number from 0 to 4294967295" \
+		rp-probe hello --keepalive 4294967296 --service echo --version 1.0.0
+	usage_is "--count: '0' is not a number from 1 to 1024" \
+		rp-handoff-recv --count 0 /x.sock
+}
