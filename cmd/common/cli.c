@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sodium.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -330,4 +331,20 @@ cli_version(void)
 		return RP_EXIT_INTERNAL;
 	}
 	return RP_EXIT_OK;
+}
+
+int
+cli_new_token(void)
+{
+	uint8_t tok[RP_TOKEN_LEN];
+	char hex[RP_TOKEN_HEX_LEN + 2];
+	int r;
+
+	rp_token_generate(tok);
+	rp_token_to_hex(tok, hex);
+	sodium_memzero(tok, sizeof(tok));
+	memcpy(hex + RP_TOKEN_HEX_LEN, "\n", 2);
+	r = cli_print(hex, NULL);
+	sodium_memzero(hex, sizeof(hex));
+	return r;
 }

@@ -65,6 +65,8 @@ int cli_split(int argc, char **argv, const char *shortopts,
  * be written. */
 int cli_print(const char *text, const char *more);
 int cli_version(void);
+/* --new-token: a fresh handoff token, 32 hex digits and a newline. */
+int cli_new_token(void);
 
 /*
  * How the character at s is shown in a diagnostic: its escape in esc

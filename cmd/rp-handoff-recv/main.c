@@ -480,7 +480,6 @@ int
 main(int argc, char **argv)
 {
 	struct recv_opts o;
-	char hex[RP_TOKEN_HEX_LEN + 1];
 	int r;
 
 	if (rp_init() != 0) {
@@ -494,14 +493,8 @@ main(int argc, char **argv)
 		free(o.tokens);
 		return r;
 	}
-	if (o.new_token) {
-		uint8_t tok[RP_TOKEN_LEN];
-
-		rp_token_generate(tok);
-		rp_token_to_hex(tok, hex);
-		printf("%s\n", hex);
-		return fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL;
-	}
+	if (o.new_token)
+		return cli_new_token();
 	if (o.serve)
 		return recv_serve(&o);
 	r = recv_oneshot(&o);

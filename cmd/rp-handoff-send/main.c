@@ -292,7 +292,6 @@ main(int argc, char **argv)
 {
 	struct opts o;
 	struct rp_buf offer = { 0 };
-	char hex[RP_TOKEN_HEX_LEN + 1];
 	uint64_t corr;
 	int64_t deadline;
 	int r, sock;
@@ -307,10 +306,7 @@ main(int argc, char **argv)
 	if (r > 0)
 		return r;
 	if (o.new_token) {
-		rp_token_generate(o.token);
-		rp_token_to_hex(o.token, hex);
-		printf("%s\n", hex);
-		return fflush(stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL;
+		return cli_new_token();
 	}
 	deadline = rp_deadline_in(o.timeout_ms);
 	sock = connect_to(&o, deadline);

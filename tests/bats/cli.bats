@@ -145,3 +145,16 @@ TOOLS=(
 	usage_is "--count: '0' is not a number from 1 to 1024" \
 		rp-handoff-recv --count 0 /x.sock
 }
+
+@test "--new-token: 32 hex digits, fresh each time; an unwritable stdout is 125" {
+	local tool a b
+	for tool in rp-handoff-send rp-handoff-recv; do
+		a=$("$tool" --new-token)
+		b=$("$tool" --new-token)
+		[[ "$a" =~ ^[0-9a-f]{32}$ ]] && [[ "$b" =~ ^[0-9a-f]{32}$ ]]
+		[ "$a" != "$b" ]
+		run --separate-stderr bash -c '"$1" --new-token >/dev/full' _ "$tool"
+		[ "$status" -eq 125 ]
+		[ "$stderr" = "$tool: cannot write standard output: No space left on device" ]
+	done
+}
