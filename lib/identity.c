@@ -332,6 +332,20 @@ hex32(const uint8_t *h, char out[65])
 	out[64] = '\0';
 }
 
+int
+rp_identity_uid_allowed(uint32_t uid, uint32_t self, const uint32_t *allowed,
+    size_t n)
+{
+	size_t i;
+
+	if (uid == self)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (allowed[i] == uid)
+			return 1;
+	return 0;
+}
+
 enum rp_probe_status
 rp_probe_verify(const uint8_t *body, size_t len,
     const uint8_t nonce[RP_PROBE_NONCE_LEN], const char *endpoint,
@@ -348,7 +362,7 @@ rp_probe_verify(const uint8_t *body, size_t len,
 	uint8_t hash[32];
 	uint32_t euid = rp_host_euid();
 	size_t i;
-	int uid_ok, r;
+	int r;
 
 	if (exp == NULL)
 		exp = &none;
@@ -374,10 +388,8 @@ rp_probe_verify(const uint8_t *body, size_t len,
 		    "malformed probe reply: %s", why);
 
 	/* The checks, in the order the spec reports them. */
-	uid_ok = peer->uid == euid;
-	for (i = 0; !uid_ok && i < exp->n_allowed_uids; i++)
-		uid_ok = peer->uid == exp->allowed_uids[i];
-	if (!uid_ok)
+	if (!rp_identity_uid_allowed(peer->uid, euid, exp->allowed_uids,
+	    exp->n_allowed_uids))
 		return set_report(rep, RP_PROBE_MISMATCH, "uid",
 		    "the endpoint is served by uid %u, not %u", peer->uid,
 		    euid);

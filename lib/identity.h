@@ -104,6 +104,12 @@ struct rp_probe_report {
  * request_id = the nonce's first 8 bytes as little-endian u64. */
 int rp_probe_request(uint8_t nonce[RP_PROBE_NONCE_LEN], struct rp_buf *out);
 
+/* The peer-uid rule of 30-identity.md, for probes and for our own
+ * listeners: uid is allowed when it is self (our effective uid) or one of
+ * the n in allowed.  1 or 0. */
+int rp_identity_uid_allowed(uint32_t uid, uint32_t self,
+    const uint32_t *allowed, size_t n);
+
 /* Verify a reply body against the nonce, the endpoint we dialled, the
  * connection's peer credentials and the expectations: envelope, request
  * id, nonce echo, DaemonProcess, then uid, pid (kernel and expected),

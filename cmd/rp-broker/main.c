@@ -44,14 +44,8 @@ broker_fd_pressure(const struct broker *b)
 int
 broker_uid_allowed(const struct broker *b, uint32_t uid)
 {
-	size_t i;
-
-	if (uid == b->euid)
-		return 1;
-	for (i = 0; i < b->cfg.n_allow_uids; i++)
-		if (b->cfg.allow_uids[i] == uid)
-			return 1;
-	return 0;
+	return rp_identity_uid_allowed(uid, b->euid, b->cfg.allow_uids,
+	    b->cfg.n_allow_uids);
 }
 
 /* ------------------------------------------------------------ stopping */

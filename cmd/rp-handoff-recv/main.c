@@ -86,14 +86,8 @@ recv_ready(struct recv_opts *o)
 int
 recv_uid_allowed(const struct recv_opts *o, uint32_t uid)
 {
-	size_t i;
-
-	if (uid == rp_host_euid())
-		return 1;
-	for (i = 0; i < o->n_allow_uids; i++)
-		if (o->allow_uids[i] == uid)
-			return 1;
-	return 0;
+	return rp_identity_uid_allowed(uid, rp_host_euid(), o->allow_uids,
+	    o->n_allow_uids);
 }
 
 enum {

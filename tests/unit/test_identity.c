@@ -487,10 +487,25 @@ test_probe_other_uid(void)
 	T_EQ(probe_backend(AS_NOBODY, &exp, &rep, 5000), RP_PROBE_OK);
 }
 
+static void
+test_uid_allowed(void)
+{
+	static const uint32_t allow[] = { 65534, 1000 };
+
+	T_EQ(rp_identity_uid_allowed(0, 0, NULL, 0), 1);
+	T_EQ(rp_identity_uid_allowed(1000, 0, NULL, 0), 0);
+	T_EQ(rp_identity_uid_allowed(1000, 0, allow, 2), 1);
+	T_EQ(rp_identity_uid_allowed(65534, 0, allow, 1), 1);
+	T_EQ(rp_identity_uid_allowed(1000, 0, allow, 1), 0);
+	T_EQ(rp_identity_uid_allowed(0, 1000, allow, 1), 0);
+	T_EQ(rp_identity_uid_allowed(1000, 1000, allow, 0), 1);
+}
+
 int
 main(void)
 {
 	T_RUN(test_self);
+	T_RUN(test_uid_allowed);
 	T_RUN(test_self_too_long);
 	T_RUN(test_encode_decode);
 	T_RUN(test_decode_rejects);
