@@ -331,9 +331,10 @@ inval:
 	return -1;
 }
 
-int
-rp_names_backend_endpoint(char *out, size_t outsz, const char *dir,
-    const char *hash16, const uint8_t rnd[16])
+/* rpb-v1-{hash16}-{kind}-{32 hex of rnd}.sock in dir. */
+static int
+backend_name(char *out, size_t outsz, const char *dir, const char *hash16,
+    const uint8_t rnd[16], const char *kind)
 {
 	static const char hex[] = "0123456789abcdef";
 	char leaf[RP_SUN_PATH_MAX], r[33];
@@ -351,7 +352,22 @@ rp_names_backend_endpoint(char *out, size_t outsz, const char *dir,
 		r[2 * i + 1] = hex[rnd[i] & 0x0f];
 	}
 	r[32] = '\0';
-	if (emit(leaf, sizeof(leaf), "rpb-v1-%s-be-%s.sock", hash16, r) < 0)
+	if (emit(leaf, sizeof(leaf), "rpb-v1-%s-%s-%s.sock", hash16, kind,
+	    r) < 0)
 		return -1;
 	return socket_path(out, outsz, dir, leaf);
+}
+
+int
+rp_names_backend_endpoint(char *out, size_t outsz, const char *dir,
+    const char *hash16, const uint8_t rnd[16])
+{
+	return backend_name(out, outsz, dir, hash16, rnd, "be");
+}
+
+int
+rp_names_backend_handoff(char *out, size_t outsz, const char *dir,
+    const char *hash16, const uint8_t rnd[16])
+{
+	return backend_name(out, outsz, dir, hash16, rnd, "ho");
 }

@@ -77,6 +77,11 @@ int rp_names_broker_socket(char *out, size_t outsz, const char *dir,
 int rp_names_backend_endpoint(char *out, size_t outsz, const char *dir,
     const char *hash16, const uint8_t rnd[16]);
 
+/* Its handoff endpoint (40-handoff.md, RUNNING_PROCESS_BROKER_V1_HANDOFF_PIPE):
+ * the same with "-ho-" for "-be-", so it fits wherever the endpoint does. */
+int rp_names_backend_handoff(char *out, size_t outsz, const char *dir,
+    const char *hash16, const uint8_t rnd[16]);
+
 /* 0 when path fits sun_path with its NUL, else -1 with ENAMETOOLONG. */
 int rp_names_sun_path_fits(const char *path);
 

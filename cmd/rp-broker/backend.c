@@ -409,15 +409,14 @@ bkey_spawn(struct broker *b, struct bkey *k, const Rp__ServiceDefinition *def,
 	}
 	k->hpipe[0] = '\0';
 	if (b->cfg.handoff) {
-		char hex[RP_TOKEN_HEX_LEN + 1];
-
-		/* Next to the endpoint, as long as it: "-ho-" for "-be-". */
 		rp_token_generate(rnd);
-		rp_token_to_hex(rnd, hex);
-		fmt(k->hpipe, sizeof(k->hpipe), "%s/rpb-v1-%s-ho-%s.sock", b->dir,
-		    b->hash16, hex);
-		if (rp_names_sun_path_fits(k->hpipe) != 0)
+		if (rp_names_backend_handoff(k->hpipe, sizeof(k->hpipe),
+		    b->dir, b->hash16, rnd) < 0) {
+			cli_warn("%s@%s: no handoff endpoint (%s); its clients "
+			    "reconnect", k->service, k->version,
+			    strerror(errno));
 			k->hpipe[0] = '\0';
+		}
 	}
 	extra[0] = (struct ev_kv){ "binary", k->binary };
 	extra[1] = (struct ev_kv){ "backend_pipe", k->pipe };

@@ -468,6 +468,13 @@ test_backend_endpoint(void)
 	    71);
 	T_STR(out, "/run/b/rpb-v1-0123456789abcdef-be-"
 	    "00112233445566778899aabbccddeeff.sock");
+	/* Its handoff endpoint: "-ho-" for "-be-", the same length. */
+	T_EQ(rp_names_backend_handoff(out, sizeof(out), "/run/b", H16, rnd),
+	    71);
+	T_STR(out, "/run/b/rpb-v1-0123456789abcdef-ho-"
+	    "00112233445566778899aabbccddeeff.sock");
+	T_EQ(rp_names_backend_handoff(out, sizeof(out), "/run/b", "x", rnd),
+	    -1);
 	errno = 0;
 	T_EQ(rp_names_backend_endpoint(out, sizeof(out), "/run/b", H16, NULL),
 	    -1);
