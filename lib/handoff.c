@@ -1,7 +1,110 @@
-/* handoff.c — judging a received transfer (see handoff.h). */
+/* handoff.c — sending a transfer, and judging a received one (see
+ * handoff.h). */
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
+#include "frame.h"
 #include "handoff.h"
+#include "io.h"
+
+/* A send that failed: the receiver hung up (how it refuses a peer), or
+ * another error. */
+static enum rp_handoff_sent
+send_failed(const char *what, char *detail, size_t detailsz)
+{
+	if (errno == EPIPE || errno == ECONNRESET) {
+		rp_err_why(detail, detailsz, "before %s was sent", what);
+		return RP_HANDOFF_SENT_CLOSED;
+	}
+	rp_err_why(detail, detailsz, "cannot send %s", what);
+	return RP_HANDOFF_SENT_FAILED;
+}
+
+/* Read the Ack of correlation_id cid and judge it. */
+static enum rp_handoff_sent
+await_ack(int sock, const uint8_t tok[RP_TOKEN_LEN], uint64_t cid,
+    int64_t deadline, char *detail, size_t detailsz)
+{
+	enum rp_handoff_sent r;
+	enum rp_frame_status st;
+	Rp__HandoffAck *ack;
+	const char *why = NULL;
+	uint8_t *body = NULL;
+	size_t len = 0;
+
+	st = rp_frame_read(sock, RP_FRAME_SMALL_MAX, deadline, &body, &len);
+	switch (st) {
+	case RP_FRAME_OK:
+		break;
+	case RP_FRAME_TIMEOUT:
+		return RP_HANDOFF_SENT_TIMEOUT;
+	case RP_FRAME_EOF:
+		rp_err_why(detail, detailsz, "%s", "");
+		return RP_HANDOFF_SENT_CLOSED;
+	case RP_FRAME_IO:
+		if (errno == ECONNRESET) {
+			rp_err_why(detail, detailsz, "%s", "");
+			return RP_HANDOFF_SENT_CLOSED;
+		}
+		rp_err_why(detail, detailsz, "cannot read the ack");
+		return RP_HANDOFF_SENT_FAILED;
+	default:
+		rp_err_why(detail, detailsz, "%s", rp_frame_status_str(st));
+		return RP_HANDOFF_SENT_MALFORMED;
+	}
+	ack = rp_wire_ack_parse(body, len, RP_KIND_RESPONSE, 1, cid, &why);
+	free(body);
+	if (ack == NULL) {
+		rp_err_why(detail, detailsz, "%s", why ? why : "bad frame");
+		return RP_HANDOFF_SENT_MALFORMED;
+	}
+	if (ack->token.len != RP_TOKEN_LEN ||
+	    !rp_token_equal(ack->token.data, tok)) {
+		rp_err_why(detail, detailsz, "the ack presents another token");
+		r = RP_HANDOFF_SENT_MALFORMED;
+	} else if (!ack->accepted) {
+		rp_err_why(detail, detailsz, "%s", ack->error_detail[0] ?
+		    ack->error_detail : "(no detail)");
+		r = RP_HANDOFF_SENT_REJECTED;
+	} else {
+		r = RP_HANDOFF_SENT_ACCEPTED;
+	}
+	rp_wire_free(ack);
+	return r;
+}
+
+enum rp_handoff_sent
+rp_handoff_send(int sock, int fd, const uint8_t tok[RP_TOKEN_LEN],
+    const char *service, int raw, int want_ack, int64_t deadline,
+    char *detail, size_t detailsz)
+{
+	struct rp_buf offer = { 0 };
+	uint64_t cid = 0;
+	int r, saved;
+
+	rp_err_why(detail, detailsz, "%s", "");
+	if (rp_fdpass_send(sock, fd, tok, RP_TOKEN_LEN, deadline) != 0)
+		return send_failed("the fd", detail, detailsz);
+	if (raw)
+		return RP_HANDOFF_SENT_ACCEPTED;
+	while (cid == 0)
+		randombytes_buf(&cid, sizeof(cid));
+	r = rp_wire_offer_encode(&offer, tok, RP_TOKEN_LEN,
+	    service != NULL ? service : "", cid, 0);
+	if (r == 0)
+		r = rp_io_write_full(sock, offer.data, offer.len, deadline);
+	saved = errno;
+	rp_buf_free(&offer);
+	errno = saved;
+	if (r != 0)
+		return send_failed("the offer", detail, detailsz);
+	if (!want_ack)
+		return RP_HANDOFF_SENT_ACCEPTED;
+	return await_ack(sock, tok, cid, deadline, detail, detailsz);
+}
 
 const char *
 rp_handoff_judge(enum rp_fdpass_status fst, const uint8_t *side, size_t got,

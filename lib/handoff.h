@@ -1,7 +1,8 @@
 /*
- * handoff.h — the receiver's judgement of one transfer (40-handoff.md
- * "The transfer on Unix", step 3), shared by every receiver so that each
- * rejects the same things with the same words.
+ * handoff.h — one transfer of 40-handoff.md "The transfer on Unix": the
+ * sender's whole part (steps 1, 2 and the Ack of 4), and the receiver's
+ * judgement (step 3), each shared by every program on that side so that
+ * all of them do and say the same.
  */
 #ifndef RP_HANDOFF_H
 #define RP_HANDOFF_H
@@ -44,5 +45,27 @@ const char *rp_handoff_judge(enum rp_fdpass_status fst, const uint8_t *side,
  * every byte is sideband: a long one is reported as such.)
  */
 size_t rp_handoff_sideband_spill(enum rp_fdpass_status fst, size_t got);
+
+/* How a send ended (rp_handoff_send). */
+enum rp_handoff_sent {
+	RP_HANDOFF_SENT_ACCEPTED,  /* the Ack said yes (or, unasked, sent) */
+	RP_HANDOFF_SENT_REJECTED,  /* the Ack said no; detail: its reason */
+	RP_HANDOFF_SENT_CLOSED,    /* closed without an Ack, as a receiver
+	                              refuses a peer; detail: at which step */
+	RP_HANDOFF_SENT_TIMEOUT,   /* no Ack before the deadline */
+	RP_HANDOFF_SENT_MALFORMED, /* not an Ack of this transfer; detail */
+	RP_HANDOFF_SENT_FAILED,    /* a send or the read failed: errno, and
+	                              detail names the step */
+};
+
+/*
+ * The sender's part on a connected socket: fd with tok as the sideband;
+ * then, unless raw, the offer (service, a fresh non-zero correlation_id);
+ * then, when want_ack, the Ack, which must answer that correlation_id and
+ * present tok.  detail (at least 64 bytes) says what the outcome needs.
+ */
+enum rp_handoff_sent rp_handoff_send(int sock, int fd,
+    const uint8_t tok[RP_TOKEN_LEN], const char *service, int raw,
+    int want_ack, int64_t deadline, char *detail, size_t detailsz);
 
 #endif

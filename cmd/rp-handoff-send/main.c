@@ -221,78 +221,38 @@ connect_to(const struct opts *o, int64_t deadline)
 /* Sending `what` failed with errno: say so, return the exit status.  A
  * receiver that hangs up on us is refusing us (it closes a peer it does
  * not accept without a word). */
+/* What rp_handoff_send said, as our diagnostic and exit status. */
 static int
-send_failed(const struct opts *o, const char *what)
+report(const struct opts *o, enum rp_handoff_sent r, const char *detail)
 {
-	int err = errno;
-
-	if (err == EPIPE || err == ECONNRESET) {
-		cli_warn("refused: %s closed the connection without an ack "
-		    "(before %s was sent)", o->socket, what);
+	switch (r) {
+	case RP_HANDOFF_SENT_ACCEPTED:
+		return RP_EXIT_OK;
+	case RP_HANDOFF_SENT_REJECTED:
+		cli_warn("rejected: %s", detail);
 		return RP_EXIT_NO;
-	}
-	cli_warn("cannot send %s to %s: %s", what, o->socket, strerror(err));
-	return rp_exit_from_errno(err);
-}
-
-/* Wait for the Ack of our offer and judge it.  Returns the exit status. */
-static int
-await_ack(const struct opts *o, int sock, uint64_t corr, int64_t deadline)
-{
-	enum rp_frame_status st;
-	Rp__HandoffAck *ack;
-	const char *why = NULL;
-	uint8_t *body = NULL;
-	size_t len = 0;
-	int rc;
-
-	st = rp_frame_read(sock, RP_FRAME_SMALL_MAX, deadline, &body, &len);
-	switch (st) {
-	case RP_FRAME_OK:
-		break;
-	case RP_FRAME_TIMEOUT:
+	case RP_HANDOFF_SENT_CLOSED:
+		cli_warn("refused: %s closed the connection without an ack%s%s%s",
+		    o->socket, detail[0] ? " (" : "", detail,
+		    detail[0] ? ")" : "");
+		return RP_EXIT_NO;
+	case RP_HANDOFF_SENT_TIMEOUT:
 		cli_warn("no ack from %s before the deadline", o->socket);
 		return RP_EXIT_DEADLINE;
-	case RP_FRAME_EOF:
-		/* A receiver refuses a peer by closing without a word. */
-		cli_warn("refused: %s closed the connection without an ack",
-		    o->socket);
-		return RP_EXIT_NO;
-	case RP_FRAME_IO:
-		if (errno == ECONNRESET) {
-			cli_warn("refused: %s closed the connection without an "
-			    "ack", o->socket);
-			return RP_EXIT_NO;
-		}
-		cli_warn("reading the ack: %s", strerror(errno));
-		return rp_exit_from_errno(errno);
+	case RP_HANDOFF_SENT_MALFORMED:
+		cli_warn("malformed ack: %s", detail);
+		return RP_EXIT_PROTOCOL;
 	default:
-		cli_warn("malformed ack: %s", rp_frame_status_str(st));
-		return RP_EXIT_PROTOCOL;
+		cli_warn("%s: %s: %s", o->socket, detail, strerror(errno));
+		return rp_exit_from_errno(errno);
 	}
-	ack = rp_wire_ack_parse(body, len, RP_KIND_RESPONSE, 1, corr, &why);
-	free(body);
-	if (ack == NULL) {
-		cli_warn("malformed ack: %s", why ? why : "bad frame");
-		return RP_EXIT_PROTOCOL;
-	}
-	if (ack->accepted) {
-		rc = RP_EXIT_OK;
-	} else {
-		cli_warn("rejected: %s", ack->error_detail[0] ?
-		    ack->error_detail : "(no detail)");
-		rc = RP_EXIT_NO;
-	}
-	rp_wire_free(ack);
-	return rc;
 }
 
 int
 main(int argc, char **argv)
 {
 	struct opts o;
-	struct rp_buf offer = { 0 };
-	uint64_t corr;
+	char detail[RP_WIRE_DETAIL_MAX + 64];
 	int64_t deadline;
 	int r, sock;
 
@@ -314,26 +274,8 @@ main(int argc, char **argv)
 		cli_warn("cannot connect to %s: %s", o.socket, strerror(errno));
 		return rp_exit_from_errno(errno);
 	}
-	if (rp_fdpass_send(sock, o.fd, o.token, RP_TOKEN_LEN, deadline) != 0) {
-		r = send_failed(&o, "the fd");
-		close(sock);
-		return r;
-	}
-	if (o.raw) {
-		close(sock);
-		return RP_EXIT_OK;
-	}
-	randombytes_buf(&corr, sizeof(corr));
-	if (rp_wire_offer_encode(&offer, o.token, RP_TOKEN_LEN, o.service,
-	    corr, 0) != 0 ||
-	    rp_io_write_full(sock, offer.data, offer.len, deadline) != 0) {
-		r = send_failed(&o, "the offer");
-		rp_buf_free(&offer);
-		close(sock);
-		return r;
-	}
-	rp_buf_free(&offer);
-	r = o.no_wait ? RP_EXIT_OK : await_ack(&o, sock, corr, deadline);
+	r = report(&o, rp_handoff_send(sock, o.fd, o.token, o.service, o.raw,
+	    !o.no_wait, deadline, detail, sizeof(detail)), detail);
 	close(sock);
 	return r;
 }

@@ -11,12 +11,10 @@
 
 #include "deadline.h"
 #include "err.h"
-#include "fdpass.h"
-#include "frame.h"
+#include "handoff.h"
 #include "io.h"
 #include "sock.h"
 #include "token.h"
-#include "wire.h"
 #include "spawn_pty.h"
 
 #define HANDOFF_TIMEOUT_MS 5000
@@ -42,77 +40,39 @@ load_token(const struct opts *o, uint8_t tok[RP_TOKEN_LEN])
 	return -1;
 }
 
-/* Send token + fd and the offer; wait for the ack.  Returns an exit
- * status (0 when the receiver accepted). */
+/* What rp_handoff_send said, as our diagnostic and exit status. */
 static int
-transfer(int sock, int master, const uint8_t tok[RP_TOKEN_LEN],
-    const char *where, int64_t deadline)
+report(const char *where, enum rp_handoff_sent r, const char *detail)
 {
-	struct rp_buf offer = { 0 };
-	enum rp_frame_status fs;
-	Rp__HandoffAck *ack;
-	const char *why = NULL;
-	uint8_t *body = NULL;
-	uint64_t cid = 0;
-	size_t len = 0;
-	int rc;
-
-	while (cid == 0)
-		randombytes_buf(&cid, sizeof(cid));
-	if (rp_fdpass_send(sock, master, tok, RP_TOKEN_LEN, deadline) != 0) {
-		cli_warn("send the terminal to %s: %s", where,
-		    strerror(errno));
+	switch (r) {
+	case RP_HANDOFF_SENT_ACCEPTED:
+		return RP_EXIT_OK;
+	case RP_HANDOFF_SENT_REJECTED:
+		cli_warn("%s refused the terminal: %s", where, detail);
+		return RP_EXIT_NO;
+	case RP_HANDOFF_SENT_CLOSED:
+		cli_warn("%s refused the terminal: it closed the connection "
+		    "without an ack%s%s%s", where, detail[0] ? " (" : "",
+		    detail, detail[0] ? ")" : "");
+		return RP_EXIT_NO;
+	case RP_HANDOFF_SENT_TIMEOUT:
+		cli_warn("%s: no handoff ack within %d ms", where,
+		    HANDOFF_TIMEOUT_MS);
+		return RP_EXIT_DEADLINE;
+	case RP_HANDOFF_SENT_MALFORMED:
+		cli_warn("%s: bad handoff ack: %s", where, detail);
+		return RP_EXIT_PROTOCOL;
+	default:
+		cli_warn("%s: %s: %s", where, detail, strerror(errno));
 		return rp_exit_from_errno(errno);
 	}
-	if (rp_wire_offer_encode(&offer, tok, RP_TOKEN_LEN, "", cid, 0) != 0 ||
-	    rp_io_write_full(sock, offer.data, offer.len, deadline) != 0) {
-		rc = rp_exit_from_errno(errno);
-		cli_warn("send the handoff offer to %s: %s", where,
-		    strerror(errno));
-		rp_buf_free(&offer);
-		return rc;
-	}
-	rp_buf_free(&offer);
-	fs = rp_frame_read(sock, RP_FRAME_SMALL_MAX, deadline, &body, &len);
-	if (fs != RP_FRAME_OK) {
-		if (fs == RP_FRAME_TIMEOUT) {
-			cli_warn("%s: no handoff ack within %d ms", where,
-			    HANDOFF_TIMEOUT_MS);
-			return RP_EXIT_DEADLINE;
-		}
-		cli_warn("%s: reading the handoff ack: %s", where,
-		    fs == RP_FRAME_IO ? strerror(errno) :
-		    rp_frame_status_str(fs));
-		return RP_EXIT_PROTOCOL;
-	}
-	ack = rp_wire_ack_parse(body, len, RP_KIND_RESPONSE, 1, cid, &why);
-	free(body);
-	if (ack == NULL) {
-		cli_warn("%s: bad handoff ack: %s", where,
-		    why != NULL ? why : strerror(errno));
-		return RP_EXIT_PROTOCOL;
-	}
-	if (ack->token.len != RP_TOKEN_LEN ||
-	    !rp_token_equal(ack->token.data, tok)) {
-		cli_warn("%s: the handoff ack is for another transfer",
-		    where);
-		rc = RP_EXIT_PROTOCOL;
-	} else if (!ack->accepted) {
-		cli_warn("%s refused the terminal: %s", where,
-		    ack->error_detail != NULL && *ack->error_detail ?
-		    ack->error_detail : "(no reason given)");
-		rc = RP_EXIT_NO;
-	} else {
-		rc = RP_EXIT_OK;
-	}
-	rp_wire_free(ack);
-	return rc;
 }
 
 int
 spawn_pty_handoff(const struct opts *o, int master)
 {
 	uint8_t tok[RP_TOKEN_LEN];
+	char detail[RP_WIRE_DETAIL_MAX + 64];
 	int64_t deadline;
 	int sock, rc;
 
@@ -127,7 +87,8 @@ spawn_pty_handoff(const struct opts *o, int master)
 		sodium_memzero(tok, sizeof(tok));
 		return rc;
 	}
-	rc = transfer(sock, master, tok, o->master_to, deadline);
+	rc = report(o->master_to, rp_handoff_send(sock, master, tok, "", 0,
+	    1, deadline, detail, sizeof(detail)), detail);
 	sodium_memzero(tok, sizeof(tok));
 	rp_fd_close(&sock);
 	return rc;

@@ -261,6 +261,20 @@ fake_recv() {
 	fake_recv wrongcorr
 	run rp-handoff-send --token-file "$T/tok" "$S" </dev/null
 	assert_failure 5
+	assert_output "rp-handoff-send: malformed ack: request_id does not match"
+	wait "$FAKE"
+
+	fake_recv ackcorr
+	run rp-handoff-send --token-file "$T/tok" "$S" </dev/null
+	assert_failure 5
+	assert_output "rp-handoff-send: malformed ack: ack correlation_id does not match request_id"
+	wait "$FAKE"
+
+	# An "accepted" that presents another token is not our Ack.
+	fake_recv wrongtoken
+	run rp-handoff-send --token-file "$T/tok" "$S" </dev/null
+	assert_failure 5
+	assert_output "rp-handoff-send: malformed ack: the ack presents another token"
 	wait "$FAKE"
 }
 

@@ -390,6 +390,8 @@ assert f.payload_protocol == 0xD0FF and f.payload_encoding == 0
 offer = pb.HandoffOffer()
 offer.ParseFromString(f.payload)
 assert offer.token == msg and offer.correlation_id == f.request_id
+if mode == "close":
+    sys.exit(0)    # no ack: the way a receiver refuses a peer
 ok = mode == "accept"
 ack = pb.HandoffAck(token=offer.token, accepted=ok,
                     error_detail="" if ok else "not today",
@@ -450,6 +452,15 @@ EOF
 		--token-file "$T/tok" -- touch "$T/ran"
 	[ "$status" -eq 1 ]
 	assert_equal "$stderr" "rp-spawn-pty: $T/h.sock refused the terminal: not today"
+	[ ! -e "$T/ran" ]
+}
+
+@test "--master-to: closed without an ack is a refusal too (1), the program never runs" {
+	start_receiver close
+	run --separate-stderr timeout -s KILL 20 "$SP" --master-to "$T/h.sock" \
+		--token-file "$T/tok" -- touch "$T/ran"
+	[ "$status" -eq 1 ]
+	assert_equal "$stderr" "rp-spawn-pty: $T/h.sock refused the terminal: it closed the connection without an ack"
 	[ ! -e "$T/ran" ]
 }
 

@@ -1,8 +1,15 @@
 /* Unit tests for handoff: judging a received transfer. */
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "deadline.h"
 #include "fdpass.h"
+#include "frame.h"
 #include "handoff.h"
+#include "io.h"
 #include "t.h"
 #include "token.h"
 #include "wire.h"
@@ -132,6 +139,103 @@ test_sideband_spill(void)
 	T_UEQ(rp_handoff_sideband_spill(RP_FDPASS_TOO_MANY_FDS, 40), 0);
 }
 
+/*
+ * The sender's part against a receiver played by hand on a socketpair:
+ * raw (token + fd only), the offer and an Ack (ours, another token, a
+ * refusal), a receiver that hangs up before or after, one that is silent.
+ */
+static void
+test_send(void)
+{
+	static const uint8_t tok[RP_TOKEN_LEN] = "0123456789abcdef";
+	static const uint8_t other[RP_TOKEN_LEN] = "fedcba9876543210";
+	struct rp_buf ack = { 0 };
+	Rp__HandoffOffer *o;
+	uint8_t side[64], *body;
+	char detail[128];
+	size_t got, len;
+	uint64_t cid;
+	pid_t pid;
+	int sv[2], p[2], fd, round, status, r;
+	const char *why;
+
+	T_EQ(pipe(p), 0);
+	/* raw: the fd and the token, nothing else. */
+	T_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	T_EQ(rp_handoff_send(sv[0], p[1], tok, NULL, 1, 1,
+	    rp_deadline_in(5000), detail, sizeof(detail)),
+	    RP_HANDOFF_SENT_ACCEPTED);
+	T_EQ(rp_fdpass_recv(sv[1], side, sizeof(side), &got, &fd,
+	    rp_deadline_in(5000)), RP_FDPASS_OK);
+	T_EQ(got, RP_TOKEN_LEN);
+	T_MEM(side, tok, RP_TOKEN_LEN);
+	close(fd);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* The offer, answered by a receiver in a child: accepted, with
+	 * another token, refused, an Ack for another transfer. */
+	for (round = 0; round < 4; round++) {
+		T_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+		pid = fork();
+		T_OK(pid >= 0);
+		if (pid == 0) {
+			close(sv[0]);
+			if (rp_fdpass_recv(sv[1], side, sizeof(side), &got, &fd,
+			    rp_deadline_in(5000)) != RP_FDPASS_OK ||
+			    rp_frame_read(sv[1], 4096, rp_deadline_in(5000),
+			    &body, &len) != RP_FRAME_OK ||
+			    (o = rp_wire_offer_parse(body, len, &why)) == NULL ||
+			    strcmp(o->service_name, "svc") != 0 ||
+			    o->correlation_id == 0)
+				_exit(1);
+			cid = o->correlation_id + (round == 3);
+			if (rp_wire_ack_encode(&ack, RP_KIND_RESPONSE, cid,
+			    round == 1 ? other : tok, RP_TOKEN_LEN, round != 2,
+			    round == 2 ? "not today" : NULL, cid) != 0 ||
+			    rp_io_write_full(sv[1], ack.data, ack.len,
+			    rp_deadline_in(5000)) != 0)
+				_exit(1);
+			_exit(0);
+		}
+		close(sv[1]);
+		r = rp_handoff_send(sv[0], p[1], tok, "svc", 0, 1,
+		    rp_deadline_in(5000), detail, sizeof(detail));
+		T_EQ(r, round == 0 ? RP_HANDOFF_SENT_ACCEPTED :
+		    round == 2 ? RP_HANDOFF_SENT_REJECTED :
+		    RP_HANDOFF_SENT_MALFORMED);
+		T_STR(detail, round == 0 ? "" :
+		    round == 1 ? "the ack presents another token" :
+		    round == 2 ? "not today" : "request_id does not match");
+		T_EQ(waitpid(pid, &status, 0), pid);
+		T_OK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		close(sv[0]);
+	}
+
+	/* Hung up before anything: closed, before the fd was sent. */
+	T_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	close(sv[1]);
+	T_EQ(rp_handoff_send(sv[0], p[1], tok, NULL, 0, 1,
+	    rp_deadline_in(5000), detail, sizeof(detail)),
+	    RP_HANDOFF_SENT_CLOSED);
+	T_STR(detail, "before the fd was sent");
+	close(sv[0]);
+	/* Silent, then hung up after reading: timeout, then closed. */
+	T_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	T_EQ(rp_handoff_send(sv[0], p[1], tok, NULL, 0, 1, rp_deadline_in(50),
+	    detail, sizeof(detail)), RP_HANDOFF_SENT_TIMEOUT);
+	T_EQ(shutdown(sv[1], SHUT_WR), 0);
+	T_EQ(rp_handoff_send(sv[0], p[1], tok, NULL, 0, 1,
+	    rp_deadline_in(5000), detail, sizeof(detail)),
+	    RP_HANDOFF_SENT_CLOSED);
+	T_STR(detail, "");
+	close(sv[0]);
+	close(sv[1]);
+	close(p[0]);
+	close(p[1]);
+	rp_buf_free(&ack);
+}
+
 int
 main(void)
 {
@@ -139,5 +243,6 @@ main(void)
 	T_RUN(test_expect_mode_takes_only_the_expected_token);
 	T_RUN(test_shape_faults_come_first_and_consume_nothing);
 	T_RUN(test_sideband_spill);
+	T_RUN(test_send);
 	return t_done();
 }

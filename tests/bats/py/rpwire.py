@@ -341,6 +341,17 @@ def cmd_fake_recv(a):
                             correlation_id=o.correlation_id + 1)
         c.sendall(encode(RESPONSE, PP_HANDOFF, ack.SerializeToString(),
                          o.correlation_id + 1))
+    elif a.mode == "wrongtoken":
+        ack = pb.HandoffAck(token=os.urandom(16), accepted=True,
+                            correlation_id=o.correlation_id)
+        c.sendall(encode(RESPONSE, PP_HANDOFF, ack.SerializeToString(),
+                         o.correlation_id))
+    elif a.mode == "ackcorr":
+        # the frame answers the offer, the Ack inside names another one
+        ack = pb.HandoffAck(token=o.token, accepted=True,
+                            correlation_id=o.correlation_id ^ 1)
+        c.sendall(encode(RESPONSE, PP_HANDOFF, ack.SerializeToString(),
+                         o.correlation_id))
     elif a.mode == "silent":
         c.recv(1)   # until the sender gives up
     c.close()
