@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
 #include <unistd.h>
@@ -347,4 +348,54 @@ cli_new_token(void)
 	r = cli_print(hex, NULL);
 	sodium_memzero(hex, sizeof(hex));
 	return r;
+}
+
+int
+cli_load_tokens(const char *file, char *const *hex, size_t nhex,
+    uint8_t (*toks)[RP_TOKEN_LEN], size_t max, size_t *n)
+{
+	const char *env = getenv("RP_HANDOFF_TOKEN");
+	size_t i, j;
+	int got;
+
+	*n = 0;
+	if (file != NULL && nhex > 0)
+		return cli_usage("--token-file and --token exclude each "
+		    "other");
+	if (nhex > max)
+		return cli_usage("at most %zu --token", max);
+	if (file != NULL) {
+		got = rp_token_read_list(file, toks, max);
+		if (got < 0)
+			return cli_usage("--token-file %s: %s", file,
+			    errno == EINVAL ? "not a token (32 hex digits)" :
+			    errno == E2BIG ? "too many tokens" :
+			    strerror(errno));
+	} else if (nhex > 0) {
+		for (i = 0; i < nhex; i++)
+			if (rp_token_from_hex(hex[i], strlen(hex[i]),
+			    toks[i]) != 0)
+				return cli_usage("--token: '%s' is not a "
+				    "token (32 hex digits)", hex[i]);
+		got = (int)nhex;
+	} else if (env != NULL && *env != '\0') {
+		got = rp_token_parse_list(env, strlen(env), toks, max);
+		if (got < 0)
+			return cli_usage("RP_HANDOFF_TOKEN: %s",
+			    errno == E2BIG ? "too many tokens" :
+			    "not a token (32 hex digits)");
+	} else if (hex == NULL) {
+		return cli_usage("no token: give --token-file F or "
+		    "RP_HANDOFF_TOKEN");
+	} else {
+		return cli_usage("no token: give --token-file F, "
+		    "RP_HANDOFF_TOKEN or --token HEX");
+	}
+	for (i = 0; i < (size_t)got; i++)
+		for (j = 0; j < i; j++)
+			if (rp_token_equal(toks[i], toks[j]))
+				return cli_usage("the same token is given "
+				    "twice");
+	*n = (size_t)got;
+	return 0;
 }

@@ -69,6 +69,16 @@ int cli_version(void);
 int cli_new_token(void);
 
 /*
+ * The handoff token(s) of a program: --token-file FILE (file; whitespace-
+ * separated), else the nhex --token values (hex NULL: the program has
+ * no --token), else RP_HANDOFF_TOKEN (the same), at most max of them and none twice, into toks.  0 with *n set, or
+ * the exit status after a usage line (none given, both --token-file and
+ * --token, not a token, too many, one twice).
+ */
+int cli_load_tokens(const char *file, char *const *hex, size_t nhex,
+    uint8_t (*toks)[16], size_t max, size_t *n);
+
+/*
  * How the character at s is shown in a diagnostic: its escape in esc
  * ("\\n", "\\x1b", a C1 control as two "\\xNN"), or esc empty when it is
  * shown as it is.  Returns how many bytes of s that covers.  A backslash

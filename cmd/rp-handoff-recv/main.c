@@ -190,45 +190,16 @@ parse_event(const char *s, int *backend)
 static int
 load_tokens(struct recv_opts *o, const char *file, char **hex, size_t nhex)
 {
-	const char *env = getenv("RP_HANDOFF_TOKEN");
-	size_t i, j;
-	int n;
+	int r;
 
 	o->tokens = calloc(RECV_MAX_TOKENS, RP_TOKEN_LEN);
 	if (o->tokens == NULL) {
 		cli_warn("out of memory");
 		return RP_EXIT_INTERNAL;
 	}
-	if (file != NULL) {
-		n = rp_token_read_list(file, o->tokens, RECV_MAX_TOKENS);
-		if (n < 0)
-			return cli_usage("--token-file %s: %s", file,
-			    errno == EINVAL ? "not a token (32 hex digits)" :
-			    errno == E2BIG ? "too many tokens" :
-			    strerror(errno));
-	} else if (nhex > 0) {
-		for (i = 0; i < nhex; i++)
-			if (rp_token_from_hex(hex[i], strlen(hex[i]),
-			    o->tokens[i]) != 0)
-				return cli_usage("--token: '%s' is not a "
-				    "token (32 hex digits)", hex[i]);
-		n = (int)nhex;
-	} else if (env != NULL && *env != '\0') {
-		n = rp_token_parse_list(env, strlen(env), o->tokens,
-		    RECV_MAX_TOKENS);
-		if (n < 0)
-			return cli_usage("RP_HANDOFF_TOKEN: not a token (32 "
-			    "hex digits)");
-	} else {
-		return cli_usage("no token: give --token-file F, "
-		    "RP_HANDOFF_TOKEN or --token HEX");
-	}
-	o->ntokens = (size_t)n;
-	for (i = 0; i < o->ntokens; i++)
-		for (j = 0; j < i; j++)
-			if (rp_token_equal(o->tokens[i], o->tokens[j]))
-				return cli_usage("the same token is given "
-				    "twice");
+	if ((r = cli_load_tokens(file, hex, nhex, o->tokens, RECV_MAX_TOKENS,
+	    &o->ntokens)) != 0)
+		return r;
 	if (o->count > o->ntokens)
 		return cli_usage("--count %u needs %u tokens, one per "
 		    "transfer; %zu given", o->count, o->count, o->ntokens);
@@ -307,9 +278,6 @@ check_oneshot(struct recv_opts *o, const struct seen *s, int npos,
 		return cli_usage("one SOCKET only (put -- before PROG)");
 	if (o->socket[0] == '\0')
 		return cli_usage("the socket path is empty");
-	if (s->token_file && s->token)
-		return cli_usage("--token-file and --token exclude each "
-		    "other");
 	if (o->fd >= 0 && o->prog == NULL)
 		return cli_usage("--fd needs -- PROG");
 	if ((r = load_tokens(o, tfile, thex, nthex)) != 0)

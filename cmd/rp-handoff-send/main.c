@@ -83,38 +83,19 @@ static const struct option longopts[] = {
 
 /* The token, from --token-file, --token or RP_HANDOFF_TOKEN. */
 static int
-load_token(struct opts *o, const char *file, const char *hex)
+load_token(struct opts *o, const char *file, char *hex)
 {
-	const char *env = getenv("RP_HANDOFF_TOKEN");
+	size_t n;
 
-	if (file != NULL && hex != NULL)
-		return cli_usage("--token-file and --token exclude each "
-		    "other");
-	if (file != NULL) {
-		if (rp_token_read_file(file, o->token) != 0)
-			return cli_usage("--token-file %s: %s", file,
-			    errno == EINVAL ? "not a token (32 hex digits)" :
-			    strerror(errno));
-	} else if (hex != NULL) {
-		if (rp_token_from_hex(hex, strlen(hex), o->token) != 0)
-			return cli_usage("--token: not a token (32 hex "
-			    "digits)");
-	} else if (env != NULL && *env != '\0') {
-		if (rp_token_from_hex(env, strlen(env), o->token) != 0)
-			return cli_usage("RP_HANDOFF_TOKEN: not a token (32 "
-			    "hex digits)");
-	} else {
-		return cli_usage("no token: give --token-file F, "
-		    "RP_HANDOFF_TOKEN or --token HEX");
-	}
-	return 0;
+	return cli_load_tokens(file, &hex, hex != NULL, &o->token, 1, &n);
 }
 
 /* 0 to go on, -1 after --help / --version, else the exit status. */
 static int
 parse_args(int argc, char **argv, struct opts *o)
 {
-	const char *tfile = NULL, *thex = NULL;
+	const char *tfile = NULL;
+	char *thex = NULL;
 	uint64_t v;
 	int c, n, r;
 

@@ -5,8 +5,6 @@
  * on the receiver drives the terminal and we only supervise the child.
  */
 #include <errno.h>
-#include <sodium.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "deadline.h"
@@ -18,27 +16,6 @@
 #include "spawn_pty.h"
 
 #define HANDOFF_TIMEOUT_MS 5000
-
-static int
-load_token(const struct opts *o, uint8_t tok[RP_TOKEN_LEN])
-{
-	const char *env;
-
-	if (o->token_file != NULL) {
-		if (rp_token_read_file(o->token_file, tok) == 0)
-			return 0;
-		cli_warn("token file %s: %s", o->token_file,
-		    errno == EINVAL ? "not a token (32 hex digits expected)" :
-		    strerror(errno));
-		return -1;
-	}
-	env = getenv("RP_HANDOFF_TOKEN");
-	if (env != NULL && rp_token_from_hex(env, strlen(env), tok) == 0)
-		return 0;
-	cli_warn("RP_HANDOFF_TOKEN: not a token (32 hex digits "
-	    "expected)");
-	return -1;
-}
 
 /* What rp_handoff_send said, as our diagnostic and exit status. */
 static int
@@ -71,25 +48,19 @@ report(const char *where, enum rp_handoff_sent r, const char *detail)
 int
 spawn_pty_handoff(const struct opts *o, int master)
 {
-	uint8_t tok[RP_TOKEN_LEN];
 	char detail[RP_WIRE_DETAIL_MAX + 64];
 	int64_t deadline;
 	int sock, rc;
 
-	if (load_token(o, tok) != 0)
-		return RP_EXIT_USAGE;
 	deadline = rp_deadline_in(HANDOFF_TIMEOUT_MS);
 	sock = rp_sock_connect(o->master_to, 0, deadline);
 	if (sock < 0) {
 		cli_warn("connect to %s: %s", o->master_to,
 		    strerror(errno));
-		rc = rp_exit_from_errno(errno);
-		sodium_memzero(tok, sizeof(tok));
-		return rc;
+		return rp_exit_from_errno(errno);
 	}
-	rc = report(o->master_to, rp_handoff_send(sock, master, tok, "", 0,
-	    1, deadline, detail, sizeof(detail)), detail);
-	sodium_memzero(tok, sizeof(tok));
+	rc = report(o->master_to, rp_handoff_send(sock, master, o->token, "",
+	    0, 1, deadline, detail, sizeof(detail)), detail);
 	rp_fd_close(&sock);
 	return rc;
 }

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,7 @@ static const struct option longopts[] = {
 static int
 parse_args(int argc, char **argv, struct opts *o)
 {
+	size_t ntok;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -205,6 +207,10 @@ parse_args(int argc, char **argv, struct opts *o)
 	    getenv("RP_HANDOFF_TOKEN") == NULL)
 		return cli_usage("--master-to needs --token-file F "
 		    "(or RP_HANDOFF_TOKEN)");
+	/* The token now, before anything is set up for the run. */
+	if (o->master_to != NULL && (c = cli_load_tokens(o->token_file, NULL,
+	    0, &o->token, 1, &ntok)) != 0)
+		return c;
 	o->argv = argv + optind;
 	return -1;
 }
@@ -220,7 +226,8 @@ main(int argc, char **argv)
 		return RP_EXIT_INTERNAL;
 	}
 	rc = parse_args(argc, argv, &o);
-	if (rc >= 0)
-		return rc;
-	return spawn_pty_run(&o);
+	if (rc < 0)
+		rc = spawn_pty_run(&o);
+	sodium_memzero(o.token, sizeof(o.token));
+	return rc;
 }

@@ -25,6 +25,7 @@ struct opts {
 	const char *transcript;
 	const char *master_to;
 	const char *token_file;
+	uint8_t token[16];          /* --master-to: from the file or env */
 	int raise;
 	int no_stdin;
 	char **argv;               /* PROG ARGS..., NULL-terminated */

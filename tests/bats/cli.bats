@@ -158,3 +158,35 @@ TOOLS=(
 		[ "$stderr" = "$tool: cannot write standard output: No space left on device" ]
 	done
 }
+
+@test "handoff tokens: one loader, one wording, for send, recv and spawn-pty" {
+	local tok=0123456789abcdef0123456789abcdef
+	usage_is "no token: give --token-file F, RP_HANDOFF_TOKEN or --token HEX" \
+		rp-handoff-send /x.sock
+	usage_is "no token: give --token-file F, RP_HANDOFF_TOKEN or --token HEX" \
+		rp-handoff-recv /x.sock
+	echo "$tok" >"$T/tok"
+	usage_is "--token-file and --token exclude each other" \
+		rp-handoff-send --token-file "$T/tok" --token "$tok" /x.sock
+	usage_is "--token-file and --token exclude each other" \
+		rp-handoff-recv --token-file "$T/tok" --token "$tok" /x.sock
+	usage_is "--token: 'xyz' is not a token (32 hex digits)" \
+		rp-handoff-send --token xyz /x.sock
+	usage_is "--token-file /dev/null: not a token (32 hex digits)" \
+		rp-handoff-recv --token-file /dev/null /x.sock
+	printf '%s\n%s\n' "$tok" "$tok" >"$T/two"
+	usage_is "the same token is given twice" \
+		rp-handoff-recv --count 2 --token-file "$T/two" /x.sock
+	usage_is "--token-file $T/two: too many tokens" \
+		rp-handoff-send --token-file "$T/two" /x.sock
+	RP_HANDOFF_TOKEN=nope usage_is "RP_HANDOFF_TOKEN: not a token (32 hex digits)" \
+		rp-handoff-send /x.sock
+	# rp-spawn-pty reads its token before it sets anything up: a bad one
+	# runs nothing and creates nothing.
+	usage_is "--token-file /dev/null: not a token (32 hex digits)" \
+		rp-spawn-pty --master-to /x.sock --token-file /dev/null \
+		--exit-record "$T/r.json" -- touch "$T/ran"
+	RP_HANDOFF_TOKEN= usage_is "no token: give --token-file F or RP_HANDOFF_TOKEN" \
+		rp-spawn-pty --master-to /x.sock -- touch "$T/ran"
+	[ ! -e "$T/ran" ] && [ ! -e "$T/r.json" ]
+}
