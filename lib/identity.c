@@ -13,6 +13,7 @@
 #include "frame.h"
 #include "host.h"
 #include "identity.h"
+#include "parse.h"
 #include "io.h"
 #include "sock.h"
 #include "wire.h"
@@ -319,19 +320,6 @@ set_report(struct rp_probe_report *rep, enum rp_probe_status st,
 	return st;
 }
 
-static void
-hex32(const uint8_t *h, char out[65])
-{
-	static const char hx[] = "0123456789abcdef";
-	int i;
-
-	for (i = 0; i < 32; i++) {
-		out[2 * i] = hx[h[i] >> 4];
-		out[2 * i + 1] = hx[h[i] & 15];
-	}
-	out[64] = '\0';
-}
-
 int
 rp_identity_uid_allowed(uint32_t uid, uint32_t self, const uint32_t *allowed,
     size_t n)
@@ -416,15 +404,15 @@ rp_probe_verify(const uint8_t *body, size_t len,
 		    "cannot hash the executable of pid %u: %s", id->pid,
 		    strerror(errno));
 	if (memcmp(hash, id->exe_hash, 32) != 0) {
-		hex32(id->exe_hash, a);
-		hex32(hash, b);
+		rp_hex_encode(id->exe_hash, 32, a);
+		rp_hex_encode(hash, 32, b);
 		return set_report(rep, RP_PROBE_MISMATCH, "exe_hash",
 		    "claimed exe_hash %s, but the running executable hashes "
 		    "to %s", a, b);
 	}
 	if (exp->exe_hash != NULL && memcmp(exp->exe_hash, hash, 32) != 0) {
-		hex32(hash, a);
-		hex32(exp->exe_hash, b);
+		rp_hex_encode(hash, 32, a);
+		rp_hex_encode(exp->exe_hash, 32, b);
 		return set_report(rep, RP_PROBE_MISMATCH, "exe_hash",
 		    "exe_hash %s, expected %s", a, b);
 	}

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "parse.h"
 
 #define IS_OBJ 0x80
 #define ITEMS 0x7f
@@ -388,9 +389,8 @@ rp_json_null(struct rp_json *j)
 void
 rp_json_hex(struct rp_json *j, const uint8_t *p, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	char b[64];
-	size_t i, k = 0;
+	char b[65];
+	size_t i, k;
 
 	if (begin_value(j) != 0)
 		return;
@@ -399,15 +399,11 @@ rp_json_hex(struct rp_json *j, const uint8_t *p, size_t n)
 		return;
 	}
 	put_char(j, '"');
-	for (i = 0; i < n; i++) {
-		b[k++] = hex[p[i] >> 4];
-		b[k++] = hex[p[i] & 0x0f];
-		if (k == sizeof(b)) {
-			put(j, b, k);
-			k = 0;
-		}
+	for (i = 0; i < n; i += k) {
+		k = n - i < 32 ? n - i : 32;
+		rp_hex_encode(p + i, k, b);
+		put(j, b, 2 * k);
 	}
-	put(j, b, k);
 	put_char(j, '"');
 }
 

@@ -11,6 +11,7 @@
 
 #include "blake3.h"
 #include "names.h"
+#include "parse.h"
 
 static int
 name_char(unsigned char c)
@@ -202,11 +203,10 @@ rp_names_instance_id(char *out, size_t outsz, enum rp_isolation iso,
 void
 rp_names_user_hash(char out[17], uint32_t uid, const char *machine_id)
 {
-	static const char hex[] = "0123456789abcdef";
 	struct rp_blake3 h;
 	uint8_t digest[8];
 	char u[16];
-	int n, i;
+	int n;
 
 	/* Fed in pieces: a machine id has no length limit we could trust. */
 	n = snprintf(u, sizeof(u), "%u:", (unsigned)uid);
@@ -216,11 +216,7 @@ rp_names_user_hash(char out[17], uint32_t uid, const char *machine_id)
 		rp_blake3_update(&h, machine_id, strlen(machine_id));
 	/* The first 8 bytes of the output are those of the 32-byte digest. */
 	rp_blake3_final(&h, digest, sizeof(digest));
-	for (i = 0; i < 8; i++) {
-		out[2 * i] = hex[digest[i] >> 4];
-		out[2 * i + 1] = hex[digest[i] & 0x0f];
-	}
-	out[16] = '\0';
+	rp_hex_encode(digest, sizeof(digest), out);
 }
 
 /* dir without its trailing slashes ("/" stays "/"). */
@@ -336,9 +332,7 @@ static int
 backend_name(char *out, size_t outsz, const char *dir, const char *hash16,
     const uint8_t rnd[16], const char *kind)
 {
-	static const char hex[] = "0123456789abcdef";
 	char leaf[RP_SUN_PATH_MAX], r[33];
-	int i;
 
 	if (dir == NULL || dir[0] == '\0' || !hash16_ok(hash16) ||
 	    rnd == NULL) {
@@ -347,11 +341,7 @@ backend_name(char *out, size_t outsz, const char *dir, const char *hash16,
 		errno = EINVAL;
 		return -1;
 	}
-	for (i = 0; i < 16; i++) {
-		r[2 * i] = hex[rnd[i] >> 4];
-		r[2 * i + 1] = hex[rnd[i] & 0x0f];
-	}
-	r[32] = '\0';
+	rp_hex_encode(rnd, 16, r);
 	if (emit(leaf, sizeof(leaf), "rpb-v1-%s-%s-%s.sock", hash16, kind,
 	    r) < 0)
 		return -1;

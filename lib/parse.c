@@ -65,3 +65,51 @@ rp_parse_int(const char *s, int min, int max, int *out)
 	*out = (int)v;
 	return 0;
 }
+
+void
+rp_hex_encode(const uint8_t *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 0x0f];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+hex_value(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+rp_hex_decode(const char *s, size_t len, uint8_t *out, size_t n)
+{
+	size_t i;
+	int hi, lo;
+
+	if (s == NULL || len != 2 * n)
+		goto bad;
+	for (i = 0; i < n; i++) {
+		hi = hex_value((unsigned char)s[2 * i]);
+		lo = hex_value((unsigned char)s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			goto bad;
+	}
+	for (i = 0; i < n; i++)
+		out[i] = (uint8_t)(hex_value((unsigned char)s[2 * i]) << 4 |
+		    hex_value((unsigned char)s[2 * i + 1]));
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}

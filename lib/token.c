@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse.h"
 #include "token.h"
 
 void
@@ -27,26 +28,7 @@ rp_token_generate(uint8_t tok[RP_TOKEN_LEN])
 void
 rp_token_to_hex(const uint8_t tok[RP_TOKEN_LEN], char hex[RP_TOKEN_HEX_LEN + 1])
 {
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < RP_TOKEN_LEN; i++) {
-		hex[2 * i] = digits[tok[i] >> 4];
-		hex[2 * i + 1] = digits[tok[i] & 0x0f];
-	}
-	hex[RP_TOKEN_HEX_LEN] = '\0';
-}
-
-static int
-hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	rp_hex_encode(tok, RP_TOKEN_LEN, hex);
 }
 
 /* The C locale's isspace(), spelled out so a caller's locale cannot widen
@@ -62,7 +44,7 @@ int
 rp_token_from_hex(const char *s, size_t len, uint8_t tok[RP_TOKEN_LEN])
 {
 	uint8_t out[RP_TOKEN_LEN];
-	size_t b = 0, e = len, i;
+	size_t b = 0, e = len;
 
 	if (s == NULL)
 		goto bad;
@@ -70,16 +52,8 @@ rp_token_from_hex(const char *s, size_t len, uint8_t tok[RP_TOKEN_LEN])
 		b++;
 	while (e > b && is_space((unsigned char)s[e - 1]))
 		e--;
-	if (e - b != RP_TOKEN_HEX_LEN)
+	if (rp_hex_decode(s + b, e - b, out, RP_TOKEN_LEN) != 0)
 		goto bad;
-	for (i = 0; i < RP_TOKEN_LEN; i++) {
-		int hi = hex_value((unsigned char)s[b + 2 * i]);
-		int lo = hex_value((unsigned char)s[b + 2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			goto bad;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
 	/* The caller's buffer is written only on success. */
 	memcpy(tok, out, RP_TOKEN_LEN);
 	sodium_memzero(out, sizeof(out));

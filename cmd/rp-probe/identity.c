@@ -29,50 +29,13 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int
-parse_hash(const char *s, uint8_t out[32])
-{
-	size_t i;
-	int hi, lo;
-
-	if (strlen(s) != 64)
-		return -1;
-	for (i = 0; i < 32; i++) {
-		hi = s[2 * i];
-		lo = s[2 * i + 1];
-		hi = hi >= '0' && hi <= '9' ? hi - '0' :
-		    hi >= 'a' && hi <= 'f' ? hi - 'a' + 10 :
-		    hi >= 'A' && hi <= 'F' ? hi - 'A' + 10 : -1;
-		lo = lo >= '0' && lo <= '9' ? lo - '0' :
-		    lo >= 'a' && lo <= 'f' ? lo - 'a' + 10 :
-		    lo >= 'A' && lo <= 'F' ? lo - 'A' + 10 : -1;
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
-static void
-hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = d[p[i] >> 4];
-		out[2 * i + 1] = d[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static void
 identity_json(struct rp_json *j, const struct rp_probe_report *rep)
 {
 	const struct rp_identity *id = &rep->id;
 	char h[65];
 
-	hex(id->exe_hash, id->exe_hash_len, h);
+	rp_hex_encode(id->exe_hash, id->exe_hash_len, h);
 	rp_json_ku64(j, "pid", id->pid);
 	rp_json_kstr(j, "exe_path", id->exe_path);
 	rp_json_kstr(j, "exe_hash", h);
@@ -97,7 +60,7 @@ print_plain(const struct rp_probe_report *rep)
 	char h[65];
 	int e;
 
-	hex(id->exe_hash, id->exe_hash_len, h);
+	rp_hex_encode(id->exe_hash, id->exe_hash_len, h);
 	e = rp_buf_printf(&out, "pid: %u\nexe_path: ", (unsigned)id->pid);
 	e |= cli_put_text(&out, id->exe_path, 0);
 	e |= rp_buf_printf(&out, "\nexe_hash: %s\nexe_hash_algorithm: ", h);
@@ -153,7 +116,8 @@ probe_identity(int argc, char **argv)
 			exp.exe_path = optarg;
 			break;
 		case OPT_EXPECT_HASH:
-			if (parse_hash(optarg, want_hash) != 0)
+			if (rp_hex_decode(optarg, strlen(optarg), want_hash,
+			    sizeof(want_hash)) != 0)
 				return cli_usage("--expect-hash: not 64 hex "
 				    "digits (a BLAKE3 hash)");
 			exp.exe_hash = want_hash;

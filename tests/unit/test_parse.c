@@ -1,7 +1,8 @@
-/* Unit tests for parse: strict decimal numbers. */
+/* Unit tests for parse: strict decimal numbers, hexadecimal. */
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "parse.h"
 #include "t.h"
@@ -82,6 +83,32 @@ test_u32_and_int(void)
 	T_EQ(i, INT_MAX);
 }
 
+static void
+test_hex(void)
+{
+	static const uint8_t bytes[] = { 0x00, 0x9f, 0xa0, 0xff, 0x12 };
+	uint8_t out[5], keep[5];
+	char hex[11];
+
+	rp_hex_encode(bytes, sizeof(bytes), hex);
+	T_STR(hex, "009fa0ff12");
+	rp_hex_encode(bytes, 0, hex);
+	T_STR(hex, "");
+	T_EQ(rp_hex_decode("009FA0ff12", 10, out, sizeof(out)), 0);
+	T_MEM(out, bytes, sizeof(bytes));
+	/* Exactly 2n digits, nothing else; out untouched on failure. */
+	memcpy(keep, out, sizeof(out));
+	errno = 0;
+	T_EQ(rp_hex_decode("009fa0ff1", 9, out, sizeof(out)), -1);
+	T_EQ(errno, EINVAL);
+	T_EQ(rp_hex_decode("009fa0ff123", 11, out, sizeof(out)), -1);
+	T_EQ(rp_hex_decode("009fa0ff1g", 10, out, sizeof(out)), -1);
+	T_EQ(rp_hex_decode(" 09fa0ff12", 10, out, sizeof(out)), -1);
+	T_EQ(rp_hex_decode("0x9fa0ff12", 10, out, sizeof(out)), -1);
+	T_EQ(rp_hex_decode(NULL, 0, out, 0), -1);
+	T_MEM(out, keep, sizeof(out));
+}
+
 int
 main(void)
 {
@@ -89,5 +116,6 @@ main(void)
 	T_RUN(test_u64_rejects_what_atoi_would_take);
 	T_RUN(test_u64_range);
 	T_RUN(test_u32_and_int);
+	T_RUN(test_hex);
 	return t_done();
 }
