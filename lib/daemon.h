@@ -21,6 +21,14 @@ int rp_daemon_notify(const char *state);
 int rp_daemon_notify_to(const char *path, const char *state);
 
 /*
+ * The readiness fd (s6 style, --ready-fd): write one newline to *fd, then
+ * close it and set *fd to -1; nothing when *fd < 0.  A reader that does
+ * not take the byte within a second is not waited for.  0, or -1 with
+ * errno from the write (the fd is closed all the same).
+ */
+int rp_daemon_ready_fd(int *fd);
+
+/*
  * Make room for `want` open files: raise the soft RLIMIT_NOFILE to
  * min(want, hard) when it is below that (never lowers it).  The limits in
  * force afterwards go to *soft and *hard (either may be NULL; RLIM_INFINITY

@@ -4,7 +4,6 @@
  * plus the diagnostics helpers every file uses.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -425,9 +424,10 @@ config_parse(struct config *c, int argc, char **argv)
 		case OPT_READY_FD:
 			c->ready_fd = (int)opt_u64("--ready-fd", optarg, 0,
 			    INT32_MAX);
-			if (fcntl(c->ready_fd, F_GETFD) < 0)
-				usage_error("--ready-fd: fd %d is not open",
-				    c->ready_fd);
+			/* Open, and no backend may inherit it. */
+			if (rp_fd_set_cloexec(c->ready_fd, 1) != 0)
+				usage_error("--ready-fd %d: %s", c->ready_fd,
+				    strerror(errno));
 			break;
 		case OPT_HANDOFF:
 			c->handoff = 1;

@@ -262,13 +262,8 @@ ready(struct broker *b)
 {
 	int fd = b->cfg.ready_fd;
 
-	if (fd >= 0) {
-		/* s6 style: one newline, then close. */
-		if (write(fd, "\n", 1) != 1)
-			cli_warn("--ready-fd %d: %s", fd, strerror(errno));
-		close(fd);
-		b->cfg.ready_fd = -1;
-	}
+	if (rp_daemon_ready_fd(&b->cfg.ready_fd) != 0)
+		cli_warn("--ready-fd %d: %s", fd, strerror(errno));
 	if (rp_daemon_notify("READY=1") < 0)
 		cli_warn("sd_notify READY=1: %s", strerror(errno));
 }

@@ -76,11 +76,8 @@ static const char help_text[] =
 void
 recv_ready(struct recv_opts *o)
 {
-	if (o->ready_fd < 0)
-		return;
 	/* A reader that went away is not our failure. */
-	(void)rp_io_write_full(o->ready_fd, "\n", 1, rp_deadline_in(1000));
-	rp_fd_close(&o->ready_fd);
+	(void)rp_daemon_ready_fd(&o->ready_fd);
 }
 
 int

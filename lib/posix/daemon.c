@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "deadline.h"
+#include "io.h"
 
 int
 rp_daemon_notify_to(const char *path, const char *state)
@@ -98,4 +100,16 @@ rp_daemon_nofile(uint64_t want, uint64_t *soft, uint64_t *hard)
 	if (hard != NULL)
 		*hard = lim64(rl.rlim_max);
 	return 0;
+}
+
+int
+rp_daemon_ready_fd(int *fd)
+{
+	int r;
+
+	if (*fd < 0)
+		return 0;
+	r = rp_io_write_full(*fd, "\n", 1, rp_deadline_in(1000));
+	rp_fd_close(fd);
+	return r;
 }

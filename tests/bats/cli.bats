@@ -190,3 +190,10 @@ TOOLS=(
 		rp-spawn-pty --master-to /x.sock -- touch "$T/ran"
 	[ ! -e "$T/ran" ] && [ ! -e "$T/r.json" ]
 }
+
+@test "--ready-fd that is not open: one usage line, from both daemons" {
+	usage_is "--ready-fd 77: Bad file descriptor" \
+		rp-broker -s "$T/b.sock" --ready-fd 77
+	usage_is "--ready-fd 77: Bad file descriptor" \
+		rp-handoff-recv --serve "$T/e.sock" --echo --ready-fd 77
+}
