@@ -167,22 +167,14 @@ src_name(enum src s)
 	}
 }
 
-/* Strict unsigned decimal (lib/parse.h): digits only, within range. */
-static int
-parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	return rp_parse_u64(s, min, max, out);
-}
-
 static uint64_t
 opt_u64(const char *name, const char *s, uint64_t min, uint64_t max)
 {
 	uint64_t v;
+	int r;
 
-	if (parse_u64(s, min, max, &v) != 0)
-		usage_error("%s: \"%s\" is not a number from %llu to %llu",
-		    name, s, (unsigned long long)min,
-		    (unsigned long long)max);
+	if ((r = cli_opt_u64(name, s, min, max, &v)) != 0)
+		exit(r);
 	return v;
 }
 
@@ -204,8 +196,8 @@ opt_rate(const char *name, const char *s, int zero_ok, uint32_t *n,
 		usage_error("%s: \"%s\" is not N/SECS", name, s);
 	memcpy(buf, s, (size_t)(slash - s));
 	buf[slash - s] = '\0';
-	if (parse_u64(buf, 0, UINT32_MAX, &a) != 0 ||
-	    parse_u64(slash + 1, 1, 86400, &w) != 0)
+	if (rp_parse_u64(buf, 0, UINT32_MAX, &a) != 0 ||
+	    rp_parse_u64(slash + 1, 1, 86400, &w) != 0)
 		usage_error("%s: \"%s\" is not N/SECS (N 0..%u, SECS "
 		    "1..86400)", name, s, UINT32_MAX);
 	*n = (uint32_t)a;
@@ -465,7 +457,7 @@ config_parse(struct config *c, int argc, char **argv)
 
 	if (c->hello_timeout_src == SRC_DEFAULT &&
 	    (env = getenv(ENV_HELLO_TIMEOUT)) != NULL && *env != '\0') {
-		if (parse_u64(env, 1, 86400000, &v) != 0)
+		if (rp_parse_u64(env, 1, 86400000, &v) != 0)
 			usage_error("%s: \"%s\" is not a number from 1 to "
 			    "86400000", ENV_HELLO_TIMEOUT, env);
 		c->hello_timeout_ms = (int64_t)v;

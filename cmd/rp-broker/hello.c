@@ -384,20 +384,11 @@ ts_ns(const struct timespec *ts)
 	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
 }
 
+/* (Re)read d from path: its definition, or why not (errno in d->err). */
 static void
-defs_load(struct broker *b, struct defent *d, const char *path,
-    const struct stat *st)
+defs_read(struct broker *b, struct defent *d, const char *path)
 {
-	int first = !d->have, was_ok = d->def != NULL;
-	char reason[400];
-
 	rp_wire_free(d->def);
-	d->have = 1;
-	d->dev = (uint64_t)st->st_dev;
-	d->ino = (uint64_t)st->st_ino;
-	d->size = (uint64_t)st->st_size;
-	d->mtime_ns = ts_ns(&st->st_mtim);
-	d->ctime_ns = ts_ns(&st->st_ctim);
 	d->loaded_ns = rp_wall_ms() * 1000000;
 	d->why[0] = '\0';
 	d->def = rp_servicedef_load_file(path, d->why, sizeof(d->why));
@@ -405,6 +396,22 @@ defs_load(struct broker *b, struct defent *d, const char *path,
 	if (d->err == ENOENT)
 		d->err = EIO;   /* raced with a removal: not "not found" */
 	b->m.def_loads++;
+}
+
+static void
+defs_load(struct broker *b, struct defent *d, const char *path,
+    const struct stat *st)
+{
+	int first = !d->have, was_ok = d->def != NULL;
+	char reason[400];
+
+	d->have = 1;
+	d->dev = (uint64_t)st->st_dev;
+	d->ino = (uint64_t)st->st_ino;
+	d->size = (uint64_t)st->st_size;
+	d->mtime_ns = ts_ns(&st->st_mtim);
+	d->ctime_ns = ts_ns(&st->st_ctim);
+	defs_read(b, d, path);
 	if (d->def != NULL)
 		fmt(reason, sizeof(reason), "%s %s", path, first ?
 		    "loaded" : was_ok ? "changed" : "is valid again");
@@ -485,13 +492,7 @@ defs_lookup(struct broker *b, const char *service,
 	} else if (d->loaded_ns - d->mtime_ns < RACY_NS ||
 	    d->loaded_ns - d->ctime_ns < RACY_NS) {
 		/* Same stat, but too fresh to trust it: re-read quietly. */
-		rp_wire_free(d->def);
-		d->loaded_ns = rp_wall_ms() * 1000000;
-		d->def = rp_servicedef_load_file(path, d->why,
-		    sizeof(d->why));
-		d->err = d->def != NULL ? 0 : errno != ENOENT && errno != 0 ?
-		    errno : EIO;
-		b->m.def_loads++;
+		defs_read(b, d, path);
 	}
 	if (d->def == NULL) {
 		*why = d->why;

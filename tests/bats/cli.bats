@@ -144,6 +144,8 @@ TOOLS=(
 		rp-probe hello --keepalive 4294967296 --service echo --version 1.0.0
 	usage_is "--count: '0' is not a number from 1 to 1024" \
 		rp-handoff-recv --count 0 /x.sock
+	usage_is "--max-clients: 'x' is not a number from 1 to 1000000" \
+		rp-broker --max-clients x
 }
 
 @test "--new-token: 32 hex digits, fresh each time; an unwritable stdout is 125" {
