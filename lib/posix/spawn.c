@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fs.h"
 #include "spawn.h"
 #include "spawn_int.h"
 
@@ -572,39 +573,6 @@ rp_spawn_reap_others(pid_t keep, struct rp_spawn_status *st)
 	}
 }
 
-/* Read a whole (small) /proc file into b. */
-static int
-slurp(const char *path, struct rp_buf *b)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	for (;;) {
-		if (rp_buf_reserve(b, 4096) != 0)
-			break;
-		n = read(fd, b->data + b->len, 4096);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0) {
-				close(fd);
-				if (b->len > 0)
-					b->data[b->len] = '\0';
-				return 0;
-			}
-			break;
-		}
-		b->len += (size_t)n;
-	}
-	n = errno;
-	close(fd);
-	errno = (int)n;
-	return -1;
-}
-
 /* Call fn for each child of ours, listed in /proc/self/task/<tid>/children;
  * returns how many, or -1 when those files are not available. */
 static int
@@ -626,7 +594,7 @@ each_child_task(void (*fn)(pid_t, void *), void *arg)
 		snprintf(path, sizeof(path), "/proc/self/task/%s/children",
 		    e->d_name);
 		rp_buf_clear(&b);
-		if (slurp(path, &b) != 0)
+		if (rp_fs_read_file(path, 1 << 20, &b) != 0)
 			continue;
 		any = 1;
 		for (p = (char *)(void *)b.data; p != NULL && *p != '\0'; p = end) {
