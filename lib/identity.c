@@ -157,10 +157,7 @@ int
 rp_probe_answer(const Rp__Frame *req, const uint8_t *daemon,
     size_t daemon_len, struct rp_buf *out)
 {
-	struct rp_frame_meta m = {
-		.kind = RP_KIND_RESPONSE,
-		.protocol = RP_PP_PROBE,
-	};
+	struct rp_frame_meta m;
 	uint8_t *payload;
 	int r;
 
@@ -175,9 +172,7 @@ rp_probe_answer(const Rp__Frame *req, const uint8_t *daemon,
 	memcpy(payload, req->payload.data, RP_PROBE_NONCE_LEN);
 	if (daemon_len)
 		memcpy(payload + RP_PROBE_NONCE_LEN, daemon, daemon_len);
-	m.request_id = req->request_id;
-	m.traceparent = req->traceparent;
-	m.tracestate = req->tracestate;
+	rp_wire_echo(&m, req);
 	r = rp_wire_frame_encode(out, &m, payload,
 	    RP_PROBE_NONCE_LEN + daemon_len);
 	free(payload);
