@@ -227,26 +227,42 @@ conn_done(struct broker *b, struct conn *c)
 	conn_close(b, c, c->handoff == 2 ? CLOSE_HANDED_OFF : CLOSE_REPLIED);
 }
 
-static void
-conn_flush(struct broker *b, struct conn *c)
+/* As much of p as the socket takes now: the count, or -1 when the
+ * connection failed. */
+static ssize_t
+send_some(int fd, const uint8_t *p, size_t len)
 {
+	size_t off = 0;
 	ssize_t n;
 
-	while (c->out_off < c->out_len) {
-		n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (off < len) {
+		n = send(fd, p + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
-			c->out_off += (uint32_t)n;
+			off += (size_t)n;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
+			break;
+		return -1;
+	}
+	return (ssize_t)off;
+}
+
+static void
+conn_flush(struct broker *b, struct conn *c)
+{
+	ssize_t n;
+
+	n = send_some(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+	if (n < 0) {
 		conn_close(b, c, CLOSE_WRITE_FAILED);
 		return;
 	}
-	conn_done(b, c);
+	c->out_off += (uint32_t)n;
+	if (c->out_off == c->out_len)
+		conn_done(b, c);
 }
 
 /*
@@ -260,23 +276,15 @@ conn_flush(struct broker *b, struct conn *c)
 int
 conn_reply(struct broker *b, struct conn *c, const struct rp_buf *out)
 {
-	size_t off = 0;
 	ssize_t n;
+	size_t off;
 
-	while (off < out->len) {
-		n = send(c->fd, out->data + off, out->len - off,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n > 0) {
-			off += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
+	n = send_some(c->fd, out->data, out->len);
+	if (n < 0) {
 		conn_close(b, c, CLOSE_WRITE_FAILED);
 		return 0;
 	}
+	off = (size_t)n;
 	if (off == out->len) {
 		conn_done(b, c);
 		return 0;
