@@ -278,19 +278,26 @@ to_dying(struct broker *b, struct bkey *k, int reason)
 	k->state = BS_IDLE;
 }
 
-void
-spawn_failed(struct broker *b, struct bkey *k, const char *why)
+/* A spawn attempt that was announced failed: counted, said, an event. */
+static void
+report_spawn_failure(struct broker *b, struct bkey *k, const char *why)
 {
 	struct ev_kv extra[1] = { { "outcome", "failure" } };
 	char r[700];
 
-	probe_close(b, k);
 	k->spawn_failed++;
 	fmt(r, sizeof(r), "spawn of %s@%s failed: %s", k->service,
 	    k->version, why);
 	cli_warn("%s", r);
 	event_emit(b, RP__EVENT_KIND__EVENT_KIND_SPAWN_ATTEMPT, SEV_ERROR,
 	    k->service, r, NULL, 0, (uint32_t)k->pid, extra, 1);
+}
+
+void
+spawn_failed(struct broker *b, struct bkey *k, const char *why)
+{
+	probe_close(b, k);
+	report_spawn_failure(b, k, why);
 	if (k->pid > 0)
 		to_dying(b, k, RP__EVENT_KIND__EVENT_KIND_DIED_CRASH);
 	k->state = BS_IDLE;
@@ -429,7 +436,7 @@ bkey_spawn(struct broker *b, struct bkey *k, const Rp__ServiceDefinition *def,
 	if (env == NULL) {
 		rp_buf_free(&store);
 		fmt(why, whysz, "out of memory");
-		k->spawn_failed++;
+		report_spawn_failure(b, k, why);
 		return -1;
 	}
 	argv[0] = k->binary;
@@ -447,15 +454,9 @@ bkey_spawn(struct broker *b, struct bkey *k, const Rp__ServiceDefinition *def,
 	free(env);
 	rp_buf_free(&store);
 	if (pid < 0) {
-		k->spawn_failed++;
 		fmt(why, whysz, "%s %s: %s", exec_failed ?
 		    "cannot execute" : "cannot start", k->binary, strerror(err));
-		fmt(r, sizeof(r), "spawn of %s@%s failed: %s", k->service,
-		    k->version, why);
-		cli_warn("%s", r);
-		extra[0] = (struct ev_kv){ "outcome", "failure" };
-		event_emit(b, RP__EVENT_KIND__EVENT_KIND_SPAWN_ATTEMPT,
-		    SEV_ERROR, k->service, r, NULL, 0, 0, extra, 1);
+		report_spawn_failure(b, k, why);
 		return -1;
 	}
 	k->pid = pid;
