@@ -447,21 +447,20 @@ EOF
 }
 
 @test "--master-to: a refusal is 1 and the program never runs" {
-	start_receiver refuse
-	run --separate-stderr timeout -s KILL 20 "$SP" --master-to "$T/h.sock" \
-		--token-file "$T/tok" -- touch "$T/ran"
-	[ "$status" -eq 1 ]
-	assert_equal "$stderr" "rp-spawn-pty: $T/h.sock refused the terminal: not today"
-	[ ! -e "$T/ran" ]
-}
-
-@test "--master-to: closed without an ack is a refusal too (1), the program never runs" {
-	start_receiver close
-	run --separate-stderr timeout -s KILL 20 "$SP" --master-to "$T/h.sock" \
-		--token-file "$T/tok" -- touch "$T/ran"
-	[ "$status" -eq 1 ]
-	assert_equal "$stderr" "rp-spawn-pty: $T/h.sock refused the terminal: it closed the connection without an ack"
-	[ ! -e "$T/ran" ]
+	local mode why
+	# An Ack that says no, or none at all (how a receiver refuses a peer).
+	for mode in refuse close; do
+		why="not today"
+		[ "$mode" = close ] && why="it closed the connection without an ack"
+		start_receiver "$mode"
+		run --separate-stderr timeout -s KILL 20 "$SP" --master-to "$T/h.sock" \
+			--token-file "$T/tok" -- touch "$T/ran"
+		[ "$status" -eq 1 ]
+		assert_equal "$stderr" "rp-spawn-pty: $T/h.sock refused the terminal: $why"
+		[ ! -e "$T/ran" ]
+		wait "$RP_LAST_PID" || true
+		rm -f "$T/h.sock" "$T/recv.ready"
+	done
 }
 
 @test "--master-to: nobody listening is 3, a bad token file is 2" {
