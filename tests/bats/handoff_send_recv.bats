@@ -42,6 +42,21 @@ fake_recv() {
 	rp_wait_fifo "$T/ready"
 }
 
+# exit_code_for TEXT help|man — the exit status that rp-handoff-recv's
+# --help summary ("Exit: 0 ...; 1 ...; ...") or its man page (EXIT STATUS)
+# gives to the case described by TEXT.
+exit_code_for() {
+	if [ "$2" = help ]; then
+		rp-handoff-recv --help | sed -n '/^Exit:/,$p' | tr '\n' ' ' |
+			sed 's/^Exit: //' | tr ';' '\n' | grep -F -- "$1" |
+			awk '{ print $1 }'
+	else
+		sed -n '/^# EXIT STATUS/,/^# /p' "$RP_ROOT/doc/rp-handoff-recv.1.scd" |
+			awk -v want="$1" '/^\*[0-9]/ { code = $1; gsub(/[*,]/, "", code) }
+				index($0, want) { print code }'
+	fi
+}
+
 # ------------------------------------------------------------------ usage
 
 @test "rp-handoff-send: --help is the man page SYNOPSIS; -V; mandoc lint" {
@@ -425,6 +440,9 @@ print(a.recv(1) == b"")                        # and the fd was closed' "$S" "$T
 	recv_wait
 	[ "$RC" -eq 1 ]
 	grep -q "refused a connection from uid 65534" "$T/recv.err"
+	# --help and the man page give this case the status it has.
+	[ "$(exit_code_for "another uid" help)" = 1 ]
+	[ "$(exit_code_for "another uid" man)" = 1 ]
 
 	rp_start recv2 rp-handoff-recv --token-file "$T/tok" --allow-uid 65534 \
 		--ready-fd 3 "$SHARED/h.sock" -- cat
