@@ -93,7 +93,7 @@ take_one(const struct recv_opts *o, int lfd, struct rp_token_store *store,
 	uint8_t side[SIDEBAND_BUF], *body;
 	char msg[96];
 	size_t got, len, spill;
-	int cfd, rfd = -1, rc;
+	int cfd, rfd = -1, nfds, rc;
 
 	*out = -1;
 	for (;;) {
@@ -117,7 +117,8 @@ take_one(const struct recv_opts *o, int lfd, struct rp_token_store *store,
 		close(cfd);
 		return RP_EXIT_NO;
 	}
-	fst = rp_fdpass_recv(cfd, side, sizeof(side), &got, &rfd, deadline);
+	fst = rp_fdpass_recv(cfd, side, sizeof(side), &got, &rfd, &nfds,
+	    deadline);
 	switch (fst) {
 	case RP_FDPASS_TIMEOUT:
 		cli_warn("nothing was sent before the deadline");
@@ -162,7 +163,7 @@ take_one(const struct recv_opts *o, int lfd, struct rp_token_store *store,
 			return RP_EXIT_PROTOCOL;
 		}
 	}
-	detail = rp_handoff_judge(fst, side, got, offer, store,
+	detail = rp_handoff_judge(fst, nfds, side, got, offer, store,
 	    RP_HANDOFF_EXPECT, rp_now_ms(), msg, sizeof(msg));
 	rc = detail == NULL ? RP_EXIT_OK : RP_EXIT_NO;
 	if (offer != NULL) {
