@@ -328,13 +328,34 @@ exit_code_for() {
 	assert_output --partial "no transfer arrived"
 	[ ! -e "$S" ]
 
-	recv_start --token-file "$T/tok" --timeout 300 "$S" -- cat
-	run rpwire transfer "$S" --token "$TOK" --no-offer
-	assert_line "connection closed: yes"
-	assert_line "fds closed by receiver: yes"
+	# A sender that sends the token and the fd, then never the offer.
+	# The deadline covers the receiver's whole run, so the sender must
+	# get its sideband in before it: it is started (and its Python
+	# loaded) first, and held until the receiver is ready, so that what
+	# the deadline has to cover is one connect, not a start-up on a busy
+	# machine.  Once the sideband is in, only the deadline can end the
+	# wait, and the receiver then closes everything.
+	local go t0 t1
+	mkfifo "$T/sender.ready" "$T/go"
+	exec {go}<>"$T/go"
+	rpwire transfer "$S" --token "$TOK" --no-offer --hold "$T/sender.ready" \
+		<&"$go" >"$T/sender.out" 2>&1 &
+	local sender=$!
+	RP_BG_PIDS+=("$sender")
+	rp_wait_fifo "$T/sender.ready"
+	t0=${EPOCHREALTIME/./}
+	recv_start --token-file "$T/tok" --timeout 1000 "$S" -- cat
+	echo go >&"$go"
+	exec {go}>&-
 	recv_wait
+	t1=${EPOCHREALTIME/./}
+	wait "$sender"
 	[ "$RC" -eq 4 ]
 	grep -q "the offer did not arrive before the deadline" "$T/recv.err"
+	grep -qx "connection closed: yes" "$T/sender.out"
+	grep -qx "fds closed by receiver: yes" "$T/sender.out"
+	# It waited for the whole deadline, not less.
+	[ $(( (t1 - t0) / 1000 )) -ge 1000 ]
 }
 
 @test "recv exit 5: a malformed offer, or a sender that sends nothing" {

@@ -165,7 +165,13 @@ def send_sideband(s, data, fds):
 
 
 def cmd_transfer(a):
-    """Hand fds to SOCKET as a broker does (or as a hostile sender)."""
+    """Hand fds to SOCKET as a broker does (or as a hostile sender).
+    With --hold READY: started (imports done), say so on READY, then
+    connect only once a line arrives on stdin."""
+    if a.hold:
+        with open(a.hold, "w") as r:
+            r.write("ready\n")
+        sys.stdin.readline()
     s = connect(a.socket, a.timeout)
     rc = 0
     for i in range(a.repeat):
@@ -541,6 +547,7 @@ def main(argv):
     q.add_argument("--say", help="write this on the adopted connection")
     q.add_argument("--expect-event", action="store_true")
     q.add_argument("--timeout", type=float, default=10.0)
+    q.add_argument("--hold", metavar="READY")
     q = sub.add_parser("send-fds")
     q.add_argument("socket")
     q.add_argument("token")
