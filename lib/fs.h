@@ -51,4 +51,10 @@ int rp_fs_write_atomic(const char *dir, const char *name, const void *data,
  * 0 or -1 with ENAMETOOLONG. */
 int rp_fs_dirname(const char *path, char *out, size_t outsz);
 
+/* 1 when a and b name the same file, however each is spelled (relative,
+ * through a symbolically linked directory, a link to it: stat(2) follows
+ * them all and compares device and inode), else 0, also when either
+ * cannot be reached. */
+int rp_fs_same_file(const char *a, const char *b);
+
 #endif

@@ -290,3 +290,16 @@ rp_fs_dirname(const char *path, char *out, size_t outsz)
 	out[len] = '\0';
 	return 0;
 }
+
+int
+rp_fs_same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	int saved = errno;
+
+	if (stat(a, &sa) != 0 || stat(b, &sb) != 0) {
+		errno = saved;
+		return 0;
+	}
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
