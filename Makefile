@@ -97,6 +97,12 @@ UNIT_SUPPORT_OBJ := $(UNIT_SUPPORT:%.c=$(B)/obj/%.o)
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 HELPER_BINS := $(HELPER_SRC:tests/helpers/%.c=$(B)/tests/helpers/%)
 
+# LD_PRELOAD libraries for the bats suites: tests/preload/<name>.c becomes
+# $(B)/tests/preload/<name>.so, built without the sanitizers (it is loaded
+# in front of them).
+PRELOAD_SRC := $(sort $(wildcard tests/preload/*.c))
+PRELOAD_SOS := $(PRELOAD_SRC:tests/preload/%.c=$(B)/tests/preload/%.so)
+
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/%.c=%)
 FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/tests/fuzz/%)
@@ -149,6 +155,11 @@ $(B)/tests/helpers/%: $(B)/obj/tests/helpers/%.o $(LIBRP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
+$(B)/tests/preload/%.so: tests/preload/%.c
+	@mkdir -p $(@D)
+	$(CC) -std=c17 -D_GNU_SOURCE -pipe $(OPT) -fPIC -shared $(WARN) $(CFLAGS) \
+	  -o $@ $<
+
 # Under gcc each fuzz target links a replay main that runs saved inputs.
 $(B)/tests/fuzz/%: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/replay.o $(LIBRP)
 	@mkdir -p $(@D)
@@ -162,7 +173,7 @@ $(B)/doc/%: doc/%.scd
 	@mkdir -p $(@D)
 	$(SCDOC) < $< > $@
 
-tests: $(UNIT_BINS) $(FUZZ_REPLAY) $(HELPER_BINS)
+tests: $(UNIT_BINS) $(FUZZ_REPLAY) $(HELPER_BINS) $(PRELOAD_SOS)
 
 # ------------------------------------------------------------------ check
 

@@ -582,6 +582,6 @@ const char *handoff_outcome_name(unsigned o);
 int handoff_init(struct broker *b);
 
 /* diagnose.c */
-uint32_t diagnose(struct broker *b, struct rp_buf *out);
+int diagnose(struct broker *b, struct rp_buf *out);
 
 #endif
