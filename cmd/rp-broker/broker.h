@@ -69,6 +69,7 @@ struct config {
 	enum src drain_timeout_src;
 	const char *events_path;
 	int ready_fd;
+	int loop_poll;                     /* RP_BROKER_LOOP=poll */
 
 	int handoff;                       /* --handoff */
 	int handoff_event_backend;         /* --handoff-event backend */
@@ -521,6 +522,7 @@ int bkey_budget_take(struct broker *b, struct bkey *k, uint64_t *retry_ms);
 size_t backends_in_flight(const struct broker *b);
 void backends_sigchld(struct broker *b);
 void backends_stop_all(struct broker *b);
+void backends_stop_now(struct broker *b);
 void backends_cancel_spawns(struct broker *b);
 const char *bkey_state_name(const struct bkey *k);
 
