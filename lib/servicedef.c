@@ -365,10 +365,11 @@ rp_servicedef_binary(const Rp__ServiceDefinition *d, const char *version,
 		n = snprintf(cand, sizeof(cand), "%s/%s/%s",
 		    d->per_version_binary_dir, version, base);
 		if (n > 0 && (size_t)n < sizeof(cand) &&
-		    realpath(cand, real) != NULL) {
+		    rp_fs_realpath(cand, real, sizeof(real)) == 0) {
 			/* Resolve both: a symlink inside the directory must not
 			 * lead out of it. */
-			if (realpath(d->per_version_binary_dir, realdir) == NULL)
+			if (rp_fs_realpath(d->per_version_binary_dir, realdir,
+			    sizeof(realdir)) != 0)
 				return fail(why, whysz, errno,
 				    "per_version_binary_dir %s: %s",
 				    d->per_version_binary_dir, strerror(errno));

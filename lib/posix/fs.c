@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -288,5 +289,24 @@ rp_fs_dirname(const char *path, char *out, size_t outsz)
 	}
 	memcpy(out, res, len);
 	out[len] = '\0';
+	return 0;
+}
+
+int
+rp_fs_realpath(const char *path, char *out, size_t outsz)
+{
+	char *r = realpath(path, NULL);
+	size_t len;
+
+	if (r == NULL)
+		return -1;
+	len = strlen(r);
+	if (len >= outsz) {
+		free(r);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(out, r, len + 1);
+	free(r);
 	return 0;
 }
