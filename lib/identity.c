@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sodium.h>
 
+#include "cdefs.h"
 #include "deadline.h"
 #include "frame.h"
 #include "host.h"
@@ -232,7 +233,7 @@ rp_probe_request(uint8_t nonce[RP_PROBE_NONCE_LEN], struct rp_buf *out)
 static enum rp_probe_status
 set_report(struct rp_probe_report *rep, enum rp_probe_status st,
     const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+	RP_PRINTF(4, 5);
 
 static enum rp_probe_status
 set_report(struct rp_probe_report *rep, enum rp_probe_status st,

@@ -6,13 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cdefs.h"
 #include "fs.h"
 #include "names.h"
 #include "servicedef.h"
 
 static int
 fail(char *why, size_t whysz, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+	RP_PRINTF(4, 5);
 
 static int
 fail(char *why, size_t whysz, int err, const char *fmt, ...)

@@ -12,8 +12,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "cdefs.h"
+
 void t_fail(const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	RP_PRINTF(3, 4);
 void t_run(const char *name, void (*fn)(void));
 int t_done(void);
 /* A fresh private temporary directory for this test (removed afterwards
