@@ -89,7 +89,9 @@ TOOL_BINS  := $(TOOLS:%=$(B)/bin/%)
 
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
-UNIT_SUPPORT := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
+# The harness: tests/unit/t.c and the platform's runner.
+UNIT_SUPPORT := $(filter-out tests/unit/test_%,$(wildcard tests/unit/*.c)) \
+	$(wildcard tests/unit/posix/*.c)
 UNIT_SUPPORT_OBJ := $(UNIT_SUPPORT:%.c=$(B)/obj/%.o)
 
 # Helper programs for the bats suites: tests/helpers/<name>.c becomes
