@@ -1,6 +1,7 @@
 /*
  * host.h — facts about this machine and its processes.
- * (Implemented in lib/posix/host.c, from /proc and /etc.)
+ * (Implemented in lib/posix/host.c, from /proc and /etc, and
+ * lib/posix/exe_hash.c.)
  */
 #ifndef RP_HOST_H
 #define RP_HOST_H
@@ -30,12 +31,23 @@ int rp_host_exe_path(uint32_t pid, char *out, size_t outsz);
  * path was replaced.  Returns an fd (close-on-exec) or -1. */
 int rp_host_exe_open(uint32_t pid);
 
+/* BLAKE3 of the executable a process runs (pid 0 = self), read through
+ * rp_host_exe_open.  Remembered process-wide for the file's identity
+ * (device, inode, size, change and modification times; the last 8 files):
+ * hashing the same binary again costs one fstat, and a changed file is
+ * hashed afresh.  Safe to call from any thread (the memory is locked).
+ * 0 or -1 with errno. */
+int rp_host_exe_hash(uint32_t pid, uint8_t out[32]);
+
 /* When a process started, in Unix-epoch milliseconds (from its start time
  * in /proc/<pid>/stat and the boot time, btime of /proc/stat: exact to
  * the second, like ps(1), and stable for the life of the process).
  * pid 0 = self.  0 or -1 with errno (ESRCH, EPROTO for an unparsable
  * file). */
 int rp_host_process_start_ms(uint32_t pid, uint64_t *out);
+
+/* Our process id. */
+uint32_t rp_host_pid(void);
 
 /* Our effective uid (uid_t on POSIX). */
 uint32_t rp_host_euid(void);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "blake3.h"
+#include "cdefs.h"
 #include "names.h"
 #include "parse.h"
 
@@ -149,7 +150,7 @@ rp_names_sun_path_fits(const char *path)
 /* Format into out, refusing (with out emptied) rather than truncating. */
 static int
 emit(char *out, size_t outsz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	RP_PRINTF(3, 4);
 
 static int
 emit(char *out, size_t outsz, const char *fmt, ...)

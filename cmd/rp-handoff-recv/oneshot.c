@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,7 +50,7 @@ read_offer(int cfd, const uint8_t *spill, size_t nspill, int64_t deadline,
 	st = nspill ? rp_frame_decoder_feed(&dec, spill, nspill, &used) :
 	    RP_FRAME_MORE;
 	while (st == RP_FRAME_MORE) {
-		if (rp_io_wait(cfd, POLLIN, deadline) < 0) {
+		if (rp_io_wait(cfd, RP_IO_READ, deadline) < 0) {
 			cli_warn("the offer did not arrive before the "
 			    "deadline; closed the received fd");
 			rp_frame_decoder_reset(&dec);
@@ -97,7 +96,7 @@ take_one(const struct recv_opts *o, int lfd, struct rp_token_store *store,
 
 	*out = -1;
 	for (;;) {
-		if (rp_io_wait(lfd, POLLIN, deadline) < 0) {
+		if (rp_io_wait(lfd, RP_IO_READ, deadline) < 0) {
 			cli_warn("no transfer arrived before the deadline");
 			return RP_EXIT_DEADLINE;
 		}

@@ -4,7 +4,6 @@
  * closed before we return, so a hostile sender cannot make us leak fds.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -83,7 +82,7 @@ rp_fdpass_send(int sock, int fd, const void *data, size_t len,
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		if (rp_io_wait(sock, POLLOUT, deadline) < 0)
+		if (rp_io_wait(sock, RP_IO_WRITE, deadline) < 0)
 			return -1;
 	}
 	/* The fd travelled with the first byte; the rest cannot be sent on
@@ -258,7 +257,7 @@ rp_fdpass_recv(int sock, void *buf, size_t bufsz, size_t *got, int *fd,
 			errno = ETIMEDOUT;
 			return RP_FDPASS_TIMEOUT;
 		}
-		if (rp_io_wait(sock, POLLIN, deadline) < 0) {
+		if (rp_io_wait(sock, RP_IO_READ, deadline) < 0) {
 			if (errno == ETIMEDOUT)
 				return RP_FDPASS_TIMEOUT;
 			return RP_FDPASS_IO;

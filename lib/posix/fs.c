@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -302,4 +303,23 @@ rp_fs_same_file(const char *a, const char *b)
 		return 0;
 	}
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int
+rp_fs_realpath(const char *path, char *out, size_t outsz)
+{
+	char *r = realpath(path, NULL);
+	size_t len;
+
+	if (r == NULL)
+		return -1;
+	len = strlen(r);
+	if (len >= outsz) {
+		free(r);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(out, r, len + 1);
+	free(r);
+	return 0;
 }

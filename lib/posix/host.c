@@ -289,6 +289,12 @@ rp_host_process_start_ms(uint32_t pid, uint64_t *out)
 }
 
 uint32_t
+rp_host_pid(void)
+{
+	return (uint32_t)getpid();
+}
+
+uint32_t
 rp_host_euid(void)
 {
 	return (uint32_t)geteuid();

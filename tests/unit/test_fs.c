@@ -1,11 +1,12 @@
 /*
  * Unit tests for fs: directory policies (with the other side of each rule
- * played by uid 65534), bounded reads, atomic writes, dirname.
+ * played by uid 65534), bounded reads, atomic writes, realpath, dirname.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,6 +394,37 @@ test_same_file(void)
 }
 
 static void
+test_realpath(void)
+{
+	char dir[PATH_MAX], in[PATH_MAX + 64], want[PATH_MAX + 64];
+	char out[PATH_MAX + 64];
+	size_t n;
+
+	/* t_tmpdir may itself sit behind a symlink: compare with realpath. */
+	T_OK(realpath(t_tmpdir(), dir) != NULL);
+	snprintf(in, sizeof(in), "%s/d", dir);
+	T_EQ(mkdir(in, 0700), 0);
+	snprintf(in, sizeof(in), "%s/link", dir);
+	T_EQ(symlink("d", in), 0);
+	/* A symlink, "." and ".." and doubled slashes, all resolved. */
+	snprintf(in, sizeof(in), "%s/link/.//../link", dir);
+	snprintf(want, sizeof(want), "%s/d", dir);
+	T_EQ(rp_fs_realpath(in, out, sizeof(out)), 0);
+	T_STR(out, want);
+	/* Exactly big enough, and one byte short. */
+	n = strlen(want) + 1;
+	T_EQ(rp_fs_realpath(in, out, n), 0);
+	T_STR(out, want);
+	errno = 0;
+	T_EQ(rp_fs_realpath(in, out, n - 1), -1);
+	T_EQ(errno, ENAMETOOLONG);
+	snprintf(in, sizeof(in), "%s/missing", dir);
+	errno = 0;
+	T_EQ(rp_fs_realpath(in, out, sizeof(out)), -1);
+	T_EQ(errno, ENOENT);
+}
+
+static void
 test_dirname(void)
 {
 	static const char *cases[][2] = {
@@ -423,6 +455,7 @@ main(void)
 	T_RUN(test_safe);
 	T_RUN(test_read_file);
 	T_RUN(test_write_atomic);
+	T_RUN(test_realpath);
 	T_RUN(test_dirname);
 	T_RUN(test_same_file);
 	return t_done();

@@ -1,11 +1,13 @@
 /*
  * Unit tests for host: boot and machine ids (the fallbacks through files
  * of our own), executables of live and deleted processes, start times
- * (a hostile comm included), errors for missing and foreign processes.
+ * (a hostile comm included), errors for missing and foreign processes,
+ * executable hashes from many threads at once.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "blake3.h"
 #include "buf.h"
 #include "deadline.h"
 #include "fs.h"
@@ -272,6 +275,85 @@ test_exe_open_self(void)
 	close(fd);
 }
 
+/*
+ * rp_host_exe_hash from many threads at once, over more executables than
+ * it remembers: copies of cat, each with trailing bytes of its own (so a
+ * hash of its own), each running.  Every answer must be the hash of that
+ * process's file, however the threads interleave and evict.
+ */
+#define NEXE 12
+#define NTHREAD 8
+
+struct hash_job {
+	pid_t pid[NEXE];
+	uint8_t want[NEXE][32];
+	int first;
+};
+
+static void *
+hash_worker(void *arg)
+{
+	struct hash_job *j = arg;
+	uint8_t got[32];
+	intptr_t bad = 0;
+	int round, k, e;
+
+	for (round = 0; round < 30; round++) {
+		for (k = 0; k < NEXE; k++) {
+			e = (j->first + k + round) % NEXE;
+			if (rp_host_exe_hash((uint32_t)j->pid[e], got) != 0 ||
+			    memcmp(got, j->want[e], 32) != 0)
+				bad++;
+		}
+	}
+	return (void *)bad;
+}
+
+static void
+test_exe_hash_threads(void)
+{
+	struct rp_buf orig = { 0 }, copy = { 0 };
+	struct hash_job job[NTHREAD];
+	pthread_t th[NTHREAD];
+	uint8_t self[32], want[32];
+	char name[32];
+	int in[NEXE], i, k;
+	void *bad;
+
+	T_EQ(rp_host_exe_hash(0, self), 0);
+	T_EQ(rp_blake3_file("/proc/self/exe", want), 0);
+	T_MEM(self, want, 32);
+	errno = 0;
+	T_EQ(rp_host_exe_hash(NO_PID, self), -1);
+	T_EQ(errno, ESRCH);
+
+	T_EQ(rp_fs_read_file("/usr/bin/cat", 1 << 24, &orig), 0);
+	for (k = 0; k < NEXE; k++) {
+		copy.len = 0;
+		T_EQ(rp_buf_append(&copy, orig.data, orig.len), 0);
+		for (i = 0; i <= k; i++)
+			T_EQ(rp_buf_append(&copy, "x", 1), 0);
+		snprintf(name, sizeof(name), "cat%d", k);
+		T_EQ(rp_fs_write_atomic(t_tmpdir(), name, copy.data, copy.len,
+		    0755), 0);
+		rp_blake3(copy.data, copy.len, job[0].want[k]);
+		job[0].pid[k] = spawn(path(name), NULL, &in[k]);
+	}
+	for (i = 0; i < NTHREAD; i++) {
+		job[i] = job[0];
+		job[i].first = i;
+		T_EQ(pthread_create(&th[i], NULL, hash_worker, &job[i]), 0);
+	}
+	for (i = 0; i < NTHREAD; i++) {
+		T_EQ(pthread_join(th[i], &bad), 0);
+		T_EQ((intptr_t)bad, 0);
+	}
+	for (k = 0; k < NEXE; k++)
+		reap(job[0].pid[k], in[k]);
+	rp_buf_free(&orig);
+	rp_buf_free(&copy);
+}
+
 static void
 test_start_time(void)
 {
@@ -378,6 +460,7 @@ main(void)
 	T_RUN(test_exe_path);
 	T_RUN(test_exe_deleted);
 	T_RUN(test_exe_open_self);
+	T_RUN(test_exe_hash_threads);
 	T_RUN(test_start_time);
 	T_RUN(test_missing_process);
 	T_RUN(test_foreign_process);
