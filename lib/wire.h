@@ -258,8 +258,8 @@ const char *rp_wire_admin_verb_cli(uint32_t verb);   /* NULL if unknown */
 /* The verbs, NULL-terminated, in the order of 20-broker.md. */
 extern const char *const rp_wire_admin_verbs[];
 
-#define RP_OPENMETRICS_CONTENT_TYPE \
-	"application/openmetrics-text; version=1.0.0; charset=utf-8"
+/* The exact string running-process v1 sends: clients compare it. */
+#define RP_OPENMETRICS_CONTENT_TYPE "application/openmetrics-text"
 
 /* ------------------------------------------------------------- handoff */
 

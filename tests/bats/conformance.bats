@@ -55,3 +55,34 @@ sys.exit(1 if bad else 0)
 ' "$T/set.pb"
 	[ "$output" = ok ]
 }
+
+# ------------------------------------------------------------ admin replies
+
+@test "admin: the exact replies, content types text/plain, application/json, application/openmetrics-text" {
+	start_broker
+	tp=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+	run -0 py '
+path, tp = sys.argv[1], sys.argv[2]
+def req(verb, rid, **kw):
+    r = pb.AdminRequest(verb=verb, **kw)
+    return bw.frame(r.SerializeToString(), protocol=bw.ADMIN, request_id=rid,
+                    traceparent=tp, tracestate="k=v")
+echo = dict(request_id=0, traceparent=tp, tracestate="k=v")
+for verb, rid, body, code in [(pb.ADMIN_VERB_HEALTHZ, 41, "ok\n", 0),
+                              (pb.ADMIN_VERB_READYZ, 42, "ready\n", 0),
+                              (pb.ADMIN_VERB_UNSPECIFIED, 43, "unsupported admin verb\n", 2),
+                              (20, 44, "unsupported admin verb\n", 2)]:
+    echo["request_id"] = rid
+    got, how = bw.talk(path, req(verb, rid))
+    bw.expect_exact(got, how, bw.admin_reply_frame(0, body, code, "text/plain", **echo))
+# the other two types: kind and content_type exactly (the bodies carry clocks)
+for verb, kind, ct in [(pb.ADMIN_VERB_CONFIG, 1, "application/json"),
+                       (pb.ADMIN_VERB_METRICS, 2, "application/openmetrics-text")]:
+    got, how = bw.talk(path, req(verb, 7))
+    r = pb.AdminReply()
+    r.ParseFromString(pb.Frame.FromString(got[5:]).payload)
+    assert (r.kind, r.content_type, how) == (kind, ct, "eof"), (r.kind, r.content_type, how)
+print("ok")
+' "$SOCK" "$tp"
+	[ "${lines[-1]}" = ok ]
+}
