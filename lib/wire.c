@@ -820,14 +820,29 @@ rp_wire_offer_encode(struct rp_buf *out, const uint8_t *token,
 	    NULL, NULL, &o.base);
 }
 
+/* rp_wire_frame_parse for the handoff frames, in the wording both
+ * directions of running-process v1 use for a frame of another protocol. */
+static Rp__Frame *
+handoff_frame_parse(const uint8_t *body, size_t len, uint32_t kind,
+    int check_request_id, uint64_t request_id, const char **why)
+{
+	Rp__Frame *f;
+
+	f = rp_wire_frame_parse(body, len, kind, RP_PP_HANDOFF,
+	    check_request_id, request_id, why);
+	if (f == NULL && *why == rp_wire_envelope_fault_str(RP_ENV_PROTOCOL,
+	    kind))
+		*why = "payload_protocol is not handoff";
+	return f;
+}
+
 Rp__HandoffOffer *
 rp_wire_offer_parse(const uint8_t *body, size_t len, const char **why)
 {
 	Rp__HandoffOffer *o;
 	Rp__Frame *f;
 
-	f = rp_wire_frame_parse(body, len, RP_KIND_REQUEST, RP_PP_HANDOFF, 0,
-	    0, why);
+	f = handoff_frame_parse(body, len, RP_KIND_REQUEST, 0, 0, why);
 	if (f == NULL)
 		return NULL;
 	o = rp_wire_unpack(&rp__handoff_offer__descriptor, f->payload.data,
@@ -836,7 +851,8 @@ rp_wire_offer_parse(const uint8_t *body, size_t len, const char **why)
 		*why = unpack_why("malformed HandoffOffer",
 		    "HandoffOffer exceeds its decoding budget");
 	} else if (o->correlation_id != f->request_id) {
-		*why = "offer correlation_id does not match request_id";
+		*why = "frame request_id does not match HandoffOffer "
+		    "correlation_id";
 		rp_wire_free(o);
 		o = NULL;
 		errno = EPROTO;
@@ -879,8 +895,8 @@ rp_wire_ack_parse(const uint8_t *body, size_t len, uint32_t kind,
 	Rp__HandoffAck *a;
 	Rp__Frame *f;
 
-	f = rp_wire_frame_parse(body, len, kind, RP_PP_HANDOFF,
-	    check_request_id, request_id, why);
+	f = handoff_frame_parse(body, len, kind, check_request_id, request_id,
+	    why);
 	if (f == NULL)
 		return NULL;
 	a = rp_wire_unpack(&rp__handoff_ack__descriptor, f->payload.data,

@@ -86,3 +86,79 @@ print("ok")
 ' "$SOCK" "$tp"
 	[ "${lines[-1]}" = ok ]
 }
+
+# ------------------------------------------------------------------ handoff
+
+# fake_offer_recv OUT — rpwire's fake receiver on $T/h.sock, accepting one
+# transfer and printing the offer frame it got to OUT; its pid in FAKE.
+fake_offer_recv() {
+	mkfifo "$T/ready"
+	rpwire fake-recv "$T/h.sock" "$T/ready" accept >"$1" &
+	FAKE=$!
+	RP_BG_PIDS+=("$FAKE")
+	rp_wait_fifo "$T/ready"
+}
+
+# offer_is OUT TOKEN SERVICE [CORR] — the offer frame in OUT is exactly
+# upstream's for these values (CORR: the one it carries, when random).
+offer_is() {
+	py '
+raw = bytes.fromhex(open(sys.argv[1]).read().split("offer_frame: ")[1].split()[0])
+tok, svc = bytes.fromhex(sys.argv[2]), sys.argv[3]
+corr = int(sys.argv[4]) if len(sys.argv) > 4 else pb.Frame.FromString(raw[5:]).request_id
+o = pb.HandoffOffer(handle_value=0, token=tok, service_name=svc, correlation_id=corr)
+want = bw.frame_bytes(pb.Frame(envelope_version=1, kind=0, payload_protocol=0xD0FF,
+                               payload=o.SerializeToString(),
+                               request_id=corr).SerializeToString())
+bw.expect_exact(raw, "eof", want)
+' "$@"
+}
+
+@test "handoff: the offers of rp-handoff-send and rp-broker are upstream's bytes (handle_value 0 left out, as prost leaves it)" {
+	fake_offer_recv "$T/fake.out"
+	tok=$(rp-handoff-send --new-token)
+	run -0 rp-handoff-send --token "$tok" --service my-svc "$T/h.sock" </dev/null
+	wait "$FAKE"
+	run -0 offer_is "$T/fake.out" "$tok" my-svc
+	# the broker's, to a static backend's handoff socket: correlation id =
+	# connection id 1
+	rp_start be rp-handoff-recv --serve "$T/st.sock" --echo --ready-fd 3
+	rm -f "$T/ready"
+	fake_offer_recv "$T/fake2.out"
+	start_broker --handoff --handoff-event broker -b "echo@1.0.0=$T/st.sock" \
+		--backend-handoff "echo@1.0.0=$T/h.sock"
+	run -0 hello --capabilities 1
+	[ "$(field connection_id)" = 1 ]
+	tok=$(field handle_passed_token)
+	wait "$FAKE"
+	run -0 offer_is "$T/fake2.out" "$tok" echo 1
+}
+
+@test "handoff: an offer whose request_id is not its correlation_id gets upstream's wording" {
+	tok=$(rp-handoff-send --new-token)
+	rp_start recv rp-handoff-recv --token "$tok" --ready-fd 3 "$T/r.sock"
+	run -0 py '
+import socket, os
+path, tok = sys.argv[1], bytes.fromhex(sys.argv[2])
+s = bw.connect(path)
+a, b = socket.socketpair()
+socket.send_fds(s, [tok], [b.fileno()])
+o = pb.HandoffOffer(token=tok, service_name="x", correlation_id=7)
+s.sendall(bw.frame_bytes(pb.Frame(envelope_version=1, payload_protocol=0xD0FF,
+                                  payload=o.SerializeToString(),
+                                  request_id=8).SerializeToString()))
+s.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    c = s.recv(4096)
+    if not c:
+        break
+    got += c
+ack = pb.HandoffAck(accepted=False,
+                    error_detail="frame request_id does not match HandoffOffer correlation_id")
+want = bw.reply_frame(ack.SerializeToString(), protocol=0xD0FF)
+bw.expect_exact(got, "eof", want)
+' "$T/r.sock" "$tok"
+	run -5 wait "$RP_LAST_PID"
+	grep -qx "rp-handoff-recv: malformed offer: frame request_id does not match HandoffOffer correlation_id; closed the received fd" "$T/recv.err"
+}

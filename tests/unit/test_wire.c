@@ -1180,7 +1180,8 @@ test_offer_errors(void)
 	T_EQ(rp_wire_frame_encode_msg(&out, &m, &o.base), 0);
 	errno = 0;
 	T_OK(rp_wire_offer_parse(out.data + 5, out.len - 5, &why) == NULL);
-	T_STR(why, "offer correlation_id does not match request_id");
+	T_STR(why, "frame request_id does not match HandoffOffer "
+	    "correlation_id");
 	T_EQ(errno, EPROTO);
 	rp_buf_clear(&out);
 	/* Wrong kind, protocol, encoding, a malformed payload. */
@@ -1193,8 +1194,10 @@ test_offer_errors(void)
 	m.kind = RP_KIND_REQUEST;
 	m.protocol = RP_PP_CONTROL;
 	T_EQ(rp_wire_frame_encode_msg(&out, &m, &o.base), 0);
+	errno = 0;
 	T_OK(rp_wire_offer_parse(out.data + 5, out.len - 5, &why) == NULL);
-	T_STR(why, "unexpected payload_protocol");
+	T_STR(why, "payload_protocol is not handoff");
+	T_EQ(errno, EPROTO);
 	rp_wire_pack(&p, &o.base);
 	mkframe(&b, 1, RP_KIND_REQUEST, RP_PP_HANDOFF, 1, 5, &p);
 	T_OK(rp_wire_offer_parse(b.data, b.len, &why) == NULL);
@@ -1251,6 +1254,11 @@ test_ack_errors(void)
 	T_OK(rp_wire_ack_parse(out.data + 5, out.len - 5, RP_KIND_EVENT, 1, 9,
 	    &why) == NULL);
 	T_STR(why, "kind is not EVENT");
+	rp_buf_clear(&b);
+	mkframe(&b, 1, RP_KIND_RESPONSE, RP_PP_PROBE, 0, 9, &out);
+	T_OK(rp_wire_ack_parse(b.data, b.len, RP_KIND_RESPONSE, 1, 9, &why) ==
+	    NULL);
+	T_STR(why, "payload_protocol is not handoff");
 	rp_buf_append(&p, "\x10\x01\x10", 3);
 	mkframe(&b, 1, RP_KIND_EVENT, RP_PP_HANDOFF, 0, 41, &p);
 	errno = 0;
