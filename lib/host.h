@@ -9,16 +9,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* /etc/machine-id, else /var/lib/dbus/machine-id, else "boot:{boot_id}",
- * trimmed.  A source that is missing, unreadable or blank falls through
- * to the next.  Returns the length or -1 with errno (ERANGE when out is
- * too small). */
+/* The machine id as running-process v1 reads it: /etc/machine-id, else
+ * /var/lib/dbus/machine-id, else "boot:{boot_id}", each trimmed of
+ * Unicode white space.  Only a file that is missing or blank falls
+ * through to the next source; one that is there but cannot be read
+ * (EACCES, EIO, a directory...) or is not text (EILSEQ: not UTF-8, or a
+ * NUL) is an error, and out then holds that file's path (when it fits).
+ * Returns the length, or -1 with errno: that file's error, ERANGE when
+ * the id does not fit out, ENOENT (out "") when no file has one and
+ * there is no boot id either. */
 int rp_host_machine_id(char *out, size_t outsz);
 /* The same with the three files named (tests use other paths). */
 int rp_host_machine_id_from(const char *etc_path, const char *dbus_path,
     const char *boot_id_path, char *out, size_t outsz);
 
-/* /proc/sys/kernel/random/boot_id, trimmed.  Length or -1. */
+/* /proc/sys/kernel/random/boot_id, trimmed.  Length or -1 (ENODATA when
+ * blank, ERANGE when it does not fit). */
 int rp_host_boot_id(char *out, size_t outsz);
 
 /* The executable of a process (/proc/<pid>/exe resolved; pid 0 = self).

@@ -162,3 +162,66 @@ bw.expect_exact(got, "eof", want)
 	run -5 wait "$RP_LAST_PID"
 	grep -qx "rp-handoff-recv: malformed offer: frame request_id does not match HandoffOffer correlation_id; closed the received fd" "$T/recv.err"
 }
+
+# ------------------------------------------------ machine id, runtime dir
+
+# "${WITH_MID[@]}" ETC DBUS CMD... — CMD in a mount namespace of its own
+# where /etc/machine-id holds the file ETC and /var/lib/dbus/machine-id the
+# file DBUS ("-": as they are).  A command, not a function: rp_start takes
+# it.
+WITH_MID=(unshare -m sh -c '
+	if [ "$1" != - ]; then mount --bind "$1" /etc/machine-id || exit 99; fi
+	if [ "$2" != - ]; then
+		mount -t tmpfs -o mode=0755 none /var/lib/dbus || exit 99
+		cp -p "$2" /var/lib/dbus/machine-id || exit 99
+	fi
+	shift 2
+	exec "$@"' sh)
+
+# hash16 TEXT — the first 8 bytes of BLAKE3(TEXT), by b3sum.
+hash16() {
+	printf '%s' "$1" | b3sum --no-names -l 8
+}
+
+@test "machine id: only a missing or blank file falls through; an unreadable one is an error, as upstream has it" {
+	printf '\n' >"$T/blank"
+	printf 'f00dfeed\n' >"$T/dbus"
+	printf 'secret\n' >"$T/secret"
+	chmod 0644 "$T/blank" "$T/dbus"
+	chmod 0600 "$T/secret"
+	chmod 0755 "$T"
+	SHARED=$(rp_shared_dir)
+	local nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+	# /etc/machine-id there but unreadable: an error naming it, from the
+	# broker and from the client alike (never the next source)
+	run -125 "${WITH_MID[@]}" "$T/secret" "$T/dbus" "${nobody[@]}" rp-broker -s "$SHARED/b.sock"
+	[ "$output" = "rp-broker: cannot read the machine id: /etc/machine-id: Permission denied" ]
+	run -125 "${WITH_MID[@]}" "$T/secret" "$T/dbus" "${nobody[@]}" env XDG_RUNTIME_DIR="$SHARED" \
+		rp-probe hello --service echo --version 1.0.0
+	[ "$output" = "rp-probe: cannot read the machine id: /etc/machine-id: Permission denied" ]
+	# blank: the next source; unreadable there: an error naming it
+	run -125 "${WITH_MID[@]}" "$T/blank" "$T/secret" "${nobody[@]}" rp-broker -s "$SHARED/b.sock"
+	[ "$output" = "rp-broker: cannot read the machine id: /var/lib/dbus/machine-id: Permission denied" ]
+	# blank, then the D-Bus file: the default socket is named from it
+	rp_start b1 "${WITH_MID[@]}" "$T/blank" "$T/dbus" rp-broker --instance mid1 --ready-fd 3
+	[ -S "$XDG_RUNTIME_DIR/running-process/broker/rpb-v1-$(hash16 "$(id -u):f00dfeed")-inst-mid1.sock" ]
+	# both blank: boot:{boot_id}
+	rp_start b2 "${WITH_MID[@]}" "$T/blank" "$T/blank" rp-broker --instance mid2 --ready-fd 3
+	[ -S "$XDG_RUNTIME_DIR/running-process/broker/rpb-v1-$(hash16 "$(id -u):boot:$(cat /proc/sys/kernel/random/boot_id)")-inst-mid2.sock" ]
+}
+
+@test "XDG_RUNTIME_DIR set but empty: a clear error, never a relative or another directory" {
+	mkdir "$T/cwd"
+	cd "$T/cwd"
+	XDG_RUNTIME_DIR= run -2 rp-broker
+	[ "$output" = "rp-broker: XDG_RUNTIME_DIR is set but empty: set it to the runtime directory, or unset it for /tmp/running-process-$(id -u)" ]
+	XDG_RUNTIME_DIR= run -2 rp-probe hello --service echo --version 1.0.0
+	[ "$output" = "rp-probe: XDG_RUNTIME_DIR is set but empty: set it to the runtime directory, or unset it for /tmp/running-process-$(id -u)" ]
+	[ -z "$(ls -A "$T/cwd")" ]
+	# with -s the broker needs no default, and its backends go next to
+	# its socket
+	XDG_RUNTIME_DIR= rp_start broker rp-broker -s "$T/run/b.sock" --ready-fd 3
+	[ ! -s "$T/broker.err" ]
+	SOCK=$T/run/b.sock
+	run -0 admin healthz --body
+}
