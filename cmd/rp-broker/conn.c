@@ -340,12 +340,12 @@ conn_step(struct broker *b, struct conn *c)
 		c->t0_ns = rp_now_ns();
 		hello_frame(b, c, body, len);
 		return;
-	case RP_FRAME_EOF:
-		/* Connected and left without a byte (a liveness check, such
-		 * as another broker probing our socket): not a Hello. */
-		conn_close(b, c, CLOSE_EMPTY);
-		return;
 	default:
+		/* Including an end of stream before the first byte (a
+		 * liveness check, such as another broker probing our socket):
+		 * running-process v1 answers that too, "incomplete Hello
+		 * frame", and so do we; a peer that is gone just does not
+		 * read it. */
 		fifo_remove(b, c);
 		hello_refuse_frame_status(b, c, st);
 		return;

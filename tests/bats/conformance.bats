@@ -225,3 +225,19 @@ hash16() {
 	SOCK=$T/run/b.sock
 	run -0 admin healthz --body
 }
+
+# ------------------------------------------------------ the first frame
+
+@test "no byte before the end of stream: Refused{6, incomplete Hello frame}, request_id 0" {
+	start_broker
+	run -0 py '
+got, how = bw.talk(sys.argv[1], b"", shut_wr=True)
+bw.expect_exact(got, how, bw.refused_frame(6, "incomplete Hello frame"))
+' "$SOCK"
+	# a peer that is gone altogether (a liveness check) costs nothing
+	run -0 py '
+s = bw.connect(sys.argv[1])
+s.close()
+' "$SOCK"
+	run -0 admin healthz --body
+}

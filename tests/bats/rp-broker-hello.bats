@@ -50,10 +50,11 @@ expect_refused() {
 	expect_refused 6 "incomplete Hello frame" 0
 	run -0 bw raw --socket "$SOCK" --hex 010a0000000801 --shut-wr
 	expect_refused 6 "incomplete Hello frame" 0
-	# EOF before any byte is no Hello at all: closed quietly
+	# EOF before any byte too, as running-process v1 answers it
 	run -0 bw raw --socket "$SOCK" --hex "" --shut-wr
-	[ "$(field eof)" = true ]
-	[ "$(metric running_process_broker_v1_connections_closed_total reason=empty)" = 1 ]
+	expect_refused 6 "incomplete Hello frame" 0
+	[ "$(field request_id)" = 0 ]
+	[ "$(metric running_process_broker_v1_hello_total outcome=peer_rejected)" = 3 ]
 }
 
 @test "row 3: a frame still incomplete at the deadline (counted from accept)" {
