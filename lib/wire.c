@@ -543,7 +543,14 @@ const struct rp_refusal_row rp_refusal_table[RP_REFUSE_COUNT] = {
 	ROW(RP_REFUSE_SPAWN_BUDGET, 24, 4, "backend spawn budget exhausted",
 	    RP_RETRY_COMPUTED, 0),
 	ROW(RP_REFUSE_SPAWN_FAILED, 25, 3, "backend spawn failed", 1000, 1),
-	ROW(RP_REFUSE_INTERNAL, 26, 7, "internal error", 0, 1),
+	ROW(RP_REFUSE_BACKEND_NOT_REGISTERED, 25, 3,
+	    "backend is not registered", 1000, 0),
+	ROW(RP_REFUSE_ISOLATION, 26, 7,
+	    "service isolation could not be resolved", 0, 1),
+	ROW(RP_REFUSE_LAUNCH_MISMATCH, 26, 7,
+	    "launched backend identity did not match request", 0, 0),
+	ROW(RP_REFUSE_INSTALL, 26, 7,
+	    "registered backend could not be installed", 0, 1),
 };
 
 #undef ROW
@@ -575,7 +582,7 @@ rp_wire_request_parse(const uint8_t *body, size_t len, Rp__Frame **frame)
 	*frame = NULL;
 	f = rp_wire_unpack(&rp__frame__descriptor, body, len);
 	if (f == NULL)
-		return errno == ENOMEM ? RP_REFUSE_INTERNAL :
+		return errno == ENOMEM ? RP_REFUSE_OUT_OF_MEMORY :
 		    RP_REFUSE_MALFORMED_FRAME;
 	*frame = f;
 	proto = f->payload_protocol == RP_PP_ADMIN ? RP_PP_ADMIN :

@@ -333,7 +333,7 @@ struct hist_series {
 
 enum close_reason {
 	CLOSE_REPLIED = 0,
-	CLOSE_EMPTY,
+	CLOSE_NO_MEMORY,               /* no memory to decode or answer */
 	CLOSE_TIMEOUT,
 	CLOSE_WRITE_FAILED,
 	CLOSE_BAD_ADMIN,

@@ -79,21 +79,14 @@ refuse(struct broker *b, struct conn *c, enum rp_refusal id,
 
 	rp_wire_echo(&m, c->frame);
 	rp_buf_clear(&b->scratch);
-	if (rp_wire_refused_encode(&b->scratch, &m, id, detail, retry) < 0) {
-		/* Only ENOMEM or text we produced ourselves can fail here;
-		 * try the bare internal-error reply before giving up. */
-		id = RP_REFUSE_INTERNAL;
-		row = &rp_refusal_table[id];
-		detail = "cannot encode the reply";
-		rp_buf_clear(&b->scratch);
-		if (rp_wire_refused_encode(&b->scratch, NULL, id, detail,
-		    0) < 0) {
-			account(b, c, row->code);
-			conn_close(b, c, CLOSE_WRITE_FAILED);
-			return;
-		}
-	}
 	account(b, c, row->code);
+	if (rp_wire_refused_encode(&b->scratch, &m, id, detail, retry) < 0) {
+		/* Out of memory (the text is repaired, the echo was decoded):
+		 * as running-process v1 when it cannot encode a reply, none
+		 * is sent. */
+		conn_close(b, c, CLOSE_NO_MEMORY);
+		return;
+	}
 	/* Refusals also go to the DUMP ring, so they are recorded even
 	 * without --events; acceptances only with it (the fast path). */
 	fmt(reason, sizeof(reason), "%s%s%s", row->reason,
@@ -147,8 +140,12 @@ negotiate(struct broker *b, struct conn *c, struct bkey *k)
 	rp_wire_echo(&m, c->frame);
 	rp_buf_clear(&b->scratch);
 	if (rp_wire_negotiated_encode(&b->scratch, &m, &n) < 0) {
+		/* The backend's endpoint cannot go on the wire (a broker
+		 * directory that is not UTF-8), or no memory: it is not a
+		 * backend this broker can offer. */
 		handoff_drop(b, c, N_HO);
-		refuse(b, c, RP_REFUSE_INTERNAL, "cannot encode the reply", 0);
+		refuse(b, c, RP_REFUSE_INSTALL, errno == EILSEQ ?
+		    "its backend_pipe is not UTF-8" : "out of memory", 0);
 		return;
 	}
 	/* The counter is consumed only by Hellos that are negotiated. */
@@ -269,8 +266,12 @@ route(struct broker *b, struct conn *c)
 	}
 	err = defs_lookup(b, h->service_name, &def, &why);
 	if (err == ENOENT) {
+		/* A service served only by -b backends has nothing to start
+		 * another version with: running-process v1's router says
+		 * so with code 3 (it has no launcher in that mode). */
 		refuse(b, c, bkey_static_service(b, h->service_name) ?
-		    RP_REFUSE_NOT_REGISTERED : RP_REFUSE_NO_DEFINITION, NULL, 0);
+		    RP_REFUSE_BACKEND_NOT_REGISTERED : RP_REFUSE_NO_DEFINITION,
+		    NULL, 0);
 		return;
 	}
 	if (err != 0) {
@@ -293,7 +294,7 @@ route(struct broker *b, struct conn *c)
 		return;
 	}
 	if ((k = bkey_get(b, h->service_name, h->wanted_version)) == NULL) {
-		refuse(b, c, RP_REFUSE_INTERNAL, errno == ENOSPC ?
+		refuse(b, c, RP_REFUSE_INSTALL, errno == ENOSPC ?
 		    "too many backend keys" : "out of memory", 0);
 		return;
 	}
@@ -319,16 +320,21 @@ hello_frame(struct broker *b, struct conn *c, uint8_t *body, size_t len)
 		admin_frame(b, c, f);
 		return;
 	}
+	if (id == RP_REFUSE_OUT_OF_MEMORY) {
+		/* running-process v1 has no answer for this (it aborts). */
+		conn_close(b, c, CLOSE_NO_MEMORY);
+		return;
+	}
 	if (id != RP_REFUSE_NONE) {
-		refuse(b, c, id, id == RP_REFUSE_INTERNAL ? "out of memory" :
-		    NULL, 0);
+		refuse(b, c, id, NULL, 0);
 		return;
 	}
 	c->hello = rp_wire_hello_decode(f);
 	if (c->hello == NULL) {
-		refuse(b, c, errno == ENOMEM ? RP_REFUSE_INTERNAL :
-		    RP_REFUSE_MALFORMED_HELLO, errno == ENOMEM ?
-		    "out of memory" : NULL, 0);
+		if (errno == ENOMEM)
+			conn_close(b, c, CLOSE_NO_MEMORY);
+		else
+			refuse(b, c, RP_REFUSE_MALFORMED_HELLO, NULL, 0);
 		return;
 	}
 	id = rp_wire_hello_check(c->hello, c->pid);

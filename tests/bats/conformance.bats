@@ -241,3 +241,16 @@ s.close()
 ' "$SOCK"
 	run -0 admin healthz --body
 }
+
+# ----------------------------------------------------------- refusal rows
+
+@test "a service served only by -b, asked for another version: Refused{3, backend is not registered, 1000}" {
+	rp_start be rp-handoff-recv --serve "$T/st.sock" --echo --ready-fd 3
+	start_broker -b stat@1.0.0="$T/st.sock"
+	run -0 py '
+got, how = bw.talk(sys.argv[1], bw.frame(bw.hello("stat", "2.0.0"), request_id=31,
+                                         traceparent="00-a-b-01"))
+bw.expect_exact(got, how, bw.refused_frame(3, "backend is not registered", 1000,
+                                           request_id=31, traceparent="00-a-b-01"))
+' "$SOCK"
+}

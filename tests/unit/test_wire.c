@@ -276,7 +276,14 @@ static const struct {
 	{ RP_REFUSE_SPAWN_BUDGET, 24, 4, "backend spawn budget exhausted",
 	  RP_RETRY_COMPUTED, 0 },
 	{ RP_REFUSE_SPAWN_FAILED, 25, 3, "backend spawn failed", 1000, 1 },
-	{ RP_REFUSE_INTERNAL, 26, 7, "internal error", 0, 1 },
+	{ RP_REFUSE_BACKEND_NOT_REGISTERED, 25, 3, "backend is not registered",
+	  1000, 0 },
+	{ RP_REFUSE_ISOLATION, 26, 7, "service isolation could not be resolved",
+	  0, 1 },
+	{ RP_REFUSE_LAUNCH_MISMATCH, 26, 7,
+	  "launched backend identity did not match request", 0, 0 },
+	{ RP_REFUSE_INSTALL, 26, 7, "registered backend could not be installed",
+	  0, 1 },
 };
 
 #define N_SPEC (sizeof(spec) / sizeof(spec[0]))
@@ -745,11 +752,12 @@ test_refused_retry_and_detail(void)
 	rp_wire_free(f);
 	rp_buf_clear(&out);
 	/* No detail: the bare reason, no dangling ": ". */
-	T_EQ(rp_wire_refused_encode(&out, NULL, RP_REFUSE_INTERNAL, "", 0), 0);
+	T_EQ(rp_wire_refused_encode(&out, NULL, RP_REFUSE_INSTALL, "", 0), 0);
 	r = reply_of(&out, 0, &f);
 	T_OK(r != NULL);
 	if (r != NULL)
-		T_STR(r->refused->reason, "internal error");
+		T_STR(r->refused->reason,
+		    "registered backend could not be installed");
 	rp_wire_free(r);
 	rp_wire_free(f);
 	rp_buf_clear(&out);
@@ -795,6 +803,8 @@ test_refused_retry_and_detail(void)
 	T_EQ(rp_wire_refused_encode(&out, NULL, RP_REFUSE_NONE, NULL, 0), -1);
 	T_EQ(errno, EINVAL);
 	T_EQ(rp_wire_refused_encode(&out, NULL, RP_REFUSE_COUNT, NULL, 0), -1);
+	T_EQ(rp_wire_refused_encode(&out, NULL, RP_REFUSE_OUT_OF_MEMORY, NULL,
+	    0), -1);
 	T_EQ(rp_wire_refused_encode(&out, NULL, (enum rp_refusal)-1, NULL, 0),
 	    -1);
 	T_EQ(out.len, 0);
