@@ -3,10 +3,11 @@
  * and the service-definition cache behind rows 19-22.
  *
  * Rows 1-3 come from the frame decoder (conn.c), 4-8 from
- * rp_wire_request_parse (0xAD01 goes to admin.c), 9 from the Hello decode,
- * 10-15 from rp_wire_hello_check with the kernel's pid, then the broker's
- * own state: rate limit (16), draining (17), fd pressure (18), the
- * service (19-22) and its backend (23-26, with backend.c).
+ * rp_wire_request_parse (0xAD01 goes to admin.c), with fd pressure (18)
+ * between rows 4 and 5 as running-process v1 has it, 9 from the Hello
+ * decode, 10-15 from rp_wire_hello_check with the kernel's pid, then the
+ * broker's own state: rate limit (16), draining (17), the service (19-22)
+ * and its backend (23-26, with backend.c).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -325,6 +326,14 @@ hello_frame(struct broker *b, struct conn *c, uint8_t *body, size_t len)
 		conn_close(b, c, CLOSE_NO_MEMORY);
 		return;
 	}
+	/* File-descriptor pressure (row 18) is judged where running-process
+	 * v1 judges it: once the body decoded as a Frame (row 4) and before
+	 * anything else is looked at, the envelope included. */
+	if (id != RP_REFUSE_MALFORMED_FRAME &&
+	    (c->pressure || broker_fd_pressure(b))) {
+		refuse(b, c, RP_REFUSE_FD_PRESSURE, NULL, 0);
+		return;
+	}
 	if (id != RP_REFUSE_NONE) {
 		refuse(b, c, id, NULL, 0);
 		return;
@@ -349,10 +358,6 @@ hello_frame(struct broker *b, struct conn *c, uint8_t *body, size_t len)
 	}
 	if (b->draining) {
 		refuse(b, c, RP_REFUSE_SHUTTING_DOWN, NULL, 0);
-		return;
-	}
-	if (c->pressure || broker_fd_pressure(b)) {
-		refuse(b, c, RP_REFUSE_FD_PRESSURE, NULL, 0);
 		return;
 	}
 	route(b, c);

@@ -254,3 +254,35 @@ bw.expect_exact(got, how, bw.refused_frame(3, "backend is not registered", 1000,
                                            request_id=31, traceparent="00-a-b-01"))
 ' "$SOCK"
 }
+
+@test "fd pressure (code 9) comes right after the Frame decodes, before the envelope and the Hello, as upstream; admin is still served" {
+	start_broker --max-clients 1
+	bw_bg "$T/h" held --socket "$SOCK" --go "$T/go"
+	local h=$BG_PID
+	wait_for grep -q connected "$T/h"
+	run -0 py '
+path = sys.argv[1]
+nine = dict(code=9, reason="broker is low on file descriptors; retry shortly", retry=1000)
+for i, data in enumerate([
+        bw.frame(bw.hello(), envelope=2, request_id=61),           # row 5
+        bw.frame(bw.hello(), kind=1, request_id=62),               # row 6
+        bw.frame(bw.hello(), protocol=0xB232, request_id=63),      # row 7
+        bw.frame(bw.hello(), encoding=1, request_id=64),           # row 8
+        bw.frame(b"\xff\xff\xff", request_id=65),                  # row 9
+        bw.frame(bw.hello(minp=2, maxp=3), request_id=66),         # row 10
+        bw.frame(bw.hello(service="Echo"), request_id=67)]):      # row 11
+    got, how = bw.talk(path, data)
+    bw.expect_exact(got, how, bw.refused_frame(request_id=61 + i, **nine))
+# a body that is no Frame at all is row 4 still
+got, how = bw.talk(path, bw.frame_bytes(b"\xff\xff\xff"))
+bw.expect_exact(got, how, bw.refused_frame(6, "malformed broker Frame"))
+# admin is served: upstream never refuses it for fd pressure
+got, how = bw.talk(path, bw.frame(pb.AdminRequest(verb=pb.ADMIN_VERB_HEALTHZ)
+                                  .SerializeToString(), protocol=bw.ADMIN, request_id=68))
+bw.expect_exact(got, how, bw.admin_reply_frame(0, "ok\n", 0, "text/plain", request_id=68))
+print("ok")
+' "$SOCK"
+	[ "${lines[-1]}" = ok ]
+	touch "$T/go"
+	wait "$h"
+}
