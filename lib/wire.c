@@ -134,10 +134,41 @@ varint(const uint8_t *p, size_t n, uint64_t *v)
 	return 0;
 }
 
+/* Whether a field of fd's type may come with wire type wt: its own, or
+ * length-delimited for a packed repeated scalar. */
+static int
+wire_type_ok(const ProtobufCFieldDescriptor *fd, unsigned wt)
+{
+	unsigned want;
+
+	switch (fd->type) {
+	case PROTOBUF_C_TYPE_STRING:
+	case PROTOBUF_C_TYPE_BYTES:
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return wt == 2;
+	case PROTOBUF_C_TYPE_FIXED64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_DOUBLE:
+		want = 1;
+		break;
+	case PROTOBUF_C_TYPE_FIXED32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+	case PROTOBUF_C_TYPE_FLOAT:
+		want = 5;
+		break;
+	default:
+		want = 0;
+		break;
+	}
+	return wt == want || (wt == 2 && fd->label == PROTOBUF_C_LABEL_REPEATED);
+}
+
 /*
  * Walk the encoded message and check what protobuf-c does not: every
  * string field (repeated, map keys and values, in nested messages) is
- * UTF-8 without NUL, and no field number is 0.  Returns 1 when the body
+ * UTF-8 without NUL, no field number is 0, and a known field comes in its
+ * own wire type (protobuf-c checks that for every type but bool, which it
+ * reads from any bytes; prost refuses it).  Returns 1 when the body
  * passes; structural damage is left to protobuf-c to report.  Nothing is
  * allocated.
  */
@@ -158,6 +189,11 @@ prescan(const ProtobufCMessageDescriptor *desc, const uint8_t *p, size_t n,
 		n -= k;
 		if ((key >> 3) == 0)
 			return 0;
+		fd = key >> 3 > UINT32_MAX ? NULL :
+		    protobuf_c_message_descriptor_get_field(desc,
+		    (unsigned)(key >> 3));
+		if (fd != NULL && !wire_type_ok(fd, (unsigned)(key & 7)))
+			return 0;
 		switch (key & 7) {
 		case 0:
 			if ((k = varint(p, n, &len)) == 0)
@@ -172,9 +208,6 @@ prescan(const ProtobufCMessageDescriptor *desc, const uint8_t *p, size_t n,
 		case 2:
 			if ((k = varint(p, n, &len)) == 0 || len > n - k)
 				return 1;
-			fd = key >> 3 > UINT32_MAX ? NULL :
-			    protobuf_c_message_descriptor_get_field(desc,
-			    (unsigned)(key >> 3));
 			if (fd != NULL && fd->type == PROTOBUF_C_TYPE_STRING &&
 			    !text_ok(p + k, (size_t)len))
 				return 0;

@@ -184,6 +184,51 @@ test_decoder_tolerance(void)
 	rp_wire_free(f);
 }
 
+/* A known field in another wire type than its own is malformed (as prost
+ * has it), bool included, which protobuf-c alone would read from any
+ * bytes; a packed repeated scalar is its own. */
+static void
+test_wire_types_strict(void)
+{
+	/* AdminRequest.json (2, bool) as fixed32, fixed64, bytes. */
+	static const uint8_t json5[] = { 0x15, 0x01, 0x00, 0x00, 0x00 };
+	static const uint8_t json1[] = { 0x11, 1, 0, 0, 0, 0, 0, 0, 0 };
+	static const uint8_t json2[] = { 0x12, 0x01, 0x01 };
+	/* AdminRequest.verb (1, enum) as bytes; service_name (3) as varint. */
+	static const uint8_t verb2[] = { 0x0a, 0x01, 0x04 };
+	static const uint8_t name0[] = { 0x18, 0x01 };
+	/* HandoffAck.accepted (2) as fixed32. */
+	static const uint8_t acc5[] = { 0x15, 0x01, 0x00, 0x00, 0x00 };
+	/* Unknown fields may come in any of the four. */
+	static const uint8_t unknown[] = { 0x78, 0x01, 0x79, 1, 2, 3, 4, 5, 6, 7,
+		8, 0x7a, 0x01, 0xff, 0x7d, 1, 2, 3, 4, 0x10, 0x01 };
+	Rp__AdminRequest *q;
+	Rp__HandoffAck *a;
+
+	errno = 0;
+	T_OK(rp_wire_unpack(&rp__admin_request__descriptor, json5,
+	    sizeof(json5)) == NULL);
+	T_EQ(errno, EPROTO);
+	T_OK(rp_wire_unpack(&rp__admin_request__descriptor, json1,
+	    sizeof(json1)) == NULL);
+	T_OK(rp_wire_unpack(&rp__admin_request__descriptor, json2,
+	    sizeof(json2)) == NULL);
+	T_OK(rp_wire_unpack(&rp__admin_request__descriptor, verb2,
+	    sizeof(verb2)) == NULL);
+	T_OK(rp_wire_unpack(&rp__admin_request__descriptor, name0,
+	    sizeof(name0)) == NULL);
+	T_OK(rp_wire_unpack(&rp__handoff_ack__descriptor, acc5,
+	    sizeof(acc5)) == NULL);
+	q = rp_wire_unpack(&rp__admin_request__descriptor, unknown,
+	    sizeof(unknown));
+	T_OK(q != NULL && q->json);
+	rp_wire_free(q);
+	a = rp_wire_unpack(&rp__handoff_ack__descriptor, unknown,
+	    sizeof(unknown));
+	T_OK(a != NULL && a->accepted);
+	rp_wire_free(a);
+}
+
 static void
 test_strings_strict(void)
 {
@@ -1306,6 +1351,7 @@ main(void)
 	T_RUN(test_budget_exact);
 	T_RUN(test_unpack_errors);
 	T_RUN(test_decoder_tolerance);
+	T_RUN(test_wire_types_strict);
 	T_RUN(test_strings_strict);
 	T_RUN(test_text_valid);
 	T_RUN(test_refusal_table);
