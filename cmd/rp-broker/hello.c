@@ -7,7 +7,8 @@
  * between rows 4 and 5 as running-process v1 has it, 9 from the Hello
  * decode, 10-15 from rp_wire_hello_check with the kernel's pid, then the
  * broker's own state: rate limit (16), draining (17), the service (19-22)
- * and its backend (23-26, with backend.c).
+ * and its backend (23-26, with backend.c).  A first frame over 64 KiB is
+ * hello_big_frame's.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -361,6 +362,47 @@ hello_frame(struct broker *b, struct conn *c, uint8_t *body, size_t len)
 		return;
 	}
 	route(b, c);
+}
+
+/*
+ * A first frame over 64 KiB, read to its end as it streamed past (conn.c),
+ * answered as running-process v1 answers it once it has read and decoded
+ * it: a body that is no Frame is row 4 (request_id 0); an admin request
+ * is served as any other (a malformed one closed without a reply); a
+ * Hello is refused with row 2, "initial Hello frame exceeds 64 KiB", its
+ * request_id and trace context echoed, before fd pressure or anything
+ * else is looked at.
+ */
+void
+hello_big_frame(struct broker *b, struct conn *c)
+{
+	struct rp_framescan *s = c->scan;
+	int frame_ok = rp_framescan_frame_ok(s);
+	int admin_ok = rp_framescan_admin_ok(s);
+
+	c->frame = frame_ok ? rp_framescan_frame(s) : NULL;
+	rp_framescan_free(s);
+	free(s);
+	c->scan = NULL;
+	if (frame_ok && c->frame == NULL) {
+		conn_close(b, c, CLOSE_NO_MEMORY);
+		return;
+	}
+	if (c->frame == NULL) {
+		refuse(b, c, RP_REFUSE_MALFORMED_FRAME, NULL, 0);
+		return;
+	}
+	if (c->frame->payload_protocol == RP_PP_ADMIN) {
+		if (rp_wire_envelope_check(c->frame, RP_KIND_REQUEST,
+		    RP_PP_ADMIN) != RP_ENV_OK || !admin_ok) {
+			conn_close(b, c, CLOSE_BAD_ADMIN);
+			return;
+		}
+		/* The request was re-encoded as the frame's payload. */
+		admin_frame(b, c, c->frame);
+		return;
+	}
+	refuse(b, c, RP_REFUSE_TOO_LARGE, NULL, 0);
 }
 
 /* ------------------------------------------------- definition cache */

@@ -286,3 +286,126 @@ print("ok")
 	touch "$T/go"
 	wait "$h"
 }
+
+# ------------------------------------------------- first frames over 64 KiB
+
+@test "over 64 KiB: read to its end, then Refused{6, exceeds 64 KiB} echoing request_id and trace context; the client reads it, no reset" {
+	start_broker
+	run -0 py '
+path = sys.argv[1]
+tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+big = bw.frame(bw.hello(client_version="v" * 70000), request_id=81,
+               traceparent=tp, tracestate="rojo=1")
+assert len(big) - 5 > 65536
+want = bw.refused_frame(6, "initial Hello frame exceeds 64 KiB", request_id=81,
+                        traceparent=tp, tracestate="rojo=1")
+got, how = bw.talk(path, big)
+bw.expect_exact(got, how, want)
+# bytes sent after the frame are read and dropped: still no reset
+got, how = bw.talk(path, big + b"\x00" * 300000)
+bw.expect_exact(got, how, want)
+# fields out of order and twice (the last wins), unknown ones between,
+# the payload anywhere
+body = (pb.Frame(request_id=5, traceparent="first").SerializeToString()
+        + b"\x50\x01" + b"\x62\x03abc"
+        + pb.Frame(payload=b"p" * 70000).SerializeToString()
+        + pb.Frame(envelope_version=1, request_id=6, tracestate="s").SerializeToString())
+got, how = bw.talk(path, bw.frame_bytes(body))
+bw.expect_exact(got, how, bw.refused_frame(6, "initial Hello frame exceeds 64 KiB",
+                                           request_id=6, traceparent="first", tracestate="s"))
+# not v1, not a REQUEST, not a Hello at all: the size comes first
+got, how = bw.talk(path, bw.frame(b"\xff" * 70000, envelope=2, kind=3, request_id=7))
+bw.expect_exact(got, how, bw.refused_frame(6, "initial Hello frame exceeds 64 KiB",
+                                           request_id=7))
+print("ok")
+' "$SOCK"
+	[ "${lines[-1]}" = ok ]
+	[ "$(metric running_process_broker_v1_hello_total outcome=peer_rejected)" = 4 ]
+}
+
+@test "over 64 KiB and not a Frame: Refused{6, malformed broker Frame}, request_id 0, once all of it is read; cut short: incomplete" {
+	start_broker --hello-timeout 2000
+	run -0 py '
+path = sys.argv[1]
+ok = pb.Frame(envelope_version=1, request_id=9, payload=b"h" * 70000).SerializeToString()
+for bad in [ok + b"\x07\x00",                       # field 0, wire type 7
+            ok + b"\x53\x00",                       # a group
+            ok + b"\x42\x02a\xff",                  # traceparent not UTF-8
+            ok + b"\x28" + b"\xff" * 11,             # an 11-byte varint
+            ok[:-1] + b"\x22\x05ab",                # a length past the end
+            ok + b"\x28"]:                          # cut after a key
+    got, how = bw.talk(path, bw.frame_bytes(bad))
+    bw.expect_exact(got, how, bw.refused_frame(6, "malformed broker Frame"))
+# the end of stream before the body is all there
+got, how = bw.talk(path, bw.frame_bytes(ok)[:40000], shut_wr=True)
+bw.expect_exact(got, how, bw.refused_frame(6, "incomplete Hello frame"))
+# and a body that stops coming: incomplete at the deadline
+got, how = bw.talk(path, bw.frame_bytes(ok)[:40000])
+bw.expect_exact(got, how, bw.refused_frame(6, "incomplete Hello frame"))
+print("ok")
+' "$SOCK"
+	[ "${lines[-1]}" = ok ]
+}
+
+@test "over 64 KiB, an admin request: served as upstream serves it; a malformed one closed without a reply" {
+	start_broker
+	run -0 py '
+path = sys.argv[1]
+req = pb.AdminRequest(verb=pb.ADMIN_VERB_HEALTHZ).SerializeToString()
+pad = b"\x62\x00" * 40000                            # unknown field 12, empty
+# padded in the Frame, and inside the AdminRequest
+for payload, extra in [(req, pad), (req + pad, b"")]:
+    body = bw.frame(payload, protocol=bw.ADMIN, request_id=91,
+                    traceparent="00-a-b-01")[5:] + extra
+    got, how = bw.talk(path, bw.frame_bytes(body))
+    bw.expect_exact(got, how, bw.admin_reply_frame(0, "ok\n", 0, "text/plain",
+                                                   request_id=91, traceparent="00-a-b-01"))
+# malformed: a RESPONSE, compressed, a payload that is no AdminRequest
+for body in [bw.frame(req, protocol=bw.ADMIN, kind=1)[5:] + pad,
+             bw.frame(req, protocol=bw.ADMIN, encoding=1)[5:] + pad,
+             bw.frame(req + b"\x07", protocol=bw.ADMIN)[5:] + pad]:
+    got, how = bw.talk(path, bw.frame_bytes(body))
+    bw.expect_exact(got, how, b"")
+print("ok")
+' "$SOCK"
+	[ "${lines[-1]}" = ok ]
+	[ "$(metric running_process_broker_v1_connections_closed_total reason=bad_admin)" = 3 ]
+}
+
+@test "over 16 MiB: Refused{6, exceeds 64 KiB} at once, request_id 0, and the client still reads it" {
+	start_broker
+	run -0 py '
+import struct
+hdr = b"\x01" + struct.pack("<I", 16 * 1024 * 1024 + 1)
+got, how = bw.talk(sys.argv[1], hdr + b"\x00" * (1 << 20))
+bw.expect_exact(got, how, bw.refused_frame(6, "initial Hello frame exceeds 64 KiB"))
+print("ok")
+' "$SOCK"
+	[ "${lines[-1]}" = ok ]
+}
+
+@test "16 MiB, the most a frame may be: answered with its request_id, the body never held in memory" {
+	start_broker
+	hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$BPID/status"; }
+	local before after
+	run -0 admin healthz --body
+	before=$(hwm)
+	run -0 py '
+# request_id, then a payload (field 4) of zeros with a 4-byte length
+body = pb.Frame(envelope_version=1, request_id=16).SerializeToString() + b"\x22"
+plen = 16 * 1024 * 1024 - len(body) - 4
+assert plen < (1 << 28)
+prefix = bytes([0x80 | (plen & 0x7f), 0x80 | ((plen >> 7) & 0x7f),
+                0x80 | ((plen >> 14) & 0x7f), plen >> 21])
+frame_body = body + prefix + b"\x00" * plen
+assert len(frame_body) == 16 * 1024 * 1024
+got, how = bw.talk(sys.argv[1], bw.frame_bytes(frame_body))
+bw.expect_exact(got, how, bw.refused_frame(6, "initial Hello frame exceeds 64 KiB",
+                                           request_id=16))
+print("ok")
+' "$SOCK"
+	[ "${lines[-1]}" = ok ]
+	after=$(hwm)
+	echo "VmHWM $before kB -> $after kB"
+	[ $((after - before)) -lt 4096 ]
+}
