@@ -201,25 +201,32 @@ rp_servicedef_load_file(const char *path, char *why, size_t whysz)
 	char stem[RP_NAME_MAX + 8];
 	int err;
 
+	/* Every reason reads after the file's name ("PATH: why"), which
+	 * only the caller puts in front, once. */
 	if (file_stem(path, stem, sizeof(stem)) != 0) {
-		fail(why, whysz, EINVAL, "%s is not named <service>%s", path,
+		fail(why, whysz, EINVAL, "not named <service>%s",
 		    RP_SERVICEDEF_SUFFIX);
 		return NULL;
 	}
 	if (rp_fs_read_file(path, RP_SERVICEDEF_MAX, &b) != 0) {
 		err = errno;
 		if (err == EFBIG)
-			fail(why, whysz, err, "%s is larger than %u bytes", path,
+			fail(why, whysz, err, "larger than %u bytes",
 			    RP_SERVICEDEF_MAX);
+		else if (err == EINVAL)
+			fail(why, whysz, err, "not a regular file");
 		else
-			fail(why, whysz, err, "%s: %s", path, strerror(err));
+			fail(why, whysz, err, "%s", strerror(err));
 		rp_buf_free(&b);
 		return NULL;
 	}
 	d = rp_wire_unpack(&rp__service_definition__descriptor, b.data, b.len);
 	rp_buf_free(&b);
 	if (d == NULL) {
-		fail(why, whysz, EINVAL, "%s is not a ServiceDefinition", path);
+		if (errno == ENOMEM)
+			fail(why, whysz, ENOMEM, "out of memory");
+		else
+			fail(why, whysz, EINVAL, "not a ServiceDefinition");
 		return NULL;
 	}
 	if (rp_servicedef_validate(d, stem, why, whysz) != 0) {

@@ -41,12 +41,17 @@ int rp_servicedef_validate(const Rp__ServiceDefinition *d, const char *stem,
 /* Load and validate the definition of service from dir, after checking the
  * directory (no group/other bits, owned by us).  Returns it (free with
  * rp_wire_free) or NULL with errno ENOENT (no such definition) or another
- * errno with why (unreadable, corrupt, invalid, insecure directory). */
+ * errno with why: about the directory, "directory DIR has mode 0770; ...";
+ * about the file, as rp_servicedef_load_file says it. */
 Rp__ServiceDefinition *rp_servicedef_load(const char *dir,
     const char *service, char *why, size_t whysz);
 
 /* Load any definition file by path (no directory check; the stem of the
- * file name is checked against service_name).  As _load. */
+ * file name is checked against service_name).  As _load; why never names
+ * the file: it reads after it, "PATH: why" ("not a ServiceDefinition",
+ * "larger than 65536 bytes", "No such file or directory", a validation
+ * reason), so that each caller puts the name in front once, or not at
+ * all.  errno ENOMEM: out of memory. */
 Rp__ServiceDefinition *rp_servicedef_load_file(const char *path,
     char *why, size_t whysz);
 

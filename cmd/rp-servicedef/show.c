@@ -247,20 +247,14 @@ sd_json_definition(struct rp_buf *out, const char *path,
 
 /* --------------------------------------------------------------- show */
 
-/* How a load failure reads: why names the file already, or gets it. */
+/* How a load failure reads: "PATH: why". */
 static void
 say_load_failure(const char *path, const char *why)
 {
 	struct rp_buf b = { 0 };
-	size_t pl = strlen(path);
 
-	if (strncmp(why, path, pl) != 0 && (cli_put_text(&b, path, 0) != 0 ||
-	    rp_buf_puts(&b, ": ") != 0)) {
-		rp_buf_free(&b);
-		sd_oom();
-		return;
-	}
-	if (cli_put_text(&b, why, 0) != 0) {
+	if (cli_put_text(&b, path, 0) != 0 || rp_buf_puts(&b, ": ") != 0 ||
+	    cli_put_text(&b, why, 0) != 0) {
 		rp_buf_free(&b);
 		sd_oom();
 		return;

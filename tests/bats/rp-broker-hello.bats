@@ -266,11 +266,22 @@ expect_refused() {
 
 @test "row 20: a corrupt definition file" {
 	printf '\377\377\377' >"$DEFS/echo.servicedef"
-	start_broker
+	start_broker --events "$T/ev"
 	run -0 hello
 	[ "$(field code)" = 2 ]
-	[[ "$(field reason)" == "service definition could not be loaded: "*"is not a ServiceDefinition"* ]]
+	[ "$(field reason)" = "service definition could not be loaded: not a ServiceDefinition" ]
 	[ "$(field retry_after_ms)" = 0 ]
+	# one that cannot be read: the reason reads the same way, and the
+	# event names the file once
+	mkdir "$DEFS/dir.servicedef"
+	run -0 hello --service dir
+	[ "$(field reason)" = "service definition could not be loaded: Is a directory" ]
+	run -0 grep -c '"kind":"SERVICE_DEF_LOADED"' "$T/ev"
+	[ "$output" = 2 ]
+	run -0 jf 'd["reason"]' < <(grep '"service_name":"echo"' "$T/ev" | grep SERVICE_DEF_LOADED)
+	[ "$output" = "$DEFS/echo.servicedef could not be loaded: not a ServiceDefinition" ]
+	run -0 jf 'd["reason"]' < <(grep '"service_name":"dir"' "$T/ev" | grep SERVICE_DEF_LOADED)
+	[ "$output" = "$DEFS/dir.servicedef could not be loaded: Is a directory" ]
 }
 
 @test "row 20: a definition directory with group/other permissions, or not ours" {

@@ -494,10 +494,11 @@ EOF
 	[ "$stderr" = "rp-servicedef: $D/echo.servicedef: No such file or directory" ]
 	run --separate-stderr "$SD" show "$T/nowhere/x.servicedef"
 	[ "$status" -eq 1 ]
+	[ "$stderr" = "rp-servicedef: $T/nowhere/x.servicedef: No such file or directory" ]
 	printf '\xff\xff\xff' >"$D/junk.servicedef"
 	run --separate-stderr "$SD" show junk
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "rp-servicedef: $D/junk.servicedef is not a ServiceDefinition" ]
+	[ "$stderr" = "rp-servicedef: $D/junk.servicedef: not a ServiceDefinition" ]
 	printf 'service_name: "other"\nbinary_path: "/b"\n' | pencode "$D/echo.servicedef"
 	run --separate-stderr "$SD" show echo
 	[ "$status" -eq 1 ]
@@ -505,24 +506,24 @@ EOF
 	printf 'service_name: "rel"\nbinary_path: "bin/rel"\n' | pencode "$D/rel.servicedef"
 	run --separate-stderr "$SD" show rel
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *'binary_path "bin/rel" is not absolute' ]]
+	[ "$stderr" = "rp-servicedef: $D/rel.servicedef: binary_path \"bin/rel\" is not absolute" ]
 	printf 'service_name: "x"\nbinary_path: "/b"\nisolation: BROKER_ISOLATION_EXPLICIT_INSTANCE\n' | pencode "$D/x.servicedef"
 	run --separate-stderr "$SD" show x
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"explicit_instance is empty" ]]
+	[ "$stderr" = "rp-servicedef: $D/x.servicedef: isolation is EXPLICIT_INSTANCE but explicit_instance is empty" ]
 	"$SD" write --service echo --binary /b >/dev/null
 	cp "$D/echo.servicedef" "$T/echo.bin"
 	run --separate-stderr "$SD" show "$T/echo.bin"
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"is not named <service>.servicedef" ]]
+	[ "$stderr" = "rp-servicedef: $T/echo.bin: not named <service>.servicedef" ]
 	head -c 70000 /dev/zero >"$D/big.servicedef"
 	run --separate-stderr "$SD" show big
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"is larger than 65536 bytes" ]]
+	[ "$stderr" = "rp-servicedef: $D/big.servicedef: larger than 65536 bytes" ]
 	mkdir "$D/dir.servicedef"
 	run --separate-stderr "$SD" show dir
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"Is a directory" ]]
+	[ "$stderr" = "rp-servicedef: $D/dir.servicedef: Is a directory" ]
 }
 
 @test "show by NAME refuses a directory the broker would refuse; by path it reads" {
@@ -628,7 +629,7 @@ EOF
 Echo.servicedef: the file is named for "Echo" but defines "echo"
 adir.servicedef: Is a directory
 b-ok.servicedef: ok
-corrupt.servicedef: is not a ServiceDefinition
+corrupt.servicedef: not a ServiceDefinition
 dangling.servicedef: No such file or directory
 echo.servicedef: ok
 misnamed.servicedef: the file is named for "misnamed" but defines "echo"
@@ -638,7 +639,7 @@ EOF
 	[ "$status" -eq 1 ]
 	[ "$(jq_py '[d["dir_ok"], d["ok"], len(d["files"])]' <<<"$output")" = '[true, false, 8]' ]
 	[ "$(jq_py 'd["files"][2]' <<<"$output")" = '{"file": "b-ok.servicedef", "service": "b-ok", "ok": true, "reason": null}' ]
-	[ "$(jq_py 'd["files"][3]' <<<"$output")" = '{"file": "corrupt.servicedef", "service": "corrupt", "ok": false, "reason": "is not a ServiceDefinition"}' ]
+	[ "$(jq_py 'd["files"][3]' <<<"$output")" = '{"file": "corrupt.servicedef", "service": "corrupt", "ok": false, "reason": "not a ServiceDefinition"}' ]
 	[ "$(jq_py '[f["service"] for f in d["files"] if f["ok"]]' <<<"$output")" = '["b-ok", "echo"]' ]
 	# Fixed, it passes.
 	rm -r "$D/corrupt.servicedef" "$D/misnamed.servicedef" "$D/Echo.servicedef" \
