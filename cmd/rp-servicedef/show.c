@@ -324,7 +324,11 @@ sd_cmd_show(int argc, char **argv)
 			return RP_EXIT_NO;
 		}
 	}
-	d = rp_servicedef_load_file(path, why, sizeof(why));
+	/* By NAME, the file too is judged as the broker judges it; a path
+	 * is only looked at. */
+	d = strchr(arg, '/') != NULL ?
+	    rp_servicedef_decode_file(path, why, sizeof(why)) :
+	    rp_servicedef_load_file(path, why, sizeof(why));
 	if (d == NULL) {
 		if (errno == ENOMEM)
 			return sd_oom();

@@ -685,6 +685,79 @@ EOF
 	assert_output "$T/file/: is not a directory"
 }
 
+@test "check, show by NAME: a file the broker would not trust (another owner, group/other write, a link out of the directory) is exit 1" {
+	local w out
+	for w in a-ok theirs open group readable; do
+		"$SD" write --service "$w" --binary /usr/bin/cat >/dev/null
+	done
+	chown 65534 "$D/theirs.servicedef"
+	chmod 0666 "$D/open.servicedef"
+	chmod 0620 "$D/group.servicedef"
+	chmod 0644 "$D/readable.servicedef"        # others may read it
+	mkdir -m 0700 "$T/elsewhere"
+	"$SD" write --dir "$T/elsewhere" --service out --binary /usr/bin/cat >/dev/null
+	ln -s "$T/elsewhere/out.servicedef" "$D/out.servicedef"
+	ln -s ../../../elsewhere/out.servicedef "$D/dotdot.servicedef"
+	[ -e "$D/dotdot.servicedef" ]
+	# a link that stays inside the directory is followed
+	"$SD" write --dir "$D/versions" --service within --binary /usr/bin/cat >/dev/null
+	ln -s versions/within.servicedef "$D/within.servicedef"
+	out=$(realpath "$T/elsewhere/out.servicedef")
+	run --separate-stderr "$SD" check
+	[ "$status" -eq 1 ]
+	assert_output - <<EOF
+a-ok.servicedef: ok
+dotdot.servicedef: a symbolic link leading out of its directory, to $out
+group.servicedef: writable by group or others (mode 0620)
+open.servicedef: writable by group or others (mode 0666)
+out.servicedef: a symbolic link leading out of its directory, to $out
+readable.servicedef: ok
+theirs.servicedef: owned by uid 65534, not root
+within.servicedef: ok
+EOF
+	run --separate-stderr "$SD" show theirs
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "rp-servicedef: $D/theirs.servicedef: owned by uid 65534, not root" ]
+	run --separate-stderr "$SD" show out
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "rp-servicedef: $D/out.servicedef: a symbolic link leading out of its directory, to $out" ]
+	run --separate-stderr "$SD" show within
+	assert_success
+	# a path is only looked at, as for the directory
+	run --separate-stderr "$SD" show "$D/theirs.servicedef"
+	assert_success
+	assert_line "service: theirs"
+	run --separate-stderr "$SD" show "$D/out.servicedef"
+	assert_success
+	# fixed, it passes
+	chown 0 "$D/theirs.servicedef"
+	chmod 0600 "$D/open.servicedef" "$D/group.servicedef"
+	rm "$D/out.servicedef" "$D/dotdot.servicedef"
+	run "$SD" check
+	assert_success
+}
+
+@test "another user: its own definitions and root's are trusted, a third uid's is not" {
+	SHARED=$(rp_shared_dir)
+	mkdir -m 0700 "$SHARED/defs"
+	chown 65534:65534 "$SHARED/defs"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$SD" write --dir "$SHARED/defs" --service mine --binary /usr/bin/cat >/dev/null
+	"$SD" write --service roots --binary /usr/bin/cat >/dev/null
+	"$SD" write --service third --binary /usr/bin/cat >/dev/null
+	cp "$D/roots.servicedef" "$D/third.servicedef" "$SHARED/defs/"
+	chmod 0644 "$SHARED/defs/roots.servicedef" "$SHARED/defs/third.servicedef"
+	chown 65533 "$SHARED/defs/third.servicedef"
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$SD" check --dir "$SHARED/defs"
+	[ "$status" -eq 1 ]
+	assert_output - <<EOF
+mine.servicedef: ok
+roots.servicedef: ok
+third.servicedef: owned by uid 65533, not 65534 or root
+EOF
+}
+
 @test "another user: its own directory is fine, root's is refused" {
 	SHARED=$(rp_shared_dir)
 	mkdir -m 0700 "$SHARED/root-owned"

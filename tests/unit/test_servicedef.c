@@ -403,6 +403,23 @@ test_load_file_reasons(void)
 	write_file(path, b.data, b.len);
 	REASON(path, "the file is named for \"echo\" but defines \"other\"",
 	    EINVAL);
+	/* A file the broker may not trust: refused by load_file (as the
+	 * broker loads), decoded by decode_file (to look at it). */
+	rp_buf_clear(&b);
+	T_EQ(rp_wire_pack(&b, &good()->base), 0);
+	write_file(path, b.data, b.len);
+	T_EQ(chmod(path, 0666), 0);
+	REASON(path, "writable by group or others (mode 0666)", EPERM);
+	{
+		Rp__ServiceDefinition *d = rp_servicedef_decode_file(path, why,
+		    sizeof(why));
+
+		T_OK(d != NULL && strcmp(d->binary_path, "/usr/bin/cat") == 0);
+		rp_wire_free(d);
+	}
+	T_EQ(chmod(path, 0600), 0);
+	T_EQ(chown(path, 65534, 65534), 0);
+	REASON(path, "owned by uid 65534, not root", EPERM);
 	T_EQ(unlink(path), 0);
 	T_EQ(mkfifo(path, 0600), 0);
 	REASON(path, "not a regular file", EINVAL);
