@@ -296,6 +296,62 @@ print("served all")' "$EP" env PYTHONPATH="$RP_PB_DIR" /usr/bin/python3 \
 	assert_output "$(printf 'start\nend\nstart\nend\nstart\nend\nstart\nend')"
 }
 
+@test "children it inherited are reaped, at start and when they end later; --max-conns still counts its own" {
+	# A wrapper forks 20 children that end at once and one that ends when
+	# told, then execs the server: all of them are the server's now.
+	mkfifo "$T/late"
+	rp_start srv /usr/bin/python3 -c '
+import os, sys
+for _ in range(20):
+    if os.fork() == 0:
+        os._exit(0)
+if os.fork() == 0:
+    os.close(3)                       # not the readiness fd
+    with open(sys.argv[1]) as f:
+        f.read()
+    os._exit(0)
+os.execvp(sys.argv[2], sys.argv[2:])' "$T/late" \
+		rp-handoff-recv --serve "$EP" --max-conns 1 --ready-fd 3 -- \
+		sh -c 'echo "start $$" >>"$0"; cat; echo end >>"$0"' "$T/log"
+	local pid=$RP_LAST_PID late i
+	# Bounded waits on a condition: the 20 leave no zombie behind...
+	for i in $(seq 1 250); do
+		[ "$(children "$pid" | wc -l)" -eq 1 ] && break
+		sleep 0.02
+	done
+	[ "$(children "$pid" | wc -l)" -eq 1 ]
+	late=$(children "$pid")
+	[ "$(awk '{print $3}' "/proc/$late/stat")" != Z ]
+	# ...nor does the one that ends later
+	echo go >"$T/late"
+	for i in $(seq 1 250); do
+		[ -z "$(children "$pid")" ] && break
+		sleep 0.02
+	done
+	[ -z "$(children "$pid")" ]
+	# Its own children are still counted: one at a time, none dropped.
+	run /usr/bin/python3 -c '
+import socket, sys
+def conn():
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(10)
+    return s
+a = conn(); a.sendall(b"a\n"); assert a.recv(10) == b"a\n"
+b = conn(); b.sendall(b"b\n")
+a.close()
+assert b.recv(10) == b"b\n"; b.close()
+c = conn(); c.sendall(b"c\n"); assert c.recv(10) == b"c\n"; c.close()
+print("served all")' "$EP"
+	assert_output "served all"
+	run rpwire echo "$EP" sync
+	run sed 's/ .*//' "$T/log"
+	assert_output "$(printf 'start\nend\nstart\nend\nstart\nend\nstart\nend')"
+	for i in $(seq 1 250); do
+		[ -z "$(children "$pid")" ] && break
+		sleep 0.02
+	done
+	[ -z "$(children "$pid")" ]
+}
+
 @test "a client of another uid is closed unread; --allow-uid admits it" {
 	rp_share_pb
 	rp_start srv rp-handoff-recv --serve "$SHARED/be.sock" --ready-fd 3 -- \
