@@ -24,6 +24,7 @@
 #include "io.h"
 #include "loop.h"
 #include "pty.h"
+#include "rp.h"
 #include "spawn.h"
 #include "spawn_pty.h"
 
@@ -270,6 +271,7 @@ setup_relay(struct session *s)
 	s->in.data = malloc(IN_CAP);
 	if (s->out.data == NULL || s->in.data == NULL)
 		return -1;
+	s->out_closed = rp_init_closed(1);
 	s->out_fd = rp_pty_out_fd(1, &nb);
 	if (s->out_fd < 0)
 		return -1;

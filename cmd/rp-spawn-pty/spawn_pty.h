@@ -62,6 +62,7 @@ struct session {
 	int out_watched;           /* out_fd is in the loop (non-blocking) */
 	unsigned out_ev;           /* current interest on out_fd */
 	int out_broken;            /* stdout is gone: output is dropped */
+	int out_closed;            /* stdout was closed when we started */
 	struct queue out;          /* master -> stdout */
 
 	unsigned master_ev;        /* current interest on the master */

@@ -119,6 +119,12 @@ relay_flush_out(struct session *s)
 			q->off = q->len;
 			break;
 		}
+		/* Our stdout was closed (it is /dev/null since rp_init):
+		 * the output cannot go anywhere, as with a full disk. */
+		if (s->out_closed) {
+			relay_output_lost(s, EBADF);
+			continue;
+		}
 		n = write(s->out_fd, q->data + q->off, q->len - q->off);
 		if (n > 0) {
 			q->off += (size_t)n;

@@ -217,6 +217,34 @@ EOF
 	[ "${#lines[@]}" -eq 2 ]
 }
 
+@test "a closed stdout loses the output as /dev/full does: said, exit 125, nobody left behind" {
+	cat >"$T/child.sh" <<'EOF'
+echo $$ >"$1"
+sleep 100 &
+echo $! >>"$1"
+echo hi
+wait
+EOF
+	run --separate-stderr timeout -s KILL 20 sh -c '"$1" -- sh "$2" "$3" >&-' _ \
+		"$SP" "$T/child.sh" "$T/closed.pid"
+	[ "$status" -eq 125 ]
+	[ "$stderr" = "rp-spawn-pty: write to stdout: Bad file descriptor" ]
+	run --separate-stderr timeout -s KILL 20 sh -c '"$1" -- sh "$2" "$3" >/dev/full' _ \
+		"$SP" "$T/child.sh" "$T/full.pid"
+	[ "$status" -eq 125 ]
+	[ "$stderr" = "rp-spawn-pty: write to stdout: No space left on device" ]
+	local p
+	[ "$(cat "$T/closed.pid" "$T/full.pid" | wc -l)" -eq 4 ]
+	for p in $(cat "$T/closed.pid" "$T/full.pid"); do
+		run kill -0 "$p"
+		assert_failure
+	done
+	# Nothing written, nothing lost: the child's own status.
+	run --separate-stderr sh -c '"$1" --no-stdin -- sh -c "exit 3" >&-' _ "$SP"
+	[ "$status" -eq 3 ]
+	[ -z "$stderr" ]
+}
+
 @test "a stdout nobody reads does not stop --timeout, and the loss is said" {
 	mkfifo "$T/fifo"
 	exec 8<>"$T/fifo"        # a reader that never reads
