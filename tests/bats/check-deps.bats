@@ -69,13 +69,15 @@ execve("/root/.pyenv/versions/0.0-rp/bin/python3", ["python3"], 0x7ffd4c1e0f48 /
 openat(AT_FDCWD</root>, "/usr/local/lib/python3.11/dist-packages/google/protobuf/__init__.py", O_RDONLY|O_CLOEXEC) = 3</usr/local/lib/python3.11/dist-packages/google/protobuf/__init__.py>
 +++ exited with 0 +++
 EOF
-	# What needs no package: the kernel, scratch space, this checkout, a
-	# directory listed, a file written, a file read only when present,
-	# and a link no package owns that leads to a file of one that is
-	# listed (/usr/bin/cc, an alternative, leads to gcc).
+	# What needs no package: the kernel (and what it hands over: another
+	# process's program), scratch space, this checkout, a directory
+	# listed, a file written, a file read only when present, and a link
+	# no package owns that leads to a file of one that is listed
+	# (/usr/bin/cc, an alternative, leads to gcc).
 	cat >"$T/tr/p.400" <<EOF
 execve("build/bin/rp-probe", ["rp-probe", "--version"], 0x7ffd4c1e0f48 /* 40 vars */) = 0
 openat(AT_FDCWD<$RP_ROOT>, "/proc/self/status", O_RDONLY) = 3</proc/4242/status>
+openat(AT_FDCWD<$RP_ROOT>, "/proc/4243/exe", O_RDONLY|O_CLOEXEC) = 3</usr/local/bin/wine64>
 openat(AT_FDCWD<$RP_ROOT>, "/dev/null", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3</dev/null>
 openat(AT_FDCWD<$RP_ROOT>, "/tmp/rp.x/out", O_RDONLY) = 3</tmp/rp.x/out (deleted)>
 openat(AT_FDCWD<$RP_ROOT>, "README.md", O_RDONLY) = 3<$RP_ROOT/README.md>
