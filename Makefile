@@ -6,6 +6,9 @@
 #                             the same under sanitizers, in build-san/
 #   make WERROR=1 ...         warnings are errors (CI)
 #   make bench | fuzz | install | clean | deps | demo | test
+#   make windows              cross-build for Windows with MinGW-w64, in
+#                             build-win/ (see "Windows" below)
+#   make test-windows         run the Windows tests under Wine
 #
 # Every cmd/<dir> but cmd/common/ (shared by all of them) becomes a binary
 # named <dir>; every tests/unit/test_*.c a unit test; every
@@ -31,9 +34,14 @@ PROTOC_C  ?= protoc-c
 SCDOC     ?= scdoc
 SAN       ?=
 WERROR    ?= 0
+# posix, or win (set by `make windows`): which lib/<platform>/ and
+# tests/unit/<platform>/ are built, and with which compiler and flags.
+PLATFORM  ?= posix
 
 comma := ,
-ifeq ($(SAN),)
+ifeq ($(PLATFORM),win)
+B ?= build-win
+else ifeq ($(SAN),)
 B ?= build
 else
 B ?= build-san
@@ -75,7 +83,7 @@ ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 PROTO      := proto/rp_v1.proto
 GEN_C      := $(B)/gen/rp_v1.pb-c.c
 GEN_H      := $(B)/gen/rp_v1.pb-c.h
-LIB_SRC    := $(sort $(wildcard lib/*.c lib/posix/*.c))
+LIB_SRC    := $(sort $(wildcard lib/*.c lib/$(PLATFORM)/*.c))
 # Public headers: every lib/*.h but the internal *_impl.h ones.
 LIB_HDR    := $(filter-out %_impl.h,$(sort $(wildcard lib/*.h)))
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/rp_v1.pb-c.o
@@ -85,17 +93,29 @@ LIBRP      := $(B)/librp.a
 # linked into each of them.
 TOOLS      := $(filter-out common,$(sort $(notdir $(patsubst %/,%,$(wildcard cmd/*/)))))
 CLI_OBJ    := $(patsubst %.c,$(B)/obj/%.o,$(wildcard cmd/common/*.c))
-TOOL_BINS  := $(TOOLS:%=$(B)/bin/%)
+# (Recursive, as UNIT_BINS: the Windows section below narrows the lists
+# and sets EXE.)
+EXE        :=
+TOOL_BINS   = $(TOOLS:%=$(B)/bin/%$(EXE))
 
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
-UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
-UNIT_SUPPORT := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
+# The harness: tests/unit/t.c and the platform's runner.
+UNIT_BINS   = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%$(EXE))
+# The harness: tests/unit/t.c and the platform's runner.
+UNIT_SUPPORT := $(filter-out tests/unit/test_%,$(wildcard tests/unit/*.c)) \
+	$(wildcard tests/unit/$(PLATFORM)/*.c)
 UNIT_SUPPORT_OBJ := $(UNIT_SUPPORT:%.c=$(B)/obj/%.o)
 
 # Helper programs for the bats suites: tests/helpers/<name>.c becomes
 # $(B)/tests/helpers/<name>.
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 HELPER_BINS := $(HELPER_SRC:tests/helpers/%.c=$(B)/tests/helpers/%)
+
+# LD_PRELOAD libraries for the bats suites: tests/preload/<name>.c becomes
+# $(B)/tests/preload/<name>.so, built without the sanitizers (it is loaded
+# in front of them).
+PRELOAD_SRC := $(sort $(wildcard tests/preload/*.c))
+PRELOAD_SOS := $(PRELOAD_SRC:tests/preload/%.c=$(B)/tests/preload/%.so)
 
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/%.c=%)
@@ -109,6 +129,59 @@ BENCH_SUPPORT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard bench/support/*.c))
 
 MAN_SRC    := $(sort $(wildcard doc/*.scd))
 MAN_OUT    := $(MAN_SRC:doc/%.scd=$(B)/doc/%)
+
+# ---------------------------------------------------------------- Windows
+#
+# `make windows` cross-builds for Windows with MinGW-w64 into build-win/:
+# this Makefile again with PLATFORM=win, which builds every lib/*.c (so a
+# POSIX call creeping into the portable library fails the build), then
+# lib/win/*.c, and the unit tests in WIN_UNIT, as static .exe files that
+# need no DLL beyond the system's.  libsodium and the protobuf-c runtime
+# for Windows come from scripts/win-deps: Debian's source packages, built
+# once into build-win/deps/.  `make test-windows` runs the tests under
+# Wine (tests/run-windows).  The programs, and the unit tests that need
+# the platform layer, join as lib/win/ implements the platform headers.
+
+WIN_B     ?= build-win
+WIN_HOST  := x86_64-w64-mingw32
+WIN_CC    ?= $(WIN_HOST)-gcc
+WIN_AR    ?= $(WIN_HOST)-ar
+# The unit tests that need no platform layer (yet).
+WIN_UNIT  := test_blake3 test_parse
+
+windows:
+	scripts/win-deps $(WIN_B)/deps
+	$(MAKE) PLATFORM=win B=$(WIN_B) all tests
+
+test-windows: windows
+	B=$(WIN_B) tests/run-windows
+
+ifeq ($(PLATFORM),win)
+ifneq ($(SAN),)
+$(error SAN= is for the POSIX build; the Windows build has no sanitizers)
+endif
+override CC := $(WIN_CC)
+override AR := $(WIN_AR)
+WIN_DEPS  ?= $(B)/deps/$(WIN_HOST)
+# PE knows no PIE, relro or stack-clash probing: ASLR with high entropy,
+# DEP, and the stack protector, whose runtime (-lssp) is linked in
+# statically like everything else (a libssp-0.dll would be needed
+# otherwise).
+BASEFLAGS := -std=c17 -pipe $(OPT) -fstack-protector-strong
+LDHARDEN  := -static -Wl,--dynamicbase,--high-entropy-va,--nxcompat
+# MinGW's own stdio, for C99 formats (%zu) whatever msvcrt.dll knows; the
+# static libsodium (its header would import from a DLL otherwise).
+CPPFLAGS  += -D__USE_MINGW_ANSI_STDIO=1 -DSODIUM_STATIC -I$(WIN_DEPS)/include
+LIBS      := -L$(WIN_DEPS)/lib -lprotobuf-c -lsodium -lssp
+EXE       := .exe
+TOOLS     :=
+UNIT_SRC  := $(WIN_UNIT:%=tests/unit/%.c)
+HELPER_BINS :=
+FUZZ_REPLAY :=
+PRELOAD_SOS :=
+# The manual pages are the same for every platform: see $(B) = build/.
+MAN_OUT   :=
+endif
 
 # ------------------------------------------------------------------ build
 
@@ -135,19 +208,24 @@ $(LIBRP): $(LIB_OBJ)
 # One rule per tool: every .c in cmd/<tool>/ links with cmd/common/ and
 # librp.a.
 define tool_rule
-$(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard cmd/$(1)/*.c)) $(CLI_OBJ) $(LIBRP)
+$(B)/bin/$(1)$(EXE): $(patsubst %.c,$(B)/obj/%.o,$(wildcard cmd/$(1)/*.c)) $(CLI_OBJ) $(LIBRP)
 	@mkdir -p $$(@D)
 	$$(CC) $$(ALL_CFLAGS) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LIBS)
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 
-$(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(LIBRP)
+$(B)/tests/unit/%$(EXE): $(B)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(LIBRP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lpthread
 
 $(B)/tests/helpers/%: $(B)/obj/tests/helpers/%.o $(LIBRP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tests/preload/%.so: tests/preload/%.c
+	@mkdir -p $(@D)
+	$(CC) -std=c17 -D_GNU_SOURCE -pipe $(OPT) -fPIC -shared $(WARN) $(CFLAGS) \
+	  -o $@ $<
 
 # Under gcc each fuzz target links a replay main that runs saved inputs.
 $(B)/tests/fuzz/%: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/replay.o $(LIBRP)
@@ -162,7 +240,7 @@ $(B)/doc/%: doc/%.scd
 	@mkdir -p $(@D)
 	$(SCDOC) < $< > $@
 
-tests: $(UNIT_BINS) $(FUZZ_REPLAY) $(HELPER_BINS)
+tests: $(UNIT_BINS) $(FUZZ_REPLAY) $(HELPER_BINS) $(PRELOAD_SOS)
 
 # ------------------------------------------------------------------ check
 
@@ -226,8 +304,12 @@ install: all
 	install -m 0644 $(LIB_HDR) $(GEN_H) $(DESTDIR)$(INCDIR)/rp
 	$(if $(MAN_OUT),install -m 0644 $(filter %.1,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man1)
 
+# $(WIN_B)/deps and $(WIN_B)/wine hold what came from outside (libraries
+# built from Debian's sources, the Wine prefix): `rm -rf $(WIN_B)` drops
+# them too.
 clean:
 	rm -rf build build-san build-clang $(FUZZ_B)
+	rm -rf $(addprefix $(WIN_B)/,bin obj gen tests librp.a)
 
 fmt:
 	clang-format -i $(LIB_SRC) $(LIB_HDR) $(wildcard cmd/*/*.c cmd/*/*.h \
@@ -240,10 +322,10 @@ lint: $(GEN_H)
 	  -DPROTOBUF_C_VERSION_NUMBER=1004001 \
 	  -DPROTOBUF_C_MIN_COMPILER_VERSION=1000000 \
 	  -Ilib -Icmd/common -I$(B)/gen lib cmd
-	shellcheck -x scripts/* tests/run bench/run .ci/run \
+	shellcheck -x scripts/* tests/run tests/run-windows bench/run .ci/run \
 	  $(wildcard examples/demo bench/*.sh bench/support/*.sh)
 
 .PHONY: all tests check check-unit check-bats bench fuzz deps demo test \
-	install clean fmt lint
+	install clean fmt lint windows test-windows
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cdefs.h"
+
 struct rp_buf {
 	uint8_t *data;
 	size_t len;
@@ -23,9 +25,9 @@ int rp_buf_reserve(struct rp_buf *b, size_t extra);
 int rp_buf_append(struct rp_buf *b, const void *p, size_t n);
 int rp_buf_puts(struct rp_buf *b, const char *s);
 int rp_buf_printf(struct rp_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+	RP_PRINTF(2, 3);
 int rp_buf_vprintf(struct rp_buf *b, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+	RP_PRINTF(2, 0);
 /* Forget the contents, keep the allocation. */
 void rp_buf_clear(struct rp_buf *b);
 /* Release the allocation; the buffer is empty and reusable afterwards. */

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cdefs.h"
+
 enum rp_exit {
 	RP_EXIT_OK = 0,          /* success */
 	RP_EXIT_NO = 1,          /* a definite "no": rejected, mismatch, not ready */
@@ -51,6 +53,6 @@ int rp_exit_from_exec_errno(int err);
  * reason is cut to fit (always NUL-terminated).  errno is left as it
  * was, so a caller can report it after.  Never prints. */
 void rp_err_why(char *why, size_t whysz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	RP_PRINTF(3, 4);
 
 #endif

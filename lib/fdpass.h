@@ -45,19 +45,22 @@ enum rp_fdpass_status {
  * into buf (*got says how many) and exactly one fd into *fd (close-on-exec,
  * owned by the caller).  On any status but OK, *fd is -1 and every fd that
  * arrived was closed; *got is still reported so callers can describe the
- * data.  Data length is the caller's to check (a token is exactly 16
- * bytes): pass a larger buffer so that a longer message shows as such.
- * The read ends with the message that carried the fd, so bytes sent after
- * it (the handoff offer) stay in the socket.  Up to 8 fds are counted
- * (TOO_MANY_FDS); more overflow the control buffer (TRUNCATED). */
+ * data, and so is *nfds, how many fds came with the message (up to 8 are
+ * counted: TOO_MANY_FDS; more overflow the control buffer: TRUNCATED).
+ * nfds may be NULL.  The count belongs to this message alone: keep it
+ * with the status to describe it later (rp_fdpass_status_str).  Data
+ * length is the caller's to check (a token is exactly 16 bytes): pass a
+ * larger buffer so that a longer message shows as such.  The read ends
+ * with the message that carried the fd, so bytes sent after it (the
+ * handoff offer) stay in the socket. */
 enum rp_fdpass_status rp_fdpass_recv(int sock, void *buf, size_t bufsz,
-    size_t *got, int *fd, int64_t deadline);
+    size_t *got, int *fd, int *nfds, int64_t deadline);
 
-/* "no fd in the message", "2 fds in one message", ... (fds for TOO_MANY). */
-const char *rp_fdpass_status_str(enum rp_fdpass_status st);
-
-/* How many fds the last TOO_MANY_FDS of this thread carried (they were all
- * closed); for messages and tests. */
-int rp_fdpass_last_count(void);
+/* "no fd in the message", "2 fds in one message" (nfds, as
+ * rp_fdpass_recv reported it with the status, written into buf, which
+ * needs RP_FDPASS_STR_MAX bytes), ...  Returns buf or a static string. */
+#define RP_FDPASS_STR_MAX 48
+const char *rp_fdpass_status_str(enum rp_fdpass_status st, int nfds,
+    char *buf, size_t bufsz);
 
 #endif

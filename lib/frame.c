@@ -1,7 +1,6 @@
 /* frame.c — v1 framing: the 5-byte header, blocking reads and writes, and
  * the incremental decoder (see frame.h, 10-wire.md §1). */
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,12 +106,12 @@ read_once(int fd, uint8_t *buf, size_t len, int64_t deadline)
 
 	for (;;) {
 		if (deadline != RP_DEADLINE_NEVER &&
-		    rp_io_wait(fd, POLLIN, deadline) < 0)
+		    rp_io_wait(fd, RP_IO_READ, deadline) < 0)
 			return -1;
 		n = rp_io_read_some(fd, buf, len);
 		if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
 			return n;
-		if (rp_io_wait(fd, POLLIN, deadline) < 0)
+		if (rp_io_wait(fd, RP_IO_READ, deadline) < 0)
 			return -1;
 	}
 }

@@ -47,8 +47,19 @@ int rp_fs_read_file(const char *path, size_t max, struct rp_buf *out);
 int rp_fs_write_atomic(const char *dir, const char *name, const void *data,
     size_t len, unsigned mode);
 
+/* The absolute path of an existing file or directory with every symlink,
+ * "." and ".." resolved (realpath(3)), into out.  0, or -1 with errno
+ * (ENOENT, ENAMETOOLONG when out is too small...). */
+int rp_fs_realpath(const char *path, char *out, size_t outsz);
+
 /* The directory part of path into out ("." when there is none).  Returns
  * 0 or -1 with ENAMETOOLONG. */
 int rp_fs_dirname(const char *path, char *out, size_t outsz);
+
+/* 1 when a and b name the same file, however each is spelled (relative,
+ * through a symbolically linked directory, a link to it: stat(2) follows
+ * them all and compares device and inode), else 0, also when either
+ * cannot be reached. */
+int rp_fs_same_file(const char *a, const char *b);
 
 #endif

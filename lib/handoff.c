@@ -107,8 +107,8 @@ rp_handoff_send(int sock, int fd, const uint8_t tok[RP_TOKEN_LEN],
 }
 
 const char *
-rp_handoff_judge(enum rp_fdpass_status fst, const uint8_t *side, size_t got,
-    const Rp__HandoffOffer *offer, struct rp_token_store *store,
+rp_handoff_judge(enum rp_fdpass_status fst, int nfds, const uint8_t *side,
+    size_t got, const Rp__HandoffOffer *offer, struct rp_token_store *store,
     enum rp_handoff_mode mode, int64_t now, char *buf, size_t bufsz)
 {
 	enum rp_token_verdict v;
@@ -116,7 +116,7 @@ rp_handoff_judge(enum rp_fdpass_status fst, const uint8_t *side, size_t got,
 	size_t len = got;
 
 	if (fst != RP_FDPASS_OK)
-		return rp_fdpass_status_str(fst);
+		return rp_fdpass_status_str(fst, nfds, buf, bufsz);
 	if ((v = rp_token_check_len(got)) != RP_TOKEN_OK)
 		return rp_token_verdict_str(v, got, buf, bufsz);
 	if (offer != NULL) {

@@ -24,7 +24,8 @@ enum rp_handoff_mode {
 
 /*
  * Judge a transfer: the sideband as rp_fdpass_recv reported it (status
- * fst and the got data bytes in side), then the offer (NULL for a --raw
+ * fst, the nfds that came with it, and the got data bytes in side), then
+ * the offer (NULL for a --raw
  * transfer, which has none), then the token against the store.  In order:
  * the fd count and truncation, the sideband's length (16), the offer
  * token's length, offer token == sideband token, and the store's verdict
@@ -32,9 +33,10 @@ enum rp_handoff_mode {
  * accepted (the token is then consumed), else the exact rejection text,
  * which may live in buf (at least 64 bytes).
  */
-const char *rp_handoff_judge(enum rp_fdpass_status fst, const uint8_t *side,
-    size_t got, const Rp__HandoffOffer *offer, struct rp_token_store *store,
-    enum rp_handoff_mode mode, int64_t now, char *buf, size_t bufsz);
+const char *rp_handoff_judge(enum rp_fdpass_status fst, int nfds,
+    const uint8_t *side, size_t got, const Rp__HandoffOffer *offer,
+    struct rp_token_store *store, enum rp_handoff_mode mode, int64_t now,
+    char *buf, size_t bufsz);
 
 /*
  * A sideband without an fd is not delimited by one, so a stream read may

@@ -1,6 +1,7 @@
 /*
  * host.h — facts about this machine and its processes.
- * (Implemented in lib/posix/host.c, from /proc and /etc.)
+ * (Implemented in lib/posix/host.c, from /proc and /etc, and
+ * lib/posix/exe_hash.c.)
  */
 #ifndef RP_HOST_H
 #define RP_HOST_H
@@ -8,16 +9,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* /etc/machine-id, else /var/lib/dbus/machine-id, else "boot:{boot_id}",
- * trimmed.  A source that is missing, unreadable or blank falls through
- * to the next.  Returns the length or -1 with errno (ERANGE when out is
- * too small). */
+/* The machine id as running-process v1 reads it: /etc/machine-id, else
+ * /var/lib/dbus/machine-id, else "boot:{boot_id}", each trimmed of
+ * Unicode white space.  Only a file that is missing or blank falls
+ * through to the next source; one that is there but cannot be read
+ * (EACCES, EIO, a directory...) or is not text (EILSEQ: not UTF-8, or a
+ * NUL) is an error, and out then holds that file's path (when it fits).
+ * Returns the length, or -1 with errno: that file's error, ERANGE when
+ * the id does not fit out, ENOENT (out "") when no file has one and
+ * there is no boot id either. */
 int rp_host_machine_id(char *out, size_t outsz);
 /* The same with the three files named (tests use other paths). */
 int rp_host_machine_id_from(const char *etc_path, const char *dbus_path,
     const char *boot_id_path, char *out, size_t outsz);
 
-/* /proc/sys/kernel/random/boot_id, trimmed.  Length or -1. */
+/* /proc/sys/kernel/random/boot_id, trimmed.  Length or -1 (ENODATA when
+ * blank, ERANGE when it does not fit). */
 int rp_host_boot_id(char *out, size_t outsz);
 
 /* The executable of a process (/proc/<pid>/exe resolved; pid 0 = self).
@@ -30,12 +37,23 @@ int rp_host_exe_path(uint32_t pid, char *out, size_t outsz);
  * path was replaced.  Returns an fd (close-on-exec) or -1. */
 int rp_host_exe_open(uint32_t pid);
 
+/* BLAKE3 of the executable a process runs (pid 0 = self), read through
+ * rp_host_exe_open.  Remembered process-wide for the file's identity
+ * (device, inode, size, change and modification times; the last 8 files):
+ * hashing the same binary again costs one fstat, and a changed file is
+ * hashed afresh.  Safe to call from any thread (the memory is locked).
+ * 0 or -1 with errno. */
+int rp_host_exe_hash(uint32_t pid, uint8_t out[32]);
+
 /* When a process started, in Unix-epoch milliseconds (from its start time
  * in /proc/<pid>/stat and the boot time, btime of /proc/stat: exact to
  * the second, like ps(1), and stable for the life of the process).
  * pid 0 = self.  0 or -1 with errno (ESRCH, EPROTO for an unparsable
  * file). */
 int rp_host_process_start_ms(uint32_t pid, uint64_t *out);
+
+/* Our process id. */
+uint32_t rp_host_pid(void);
 
 /* Our effective uid (uid_t on POSIX). */
 uint32_t rp_host_euid(void);

@@ -4,11 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sodium.h>
-#include <unistd.h>
 
-#include "blake3.h"
+#include "cdefs.h"
 #include "deadline.h"
 #include "frame.h"
 #include "host.h"
@@ -38,10 +36,8 @@ int
 rp_identity_self(struct rp_identity *id, const char *namespace_id,
     const char *endpoint)
 {
-	int fd, r;
-
 	memset(id, 0, sizeof(*id));
-	id->pid = (uint32_t)getpid();
+	id->pid = rp_host_pid();
 	if (copy_str(id->namespace_id, sizeof(id->namespace_id),
 	    namespace_id) != 0 ||
 	    copy_str(id->endpoint, sizeof(id->endpoint), endpoint) != 0) {
@@ -50,15 +46,9 @@ rp_identity_self(struct rp_identity *id, const char *namespace_id,
 	}
 	if (rp_host_exe_path(0, id->exe_path, sizeof(id->exe_path)) < 0)
 		return -1;
-	/* Hash the file that is running (through /proc/self/exe), not
-	 * whatever the path names now: a replaced binary must not vouch for
-	 * us. */
-	fd = rp_host_exe_open(0);
-	if (fd < 0)
-		return -1;
-	r = rp_blake3_fd(fd, id->exe_hash);
-	rp_fd_close(&fd);
-	if (r != 0)
+	/* Hash the file that is running (rp_host_exe_open), not whatever
+	 * the path names now: a replaced binary must not vouch for us. */
+	if (rp_host_exe_hash(0, id->exe_hash) != 0)
 		return -1;
 	id->exe_hash_len = 32;
 	memcpy(id->hash_algorithm, "blake3", sizeof("blake3"));
@@ -240,66 +230,10 @@ rp_probe_request(uint8_t nonce[RP_PROBE_NONCE_LEN], struct rp_buf *out)
 	return rp_wire_frame_encode(out, &m, nonce, RP_PROBE_NONCE_LEN);
 }
 
-/*
- * BLAKE3 of a running executable, remembered by the identity of the file
- * (device, inode, size, change time): re-probing the same backend does not
- * hash the binary again, and a changed file never reuses a stale hash.
- */
-struct hash_memo {
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec ctim, mtim;
-	uint8_t hash[32];
-	int valid;
-};
-static struct hash_memo memo[8];
-static unsigned memo_next;
-
-static int
-exe_hash_of_pid(uint32_t pid, uint8_t out[32])
-{
-	struct stat st;
-	unsigned i;
-	int fd = rp_host_exe_open(pid);
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) != 0) {
-		rp_fd_close(&fd);
-		return -1;
-	}
-	for (i = 0; i < sizeof(memo) / sizeof(memo[0]); i++) {
-		struct hash_memo *m = &memo[i];
-
-		if (m->valid && m->dev == st.st_dev && m->ino == st.st_ino &&
-		    m->size == st.st_size &&
-		    m->ctim.tv_sec == st.st_ctim.tv_sec &&
-		    m->ctim.tv_nsec == st.st_ctim.tv_nsec &&
-		    m->mtim.tv_sec == st.st_mtim.tv_sec &&
-		    m->mtim.tv_nsec == st.st_mtim.tv_nsec) {
-			memcpy(out, m->hash, 32);
-			rp_fd_close(&fd);
-			return 0;
-		}
-	}
-	if (rp_blake3_fd(fd, out) != 0) {
-		rp_fd_close(&fd);
-		return -1;
-	}
-	rp_fd_close(&fd);
-	i = memo_next++ % (sizeof(memo) / sizeof(memo[0]));
-	memo[i] = (struct hash_memo){ .dev = st.st_dev, .ino = st.st_ino,
-		.size = st.st_size, .ctim = st.st_ctim, .mtim = st.st_mtim,
-		.valid = 1 };
-	memcpy(memo[i].hash, out, 32);
-	return 0;
-}
-
 static enum rp_probe_status
 set_report(struct rp_probe_report *rep, enum rp_probe_status st,
     const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+	RP_PRINTF(4, 5);
 
 static enum rp_probe_status
 set_report(struct rp_probe_report *rep, enum rp_probe_status st,
@@ -394,7 +328,7 @@ rp_probe_verify(const uint8_t *body, size_t len,
 	if (exp->exe_path != NULL && strcmp(exp->exe_path, id->exe_path) != 0)
 		return set_report(rep, RP_PROBE_MISMATCH, "exe_path",
 		    "exe_path %s, expected %s", id->exe_path, exp->exe_path);
-	if (exe_hash_of_pid(id->pid, hash) != 0)
+	if (rp_host_exe_hash(id->pid, hash) != 0)
 		return set_report(rep, RP_PROBE_MISMATCH, "exe_hash",
 		    "cannot hash the executable of pid %u: %s", id->pid,
 		    strerror(errno));

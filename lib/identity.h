@@ -7,6 +7,12 @@
  * or rp_probe_serve.  Probing: rp_probe() does the whole exchange under one
  * deadline; rp_probe_request() and rp_probe_verify() are its two halves for
  * callers with their own event loop (the broker).
+ *
+ * Hashing an executable is the costly step of both sides: it goes through
+ * rp_host_exe_hash (host.h), which remembers the last 8 files' hashes for
+ * the whole process, keyed by the file's identity, under a lock.  So
+ * every function here may be called from any thread, and re-probing the
+ * same backend does not read its binary again.
  */
 #ifndef RP_IDENTITY_H
 #define RP_IDENTITY_H
@@ -41,8 +47,9 @@ struct rp_identity {
 };
 
 /* This process's identity for the endpoint (namespace_id, path): our pid,
- * exe path, BLAKE3 of the running executable, boot id, start time.
- * 0 or -1 with errno. */
+ * exe path, BLAKE3 of the running executable (the file that runs, not
+ * whatever its path names now), boot id, start time.  0 or -1 with
+ * errno. */
 int rp_identity_self(struct rp_identity *id, const char *namespace_id,
     const char *endpoint);
 
@@ -113,8 +120,8 @@ int rp_identity_uid_allowed(uint32_t uid, uint32_t self,
 /* Verify a reply body against the nonce, the endpoint we dialled, the
  * connection's peer credentials and the expectations: envelope, request
  * id, nonce echo, DaemonProcess, then uid, pid (kernel and expected),
- * /proc/<pid>/exe vs exe_path, BLAKE3 of it vs exe_hash, boot_id,
- * ipc_endpoint.  Fills rep and returns rep->status. */
+ * /proc/<pid>/exe vs exe_path, BLAKE3 of it (rp_host_exe_hash) vs
+ * exe_hash, boot_id, ipc_endpoint.  Fills rep and returns rep->status. */
 enum rp_probe_status rp_probe_verify(const uint8_t *body, size_t len,
     const uint8_t nonce[RP_PROBE_NONCE_LEN], const char *endpoint,
     const struct rp_peercred *peer, const struct rp_probe_expect *exp,

@@ -1,10 +1,9 @@
 /*
  * io.h — whole reads and writes on an fd under an absolute deadline.
  *
- * Works on blocking and non-blocking fds alike: every wait is a poll(2)
- * bounded by the deadline, EINTR is retried, and writes to sockets use
- * MSG_NOSIGNAL so a departed peer is EPIPE, never SIGPIPE.
- * (Implemented in lib/posix/io.c.)
+ * Works on blocking and non-blocking fds alike: every wait is bounded by
+ * the deadline, EINTR is retried, and a write to a departed peer is EPIPE,
+ * never SIGPIPE.  (Implemented in lib/posix/io.c: poll(2), MSG_NOSIGNAL.)
  */
 #ifndef RP_IO_H
 #define RP_IO_H
@@ -13,9 +12,16 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Wait until fd is ready for `events` (POLLIN/POLLOUT).  Returns the
- * revents (> 0), or -1 with ETIMEDOUT when the deadline passes first. */
-int rp_io_wait(int fd, short events, int64_t deadline);
+/* What rp_io_wait waits for, and what it reports. */
+#define RP_IO_READ 0x1u
+#define RP_IO_WRITE 0x2u
+#define RP_IO_HUP 0x4u          /* reported only: hang-up */
+#define RP_IO_ERR 0x8u          /* reported only: error, or fd not open */
+
+/* Wait until fd is ready for `events` (RP_IO_READ and/or RP_IO_WRITE).
+ * Returns what it is ready for (RP_IO_* bits, > 0), or -1 with errno
+ * (ETIMEDOUT when the deadline passes first). */
+int rp_io_wait(int fd, unsigned events, int64_t deadline);
 
 /* Read exactly len bytes.  Returns len, or fewer when EOF came first (0 on
  * EOF before any byte), or -1 with errno (ETIMEDOUT, or the read error). */

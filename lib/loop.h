@@ -2,7 +2,8 @@
  * loop.h — a small event loop: fd readiness, timers on absolute deadlines,
  * signals delivered as events.  Backends: epoll (Linux) and poll (any
  * POSIX system, or on request), behind this one interface.
- * (Implemented in lib/posix/loop.c.)
+ * (The portable core is lib/loop.c; the backends, behind lib/loop_impl.h,
+ * are lib/posix/loop_epoll.c and lib/posix/loop_poll.c.)
  *
  * Callbacks run on the loop's thread, one at a time.  A callback may add,
  * modify or delete any fd or timer, including its own; an fd deleted during

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "blake3.h"
+#include "cdefs.h"
 #include "names.h"
 #include "parse.h"
 
@@ -149,7 +150,7 @@ rp_names_sun_path_fits(const char *path)
 /* Format into out, refusing (with out emptied) rather than truncating. */
 static int
 emit(char *out, size_t outsz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	RP_PRINTF(3, 4);
 
 static int
 emit(char *out, size_t outsz, const char *fmt, ...)
@@ -234,7 +235,17 @@ int
 rp_names_broker_dir(char *out, size_t outsz, const char *xdg_runtime_dir,
     uint32_t uid)
 {
-	if (xdg_runtime_dir != NULL && xdg_runtime_dir[0] != '\0') {
+	/* Set but empty: running-process v1 would join "" and the name,
+	 * a path relative to wherever the process happens to run; the /tmp
+	 * fallback would be another directory than its.  Neither: the
+	 * caller says so. */
+	if (xdg_runtime_dir != NULL && xdg_runtime_dir[0] == '\0') {
+		if (out != NULL && outsz > 0)
+			out[0] = '\0';
+		errno = EINVAL;
+		return -1;
+	}
+	if (xdg_runtime_dir != NULL) {
 		size_t n = dir_len(xdg_runtime_dir);
 
 		if (n == 1)

@@ -98,7 +98,9 @@ int rp_tty_restore(const struct rp_tty *t);
  * restores t and then dies of the same signal.  Signals a program later
  * takes as events (blocked, rp_loop_signal) never reach the handler; it
  * restores on its own way out.  One tty per process: a second call
- * replaces the first.  NULL removes the guard.  0 or -1 with errno. */
+ * replaces the first.  NULL removes the guard.  0, or -1 with errno, and
+ * then no guard at all: the handlers it had already installed are
+ * removed again. */
 int rp_tty_guard(const struct rp_tty *t);
 
 /* Restore (when still guarded, the guard is removed first) and free. */

@@ -6,13 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cdefs.h"
 #include "fs.h"
 #include "names.h"
 #include "servicedef.h"
 
 static int
 fail(char *why, size_t whysz, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+	RP_PRINTF(4, 5);
 
 static int
 fail(char *why, size_t whysz, int err, const char *fmt, ...)
@@ -365,10 +366,11 @@ rp_servicedef_binary(const Rp__ServiceDefinition *d, const char *version,
 		n = snprintf(cand, sizeof(cand), "%s/%s/%s",
 		    d->per_version_binary_dir, version, base);
 		if (n > 0 && (size_t)n < sizeof(cand) &&
-		    realpath(cand, real) != NULL) {
+		    rp_fs_realpath(cand, real, sizeof(real)) == 0) {
 			/* Resolve both: a symlink inside the directory must not
 			 * lead out of it. */
-			if (realpath(d->per_version_binary_dir, realdir) == NULL)
+			if (rp_fs_realpath(d->per_version_binary_dir, realdir,
+			    sizeof(realdir)) != 0)
 				return fail(why, whysz, errno,
 				    "per_version_binary_dir %s: %s",
 				    d->per_version_binary_dir, strerror(errno));

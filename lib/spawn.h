@@ -84,6 +84,14 @@ struct rp_spawn_status {
  * 0 (NOHANG) when it is still running, or -1 with errno (ECHILD). */
 int rp_spawn_wait(pid_t pid, unsigned flags, struct rp_spawn_status *st);
 
+/* rp_spawn_wait until an absolute deadline (deadline.h): 1 with *st filled
+ * once pid has ended (NOWAIT in flags leaves it a zombie), 0 when it is
+ * still running at the deadline, -1 with errno (ECHILD).  For a caller
+ * without an event loop (a supervisor on its way out): it looks at pid
+ * alone, in growing steps of at most 50 ms, and consumes no SIGCHLD. */
+int rp_spawn_wait_until(pid_t pid, unsigned flags, int64_t deadline,
+    struct rp_spawn_status *st);
+
 /* The shell's $? for st: code, or 128 + signo. */
 int rp_spawn_status_exit(const struct rp_spawn_status *st);
 

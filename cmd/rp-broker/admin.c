@@ -11,11 +11,12 @@
 
 #include "broker.h"
 
-#define CT_TEXT "text/plain; charset=utf-8"
+#define CT_TEXT "text/plain"
 #define CT_JSON "application/json"
 
 struct reply {
 	struct rp_buf body;
+	const char *text;       /* a constant body instead (nothing built) */
 	uint32_t kind;          /* AdminReplyKind */
 	uint32_t exit_code;
 	const char *content_type;
@@ -281,17 +282,18 @@ json_fd(struct broker *b, struct rp_json *j)
 	rp_json_obj_end(j);
 }
 
-static void
+/* Each verb_ returns 0, or -1 with errno when its body could not be
+ * built (out of memory): the body is then incomplete and not sent. */
+static int
 verb_status(struct broker *b, const Rp__AdminRequest *req, struct reply *r)
 {
 	struct rp_json j;
 	struct bkey *k;
 
-	if (!req->json) {
-		rp_buf_printf(&r->body, "broker_instance: %s\naccepting_hello: "
-		    "%s\n", b->cfg.instance_id, accepting(b) ? "true" : "false");
-		return;
-	}
+	if (!req->json)
+		return rp_buf_printf(&r->body, "broker_instance: %s\n"
+		    "accepting_hello: %s\n", b->cfg.instance_id, accepting(b) ?
+		    "true" : "false");
 	rp_json_init(&j, &r->body, 0);
 	json_head(b, &j, "status");
 	rp_json_key(&j, "uptime_seconds");
@@ -305,9 +307,9 @@ verb_status(struct broker *b, const Rp__AdminRequest *req, struct reply *r)
 		json_backend(b, &j, k, 0);
 	rp_json_arr_end(&j);
 	rp_json_obj_end(&j);
-	(void)rp_json_finish(&j);
 	r->kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_JSON;
 	r->content_type = CT_JSON;
+	return rp_json_finish(&j);
 }
 
 static void
@@ -343,7 +345,7 @@ json_counters(struct broker *b, struct rp_json *j)
 	rp_json_obj_end(j);
 }
 
-static void
+static int
 verb_dump(struct broker *b, const Rp__AdminRequest *req, struct reply *r)
 {
 	struct rp_json j;
@@ -402,7 +404,9 @@ verb_dump(struct broker *b, const Rp__AdminRequest *req, struct reply *r)
 			/* Close a copy to write it; the reply goes on. */
 			struct rp_json jc = j;
 
-			rp_buf_append(&copy, r->body.data, r->body.len);
+			if (rp_buf_append(&copy, r->body.data,
+			    r->body.len) != 0)
+				jc.err = errno;
 			jc.out = &copy;
 			rp_json_kbool(&jc, "written", 1);
 			rp_json_obj_end(&jc);
@@ -418,12 +422,12 @@ verb_dump(struct broker *b, const Rp__AdminRequest *req, struct reply *r)
 		rp_buf_free(&copy);
 	}
 	rp_json_obj_end(&j);
-	(void)rp_json_finish(&j);
 	r->kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_JSON;
 	r->content_type = CT_JSON;
+	return rp_json_finish(&j);
 }
 
-static void
+static int
 verb_config(struct broker *b, struct reply *r)
 {
 	struct rp_json j;
@@ -433,12 +437,12 @@ verb_config(struct broker *b, struct reply *r)
 	rp_json_key(&j, "config");
 	json_config(b, &j);
 	rp_json_obj_end(&j);
-	(void)rp_json_finish(&j);
 	r->kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_JSON;
 	r->content_type = CT_JSON;
+	return rp_json_finish(&j);
 }
 
-static void
+static int
 verb_instances(struct broker *b, struct reply *r)
 {
 	static const char *const iso[] = { "private", "shared", "explicit" };
@@ -463,12 +467,12 @@ verb_instances(struct broker *b, struct reply *r)
 	rp_json_obj_end(&j);
 	rp_json_arr_end(&j);
 	rp_json_obj_end(&j);
-	(void)rp_json_finish(&j);
 	r->kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_JSON;
 	r->content_type = CT_JSON;
+	return rp_json_finish(&j);
 }
 
-static void
+static int
 verb_backend_health(struct broker *b, const Rp__AdminRequest *req,
     struct reply *r)
 {
@@ -521,9 +525,9 @@ verb_backend_health(struct broker *b, const Rp__AdminRequest *req,
 	}
 	rp_json_arr_end(&j);
 	rp_json_obj_end(&j);
-	(void)rp_json_finish(&j);
 	r->kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_JSON;
 	r->content_type = CT_JSON;
+	return rp_json_finish(&j);
 }
 
 /* ------------------------------------------------------------ dispatch */
@@ -535,8 +539,9 @@ admin_frame(struct broker *b, struct conn *c, Rp__Frame *f)
 	Rp__AdminRequest *req;
 	struct rp_frame_meta m;
 	struct reply r;
+	char failed[128];
 	int64_t drain = 0;
-	int shutdown = 0;
+	int shutdown = 0, built = 0, n;
 
 	req = rp_wire_unpack(&rp__admin_request__descriptor, f->payload.data,
 	    f->payload.len);
@@ -550,59 +555,73 @@ admin_frame(struct broker *b, struct conn *c, Rp__Frame *f)
 	b->m.admin[req->verb < 32 ? req->verb : 31]++;
 	switch (req->verb) {
 	case RP__ADMIN_VERB__ADMIN_VERB_STATUS:
-		verb_status(b, req, &r);
+		built = verb_status(b, req, &r);
 		break;
 	case RP__ADMIN_VERB__ADMIN_VERB_DUMP:
-		verb_dump(b, req, &r);
+		built = verb_dump(b, req, &r);
 		break;
 	case RP__ADMIN_VERB__ADMIN_VERB_LIST_INSTANCES:
-		verb_instances(b, &r);
+		built = verb_instances(b, &r);
 		break;
 	case RP__ADMIN_VERB__ADMIN_VERB_HEALTHZ:
-		rp_buf_puts(&r.body, "ok\n");
+		r.text = "ok\n";
 		break;
 	case RP__ADMIN_VERB__ADMIN_VERB_READYZ:
 		if (!b->draining && !broker_fd_pressure(b)) {
-			rp_buf_puts(&r.body, "ready\n");
+			r.text = "ready\n";
 		} else {
-			rp_buf_puts(&r.body, "not ready\n");
+			r.text = "not ready\n";
 			r.exit_code = 1;
 		}
 		break;
 	case RP__ADMIN_VERB__ADMIN_VERB_BACKEND_HEALTH:
-		verb_backend_health(b, req, &r);
+		built = verb_backend_health(b, req, &r);
 		break;
 	case RP__ADMIN_VERB__ADMIN_VERB_CONFIG:
-		verb_config(b, &r);
+		built = verb_config(b, &r);
 		break;
 	case RP__ADMIN_VERB__ADMIN_VERB_DIAGNOSE:
-		r.exit_code = diagnose(b, &r.body);
+		if ((n = diagnose(b, &r.body)) < 0)
+			built = -1;
+		else
+			r.exit_code = (uint32_t)n;
 		r.kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_JSON;
 		r.content_type = CT_JSON;
 		break;
 	case RP__ADMIN_VERB__ADMIN_VERB_METRICS:
-		if (metrics_render(b, &r.body) < 0) {
-			rp_buf_clear(&r.body);
-			rp_buf_puts(&r.body, "# EOF\n");
-		}
+		built = metrics_render(b, &r.body);
 		r.kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_OPENMETRICS;
 		r.content_type = RP_OPENMETRICS_CONTENT_TYPE;
 		break;
 	case RP__ADMIN_VERB__ADMIN_VERB_SHUTDOWN:
-		rp_buf_puts(&r.body, "broker shutting down\n");
+		r.text = "broker shutting down\n";
 		shutdown = 1;
 		drain = req->drain_deadline_ms != 0 &&
 		    req->drain_deadline_ms < 3600000 ?
 		    (int64_t)req->drain_deadline_ms : b->cfg.drain_timeout_ms;
 		break;
 	default:
-		rp_buf_puts(&r.body, "unsupported admin verb\n");
+		r.text = "unsupported admin verb\n";
 		r.exit_code = 2;
 		break;
 	}
 	rp_wire_free(req);
+	if (built < 0) {
+		/* Never part of a body under the verb's own exit code: the
+		 * reply says that the broker failed (and if even that cannot
+		 * be encoded, below, the connection closes unanswered). */
+		fmt(failed, sizeof(failed), "rp-broker: cannot build the "
+		    "reply: %s\n", errno == ENOMEM ? "out of memory" :
+		    strerror(errno));
+		rp_buf_free(&r.body);
+		r.text = failed;
+		r.kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_TEXT;
+		r.content_type = CT_TEXT;
+		r.exit_code = RP_EXIT_INTERNAL;
+	}
 	ar.kind = (Rp__AdminReplyKind)r.kind;
-	ar.body = (char *)(r.body.data != NULL ? (char *)r.body.data : "");
+	ar.body = (char *)(uintptr_t)(r.text != NULL ? r.text :
+	    r.body.data != NULL ? (char *)r.body.data : "");
 	ar.exit_code = r.exit_code;
 	ar.content_type = (char *)(uintptr_t)r.content_type;
 	rp_wire_echo(&m, f);

@@ -607,3 +607,36 @@ backends_stop_all(struct broker *b)
 		to_dying(b, k, RP__EVENT_KIND__EVENT_KIND_DIED_SHUTDOWN);
 	}
 }
+
+/*
+ * Without the loop (after it, or when it failed): stop what is still
+ * running and reap it here.  Each spawned backend gets SIGTERM and
+ * STOP_GRACE_MS to end, then SIGKILL and as long again; each end is
+ * reported as backends_sigchld reports it.  One that outlasts even that
+ * (stuck in the kernel) is left, and said.
+ */
+void
+backends_stop_now(struct broker *b)
+{
+	int64_t deadline;
+	struct dying *y;
+
+	backends_stop_all(b);           /* SIGTERM; onto the dying list */
+	deadline = rp_deadline_in(STOP_GRACE_MS);
+	for (y = b->dying; y != NULL; y = y->next) {
+		if (rp_spawn_wait_until(y->pid, RP_SPAWN_WAIT_NOWAIT, deadline,
+		    NULL) != 0)
+			continue;
+		y->killed = 1;
+		(void)rp_spawn_kill(y->pid, SIGKILL, 1);
+		(void)rp_spawn_kill(y->pid, SIGKILL, 0);
+	}
+	deadline = rp_deadline_in(STOP_GRACE_MS);
+	for (y = b->dying; y != NULL; y = y->next)
+		(void)rp_spawn_wait_until(y->pid, RP_SPAWN_WAIT_NOWAIT, deadline,
+		    NULL);
+	backends_sigchld(b);            /* reaps and reports each that ended */
+	for (y = b->dying; y != NULL; y = y->next)
+		cli_warn("backend %s (pid %ld) did not exit after SIGKILL; "
+		    "leaving it", y->service, (long)y->pid);
+}

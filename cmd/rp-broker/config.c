@@ -55,6 +55,7 @@ static const char usage_text[] =
 #define ENV_SOCKET "RUNNING_PROCESS_BROKER_V1_SOCKET"
 #define ENV_HELLO_TIMEOUT "RUNNING_PROCESS_BROKER_HELLO_TIMEOUT_MS"
 #define ENV_DEF_DIR "RUNNING_PROCESS_SERVICE_DEF_DIR"
+#define ENV_LOOP "RP_BROKER_LOOP"
 
 
 enum {
@@ -463,6 +464,14 @@ config_parse(struct config *c, int argc, char **argv)
 		c->hello_timeout_ms = (int64_t)v;
 		c->hello_timeout_src = SRC_ENV;
 	}
+
+	/* The event loop's backend: epoll(7) where there is one, unless
+	 * poll(2) is asked for (it runs everywhere). */
+	env = getenv(ENV_LOOP);
+	if (env != NULL && strcmp(env, "poll") == 0)
+		c->loop_poll = 1;
+	else if (env != NULL && *env != '\0' && strcmp(env, "epoll") != 0)
+		usage_error("%s: \"%s\" is not epoll or poll", ENV_LOOP, env);
 
 	if (rp_names_instance_id(c->instance_id, sizeof(c->instance_id),
 	    c->iso, c->instance_name) < 0)

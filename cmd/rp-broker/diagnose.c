@@ -92,8 +92,8 @@ check_definitions(struct broker *b, struct checks *ck)
 }
 
 /* DIAGNOSE into out; returns the reply's exit code (1 when a check
- * fails). */
-uint32_t
+ * fails), or -1 with errno when the body could not be built. */
+int
 diagnose(struct broker *b, struct rp_buf *out)
 {
 	struct checks ck = { 0 };
@@ -174,7 +174,8 @@ diagnose(struct broker *b, struct rp_buf *out)
 	rp_json_kstr(&j, "status", ck.fails ? "fail" : ck.warns ? "warn" :
 	    "ok");
 	rp_json_obj_end(&j);
-	(void)rp_json_finish(&j);
+	if (rp_json_finish(&j) != 0)
+		return -1;
 	return ck.fails ? 1 : 0;
 }
 

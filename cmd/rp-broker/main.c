@@ -4,8 +4,10 @@
  * verifies backends, and tells clients where to find them.
  *
  * It runs in the foreground under a supervisor and never daemonizes.  This
- * file holds start-up (limits, the socket, static backends, readiness) and
- * the stopping sequence; the rest is split by concern: config.c (options),
+ * file holds main's straight line (parse, start, run, stop: one way out,
+ * which removes the socket and stops the backends whatever ended the
+ * run), start-up (limits, the socket, static backends, readiness) and the
+ * drain; the rest is split by concern: config.c (options),
  * conn.c (accept, connections), hello.c (the Hello pipeline), backend.c and
  * probe.c (backends), admin.c and diagnose.c (admin verbs), metrics.c,
  * events.c, ratelimit.c.
@@ -178,9 +180,10 @@ resolve_socket(struct broker *b)
 
 	if (c->socket_src != SRC_DEFAULT)
 		return;
-	if (rp_names_broker_dir(dir, sizeof(dir), getenv("XDG_RUNTIME_DIR"),
-	    b->euid) < 0 || rp_names_broker_socket(c->socket,
-	    sizeof(c->socket), dir, b->hash16, c->iso, c->instance_name) < 0)
+	if (cli_broker_dir(dir, sizeof(dir), b->euid) < 0)
+		exit(RP_EXIT_USAGE);
+	if (rp_names_broker_socket(c->socket, sizeof(c->socket), dir,
+	    b->hash16, c->iso, c->instance_name) < 0)
 		die(RP_EXIT_USAGE, "the default socket path under %s does not "
 		    "fit a socket address; use -s", getenv("XDG_RUNTIME_DIR") ?
 		    "$XDG_RUNTIME_DIR" : "/tmp");
@@ -250,8 +253,14 @@ endpoint_dir(struct broker *b)
 	    rp_fs_check_dir(b->dir, RP_DIR_PRIVATE, why, sizeof(why)) == 0)
 		return;
 	if (rp_names_broker_dir(b->dir, sizeof(b->dir),
-	    getenv("XDG_RUNTIME_DIR"), b->euid) < 0 ||
-	    rp_fs_check_dir(b->dir, RP_DIR_PRIVATE | RP_DIR_CREATE, why,
+	    getenv("XDG_RUNTIME_DIR"), b->euid) < 0) {
+		cli_warn("no private directory for backend endpoints (the "
+		    "socket's is not, and %s); spawning will fail",
+		    errno == EINVAL ? "XDG_RUNTIME_DIR is set but empty" :
+		    "the default one's name is too long");
+		return;
+	}
+	if (rp_fs_check_dir(b->dir, RP_DIR_PRIVATE | RP_DIR_CREATE, why,
 	    sizeof(why)) < 0)
 		cli_warn("no private directory for backend endpoints (%s %s); "
 		    "spawning will fail", b->dir, why);
@@ -298,21 +307,19 @@ broker_free(struct broker *b)
 	free(b->cfg.statics);
 }
 
-int
-main(int argc, char **argv)
+/*
+ * Everything before serving.  A failure before the socket exists dies at
+ * once (there is nothing to undo); after it, the exit status is returned
+ * and the way out is stop()'s like any other.
+ */
+static int
+start(struct broker *b)
 {
-	static struct broker br;
-	struct broker *b = &br;
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
 	char why[512];
 	uint64_t want;
 	size_t i;
 
-	if (rp_init() < 0) {
-		cli_warn("cannot initialise: %s", strerror(errno));
-		return RP_EXIT_INTERNAL;
-	}
-	config_parse(&b->cfg, argc, argv);
 	if (b->cfg.ready_fd >= 0)
 		(void)rp_fd_set_cloexec(b->cfg.ready_fd, 1);
 	b->reserve_fd = -1;
@@ -322,9 +329,10 @@ main(int argc, char **argv)
 	b->started_wall_ms = rp_wall_ms();
 	b->started_ms = rp_now_ms();
 	b->next_connection_id = 1;
-	if (rp_host_machine_id(b->machine_id, sizeof(b->machine_id)) < 0)
-		die(RP_EXIT_INTERNAL, "cannot read the machine id: %s",
-		    strerror(errno));
+	/* Read as running-process v1 reads it, so that both name this
+	 * user's sockets alike (an unreadable machine-id is an error). */
+	if (cli_machine_id(b->machine_id, sizeof(b->machine_id)) < 0)
+		exit(RP_EXIT_INTERNAL);
 	rp_names_user_hash(b->hash16, b->euid, b->machine_id);
 	if (metrics_init(&b->m) < 0 || handoff_init(b) < 0)
 		die(RP_EXIT_INTERNAL, "out of memory");
@@ -340,7 +348,8 @@ main(int argc, char **argv)
 		    (unsigned long long)b->nofile_hard,
 		    (unsigned long long)want, b->cfg.max_clients);
 
-	if ((b->loop = rp_loop_new(0)) == NULL)
+	if ((b->loop = rp_loop_new(b->cfg.loop_poll ? RP_LOOP_FORCE_POLL :
+	    0)) == NULL)
 		die(RP_EXIT_INTERNAL, "cannot create the event loop: %s",
 		    strerror(errno));
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
@@ -364,32 +373,80 @@ main(int argc, char **argv)
 
 	if (!b->have_listener)
 		listen_socket(b);
+
+	/* From here on, the socket is ours to remove. */
 	endpoint_dir(b);
 	b->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (b->reserve_fd < 0)
-		die(RP_EXIT_INTERNAL, "cannot open the reserve fd: %s",
-		    strerror(errno));
+	if (b->reserve_fd < 0) {
+		cli_warn("cannot open the reserve fd: %s", strerror(errno));
+		return RP_EXIT_INTERNAL;
+	}
 	conn_queues_init(b);
 	conn_listen_start(b);
-	if (!b->listening)
-		die(RP_EXIT_INTERNAL, "cannot watch the listening socket: %s",
+	if (!b->listening) {
+		cli_warn("cannot watch the listening socket: %s",
 		    strerror(errno));
+		return RP_EXIT_INTERNAL;
+	}
 	ready(b);
 	{
 		int n = rp_fd_count();
 
 		b->fd_base = n > 0 ? (size_t)n : 8;
 	}
+	return RP_EXIT_OK;
+}
 
-	if (rp_loop_run(b->loop) < 0)
-		die(RP_EXIT_INTERNAL, "event loop: %s", strerror(errno));
+/* Serve until drained: 0, or 125 when the event loop itself failed. */
+static int
+run(struct broker *b)
+{
+	if (rp_loop_run(b->loop) == 0)
+		return RP_EXIT_OK;
+	cli_warn("event loop: %s; stopping", strerror(errno));
+	return RP_EXIT_INTERNAL;
+}
 
+/*
+ * The one way out, however the broker got here: after a drain (when all
+ * of this is already done and nothing is left to do), after the loop
+ * failed, or after start-up failed once the socket existed.  The socket
+ * is removed, whoever is still connected is let go (waiting spawns are
+ * answered "shutting down"), every backend we spawned is stopped and
+ * reaped without the loop, and everything is freed.
+ */
+static void
+stop(struct broker *b)
+{
 	if (b->have_listener) {
 		conn_listen_stop(b);
 		rp_sock_unlisten(&b->lst);
+		b->have_listener = 0;
 	}
+	backends_cancel_spawns(b);
+	handoff_close_all(b);
+	conn_close_all(b);
+	backends_stop_now(b);
 	rp_fd_close(&b->reserve_fd);
 	rp_loop_free(b->loop);
+	b->loop = NULL;
 	broker_free(b);
-	return RP_EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct broker br;
+	struct broker *b = &br;
+	int rc;
+
+	if (rp_init() < 0) {
+		cli_warn("cannot initialise: %s", strerror(errno));
+		return RP_EXIT_INTERNAL;
+	}
+	config_parse(&b->cfg, argc, argv);
+	if ((rc = start(b)) == RP_EXIT_OK)
+		rc = run(b);
+	stop(b);
+	return rc;
 }

@@ -69,9 +69,10 @@ static const char help_text[] =
     "                        broker (default) or backend (RP_HANDOFF_EVENT)\n"
     "  --echo                echo every connection in-process (no PROG)\n"
     "\n"
-    "Exit: 0 done; 1 a transfer was rejected; 2 usage; 3 cannot listen or\n"
-    "a peer of another uid; 4 deadline; 5 malformed offer; 125 internal;\n"
-    "126/127 PROG not executable / not found; else PROG's status.\n";
+    "Exit: 0 done; 1 a transfer was rejected or a peer of another uid\n"
+    "connected; 2 usage; 3 cannot listen; 4 deadline; 5 malformed offer;\n"
+    "125 internal; 126/127 PROG not executable / not found; else PROG's\n"
+    "status.\n";
 
 void
 recv_ready(struct recv_opts *o)

@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,7 +50,7 @@ read_offer(int cfd, const uint8_t *spill, size_t nspill, int64_t deadline,
 	st = nspill ? rp_frame_decoder_feed(&dec, spill, nspill, &used) :
 	    RP_FRAME_MORE;
 	while (st == RP_FRAME_MORE) {
-		if (rp_io_wait(cfd, POLLIN, deadline) < 0) {
+		if (rp_io_wait(cfd, RP_IO_READ, deadline) < 0) {
 			cli_warn("the offer did not arrive before the "
 			    "deadline; closed the received fd");
 			rp_frame_decoder_reset(&dec);
@@ -93,11 +92,11 @@ take_one(const struct recv_opts *o, int lfd, struct rp_token_store *store,
 	uint8_t side[SIDEBAND_BUF], *body;
 	char msg[96];
 	size_t got, len, spill;
-	int cfd, rfd = -1, rc;
+	int cfd, rfd = -1, nfds, rc;
 
 	*out = -1;
 	for (;;) {
-		if (rp_io_wait(lfd, POLLIN, deadline) < 0) {
+		if (rp_io_wait(lfd, RP_IO_READ, deadline) < 0) {
 			cli_warn("no transfer arrived before the deadline");
 			return RP_EXIT_DEADLINE;
 		}
@@ -117,7 +116,8 @@ take_one(const struct recv_opts *o, int lfd, struct rp_token_store *store,
 		close(cfd);
 		return RP_EXIT_NO;
 	}
-	fst = rp_fdpass_recv(cfd, side, sizeof(side), &got, &rfd, deadline);
+	fst = rp_fdpass_recv(cfd, side, sizeof(side), &got, &rfd, &nfds,
+	    deadline);
 	switch (fst) {
 	case RP_FDPASS_TIMEOUT:
 		cli_warn("nothing was sent before the deadline");
@@ -162,7 +162,7 @@ take_one(const struct recv_opts *o, int lfd, struct rp_token_store *store,
 			return RP_EXIT_PROTOCOL;
 		}
 	}
-	detail = rp_handoff_judge(fst, side, got, offer, store,
+	detail = rp_handoff_judge(fst, nfds, side, got, offer, store,
 	    RP_HANDOFF_EXPECT, rp_now_ms(), msg, sizeof(msg));
 	rc = detail == NULL ? RP_EXIT_OK : RP_EXIT_NO;
 	if (offer != NULL) {

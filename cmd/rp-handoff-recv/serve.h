@@ -82,7 +82,8 @@ struct ctl {
 	unsigned events;
 	uint64_t timer;
 	int rfd;                          /* the fd that came with the token */
-	enum rp_fdpass_status fst;
+	enum rp_fdpass_status fst;        /* how the sideband came, judged */
+	int nfds;                         /* with the offer, later */
 	size_t got;
 	uint8_t side[SIDEBAND_BUF];
 	struct rp_frame_decoder dec;

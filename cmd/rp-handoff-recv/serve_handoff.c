@@ -168,8 +168,9 @@ ctl_offer(struct ctl *k, uint8_t *body, size_t len)
 		ctl_close(k);
 		return -1;
 	}
-	detail = rp_handoff_judge(k->fst, k->side, k->got, offer, sv->tokens,
-	    RP_HANDOFF_REPLAY, rp_loop_now(sv->loop), msg, sizeof(msg));
+	detail = rp_handoff_judge(k->fst, k->nfds, k->side, k->got, offer,
+	    sv->tokens, RP_HANDOFF_REPLAY, rp_loop_now(sv->loop), msg,
+	    sizeof(msg));
 	ok = detail == NULL;
 	if (rp_wire_ack_encode(&k->out, RP_KIND_RESPONSE,
 	    offer->correlation_id, offer->token.data, offer->token.len, ok,
@@ -253,7 +254,7 @@ ctl_run(struct ctl *k)
 		if (k->state == CTL_SIDEBAND) {
 			/* A deadline in the past: never wait, only look. */
 			k->fst = rp_fdpass_recv(k->fd, k->side, sizeof(k->side),
-			    &k->got, &k->rfd, 0);
+			    &k->got, &k->rfd, &k->nfds, 0);
 			if (k->fst == RP_FDPASS_TIMEOUT)
 				break;
 			if (k->fst == RP_FDPASS_EOF || k->fst == RP_FDPASS_IO) {

@@ -4,7 +4,6 @@
  * closed before we return, so a hostile sender cannot make us leak fds.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,8 +20,6 @@
  * (we close those) and disposes of the rest itself.
  */
 #define RECV_FDS 8
-
-static _Thread_local int last_count;
 
 /* A control buffer with room for the one fd we send, aligned for cmsghdr. */
 union fd_ctl {
@@ -85,7 +82,7 @@ rp_fdpass_send(int sock, int fd, const void *data, size_t len,
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		if (rp_io_wait(sock, POLLOUT, deadline) < 0)
+		if (rp_io_wait(sock, RP_IO_WRITE, deadline) < 0)
 			return -1;
 	}
 	/* The fd travelled with the first byte; the rest cannot be sent on
@@ -218,7 +215,7 @@ close_fds(const int *fds, int n, int max)
 
 enum rp_fdpass_status
 rp_fdpass_recv(int sock, void *buf, size_t bufsz, size_t *got, int *fd,
-    int64_t deadline)
+    int *nfds_out, int64_t deadline)
 {
 	union {
 		struct cmsghdr align;
@@ -231,6 +228,8 @@ rp_fdpass_recv(int sock, void *buf, size_t bufsz, size_t *got, int *fd,
 
 	*fd = -1;
 	*got = 0;
+	if (nfds_out != NULL)
+		*nfds_out = 0;
 	/* With no room for data, a message would read as EOF. */
 	if (buf == NULL || bufsz == 0) {
 		errno = EINVAL;
@@ -258,7 +257,7 @@ rp_fdpass_recv(int sock, void *buf, size_t bufsz, size_t *got, int *fd,
 			errno = ETIMEDOUT;
 			return RP_FDPASS_TIMEOUT;
 		}
-		if (rp_io_wait(sock, POLLIN, deadline) < 0) {
+		if (rp_io_wait(sock, RP_IO_READ, deadline) < 0) {
 			if (errno == ETIMEDOUT)
 				return RP_FDPASS_TIMEOUT;
 			return RP_FDPASS_IO;
@@ -267,6 +266,8 @@ rp_fdpass_recv(int sock, void *buf, size_t bufsz, size_t *got, int *fd,
 	*got = (size_t)n;
 	/* Judge the whole message first; keep at most one fd. */
 	nfds = gather_fds(&msg, fds, RECV_FDS);
+	if (nfds_out != NULL)
+		*nfds_out = nfds;
 	if (n == 0) {
 		close_fds(fds, nfds, RECV_FDS);
 		return RP_FDPASS_EOF;
@@ -279,7 +280,6 @@ rp_fdpass_recv(int sock, void *buf, size_t bufsz, size_t *got, int *fd,
 		return RP_FDPASS_NO_FD;
 	if (nfds > 1) {
 		close_fds(fds, nfds, RECV_FDS);
-		last_count = nfds;
 		return RP_FDPASS_TOO_MANY_FDS;
 	}
 	*fd = fds[0];
@@ -287,10 +287,9 @@ rp_fdpass_recv(int sock, void *buf, size_t bufsz, size_t *got, int *fd,
 }
 
 const char *
-rp_fdpass_status_str(enum rp_fdpass_status st)
+rp_fdpass_status_str(enum rp_fdpass_status st, int nfds, char *buf,
+    size_t bufsz)
 {
-	static _Thread_local char many[48];
-
 	switch (st) {
 	case RP_FDPASS_OK:
 		return "ok";
@@ -299,9 +298,10 @@ rp_fdpass_status_str(enum rp_fdpass_status st)
 	case RP_FDPASS_NO_FD:
 		return "no fd in the message";
 	case RP_FDPASS_TOO_MANY_FDS:
-		snprintf(many, sizeof(many), "%d fds in one message",
-		    last_count);
-		return many;
+		if (buf == NULL || bufsz == 0)
+			return "several fds in one message";
+		snprintf(buf, bufsz, "%d fds in one message", nfds);
+		return buf;
 	case RP_FDPASS_TRUNCATED:
 		return "control message truncated (too many fds)";
 	case RP_FDPASS_TIMEOUT:
@@ -310,10 +310,4 @@ rp_fdpass_status_str(enum rp_fdpass_status st)
 		return "recvmsg failed";
 	}
 	return "unknown fd-passing status";
-}
-
-int
-rp_fdpass_last_count(void)
-{
-	return last_count;
 }

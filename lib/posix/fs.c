@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -288,5 +289,37 @@ rp_fs_dirname(const char *path, char *out, size_t outsz)
 	}
 	memcpy(out, res, len);
 	out[len] = '\0';
+	return 0;
+}
+
+int
+rp_fs_same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	int saved = errno;
+
+	if (stat(a, &sa) != 0 || stat(b, &sb) != 0) {
+		errno = saved;
+		return 0;
+	}
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int
+rp_fs_realpath(const char *path, char *out, size_t outsz)
+{
+	char *r = realpath(path, NULL);
+	size_t len;
+
+	if (r == NULL)
+		return -1;
+	len = strlen(r);
+	if (len >= outsz) {
+		free(r);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(out, r, len + 1);
+	free(r);
 	return 0;
 }

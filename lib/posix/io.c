@@ -10,15 +10,24 @@
 #include "io.h"
 
 int
-rp_io_wait(int fd, short events, int64_t deadline)
+rp_io_wait(int fd, unsigned events, int64_t deadline)
 {
-	struct pollfd pfd = { .fd = fd, .events = events };
+	struct pollfd pfd = { .fd = fd };
+	short r;
 	int n;
 
+	pfd.events = (short)((events & RP_IO_READ ? POLLIN : 0) |
+	    (events & RP_IO_WRITE ? POLLOUT : 0));
 	for (;;) {
 		n = poll(&pfd, 1, rp_deadline_poll_ms(deadline));
-		if (n > 0)
-			return pfd.revents;
+		if (n > 0) {
+			/* Only these can come back for POLLIN|POLLOUT. */
+			r = pfd.revents;
+			return (r & POLLIN ? RP_IO_READ : 0) |
+			    (r & POLLOUT ? RP_IO_WRITE : 0) |
+			    (r & POLLHUP ? RP_IO_HUP : 0) |
+			    (r & (POLLERR | POLLNVAL) ? RP_IO_ERR : 0);
+		}
 		if (n == 0) {
 			errno = ETIMEDOUT;
 			return -1;
@@ -52,7 +61,7 @@ rp_io_read_full(int fd, void *buf, size_t len, int64_t deadline)
 			}
 		} else {
 			if (deadline != RP_DEADLINE_NEVER &&
-			    rp_io_wait(fd, POLLIN, deadline) < 0)
+			    rp_io_wait(fd, RP_IO_READ, deadline) < 0)
 				return -1;
 			n = read(fd, (char *)buf + have, len - have);
 		}
@@ -66,7 +75,7 @@ rp_io_read_full(int fd, void *buf, size_t len, int64_t deadline)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		if (rp_io_wait(fd, POLLIN, deadline) < 0)
+		if (rp_io_wait(fd, RP_IO_READ, deadline) < 0)
 			return -1;
 	}
 	return (ssize_t)have;
@@ -100,7 +109,7 @@ rp_io_write_full(int fd, const void *buf, size_t len, int64_t deadline)
 			}
 		} else {
 			if (deadline != RP_DEADLINE_NEVER &&
-			    rp_io_wait(fd, POLLOUT, deadline) < 0)
+			    rp_io_wait(fd, RP_IO_WRITE, deadline) < 0)
 				return -1;
 			n = write(fd, (const char *)buf + done, len - done);
 		}
@@ -112,7 +121,7 @@ rp_io_write_full(int fd, const void *buf, size_t len, int64_t deadline)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		if (rp_io_wait(fd, POLLOUT, deadline) < 0)
+		if (rp_io_wait(fd, RP_IO_WRITE, deadline) < 0)
 			return -1;
 	}
 	return 0;

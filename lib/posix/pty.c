@@ -262,6 +262,7 @@ rp_tty_guard(const struct rp_tty *t)
 {
 	struct sigaction sa, old;
 	size_t i;
+	int saved;
 
 	unguard();
 	if (t == NULL)
@@ -275,15 +276,22 @@ rp_tty_guard(const struct rp_tty *t)
 	sa.sa_flags = SA_RESETHAND;
 	for (i = 0; i < NFATAL; i++) {
 		if (sigaction(fatal_signals[i], NULL, &old) != 0)
-			return -1;
+			goto fail;
 		/* An ignored signal was meant to be ignored (nohup). */
 		if (old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO))
 			continue;
 		if (sigaction(fatal_signals[i], &sa, NULL) != 0)
-			return -1;
+			goto fail;
 		guard_installed[i] = 1;
 	}
 	return 0;
+fail:
+	/* All or nothing: the handlers already installed go again (back to
+	 * the default they replaced), and no tty is guarded. */
+	saved = errno;
+	unguard();
+	errno = saved;
+	return -1;
 }
 
 void

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/file.h>
@@ -327,7 +326,7 @@ finish_connect(int fd, int64_t deadline)
 	socklen_t len = sizeof(int);
 	int soerr = 0;
 
-	if (rp_io_wait(fd, POLLOUT, deadline) < 0)
+	if (rp_io_wait(fd, RP_IO_WRITE, deadline) < 0)
 		return -1;
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
 		return -1;

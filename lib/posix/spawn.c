@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "deadline.h"
 #include "fs.h"
 #include "spawn.h"
 #include "spawn_int.h"
@@ -504,6 +505,31 @@ rp_spawn_wait(pid_t pid, unsigned flags, struct rp_spawn_status *st)
 	if (st != NULL)
 		fill_status(&si, st);
 	return 1;
+}
+
+int
+rp_spawn_wait_until(pid_t pid, unsigned flags, int64_t deadline,
+    struct rp_spawn_status *st)
+{
+	int64_t step = 1, left;
+	struct timespec ts;
+	int r;
+
+	for (;;) {
+		r = rp_spawn_wait(pid, flags | RP_SPAWN_WAIT_NOHANG, st);
+		if (r != 0)
+			return r;
+		left = deadline - rp_now_ms();
+		if (left <= 0)
+			return 0;
+		if (step > left)
+			step = left;
+		ts.tv_sec = (time_t)(step / 1000);
+		ts.tv_nsec = (long)(step % 1000) * 1000000L;
+		(void)nanosleep(&ts, NULL);
+		if (step < 50)
+			step *= 2;
+	}
 }
 
 int

@@ -368,6 +368,42 @@ print("served all")' "$EP" env PYTHONPATH="$RP_PB_DIR" /usr/bin/python3 \
 	[ "$(grep -c '^reply: pipelined$' <<<"$output")" -eq 5 ]
 }
 
+@test "two handoff connections, each with too many fds: each rejection counts its own" {
+	# Connection A's sideband (2 fds) is taken and judged only when its
+	# offer comes; B's (3 fds) is taken and answered in between.
+	rp_start srv rp-handoff-recv --serve "$EP" --handoff "$HO" --echo --ready-fd 3
+	run env PYTHONPATH="$RP_PB_DIR:$RP_ROOT/tests/bats/py" /usr/bin/python3 -c '
+import os, socket, sys
+from rpwire import (PP_HANDOFF, REQUEST, connect, encode, fd_closed_everywhere,
+                    pb, read_frame, send_sideband)
+
+def sideband(s, tok, n):
+    pairs = [socket.socketpair() for _ in range(n)]
+    send_sideband(s, tok, [p[1].fileno() for p in pairs])
+    for p in pairs:
+        p[1].close()
+    return [p[0] for p in pairs]
+
+def detail(s, tok, corr):
+    s.sendall(encode(REQUEST, PP_HANDOFF, pb.HandoffOffer(
+        token=tok, service_name="x", correlation_id=corr)
+        .SerializeToString(), corr))
+    ack = pb.HandoffAck()
+    ack.ParseFromString(read_frame(s).payload)
+    return ack.error_detail
+
+a, b = connect(sys.argv[1], 10), connect(sys.argv[1], 10)
+ta, tb = os.urandom(16), os.urandom(16)
+ends = sideband(a, ta, 2)
+# Once the receiver has closed them, it has taken A'"'"'s sideband.
+print("A fds closed:", all(fd_closed_everywhere(e, 10) for e in ends))
+sideband(b, tb, 3)
+print("B:", detail(b, tb, 2))
+print("A:", detail(a, ta, 1))' "$HO"
+	assert_success
+	assert_output "$(printf 'A fds closed: True\nB: 3 fds in one message\nA: 2 fds in one message')"
+}
+
 @test "a replayed token is rejected (not pending) and its fd closed" {
 	rp_start srv rp-handoff-recv --serve "$EP" --handoff "$HO" --echo --ready-fd 3
 	local tok

@@ -42,6 +42,21 @@ fake_recv() {
 	rp_wait_fifo "$T/ready"
 }
 
+# exit_code_for TEXT help|man — the exit status that rp-handoff-recv's
+# --help summary ("Exit: 0 ...; 1 ...; ...") or its man page (EXIT STATUS)
+# gives to the case described by TEXT.
+exit_code_for() {
+	if [ "$2" = help ]; then
+		rp-handoff-recv --help | sed -n '/^Exit:/,$p' | tr '\n' ' ' |
+			sed 's/^Exit: //' | tr ';' '\n' | grep -F -- "$1" |
+			awk '{ print $1 }'
+	else
+		sed -n '/^# EXIT STATUS/,/^# /p' "$RP_ROOT/doc/rp-handoff-recv.1.scd" |
+			awk -v want="$1" '/^\*[0-9]/ { code = $1; gsub(/[*,]/, "", code) }
+				index($0, want) { print code }'
+	fi
+}
+
 # ------------------------------------------------------------------ usage
 
 @test "rp-handoff-send: --help is the man page SYNOPSIS; -V; mandoc lint" {
@@ -313,13 +328,34 @@ fake_recv() {
 	assert_output --partial "no transfer arrived"
 	[ ! -e "$S" ]
 
-	recv_start --token-file "$T/tok" --timeout 300 "$S" -- cat
-	run rpwire transfer "$S" --token "$TOK" --no-offer
-	assert_line "connection closed: yes"
-	assert_line "fds closed by receiver: yes"
+	# A sender that sends the token and the fd, then never the offer.
+	# The deadline covers the receiver's whole run, so the sender must
+	# get its sideband in before it: it is started (and its Python
+	# loaded) first, and held until the receiver is ready, so that what
+	# the deadline has to cover is one connect, not a start-up on a busy
+	# machine.  Once the sideband is in, only the deadline can end the
+	# wait, and the receiver then closes everything.
+	local go t0 t1
+	mkfifo "$T/sender.ready" "$T/go"
+	exec {go}<>"$T/go"
+	rpwire transfer "$S" --token "$TOK" --no-offer --hold "$T/sender.ready" \
+		<&"$go" >"$T/sender.out" 2>&1 &
+	local sender=$!
+	RP_BG_PIDS+=("$sender")
+	rp_wait_fifo "$T/sender.ready"
+	t0=${EPOCHREALTIME/./}
+	recv_start --token-file "$T/tok" --timeout 1000 "$S" -- cat
+	echo go >&"$go"
+	exec {go}>&-
 	recv_wait
+	t1=${EPOCHREALTIME/./}
+	wait "$sender"
 	[ "$RC" -eq 4 ]
 	grep -q "the offer did not arrive before the deadline" "$T/recv.err"
+	grep -qx "connection closed: yes" "$T/sender.out"
+	grep -qx "fds closed by receiver: yes" "$T/sender.out"
+	# It waited for the whole deadline, not less.
+	[ $(( (t1 - t0) / 1000 )) -ge 1000 ]
 }
 
 @test "recv exit 5: a malformed offer, or a sender that sends nothing" {
@@ -425,6 +461,9 @@ print(a.recv(1) == b"")                        # and the fd was closed' "$S" "$T
 	recv_wait
 	[ "$RC" -eq 1 ]
 	grep -q "refused a connection from uid 65534" "$T/recv.err"
+	# --help and the man page give this case the status it has.
+	[ "$(exit_code_for "another uid" help)" = 1 ]
+	[ "$(exit_code_for "another uid" man)" = 1 ]
 
 	rp_start recv2 rp-handoff-recv --token-file "$T/tok" --allow-uid 65534 \
 		--ready-fd 3 "$SHARED/h.sock" -- cat

@@ -146,6 +146,45 @@ fake_backend_start() {
 	[ "$(json_get "$T/m.json" mismatch)" = '"pid"' ]
 }
 
+@test "identity: ENDPOINT relative or through a linked directory is the socket the backend claims" {
+	mkdir -m 0700 "$T/d"
+	ln -s d "$T/link"
+	EP="$T/d/be.sock"
+	rp_start be rp-handoff-recv --serve "$EP" --namespace shared --echo --ready-fd 3
+	# Relative: the claim is the absolute path of the same socket file.
+	run bash -c 'cd "$1" && rp-probe identity be.sock' _ "$T/d"
+	assert_success
+	assert_line "endpoint: $EP"
+	run bash -c 'cd "$1" && rp-probe identity ./../link/be.sock' _ "$T/d"
+	assert_success
+	# Through the linked directory, as the man page says.
+	run rp-probe identity "$T/link/be.sock"
+	assert_success
+	# The namespace is still checked after such a match.
+	run bash -c 'cd "$1" && rp-probe identity --expect-namespace private:x be.sock' _ "$T/d"
+	assert_failure 1
+	assert_output "rp-probe: identity mismatch: ipc_endpoint: namespace shared, expected private:x"
+	# And the other way round: an independent backend that claims the
+	# linked path (ours refuse to listen in a linked directory).
+	EP="$T/link/b2.sock"
+	fake_backend_start honest --count 2
+	run rp-probe identity "$T/d/b2.sock"
+	assert_success
+	assert_line "endpoint: $T/link/b2.sock"
+}
+
+@test "identity: a claim of another socket file is a mismatch, however ENDPOINT is spelled" {
+	mkdir -m 0700 "$T/d"
+	EP="$T/d/be.sock"
+	fake_backend_start endpoint
+	# It claims $EP.elsewhere, which exists and is not the socket we dial.
+	: >"$EP.elsewhere"
+	run bash -c 'cd "$1" && rp-probe identity be.sock' _ "$T/d"
+	assert_failure 1
+	assert_output "rp-probe: identity mismatch: ipc_endpoint: claimed ipc_endpoint $EP.elsewhere, but we dialled be.sock"
+	wait "$FB"
+}
+
 @test "identity: an honest independent backend passes (legacy trailer and idle timeout too)" {
 	fake_backend_start honest --count 1
 	run rp-probe identity --expect-pid "$FB" "$EP"

@@ -32,7 +32,7 @@ print("\n".join(sorted(out)))
 	[ "$output" = $'broker_instance: explicit:ops\naccepting_hello: true' ]
 	run -0 admin status
 	[ "$(field admin_kind)" = 0 ]
-	[ "$(field content_type)" = "text/plain; charset=utf-8" ]
+	[ "$(field content_type)" = text/plain ]
 	hello >/dev/null
 	run -0 admin status --json --body
 	[ "$(echo "$output" | jf 'd["schema_version"]')" = 1 ]
@@ -92,6 +92,66 @@ print("\n".join(sorted(out)))
 	[ "$(field eof)" = true ]
 	run -0 admin healthz --body
 	[ "$(metric running_process_broker_v1_connections_closed_total reason=bad_admin)" = 3 ]
+}
+
+# start_broker_oom [MIN [ONCE]] — start_broker with
+# tests/preload/failrealloc.so: while $T/oom exists, the broker's realloc
+# of MIN bytes or more (default any) fails as when memory runs out; with
+# ONCE, only the first such realloc fails (and removes $T/oom).  (Under
+# the sanitizers the library comes before theirs; it forwards to them.)
+start_broker_oom() {
+	rp_start broker env LD_PRELOAD="$RP_BUILD/tests/preload/failrealloc.so" \
+		RP_FAILREALLOC="$T/oom" RP_FAILREALLOC_MIN="${1:-0}" \
+		${2:+RP_FAILREALLOC_ONCE=1} \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		rp-broker -s "$SOCK" --ready-fd 3
+	BPID=$RP_LAST_PID
+}
+
+@test "out of memory while building a reply: exit 125 and one line, never part of a body" {
+	def echo serve
+	start_broker_oom 512 once
+	hello >/dev/null
+	# Each of these bodies needs a buffer of 512 bytes or more: that one
+	# allocation fails, the rest of the exchange has memory.
+	local verb
+	for verb in "status --json" dump config diagnose metrics \
+		"backend-health --json" "list-instances --json"; do
+		: >"$T/oom"
+		run admin $verb --body
+		[ ! -e "$T/oom" ] || { echo "$verb: never needed 512 bytes"; return 1; }
+		[ "$status" -eq 125 ] || { echo "$verb: exit $status: $output"; return 1; }
+		[ "$output" = "rp-broker: cannot build the reply: out of memory" ] ||
+			{ echo "$verb: $output"; return 1; }
+	done
+	: >"$T/oom"
+	run -0 admin dump
+	[ "$(field admin_kind)" = 0 ]
+	[ "$(field content_type)" = text/plain ]
+	# The real client shows the line and exits 125.
+	: >"$T/oom"
+	run -125 rp-probe admin -s "$SOCK" config
+	assert_output "rp-broker: cannot build the reply: out of memory"
+	# What needs no buffer answers all the same.
+	: >"$T/oom"
+	run -0 admin healthz --body
+	[ "$output" = ok ]
+	# Memory back: whole replies again.
+	rm "$T/oom"
+	run -0 admin dump --body
+	[ "$(echo "$output" | jf 'd["command"]')" = dump ]
+}
+
+@test "out of memory even for the error reply: the connection closes unanswered" {
+	start_broker_oom
+	: >"$T/oom"
+	run -0 admin status --json
+	[ "$(field eof)" = true ]
+	run -5 rp-probe admin -s "$SOCK" status
+	assert_output --partial "rp-probe: admin: malformed reply: "
+	rm "$T/oom"
+	run -0 admin status --body
+	[ "$output" = $'broker_instance: shared\naccepting_hello: true' ]
 }
 
 @test "config: the effective configuration with the source of each value" {
@@ -196,7 +256,7 @@ print("\n".join(sorted(out)))
 	hello --version 1.0 >/dev/null
 	run -0 admin metrics
 	[ "$(field admin_kind)" = 2 ]
-	[ "$(field content_type)" = "application/openmetrics-text; version=1.0.0; charset=utf-8" ]
+	[ "$(field content_type)" = application/openmetrics-text ]
 	[ "$(field exit_code)" = 0 ]
 	local m
 	m=$(bw admin --socket "$SOCK" metrics --body | om_parse)

@@ -55,6 +55,7 @@ bats_require_minimum_version 1.5.0
 	rp_check_usage_error rp-broker --events ""
 	rp_check_usage_error rp-broker --ready-fd 77
 	RUNNING_PROCESS_BROKER_HELLO_TIMEOUT_MS=soon rp_check_usage_error rp-broker
+	RP_BROKER_LOOP=select rp_check_usage_error rp-broker
 }
 
 @test "a socket path that does not fit sun_path is a clear usage error" {
@@ -247,6 +248,57 @@ bats_require_minimum_version 1.5.0
 	[ ! -e "$pipe" ]
 	run ! kill -0 "$bpid"
 	grep -q 'SIGTERM; draining' "$T/broker.err"
+}
+
+@test "the event loop fails: exit 125, and still the socket is removed, backends stopped, clients let go" {
+	# A real failure of rp_loop_run: on the poll(2) backend, lowering
+	# RLIMIT_NOFILE (prlimit) below the number of watched fds makes the
+	# next poll fail with EINVAL.  One backend ends on SIGTERM, the other
+	# ignores it and needs the SIGKILL after the grace.
+	def echo serve
+	printf '#!/bin/sh\ntrap "" TERM\nexec "$RP_TEST_BACKEND" serve "$@"\n' >"$T/stubborn.sh"
+	chmod 0755 "$T/stubborn.sh"
+	def stubborn "$T/stubborn.sh"
+	rp_start broker env RP_BROKER_LOOP=poll rp-broker -s "$SOCK" --ready-fd 3 \
+		--events "$T/ev" --hello-timeout 60000
+	BPID=$RP_LAST_PID
+	local p1 p2 b1 b2 rc=0
+	p1=$(hello --service echo | jf 'd["backend_pipe"]')
+	p2=$(hello --service stubborn | jf 'd["backend_pipe"]')
+	b1=$(admin backend-health --service echo --body | jf 'd["backends"][0]["pid"]')
+	b2=$(admin backend-health --service stubborn --body | jf 'd["backends"][0]["pid"]')
+	RP_BG_PIDS+=("$b1" "$b2")      # if this test fails, not left behind
+	# Six clients that never send a Hello: with the listener and the
+	# signal pipe, eight fds for poll(2).
+	mkfifo "$T/held"
+	/usr/bin/python3 -c '
+import socket, sys
+cs = []
+for _ in range(6):
+    c = socket.socket(socket.AF_UNIX); c.connect(sys.argv[1]); c.settimeout(30)
+    cs.append(c)
+open(sys.argv[2], "w").write("held\n")
+print("let go:", sum(c.recv(1) == b"" for c in cs))' "$SOCK" "$T/held" >"$T/held.out" &
+	local held=$!
+	RP_BG_PIDS+=("$held")
+	rp_wait_fifo "$T/held"
+	# They came before this one, so they are accepted by now.
+	[ "$(admin status --json --body | jf 'd["connections_open"]')" = 7 ]
+	prlimit --pid "$BPID" --nofile=5:
+	kill -HUP "$BPID"
+	timeout 20 tail --pid="$BPID" -f /dev/null
+	wait "$BPID" || rc=$?
+	[ "$rc" -eq 125 ] || { echo "exit $rc"; cat "$T/broker.err"; return 1; }
+	[ ! -e "$SOCK" ]
+	run ! kill -0 "$b1"
+	run ! kill -0 "$b2"
+	[ ! -e "$p1" ] && [ ! -e "$p2" ]
+	grep -qx "rp-broker: event loop: Invalid argument; stopping" "$T/broker.err"
+	wait "$held"
+	[ "$(cat "$T/held.out")" = "let go: 6" ]
+	# Each stop is reported as the drain reports it.
+	grep '"kind":"DIED_SHUTDOWN"' "$T/ev" | grep -q "(pid $b1) stopped: killed by SIGTERM"
+	grep '"kind":"DIED_SHUTDOWN"' "$T/ev" | grep -q "(pid $b2) stopped: killed by SIGKILL"
 }
 
 @test "SIGINT drains and exits 0 as well" {

@@ -146,7 +146,7 @@ handoff_conn(int c, const char *how)
 	int fd;
 
 	for (;;) {
-		if (rp_fdpass_recv(c, side, sizeof(side), &got, &fd,
+		if (rp_fdpass_recv(c, side, sizeof(side), &got, &fd, NULL,
 		    RP_DEADLINE_NEVER) != RP_FDPASS_OK)
 			return;
 		if (strcmp(how, "die") == 0)

@@ -1,7 +1,9 @@
 /*
- * t.h — the unit-test harness.  Each test function runs in its own forked
- * child, so a crash or a sanitizer report fails that test alone and
- * LeakSanitizer checks every test separately.  Output is TAP.
+ * t.h — the unit-test harness.  Each test function runs on its own: on
+ * POSIX systems in a forked child, so a crash or a sanitizer report fails
+ * that test alone and LeakSanitizer checks every test separately; on
+ * Windows in the process (there is no fork), where a crash ends the
+ * executable and its runner counts that as a failure.  Output is TAP.
  *
  *   static void test_frame_cap(void) { T_EQ(f(1), 2); ... }
  *   int main(void) { T_RUN(test_frame_cap); ...; return t_done(); }
@@ -12,13 +14,21 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "cdefs.h"
+
 void t_fail(const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	RP_PRINTF(3, 4);
 void t_run(const char *name, void (*fn)(void));
 int t_done(void);
 /* A fresh private temporary directory for this test (removed afterwards
  * by the runner); returns its path. */
 const char *t_tmpdir(void);
+
+/* Between tests/unit/t.c and the platform's t_run: the current test has
+ * failed; record the verdict on one test (why: NULL, or a line saying
+ * how it ended). */
+extern int t_failed_here;
+void t_report(const char *name, int ok, const char *why);
 
 #define T_RUN(fn) t_run(#fn, fn)
 

@@ -83,7 +83,7 @@ raw_send(int sock, const void *data, size_t len, const int *fds, int nfds,
 static void
 test_happy_path(void)
 {
-	int sv[2], fd, r, n0;
+	int sv[2], fd, r, n0, nfds = -1;
 	char buf[64], text[64];
 	size_t got = 99;
 
@@ -95,11 +95,12 @@ test_happy_path(void)
 	/* The sender keeps its fd: closing it does not affect the copy. */
 	T_OK(fcntl(r, F_GETFD) >= 0);
 	close(r);
-	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd,
+	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd, &nfds,
 	    rp_deadline_in(1000)), RP_FDPASS_OK);
 	T_UEQ(got, 16);
 	T_MEM(buf, token, 16);
 	T_OK(fd >= 0);
+	T_EQ(nfds, 1);
 	T_OK(fcntl(fd, F_GETFD) & FD_CLOEXEC);
 	memset(text, 0, sizeof(text));
 	T_EQ(rp_io_read_full(fd, text, sizeof(text) - 1, rp_deadline_in(1000)),
@@ -107,7 +108,7 @@ test_happy_path(void)
 	T_STR(text, "through the passed fd");
 	close(fd);
 	T_EQ(rp_fd_count(), n0);
-	T_STR(rp_fdpass_status_str(RP_FDPASS_OK), "ok");
+	T_STR(rp_fdpass_status_str(RP_FDPASS_OK, 1, NULL, 0), "ok");
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -115,19 +116,21 @@ test_happy_path(void)
 static void
 test_no_fd(void)
 {
-	int sv[2], fd = 42, n0;
+	int sv[2], fd = 42, n0, nfds = -1;
 	char buf[64];
 	size_t got;
 
 	pair(sv);
 	n0 = rp_fd_count();
 	raw_send(sv[0], token, 16, NULL, 0, 0);
-	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd,
+	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd, &nfds,
 	    rp_deadline_in(1000)), RP_FDPASS_NO_FD);
 	T_EQ(fd, -1);
+	T_EQ(nfds, 0);
 	T_UEQ(got, 16);
 	T_EQ(rp_fd_count(), n0);
-	T_STR(rp_fdpass_status_str(RP_FDPASS_NO_FD), "no fd in the message");
+	T_STR(rp_fdpass_status_str(RP_FDPASS_NO_FD, 0, NULL, 0),
+	    "no fd in the message");
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -135,8 +138,8 @@ test_no_fd(void)
 static void
 test_two_fds(void)
 {
-	int sv[2], fd = 42, n0, fds[2], ncmsg;
-	char buf[64];
+	int sv[2], fd = 42, n0, fds[2], ncmsg, nfds;
+	char buf[64], text[RP_FDPASS_STR_MAX];
 	size_t got;
 
 	pair(sv);
@@ -146,13 +149,13 @@ test_two_fds(void)
 	/* Both in one control message, then split over two. */
 	for (ncmsg = 1; ncmsg <= 2; ncmsg++) {
 		raw_send(sv[0], token, 16, fds, 2, ncmsg);
-		T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd,
+		T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd, &nfds,
 		    rp_deadline_in(1000)), RP_FDPASS_TOO_MANY_FDS);
 		T_EQ(fd, -1);
 		T_UEQ(got, 16);
-		T_EQ(rp_fdpass_last_count(), 2);
-		T_STR(rp_fdpass_status_str(RP_FDPASS_TOO_MANY_FDS),
-		    "2 fds in one message");
+		T_EQ(nfds, 2);
+		T_STR(rp_fdpass_status_str(RP_FDPASS_TOO_MANY_FDS, nfds, text,
+		    sizeof(text)), "2 fds in one message");
 		/* Both that arrived were closed. */
 		T_EQ(rp_fd_count(), n0);
 	}
@@ -165,7 +168,7 @@ test_two_fds(void)
 static void
 test_flood_truncated(void)
 {
-	int sv[2], fd = 42, n0, fds[64], i, r;
+	int sv[2], fd = 42, n0, fds[64], i, r, nfds;
 	char buf[64];
 	size_t got;
 
@@ -175,20 +178,57 @@ test_flood_truncated(void)
 		fds[i] = r;
 	n0 = rp_fd_count();
 	raw_send(sv[0], token, 16, fds, 64, 1);
-	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd,
+	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd, &nfds,
 	    rp_deadline_in(1000)), RP_FDPASS_TRUNCATED);
+	T_EQ(nfds, 8);          /* what fitted, all closed */
 	T_EQ(fd, -1);
 	T_UEQ(got, 16);
 	T_EQ(rp_fd_count(), n0);
-	T_OK(strstr(rp_fdpass_status_str(RP_FDPASS_TRUNCATED), "truncated") !=
-	    NULL);
+	T_OK(strstr(rp_fdpass_status_str(RP_FDPASS_TRUNCATED, nfds, NULL, 0),
+	    "truncated") != NULL);
 	/* A handful still fits the buffer: reported by count, not cut. */
 	raw_send(sv[0], token, 16, fds, 5, 1);
-	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd,
+	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd, &nfds,
 	    rp_deadline_in(1000)), RP_FDPASS_TOO_MANY_FDS);
-	T_EQ(rp_fdpass_last_count(), 5);
+	T_EQ(nfds, 5);
 	T_EQ(rp_fd_count(), n0);
 	close(r);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/*
+ * The count travels with its own message: a status kept from one receive
+ * (as rp-handoff-recv --serve keeps it until the offer comes) is described
+ * by that receive's count, whatever was received after it.
+ */
+static void
+test_count_kept_with_status(void)
+{
+	int sv[2], fd, fds[5], i, first_n, second_n;
+	enum rp_fdpass_status first, second;
+	char buf[64], a[RP_FDPASS_STR_MAX], b[RP_FDPASS_STR_MAX];
+	size_t got;
+
+	pair(sv);
+	for (i = 0; i < 5; i++)
+		fds[i] = pipe_with("x");
+	raw_send(sv[0], token, 16, fds, 2, 1);
+	raw_send(sv[0], token, 16, fds, 5, 1);
+	first = rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd, &first_n,
+	    rp_deadline_in(1000));
+	second = rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd, &second_n,
+	    rp_deadline_in(1000));
+	T_EQ(first, RP_FDPASS_TOO_MANY_FDS);
+	T_EQ(second, RP_FDPASS_TOO_MANY_FDS);
+	T_STR(rp_fdpass_status_str(first, first_n, a, sizeof(a)),
+	    "2 fds in one message");
+	T_STR(rp_fdpass_status_str(second, second_n, b, sizeof(b)),
+	    "5 fds in one message");
+	/* Each description lives in its caller's buffer. */
+	T_STR(a, "2 fds in one message");
+	for (i = 0; i < 5; i++)
+		close(fds[i]);
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -206,13 +246,13 @@ test_data_lengths(void)
 	n0 = rp_fd_count();
 	/* The length is reported, not judged. */
 	T_EQ(rp_fdpass_send(sv[0], r, twenty, 20, rp_deadline_in(1000)), 0);
-	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd,
+	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd, NULL,
 	    rp_deadline_in(1000)), RP_FDPASS_OK);
 	T_UEQ(got, 20);
 	T_MEM(buf, twenty, 20);
 	close(fd);
 	T_EQ(rp_fdpass_send(sv[0], r, "abc", 3, rp_deadline_in(1000)), 0);
-	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd,
+	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd, NULL,
 	    rp_deadline_in(1000)), RP_FDPASS_OK);
 	T_UEQ(got, 3);
 	close(fd);
@@ -220,7 +260,7 @@ test_data_lengths(void)
 	 * it: the kernel ends a read at the message that carried fds. */
 	T_EQ(rp_fdpass_send(sv[0], r, token, 16, rp_deadline_in(1000)), 0);
 	T_EQ(write(sv[0], "OFFER", 5), 5);
-	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd,
+	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd, NULL,
 	    rp_deadline_in(1000)), RP_FDPASS_OK);
 	T_UEQ(got, 16);
 	close(fd);
@@ -230,7 +270,7 @@ test_data_lengths(void)
 	 * shows it, so the caller's 16-byte check rejects it. */
 	T_EQ(write(sv[0], "junk", 4), 4);
 	T_EQ(rp_fdpass_send(sv[0], r, token, 16, rp_deadline_in(1000)), 0);
-	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd,
+	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd, NULL,
 	    rp_deadline_in(1000)), RP_FDPASS_OK);
 	T_UEQ(got, 20);
 	close(fd);
@@ -246,7 +286,7 @@ test_data_lengths(void)
 	T_EQ(rp_fdpass_send(sv[0], -1, token, 16, rp_deadline_in(1000)), -1);
 	T_EQ(errno, EBADF);
 	errno = 0;
-	T_EQ(rp_fdpass_recv(sv[1], buf, 0, &got, &fd, rp_deadline_in(10)),
+	T_EQ(rp_fdpass_recv(sv[1], buf, 0, &got, &fd, NULL, rp_deadline_in(10)),
 	    RP_FDPASS_IO);
 	T_EQ(errno, EINVAL);
 	close(r);
@@ -263,7 +303,7 @@ test_eof_and_errors(void)
 
 	pair(sv);
 	close(sv[0]);
-	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd,
+	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd, NULL,
 	    rp_deadline_in(1000)), RP_FDPASS_EOF);
 	T_EQ(fd, -1);
 	T_UEQ(got, 0);
@@ -281,7 +321,7 @@ test_eof_and_errors(void)
 	/* Not a socket. */
 	T_EQ(pipe2(p, O_CLOEXEC), 0);
 	errno = 0;
-	T_EQ(rp_fdpass_recv(p[0], buf, sizeof(buf), &got, &fd,
+	T_EQ(rp_fdpass_recv(p[0], buf, sizeof(buf), &got, &fd, NULL,
 	    rp_deadline_in(1000)), RP_FDPASS_IO);
 	T_EQ(errno, ENOTSOCK);
 	errno = 0;
@@ -305,7 +345,7 @@ test_deadlines(void)
 		T_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
 		    (nb ? SOCK_NONBLOCK : 0), 0, sv), 0);
 		t0 = rp_now_ms();
-		T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd,
+		T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd, NULL,
 		    t0 + 50), RP_FDPASS_TIMEOUT);
 		T_OK(rp_now_ms() - t0 >= 50);
 		T_OK(rp_now_ms() - t0 < 5000);
@@ -372,7 +412,7 @@ test_python_sends(void)
 	pair(sv);
 	n0 = rp_fd_count();
 	pid = python(script, sv[1]);
-	T_EQ(rp_fdpass_recv(sv[0], buf, sizeof(buf), &got, &fd,
+	T_EQ(rp_fdpass_recv(sv[0], buf, sizeof(buf), &got, &fd, NULL,
 	    rp_deadline_in(20000)), RP_FDPASS_OK);
 	T_UEQ(got, 16);
 	T_MEM(buf, token, 16);
@@ -427,7 +467,7 @@ test_send_with_tail(void)
 	r = pipe_with("via the tail call");
 	T_EQ(rp_fdpass_send_with_tail(sv[0], r, token, 16, tail,
 	    sizeof(tail) - 1), (ssize_t)sizeof(tail) - 1);
-	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd,
+	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd, NULL,
 	    rp_deadline_in(1000)), RP_FDPASS_OK);
 	T_UEQ(got, 16);
 	T_MEM(buf, token, 16);
@@ -442,7 +482,7 @@ test_send_with_tail(void)
 
 	/* No tail: just the message. */
 	T_EQ(rp_fdpass_send_with_tail(sv[0], r, token, 16, NULL, 0), 0);
-	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd,
+	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd, NULL,
 	    rp_deadline_in(1000)), RP_FDPASS_OK);
 	T_UEQ(got, 16);
 	close(fd);
@@ -514,6 +554,7 @@ main(void)
 	T_RUN(test_no_fd);
 	T_RUN(test_two_fds);
 	T_RUN(test_flood_truncated);
+	T_RUN(test_count_kept_with_status);
 	T_RUN(test_data_lengths);
 	T_RUN(test_eof_and_errors);
 	T_RUN(test_deadlines);

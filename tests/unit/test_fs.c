@@ -1,11 +1,12 @@
 /*
  * Unit tests for fs: directory policies (with the other side of each rule
- * played by uid 65534), bounded reads, atomic writes, dirname.
+ * played by uid 65534), bounded reads, atomic writes, realpath, dirname.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,6 +350,80 @@ test_write_atomic(void)
 	rp_buf_free(&b);
 }
 
+/* Names of one file, spelled every way a path to a socket may come:
+ * absolute, relative, through a linked directory, a link to the file;
+ * another file (even of the same name elsewhere) is not it. */
+static void
+test_same_file(void)
+{
+	const char *d = t_tmpdir();
+	char real[512], other[512], viadir[512], vialink[512], cwd[512];
+	char dirlink[512], rel[512], dir[512];
+
+	snprintf(dir, sizeof(dir), "%s/real", d);
+	T_EQ(mkdir(dir, 0700), 0);
+	T_EQ(rp_fs_write_atomic(dir, "be.sock", "x", 1, 0600), 0);
+	snprintf(dir, sizeof(dir), "%s/other", d);
+	T_EQ(mkdir(dir, 0700), 0);
+	T_EQ(rp_fs_write_atomic(dir, "be.sock", "x", 1, 0600), 0);
+	snprintf(real, sizeof(real), "%s/real/be.sock", d);
+	snprintf(other, sizeof(other), "%s/other/be.sock", d);
+	snprintf(dirlink, sizeof(dirlink), "%s/link", d);
+	T_EQ(symlink("real", dirlink), 0);
+	snprintf(viadir, sizeof(viadir), "%s/link/./be.sock", d);
+	snprintf(vialink, sizeof(vialink), "%s/alias.sock", d);
+	T_EQ(symlink("real/be.sock", vialink), 0);
+	snprintf(rel, sizeof(rel), "%s/real/../real/be.sock", d);
+
+	T_EQ(rp_fs_same_file(real, real), 1);
+	T_EQ(rp_fs_same_file(real, viadir), 1);
+	T_EQ(rp_fs_same_file(vialink, real), 1);
+	T_EQ(rp_fs_same_file(rel, real), 1);
+	T_OK(getcwd(cwd, sizeof(cwd)) != NULL);
+	T_EQ(chdir(dirlink), 0);
+	T_EQ(rp_fs_same_file("be.sock", real), 1);
+	T_EQ(rp_fs_same_file("be.sock", other), 0);
+	T_EQ(chdir(cwd), 0);
+	T_EQ(rp_fs_same_file(real, other), 0);
+	/* What cannot be reached is not the same, and errno is kept. */
+	errno = EINTR;
+	T_EQ(rp_fs_same_file(real, "/nonexistent/be.sock"), 0);
+	T_EQ(rp_fs_same_file("/nonexistent/be.sock", "/nonexistent/be.sock"),
+	    0);
+	T_EQ(errno, EINTR);
+}
+
+static void
+test_realpath(void)
+{
+	char dir[PATH_MAX], in[PATH_MAX + 64], want[PATH_MAX + 64];
+	char out[PATH_MAX + 64];
+	size_t n;
+
+	/* t_tmpdir may itself sit behind a symlink: compare with realpath. */
+	T_OK(realpath(t_tmpdir(), dir) != NULL);
+	snprintf(in, sizeof(in), "%s/d", dir);
+	T_EQ(mkdir(in, 0700), 0);
+	snprintf(in, sizeof(in), "%s/link", dir);
+	T_EQ(symlink("d", in), 0);
+	/* A symlink, "." and ".." and doubled slashes, all resolved. */
+	snprintf(in, sizeof(in), "%s/link/.//../link", dir);
+	snprintf(want, sizeof(want), "%s/d", dir);
+	T_EQ(rp_fs_realpath(in, out, sizeof(out)), 0);
+	T_STR(out, want);
+	/* Exactly big enough, and one byte short. */
+	n = strlen(want) + 1;
+	T_EQ(rp_fs_realpath(in, out, n), 0);
+	T_STR(out, want);
+	errno = 0;
+	T_EQ(rp_fs_realpath(in, out, n - 1), -1);
+	T_EQ(errno, ENAMETOOLONG);
+	snprintf(in, sizeof(in), "%s/missing", dir);
+	errno = 0;
+	T_EQ(rp_fs_realpath(in, out, sizeof(out)), -1);
+	T_EQ(errno, ENOENT);
+}
+
 static void
 test_dirname(void)
 {
@@ -380,6 +455,8 @@ main(void)
 	T_RUN(test_safe);
 	T_RUN(test_read_file);
 	T_RUN(test_write_atomic);
+	T_RUN(test_realpath);
 	T_RUN(test_dirname);
+	T_RUN(test_same_file);
 	return t_done();
 }

@@ -37,17 +37,17 @@ test_replay_mode_accepts_each_token_once(void)
 
 	T_OK(s != NULL);
 	offer_with(&o, tok_a, 16);
-	T_OK(rp_handoff_judge(RP_FDPASS_OK, tok_a, 16, &o, s,
+	T_OK(rp_handoff_judge(RP_FDPASS_OK, 1, tok_a, 16, &o, s,
 	    RP_HANDOFF_REPLAY, 0, buf, sizeof(buf)) == NULL);
-	T_STR(rp_handoff_judge(RP_FDPASS_OK, tok_a, 16, &o, s,
+	T_STR(rp_handoff_judge(RP_FDPASS_OK, 1, tok_a, 16, &o, s,
 	    RP_HANDOFF_REPLAY, 1, buf, sizeof(buf)),
 	    "handoff token is not pending");
 	offer_with(&o, tok_b, 16);
-	T_OK(rp_handoff_judge(RP_FDPASS_OK, tok_b, 16, &o, s,
+	T_OK(rp_handoff_judge(RP_FDPASS_OK, 1, tok_b, 16, &o, s,
 	    RP_HANDOFF_REPLAY, 2, buf, sizeof(buf)) == NULL);
 	/* Forgotten after its lifetime: a stranger again, accepted again. */
 	offer_with(&o, tok_a, 16);
-	T_OK(rp_handoff_judge(RP_FDPASS_OK, tok_a, 16, &o, s,
+	T_OK(rp_handoff_judge(RP_FDPASS_OK, 1, tok_a, 16, &o, s,
 	    RP_HANDOFF_REPLAY, 5000, buf, sizeof(buf)) == NULL);
 	rp_token_store_free(s);
 }
@@ -61,12 +61,12 @@ test_expect_mode_takes_only_the_expected_token(void)
 
 	T_EQ(rp_token_store_expect(s, tok_a, 0), 0);
 	offer_with(&o, tok_b, 16);
-	T_STR(rp_handoff_judge(RP_FDPASS_OK, tok_b, 16, &o, s,
+	T_STR(rp_handoff_judge(RP_FDPASS_OK, 1, tok_b, 16, &o, s,
 	    RP_HANDOFF_EXPECT, 0, buf, sizeof(buf)), "handoff token mismatch");
 	offer_with(&o, tok_a, 16);
-	T_OK(rp_handoff_judge(RP_FDPASS_OK, tok_a, 16, &o, s,
+	T_OK(rp_handoff_judge(RP_FDPASS_OK, 1, tok_a, 16, &o, s,
 	    RP_HANDOFF_EXPECT, 0, buf, sizeof(buf)) == NULL);
-	T_STR(rp_handoff_judge(RP_FDPASS_OK, tok_a, 16, &o, s,
+	T_STR(rp_handoff_judge(RP_FDPASS_OK, 1, tok_a, 16, &o, s,
 	    RP_HANDOFF_EXPECT, 0, buf, sizeof(buf)),
 	    "handoff token is not pending");
 	rp_token_store_free(s);
@@ -74,13 +74,13 @@ test_expect_mode_takes_only_the_expected_token(void)
 	/* Raw: no offer, the sideband token is judged alone. */
 	s = rp_token_store_new(4, 1000);
 	T_EQ(rp_token_store_expect(s, tok_a, 0), 0);
-	T_STR(rp_handoff_judge(RP_FDPASS_OK, tok_a, 16, NULL, s,
+	T_STR(rp_handoff_judge(RP_FDPASS_OK, 1, tok_a, 16, NULL, s,
 	    RP_HANDOFF_EXPECT, 1000, buf, sizeof(buf)),
 	    "handoff token expired");
 	rp_token_store_free(s);
 	s = rp_token_store_new(4, 1000);
 	T_EQ(rp_token_store_expect(s, tok_a, 0), 0);
-	T_OK(rp_handoff_judge(RP_FDPASS_OK, tok_a, 16, NULL, s,
+	T_OK(rp_handoff_judge(RP_FDPASS_OK, 1, tok_a, 16, NULL, s,
 	    RP_HANDOFF_EXPECT, 999, buf, sizeof(buf)) == NULL);
 	rp_token_store_free(s);
 }
@@ -95,35 +95,37 @@ test_shape_faults_come_first_and_consume_nothing(void)
 
 	T_EQ(rp_token_store_expect(s, tok_a, 0), 0);
 	offer_with(&o, tok_a, 16);
-	T_STR(rp_handoff_judge(RP_FDPASS_NO_FD, tok_a, 16, &o, s,
+	T_STR(rp_handoff_judge(RP_FDPASS_NO_FD, 0, tok_a, 16, &o, s,
 	    RP_HANDOFF_EXPECT, 0, buf, sizeof(buf)), "no fd in the message");
-	T_STR(rp_handoff_judge(RP_FDPASS_TRUNCATED, tok_a, 16, &o, s,
+	T_STR(rp_handoff_judge(RP_FDPASS_TOO_MANY_FDS, 3, tok_a, 16, &o, s,
+	    RP_HANDOFF_EXPECT, 0, buf, sizeof(buf)), "3 fds in one message");
+	T_STR(rp_handoff_judge(RP_FDPASS_TRUNCATED, 8, tok_a, 16, &o, s,
 	    RP_HANDOFF_EXPECT, 0, buf, sizeof(buf)),
 	    "control message truncated (too many fds)");
-	T_STR(rp_handoff_judge(RP_FDPASS_OK, tok_a, 15, &o, s,
+	T_STR(rp_handoff_judge(RP_FDPASS_OK, 1, tok_a, 15, &o, s,
 	    RP_HANDOFF_EXPECT, 0, buf, sizeof(buf)),
 	    "handoff token length was 15 bytes; expected 16");
-	T_STR(rp_handoff_judge(RP_FDPASS_OK, long_side, 20, &o, s,
+	T_STR(rp_handoff_judge(RP_FDPASS_OK, 1, long_side, 20, &o, s,
 	    RP_HANDOFF_EXPECT, 0, buf, sizeof(buf)),
 	    "handoff token length was 20 bytes; expected 16");
-	T_STR(rp_handoff_judge(RP_FDPASS_OK, tok_a, 0, &o, s,
+	T_STR(rp_handoff_judge(RP_FDPASS_OK, 1, tok_a, 0, &o, s,
 	    RP_HANDOFF_EXPECT, 0, buf, sizeof(buf)),
 	    "handoff token is missing");
 	offer_with(&o, tok_a, 0);
-	T_STR(rp_handoff_judge(RP_FDPASS_OK, tok_a, 16, &o, s,
+	T_STR(rp_handoff_judge(RP_FDPASS_OK, 1, tok_a, 16, &o, s,
 	    RP_HANDOFF_EXPECT, 0, buf, sizeof(buf)),
 	    "handoff token is missing");
 	offer_with(&o, long_side, 17);
-	T_STR(rp_handoff_judge(RP_FDPASS_OK, tok_a, 16, &o, s,
+	T_STR(rp_handoff_judge(RP_FDPASS_OK, 1, tok_a, 16, &o, s,
 	    RP_HANDOFF_EXPECT, 0, buf, sizeof(buf)),
 	    "handoff token length was 17 bytes; expected 16");
 	/* The offer vouches for another token than the one with the fd. */
 	offer_with(&o, tok_b, 16);
-	T_STR(rp_handoff_judge(RP_FDPASS_OK, tok_a, 16, &o, s,
+	T_STR(rp_handoff_judge(RP_FDPASS_OK, 1, tok_a, 16, &o, s,
 	    RP_HANDOFF_EXPECT, 0, buf, sizeof(buf)), "handoff token mismatch");
 	/* None of that used the expected token up. */
 	offer_with(&o, tok_a, 16);
-	T_OK(rp_handoff_judge(RP_FDPASS_OK, tok_a, 16, &o, s,
+	T_OK(rp_handoff_judge(RP_FDPASS_OK, 1, tok_a, 16, &o, s,
 	    RP_HANDOFF_EXPECT, 0, buf, sizeof(buf)) == NULL);
 	rp_token_store_free(s);
 }
@@ -166,7 +168,7 @@ test_send(void)
 	    rp_deadline_in(5000), detail, sizeof(detail)),
 	    RP_HANDOFF_SENT_ACCEPTED);
 	T_EQ(rp_fdpass_recv(sv[1], side, sizeof(side), &got, &fd,
-	    rp_deadline_in(5000)), RP_FDPASS_OK);
+	    NULL, rp_deadline_in(5000)), RP_FDPASS_OK);
 	T_EQ(got, RP_TOKEN_LEN);
 	T_MEM(side, tok, RP_TOKEN_LEN);
 	close(fd);
@@ -182,7 +184,7 @@ test_send(void)
 		if (pid == 0) {
 			close(sv[0]);
 			if (rp_fdpass_recv(sv[1], side, sizeof(side), &got, &fd,
-			    rp_deadline_in(5000)) != RP_FDPASS_OK ||
+			    NULL, rp_deadline_in(5000)) != RP_FDPASS_OK ||
 			    rp_frame_read(sv[1], 4096, rp_deadline_in(5000),
 			    &body, &len) != RP_FRAME_OK ||
 			    (o = rp_wire_offer_parse(body, len, &why)) == NULL ||

@@ -1,11 +1,13 @@
 /*
  * Unit tests for host: boot and machine ids (the fallbacks through files
  * of our own), executables of live and deleted processes, start times
- * (a hostile comm included), errors for missing and foreign processes.
+ * (a hostile comm included), errors for missing and foreign processes,
+ * executable hashes from many threads at once.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "blake3.h"
 #include "buf.h"
 #include "deadline.h"
 #include "fs.h"
@@ -103,18 +106,98 @@ test_machine_id_fallbacks(void)
 	errno = 0;
 	T_EQ(rp_host_machine_id_from(etc, dbus, boot, out, 41), -1);
 	T_EQ(errno, ERANGE);
-	/* A directory where a file should be is skipped like a missing
-	 * file. */
+	/* What is there but cannot be read is an error, never skipped (as
+	 * running-process v1 has it): a directory... */
 	T_EQ(mkdir(dbus, 0700), 0);
-	T_EQ(rp_host_machine_id_from(etc, dbus, boot, out, sizeof(out)), 41);
+	errno = 0;
+	T_EQ(rp_host_machine_id_from(etc, dbus, boot, out, sizeof(out)), -1);
+	T_EQ(errno, EISDIR);
+	T_STR(out, dbus);
+	/* ... with the path named only when it fits. */
+	errno = 0;
+	T_EQ(rp_host_machine_id_from(etc, dbus, boot, out, 4), -1);
+	T_EQ(errno, EISDIR);
+	T_STR(out, "");
+	T_EQ(rmdir(dbus), 0);
+	/* Bytes that are not UTF-8 text, or a NUL. */
+	put("etc", "ab\xff\n");
+	errno = 0;
+	T_EQ(rp_host_machine_id_from(etc, dbus, boot, out, sizeof(out)), -1);
+	T_EQ(errno, EILSEQ);
+	T_STR(out, etc);
+	T_EQ(rp_fs_write_atomic(t_tmpdir(), "etc", "ab\0cd", 5, 0600), 0);
+	errno = 0;
+	T_EQ(rp_host_machine_id_from(etc, dbus, boot, out, sizeof(out)), -1);
+	T_EQ(errno, EILSEQ);
+	/* Unicode white space is trimmed as Rust's str::trim does (U+00A0,
+	 * U+3000, U+2028, U+0085 here), and only at the ends. */
+	put("etc", "\xc2\xa0\xe3\x80\x80 id\xc2\xa0x\t\xe2\x80\xa8\xc2\x85\n");
+	T_EQ(rp_host_machine_id_from(etc, dbus, boot, out, sizeof(out)), 5);
+	T_STR(out, "id\xc2\xa0x");
+	/* White space of Unicode's only: U+200B is not. */
+	put("etc", "\xe2\x80\x8b");
+	T_EQ(rp_host_machine_id_from(etc, dbus, boot, out, sizeof(out)), 3);
+	unlink(etc);
+	/* No source left: ENOENT with nothing named, whatever the boot id
+	 * file's trouble was. */
 	unlink(boot);
 	errno = 0;
 	T_EQ(rp_host_machine_id_from(etc, dbus, boot, out, sizeof(out)), -1);
 	T_EQ(errno, ENOENT);
+	T_STR(out, "");
 	put("boot", "\n");
 	errno = 0;
 	T_EQ(rp_host_machine_id_from(etc, dbus, boot, out, sizeof(out)), -1);
-	T_EQ(errno, ENODATA);
+	T_EQ(errno, ENOENT);
+	T_STR(out, "");
+}
+
+/* A machine-id file another uid cannot read is EACCES for it, with the
+ * file named: not a reason to fall through to the next source. */
+static void
+test_machine_id_unreadable(void)
+{
+	char dir[512], etc[600], dbus[600], boot[600];
+	pid_t pid;
+	int st;
+
+	snprintf(dir, sizeof(dir), "%s/mid", t_tmpdir());
+	T_EQ(mkdir(dir, 0755), 0);
+	T_EQ(chmod(t_tmpdir(), 0755), 0);
+	snprintf(etc, sizeof(etc), "%s/etc", dir);
+	snprintf(dbus, sizeof(dbus), "%s/dbus", dir);
+	snprintf(boot, sizeof(boot), "%s/boot", dir);
+	T_EQ(rp_fs_write_atomic(dir, "etc", "secret\n", 7, 0600), 0);
+	T_EQ(rp_fs_write_atomic(dir, "dbus", "open\n", 5, 0644), 0);
+	T_EQ(rp_fs_write_atomic(dir, "boot", "b\n", 2, 0644), 0);
+	pid = fork();
+	if (pid == 0) {
+		char out[128];
+		int bad = 0;
+
+		if (setgroups(0, NULL) < 0 || setresgid(NOBODY, NOBODY,
+		    NOBODY) < 0 || setresuid(NOBODY, NOBODY, NOBODY) < 0)
+			_exit(99);
+		errno = 0;
+		if (rp_host_machine_id_from(etc, dbus, boot, out,
+		    sizeof(out)) != -1 || errno != EACCES)
+			bad |= 1;
+		if (strcmp(out, etc) != 0)
+			bad |= 2;
+		/* Behind a blank first source, the same for the second. */
+		if (rp_host_machine_id_from("/nonexistent/x", etc, boot, out,
+		    sizeof(out)) != -1 || errno != EACCES ||
+		    strcmp(out, etc) != 0)
+			bad |= 4;
+		/* A readable second source is taken. */
+		if (rp_host_machine_id_from("/nonexistent/x", dbus, boot, out,
+		    sizeof(out)) != 4 || strcmp(out, "open") != 0)
+			bad |= 8;
+		_exit(bad);
+	}
+	T_EQ(waitpid(pid, &st, 0), pid);
+	T_EQ(st, 0);
+	T_EQ(chmod(t_tmpdir(), 0700), 0);
 }
 
 static void
@@ -272,6 +355,85 @@ test_exe_open_self(void)
 	close(fd);
 }
 
+/*
+ * rp_host_exe_hash from many threads at once, over more executables than
+ * it remembers: copies of cat, each with trailing bytes of its own (so a
+ * hash of its own), each running.  Every answer must be the hash of that
+ * process's file, however the threads interleave and evict.
+ */
+#define NEXE 12
+#define NTHREAD 8
+
+struct hash_job {
+	pid_t pid[NEXE];
+	uint8_t want[NEXE][32];
+	int first;
+};
+
+static void *
+hash_worker(void *arg)
+{
+	struct hash_job *j = arg;
+	uint8_t got[32];
+	intptr_t bad = 0;
+	int round, k, e;
+
+	for (round = 0; round < 30; round++) {
+		for (k = 0; k < NEXE; k++) {
+			e = (j->first + k + round) % NEXE;
+			if (rp_host_exe_hash((uint32_t)j->pid[e], got) != 0 ||
+			    memcmp(got, j->want[e], 32) != 0)
+				bad++;
+		}
+	}
+	return (void *)bad;
+}
+
+static void
+test_exe_hash_threads(void)
+{
+	struct rp_buf orig = { 0 }, copy = { 0 };
+	struct hash_job job[NTHREAD];
+	pthread_t th[NTHREAD];
+	uint8_t self[32], want[32];
+	char name[32];
+	int in[NEXE], i, k;
+	void *bad;
+
+	T_EQ(rp_host_exe_hash(0, self), 0);
+	T_EQ(rp_blake3_file("/proc/self/exe", want), 0);
+	T_MEM(self, want, 32);
+	errno = 0;
+	T_EQ(rp_host_exe_hash(NO_PID, self), -1);
+	T_EQ(errno, ESRCH);
+
+	T_EQ(rp_fs_read_file("/usr/bin/cat", 1 << 24, &orig), 0);
+	for (k = 0; k < NEXE; k++) {
+		copy.len = 0;
+		T_EQ(rp_buf_append(&copy, orig.data, orig.len), 0);
+		for (i = 0; i <= k; i++)
+			T_EQ(rp_buf_append(&copy, "x", 1), 0);
+		snprintf(name, sizeof(name), "cat%d", k);
+		T_EQ(rp_fs_write_atomic(t_tmpdir(), name, copy.data, copy.len,
+		    0755), 0);
+		rp_blake3(copy.data, copy.len, job[0].want[k]);
+		job[0].pid[k] = spawn(path(name), NULL, &in[k]);
+	}
+	for (i = 0; i < NTHREAD; i++) {
+		job[i] = job[0];
+		job[i].first = i;
+		T_EQ(pthread_create(&th[i], NULL, hash_worker, &job[i]), 0);
+	}
+	for (i = 0; i < NTHREAD; i++) {
+		T_EQ(pthread_join(th[i], &bad), 0);
+		T_EQ((intptr_t)bad, 0);
+	}
+	for (k = 0; k < NEXE; k++)
+		reap(job[0].pid[k], in[k]);
+	rp_buf_free(&orig);
+	rp_buf_free(&copy);
+}
+
 static void
 test_start_time(void)
 {
@@ -374,10 +536,12 @@ main(void)
 {
 	T_RUN(test_boot_id);
 	T_RUN(test_machine_id_fallbacks);
+	T_RUN(test_machine_id_unreadable);
 	T_RUN(test_machine_id_real);
 	T_RUN(test_exe_path);
 	T_RUN(test_exe_deleted);
 	T_RUN(test_exe_open_self);
+	T_RUN(test_exe_hash_threads);
 	T_RUN(test_start_time);
 	T_RUN(test_missing_process);
 	T_RUN(test_foreign_process);

@@ -4,7 +4,6 @@
  * backends in child processes.
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -284,7 +283,7 @@ backend(enum lie how)
 			_exit(92);
 		if (write(ready[1], "r", 1) != 1)
 			_exit(93);
-		if (rp_io_wait(l.fd, POLLIN, rp_deadline_in(5000)) < 0)
+		if (rp_io_wait(l.fd, RP_IO_READ, rp_deadline_in(5000)) < 0)
 			_exit(97);
 		fd = rp_sock_accept(l.fd, 0);
 		if (fd < 0)

@@ -1,7 +1,6 @@
 /* Unit tests for io: whole reads/writes, deadlines, EOF, EPIPE. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -54,11 +53,33 @@ test_wait_timeout(void)
 
 	T_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	errno = 0;
-	T_EQ(rp_io_wait(sv[0], POLLIN, rp_deadline_in(10)), -1);
+	T_EQ(rp_io_wait(sv[0], RP_IO_READ, rp_deadline_in(10)), -1);
 	T_EQ(errno, ETIMEDOUT);
-	T_OK(rp_io_wait(sv[0], POLLOUT, rp_deadline_in(10)) & POLLOUT);
+	T_OK(rp_io_wait(sv[0], RP_IO_WRITE, rp_deadline_in(10)) & RP_IO_WRITE);
 	close(sv[0]);
 	close(sv[1]);
+}
+
+/* What comes back is in RP_IO_* terms, whatever the system calls it. */
+static void
+test_wait_reports(void)
+{
+	int sv[2], r, closed;
+
+	T_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	T_EQ(write(sv[1], "x", 1), 1);
+	T_EQ(rp_io_wait(sv[0], RP_IO_READ, rp_deadline_in(1000)), RP_IO_READ);
+	T_EQ(rp_io_wait(sv[0], RP_IO_READ | RP_IO_WRITE,
+	    rp_deadline_in(1000)), RP_IO_READ | RP_IO_WRITE);
+	close(sv[1]);
+	r = rp_io_wait(sv[0], RP_IO_READ, rp_deadline_in(1000));
+	T_OK(r > 0);
+	T_OK(r & RP_IO_HUP);
+	T_EQ(r & ~(RP_IO_READ | RP_IO_WRITE | RP_IO_HUP | RP_IO_ERR), 0);
+	/* An fd that is not open is an error condition, not a timeout. */
+	closed = sv[0];
+	close(closed);
+	T_EQ(rp_io_wait(closed, RP_IO_READ, rp_deadline_in(1000)), RP_IO_ERR);
 }
 
 static void
@@ -207,6 +228,7 @@ main(void)
 	T_RUN(test_read_full_and_eof);
 	T_RUN(test_read_deadline_nonblocking);
 	T_RUN(test_wait_timeout);
+	T_RUN(test_wait_reports);
 	T_RUN(test_write_epipe_no_signal);
 	T_RUN(test_write_full_large_nonblocking);
 	T_RUN(test_write_to_pipe_and_deadline);

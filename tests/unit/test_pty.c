@@ -1,8 +1,9 @@
 /*
  * Unit tests for pty: the pair, a session leader on it, sizes, the EOF
  * character, output that outlives its writer, raw mode and its restore
- * (also from a fatal signal).
+ * (also from a fatal signal), and a guard that cannot be set up whole.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -20,6 +21,29 @@
 #include "pty.h"
 #include "spawn.h"
 #include "t.h"
+
+/*
+ * sigaction as librp sees it in this test: this executable's definition
+ * interposes on the C library's, so the guard's calls come here.  It is
+ * the real one (the next definition, found with dlsym), except that it
+ * refuses to set a disposition for refuse_signo, as a system that does
+ * not let that signal be caught would.
+ */
+static int refuse_signo;
+
+int
+sigaction(int signo, const struct sigaction *act, struct sigaction *old)
+{
+	static int (*real)(int, const struct sigaction *, struct sigaction *);
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "sigaction");
+	if (act != NULL && signo == refuse_signo) {
+		errno = EINVAL;
+		return -1;
+	}
+	return real(signo, act, old);
+}
 
 /* Everything the master yields until EIO (the end: no one holds the
  * terminal any more) or the deadline. */
@@ -410,6 +434,46 @@ test_guard_respects_ignored(void)
 	rp_pty_close(&p);
 }
 
+/* A guard that fails part-way (the ninth of its signals, SIGUSR1, is
+ * refused) leaves every disposition as it found it: those it had already
+ * taken over (SIGHUP, SIGINT, ...) are given back. */
+static void
+test_guard_partial_failure(void)
+{
+	struct sigaction before[NSIG], after;
+	struct rp_pty p;
+	struct rp_tty *t;
+	int sig;
+
+	T_EQ(rp_pty_open(&p, NULL), 0);
+	t = rp_tty_raw(p.peer);
+	T_OK(t != NULL);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigaction(sig, NULL, &before[sig]) != 0)
+			before[sig].sa_handler = SIG_ERR;
+	refuse_signo = SIGUSR1;
+	errno = 0;
+	T_EQ(rp_tty_guard(t), -1);
+	T_EQ(errno, EINVAL);
+	refuse_signo = 0;
+	for (sig = 1; sig < NSIG; sig++) {
+		if (before[sig].sa_handler == SIG_ERR ||
+		    sigaction(sig, NULL, &after) != 0)
+			continue;
+		if (after.sa_handler != before[sig].sa_handler)
+			t_fail(__FILE__, __LINE__, "signal %d: its disposition "
+			    "was left changed", sig);
+	}
+	/* Nothing is guarded, and a later guard is whole again. */
+	T_EQ(rp_tty_guard(t), 0);
+	T_EQ(sigaction(SIGUSR1, NULL, &after), 0);
+	T_OK(after.sa_handler != SIG_DFL);
+	rp_tty_free(t);
+	T_EQ(sigaction(SIGHUP, NULL, &after), 0);
+	T_OK(after.sa_handler == SIG_DFL);
+	rp_pty_close(&p);
+}
+
 /* A private non-blocking description for a pipe; the shared one keeps its
  * flags.  A regular file gets a duplicate. */
 static void
@@ -477,6 +541,7 @@ main(void)
 	T_RUN(test_raw_and_restore);
 	T_RUN(test_guard_fatal_signals);
 	T_RUN(test_guard_respects_ignored);
+	T_RUN(test_guard_partial_failure);
 	T_RUN(test_out_fd);
 	return t_done();
 }

@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,7 +76,7 @@ roundtrip(const char *p, int lfd)
 	T_OK(c >= 0);
 	T_EQ(write(c, "p", 1), 1);
 	for (tries = 0; tries < 8; tries++) {
-		T_OK(rp_io_wait(lfd, POLLIN, rp_deadline_in(5000)) > 0);
+		T_OK(rp_io_wait(lfd, RP_IO_READ, rp_deadline_in(5000)) > 0);
 		s = rp_sock_accept(lfd, 0);
 		T_OK(s >= 0);
 		if (rp_io_read_full(s, &b, 1, rp_deadline_in(5000)) == 1)
@@ -301,7 +300,7 @@ race_child(const char *p, int go, int res, int done)
 		_exit(3);
 	/* Losers' probes arrive as empty connections; answer the ping. */
 	for (;;) {
-		if (rp_io_wait(l.fd, POLLIN, rp_deadline_in(20000)) < 0)
+		if (rp_io_wait(l.fd, RP_IO_READ, rp_deadline_in(20000)) < 0)
 			_exit(4);
 		if ((s = rp_sock_accept(l.fd, 0)) < 0)
 			continue;
@@ -600,7 +599,7 @@ test_peercred_self(void)
 	    sizeof(why)), 0);
 	c = rp_sock_connect(path("pc/b.sock"), 0, rp_deadline_in(1000));
 	T_OK(c >= 0);
-	T_OK(rp_io_wait(l.fd, POLLIN, rp_deadline_in(5000)) > 0);
+	T_OK(rp_io_wait(l.fd, RP_IO_READ, rp_deadline_in(5000)) > 0);
 	s = rp_sock_accept(l.fd, 1);
 	T_OK(s >= 0);
 	T_OK(fcntl(s, F_GETFD) & FD_CLOEXEC);
@@ -663,7 +662,7 @@ test_peercred_other_uid(void)
 	/* Opened up, the kernel tells us who it is. */
 	T_EQ(chmod(p, 0666), 0);
 	pid = nobody_connects(p);
-	T_OK(rp_io_wait(l.fd, POLLIN, rp_deadline_in(10000)) > 0);
+	T_OK(rp_io_wait(l.fd, RP_IO_READ, rp_deadline_in(10000)) > 0);
 	s = rp_sock_accept(l.fd, 0);
 	T_OK(s >= 0);
 	T_EQ(rp_sock_peercred(s, &pc), 0);

@@ -264,6 +264,40 @@ test_exit_codes_and_signals(void)
 	T_EQ(errno, ECHILD);
 }
 
+/* Waiting with a deadline: 0 while it runs on past it (no sooner), then
+ * its end once it comes; nothing to wait for is ECHILD. */
+static void
+test_wait_until(void)
+{
+	char *as[] = { (char *)"sleep", (char *)"30", NULL };
+	char *a5[] = { (char *)"sh", (char *)"-c", (char *)"exit 5", NULL };
+	struct rp_spawn sp = { .argv = as };
+	struct rp_spawn_status st;
+	int64_t t0;
+	pid_t pid;
+
+	pid = rp_spawn(&sp, NULL);
+	T_OK(pid > 0);
+	t0 = rp_now_ms();
+	T_EQ(rp_spawn_wait_until(pid, 0, t0 + 100, &st), 0);
+	T_OK(rp_now_ms() - t0 >= 100);
+	T_EQ(rp_spawn_kill(pid, SIGTERM, 0), 0);
+	T_EQ(rp_spawn_wait_until(pid, RP_SPAWN_WAIT_NOWAIT,
+	    rp_deadline_in(10000), &st), 1);
+	T_EQ(st.signo, SIGTERM);
+	T_EQ(rp_spawn_wait_until(pid, 0, rp_deadline_in(10000), &st), 1);
+	T_EQ(rp_spawn_wait_until(pid, 0, rp_deadline_in(10000), &st), -1);
+	T_EQ(errno, ECHILD);
+
+	sp.argv = a5;
+	pid = rp_spawn(&sp, NULL);
+	T_OK(pid > 0);
+	/* A deadline already past still looks once. */
+	T_EQ(rp_spawn_wait(pid, RP_SPAWN_WAIT_NOWAIT, NULL), 1);
+	T_EQ(rp_spawn_wait_until(pid, 0, 0, &st), 1);
+	T_EQ(st.code, 5);
+}
+
 static void
 test_fd_mapping(void)
 {
@@ -890,6 +924,7 @@ main(int argc, char **argv)
 	T_RUN(test_exec_enoent);
 	T_RUN(test_exec_eacces);
 	T_RUN(test_exit_codes_and_signals);
+	T_RUN(test_wait_until);
 	T_RUN(test_fd_mapping);
 	T_RUN(test_fd_mapping_swapped);
 	T_RUN(test_fd_mapping_invalid);

@@ -165,7 +165,13 @@ def send_sideband(s, data, fds):
 
 
 def cmd_transfer(a):
-    """Hand fds to SOCKET as a broker does (or as a hostile sender)."""
+    """Hand fds to SOCKET as a broker does (or as a hostile sender).
+    With --hold READY: started (imports done), say so on READY, then
+    connect only once a line arrives on stdin."""
+    if a.hold:
+        with open(a.hold, "w") as r:
+            r.write("ready\n")
+        sys.stdin.readline()
     s = connect(a.socket, a.timeout)
     rc = 0
     for i in range(a.repeat):
@@ -323,12 +329,16 @@ def cmd_fake_recv(a):
         srv.close()
         os.unlink(a.path)
         return 0
-    f = read_frame(c)
+    hdr = recv_exact(c, 5)
+    raw = hdr + recv_exact(c, struct.unpack("<I", hdr[1:])[0])
+    f = pb.Frame()
+    f.ParseFromString(raw[5:])
     o = pb.HandoffOffer()
     o.ParseFromString(f.payload)
     print("offer: service=%s token_ok=%d corr_ok=%d" %
           (o.service_name, o.token == msg, o.correlation_id == f.request_id),
           flush=True)
+    print("offer_frame: %s" % raw.hex(), flush=True)
     if a.mode == "accept":
         ack = pb.HandoffAck(token=o.token, accepted=True,
                             correlation_id=o.correlation_id)
@@ -541,6 +551,7 @@ def main(argv):
     q.add_argument("--say", help="write this on the adopted connection")
     q.add_argument("--expect-event", action="store_true")
     q.add_argument("--timeout", type=float, default=10.0)
+    q.add_argument("--hold", metavar="READY")
     q = sub.add_parser("send-fds")
     q.add_argument("socket")
     q.add_argument("token")
