@@ -228,6 +228,130 @@ prescan(const ProtobufCMessageDescriptor *desc, const uint8_t *p, size_t n,
 	return 1;
 }
 
+/* ------------------------------------------------- dead occurrences */
+
+/* The size of the whole field at p[0..n) (key and value), its number in
+ * *num; 0 when the body is damaged there, by protobuf-c's reading (which
+ * is what decides): a key or a length prefix longer than 5 bytes, a key
+ * whose first byte holds no field number bits, a value varint longer
+ * than 10, anything cut short, a length past the end, a group or an
+ * invalid wire type. */
+static size_t
+field_size(const uint8_t *p, size_t n, uint64_t *num)
+{
+	uint64_t key, len;
+	size_t k, v;
+
+	if (n == 0 || (p[0] & 0xf8) == 0 ||
+	    (k = varint(p, n < 5 ? n : 5, &key)) == 0)
+		return 0;
+	*num = key >> 3;
+	switch (key & 7) {
+	case 0:
+		v = varint(p + k, n - k, &len);
+		break;
+	case 1:
+		v = n - k >= 8 ? 8 : 0;
+		break;
+	case 5:
+		v = n - k >= 4 ? 4 : 0;
+		break;
+	case 2:
+		v = varint(p + k, n - k < 5 ? n - k : 5, &len);
+		if (v == 0 || len > n - k - v)
+			return 0;
+		v += (size_t)len;
+		break;
+	default:
+		return 0;
+	}
+	return v == 0 ? 0 : k + v;
+}
+
+/* Whether an occurrence of fd is replaced by a later one of the same
+ * field: protobuf's "last one wins", for a singular field that is not a
+ * message (occurrences of a message merge, a repeated field's add up). */
+static int
+last_wins(const ProtobufCFieldDescriptor *fd)
+{
+	return fd->label != PROTOBUF_C_LABEL_REPEATED &&
+	    fd->type != PROTOBUF_C_TYPE_MESSAGE;
+}
+
+/*
+ * The top-level occurrences decoding would throw away: an unknown field
+ * (skipped, as prost skips it; protobuf-c would keep a copy that nothing
+ * of ours reads) and a singular scalar, string or bytes field that comes
+ * again later (the later one wins).  Without them protobuf-c allocates
+ * for what the message holds, not for how often a peer repeated itself
+ * (every occurrence costs it a scan record, every unknown one a copy), so
+ * any valid body within a frame limit decodes under the budget, while
+ * repeated fields and submessages, which hold what they carry, stay
+ * bounded by it.
+ *
+ * Returns 0 with *out NULL when nothing is dead, 0 with *out a malloc'd
+ * copy of the live occurrences in their order (*outlen bytes), or -1 with
+ * errno EPROTO (damaged: protobuf-c would refuse it too) or ENOMEM.
+ */
+static int
+drop_dead(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
+    size_t len, uint8_t **out, size_t *outlen)
+{
+	const ProtobufCFieldDescriptor *fd;
+	size_t *last, off, k, dead = 0, m = 0;
+	uint64_t num;
+	uint8_t *copy;
+
+	*out = NULL;
+	last = calloc(desc->n_fields + 1, sizeof(*last));
+	if (last == NULL)
+		return -1;
+	/* Pass 1: where each singular field occurs last (offset + 1). */
+	for (off = 0; off < len; off += k) {
+		if ((k = field_size(data + off, len - off, &num)) == 0) {
+			free(last);
+			errno = EPROTO;
+			return -1;
+		}
+		fd = num > UINT32_MAX ? NULL :
+		    protobuf_c_message_descriptor_get_field(desc,
+		    (unsigned)num);
+		if (fd == NULL)
+			dead++;
+		else if (last_wins(fd)) {
+			size_t i = (size_t)(fd - desc->fields);
+
+			if (last[i] != 0)
+				dead++;
+			last[i] = off + 1;
+		}
+	}
+	if (dead == 0) {
+		free(last);
+		return 0;
+	}
+	/* Pass 2: copy what is live. */
+	if ((copy = malloc(len)) == NULL) {
+		free(last);
+		return -1;
+	}
+	for (off = 0; off < len; off += k) {
+		k = field_size(data + off, len - off, &num);
+		fd = num > UINT32_MAX ? NULL :
+		    protobuf_c_message_descriptor_get_field(desc,
+		    (unsigned)num);
+		if (fd == NULL ||
+		    (last_wins(fd) && last[fd - desc->fields] != off + 1))
+			continue;
+		memcpy(copy + m, data + off, k);
+		m += k;
+	}
+	free(last);
+	*out = copy;
+	*outlen = m;
+	return 0;
+}
+
 /* ------------------------------------------------------------ decoding */
 
 size_t
@@ -281,6 +405,9 @@ rp_wire_unpack_with(const ProtobufCMessageDescriptor *desc,
     const uint8_t *data, size_t len, struct rp_wire_alloc *a)
 {
 	ProtobufCMessage *m;
+	uint8_t *live;
+	size_t n;
+	int err;
 
 	if (data == NULL && len > 0) {
 		errno = EINVAL;
@@ -290,9 +417,14 @@ rp_wire_unpack_with(const ProtobufCMessageDescriptor *desc,
 		errno = EPROTO;
 		return NULL;
 	}
-	m = protobuf_c_message_unpack(desc, &a->base, len, data);
+	if (drop_dead(desc, data, len, &live, &n) != 0)
+		return NULL;
+	m = protobuf_c_message_unpack(desc, &a->base, live ? n : len,
+	    live ? live : data);
+	err = a->over ? EMSGSIZE : a->oom ? ENOMEM : EPROTO;
+	free(live);
 	if (m == NULL)
-		errno = a->over ? EMSGSIZE : a->oom ? ENOMEM : EPROTO;
+		errno = err;
 	return m;
 }
 

@@ -6,6 +6,15 @@
  * of RP_WIRE_ALLOC_FACTOR * len + RP_WIRE_ALLOC_SLACK bytes, so a hostile
  * body (protobuf-c allocates a whole struct per empty repeated submessage,
  * ~50x the input) fails as malformed instead of exhausting memory.
+ * What decoding throws away is dropped before protobuf-c sees the body:
+ * unknown top-level fields (skipped, as prost skips them; the decoded
+ * message keeps no copy) and every occurrence of a singular scalar,
+ * string or bytes field but its last (the last one wins).  So a valid
+ * message whose fields are all singular (Frame, Hello, AdminRequest,
+ * HandoffOffer ...) decodes whatever its length up to the frame limit and
+ * however often a field repeats, while repeated fields and submessages,
+ * which hold what they carry, stay under the budget.  That copy (at most
+ * len bytes, freed before returning) is outside the budget.
  * Every decoded message is released with rp_wire_free().
  *
  * Decoding is also as strict as a proto3 peer about strings: a string

@@ -411,3 +411,43 @@ print("ok")
 	echo "VmHWM $before kB -> $after kB"
 	[ $((after - before)) -lt 4096 ]
 }
+
+# ------------------------------------------------ valid Hellos, however written
+
+@test "a valid Hello decodes however often a field repeats and however many unknown fields it carries (prost's rules: the last wins, unknown skipped)" {
+	rp_start be rp-handoff-recv --serve "$T/st.sock" --echo --ready-fd 3
+	start_broker -b stat@1.0.0="$T/st.sock"
+	run -0 py '
+path = sys.argv[1]
+plain = bw.hello("stat", "1.0.0")
+want, how = bw.talk(path, bw.frame(plain, request_id=91))
+assert how == "eof", how
+r = pb.HelloReply()
+r.ParseFromString(pb.Frame.FromString(want[5:]).payload)
+assert r.WhichOneof("result") == "negotiated", r
+# The counts the adversarial pass found refused (500, 5000 repeats of
+# field 1; 1000 unknown 3-byte fields), and up to the 64 KiB cap: each
+# reply is the plain Hello'"'"'s but for the connection id.
+def same(d):
+    d = dict(d)
+    d.pop("connection_id")
+    return d
+ref = same(bw.describe(want[5:]))
+bodies = {
+    "field 1 x500": b"\x08\x07" * 500 + plain,
+    "field 1 x5000": b"\x08\x07" * 5000 + plain,
+    "field 1 x32000": b"\x08\x07" * 32000 + plain,
+    "1000 unknown fields": b"\xa8\x01\x00" * 1000 + plain,
+    "21000 unknown fields": plain + b"\xa8\x01\x00" * 21000,
+    "service_name x3000": pb.Hello(service_name="other").SerializeToString() * 3000 + plain,
+}
+for what, body in bodies.items():
+    data = bw.frame(body, request_id=91)
+    assert len(data) - 5 <= 65536, (what, len(data))
+    got, how = bw.talk(path, data)
+    if how != "eof" or same(bw.describe(got[5:])) != ref:
+        sys.exit("%s: %s %s" % (what, how, bw.describe(got[5:]) if len(got) > 5 else got))
+print("ok")
+' "$SOCK"
+	[ "${lines[-1]}" = ok ]
+}
