@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "servicedef_tool.h"
 
@@ -93,8 +95,39 @@ fail:
 	return -1;
 }
 
+/*
+ * What the broker would find at the definition's binary_path when it
+ * starts it: NULL when it is a file we may execute, else why not (in
+ * buf), as systemd-analyze verify flags an ExecStart= that cannot run.
+ * The path is followed as exec follows it, symbolic links included.
+ */
+static const char *
+binary_problem(const char *bin, char *buf, size_t bufsz)
+{
+	struct stat st;
+
+	if (stat(bin, &st) != 0) {
+		snprintf(buf, bufsz, errno == ENOENT ? "binary %s does not "
+		    "exist" : "binary %s cannot be examined: %s", bin,
+		    strerror(errno));
+		return buf;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(buf, bufsz, "binary %s is not a regular file", bin);
+		return buf;
+	}
+	if (access(bin, X_OK) != 0) {
+		snprintf(buf, bufsz, errno == EACCES ? "binary %s is not "
+		    "executable" : "binary %s cannot be examined: %s", bin,
+		    strerror(errno));
+		return buf;
+	}
+	return NULL;
+}
+
 /* Load each file as the broker would (the directory aside, which is
- * reported once).  0, or -1 with ENOMEM. */
+ * reported once), and look at the binary each names.  0, or -1 with
+ * ENOMEM. */
 static int
 load_all(struct report *r)
 {
@@ -110,8 +143,11 @@ load_all(struct report *r)
 			reason = "the path is too long";
 		} else if ((d = rp_servicedef_load_file(path, why,
 		    sizeof(why))) != NULL) {
+			reason = binary_problem(d->binary_path, why,
+			    sizeof(why));
 			rp_wire_free(d);
-			continue;
+			if (reason == NULL)
+				continue;
 		} else if (errno == ENOMEM) {
 			return -1;
 		} else {
@@ -220,6 +256,13 @@ run(struct report *r, int json)
 		err = errno;
 		if (err == ENOMEM)
 			return sd_oom();
+		/* Missing, not a directory, the wrong owner or mode: the
+		 * reason says it all.  Anything else ("cannot be examined")
+		 * needs the system's word for it. */
+		if (err != ENOENT && err != ENOTDIR && err != EPERM)
+			snprintf(r->dir_why + strlen(r->dir_why),
+			    sizeof(r->dir_why) - strlen(r->dir_why), ": %s",
+			    strerror(err));
 	} else {
 		err = 0;
 	}
