@@ -103,7 +103,7 @@ parse(int argc, char **argv, struct hello_opts *o)
 			o->client_version = optarg;
 			break;
 		case OPT_KEEPALIVE:
-			if ((r = cli_opt_u64("--keepalive", optarg, 0,
+			if ((r = cli_opt_secs("--keepalive", optarg, 0,
 			    UINT32_MAX, &o->keepalive)) != 0)
 				return r;
 			break;

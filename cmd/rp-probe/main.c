@@ -42,6 +42,9 @@ static const char help_text[] =
     "          list-instances, healthz, readyz, backend-health, config,\n"
     "          diagnose, metrics, shutdown\n"
     "\n"
+    "MS: milliseconds, SECS: seconds, or either with a unit: 500ms, 2s,\n"
+    "1m, 1h.\n"
+    "\n"
     "The broker socket: -s, else RUNNING_PROCESS_BROKER_V1_SOCKET, else the\n"
     "per-user shared broker's default path.\n";
 

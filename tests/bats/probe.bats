@@ -73,7 +73,7 @@ fake_backend_start() {
 	rp_check_usage_error rp-probe identity
 	rp_check_usage_error rp-probe identity "$EP" "$EP"
 	rp_check_usage_error rp-probe identity ""
-	rp_check_usage_error rp-probe identity --timeout 5s "$EP"
+	rp_check_usage_error rp-probe identity --timeout 5x "$EP"
 	rp_check_usage_error rp-probe identity --expect-pid 0 "$EP"
 	rp_check_usage_error rp-probe identity --expect-hash abc "$EP"
 	rp_check_usage_error rp-probe identity --allow-uid x "$EP"
