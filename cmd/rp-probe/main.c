@@ -28,6 +28,7 @@ static const char usage_text[] =
     "rp-probe admin [-s SOCKET] [--wait-for-socket] [--json] [--service S]\n"
     "               [--drain-deadline MS] [--format openmetrics|prometheus]\n"
     "               [-o FILE] [--timeout MS] VERB\n"
+    "rp-probe doctor [-s SOCKET] [-d DIR] [--json] [--timeout MS]\n"
     "rp-probe -h | --help | -V | --version\n";
 
 static const char help_text[] =
@@ -48,6 +49,10 @@ static const char help_text[] =
     "          metrics and shutdown never (--json is refused).  metrics:\n"
     "          OpenMetrics, or with --format prometheus the Prometheus text\n"
     "          format (promtool, node_exporter's textfile collector)\n"
+    "\n"
+    "doctor    check the machine as a broker and its clients find it,\n"
+    "          broker up or not: one 'pass|warn|fail NAME: DETAIL' line per\n"
+    "          check; exit 1 if any failed (--timeout default 2000)\n"
     "\n"
     "--wait-for-socket: wait (until the deadline) for a broker that is not\n"
     "up yet.  -q: no route line on stderr.\n"
@@ -246,7 +251,8 @@ main(int argc, char **argv)
 		return RP_EXIT_INTERNAL;
 	}
 	if (argc < 2)
-		return cli_usage("no subcommand: identity, hello or admin");
+		return cli_usage("no subcommand: identity, hello, admin or "
+		    "doctor");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
 		return probe_help();
 	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0)
@@ -260,6 +266,8 @@ main(int argc, char **argv)
 		return probe_hello(argc - 1, argv + 1);
 	if (strcmp(argv[1], "admin") == 0)
 		return probe_admin(argc - 1, argv + 1);
-	return cli_usage("unknown subcommand '%s': identity, hello or admin",
-	    argv[1]);
+	if (strcmp(argv[1], "doctor") == 0)
+		return probe_doctor(argc - 1, argv + 1);
+	return cli_usage("unknown subcommand '%s': identity, hello, admin or "
+	    "doctor", argv[1]);
 }

@@ -64,5 +64,6 @@ int probe_read_reply(int fd, const char *path, size_t cap, int64_t deadline,
 int probe_identity(int argc, char **argv);
 int probe_hello(int argc, char **argv);
 int probe_admin(int argc, char **argv);
+int probe_doctor(int argc, char **argv);
 
 #endif

@@ -11,8 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "servicedef_tool.h"
 
@@ -99,30 +97,16 @@ fail:
  * What the broker would find at the definition's binary_path when it
  * starts it: NULL when it is a file we may execute, else why not (in
  * buf), as systemd-analyze verify flags an ExecStart= that cannot run.
- * The path is followed as exec follows it, symbolic links included.
  */
 static const char *
 binary_problem(const char *bin, char *buf, size_t bufsz)
 {
-	struct stat st;
+	char why[256];
 
-	if (stat(bin, &st) != 0) {
-		snprintf(buf, bufsz, errno == ENOENT ? "binary %s does not "
-		    "exist" : "binary %s cannot be examined: %s", bin,
-		    strerror(errno));
-		return buf;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(buf, bufsz, "binary %s is not a regular file", bin);
-		return buf;
-	}
-	if (access(bin, X_OK) != 0) {
-		snprintf(buf, bufsz, errno == EACCES ? "binary %s is not "
-		    "executable" : "binary %s cannot be examined: %s", bin,
-		    strerror(errno));
-		return buf;
-	}
-	return NULL;
+	if (rp_fs_check_exec(bin, why, sizeof(why)) == 0)
+		return NULL;
+	snprintf(buf, bufsz, "binary %s %s", bin, why);
+	return buf;
 }
 
 /* Load each file as the broker would (the directory aside, which is
