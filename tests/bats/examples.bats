@@ -100,6 +100,7 @@ local_units() {
 	read -r -t 20 line <"$SHORT/ready" || { cat "$T/unitrun.err" "$SHORT/notify"; return 1; }
 	[[ "$line" == "ready "* ]] || { cat "$SHORT/notify"; return 1; }
 	pid=${line#ready }
+	RP_BG_PIDS+=("$pid")
 	sock=$XDG_RUNTIME_DIR/rp-broker/broker.sock
 	[ "$(stat -c %a "$XDG_RUNTIME_DIR/rp-broker")" = 700 ]
 	[ "$(stat -c %a "$sock")" = 600 ]
