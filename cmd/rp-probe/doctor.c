@@ -585,11 +585,11 @@ check_sockets(struct doctor *d)
 	if (list_dir(d->bdir, ".sock", &files, &n) != 0) {
 		free_list(files, n);
 		if (errno == ENOENT) {
-			add(d, PASS, "sockets:stale", "%s does not exist: no "
+			add(d, PASS, "sockets:runtime-dir", "%s does not exist: no "
 			    "sockets", d->bdir);
 			return;
 		}
-		add(d, WARN, "sockets:stale", "%s cannot be listed: %s",
+		add(d, WARN, "sockets:runtime-dir", "%s cannot be listed: %s",
 		    d->bdir, strerror(errno));
 		return;
 	}
@@ -613,10 +613,10 @@ check_sockets(struct doctor *d)
 	}
 	free_list(files, n);
 	if (sb == 0)
-		add(d, PASS, "sockets:stale", "%s: %zu broker socket%s, none "
+		add(d, PASS, "sockets:runtime-dir", "%s: %zu broker socket%s, none "
 		    "stale", d->bdir, nb, nb == 1 ? "" : "s");
 	else
-		add(d, WARN, "sockets:stale", "%s: %zu of %zu broker socket%s "
+		add(d, WARN, "sockets:runtime-dir", "%s: %zu of %zu broker socket%s "
 		    "refuse connections (nobody listens): %s; a broker removes "
 		    "its own stale socket when it starts", d->bdir, sb, nb,
 		    nb == 1 ? "" : "s", list_b);
@@ -704,6 +704,13 @@ status_name(enum status st)
 	return st == PASS ? "pass" : st == WARN ? "warn" : "fail";
 }
 
+/* In JSON, the words of running-process's own doctor. */
+static const char *
+status_json(enum status st)
+{
+	return st == PASS ? "PASS" : st == WARN ? "WARN" : "FAIL";
+}
+
 static int
 report(const struct doctor *d, int json, int rc)
 {
@@ -723,7 +730,7 @@ report(const struct doctor *d, int json, int rc)
 		for (i = 0; i < d->n; i++) {
 			rp_json_obj(&j);
 			rp_json_kstr(&j, "check", d->v[i].name);
-			rp_json_kstr(&j, "status", status_name(d->v[i].st));
+			rp_json_kstr(&j, "status", status_json(d->v[i].st));
 			rp_json_kstr(&j, "detail", d->v[i].detail);
 			rp_json_obj_end(&j);
 		}

@@ -44,7 +44,7 @@ line_of() {
 	[ "$status" -eq 0 ]
 	local names
 	names=$(printf '%s\n' "${lines[@]}" | sed -E 's/^[a-z]+ ([^ ]+): .*/\1/' | tr '\n' ' ')
-	[ "$names" = "env:RUNNING_PROCESS_DISABLE env:RUNNING_PROCESS_FAKE_BACKEND env:RUNNING_PROCESS_NO_TRACKING env:RUNNING_PROCESS_DAEMON_SCOPE env:RUNNING_PROCESS_SERVICE_DEF_DIR env:RUNNING_PROCESS_BROKER_V1_SOCKET env:RUNNING_PROCESS_BROKER_HELLO_TIMEOUT_MS env:RP_BROKER_LOOP env:XDG_RUNTIME_DIR broker:endpoint dir:runtime broker:dir servicedef:dir sockets:stale filesystem:inodes platform:path-budget build:version " ] ||
+	[ "$names" = "env:RUNNING_PROCESS_DISABLE env:RUNNING_PROCESS_FAKE_BACKEND env:RUNNING_PROCESS_NO_TRACKING env:RUNNING_PROCESS_DAEMON_SCOPE env:RUNNING_PROCESS_SERVICE_DEF_DIR env:RUNNING_PROCESS_BROKER_V1_SOCKET env:RUNNING_PROCESS_BROKER_HELLO_TIMEOUT_MS env:RP_BROKER_LOOP env:XDG_RUNTIME_DIR broker:endpoint dir:runtime broker:dir servicedef:dir sockets:runtime-dir filesystem:inodes platform:path-budget build:version " ] ||
 		{ echo "$names"; return 1; }
 	line_of broker:dir | grep -qx "warn broker:dir: $BDIR does not exist (a broker creates it when it starts)"
 	line_of dir:runtime | grep -qx "pass dir:runtime: $SHORT (uid $(id -u), mode 0700)"
@@ -70,7 +70,7 @@ line_of() {
 	line_of broker:endpoint | grep -qx "pass broker:endpoint: broker listening at $ep: protocols v1..v1, the probe refused with SERVICE_UNKNOWN (as expected for service rp-doctor-probe)"
 	line_of broker:listener | grep -qx "pass broker:listener: pid $bpid, uid $(id -u), $RP_BUILD/bin/rp-broker"
 	line_of broker:dir | grep -qx "pass broker:dir: $BDIR (uid $(id -u), mode 0700)"
-	line_of sockets:stale | grep -qx "pass sockets:stale: $BDIR: 1 broker socket, none stale"
+	line_of sockets:runtime-dir | grep -qx "pass sockets:runtime-dir: $BDIR: 1 broker socket, none stale"
 	line_of backends:endpoints | grep -qx "pass backends:endpoints: $BDIR: 1 backend endpoint, every one live"
 	line_of servicedef:echo.servicedef | grep -qx "pass servicedef:echo.servicedef: service echo, binary $RP_ROOT/examples/echo-backend"
 }
@@ -104,11 +104,12 @@ import json, sys
 d = json.loads(sys.argv[1])
 assert d["schema_version"] == 1 and d["command"] == "doctor" and d["exit_code"] == 1, d
 st = {c["check"]: c["status"] for c in d["checks"]}
-assert st["servicedef:echo.servicedef"] == "pass", st
-assert st["servicedef:gone.servicedef"] == "fail", st
-assert st["servicedef:junk.servicedef"] == "fail", st
+assert st["servicedef:echo.servicedef"] == "PASS", st
+assert st["servicedef:gone.servicedef"] == "FAIL", st
+assert st["servicedef:junk.servicedef"] == "FAIL", st
 assert all(set(c) == {"check", "status", "detail"} for c in d["checks"])
-assert {c["status"] for c in d["checks"]} <= {"pass", "warn", "fail"}
+# running-process's words, in JSON.
+assert {c["status"] for c in d["checks"]} <= {"PASS", "WARN", "FAIL"}
 PY
 	# An insecure directory fails, and its files are still listed.
 	chmod 0755 "$DEFS"
@@ -127,7 +128,7 @@ PY
 	done
 	doctor
 	[ "$status" -eq 0 ]
-	line_of sockets:stale | grep -qx "warn sockets:stale: $BDIR: 1 of 1 broker socket refuse connections (nobody listens): rpb-v1-$hash-shared.sock; a broker removes its own stale socket when it starts"
+	line_of sockets:runtime-dir | grep -qx "warn sockets:runtime-dir: $BDIR: 1 of 1 broker socket refuse connections (nobody listens): rpb-v1-$hash-shared.sock; a broker removes its own stale socket when it starts"
 	line_of backends:endpoints | grep -qx "warn backends:endpoints: $BDIR: 1 of 1 backend endpoint without a live process (a backend that died without removing it): rpb-v1-$hash-be-0123456789abcdef0123456789abcdef.sock"
 	[ -S "$BDIR/rpb-v1-$hash-shared.sock" ]
 	[ -S "$BDIR/rpb-v1-$hash-be-0123456789abcdef0123456789abcdef.sock" ]
