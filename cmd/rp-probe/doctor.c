@@ -542,7 +542,9 @@ check_servicedefs(struct doctor *d)
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
 		def = rp_servicedef_load_file(path, why, sizeof(why));
 		if (def == NULL) {
-			add(d, FAIL, name, "%s", why);
+			/* The reason reads after "PATH: " (the broker's
+			 * refusal says it the same way). */
+			add(d, FAIL, name, "%s: %s", path, why);
 			continue;
 		}
 		if (rp_fs_check_exec(def->binary_path, xwhy, sizeof(xwhy)) != 0)

@@ -97,7 +97,15 @@ line_of() {
 	[ "$status" -eq 1 ]
 	line_of servicedef:dir | grep -qx "pass servicedef:dir: $DEFS (private, 3 definitions)"
 	line_of servicedef:gone.servicedef | grep -qx "fail servicedef:gone.servicedef: service gone: binary $T/no-such-binary does not exist"
-	line_of servicedef:junk.servicedef | grep -qx "fail servicedef:junk.servicedef: $DEFS/junk.servicedef is not a ServiceDefinition"
+	line_of servicedef:junk.servicedef | grep -qx "fail servicedef:junk.servicedef: $DEFS/junk.servicedef: not a ServiceDefinition"
+	# A file the broker would not trust fails as the broker says it.
+	rp-servicedef write --service open --binary "$RP_ROOT/examples/echo-backend" >/dev/null
+	chmod 0664 "$DEFS/open.servicedef"
+	doctor
+	[ "$status" -eq 1 ]
+	line_of servicedef:open.servicedef | grep -q "^fail servicedef:open.servicedef: $DEFS/open.servicedef: .*writable" ||
+		{ line_of servicedef:open.servicedef; return 1; }
+	rm "$DEFS/open.servicedef"
 	run -1 rp-probe doctor --json
 	/usr/bin/python3 - "$output" <<'PY'
 import json, sys
