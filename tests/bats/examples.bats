@@ -45,24 +45,54 @@ local_units() {
 	grep -q "^ExecStart=$RP_BUILD/bin/rp-broker " "$SHORT/units/rp-broker.service"
 }
 
+# systemd-analyze verify as it would run on a machine with nothing but
+# systemd installed: our units and systemd's own targets and slices (every
+# unit ours depend on) and no others, no environment generators (the
+# machine's packages add their own), the Documentation= pages checked
+# below rather than with man(1) (man-db is no test dependency).  $1:
+# system or user; the rest: systemd-analyze's arguments after verify.
+sd_verify() {
+	local mode=$1 f
+	shift
+	mkdir -p "$SHORT/sd-$mode" "$SHORT/sd-envgen"
+	for f in $(dpkg-query -L systemd | grep -E "^(/usr)?/lib/systemd/$mode/[^/]+\.(target|slice)\$"); do
+		ln -sf "$f" "$SHORT/sd-$mode/"
+	done
+	[ -e "$SHORT/sd-$mode/sockets.target" ]
+	SYSTEMD_UNIT_PATH=$SHORT/units:$SHORT/sd-$mode \
+	SYSTEMD_ENVIRONMENT_GENERATOR_PATH=$SHORT/sd-envgen \
+		systemd-analyze $([ "$mode" = user ] && echo --user) verify --man=no "$@"
+}
+
 @test "systemd units: systemd-analyze verify finds nothing, for the system's manager and a user's" {
 	command -v systemd-analyze >/dev/null ||
-		skip "systemd-analyze is not installed (package systemd); the strict reading below still runs"
+		skip "systemd-analyze is not installed (package systemd; scripts/deps); the strict reading below still runs"
 	local_units
-	# Documentation= is checked with man(1): the pages as installed.
-	mkdir -p "$SHORT/man/man1"
-	ln -s "$RP_BUILD"/doc/*.1 "$SHORT/man/man1/"
-	export MANPATH=$SHORT/man
 	cd "$SHORT/units"
-	run --separate-stderr systemd-analyze verify ./rp-broker.socket ./rp-broker.service
+	run --separate-stderr sd_verify system ./rp-broker.socket ./rp-broker.service
 	[ "$status" -eq 0 ] && [ -z "$stderr" ] || { echo "$stderr"; return 1; }
-	run --separate-stderr systemd-analyze --user verify ./rp-broker.socket ./rp-broker.service
+	run --separate-stderr sd_verify user ./rp-broker.socket ./rp-broker.service
 	[ "$status" -eq 0 ] && [ -z "$stderr" ] || { echo "$stderr"; return 1; }
 	# The check can fail: an unknown key is reported (systemd-analyze
-	# says so on stderr but exits 0, hence the stderr test above).
+	# says so on stderr but exits 0, hence the stderr test above), and so
+	# is a dependency on a unit that does not exist.
+	cp rp-broker.service good.service
 	echo "Bogus=1" >>rp-broker.service
-	run --separate-stderr systemd-analyze verify ./rp-broker.socket ./rp-broker.service
+	run --separate-stderr sd_verify system ./rp-broker.socket ./rp-broker.service
 	[[ "$stderr" == *"Unknown key"*"Bogus"* ]]
+	sed 's/^Requires=rp-broker.socket$/Requires=no-such.socket/' good.service >rp-broker.service
+	run --separate-stderr sd_verify system ./rp-broker.socket ./rp-broker.service
+	[ "$status" -ne 0 ] && [[ "$stderr" == *"no-such.socket"* ]]
+}
+
+@test "systemd units: every man page Documentation= names is one we build" {
+	local d n
+	d=$(grep -h '^Documentation=' "$SD/rp-broker.service" "$SD/rp-broker.socket")
+	[ -n "$d" ]
+	for n in $(echo "$d" | sed 's/^Documentation=//' | tr ' ' '\n' | sort -u); do
+		[[ "$n" =~ ^man:([a-z-]+)\(([1-8])\)$ ]] || { echo "not a man page: $n"; return 1; }
+		[ -f "$RP_BUILD/doc/${BASH_REMATCH[1]}.${BASH_REMATCH[2]}" ] || { echo "no page: $n"; return 1; }
+	done
 }
 
 @test "systemd units: every key is a documented one, of its documented form" {
