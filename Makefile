@@ -5,7 +5,7 @@
 #   make SAN=address,undefined check
 #                             the same under sanitizers, in build-san/
 #   make WERROR=1 ...         warnings are errors (CI)
-#   make bench | fuzz | install | clean | deps | demo | test
+#   make bench | fuzz | install | uninstall | clean | deps | demo | test
 #   make windows              cross-build for Windows with MinGW-w64, in
 #                             build-win/ (see "Windows" below)
 #   make test-windows         run the Windows tests under Wine
@@ -27,6 +27,8 @@ BINDIR    ?= $(PREFIX)/bin
 LIBDIR    ?= $(PREFIX)/lib
 INCDIR    ?= $(PREFIX)/include
 MANDIR    ?= $(PREFIX)/share/man
+PCDIR     ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 CC        ?= cc
 AR        ?= ar
@@ -295,14 +297,57 @@ test: deps
 	$(MAKE) check
 
 # ---------------------------------------------------------------- install
+#
+# make install puts the programs, librp.a, its public headers (in
+# INCDIR/rp/), the man pages, rp.pc (pkg-config; librp is a static
+# library, so a program links it with `pkg-config --static --libs rp`) and
+# the bash completion (one file, under each program's name) under
+# DESTDIR/PREFIX; make uninstall removes exactly those files, and
+# INCDIR/rp/ when that leaves it empty.
+
+# rp.pc for this PREFIX: protobuf-c is public (the headers use its
+# types); libsodium is needed only to link the static library.
+define RP_PC
+prefix=$(PREFIX)
+libdir=$(LIBDIR)
+includedir=$(INCDIR)
+
+Name: rp
+Description: running-process broker v1 protocol: clients, backends, fd handoff
+Version: $(VERSION)
+Requires: libprotobuf-c
+Requires.private: libsodium
+Libs: -L$${libdir} -lrp
+Cflags: -I$${includedir}
+endef
+export RP_PC
+
+INSTALLED_BINS = $(TOOLS:%=$(BINDIR)/%)
+INSTALLED_HDRS = $(notdir $(LIB_HDR) $(GEN_H))
+INSTALLED_MANS = $(notdir $(filter %.1,$(MAN_OUT)))
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
-	  $(DESTDIR)$(INCDIR)/rp $(DESTDIR)$(MANDIR)/man1
+	  $(DESTDIR)$(INCDIR)/rp $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(PCDIR) $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)
 	install -m 0644 $(LIBRP) $(DESTDIR)$(LIBDIR)
 	install -m 0644 $(LIB_HDR) $(GEN_H) $(DESTDIR)$(INCDIR)/rp
 	$(if $(MAN_OUT),install -m 0644 $(filter %.1,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man1)
+	printf '%s\n' "$$RP_PC" > $(B)/rp.pc
+	install -m 0644 $(B)/rp.pc $(DESTDIR)$(PCDIR)/rp.pc
+	for t in $(TOOLS); do \
+	  install -m 0644 completions/rp.bash $(DESTDIR)$(BASHCOMPDIR)/$$t || exit 1; \
+	done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED_BINS)) \
+	  $(DESTDIR)$(LIBDIR)/$(notdir $(LIBRP)) \
+	  $(addprefix $(DESTDIR)$(INCDIR)/rp/,$(INSTALLED_HDRS)) \
+	  $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(INSTALLED_MANS)) \
+	  $(DESTDIR)$(PCDIR)/rp.pc \
+	  $(addprefix $(DESTDIR)$(BASHCOMPDIR)/,$(TOOLS))
+	-rmdir $(DESTDIR)$(INCDIR)/rp 2>/dev/null
 
 # $(WIN_B)/deps and $(WIN_B)/wine hold what came from outside (libraries
 # built from Debian's sources, the Wine prefix): `rm -rf $(WIN_B)` drops
@@ -324,8 +369,9 @@ lint: $(GEN_H)
 	  -Ilib -Icmd/common -I$(B)/gen lib cmd
 	shellcheck -x scripts/* tests/run tests/run-windows bench/run .ci/run \
 	  $(wildcard examples/demo bench/*.sh bench/support/*.sh)
+	shellcheck -s bash completions/rp.bash
 
 .PHONY: all tests check check-unit check-bats bench fuzz deps demo test \
-	install clean fmt lint windows test-windows
+	install uninstall clean fmt lint windows test-windows
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -72,6 +72,14 @@ int rp_fs_realpath(const char *path, char *out, size_t outsz);
  * 0 or -1 with ENAMETOOLONG. */
 int rp_fs_dirname(const char *path, char *out, size_t outsz);
 
+/* Could we run path as a program?  0 when it is (followed as execve(2)
+ * follows it, symbolic links included) a regular file we may execute;
+ * else -1 with errno (ENOENT, EACCES: not a regular file or not
+ * executable for us, or the error of stat/access) and why, which reads
+ * after the path: "does not exist", "is not a regular file", "is not
+ * executable", "cannot be examined: <the system's reason>". */
+int rp_fs_check_exec(const char *path, char *why, size_t whysz);
+
 /* 1 when a and b name the same file, however each is spelled (relative,
  * through a symbolically linked directory, a link to it: stat(2) follows
  * them all and compares device and inode), else 0, also when either

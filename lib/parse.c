@@ -1,7 +1,8 @@
-/* parse.c — strict decimal numbers (see parse.h). */
+/* parse.c — strict decimal numbers and durations (see parse.h). */
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "parse.h"
 
@@ -47,6 +48,78 @@ rp_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 	if (rp_parse_u64(s, min, max, &v) != 0)
 		return -1;
 	*out = (uint32_t)v;
+	return 0;
+}
+
+int
+rp_parse_duration_ms(const char *s, uint64_t bare_ms, uint64_t min_ms,
+    uint64_t max_ms, uint64_t *out_ms)
+{
+	/* At most 9 decimals: a nanosecond, finer than any unit here can
+	 * turn into whole milliseconds; and 10^9 times an hour's 3600000
+	 * still fits 64 bits. */
+	uint64_t whole = 0, frac = 0, pow10 = 1, unit, v;
+	const char *p = s;
+	int over = 0, nwhole = 0, nfrac = 0;
+
+	if (s == NULL || bare_ms == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (; *p >= '0' && *p <= '9'; p++, nwhole++) {
+		if (whole > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			over = 1;
+		else
+			whole = whole * 10 + (uint64_t)(*p - '0');
+	}
+	if (nwhole == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, nfrac++) {
+			if (nfrac == 9) {
+				errno = EINVAL;
+				return -1;
+			}
+			frac = frac * 10 + (uint64_t)(*p - '0');
+			pow10 *= 10;
+		}
+		if (nfrac == 0) {
+			errno = EINVAL;
+			return -1;
+		}
+	}
+	if (*p == '\0')
+		unit = bare_ms;
+	else if (strcmp(p, "ms") == 0)
+		unit = 1;
+	else if (strcmp(p, "s") == 0)
+		unit = 1000;
+	else if (strcmp(p, "m") == 0)
+		unit = 60000;
+	else if (strcmp(p, "h") == 0)
+		unit = 3600000;
+	else {
+		errno = EINVAL;
+		return -1;
+	}
+	/* The fraction must come to whole milliseconds: "1.5" of a
+	 * millisecond is no duration we can wait. */
+	if (unit > UINT64_MAX / pow10 || (frac * unit) % pow10 != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (over || whole > (UINT64_MAX - frac * unit / pow10) / unit) {
+		errno = ERANGE;
+		return -1;
+	}
+	v = whole * unit + frac * unit / pow10;
+	if (v < min_ms || v > max_ms) {
+		errno = ERANGE;
+		return -1;
+	}
+	*out_ms = v;
 	return 0;
 }
 

@@ -24,6 +24,21 @@ int rp_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int rp_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 int rp_parse_int(const char *s, int min, int max, int *out);
 
+/*
+ * A duration, into milliseconds: decimal digits, optionally a fraction
+ * ("2.5"), then optionally one unit, "ms", "s", "m" or "h", with nothing
+ * in between or after.  A bare number counts in units of bare_ms
+ * milliseconds (1 where a bare number is milliseconds, 1000 where it is
+ * seconds), so "500ms", "0.5s" and, with bare_ms 1, "500" are the same.
+ * The result must be a whole number of milliseconds in [min_ms, max_ms].
+ * Returns 0 with *out_ms set, or -1 with errno EINVAL (not a duration:
+ * "", "1.", ".5", "5 s", "5S", "-1", "5sec", a part of a millisecond)
+ * or ERANGE (outside the range, or too large to count); *out_ms is
+ * untouched on failure.
+ */
+int rp_parse_duration_ms(const char *s, uint64_t bare_ms, uint64_t min_ms,
+    uint64_t max_ms, uint64_t *out_ms);
+
 /* n bytes as 2n lowercase hex digits and a NUL into out (2n + 1 bytes). */
 void rp_hex_encode(const uint8_t *p, size_t n, char *out);
 

@@ -43,6 +43,7 @@
 #include "parse.h"
 #include "handoff.h"
 #include "relay.h"
+#include "openmetrics.h"
 
 /*
  * Common start-up for a program: SIGPIPE ignored (writes report EPIPE),

@@ -45,6 +45,19 @@ void rp_sock_unlisten(struct rp_sock_listener *l);
  * ECONNREFUSED, EACCES, ETIMEDOUT, ENAMETOOLONG...). */
 int rp_sock_connect(const char *path, int nonblock, int64_t deadline);
 
+/*
+ * Connect to path before the deadline, waiting for a listener to come up
+ * there: while path (or a directory on the way) is missing, the nearest
+ * directory that exists is watched (inotify), so nothing is polled and a
+ * socket that appears is dialled at once; a socket file that refuses
+ * (bound but not listening yet, or stale until a new listener replaces
+ * it) is tried again at growing intervals up to 100 ms, as listen(2)
+ * leaves no trace a watch sees.  Returns the fd as rp_sock_connect does,
+ * or -1 with errno: ETIMEDOUT when the deadline passed first, or the
+ * error of a connect that waiting cannot mend (EACCES, ENAMETOOLONG...).
+ */
+int rp_sock_connect_wait(const char *path, int nonblock, int64_t deadline);
+
 /* accept4 with CLOEXEC (and NONBLOCK when nonblock).  -1 with errno;
  * EAGAIN when nothing is pending. */
 int rp_sock_accept(int lfd, int nonblock);

@@ -262,16 +262,65 @@ cli_opt_u32(const char *name, const char *s, uint32_t min, uint32_t max,
 	return 0;
 }
 
+/* A duration in its largest whole unit: "0", "250ms", "5s", "24h". */
+static void
+show_duration(uint64_t ms, char *out, size_t outsz)
+{
+	if (ms != 0 && ms % 3600000 == 0)
+		snprintf(out, outsz, "%lluh", (unsigned long long)(ms / 3600000));
+	else if (ms != 0 && ms % 60000 == 0)
+		snprintf(out, outsz, "%llum", (unsigned long long)(ms / 60000));
+	else if (ms != 0 && ms % 1000 == 0)
+		snprintf(out, outsz, "%llus", (unsigned long long)(ms / 1000));
+	else
+		snprintf(out, outsz, "%llu%s", (unsigned long long)ms,
+		    ms != 0 ? "ms" : "");
+}
+
+int
+cli_opt_duration(const char *name, const char *s, uint64_t bare_ms,
+    uint64_t min_ms, uint64_t max_ms, int64_t *out_ms)
+{
+	char lo[32], hi[32];
+	uint64_t v;
+
+	if (max_ms > INT64_MAX)
+		max_ms = INT64_MAX;
+	if (rp_parse_duration_ms(s, bare_ms, min_ms, max_ms, &v) != 0) {
+		show_duration(min_ms, lo, sizeof(lo));
+		show_duration(max_ms, hi, sizeof(hi));
+		return cli_usage("%s: '%s' is not a duration from %s to %s "
+		    "(a number of %s, or one with a unit: 500ms, 2s, 1m, 1h)",
+		    name, s, lo, hi, bare_ms == 1000 ? "seconds" :
+		    "milliseconds");
+	}
+	*out_ms = (int64_t)v;
+	return 0;
+}
+
 int
 cli_opt_ms(const char *name, const char *s, int64_t *out)
 {
-	uint64_t v;
-
 	/* A day is far more than any wait here needs. */
-	if (rp_parse_u64(s, 0, 86400000, &v) != 0)
-		return cli_usage("%s: '%s' is not a number of milliseconds "
-		    "from 0 to 86400000", name, s);
-	*out = (int64_t)v;
+	return cli_opt_duration(name, s, 1, 0, 86400000, out);
+}
+
+int
+cli_opt_secs(const char *name, const char *s, uint64_t min, uint64_t max,
+    uint64_t *out)
+{
+	int64_t ms = 0;
+	int r;
+
+	if (max > UINT64_MAX / 1000)
+		max = UINT64_MAX / 1000;
+	if ((r = cli_opt_duration(name, s, 1000, min * 1000, max * 1000,
+	    &ms)) != 0)
+		return r;
+	if (ms % 1000 != 0)
+		return cli_usage("%s: '%s' is not a whole number of seconds",
+		    name, s);
+	*out = (uint64_t)ms / 1000;
 	return 0;
 }
 

@@ -42,10 +42,20 @@ int cli_getopt_error(int c, char **argv, const struct option *longopts);
 
 /*
  * Strict option values (decimal, no sign or space): 0 with *out set, or
- * the exit status after a usage line "NAME: 'S' is not a number ...".
- * Milliseconds go from 0 to a day (86400000).
+ * the exit status after a usage line "NAME: 'S' is not a number ..." (or
+ * "... is not a duration ...").
+ *
+ * Durations are rp_parse_duration_ms's: a number with an optional unit,
+ * "500ms", "2s", "1.5s", "1m", "1h"; a bare number counts in units of
+ * bare_ms (1: milliseconds, 1000: seconds), the option's documented
+ * meaning.  cli_opt_ms: milliseconds from 0 to a day (24h).
+ * cli_opt_secs: a whole number of seconds (bare: seconds) in [min, max].
  */
+int cli_opt_duration(const char *name, const char *s, uint64_t bare_ms,
+    uint64_t min_ms, uint64_t max_ms, int64_t *out_ms);
 int cli_opt_ms(const char *name, const char *s, int64_t *out);
+int cli_opt_secs(const char *name, const char *s, uint64_t min, uint64_t max,
+    uint64_t *out);
 int cli_opt_u64(const char *name, const char *s, uint64_t min, uint64_t max,
     uint64_t *out);
 int cli_opt_u32(const char *name, const char *s, uint32_t min, uint32_t max,

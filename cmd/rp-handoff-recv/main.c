@@ -69,6 +69,8 @@ static const char help_text[] =
     "                        broker (default) or backend (RP_HANDOFF_EVENT)\n"
     "  --echo                echo every connection in-process (no PROG)\n"
     "\n"
+    "MS: milliseconds, or with a unit: 500ms, 2s, 1m, 1h.\n"
+    "\n"
     "Exit: 0 done; 1 a transfer was rejected or a peer of another uid\n"
     "connected; 2 usage; 3 cannot listen; 4 deadline; 5 malformed offer;\n"
     "125 internal; 126/127 PROG not executable / not found; else PROG's\n"

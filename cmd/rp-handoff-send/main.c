@@ -49,6 +49,8 @@ static const char help_text[] =
     "                       the deadline\n"
     "  --new-token          print a fresh token and exit\n"
     "\n"
+    "MS: milliseconds, or with a unit: 500ms, 2s, 1m, 1h.\n"
+    "\n"
     "Exit: 0 accepted (or sent); 1 rejected; 2 usage; 3 unreachable;\n"
     "4 no ack in time; 5 malformed ack; 125 internal.\n";
 

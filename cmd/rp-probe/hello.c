@@ -20,6 +20,7 @@
 enum {
 	OPT_SERVICE = 256, OPT_VERSION, OPT_CLIENT_VERSION, OPT_KEEPALIVE,
 	OPT_ADOPT, OPT_HANDOFF_TIMEOUT, OPT_JSON, OPT_TIMEOUT, OPT_CONNECT,
+	OPT_WAIT,
 };
 
 static const struct option longopts[] = {
@@ -34,6 +35,8 @@ static const struct option longopts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "connect", no_argument, NULL, OPT_CONNECT },
+	{ "wait-for-socket", no_argument, NULL, OPT_WAIT },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -41,7 +44,7 @@ struct hello_opts {
 	const char *socket_opt;
 	const char *service, *version, *client_version;
 	uint64_t keepalive;
-	int adopt, json, connect;
+	int adopt, json, connect, wait, quiet;
 	int64_t timeout_ms, handoff_timeout_ms;
 	char **prog;
 	const char *traceparent, *tracestate;
@@ -78,7 +81,7 @@ parse(int argc, char **argv, struct hello_opts *o)
 	o->client_version = "";
 	o->timeout_ms = HELLO_TIMEOUT_MS;
 	o->handoff_timeout_ms = HANDOFF_TIMEOUT_MS;
-	split = cli_split(argc, argv, ":hs:", longopts);
+	split = cli_split(argc, argv, ":hqs:", longopts);
 	if (split < argc) {
 		if (split + 1 >= argc)
 			return cli_usage("hello: nothing after --");
@@ -86,7 +89,7 @@ parse(int argc, char **argv, struct hello_opts *o)
 			return cli_usage("hello: the program name is empty");
 		o->prog = argv + split + 1;
 	}
-	while ((c = getopt_long(split, argv, ":hs:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(split, argv, ":hqs:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			return probe_help() == 0 ? -1 : RP_EXIT_INTERNAL;
@@ -103,7 +106,7 @@ parse(int argc, char **argv, struct hello_opts *o)
 			o->client_version = optarg;
 			break;
 		case OPT_KEEPALIVE:
-			if ((r = cli_opt_u64("--keepalive", optarg, 0,
+			if ((r = cli_opt_secs("--keepalive", optarg, 0,
 			    UINT32_MAX, &o->keepalive)) != 0)
 				return r;
 			break;
@@ -125,6 +128,12 @@ parse(int argc, char **argv, struct hello_opts *o)
 			break;
 		case OPT_CONNECT:
 			o->connect = 1;
+			break;
+		case OPT_WAIT:
+			o->wait = 1;
+			break;
+		case 'q':
+			o->quiet = 1;
 			break;
 		default:
 			return cli_getopt_error(c, argv, longopts);
@@ -164,8 +173,8 @@ hello_request_id(char out[33])
 }
 
 static int
-send_hello(int fd, const struct hello_opts *o, uint64_t rid,
-    int64_t deadline)
+send_hello(int fd, const char *path, const struct hello_opts *o, uint64_t rid,
+    char hrid[33], int64_t deadline)
 {
 	Rp__Hello h = RP__HELLO__INIT;
 	struct rp_frame_meta m = {
@@ -176,7 +185,6 @@ send_hello(int fd, const struct hello_opts *o, uint64_t rid,
 		.tracestate = o->tracestate,
 	};
 	struct rp_buf out = { 0 };
-	char hrid[33];
 	int r;
 
 	hello_request_id(hrid);
@@ -198,10 +206,8 @@ send_hello(int fd, const struct hello_opts *o, uint64_t rid,
 	}
 	r = rp_io_write_full(fd, out.data, out.len, deadline);
 	rp_buf_free(&out);
-	if (r != 0) {
-		cli_warn("cannot send the Hello: %s", strerror(errno));
-		return rp_exit_from_errno(errno);
-	}
+	if (r != 0)
+		return probe_send_failed(fd, path, "hello", errno);
 	return RP_EXIT_OK;
 }
 
@@ -249,13 +255,32 @@ await_handoff(int fd, const Rp__Negotiated *n, int64_t deadline,
 	return ok;
 }
 
+/*
+ * The request's ids, as scripts match them: request_id is the Hello's
+ * own (32 hex digits), the one the broker's --events lines carry;
+ * frame_request_id is the frame's 64-bit id, in decimal.  Every 64-bit
+ * id is a JSON string: a JSON number past 2^53 loses digits in jq and
+ * JavaScript.
+ */
 static void
-json_negotiated(struct rp_json *j, const Rp__Negotiated *n, uint64_t rid)
+json_ids(struct rp_json *j, const char *hrid, uint64_t rid)
 {
+	char dec[24];
+
+	rp_json_kstr(j, "request_id", hrid);
+	snprintf(dec, sizeof(dec), "%llu", (unsigned long long)rid);
+	rp_json_kstr(j, "frame_request_id", dec);
+}
+
+static void
+json_negotiated(struct rp_json *j, const Rp__Negotiated *n,
+    const char *hrid, uint64_t rid)
+{
+	char dec[24];
 	size_t i;
 
 	rp_json_kstr(j, "result", "negotiated");
-	rp_json_ku64(j, "request_id", rid);
+	json_ids(j, hrid, rid);
 	rp_json_key(j, "negotiated");
 	rp_json_obj(j);
 	rp_json_ku64(j, "protocol", n->negotiated_protocol);
@@ -270,12 +295,14 @@ json_negotiated(struct rp_json *j, const Rp__Negotiated *n, uint64_t rid)
 	rp_json_ku64(j, "keepalive_interval_secs", n->keepalive_interval_secs);
 	rp_json_key(j, "handle_passed_token");
 	rp_json_hex(j, n->handle_passed_token.data, n->handle_passed_token.len);
-	rp_json_ku64(j, "connection_id", n->connection_id);
+	snprintf(dec, sizeof(dec), "%llu", (unsigned long long)n->connection_id);
+	rp_json_kstr(j, "connection_id", dec);
 	rp_json_obj_end(j);
 }
 
 static int
-refused(const struct hello_opts *o, const Rp__Refused *f, uint64_t rid)
+refused(const struct hello_opts *o, const Rp__Refused *f, const char *hrid,
+    uint64_t rid)
 {
 	struct rp_json j;
 	struct rp_buf out = { 0 };
@@ -290,7 +317,7 @@ refused(const struct hello_opts *o, const Rp__Refused *f, uint64_t rid)
 	probe_json_begin(&j, &out);
 	rp_json_obj(&j);
 	rp_json_kstr(&j, "result", "refused");
-	rp_json_ku64(&j, "request_id", rid);
+	json_ids(&j, hrid, rid);
 	rp_json_key(&j, "refused");
 	rp_json_obj(&j);
 	rp_json_ku64(&j, "code", f->code);
@@ -362,7 +389,7 @@ use_connection(const struct hello_opts *o, int conn, const char *route)
 
 static int
 negotiated(const struct hello_opts *o, int fd, const Rp__Negotiated *n,
-    uint64_t rid, int64_t deadline)
+    const char *hrid, uint64_t rid, int64_t deadline)
 {
 	struct rp_json j;
 	struct rp_buf out = { 0 };
@@ -380,7 +407,9 @@ negotiated(const struct hello_opts *o, int fd, const Rp__Negotiated *n,
 		adopted = await_handoff(fd, n, hdeadline < deadline ? hdeadline :
 		    deadline, &why);
 		route = adopted ? "handoff" : "reconnect";
-		if (adopted)
+		if (o->quiet)
+			;
+		else if (adopted)
 			cli_warn("route: handoff");
 		else
 			cli_warn("route: reconnect (%s)", why ? why :
@@ -389,7 +418,7 @@ negotiated(const struct hello_opts *o, int fd, const Rp__Negotiated *n,
 	if (o->json) {
 		probe_json_begin(&j, &out);
 		rp_json_obj(&j);
-		json_negotiated(&j, n, rid);
+		json_negotiated(&j, n, hrid, rid);
 		if (o->adopt) {
 			rp_json_kstr(&j, "route", route);
 			rp_json_key(&j, "route_detail");
@@ -429,6 +458,7 @@ probe_hello(int argc, char **argv)
 	Rp__HelloReply *reply = NULL;
 	Rp__Frame *f;
 	const char *why = NULL;
+	char hrid[33];
 	uint8_t *body;
 	size_t len;
 	uint64_t rid;
@@ -441,17 +471,14 @@ probe_hello(int argc, char **argv)
 	if ((rc = probe_broker_socket(o.socket_opt, path, sizeof(path))) != 0)
 		return rc;
 	deadline = rp_deadline_in(o.timeout_ms);
-	fd = rp_sock_connect(path, 0, deadline);
-	if (fd < 0) {
-		cli_warn("cannot connect to the broker at %s: %s", path,
-		    strerror(errno));
+	fd = probe_connect_broker(path, o.wait, deadline);
+	if (fd < 0)
 		return rp_exit_from_errno(errno);
-	}
 	rid = probe_request_id();
-	if ((rc = send_hello(fd, &o, rid, deadline)) != 0)
+	if ((rc = send_hello(fd, path, &o, rid, hrid, deadline)) != 0)
 		goto out;
-	if ((rc = probe_read_reply(fd, REPLY_MAX, deadline, "hello", &body,
-	    &len)) != 0)
+	if ((rc = probe_read_reply(fd, path, REPLY_MAX, deadline, "hello",
+	    &body, &len)) != 0)
 		goto out;
 	f = rp_wire_frame_parse(body, len, RP_KIND_RESPONSE, RP_PP_CONTROL, 1,
 	    rid, &why);
@@ -470,10 +497,10 @@ probe_hello(int argc, char **argv)
 	}
 	switch (reply->result_case) {
 	case RP__HELLO_REPLY__RESULT_NEGOTIATED:
-		rc = negotiated(&o, fd, reply->negotiated, rid, deadline);
+		rc = negotiated(&o, fd, reply->negotiated, hrid, rid, deadline);
 		break;
 	case RP__HELLO_REPLY__RESULT_REFUSED:
-		rc = refused(&o, reply->refused, rid);
+		rc = refused(&o, reply->refused, hrid, rid);
 		break;
 	default:
 		cli_warn("hello: malformed reply: neither negotiated nor "

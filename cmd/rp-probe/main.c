@@ -21,11 +21,14 @@ static const char usage_text[] =
     "rp-probe identity [--timeout MS] [--json] [--expect-pid PID]\n"
     "                  [--expect-exe PATH] [--expect-hash HEX]\n"
     "                  [--expect-namespace NS] [--allow-uid UID]... ENDPOINT\n"
-    "rp-probe hello [-s SOCKET] --service S --version V [--client-version S]\n"
-    "               [--keepalive SECS] [--adopt] [--handoff-timeout MS]\n"
-    "               [--json] [--timeout MS] [--connect | -- PROG [ARGS...]]\n"
-    "rp-probe admin [-s SOCKET] [--json] [--service S] [--drain-deadline MS]\n"
-    "               [--timeout MS] VERB\n"
+    "rp-probe hello [-q] [-s SOCKET] [--wait-for-socket] --service S --version V\n"
+    "               [--client-version S] [--keepalive SECS] [--adopt]\n"
+    "               [--handoff-timeout MS] [--json] [--timeout MS]\n"
+    "               [--connect | -- PROG [ARGS...]]\n"
+    "rp-probe admin [-s SOCKET] [--wait-for-socket] [--json] [--service S]\n"
+    "               [--drain-deadline MS] [--format openmetrics|prometheus]\n"
+    "               [-o FILE] [--timeout MS] VERB\n"
+    "rp-probe doctor [-s SOCKET] [-d DIR] [--json] [--timeout MS]\n"
     "rp-probe -h | --help | -V | --version\n";
 
 static const char help_text[] =
@@ -37,10 +40,25 @@ static const char help_text[] =
     "          run PROG on the backend connection (fd 6 read, fd 7 write),\n"
     "          or relay stdin/stdout to it (--connect); a refusal with\n"
     "          ErrorCode N exits 10+N (--timeout default 15000)\n"
-    "admin     send an admin VERB; print the body; exit with its exit_code\n"
-    "          (--timeout default 5000).  VERB: status, dump,\n"
-    "          list-instances, healthz, readyz, backend-health, config,\n"
-    "          diagnose, metrics, shutdown\n"
+    "admin     send an admin VERB; print the body (or write it to FILE,\n"
+    "          atomically, with -o); exit with its exit_code (--timeout\n"
+    "          default 5000).  VERB: status, dump, list-instances, healthz,\n"
+    "          readyz, backend-health, config, diagnose, metrics, shutdown.\n"
+    "          JSON: status with --json; dump, list-instances,\n"
+    "          backend-health, config and diagnose always; healthz, readyz,\n"
+    "          metrics and shutdown never (--json is refused).  metrics:\n"
+    "          OpenMetrics, or with --format prometheus the Prometheus text\n"
+    "          format (promtool, node_exporter's textfile collector)\n"
+    "\n"
+    "doctor    check the machine as a broker and its clients find it,\n"
+    "          broker up or not: one 'pass|warn|fail NAME: DETAIL' line per\n"
+    "          check; exit 1 if any failed (--timeout default 2000)\n"
+    "\n"
+    "--wait-for-socket: wait (until the deadline) for a broker that is not\n"
+    "up yet.  -q: no route line on stderr.\n"
+    "\n"
+    "MS: milliseconds, SECS: seconds, or either with a unit: 500ms, 2s,\n"
+    "1m, 1h.\n"
     "\n"
     "The broker socket: -s, else RUNNING_PROCESS_BROKER_V1_SOCKET, else the\n"
     "per-user shared broker's default path.\n";
@@ -132,13 +150,76 @@ probe_request_id(void)
 }
 
 int
-probe_read_reply(int fd, size_t cap, int64_t deadline, const char *what,
-    uint8_t **body, size_t *len)
+probe_oom(void)
+{
+	cli_warn("out of memory");
+	return RP_EXIT_INTERNAL;
+}
+
+int
+probe_connect_broker(const char *path, int wait, int64_t deadline)
+{
+	int fd, err;
+
+	fd = wait ? rp_sock_connect_wait(path, 0, deadline) :
+	    rp_sock_connect(path, 0, deadline);
+	if (fd >= 0)
+		return fd;
+	err = errno;
+	if (wait && err == ETIMEDOUT)
+		cli_warn("the broker at %s did not come up before the "
+		    "deadline", path);
+	else
+		cli_warn("cannot connect to the broker at %s: %s", path,
+		    strerror(err));
+	errno = err;
+	return -1;
+}
+
+/*
+ * The broker closed the connection before it replied (how: a reset, a
+ * broken pipe or an end of file).  A broker does that, without a word, to
+ * a client whose uid it does not serve: when the peer runs as another
+ * uid than ours, that is the likely reason, and what to change is named.
+ */
+static int
+closed_early(int fd, const char *path, const char *what, const char *how)
+{
+	struct rp_peercred pc;
+	uint32_t me = rp_host_euid();
+
+	if (rp_sock_peercred(fd, &pc) == 0 && pc.uid != me)
+		cli_warn("%s: the broker at %s closed the connection before "
+		    "replying (%s): it runs as uid %u and most likely does not "
+		    "serve uid %u (rp-broker --allow-uid %u would)", what, path,
+		    how, (unsigned)pc.uid, (unsigned)me, (unsigned)me);
+	else
+		cli_warn("%s: the broker at %s closed the connection before "
+		    "replying (%s)", what, path, how);
+	return RP_EXIT_PROTOCOL;
+}
+
+int
+probe_send_failed(int fd, const char *path, const char *what, int err)
+{
+	if (err == EPIPE || err == ECONNRESET)
+		return closed_early(fd, path, what, strerror(err));
+	cli_warn("%s: cannot send the request: %s", what, strerror(err));
+	return rp_exit_from_errno(err);
+}
+
+int
+probe_read_reply(int fd, const char *path, size_t cap, int64_t deadline,
+    const char *what, uint8_t **body, size_t *len)
 {
 	enum rp_frame_status st;
 
 	*body = NULL;
 	st = rp_frame_read(fd, cap, deadline, body, len);
+	if ((st == RP_FRAME_IO && (errno == ECONNRESET || errno == EPIPE)) ||
+	    st == RP_FRAME_EOF)
+		return closed_early(fd, path, what, st == RP_FRAME_EOF ?
+		    "end of file" : strerror(errno));
 	switch (st) {
 	case RP_FRAME_OK:
 		if (*body == NULL) {
@@ -170,7 +251,8 @@ main(int argc, char **argv)
 		return RP_EXIT_INTERNAL;
 	}
 	if (argc < 2)
-		return cli_usage("no subcommand: identity, hello or admin");
+		return cli_usage("no subcommand: identity, hello, admin or "
+		    "doctor");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
 		return probe_help();
 	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0)
@@ -184,6 +266,8 @@ main(int argc, char **argv)
 		return probe_hello(argc - 1, argv + 1);
 	if (strcmp(argv[1], "admin") == 0)
 		return probe_admin(argc - 1, argv + 1);
-	return cli_usage("unknown subcommand '%s': identity, hello or admin",
-	    argv[1]);
+	if (strcmp(argv[1], "doctor") == 0)
+		return probe_doctor(argc - 1, argv + 1);
+	return cli_usage("unknown subcommand '%s': identity, hello, admin or "
+	    "doctor", argv[1]);
 }

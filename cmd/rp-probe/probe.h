@@ -37,15 +37,33 @@ int probe_broker_socket(const char *opt, char *out, size_t outsz);
 /* A fresh non-zero request id for a frame. */
 uint64_t probe_request_id(void);
 
+/* "out of memory" on stderr; returns 125. */
+int probe_oom(void);
+
+/* Connect to the broker at path before the deadline; with wait, waiting
+ * for it to come up (rp_sock_connect_wait) instead of failing at once on
+ * a socket that is not there yet or not listening yet.  The fd, or -1
+ * with errno after one line on stderr. */
+int probe_connect_broker(const char *path, int wait, int64_t deadline);
+
+/* Sending the request on fd (to the broker at path) failed with err:
+ * report it as "<what>: ..." and return the exit status.  A broker that
+ * closed the connection on us is said to have done so, and why it most
+ * likely did. */
+int probe_send_failed(int fd, const char *path, const char *what, int err);
+
 /* Read one reply frame under the deadline; on failure report it (as
- * "<what>: ...") and return the exit status (4, 5, ...) with *body NULL. */
-int probe_read_reply(int fd, size_t cap, int64_t deadline, const char *what,
-    uint8_t **body, size_t *len);
+ * "<what>: ...", a connection the broker at path closed without a reply
+ * as probe_send_failed says it) and return the exit status (4, 5, ...)
+ * with *body NULL. */
+int probe_read_reply(int fd, const char *path, size_t cap, int64_t deadline,
+    const char *what, uint8_t **body, size_t *len);
 
 /* The subcommands; each takes argv from its own name on and returns the
  * exit status. */
 int probe_identity(int argc, char **argv);
 int probe_hello(int argc, char **argv);
 int probe_admin(int argc, char **argv);
+int probe_doctor(int argc, char **argv);
 
 #endif

@@ -93,8 +93,25 @@ fail:
 	return -1;
 }
 
+/*
+ * What the broker would find at the definition's binary_path when it
+ * starts it: NULL when it is a file we may execute, else why not (in
+ * buf), as systemd-analyze verify flags an ExecStart= that cannot run.
+ */
+static const char *
+binary_problem(const char *bin, char *buf, size_t bufsz)
+{
+	char why[256];
+
+	if (rp_fs_check_exec(bin, why, sizeof(why)) == 0)
+		return NULL;
+	snprintf(buf, bufsz, "binary %s %s", bin, why);
+	return buf;
+}
+
 /* Load each file as the broker would (the directory aside, which is
- * reported once).  0, or -1 with ENOMEM. */
+ * reported once), and look at the binary each names.  0, or -1 with
+ * ENOMEM. */
 static int
 load_all(struct report *r)
 {
@@ -110,8 +127,11 @@ load_all(struct report *r)
 			reason = "the path is too long";
 		} else if ((d = rp_servicedef_load_file(path, why,
 		    sizeof(why))) != NULL) {
+			reason = binary_problem(d->binary_path, why,
+			    sizeof(why));
 			rp_wire_free(d);
-			continue;
+			if (reason == NULL)
+				continue;
 		} else if (errno == ENOMEM) {
 			return -1;
 		} else {
@@ -210,6 +230,13 @@ run(struct report *r, int json)
 		err = errno;
 		if (err == ENOMEM)
 			return sd_oom();
+		/* Missing, not a directory, the wrong owner or mode: the
+		 * reason says it all.  Anything else ("cannot be examined")
+		 * needs the system's word for it. */
+		if (err != ENOENT && err != ENOTDIR && err != EPERM)
+			snprintf(r->dir_why + strlen(r->dir_why),
+			    sizeof(r->dir_why) - strlen(r->dir_why), ": %s",
+			    strerror(err));
 	} else {
 		err = 0;
 	}

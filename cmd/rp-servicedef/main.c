@@ -40,7 +40,7 @@ static const char help_text[] =
     "\n"
     "  write              validate and atomically replace DIR/NAME.servicedef\n"
     "  show               print one definition (a path with a '/', or a NAME)\n"
-    "  check              check DIR and every *.servicedef in it\n"
+    "  check              check DIR, every *.servicedef in it and their binaries\n"
     "\n"
     "  --service NAME     1-64 characters of [a-z0-9-]\n"
     "  --binary ABS_PATH  the backend program (absolute)\n"

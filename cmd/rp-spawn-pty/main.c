@@ -42,40 +42,10 @@ static const char help_text[] =
     "  -h, --help           this text\n"
     "  -V, --version        the version\n"
     "\n"
+    "SECS: seconds (2.5), or with a unit: 500ms, 2s, 1m, 1h.\n"
+    "\n"
     "Exit: PROG's status; 124 timeout; 125 rp-spawn-pty failed;\n"
     "126 PROG not executable; 127 PROG not found.\n";
-
-/* Decimal seconds with at most three decimals, 0 to 10^9: "5", "0.25". */
-static int
-parse_secs(const char *s, int64_t *ms)
-{
-	int64_t whole = 0, frac = 0;
-	int nint = 0, nfrac = 0;
-	const char *p = s;
-
-	for (; *p >= '0' && *p <= '9'; p++, nint++) {
-		if (nint >= 10)
-			return -1;
-		whole = whole * 10 + (*p - '0');
-	}
-	if (nint == 0)
-		return -1;
-	if (*p == '.') {
-		for (p++; *p >= '0' && *p <= '9'; p++, nfrac++) {
-			if (nfrac >= 3)
-				return -1;
-			frac = frac * 10 + (*p - '0');
-		}
-		if (nfrac == 0)
-			return -1;
-	}
-	if (*p != '\0' || whole > 1000000000)
-		return -1;
-	while (nfrac++ < 3)
-		frac *= 10;
-	*ms = whole * 1000 + frac;
-	return 0;
-}
 
 /* 1..65535, decimal digits only, no sign or leading zero. */
 static int
@@ -137,12 +107,15 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The longest --timeout or --kill-after: 10^9 s (some 31 years). */
+#define MAX_SECS UINT64_C(1000000000)
+
 /* Returns -1 to go on, else the exit status. */
 static int
 parse_args(int argc, char **argv, struct opts *o)
 {
 	size_t ntok;
-	int c;
+	int c, r;
 
 	memset(o, 0, sizeof(*o));
 	o->kill_after_ms = 5000;
@@ -161,14 +134,14 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->have_size = 1;
 			break;
 		case OPT_TIMEOUT:
-			if (parse_secs(optarg, &o->timeout_ms) != 0)
-				return cli_usage("--timeout: expected seconds "
-				    "(e.g. 10 or 2.5), got '%s'", optarg);
+			if ((r = cli_opt_duration("--timeout", optarg, 1000,
+			    0, MAX_SECS * 1000, &o->timeout_ms)) != 0)
+				return r;
 			break;
 		case OPT_KILL_AFTER:
-			if (parse_secs(optarg, &o->kill_after_ms) != 0)
-				return cli_usage("--kill-after: expected "
-				    "seconds (e.g. 5 or 0.5), got '%s'", optarg);
+			if ((r = cli_opt_duration("--kill-after", optarg,
+			    1000, 0, MAX_SECS * 1000, &o->kill_after_ms)) != 0)
+				return r;
 			break;
 		case OPT_EXIT_RECORD:
 			o->exit_record = optarg;

@@ -230,6 +230,7 @@ open_files(struct session *s)
 		    access(dir, W_OK | X_OK) != 0) {
 			cli_warn("exit record %s: %s", o->exit_record,
 			    strerror(errno));
+			s->record_unwritable = 1;
 			return -1;
 		}
 	}
@@ -346,7 +347,7 @@ finish(struct session *s, int status)
 	s->transcript_fd = -1;
 	if (s->failed)
 		status = RP_EXIT_INTERNAL;
-	if (s->o->exit_record != NULL &&
+	if (s->o->exit_record != NULL && !s->record_unwritable &&
 	    spawn_pty_write_record(s, status) != 0) {
 		cli_warn("write exit record %s: %s", s->o->exit_record,
 		    strerror(errno));

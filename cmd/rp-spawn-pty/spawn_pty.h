@@ -72,6 +72,7 @@ struct session {
 	int master_done;           /* EIO: nobody holds the terminal */
 	int transcript_fd;
 	int record_fd;
+	int record_unwritable;     /* its directory was refused: said once */
 
 	pid_t pid;
 	int ended;                 /* the child has ended (and was reaped) */

@@ -437,3 +437,38 @@ rp_fs_realpath(const char *path, char *out, size_t outsz)
 	free(r);
 	return 0;
 }
+
+int
+rp_fs_check_exec(const char *path, char *why, size_t whysz)
+{
+	struct stat st;
+	int err;
+
+	rp_err_why(why, whysz, "%s", "");
+	if (stat(path, &st) != 0) {
+		err = errno;
+		if (err == ENOENT)
+			rp_err_why(why, whysz, "does not exist");
+		else
+			rp_err_why(why, whysz, "cannot be examined: %s",
+			    strerror(err));
+		errno = err;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rp_err_why(why, whysz, "is not a regular file");
+		errno = EACCES;
+		return -1;
+	}
+	if (access(path, X_OK) != 0) {
+		err = errno;
+		if (err == EACCES)
+			rp_err_why(why, whysz, "is not executable");
+		else
+			rp_err_why(why, whysz, "cannot be examined: %s",
+			    strerror(err));
+		errno = err;
+		return -1;
+	}
+	return 0;
+}

@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/file.h>
+#ifdef __linux__
+#include <sys/inotify.h>
+#endif
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -399,6 +402,134 @@ fail:
 	close(fd);
 	errno = err;
 	return -1;
+}
+
+/* Waiting for a socket to appear: the longest nap while a socket file
+ * refuses (listen(2) itself leaves no trace a watch could see). */
+#define WAIT_NAP_MAX_MS 100
+#ifdef __linux__
+#define WATCH_MASK (IN_CREATE | IN_MOVED_TO | IN_ATTRIB | IN_CLOSE | \
+	IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+
+/*
+ * Watch the nearest directory of path that exists (its own, or the
+ * first parent there is), replacing the previous watch *wd.  Returns 0,
+ * or -1 when nothing could be watched (*wd is then -1).
+ */
+static int
+watch_nearest(int ifd, const char *path, int *wd)
+{
+	char dir[RP_SUN_PATH_MAX], up[RP_SUN_PATH_MAX];
+	int w;
+
+	if (rp_fs_dirname(path, dir, sizeof(dir)) < 0)
+		return -1;
+	for (;;) {
+		w = inotify_add_watch(ifd, dir, WATCH_MASK);
+		if (w >= 0)
+			break;
+		if ((errno != ENOENT && errno != ENOTDIR) ||
+		    strcmp(dir, "/") == 0 || strcmp(dir, ".") == 0 ||
+		    rp_fs_dirname(dir, up, sizeof(up)) < 0)
+			return -1;
+		memcpy(dir, up, strlen(up) + 1);
+	}
+	if (*wd >= 0 && *wd != w)
+		(void)inotify_rm_watch(ifd, *wd);
+	*wd = w;
+	return 0;
+}
+
+/* Read and forget the events that are there. */
+static void
+drain_events(int ifd)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	while (read(ifd, buf, sizeof(buf)) > 0)
+		;
+}
+#else
+/* No inotify: nothing is watched, and the wait naps instead. */
+static int
+inotify_init1(int flags)
+{
+	(void)flags;
+	return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static int
+watch_nearest(int ifd, const char *path, int *wd)
+{
+	(void)ifd;
+	(void)path;
+	*wd = -1;
+	return -1;
+}
+
+static void
+drain_events(int ifd)
+{
+	(void)ifd;
+}
+
+#define IN_CLOEXEC 0
+#define IN_NONBLOCK 0
+#endif
+
+int
+rp_sock_connect_wait(const char *path, int nonblock, int64_t deadline)
+{
+	struct sockaddr_un sun;
+	int64_t until;
+	long nap = 1;
+	int ifd, wd = -1, fd, err, watched;
+
+	if (make_addr(path, &sun) < 0)
+		return -1;
+	ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (ifd < 0)
+		return -1;
+	for (;;) {
+		/* Watch first, then try: a change between the two is not
+		 * missed, it wakes the wait below at once. */
+		watched = watch_nearest(ifd, path, &wd) == 0;
+		fd = rp_sock_connect(path, nonblock, deadline);
+		if (fd >= 0)
+			break;
+		err = errno;
+		if ((err != ENOENT && err != ENOTDIR && err != ECONNREFUSED) ||
+		    rp_deadline_passed(deadline)) {
+			errno = err == ENOENT || err == ENOTDIR ||
+			    err == ECONNREFUSED ? ETIMEDOUT : err;
+			break;
+		}
+		/* Missing: nothing happens there until something does.  A
+		 * socket that refuses (bound, not listening yet; or stale
+		 * until a new listener replaces it) is tried again soon; so
+		 * is everything when the directory cannot be watched. */
+		until = deadline;
+		if (err == ECONNREFUSED || !watched) {
+			until = rp_deadline_in(nap);
+			if (until > deadline)
+				until = deadline;
+			if (nap < WAIT_NAP_MAX_MS)
+				nap *= 2;
+		}
+		if (watched) {
+			if (rp_io_wait(ifd, RP_IO_READ, until) < 0 &&
+			    errno != ETIMEDOUT)
+				break;
+			drain_events(ifd);
+		} else {
+			nap_ms((long)(until - rp_now_ms()) > 0 ?
+			    (long)(until - rp_now_ms()) : 0);
+		}
+	}
+	err = errno;
+	close(ifd);
+	errno = err;
+	return fd;
 }
 
 int

@@ -133,19 +133,81 @@ TOOLS=(
 	usage_is "nothing after --" rp-handoff-recv "$T/h.sock" --
 }
 
-@test "option values: one wording for milliseconds and numbers everywhere" {
-	local ms="is not a number of milliseconds from 0 to 86400000"
-	usage_is "--timeout: '5s' $ms" rp-probe identity --timeout 5s /x.sock
+@test "option values: one wording for durations and numbers everywhere" {
+	local ms="is not a duration from 0 to 24h (a number of milliseconds, or one with a unit: 500ms, 2s, 1m, 1h)"
+	local secs="(a number of seconds, or one with a unit: 500ms, 2s, 1m, 1h)"
+	usage_is "--timeout: '5x' $ms" rp-probe identity --timeout 5x /x.sock
+	usage_is "--timeout: '5 s' $ms" rp-probe identity --timeout '5 s' /x.sock
 	usage_is "--timeout: '-1' $ms" rp-handoff-send --timeout -1 /x.sock
 	usage_is "--timeout: '86400001' $ms" rp-handoff-recv --timeout 86400001 /x.sock
+	usage_is "--timeout: '24.5h' $ms" rp-handoff-recv --timeout 24.5h /x.sock
+	usage_is "--timeout: '0.5ms' $ms" rp-handoff-recv --timeout 0.5ms /x.sock
+	usage_is "--probe-window: '1.5' $ms" rp-handoff-recv --serve /x.sock --echo \
+		--probe-window 1.5
 	usage_is "--handoff-timeout: ' 5' $ms" rp-probe hello --handoff-timeout ' 5' \
 		--service echo --version 1.0.0
-	usage_is "--keepalive: '4294967296' is not a number from 0 to 4294967295" \
+	usage_is "--drain-deadline: '1d' $ms" rp-probe admin --drain-deadline 1d shutdown
+	usage_is "--keepalive: '4294967296' is not a duration from 0 to 4294967295s $secs" \
 		rp-probe hello --keepalive 4294967296 --service echo --version 1.0.0
+	usage_is "--keepalive: '1500ms' is not a whole number of seconds" \
+		rp-probe hello --keepalive 1500ms --service echo --version 1.0.0
+	usage_is "--timeout: '2x' is not a duration from 0 to 1000000000s $secs" \
+		rp-spawn-pty --timeout 2x true
+	usage_is "--kill-after: '.5' is not a duration from 0 to 1000000000s $secs" \
+		rp-spawn-pty --kill-after .5 true
 	usage_is "--count: '0' is not a number from 1 to 1024" \
 		rp-handoff-recv --count 0 /x.sock
 	usage_is "--max-clients: 'x' is not a number from 1 to 1000000" \
 		rp-broker --max-clients x
+}
+
+@test "durations: a unit suffix means what it says; a bare number keeps its unit" {
+	local BS="$T/broker.sock"
+	# milliseconds bare, and with a unit: what goes on the wire.
+	for arg in 2500 2500ms 2.5s; do
+		mkfifo "$T/ready"
+		rpwire serve-hello "$BS" "$T/ready" admin 0,0 >"$T/broker.out" &
+		RP_BG_PIDS+=("$!")
+		rp_wait_fifo "$T/ready"
+		rm "$T/ready"
+		run -0 rp-probe admin -s "$BS" --drain-deadline "$arg" shutdown
+		wait "$!"
+		grep -qx "admin.drain_deadline_ms: 2500" "$T/broker.out" ||
+			{ echo "$arg:"; cat "$T/broker.out"; return 1; }
+	done
+	# seconds bare, and with a unit.
+	for arg in 120 120s 2m 120000ms; do
+		mkfifo "$T/ready"
+		rpwire serve-hello "$BS" "$T/ready" negotiated >"$T/broker.out" &
+		RP_BG_PIDS+=("$!")
+		rp_wait_fifo "$T/ready"
+		rm "$T/ready"
+		run -0 rp-probe hello -s "$BS" --service echo --version 1.0.0 \
+			--keepalive "$arg"
+		wait "$!"
+		grep -qx "hello.client_keepalive_secs: 120" "$T/broker.out" ||
+			{ echo "$arg:"; cat "$T/broker.out"; return 1; }
+	done
+	# rp-spawn-pty's --timeout is seconds bare: 0.3 and 300ms are the
+	# same deadline, and so is 0.005m; each ends the program (124).
+	for arg in 0.3 300ms 0.005m; do
+		run timeout -s KILL 20 rp-spawn-pty --timeout "$arg" --kill-after 1s \
+			--exit-record "$T/r.json" -- sleep 30
+		[ "$status" -eq 124 ] || { echo "$arg: $status"; return 1; }
+		grep -q '"timed_out":true' "$T/r.json"
+	done
+	# A deadline with a unit is a deadline: a second is not a second of
+	# milliseconds (1 ms) nor a thousand seconds.
+	mkfifo "$T/ready"
+	rpwire serve-hello "$BS" "$T/ready" silence >/dev/null &
+	RP_BG_PIDS+=("$!")
+	rp_wait_fifo "$T/ready"
+	local t0 t1
+	t0=$(date +%s%N)
+	run rp-probe admin -s "$BS" --timeout 1s status
+	t1=$(date +%s%N)
+	[ "$status" -eq 4 ]
+	[ $(((t1 - t0) / 1000000)) -ge 900 ] && [ $(((t1 - t0) / 1000000)) -lt 10000 ]
 }
 
 @test "--new-token: 32 hex digits, fresh each time; an unwritable stdout is 125" {

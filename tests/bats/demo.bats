@@ -32,9 +32,27 @@ check_demo_output() {
 	run timeout 120 env B="$RP_BUILD" "$RP_ROOT/examples/demo"
 	assert_success
 	check_demo_output
+	# Not a terminal: no escape sequence anywhere (make demo | cat).
+	[[ "$output" != *$'\e'* ]]
+	assert_line "1. a service definition: the broker will start examples/echo-backend for 'echo'"
 	# Its temporary directory is gone, and no process of it is left.
 	[ "$(ls -d /tmp/rpd.* 2>/dev/null | wc -l)" -eq "$before" ]
 	! pgrep -f "$RP_BUILD/bin/rp-(broker|handoff-recv)" | grep -q .
+}
+
+@test "the demo: bold step titles on a terminal, none with NO_COLOR" {
+	# script(1) gives the demo a terminal; its output is the typescript.
+	run timeout 120 script -qec "env B='$RP_BUILD' '$RP_ROOT/examples/demo'" /dev/null
+	assert_success
+	[[ "$output" == *$'\e[1m1. a service definition'* ]]
+	run timeout 120 script -qec "env NO_COLOR=1 B='$RP_BUILD' '$RP_ROOT/examples/demo'" /dev/null
+	assert_success
+	[[ "$output" == *"1. a service definition"* ]]
+	[[ "$output" != *$'\e['* ]]
+	# NO_COLOR set but empty means nothing, as no-color.org says.
+	run timeout 120 script -qec "env NO_COLOR= B='$RP_BUILD' '$RP_ROOT/examples/demo'" /dev/null
+	assert_success
+	[[ "$output" == *$'\e[1m1. a service definition'* ]]
 }
 
 @test "the demo runs as an ordinary user" {

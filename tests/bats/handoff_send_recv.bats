@@ -72,7 +72,7 @@ exit_code_for() {
 	rp_check_usage_error rp-handoff-send --token-file "$T/tok" --fd 77 "$S"
 	rp_check_usage_error rp-handoff-send --token-file "$T/tok" --fd x "$S"
 	rp_check_usage_error rp-handoff-send --token-file "$T/tok" --fd -1 "$S"
-	rp_check_usage_error rp-handoff-send --token-file "$T/tok" --timeout 1s "$S"
+	rp_check_usage_error rp-handoff-send --token-file "$T/tok" --timeout 1x "$S"
 	rp_check_usage_error rp-handoff-send --token-file "$T/tok" --service Bad_Name "$S"
 	rp_check_usage_error rp-handoff-send --token-file "$T/tok" --raw --no-wait "$S"
 	rp_check_usage_error rp-handoff-send --token-file "$T/tok" --token "$TOK" "$S"

@@ -73,7 +73,7 @@ fake_backend_start() {
 	rp_check_usage_error rp-probe identity
 	rp_check_usage_error rp-probe identity "$EP" "$EP"
 	rp_check_usage_error rp-probe identity ""
-	rp_check_usage_error rp-probe identity --timeout 5s "$EP"
+	rp_check_usage_error rp-probe identity --timeout 5x "$EP"
 	rp_check_usage_error rp-probe identity --expect-pid 0 "$EP"
 	rp_check_usage_error rp-probe identity --expect-hash abc "$EP"
 	rp_check_usage_error rp-probe identity --allow-uid x "$EP"
@@ -291,9 +291,12 @@ fake_backend_start() {
 	[ "$(json_get "$T/r.json" negotiated backend_pipe)" = '"/run/backend.sock"' ]
 	[ "$(json_get "$T/r.json" negotiated warnings 0)" = '"w1"' ]
 	[ "$(json_get "$T/r.json" negotiated keepalive_interval_secs)" = 1800 ]
-	[ "$(json_get "$T/r.json" negotiated connection_id)" = 7 ]
+	[ "$(json_get "$T/r.json" negotiated connection_id)" = '"7"' ]
 	[ "$(json_get "$T/r.json" negotiated handle_passed_token)" = '""' ]
-	grep -q "^frame.request_id: $(json_get "$T/r.json" request_id)$" "$T/broker.out"
+	# The ids as the broker saw them: the frame's in decimal, the Hello's
+	# own as sent; both JSON strings.
+	grep -q "^frame.request_id: $(json_get "$T/r.json" frame_request_id | tr -d '"')$" "$T/broker.out"
+	grep -q "^hello.request_id: $(json_get "$T/r.json" request_id | tr -d '"')$" "$T/broker.out"
 }
 
 @test "hello: each refusal code N exits 10+N and says why" {

@@ -453,9 +453,10 @@ EOF
 	assert_success
 	[ "$(jq_py 'd["definition"]["labels"]' <<<"$output")" = '{"a": "b=c", "owner": "platform"}' ]
 	[ "$(jq_py 'd["definition"]["isolation"]' <<<"$output")" = '"explicit"' ]
+	# Read whole: the binary it names is looked at, and is not there.
 	run "$SD" check
-	assert_success
-	assert_output "echo.servicedef: ok"
+	[ "$status" -eq 1 ]
+	assert_output "echo.servicedef: binary /usr/local/bin/echo-backend does not exist"
 	# And a minimal one: proto3 defaults everywhere else.
 	printf 'service_name: "m"\nbinary_path: "/m"\n' | pencode "$D/m.servicedef"
 	run "$SD" show m
@@ -647,6 +648,66 @@ EOF
 	run "$SD" check
 	assert_success
 	assert_output $'b-ok.servicedef: ok\necho.servicedef: ok'
+}
+
+@test "check: a binary that is missing, not a file or not executable is exit 1" {
+	mkdir -p "$T/bin"
+	printf '#!/bin/sh\n' >"$T/bin/runs" && chmod 0755 "$T/bin/runs"
+	printf '#!/bin/sh\n' >"$T/bin/noexec" && chmod 0644 "$T/bin/noexec"
+	ln -s runs "$T/bin/link"
+	ln -s nowhere "$T/bin/dangling"
+	printf 'x' >"$T/bin/file"
+	"$SD" write --service a-ok --binary "$T/bin/runs" >/dev/null
+	"$SD" write --service b-link --binary "$T/bin/link" >/dev/null
+	"$SD" write --service c-missing --binary "$T/bin/absent" >/dev/null
+	"$SD" write --service d-dangling --binary "$T/bin/dangling" >/dev/null
+	"$SD" write --service e-dir --binary "$T/bin" >/dev/null
+	"$SD" write --service f-noexec --binary "$T/bin/noexec" >/dev/null
+	"$SD" write --service g-notdir --binary "$T/bin/file/x" >/dev/null
+	run --separate-stderr "$SD" check
+	[ "$status" -eq 1 ]
+	[ -z "$stderr" ]
+	assert_output - <<EOF
+a-ok.servicedef: ok
+b-link.servicedef: ok
+c-missing.servicedef: binary $T/bin/absent does not exist
+d-dangling.servicedef: binary $T/bin/dangling does not exist
+e-dir.servicedef: binary $T/bin is not a regular file
+f-noexec.servicedef: binary $T/bin/noexec is not executable
+g-notdir.servicedef: binary $T/bin/file/x cannot be examined: Not a directory
+EOF
+	run "$SD" check --json
+	[ "$status" -eq 1 ]
+	[ "$(jq_py 'd["files"][5]' <<<"$output")" = "{\"file\": \"f-noexec.servicedef\", \"service\": \"f-noexec\", \"ok\": false, \"reason\": \"binary $T/bin/noexec is not executable\"}" ]
+	# Fixed, it passes.
+	rm "$D"/[c-g]-*.servicedef
+	run "$SD" check
+	assert_success
+	assert_output $'a-ok.servicedef: ok\nb-link.servicedef: ok'
+}
+
+@test "check: a binary another user may not execute is flagged for that user" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to switch to uid 65534"
+	SHARED=$(rp_shared_dir)
+	mkdir -m 0700 "$SHARED/defs"
+	printf '#!/bin/sh\n' >"$SHARED/owner-only" && chmod 0700 "$SHARED/owner-only"
+	"$SD" write --service own --binary "$SHARED/owner-only" --dir "$SHARED/defs" >/dev/null
+	chown -R 65534:65534 "$SHARED/defs"
+	# Root may run it (a bit of x is set); uid 65534 may not.
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$SD" check --dir "$SHARED/defs"
+	[ "$status" -eq 1 ]
+	assert_output "own.servicedef: binary $SHARED/owner-only is not executable"
+}
+
+@test "check: a directory that cannot be examined says why, in the system's words" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to switch to uid 65534"
+	SHARED=$(rp_shared_dir)
+	mkdir -m 0700 "$SHARED/closed"
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$SD" check --dir "$SHARED/closed/services"
+	[ "$status" -eq 1 ]
+	assert_output "$SHARED/closed/services/: cannot be examined: Permission denied"
 }
 
 @test "check: group/other bits on the directory are exit 1; the files are still listed" {

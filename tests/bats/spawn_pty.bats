@@ -207,7 +207,9 @@ EOF
 	[[ "$stderr" == "rp-spawn-pty: open transcript $T/nodir/t.log: No such file or directory" ]]
 	run --separate-stderr "$SP" --exit-record "$T/nodir/r.json" -- touch "$T/ran"
 	[ "$status" -eq 125 ]
-	[[ "$stderr" == "rp-spawn-pty: exit record $T/nodir/r.json: "* ]]
+	# Said once: the record that cannot be written is not tried again
+	# at the end.
+	[ "$stderr" = "rp-spawn-pty: exit record $T/nodir/r.json: No such file or directory" ]
 	[ ! -e "$T/ran" ]
 }
 

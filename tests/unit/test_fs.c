@@ -605,6 +605,62 @@ test_dirname(void)
 	T_STR(out, "/abcdef");
 }
 
+static void
+test_check_exec(void)
+{
+	char p[PATH_MAX], why[256];
+	int fd, st;
+	pid_t pid;
+
+	snprintf(p, sizeof(p), "%s/run", t_tmpdir());
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0755);
+	T_OK(fd >= 0);
+	close(fd);
+	T_EQ(rp_fs_check_exec(p, why, sizeof(why)), 0);
+	T_STR(why, "");
+	/* Through a symbolic link, as execve follows it. */
+	snprintf(p, sizeof(p), "%s/link", t_tmpdir());
+	T_EQ(symlink("run", p), 0);
+	T_EQ(rp_fs_check_exec(p, why, sizeof(why)), 0);
+	snprintf(p, sizeof(p), "%s/absent", t_tmpdir());
+	errno = 0;
+	T_EQ(rp_fs_check_exec(p, why, sizeof(why)), -1);
+	T_EQ(errno, ENOENT);
+	T_STR(why, "does not exist");
+	T_EQ(rp_fs_check_exec(t_tmpdir(), why, sizeof(why)), -1);
+	T_EQ(errno, EACCES);
+	T_STR(why, "is not a regular file");
+	snprintf(p, sizeof(p), "%s/run/x", t_tmpdir());
+	T_EQ(rp_fs_check_exec(p, why, sizeof(why)), -1);
+	T_EQ(errno, ENOTDIR);
+	T_STR(why, "cannot be examined: Not a directory");
+	/* No x bit at all: not even root may run it. */
+	snprintf(p, sizeof(p), "%s/plain", t_tmpdir());
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	T_OK(fd >= 0);
+	close(fd);
+	T_EQ(rp_fs_check_exec(p, why, sizeof(why)), -1);
+	T_EQ(errno, EACCES);
+	T_STR(why, "is not executable");
+	/* Its owner's only: for another uid, not executable. */
+	if (geteuid() != 0)
+		return;
+	snprintf(p, sizeof(p), "%s/run", t_tmpdir());
+	T_EQ(chmod(p, 0700), 0);
+	T_EQ(chmod(t_tmpdir(), 0755), 0);
+	pid = fork();
+	if (pid == 0) {
+		if (setgroups(0, NULL) != 0 || setgid(65534) != 0 ||
+		    setuid(65534) != 0)
+			_exit(2);
+		_exit(rp_fs_check_exec(p, why, sizeof(why)) == -1 &&
+		    errno == EACCES && strcmp(why, "is not executable") == 0 ?
+		    0 : 1);
+	}
+	T_EQ(waitpid(pid, &st, 0), pid);
+	T_EQ(st, 0);
+}
+
 int
 main(void)
 {
@@ -617,5 +673,6 @@ main(void)
 	T_RUN(test_realpath);
 	T_RUN(test_dirname);
 	T_RUN(test_same_file);
+	T_RUN(test_check_exec);
 	return t_done();
 }

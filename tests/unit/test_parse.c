@@ -174,6 +174,111 @@ test_utf8(void)
 	T_EQ(rp_utf8_end(&u), 0);
 }
 
+/* One duration: its milliseconds, or -1 with errno. */
+static long long
+dur(const char *s, uint64_t bare_ms, uint64_t max)
+{
+	uint64_t v = 4242;
+
+	if (rp_parse_duration_ms(s, bare_ms, 0, max, &v) != 0) {
+		T_UEQ(v, 4242);         /* untouched on failure */
+		return -1;
+	}
+	return (long long)v;
+}
+
+static void
+test_duration_units(void)
+{
+	/* A bare number keeps the caller's meaning. */
+	T_EQ(dur("500", 1, UINT64_MAX), 500);
+	T_EQ(dur("2", 1000, UINT64_MAX), 2000);
+	T_EQ(dur("0", 1000, UINT64_MAX), 0);
+	T_EQ(dur("0.25", 1000, UINT64_MAX), 250);
+	T_EQ(dur("2.5", 1000, UINT64_MAX), 2500);
+	T_EQ(dur("1.0", 1, UINT64_MAX), 1);
+	/* The units, whatever a bare number means. */
+	T_EQ(dur("500ms", 1000, UINT64_MAX), 500);
+	T_EQ(dur("2s", 1, UINT64_MAX), 2000);
+	T_EQ(dur("1.5s", 1, UINT64_MAX), 1500);
+	T_EQ(dur("0.001s", 1, UINT64_MAX), 1);
+	T_EQ(dur("0.5m", 1, UINT64_MAX), 30000);
+	T_EQ(dur("1m", 1, UINT64_MAX), 60000);
+	T_EQ(dur("1h", 1, UINT64_MAX), 3600000);
+	T_EQ(dur("24h", 1, UINT64_MAX), 86400000);
+	T_EQ(dur("007s", 1, UINT64_MAX), 7000);
+	T_EQ(dur("1.000000000s", 1, UINT64_MAX), 1000);
+}
+
+static void
+test_duration_rejects(void)
+{
+	static const char *bad[] = { "", "s", "ms", ".5s", "1.", "1.s", "-1",
+		"+1", " 1", "1 ", "5 s", "5S", "5Ms", "5sec", "5mss", "5us",
+		"5d", "1s2", "0x10", "1e3", "1,5s", "1.5.0s", "１s",
+		/* a part of a millisecond */
+		"0.5ms", "1.5", "0.0001s",
+		/* more than 9 decimals */
+		"1.0000000000s", NULL };
+	int i;
+
+	for (i = 0; bad[i] != NULL; i++) {
+		errno = 0;
+		T_EQ(dur(bad[i], 1, UINT64_MAX), -1);
+		T_EQ(errno, EINVAL);
+	}
+	errno = 0;
+	T_EQ(dur(NULL, 1, UINT64_MAX), -1);
+	T_EQ(errno, EINVAL);
+}
+
+static void
+test_duration_range(void)
+{
+	uint64_t v = 1;
+
+	errno = 0;
+	T_EQ(dur("86400001", 1, 86400000), -1);
+	T_EQ(errno, ERANGE);
+	errno = 0;
+	T_EQ(dur("24.001h", 1, 86400000), -1);
+	T_EQ(errno, ERANGE);
+	T_EQ(dur("86400000", 1, 86400000), 86400000);
+	/* Past 64 bits, in the digits or once scaled by the unit. */
+	errno = 0;
+	T_EQ(dur("18446744073709551616", 1, UINT64_MAX), -1);
+	T_EQ(errno, ERANGE);
+	errno = 0;
+	T_EQ(dur("18446744073709551615s", 1, UINT64_MAX), -1);
+	T_EQ(errno, ERANGE);
+	errno = 0;
+	T_EQ(dur("5124095576031h", 1, UINT64_MAX), -1);
+	T_EQ(errno, ERANGE);
+	errno = 0;
+	T_EQ(dur("5124095576030.5h", 1, UINT64_MAX), -1);
+	T_EQ(errno, ERANGE);
+	T_EQ(rp_parse_duration_ms("18446744073709551615", 1, 0, UINT64_MAX,
+	    &v), 0);
+	T_UEQ(v, UINT64_MAX);
+	T_EQ(rp_parse_duration_ms("5124095576030h", 1, 0, UINT64_MAX, &v), 0);
+	T_UEQ(v, UINT64_C(5124095576030) * 3600000);
+	T_EQ(rp_parse_duration_ms("5124095576030.4h", 1, 0, UINT64_MAX, &v),
+	    0);
+	T_UEQ(v, UINT64_C(5124095576030) * 3600000 + 1440000);
+	v = 1;
+	/* The lower bound. */
+	errno = 0;
+	T_EQ(rp_parse_duration_ms("0s", 1, 1, 10, &v), -1);
+	T_EQ(errno, ERANGE);
+	T_UEQ(v, 1);
+	T_EQ(rp_parse_duration_ms("10ms", 1, 1, 10, &v), 0);
+	T_UEQ(v, 10);
+	/* No unit of zero milliseconds. */
+	errno = 0;
+	T_EQ(rp_parse_duration_ms("5", 0, 0, 10, &v), -1);
+	T_EQ(errno, EINVAL);
+}
+
 int
 main(void)
 {
@@ -181,6 +286,9 @@ main(void)
 	T_RUN(test_u64_rejects_what_atoi_would_take);
 	T_RUN(test_u64_range);
 	T_RUN(test_u32_and_int);
+	T_RUN(test_duration_units);
+	T_RUN(test_duration_rejects);
+	T_RUN(test_duration_range);
 	T_RUN(test_hex);
 	T_RUN(test_utf8);
 	return t_done();

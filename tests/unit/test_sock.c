@@ -4,6 +4,7 @@
  * file), connecting under a deadline, accept, peer credentials — with the
  * other uid played by 65534.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -12,10 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "deadline.h"
@@ -675,6 +678,206 @@ test_peercred_other_uid(void)
 	rp_sock_unlisten(&l);
 }
 
+/* Does process pid hold an inotify watch (a line "inotify wd:" in the
+ * fdinfo of one of its fds)? */
+static int
+has_watch(pid_t pid)
+{
+	char d[64], f[384], line[256];
+	DIR *dp;
+	struct dirent *de;
+	FILE *fp;
+	int found = 0;
+
+	snprintf(d, sizeof(d), "/proc/%d/fdinfo", (int)pid);
+	if ((dp = opendir(d)) == NULL)
+		return 0;
+	while (!found && (de = readdir(dp)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(f, sizeof(f), "%s/%s", d, de->d_name);
+		if ((fp = fopen(f, "r")) == NULL)
+			continue;
+		while (!found && fgets(line, sizeof(line), fp) != NULL)
+			found = strncmp(line, "inotify wd:", 11) == 0;
+		fclose(fp);
+	}
+	closedir(dp);
+	return found;
+}
+
+/* Child: once the parent is waiting on a watch (up to 10 s, looking every
+ * millisecond), run make(arg), then accept one connection and echo a
+ * byte back.  Exits 0, or the step that failed. */
+static pid_t
+comes_up_later(void (*make)(const char *), const char *arg, int *lfd)
+{
+	struct timespec ms = { 0, 1000000 };
+	pid_t parent = getpid(), pid;
+	int i, c;
+	char b;
+
+	pid = fork();
+	if (pid != 0)
+		return pid;
+	for (i = 0; i < 10000 && !has_watch(parent); i++)
+		nanosleep(&ms, NULL);
+	if (i == 10000)
+		_exit(90);
+	make(arg);
+	if (*lfd < 0)
+		_exit(91);
+	c = accept(*lfd, NULL, NULL);
+	if (c < 0 || read(c, &b, 1) != 1 || write(c, &b, 1) != 1)
+		_exit(92);
+	_exit(0);
+}
+
+static int later_fd = -1;
+
+/* The directories of the path, then a listening socket. */
+static void
+make_tree_and_listen(const char *p)
+{
+	char d[512];
+
+	snprintf(d, sizeof(d), "%s", p);
+	*strrchr(d, '/') = '\0';
+	*strrchr(d, '/') = '\0';
+	if (mkdir(d, 0700) != 0)
+		_exit(93);
+	snprintf(d, sizeof(d), "%s", p);
+	*strrchr(d, '/') = '\0';
+	if (mkdir(d, 0700) != 0)
+		_exit(94);
+	later_fd = raw_bind(p, 8);
+}
+
+/* The socket was bound already: now it listens. */
+static void
+start_listening(const char *p)
+{
+	(void)p;
+	if (listen(later_fd, 8) != 0)
+		_exit(95);
+}
+
+static int
+fd_count(void)
+{
+	DIR *dp = opendir("/proc/self/fd");
+	int n = 0;
+
+	while (dp != NULL && readdir(dp) != NULL)
+		n++;
+	if (dp != NULL)
+		closedir(dp);
+	return n;
+}
+
+/* CPU time this process has used, in milliseconds. */
+static long
+cpu_ms(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec * 1000 + ru.ru_utime.tv_usec / 1000 +
+	    ru.ru_stime.tv_sec * 1000 + ru.ru_stime.tv_usec / 1000;
+}
+
+static void
+echo_through(int c)
+{
+	char b = 'w';
+
+	T_EQ(write(c, &b, 1), 1);
+	b = 0;
+	T_EQ(rp_io_read_full(c, &b, 1, rp_deadline_in(5000)), 1);
+	T_EQ(b, 'w');
+}
+
+static void
+test_connect_wait_for_a_tree(void)
+{
+	const char *p = path("a/b/w.sock");
+	int c, st, n0 = fd_count();
+	long cpu0 = cpu_ms();
+	pid_t pid;
+
+	/* Nothing of a/b/ yet: the watch is on the test's directory, then
+	 * on each directory as it appears, then the socket is dialled. */
+	pid = comes_up_later(make_tree_and_listen, p, &later_fd);
+	c = rp_sock_connect_wait(p, 0, rp_deadline_in(10000));
+	T_OK(c >= 0);
+	T_OK(fcntl(c, F_GETFD) & FD_CLOEXEC);
+	echo_through(c);
+	close(c);
+	T_EQ(waitpid(pid, &st, 0), pid);
+	T_EQ(st, 0);
+	T_EQ(fd_count(), n0);           /* the inotify fd is gone too */
+	T_OK(cpu_ms() - cpu0 < 200);
+}
+
+static void
+test_connect_wait_for_listen(void)
+{
+	const char *p = path("l.sock");
+	int c, st;
+	pid_t pid;
+
+	/* Bound, not listening: refused until it listens. */
+	later_fd = raw_bind(p, -1);
+	pid = comes_up_later(start_listening, p, &later_fd);
+	c = rp_sock_connect_wait(p, 1, rp_deadline_in(10000));
+	T_OK(c >= 0);
+	T_OK(fcntl(c, F_GETFL) & O_NONBLOCK);
+	T_EQ(rp_fd_set_nonblock(c, 0), 0);
+	echo_through(c);
+	close(c);
+	T_EQ(waitpid(pid, &st, 0), pid);
+	T_EQ(st, 0);
+	close(later_fd);
+}
+
+static void
+test_connect_wait_deadline(void)
+{
+	const char *p = path("never/n.sock"), *r = path("r.sock");
+	int64_t t0;
+	long cpu0;
+	int n0 = fd_count(), fd;
+
+	/* Nothing comes: ETIMEDOUT at the deadline, without spinning. */
+	t0 = rp_now_ms();
+	cpu0 = cpu_ms();
+	errno = 0;
+	T_EQ(rp_sock_connect_wait(p, 0, rp_deadline_in(300)), -1);
+	T_EQ(errno, ETIMEDOUT);
+	T_OK(rp_now_ms() - t0 >= 300);
+	T_OK(rp_now_ms() - t0 < 3000);
+	T_OK(cpu_ms() - cpu0 < 50);
+	/* A socket that keeps refusing: retried, not spun on. */
+	fd = raw_bind(r, -1);
+	t0 = rp_now_ms();
+	cpu0 = cpu_ms();
+	errno = 0;
+	T_EQ(rp_sock_connect_wait(r, 0, rp_deadline_in(500)), -1);
+	T_EQ(errno, ETIMEDOUT);
+	T_OK(rp_now_ms() - t0 >= 500);
+	T_OK(cpu_ms() - cpu0 < 50);
+	close(fd);
+	/* What waiting cannot mend is said at once. */
+	t0 = rp_now_ms();
+	errno = 0;
+	T_EQ(rp_sock_connect_wait("/x/../../../../../../../../../../../../"
+	    "../../../../../../../../../../../../../../../../../../../../../"
+	    "../../../../../../too-long.sock", 0, rp_deadline_in(5000)), -1);
+	T_EQ(errno, ENAMETOOLONG);
+	T_OK(rp_now_ms() - t0 < 1000);
+	T_EQ(fd_count(), n0);
+}
+
 int
 main(void)
 {
@@ -691,5 +894,8 @@ main(void)
 	T_RUN(test_connect_full_backlog);
 	T_RUN(test_peercred_self);
 	T_RUN(test_peercred_other_uid);
+	T_RUN(test_connect_wait_for_a_tree);
+	T_RUN(test_connect_wait_for_listen);
+	T_RUN(test_connect_wait_deadline);
 	return t_done();
 }
