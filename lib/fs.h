@@ -1,6 +1,7 @@
 /*
  * fs.h — the file-system rules the tools share: directory trust checks,
- * bounded file reads, atomic writes.  (Implemented in lib/posix/fs.c.)
+ * bounded file reads, atomic writes.  (Implemented in lib/posix/fs.c;
+ * lib/win/fs.c, where owner and DACL stand in for uid and mode bits.)
  */
 #ifndef RP_FS_H
 #define RP_FS_H
@@ -30,10 +31,28 @@ enum rp_dir_policy {
 /* Check dir against the policy.  Returns 0, or -1 with errno and a short
  * reason in why ("is a symlink", "is owned by uid 1000, not 0", "has mode
  * 0755; group/other permissions must be off", ...) that reads after the
- * directory's name.  errno: ENOENT (missing), ENOTDIR (a symlink or not a
+ * directory's name.  On Windows the owner must be our SID (SAFE: or
+ * SYSTEM or Administrators), a symlink is any reparse point, and the
+ * DACL stands in for the mode: PRIVATE admits only our SID, SYSTEM,
+ * Administrators and CREATOR OWNER; SAFE lets nobody else add or remove
+ * entries.  errno: ENOENT (missing), ENOTDIR (a symlink or not a
  * directory), EPERM (owner or mode), EINVAL (bad policy), or the error of
  * lstat/mkdir. */
 int rp_fs_check_dir(const char *dir, int policy, char *why, size_t whysz);
+
+/* Open path for reading: an fd (close-on-exec, never our controlling
+ * terminal), or -1 with errno.  Paths are UTF-8 on every system. */
+int rp_fs_open_read(const char *path);
+
+/* Create path, or truncate it, for writing (mode 0666 less the umask
+ * for a new file; Windows: the directory's inherited permissions): an
+ * fd (close-on-exec), or -1 with errno. */
+int rp_fs_open_write(const char *path);
+
+/* 0 when dir is a directory we may create files in, else -1 with errno
+ * (access(2) with W_OK | X_OK; Windows: a directory whose DACL lets us
+ * add files, as far as the system says). */
+int rp_fs_writable_dir(const char *dir);
 
 /* Read a whole regular file of at most max bytes into out (appended).
  * Returns 0, or -1 with errno (EFBIG when larger than max, EISDIR/EINVAL

@@ -1,13 +1,16 @@
 /*
  * host.h — facts about this machine and its processes.
  * (Implemented in lib/posix/host.c, from /proc and /etc, and
- * lib/posix/exe_hash.c.)
+ * lib/posix/exe_hash.c; lib/win/host.c from the registry and the process
+ * APIs; lib/host.c the part that only reads files.)
  */
 #ifndef RP_HOST_H
 #define RP_HOST_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "names.h"
 
 /* /etc/machine-id, else /var/lib/dbus/machine-id, else "boot:{boot_id}",
  * trimmed.  A source that is missing, unreadable or blank falls through
@@ -18,7 +21,14 @@ int rp_host_machine_id(char *out, size_t outsz);
 int rp_host_machine_id_from(const char *etc_path, const char *dbus_path,
     const char *boot_id_path, char *out, size_t outsz);
 
-/* /proc/sys/kernel/random/boot_id, trimmed.  Length or -1. */
+/* The trimmed contents of a small file into out: its length, or -1 with
+ * errno (the file's error, ENODATA when only blanks, ERANGE when it does
+ * not fit). */
+int rp_host_read_trimmed(const char *path, char *out, size_t outsz);
+
+/* /proc/sys/kernel/random/boot_id, trimmed.  Length or -1.  Windows:
+ * "windows-boot-{N}" from the BootId registry value, or "" (length 0)
+ * when the system does not keep one (Wine): a boot id nobody can check. */
 int rp_host_boot_id(char *out, size_t outsz);
 
 /* The executable of a process (/proc/<pid>/exe resolved; pid 0 = self).
@@ -49,7 +59,16 @@ int rp_host_process_start_ms(uint32_t pid, uint64_t *out);
 /* Our process id. */
 uint32_t rp_host_pid(void);
 
-/* Our effective uid (uid_t on POSIX). */
+/* Our effective uid (uid_t on POSIX; Windows: our SID's RID). */
 uint32_t rp_host_euid(void);
+
+/* The per-user default broker endpoint of 20-broker.md for iso (name
+ * for the service or instance; NULL for shared): on Unix the socket in
+ * the broker directory ($XDG_RUNTIME_DIR, else /tmp/running-process-UID)
+ * named with hash16 of "{uid}:{machine-id}"; on Windows the named pipe
+ * \\.\pipe\rpb-v1-... with hash16 of our SID (70-windows.md).  Length,
+ * or -1 with errno. */
+int rp_host_broker_endpoint(char *out, size_t outsz, enum rp_isolation iso,
+    const char *name);
 
 #endif

@@ -139,6 +139,25 @@ rp_fs_check_dir(const char *dir, int policy, char *why, size_t whysz)
 }
 
 int
+rp_fs_open_read(const char *path)
+{
+	return open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+}
+
+int
+rp_fs_open_write(const char *path)
+{
+	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY,
+	    0666);
+}
+
+int
+rp_fs_writable_dir(const char *dir)
+{
+	return access(dir, W_OK | X_OK);
+}
+
+int
 rp_fs_read_file(const char *path, size_t max, struct rp_buf *out)
 {
 	size_t start = out->len, room;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,81 +18,8 @@
 #define DBUS_MACHINE_ID_PATH "/var/lib/dbus/machine-id"
 #define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
 
-/* Generous caps: these files hold a line each. */
-#define ID_FILE_MAX 4096
+/* A generous cap: the file holds a line. */
 #define STAT_FILE_MAX 65536
-
-static int
-is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-	    c == '\v' || c == '\f';
-}
-
-/* The trimmed contents of a small file into out; its length, or -1
- * (ENOENT-like errors from the file, ENODATA when only blanks, ERANGE
- * when it does not fit). */
-static int
-read_trimmed(const char *path, char *out, size_t outsz)
-{
-	struct rp_buf b = { 0 };
-	const char *s;
-	size_t len;
-
-	if (rp_fs_read_file(path, ID_FILE_MAX, &b) < 0)
-		return -1;
-	s = (const char *)b.data;
-	len = b.len;
-	while (len > 0 && is_space(s[0])) {
-		s++;
-		len--;
-	}
-	while (len > 0 && is_space(s[len - 1]))
-		len--;
-	if (len == 0 || memchr(s, '\0', len) != NULL) {
-		rp_buf_free(&b);
-		errno = ENODATA;
-		return -1;
-	}
-	if (len >= outsz || len > INT_MAX) {
-		rp_buf_free(&b);
-		errno = ERANGE;
-		return -1;
-	}
-	memcpy(out, s, len);
-	out[len] = '\0';
-	rp_buf_free(&b);
-	return (int)len;
-}
-
-int
-rp_host_machine_id_from(const char *etc_path, const char *dbus_path,
-    const char *boot_id_path, char *out, size_t outsz)
-{
-	char boot[128];
-	int n;
-
-	/*
-	 * Each source counts only when it yields something: an image built
-	 * for first boot ships an empty /etc/machine-id, and that must fall
-	 * through rather than hash the empty string.  Too long for out is
-	 * the caller's problem and is reported, not skipped.
-	 */
-	if ((n = read_trimmed(etc_path, out, outsz)) >= 0 || errno == ERANGE)
-		return n;
-	if ((n = read_trimmed(dbus_path, out, outsz)) >= 0 || errno == ERANGE)
-		return n;
-	if (read_trimmed(boot_id_path, boot, sizeof(boot)) < 0)
-		return -1;
-	n = snprintf(out, outsz, "boot:%s", boot);
-	if (n < 0 || (size_t)n >= outsz) {
-		if (outsz > 0)
-			out[0] = '\0';
-		errno = ERANGE;
-		return -1;
-	}
-	return n;
-}
 
 int
 rp_host_machine_id(char *out, size_t outsz)
@@ -103,7 +31,7 @@ rp_host_machine_id(char *out, size_t outsz)
 int
 rp_host_boot_id(char *out, size_t outsz)
 {
-	return read_trimmed(BOOT_ID_PATH, out, outsz);
+	return rp_host_read_trimmed(BOOT_ID_PATH, out, outsz);
 }
 
 /* "/proc/<pid>/<what>", pid 0 meaning self. */
@@ -298,4 +226,18 @@ uint32_t
 rp_host_euid(void)
 {
 	return (uint32_t)geteuid();
+}
+
+int
+rp_host_broker_endpoint(char *out, size_t outsz, enum rp_isolation iso,
+    const char *name)
+{
+	char dir[RP_SUN_PATH_MAX], mid[256], hash[17];
+	uint32_t euid = rp_host_euid();
+
+	if (rp_names_broker_dir(dir, sizeof(dir), getenv("XDG_RUNTIME_DIR"),
+	    euid) < 0 || rp_host_machine_id(mid, sizeof(mid)) < 0)
+		return -1;
+	rp_names_user_hash(hash, euid, mid);
+	return rp_names_broker_socket(out, outsz, dir, hash, iso, name);
 }

@@ -453,3 +453,9 @@ rp_sock_pair(int sv[2], int nonblock)
 	return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
 	    (nonblock ? SOCK_NONBLOCK : 0), 0, sv);
 }
+
+int
+rp_sock_endpoint_equal(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
