@@ -99,11 +99,13 @@ EXE        :=
 TOOL_BINS   = $(TOOLS:%=$(B)/bin/%$(EXE))
 
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+# Tests of one platform's layer alone: tests/unit/<platform>/test_*.c.
+PLAT_UNIT_SRC := $(sort $(wildcard tests/unit/$(PLATFORM)/test_*.c))
+UNIT_BINS   = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%$(EXE)) \
+	$(PLAT_UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%$(EXE))
 # The harness: tests/unit/t.c and the platform's runner.
-UNIT_BINS   = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%$(EXE))
-# The harness: tests/unit/t.c and the platform's runner.
-UNIT_SUPPORT := $(filter-out tests/unit/test_%,$(wildcard tests/unit/*.c)) \
-	$(wildcard tests/unit/$(PLATFORM)/*.c)
+UNIT_SUPPORT := $(filter-out tests/unit/test_% tests/unit/$(PLATFORM)/test_%, \
+	$(wildcard tests/unit/*.c tests/unit/$(PLATFORM)/*.c))
 UNIT_SUPPORT_OBJ := $(UNIT_SUPPORT:%.c=$(B)/obj/%.o)
 
 # Helper programs for the bats suites: tests/helpers/<name>.c becomes
@@ -169,9 +171,15 @@ WIN_DEPS  ?= $(B)/deps/$(WIN_HOST)
 # otherwise).
 BASEFLAGS := -std=c17 -pipe $(OPT) -fstack-protector-strong
 LDHARDEN  := -static -Wl,--dynamicbase,--high-entropy-va,--nxcompat
+# The wide entry point of lib/win/main.c: arguments as UTF-8 for main().
+LDHARDEN  += -municode
 # MinGW's own stdio, for C99 formats (%zu) whatever msvcrt.dll knows; the
 # static libsodium (its header would import from a DLL otherwise).
-CPPFLAGS  += -D__USE_MINGW_ANSI_STDIO=1 -DSODIUM_STATIC -I$(WIN_DEPS)/include
+# lib/ by -iquote: its io.h must not hide the C runtime's <io.h>, which
+# <unistd.h> includes there.
+CPPFLAGS  := $(subst -Ilib ,-iquote lib ,$(CPPFLAGS))
+CPPFLAGS  += -D__USE_MINGW_ANSI_STDIO=1 -DSODIUM_STATIC -I$(WIN_DEPS)/include \
+	-D_WIN32_WINNT=0x0A00 -DWINVER=0x0A00
 LIBS      := -L$(WIN_DEPS)/lib -lprotobuf-c -lsodium -lssp
 EXE       := .exe
 TOOLS     :=
