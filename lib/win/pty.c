@@ -14,10 +14,10 @@
  * read until the pipe breaks: nothing is lost.  That end reads as EIO,
  * as a Unix master does.
  *
- * The first cursor-position query (ESC [ 6 n) that the pseudo console
- * sends within DSR_WINDOW_MS of the start is answered once with
- * ESC [ 1 ; 1 R, so that a child waiting for it (PowerShell) does not
- * hang; the query may come split across reads.
+ * The first cursor-position query (ESC [ 6 n) that comes through within
+ * DSR_WINDOW_MS of the start is answered once with ESC [ 1 ; 1 R, so that
+ * a child waiting for it (PowerShell) does not hang; the query may come
+ * split across reads.
  */
 #include <errno.h>
 #include <io.h>
@@ -32,7 +32,10 @@
 #include "pty.h"
 #include "spawn.h"
 
-#define PC_INHERIT_CURSOR 0x1u
+/* PSEUDOCONSOLE_PASSTHROUGH_MODE (Windows 11 22H2 on): the child's VT
+ * reaches us as it wrote it, its cursor queries included.  Not
+ * PSEUDOCONSOLE_INHERIT_CURSOR: Wine's conhost refuses to start with it,
+ * and a child's own query (PowerShell's) is what needs the answer. */
 #define PC_PASSTHROUGH 0x8u
 #define DSR_WINDOW_MS 5000
 
@@ -179,9 +182,7 @@ coord(const struct rp_pty_size *s)
 static int
 make_hpc(struct rp_wpty *t, DWORD flags)
 {
-	static const DWORD tries[] = {
-		PC_INHERIT_CURSOR | PC_PASSTHROUGH, PC_INHERIT_CURSOR, 0,
-	};
+	static const DWORD tries[] = { PC_PASSTHROUGH, 0 };
 	HRESULT hr = E_FAIL;
 	size_t i;
 
@@ -225,7 +226,7 @@ rp_pty_open(struct rp_pty *p, const struct rp_pty_size *size)
 		goto fail;
 	if (pipe_pair(0, &in_w, &t->in_r) < 0)
 		goto fail;
-	if (make_hpc(t, PC_INHERIT_CURSOR | PC_PASSTHROUGH) < 0)
+	if (make_hpc(t, PC_PASSTHROUGH) < 0)
 		goto fail;
 	fd = rp_wfd_open(out_r, RP_WFD_PIPE, 0);
 	out_r = NULL;           /* the fd's, or closed */
@@ -289,7 +290,7 @@ rp_pty_spawn(struct rp_pty *p, const struct rp_spawn *sp, int *exec_failed)
 		 * pseudo console again, without passthrough. */
 		api.close(t->hpc);
 		t->hpc = NULL;
-		if (make_hpc(t, PC_INHERIT_CURSOR) < 0)
+		if (make_hpc(t, 0) < 0)
 			return -1;
 		ws.hpc = t->hpc;
 		pid = rp_win_start(&ws, &ef, why, sizeof(why));
@@ -391,12 +392,29 @@ rp_win_pty_interrupt(pid_t pid)
 	return pty_input(t, "\x03", 1) == 0 ? 1 : -1;
 }
 
+int
+rp_win_dsr_match(int *state, const uint8_t *data, size_t n)
+{
+	static const char q[] = "\x1b[6n";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((char)data[i] == q[*state]) {
+			if (++*state == 4) {
+				*state = 0;
+				return 1;
+			}
+		} else {
+			*state = (char)data[i] == q[0];
+		}
+	}
+	return 0;
+}
+
 void
 rp_win_pty_scan(struct rp_wfd *w, const uint8_t *data, size_t n)
 {
-	static const char q[] = "\x1b[6n";
 	struct rp_wpty *t = w->pty;
-	size_t i;
 
 	if (t == NULL || t->dsr_until == 0)
 		return;
@@ -404,16 +422,9 @@ rp_win_pty_scan(struct rp_wfd *w, const uint8_t *data, size_t n)
 		t->dsr_until = 0;
 		return;
 	}
-	for (i = 0; i < n; i++) {
-		if ((char)data[i] == q[t->dsr_match]) {
-			if (++t->dsr_match == 4) {
-				t->dsr_until = 0;
-				(void)pty_input(t, "\x1b[1;1R", 6);
-				return;
-			}
-		} else {
-			t->dsr_match = (char)data[i] == q[0];
-		}
+	if (rp_win_dsr_match(&t->dsr_match, data, n)) {
+		t->dsr_until = 0;
+		(void)pty_input(t, "\x1b[1;1R", 6);
 	}
 }
 

@@ -546,6 +546,7 @@ start_errno(DWORD err, int *exec_failed)
 		*exec_failed = 1;
 		return EACCES;
 	case ERROR_ACCESS_DENIED:
+	case ERROR_BAD_FORMAT:
 	case ERROR_BAD_EXE_FORMAT:
 	case ERROR_EXE_MACHINE_TYPE_MISMATCH:
 	case ERROR_INVALID_EXE_SIGNATURE:

@@ -299,6 +299,10 @@ void rp_win_exit_status(DWORD code, int killed_by, struct rp_spawn_status *st);
  * the first cursor-position query in data[0..n) is answered on its input
  * (50-pty.md).  Called by io.c after every read of such a master. */
 void rp_win_pty_scan(struct rp_wfd *w, const uint8_t *data, size_t n);
+/* The cursor-position query (ESC [ 6 n) in data[0..n), which may come
+ * split over calls: *state holds how much of it was seen (0 to start).
+ * 1 when it is complete. */
+int rp_win_dsr_match(int *state, const uint8_t *data, size_t n);
 /* Free w->pty (rp_wfd_release). */
 void rp_win_pty_release(struct rp_wfd *w);
 
