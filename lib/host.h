@@ -12,23 +12,31 @@
 
 #include "names.h"
 
-/* /etc/machine-id, else /var/lib/dbus/machine-id, else "boot:{boot_id}",
- * trimmed.  A source that is missing, unreadable or blank falls through
- * to the next.  Returns the length or -1 with errno (ERANGE when out is
- * too small). */
+/* The machine id as running-process v1 reads it: /etc/machine-id, else
+ * /var/lib/dbus/machine-id, else "boot:{boot_id}", each trimmed of
+ * Unicode white space.  Only a file that is missing or blank falls
+ * through to the next source; one that is there but cannot be read
+ * (EACCES, EIO, a directory...) or is not text (EILSEQ: not UTF-8, or a
+ * NUL) is an error, and out then holds that file's path (when it fits).
+ * Returns the length, or -1 with errno: that file's error, ERANGE when
+ * the id does not fit out, ENOENT (out "") when no file has one and
+ * there is no boot id either.  Windows: the MachineGuid registry value. */
 int rp_host_machine_id(char *out, size_t outsz);
 /* The same with the three files named (tests use other paths). */
 int rp_host_machine_id_from(const char *etc_path, const char *dbus_path,
     const char *boot_id_path, char *out, size_t outsz);
 
-/* The trimmed contents of a small file into out: its length, or -1 with
- * errno (the file's error, ENODATA when only blanks, ERANGE when it does
- * not fit). */
+/* A small file (at most 4 KiB) read as running-process v1 reads it
+ * (Rust's read_to_string, then trim): UTF-8 (else EILSEQ; a NUL is
+ * EILSEQ too), Unicode white space trimmed at both ends, into out.  Its
+ * length, or -1 with errno: the file's own, ENODATA when nothing but
+ * white space is left, ERANGE when it does not fit out. */
 int rp_host_read_trimmed(const char *path, char *out, size_t outsz);
 
-/* /proc/sys/kernel/random/boot_id, trimmed.  Length or -1.  Windows:
- * "windows-boot-{N}" from the BootId registry value, or "" (length 0)
- * when the system does not keep one (Wine): a boot id nobody can check. */
+/* /proc/sys/kernel/random/boot_id, trimmed.  Length or -1 (ENODATA when
+ * blank, ERANGE when it does not fit).  Windows: "windows-boot-{N}" from
+ * the BootId registry value, or "" (length 0) when the system does not
+ * keep one (Wine): a boot id nobody can check. */
 int rp_host_boot_id(char *out, size_t outsz);
 
 /* The executable of a process (/proc/<pid>/exe resolved; pid 0 = self).

@@ -254,7 +254,17 @@ int
 rp_names_broker_dir(char *out, size_t outsz, const char *xdg_runtime_dir,
     uint32_t uid)
 {
-	if (xdg_runtime_dir != NULL && xdg_runtime_dir[0] != '\0') {
+	/* Set but empty: running-process v1 would join "" and the name,
+	 * a path relative to wherever the process happens to run; the /tmp
+	 * fallback would be another directory than its.  Neither: the
+	 * caller says so. */
+	if (xdg_runtime_dir != NULL && xdg_runtime_dir[0] == '\0') {
+		if (out != NULL && outsz > 0)
+			out[0] = '\0';
+		errno = EINVAL;
+		return -1;
+	}
+	if (xdg_runtime_dir != NULL) {
 		size_t n = dir_len(xdg_runtime_dir);
 
 		if (n == 1)

@@ -61,10 +61,12 @@ void rp_names_user_hash(char out[17], uint32_t uid, const char *machine_id);
  * BLAKE3("windows-sid:" + the lowercase hex of the user's SID bytes). */
 void rp_names_user_hash_sid(char out[17], const uint8_t *sid, size_t len);
 
-/* The broker directory: "{xdg_runtime_dir}/running-process/broker" when
- * xdg_runtime_dir is non-empty (its trailing slashes dropped), else
- * "/tmp/running-process-{uid}/broker".  Returns the length or -1 with
- * ENAMETOOLONG. */
+/* The broker directory: "{xdg_runtime_dir}/running-process/broker" (its
+ * trailing slashes dropped), or "/tmp/running-process-{uid}/broker" when
+ * xdg_runtime_dir is NULL (unset).  Returns the length or -1 with
+ * ENAMETOOLONG, or EINVAL when xdg_runtime_dir is set but empty (where
+ * running-process v1 would use a relative path: neither that nor /tmp,
+ * which would silently be another directory than its). */
 int rp_names_broker_dir(char *out, size_t outsz, const char *xdg_runtime_dir,
     uint32_t uid);
 

@@ -113,3 +113,60 @@ bad:
 	errno = EINVAL;
 	return -1;
 }
+
+/* ------------------------------------------------------------- UTF-8 */
+
+int
+rp_utf8_feed(struct rp_utf8 *u, const uint8_t *p, size_t n)
+{
+	size_t i;
+	uint8_t c;
+
+	for (i = 0; i < n && !u->bad; i++) {
+		c = p[i];
+		if (u->need > 0) {
+			if (c < u->lo || c > u->hi)
+				u->bad = 1;
+			u->need--;
+			u->lo = 0x80;
+			u->hi = 0xbf;
+			continue;
+		}
+		u->lo = 0x80;
+		u->hi = 0xbf;
+		if (c >= 0x01 && c <= 0x7f)
+			continue;
+		if (c >= 0xc2 && c <= 0xdf) {
+			u->need = 1;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			u->need = 2;
+			if (c == 0xe0)
+				u->lo = 0xa0;   /* no overlong forms */
+			else if (c == 0xed)
+				u->hi = 0x9f;   /* no surrogates */
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			u->need = 3;
+			if (c == 0xf0)
+				u->lo = 0x90;
+			else if (c == 0xf4)
+				u->hi = 0x8f;   /* up to U+10FFFF */
+		} else {
+			u->bad = 1;             /* NUL, 80-c1, f5-ff */
+		}
+	}
+	return u->bad ? -1 : 0;
+}
+
+int
+rp_utf8_end(const struct rp_utf8 *u)
+{
+	return u->bad || u->need > 0 ? -1 : 0;
+}
+
+int
+rp_utf8_valid(const uint8_t *p, size_t n)
+{
+	struct rp_utf8 u = { 0 };
+
+	return rp_utf8_feed(&u, p, n) == 0 && rp_utf8_end(&u) == 0;
+}

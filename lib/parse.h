@@ -1,6 +1,7 @@
 /*
  * parse.h — strict parsing of numbers given on command lines and in
- * environment variables, and hexadecimal both ways.
+ * environment variables, hexadecimal both ways, and UTF-8 text checked a
+ * piece at a time.
  *
  * Strict means: decimal digits only (no sign, no spaces, no "0x", no
  * trailing garbage), at least one digit, and a value inside the caller's
@@ -30,5 +31,26 @@ void rp_hex_encode(const uint8_t *p, size_t n, char *out);
  * out[0..n).  0, or -1 with errno EINVAL; out is written only on
  * success. */
 int rp_hex_decode(const char *s, size_t len, uint8_t *out, size_t n);
+
+/*
+ * Text: UTF-8 as strict as Rust's str::from_utf8 (no overlong forms, no
+ * surrogates, nothing past U+10FFFF; what prost and protobuf-c++ accept in
+ * a string field) and no NUL, which a C string cannot carry.  Checked a
+ * piece at a time, so a sequence may be split anywhere: zero-initialise,
+ * feed, then ask rp_utf8_end whether it ended on a character boundary.
+ */
+struct rp_utf8 {
+	uint8_t need;      /* continuation bytes still expected */
+	uint8_t lo, hi;    /* the range of the next one */
+	uint8_t bad;       /* sticky */
+};
+
+/* 0 while the bytes fed so far begin valid text, -1 from the first bad
+ * byte on. */
+int rp_utf8_feed(struct rp_utf8 *u, const uint8_t *p, size_t n);
+/* 0 when everything fed is valid text, whole characters only; else -1. */
+int rp_utf8_end(const struct rp_utf8 *u);
+/* 1 when p[0..n) is valid text, else 0. */
+int rp_utf8_valid(const uint8_t *p, size_t n);
 
 #endif

@@ -25,6 +25,7 @@
 #include "io.h"
 #include "frame.h"
 #include "wire.h"
+#include "framescan.h"
 #include "names.h"
 #include "blake3.h"
 #include "token.h"

@@ -134,10 +134,41 @@ varint(const uint8_t *p, size_t n, uint64_t *v)
 	return 0;
 }
 
+/* Whether a field of fd's type may come with wire type wt: its own, or
+ * length-delimited for a packed repeated scalar. */
+static int
+wire_type_ok(const ProtobufCFieldDescriptor *fd, unsigned wt)
+{
+	unsigned want;
+
+	switch (fd->type) {
+	case PROTOBUF_C_TYPE_STRING:
+	case PROTOBUF_C_TYPE_BYTES:
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return wt == 2;
+	case PROTOBUF_C_TYPE_FIXED64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_DOUBLE:
+		want = 1;
+		break;
+	case PROTOBUF_C_TYPE_FIXED32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+	case PROTOBUF_C_TYPE_FLOAT:
+		want = 5;
+		break;
+	default:
+		want = 0;
+		break;
+	}
+	return wt == want || (wt == 2 && fd->label == PROTOBUF_C_LABEL_REPEATED);
+}
+
 /*
  * Walk the encoded message and check what protobuf-c does not: every
  * string field (repeated, map keys and values, in nested messages) is
- * UTF-8 without NUL, and no field number is 0.  Returns 1 when the body
+ * UTF-8 without NUL, no field number is 0, and a known field comes in its
+ * own wire type (protobuf-c checks that for every type but bool, which it
+ * reads from any bytes; prost refuses it).  Returns 1 when the body
  * passes; structural damage is left to protobuf-c to report.  Nothing is
  * allocated.
  */
@@ -158,6 +189,11 @@ prescan(const ProtobufCMessageDescriptor *desc, const uint8_t *p, size_t n,
 		n -= k;
 		if ((key >> 3) == 0)
 			return 0;
+		fd = key >> 3 > UINT32_MAX ? NULL :
+		    protobuf_c_message_descriptor_get_field(desc,
+		    (unsigned)(key >> 3));
+		if (fd != NULL && !wire_type_ok(fd, (unsigned)(key & 7)))
+			return 0;
 		switch (key & 7) {
 		case 0:
 			if ((k = varint(p, n, &len)) == 0)
@@ -172,9 +208,6 @@ prescan(const ProtobufCMessageDescriptor *desc, const uint8_t *p, size_t n,
 		case 2:
 			if ((k = varint(p, n, &len)) == 0 || len > n - k)
 				return 1;
-			fd = key >> 3 > UINT32_MAX ? NULL :
-			    protobuf_c_message_descriptor_get_field(desc,
-			    (unsigned)(key >> 3));
 			if (fd != NULL && fd->type == PROTOBUF_C_TYPE_STRING &&
 			    !text_ok(p + k, (size_t)len))
 				return 0;
@@ -543,7 +576,14 @@ const struct rp_refusal_row rp_refusal_table[RP_REFUSE_COUNT] = {
 	ROW(RP_REFUSE_SPAWN_BUDGET, 24, 4, "backend spawn budget exhausted",
 	    RP_RETRY_COMPUTED, 0),
 	ROW(RP_REFUSE_SPAWN_FAILED, 25, 3, "backend spawn failed", 1000, 1),
-	ROW(RP_REFUSE_INTERNAL, 26, 7, "internal error", 0, 1),
+	ROW(RP_REFUSE_BACKEND_NOT_REGISTERED, 25, 3,
+	    "backend is not registered", 1000, 0),
+	ROW(RP_REFUSE_ISOLATION, 26, 7,
+	    "service isolation could not be resolved", 0, 1),
+	ROW(RP_REFUSE_LAUNCH_MISMATCH, 26, 7,
+	    "launched backend identity did not match request", 0, 0),
+	ROW(RP_REFUSE_INSTALL, 26, 7,
+	    "registered backend could not be installed", 0, 1),
 };
 
 #undef ROW
@@ -575,7 +615,7 @@ rp_wire_request_parse(const uint8_t *body, size_t len, Rp__Frame **frame)
 	*frame = NULL;
 	f = rp_wire_unpack(&rp__frame__descriptor, body, len);
 	if (f == NULL)
-		return errno == ENOMEM ? RP_REFUSE_INTERNAL :
+		return errno == ENOMEM ? RP_REFUSE_OUT_OF_MEMORY :
 		    RP_REFUSE_MALFORMED_FRAME;
 	*frame = f;
 	proto = f->payload_protocol == RP_PP_ADMIN ? RP_PP_ADMIN :
@@ -820,14 +860,29 @@ rp_wire_offer_encode(struct rp_buf *out, const uint8_t *token,
 	    NULL, NULL, &o.base);
 }
 
+/* rp_wire_frame_parse for the handoff frames, in the wording both
+ * directions of running-process v1 use for a frame of another protocol. */
+static Rp__Frame *
+handoff_frame_parse(const uint8_t *body, size_t len, uint32_t kind,
+    int check_request_id, uint64_t request_id, const char **why)
+{
+	Rp__Frame *f;
+
+	f = rp_wire_frame_parse(body, len, kind, RP_PP_HANDOFF,
+	    check_request_id, request_id, why);
+	if (f == NULL && *why == rp_wire_envelope_fault_str(RP_ENV_PROTOCOL,
+	    kind))
+		*why = "payload_protocol is not handoff";
+	return f;
+}
+
 Rp__HandoffOffer *
 rp_wire_offer_parse(const uint8_t *body, size_t len, const char **why)
 {
 	Rp__HandoffOffer *o;
 	Rp__Frame *f;
 
-	f = rp_wire_frame_parse(body, len, RP_KIND_REQUEST, RP_PP_HANDOFF, 0,
-	    0, why);
+	f = handoff_frame_parse(body, len, RP_KIND_REQUEST, 0, 0, why);
 	if (f == NULL)
 		return NULL;
 	o = rp_wire_unpack(&rp__handoff_offer__descriptor, f->payload.data,
@@ -836,7 +891,8 @@ rp_wire_offer_parse(const uint8_t *body, size_t len, const char **why)
 		*why = unpack_why("malformed HandoffOffer",
 		    "HandoffOffer exceeds its decoding budget");
 	} else if (o->correlation_id != f->request_id) {
-		*why = "offer correlation_id does not match request_id";
+		*why = "frame request_id does not match HandoffOffer "
+		    "correlation_id";
 		rp_wire_free(o);
 		o = NULL;
 		errno = EPROTO;
@@ -879,8 +935,8 @@ rp_wire_ack_parse(const uint8_t *body, size_t len, uint32_t kind,
 	Rp__HandoffAck *a;
 	Rp__Frame *f;
 
-	f = rp_wire_frame_parse(body, len, kind, RP_PP_HANDOFF,
-	    check_request_id, request_id, why);
+	f = handoff_frame_parse(body, len, kind, check_request_id, request_id,
+	    why);
 	if (f == NULL)
 		return NULL;
 	a = rp_wire_unpack(&rp__handoff_ack__descriptor, f->payload.data,

@@ -164,15 +164,27 @@ enum rp_refusal {
 	RP_REFUSE_SHUTTING_DOWN,     /* 17 */
 	RP_REFUSE_FD_PRESSURE,       /* 18 */
 	RP_REFUSE_NO_DEFINITION,     /* 19 */
-	RP_REFUSE_NOT_REGISTERED,    /* 19, the static-backend wording */
+	RP_REFUSE_NOT_REGISTERED,    /* 19, a backend table without the
+	                                service (upstream's HelloHandler) */
 	RP_REFUSE_DEFINITION_INVALID,/* 20 */
 	RP_REFUSE_BELOW_MIN,         /* 21 */
 	RP_REFUSE_NOT_ALLOWED,       /* 22 */
 	RP_REFUSE_SPAWN_IN_PROGRESS, /* 23 */
 	RP_REFUSE_SPAWN_BUDGET,      /* 24 */
 	RP_REFUSE_SPAWN_FAILED,      /* 25 */
-	RP_REFUSE_INTERNAL,          /* 26 */
-	RP_REFUSE_COUNT
+	RP_REFUSE_BACKEND_NOT_REGISTERED, /* 25, no backend for that version
+	                                and nothing to start one with */
+	/* 26, code 7, in running-process v1's three words for it: */
+	RP_REFUSE_ISOLATION,         /* a definition's instance unresolved */
+	RP_REFUSE_LAUNCH_MISMATCH,   /* a launched backend for another
+	                                service or version */
+	RP_REFUSE_INSTALL,           /* a backend that cannot be put in the
+	                                table or on the wire */
+	RP_REFUSE_COUNT,
+	/* Not a row: no memory to decode the request (errno ENOMEM).
+	 * running-process v1 has no answer for that (it aborts); nothing is
+	 * sent. */
+	RP_REFUSE_OUT_OF_MEMORY
 };
 
 /* retry_after_ms that the caller computes (rate limit, budget window). */
@@ -201,7 +213,7 @@ enum rp_refusal rp_wire_refusal_from_frame_status(int frame_status);
  * otherwise *frame is NULL (when the body did not decode) or holds what
  * decoded, so the reply can still echo request_id and trace context.
  * A body over the decoding budget is row 4 like any malformed one; only a
- * failed malloc gives RP_REFUSE_INTERNAL (errno ENOMEM). */
+ * failed malloc gives RP_REFUSE_OUT_OF_MEMORY (errno ENOMEM). */
 enum rp_refusal rp_wire_request_parse(const uint8_t *body, size_t len,
     Rp__Frame **frame);
 
@@ -258,8 +270,8 @@ const char *rp_wire_admin_verb_cli(uint32_t verb);   /* NULL if unknown */
 /* The verbs, NULL-terminated, in the order of 20-broker.md. */
 extern const char *const rp_wire_admin_verbs[];
 
-#define RP_OPENMETRICS_CONTENT_TYPE \
-	"application/openmetrics-text; version=1.0.0; charset=utf-8"
+/* The exact string running-process v1 sends: clients compare it. */
+#define RP_OPENMETRICS_CONTENT_TYPE "application/openmetrics-text"
 
 /* ------------------------------------------------------------- handoff */
 

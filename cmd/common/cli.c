@@ -399,3 +399,47 @@ cli_load_tokens(const char *file, char *const *hex, size_t nhex,
 	*n = (size_t)got;
 	return 0;
 }
+
+int
+cli_broker_dir(char *dir, size_t dirsz, uint32_t uid)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	int err;
+
+	if (rp_names_broker_dir(dir, dirsz, xdg, uid) >= 0)
+		return 0;
+	err = errno;
+	if (err == EINVAL)
+		cli_warn("XDG_RUNTIME_DIR is set but empty: set it to the "
+		    "runtime directory, or unset it for /tmp/running-process-%u",
+		    (unsigned)uid);
+	else
+		cli_warn("cannot name the broker directory under %s: %s",
+		    xdg != NULL ? "$XDG_RUNTIME_DIR" : "/tmp", strerror(err));
+	errno = err;
+	return -1;
+}
+
+int
+cli_machine_id(char *out, size_t outsz)
+{
+	int err;
+
+	if (rp_host_machine_id(out, outsz) >= 0)
+		return 0;
+	err = errno;
+	if (out[0] == '\0')
+		cli_warn("cannot read the machine id: no /etc/machine-id or "
+		    "/var/lib/dbus/machine-id, and no boot id");
+	else if (err == ERANGE)
+		cli_warn("cannot read the machine id: %s holds more than %zu "
+		    "bytes", out, outsz - 1);
+	else if (err == EILSEQ)
+		cli_warn("cannot read the machine id: %s is not text (not "
+		    "UTF-8, or a NUL byte)", out);
+	else
+		cli_warn("cannot read the machine id: %s: %s", out,
+		    strerror(err));
+	errno = err;
+	return -1;
+}

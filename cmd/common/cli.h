@@ -94,4 +94,14 @@ size_t cli_escape_at(const unsigned char *s, char esc[12]);
 struct rp_buf;
 int cli_put_text(struct rp_buf *out, const char *s, int lines);
 
+/*
+ * What names the default broker socket, as running-process v1 derives it
+ * (20-broker.md): the broker directory for uid from $XDG_RUNTIME_DIR, and
+ * the machine id (rp_host_machine_id).  0, or -1 (errno kept) after one
+ * line on stderr saying which and why: XDG_RUNTIME_DIR set but empty, a
+ * machine-id file that is there but cannot be read, no source at all.
+ */
+int cli_broker_dir(char *dir, size_t dirsz, uint32_t uid);
+int cli_machine_id(char *out, size_t outsz);
+
 #endif

@@ -11,7 +11,7 @@
 
 #include "broker.h"
 
-#define CT_TEXT "text/plain; charset=utf-8"
+#define CT_TEXT "text/plain"
 #define CT_JSON "application/json"
 
 struct reply {

@@ -91,6 +91,10 @@ enum conn_state {
 	CONN_WRITING,      /* reply partly written; waiting for POLLOUT */
 	CONN_HANDOFF,      /* transferred; kept until the backend's Ack, when
 	                      the broker writes the handoff event */
+	CONN_DRAINING,     /* replied to a frame over 64 KiB; our side shut
+	                      down, what the peer still sends read and dropped
+	                      until it closes, so it reads the reply rather
+	                      than a reset */
 };
 
 struct bkey;
@@ -116,8 +120,15 @@ struct conn {
 	                                  once unless the frame is there */
 	uint8_t labels_ok;             /* service/version valid for metrics */
 	uint8_t handoff;               /* transfer once the reply is written */
+	uint8_t linger;                /* drain once the reply is written */
 	uint32_t pid;                  /* kernel peer pid (0: unknown) */
 	int64_t deadline;              /* monotonic ms */
+
+	/* A first frame over 64 KiB, read as it streams past (hello.c
+	 * answers it once it is all read); then what draining may still
+	 * read. */
+	struct rp_framescan *scan;
+	uint32_t drain_left;
 
 	/* While waiting or writing. */
 	Rp__Frame *frame;
@@ -333,7 +344,7 @@ struct hist_series {
 
 enum close_reason {
 	CLOSE_REPLIED = 0,
-	CLOSE_EMPTY,
+	CLOSE_NO_MEMORY,               /* no memory to decode or answer */
 	CLOSE_TIMEOUT,
 	CLOSE_WRITE_FAILED,
 	CLOSE_BAD_ADMIN,
@@ -488,6 +499,7 @@ void conn_queues_init(struct broker *b);
 /* hello.c */
 void hello_frame(struct broker *b, struct conn *c, uint8_t *body,
     size_t len);
+void hello_big_frame(struct broker *b, struct conn *c);
 void hello_refuse_frame_status(struct broker *b, struct conn *c, int st);
 void hello_answer_waiter(struct broker *b, struct conn *c, struct bkey *k,
     enum rp_refusal id, const char *detail, uint64_t retry);

@@ -31,9 +31,19 @@
  * readyz, is answered); at most GRACE_MAX of them at once. */
 #define GRACE_MS 250
 #define GRACE_MAX 64
+/* A first frame over 64 KiB is read this much at a time, at most
+ * BIG_STEP_MAX per readiness event, so that other clients are served in
+ * between; after its reply, up to DRAIN_MAX more bytes are read and
+ * dropped. */
+#define BIG_CHUNK 16384
+#define BIG_STEP_MAX (1u << 20)
+#define DRAIN_MAX RP_FRAME_MAX
 
 static void conn_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg);
 static void conn_step(struct broker *b, struct conn *c);
+static void big_step(struct broker *b, struct conn *c);
+static void drain_begin(struct broker *b, struct conn *c);
+static void drain_step(struct broker *b, struct conn *c);
 
 /* ------------------------------------------------------- deadline queues */
 
@@ -121,7 +131,10 @@ deadline_cb(struct rp_loop *loop, void *arg)
 	q->timer = 0;
 	while ((c = q->head) != NULL && c->deadline <= now) {
 		fifo_remove(b, c);
-		if (c->state != CONN_READING)
+		if (c->state == CONN_DRAINING)
+			/* The reply went out; the peer just did not close. */
+			conn_close(b, c, CLOSE_REPLIED);
+		else if (c->state != CONN_READING)
 			conn_close(b, c, CLOSE_TIMEOUT);
 		else if (c->pressure)
 			/* Over --max-clients and no frame in time: code 9. */
@@ -181,6 +194,10 @@ conn_close(struct broker *b, struct conn *c, enum close_reason why)
 	if (c->key != NULL)
 		bkey_unqueue(c->key, c);
 	rp_frame_decoder_reset(&c->dec);
+	if (c->scan != NULL) {
+		rp_framescan_free(c->scan);
+		free(c->scan);
+	}
 	hello_free_request(c);
 	free(c->out);
 	b->nconns--;
@@ -222,6 +239,10 @@ conn_done(struct broker *b, struct conn *c)
 		c->out_len = c->out_off = 0;
 		fifo_remove(b, c);
 		handoff_transfer(b, c);
+		return;
+	}
+	if (c->linger) {
+		drain_begin(b, c);
 		return;
 	}
 	conn_close(b, c, c->handoff == 2 ? CLOSE_HANDED_OFF : CLOSE_REPLIED);
@@ -327,6 +348,27 @@ conn_step(struct broker *b, struct conn *c)
 		if (!c->in_loop && conn_watch(b, c, RP_LOOP_READ) < 0)
 			conn_close(b, c, CLOSE_WRITE_FAILED);
 		return;
+	case RP_FRAME_TOO_LARGE:
+		/* Over 64 KiB.  Up to 16 MiB running-process v1 reads the
+		 * body and answers from it: so do we, as it streams past
+		 * (big_step).  Past that it refuses at once, request_id 0;
+		 * so do we, then drain, so the peer reads the refusal.
+		 * Either way under the connection's deadline: it stays on
+		 * its queue. */
+		if (c->dec.len <= RP_FRAME_MAX) {
+			c->scan = malloc(sizeof(*c->scan));
+			if (c->scan == NULL) {
+				conn_close(b, c, CLOSE_NO_MEMORY);
+				return;
+			}
+			rp_framescan_init(c->scan, c->dec.len);
+			rp_frame_decoder_reset(&c->dec);
+			big_step(b, c);
+			return;
+		}
+		c->linger = 1;
+		hello_refuse_frame_status(b, c, st);
+		return;
 	case RP_FRAME_OK:
 		body = rp_frame_decoder_take(&c->dec, &len);
 		/* Nothing more is read from this socket: what follows the
@@ -340,16 +382,127 @@ conn_step(struct broker *b, struct conn *c)
 		c->t0_ns = rp_now_ns();
 		hello_frame(b, c, body, len);
 		return;
-	case RP_FRAME_EOF:
-		/* Connected and left without a byte (a liveness check, such
-		 * as another broker probing our socket): not a Hello. */
-		conn_close(b, c, CLOSE_EMPTY);
-		return;
 	default:
+		/* Including an end of stream before the first byte (a
+		 * liveness check, such as another broker probing our socket):
+		 * running-process v1 answers that too, "incomplete Hello
+		 * frame", and so do we; a peer that is gone just does not
+		 * read it. */
 		fifo_remove(b, c);
 		hello_refuse_frame_status(b, c, st);
 		return;
 	}
+}
+
+/*
+ * A first frame over 64 KiB: read what has come of its body and let the
+ * scanner look at it, keeping nothing but what the reply needs; once it
+ * is all there, hello.c answers.  The end of stream before that is an
+ * incomplete frame (row 3), request_id 0, as upstream answers it.
+ */
+static void
+big_step(struct broker *b, struct conn *c)
+{
+	uint8_t buf[BIG_CHUNK];
+	size_t want, done = 0;
+	ssize_t n;
+
+	while (rp_framescan_left(c->scan) > 0) {
+		if (done >= BIG_STEP_MAX) {
+			/* Enough for one turn; the loop brings us back. */
+			if (!c->in_loop && conn_watch(b, c, RP_LOOP_READ) < 0)
+				conn_close(b, c, CLOSE_WRITE_FAILED);
+			return;
+		}
+		want = rp_framescan_left(c->scan) < sizeof(buf) ?
+		    (size_t)rp_framescan_left(c->scan) : sizeof(buf);
+		n = rp_io_read_some(c->fd, buf, want);
+		if (n > 0) {
+			(void)rp_framescan_feed(c->scan, buf, (size_t)n);
+			done += (size_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (c->pressure == 2) {
+				/* No fd to spare for waiting. */
+				fifo_remove(b, c);
+				hello_refuse_pressure_now(b, c);
+				return;
+			}
+			if (!c->in_loop && conn_watch(b, c, RP_LOOP_READ) < 0)
+				conn_close(b, c, CLOSE_WRITE_FAILED);
+			return;
+		}
+		fifo_remove(b, c);
+		hello_refuse_frame_status(b, c, n == 0 ? RP_FRAME_INCOMPLETE :
+		    RP_FRAME_IO);
+		return;
+	}
+	/* All of it: nothing more is read until the reply is out. */
+	if (c->in_loop && rp_loop_mod(b->loop, c->fd, 0) < 0) {
+		conn_close(b, c, CLOSE_WRITE_FAILED);
+		return;
+	}
+	c->t0_ns = rp_now_ns();
+	c->linger = 1;
+	hello_big_frame(b, c);
+}
+
+/*
+ * The reply to a frame over 64 KiB is written.  Closing now, with what
+ * the peer sent after the frame (or, past 16 MiB, the frame itself)
+ * unread, would reset the connection, and a peer still writing would
+ * never read the reply.  So our side is shut down (the peer reads the
+ * reply, then the end of stream) and what it still sends is read and
+ * dropped until it closes: at most DRAIN_MAX bytes, within the
+ * connection's deadline.
+ */
+static void
+drain_begin(struct broker *b, struct conn *c)
+{
+	c->linger = 0;
+	if (c->pressure == 2 || shutdown(c->fd, SHUT_WR) < 0) {
+		/* Accepted only to be refused: no fd to keep for this. */
+		conn_close(b, c, CLOSE_REPLIED);
+		return;
+	}
+	c->state = CONN_DRAINING;
+	c->drain_left = DRAIN_MAX;
+	if (!c->in_fifo)
+		fifo_append(b, c);
+	if (conn_watch(b, c, RP_LOOP_READ) < 0) {
+		conn_close(b, c, CLOSE_REPLIED);
+		return;
+	}
+	drain_step(b, c);
+}
+
+static void
+drain_step(struct broker *b, struct conn *c)
+{
+	uint8_t buf[BIG_CHUNK];
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < BIG_STEP_MAX) {
+		n = rp_io_read_some(c->fd, buf, c->drain_left < sizeof(buf) ?
+		    c->drain_left : sizeof(buf));
+		if (n > 0) {
+			c->drain_left -= (uint32_t)n;
+			done += (size_t)n;
+			if (c->drain_left == 0)
+				break;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		/* The end of stream (the peer read the reply and closed),
+		 * or an error. */
+		break;
+	}
+	if (done >= BIG_STEP_MAX && c->drain_left > 0)
+		return;
+	conn_close(b, c, CLOSE_REPLIED);
 }
 
 static void
@@ -361,11 +514,15 @@ conn_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg)
 	(void)loop;
 	(void)fd;
 	b = c->b;
-	if (c->state == CONN_READING)
+	if (c->state == CONN_READING && c->scan != NULL)
+		big_step(b, c);
+	else if (c->state == CONN_READING)
 		conn_step(b, c);
 	else if (c->state == CONN_WRITING && (ev & (RP_LOOP_WRITE |
 	    RP_LOOP_HUP | RP_LOOP_ERR)))
 		conn_flush(b, c);
+	else if (c->state == CONN_DRAINING)
+		drain_step(b, c);
 }
 
 /* -------------------------------------------------------------- accept */

@@ -3,10 +3,12 @@
  * and the service-definition cache behind rows 19-22.
  *
  * Rows 1-3 come from the frame decoder (conn.c), 4-8 from
- * rp_wire_request_parse (0xAD01 goes to admin.c), 9 from the Hello decode,
- * 10-15 from rp_wire_hello_check with the kernel's pid, then the broker's
- * own state: rate limit (16), draining (17), fd pressure (18), the
- * service (19-22) and its backend (23-26, with backend.c).
+ * rp_wire_request_parse (0xAD01 goes to admin.c), with fd pressure (18)
+ * between rows 4 and 5 as running-process v1 has it, 9 from the Hello
+ * decode, 10-15 from rp_wire_hello_check with the kernel's pid, then the
+ * broker's own state: rate limit (16), draining (17), the service (19-22)
+ * and its backend (23-26, with backend.c).  A first frame over 64 KiB is
+ * hello_big_frame's.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -79,21 +81,14 @@ refuse(struct broker *b, struct conn *c, enum rp_refusal id,
 
 	rp_wire_echo(&m, c->frame);
 	rp_buf_clear(&b->scratch);
-	if (rp_wire_refused_encode(&b->scratch, &m, id, detail, retry) < 0) {
-		/* Only ENOMEM or text we produced ourselves can fail here;
-		 * try the bare internal-error reply before giving up. */
-		id = RP_REFUSE_INTERNAL;
-		row = &rp_refusal_table[id];
-		detail = "cannot encode the reply";
-		rp_buf_clear(&b->scratch);
-		if (rp_wire_refused_encode(&b->scratch, NULL, id, detail,
-		    0) < 0) {
-			account(b, c, row->code);
-			conn_close(b, c, CLOSE_WRITE_FAILED);
-			return;
-		}
-	}
 	account(b, c, row->code);
+	if (rp_wire_refused_encode(&b->scratch, &m, id, detail, retry) < 0) {
+		/* Out of memory (the text is repaired, the echo was decoded):
+		 * as running-process v1 when it cannot encode a reply, none
+		 * is sent. */
+		conn_close(b, c, CLOSE_NO_MEMORY);
+		return;
+	}
 	/* Refusals also go to the DUMP ring, so they are recorded even
 	 * without --events; acceptances only with it (the fast path). */
 	fmt(reason, sizeof(reason), "%s%s%s", row->reason,
@@ -147,8 +142,12 @@ negotiate(struct broker *b, struct conn *c, struct bkey *k)
 	rp_wire_echo(&m, c->frame);
 	rp_buf_clear(&b->scratch);
 	if (rp_wire_negotiated_encode(&b->scratch, &m, &n) < 0) {
+		/* The backend's endpoint cannot go on the wire (a broker
+		 * directory that is not UTF-8), or no memory: it is not a
+		 * backend this broker can offer. */
 		handoff_drop(b, c, N_HO);
-		refuse(b, c, RP_REFUSE_INTERNAL, "cannot encode the reply", 0);
+		refuse(b, c, RP_REFUSE_INSTALL, errno == EILSEQ ?
+		    "its backend_pipe is not UTF-8" : "out of memory", 0);
 		return;
 	}
 	/* The counter is consumed only by Hellos that are negotiated. */
@@ -269,8 +268,12 @@ route(struct broker *b, struct conn *c)
 	}
 	err = defs_lookup(b, h->service_name, &def, &why);
 	if (err == ENOENT) {
+		/* A service served only by -b backends has nothing to start
+		 * another version with: running-process v1's router says
+		 * so with code 3 (it has no launcher in that mode). */
 		refuse(b, c, bkey_static_service(b, h->service_name) ?
-		    RP_REFUSE_NOT_REGISTERED : RP_REFUSE_NO_DEFINITION, NULL, 0);
+		    RP_REFUSE_BACKEND_NOT_REGISTERED : RP_REFUSE_NO_DEFINITION,
+		    NULL, 0);
 		return;
 	}
 	if (err != 0) {
@@ -293,7 +296,7 @@ route(struct broker *b, struct conn *c)
 		return;
 	}
 	if ((k = bkey_get(b, h->service_name, h->wanted_version)) == NULL) {
-		refuse(b, c, RP_REFUSE_INTERNAL, errno == ENOSPC ?
+		refuse(b, c, RP_REFUSE_INSTALL, errno == ENOSPC ?
 		    "too many backend keys" : "out of memory", 0);
 		return;
 	}
@@ -319,16 +322,29 @@ hello_frame(struct broker *b, struct conn *c, uint8_t *body, size_t len)
 		admin_frame(b, c, f);
 		return;
 	}
+	if (id == RP_REFUSE_OUT_OF_MEMORY) {
+		/* running-process v1 has no answer for this (it aborts). */
+		conn_close(b, c, CLOSE_NO_MEMORY);
+		return;
+	}
+	/* File-descriptor pressure (row 18) is judged where running-process
+	 * v1 judges it: once the body decoded as a Frame (row 4) and before
+	 * anything else is looked at, the envelope included. */
+	if (id != RP_REFUSE_MALFORMED_FRAME &&
+	    (c->pressure || broker_fd_pressure(b))) {
+		refuse(b, c, RP_REFUSE_FD_PRESSURE, NULL, 0);
+		return;
+	}
 	if (id != RP_REFUSE_NONE) {
-		refuse(b, c, id, id == RP_REFUSE_INTERNAL ? "out of memory" :
-		    NULL, 0);
+		refuse(b, c, id, NULL, 0);
 		return;
 	}
 	c->hello = rp_wire_hello_decode(f);
 	if (c->hello == NULL) {
-		refuse(b, c, errno == ENOMEM ? RP_REFUSE_INTERNAL :
-		    RP_REFUSE_MALFORMED_HELLO, errno == ENOMEM ?
-		    "out of memory" : NULL, 0);
+		if (errno == ENOMEM)
+			conn_close(b, c, CLOSE_NO_MEMORY);
+		else
+			refuse(b, c, RP_REFUSE_MALFORMED_HELLO, NULL, 0);
 		return;
 	}
 	id = rp_wire_hello_check(c->hello, c->pid);
@@ -345,11 +361,48 @@ hello_frame(struct broker *b, struct conn *c, uint8_t *body, size_t len)
 		refuse(b, c, RP_REFUSE_SHUTTING_DOWN, NULL, 0);
 		return;
 	}
-	if (c->pressure || broker_fd_pressure(b)) {
-		refuse(b, c, RP_REFUSE_FD_PRESSURE, NULL, 0);
+	route(b, c);
+}
+
+/*
+ * A first frame over 64 KiB, read to its end as it streamed past (conn.c),
+ * answered as running-process v1 answers it once it has read and decoded
+ * it: a body that is no Frame is row 4 (request_id 0); an admin request
+ * is served as any other (a malformed one closed without a reply); a
+ * Hello is refused with row 2, "initial Hello frame exceeds 64 KiB", its
+ * request_id and trace context echoed, before fd pressure or anything
+ * else is looked at.
+ */
+void
+hello_big_frame(struct broker *b, struct conn *c)
+{
+	struct rp_framescan *s = c->scan;
+	int frame_ok = rp_framescan_frame_ok(s);
+	int admin_ok = rp_framescan_admin_ok(s);
+
+	c->frame = frame_ok ? rp_framescan_frame(s) : NULL;
+	rp_framescan_free(s);
+	free(s);
+	c->scan = NULL;
+	if (frame_ok && c->frame == NULL) {
+		conn_close(b, c, CLOSE_NO_MEMORY);
 		return;
 	}
-	route(b, c);
+	if (c->frame == NULL) {
+		refuse(b, c, RP_REFUSE_MALFORMED_FRAME, NULL, 0);
+		return;
+	}
+	if (c->frame->payload_protocol == RP_PP_ADMIN) {
+		if (rp_wire_envelope_check(c->frame, RP_KIND_REQUEST,
+		    RP_PP_ADMIN) != RP_ENV_OK || !admin_ok) {
+			conn_close(b, c, CLOSE_BAD_ADMIN);
+			return;
+		}
+		/* The request was re-encoded as the frame's payload. */
+		admin_frame(b, c, c->frame);
+		return;
+	}
+	refuse(b, c, RP_REFUSE_TOO_LARGE, NULL, 0);
 }
 
 /* ------------------------------------------------- definition cache */

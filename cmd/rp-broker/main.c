@@ -180,9 +180,10 @@ resolve_socket(struct broker *b)
 
 	if (c->socket_src != SRC_DEFAULT)
 		return;
-	if (rp_names_broker_dir(dir, sizeof(dir), getenv("XDG_RUNTIME_DIR"),
-	    b->euid) < 0 || rp_names_broker_socket(c->socket,
-	    sizeof(c->socket), dir, b->hash16, c->iso, c->instance_name) < 0)
+	if (cli_broker_dir(dir, sizeof(dir), b->euid) < 0)
+		exit(RP_EXIT_USAGE);
+	if (rp_names_broker_socket(c->socket, sizeof(c->socket), dir,
+	    b->hash16, c->iso, c->instance_name) < 0)
 		die(RP_EXIT_USAGE, "the default socket path under %s does not "
 		    "fit a socket address; use -s", getenv("XDG_RUNTIME_DIR") ?
 		    "$XDG_RUNTIME_DIR" : "/tmp");
@@ -252,8 +253,14 @@ endpoint_dir(struct broker *b)
 	    rp_fs_check_dir(b->dir, RP_DIR_PRIVATE, why, sizeof(why)) == 0)
 		return;
 	if (rp_names_broker_dir(b->dir, sizeof(b->dir),
-	    getenv("XDG_RUNTIME_DIR"), b->euid) < 0 ||
-	    rp_fs_check_dir(b->dir, RP_DIR_PRIVATE | RP_DIR_CREATE, why,
+	    getenv("XDG_RUNTIME_DIR"), b->euid) < 0) {
+		cli_warn("no private directory for backend endpoints (the "
+		    "socket's is not, and %s); spawning will fail",
+		    errno == EINVAL ? "XDG_RUNTIME_DIR is set but empty" :
+		    "the default one's name is too long");
+		return;
+	}
+	if (rp_fs_check_dir(b->dir, RP_DIR_PRIVATE | RP_DIR_CREATE, why,
 	    sizeof(why)) < 0)
 		cli_warn("no private directory for backend endpoints (%s %s); "
 		    "spawning will fail", b->dir, why);
@@ -322,9 +329,10 @@ start(struct broker *b)
 	b->started_wall_ms = rp_wall_ms();
 	b->started_ms = rp_now_ms();
 	b->next_connection_id = 1;
-	if (rp_host_machine_id(b->machine_id, sizeof(b->machine_id)) < 0)
-		die(RP_EXIT_INTERNAL, "cannot read the machine id: %s",
-		    strerror(errno));
+	/* Read as running-process v1 reads it, so that both name this
+	 * user's sockets alike (an unreadable machine-id is an error). */
+	if (cli_machine_id(b->machine_id, sizeof(b->machine_id)) < 0)
+		exit(RP_EXIT_INTERNAL);
 	rp_names_user_hash(b->hash16, b->euid, b->machine_id);
 	if (metrics_init(&b->m) < 0 || handoff_init(b) < 0)
 		die(RP_EXIT_INTERNAL, "out of memory");

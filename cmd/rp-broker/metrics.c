@@ -337,7 +337,7 @@ int
 metrics_render(struct broker *b, struct rp_buf *o)
 {
 	static const char *const close_names[N_CLOSE] = {
-		"replied", "empty", "timeout", "write_failed", "bad_admin",
+		"replied", "out_of_memory", "timeout", "write_failed", "bad_admin",
 		"drain", "refused_at_accept", "peer_rejected", "handed_off",
 		"handoff_failed",
 	};

@@ -106,12 +106,10 @@ probe_broker_socket(const char *opt, char *out, size_t outsz)
 		return 0;
 	}
 	/* The per-user shared broker, named as 20-broker.md says. */
-	if (rp_names_broker_dir(dir, sizeof(dir), getenv("XDG_RUNTIME_DIR"),
-	    euid) < 0 || rp_host_machine_id(mid, sizeof(mid)) < 0) {
-		cli_warn("cannot name the default broker socket: %s",
-		    strerror(errno));
+	if (cli_broker_dir(dir, sizeof(dir), euid) < 0)
+		return errno == EINVAL ? RP_EXIT_USAGE : RP_EXIT_INTERNAL;
+	if (cli_machine_id(mid, sizeof(mid)) < 0)
 		return RP_EXIT_INTERNAL;
-	}
 	rp_names_user_hash(hash, euid, mid);
 	if (rp_names_broker_socket(out, outsz, dir, hash, RP_ISOLATION_SHARED,
 	    NULL) < 0) {

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "fs.h"
 #include "host.h"
+#include "parse.h"
 
 #define MACHINE_ID_PATH "/etc/machine-id"
 #define DBUS_MACHINE_ID_PATH "/var/lib/dbus/machine-id"

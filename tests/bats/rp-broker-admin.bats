@@ -32,7 +32,7 @@ print("\n".join(sorted(out)))
 	[ "$output" = $'broker_instance: explicit:ops\naccepting_hello: true' ]
 	run -0 admin status
 	[ "$(field admin_kind)" = 0 ]
-	[ "$(field content_type)" = "text/plain; charset=utf-8" ]
+	[ "$(field content_type)" = text/plain ]
 	hello >/dev/null
 	run -0 admin status --json --body
 	[ "$(echo "$output" | jf 'd["schema_version"]')" = 1 ]
@@ -127,7 +127,7 @@ start_broker_oom() {
 	: >"$T/oom"
 	run -0 admin dump
 	[ "$(field admin_kind)" = 0 ]
-	[ "$(field content_type)" = "text/plain; charset=utf-8" ]
+	[ "$(field content_type)" = text/plain ]
 	# The real client shows the line and exits 125.
 	: >"$T/oom"
 	run -125 rp-probe admin -s "$SOCK" config
@@ -256,7 +256,7 @@ start_broker_oom() {
 	hello --version 1.0 >/dev/null
 	run -0 admin metrics
 	[ "$(field admin_kind)" = 2 ]
-	[ "$(field content_type)" = "application/openmetrics-text; version=1.0.0; charset=utf-8" ]
+	[ "$(field content_type)" = application/openmetrics-text ]
 	[ "$(field exit_code)" = 0 ]
 	local m
 	m=$(bw admin --socket "$SOCK" metrics --body | om_parse)

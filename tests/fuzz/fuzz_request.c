@@ -145,10 +145,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum rp_refusal id;
 
 	id = rp_wire_request_parse(data, size, &req);
-	CHECK(id == RP_REFUSE_NONE || id == RP_REFUSE_INTERNAL ||
+	CHECK(id == RP_REFUSE_NONE || id == RP_REFUSE_OUT_OF_MEMORY ||
 	    (id >= RP_REFUSE_MALFORMED_FRAME && id <= RP_REFUSE_COMPRESSED));
 	CHECK((req == NULL) == (id == RP_REFUSE_MALFORMED_FRAME ||
-	    id == RP_REFUSE_INTERNAL));
+	    id == RP_REFUSE_OUT_OF_MEMORY));
 	if (id == RP_REFUSE_NONE && req->payload_protocol == RP_PP_ADMIN) {
 		admin_reply(req);
 		goto out;

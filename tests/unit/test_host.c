@@ -106,18 +106,98 @@ test_machine_id_fallbacks(void)
 	errno = 0;
 	T_EQ(rp_host_machine_id_from(etc, dbus, boot, out, 41), -1);
 	T_EQ(errno, ERANGE);
-	/* A directory where a file should be is skipped like a missing
-	 * file. */
+	/* What is there but cannot be read is an error, never skipped (as
+	 * running-process v1 has it): a directory... */
 	T_EQ(mkdir(dbus, 0700), 0);
-	T_EQ(rp_host_machine_id_from(etc, dbus, boot, out, sizeof(out)), 41);
+	errno = 0;
+	T_EQ(rp_host_machine_id_from(etc, dbus, boot, out, sizeof(out)), -1);
+	T_EQ(errno, EISDIR);
+	T_STR(out, dbus);
+	/* ... with the path named only when it fits. */
+	errno = 0;
+	T_EQ(rp_host_machine_id_from(etc, dbus, boot, out, 4), -1);
+	T_EQ(errno, EISDIR);
+	T_STR(out, "");
+	T_EQ(rmdir(dbus), 0);
+	/* Bytes that are not UTF-8 text, or a NUL. */
+	put("etc", "ab\xff\n");
+	errno = 0;
+	T_EQ(rp_host_machine_id_from(etc, dbus, boot, out, sizeof(out)), -1);
+	T_EQ(errno, EILSEQ);
+	T_STR(out, etc);
+	T_EQ(rp_fs_write_atomic(t_tmpdir(), "etc", "ab\0cd", 5, 0600), 0);
+	errno = 0;
+	T_EQ(rp_host_machine_id_from(etc, dbus, boot, out, sizeof(out)), -1);
+	T_EQ(errno, EILSEQ);
+	/* Unicode white space is trimmed as Rust's str::trim does (U+00A0,
+	 * U+3000, U+2028, U+0085 here), and only at the ends. */
+	put("etc", "\xc2\xa0\xe3\x80\x80 id\xc2\xa0x\t\xe2\x80\xa8\xc2\x85\n");
+	T_EQ(rp_host_machine_id_from(etc, dbus, boot, out, sizeof(out)), 5);
+	T_STR(out, "id\xc2\xa0x");
+	/* White space of Unicode's only: U+200B is not. */
+	put("etc", "\xe2\x80\x8b");
+	T_EQ(rp_host_machine_id_from(etc, dbus, boot, out, sizeof(out)), 3);
+	unlink(etc);
+	/* No source left: ENOENT with nothing named, whatever the boot id
+	 * file's trouble was. */
 	unlink(boot);
 	errno = 0;
 	T_EQ(rp_host_machine_id_from(etc, dbus, boot, out, sizeof(out)), -1);
 	T_EQ(errno, ENOENT);
+	T_STR(out, "");
 	put("boot", "\n");
 	errno = 0;
 	T_EQ(rp_host_machine_id_from(etc, dbus, boot, out, sizeof(out)), -1);
-	T_EQ(errno, ENODATA);
+	T_EQ(errno, ENOENT);
+	T_STR(out, "");
+}
+
+/* A machine-id file another uid cannot read is EACCES for it, with the
+ * file named: not a reason to fall through to the next source. */
+static void
+test_machine_id_unreadable(void)
+{
+	char dir[512], etc[600], dbus[600], boot[600];
+	pid_t pid;
+	int st;
+
+	snprintf(dir, sizeof(dir), "%s/mid", t_tmpdir());
+	T_EQ(mkdir(dir, 0755), 0);
+	T_EQ(chmod(t_tmpdir(), 0755), 0);
+	snprintf(etc, sizeof(etc), "%s/etc", dir);
+	snprintf(dbus, sizeof(dbus), "%s/dbus", dir);
+	snprintf(boot, sizeof(boot), "%s/boot", dir);
+	T_EQ(rp_fs_write_atomic(dir, "etc", "secret\n", 7, 0600), 0);
+	T_EQ(rp_fs_write_atomic(dir, "dbus", "open\n", 5, 0644), 0);
+	T_EQ(rp_fs_write_atomic(dir, "boot", "b\n", 2, 0644), 0);
+	pid = fork();
+	if (pid == 0) {
+		char out[128];
+		int bad = 0;
+
+		if (setgroups(0, NULL) < 0 || setresgid(NOBODY, NOBODY,
+		    NOBODY) < 0 || setresuid(NOBODY, NOBODY, NOBODY) < 0)
+			_exit(99);
+		errno = 0;
+		if (rp_host_machine_id_from(etc, dbus, boot, out,
+		    sizeof(out)) != -1 || errno != EACCES)
+			bad |= 1;
+		if (strcmp(out, etc) != 0)
+			bad |= 2;
+		/* Behind a blank first source, the same for the second. */
+		if (rp_host_machine_id_from("/nonexistent/x", etc, boot, out,
+		    sizeof(out)) != -1 || errno != EACCES ||
+		    strcmp(out, etc) != 0)
+			bad |= 4;
+		/* A readable second source is taken. */
+		if (rp_host_machine_id_from("/nonexistent/x", dbus, boot, out,
+		    sizeof(out)) != 4 || strcmp(out, "open") != 0)
+			bad |= 8;
+		_exit(bad);
+	}
+	T_EQ(waitpid(pid, &st, 0), pid);
+	T_EQ(st, 0);
+	T_EQ(chmod(t_tmpdir(), 0700), 0);
 }
 
 static void
@@ -456,6 +536,7 @@ main(void)
 {
 	T_RUN(test_boot_id);
 	T_RUN(test_machine_id_fallbacks);
+	T_RUN(test_machine_id_unreadable);
 	T_RUN(test_machine_id_real);
 	T_RUN(test_exe_path);
 	T_RUN(test_exe_deleted);

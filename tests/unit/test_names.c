@@ -310,7 +310,13 @@ test_broker_dir(void)
 	T_STR(out, "/running-process/broker");
 	T_EQ(rp_names_broker_dir(out, sizeof(out), NULL, 1000), 32);
 	T_STR(out, "/tmp/running-process-1000/broker");
-	T_EQ(rp_names_broker_dir(out, sizeof(out), "", 0), 29);
+	/* Set but empty: neither the relative path running-process v1
+	 * would use nor another directory than its. */
+	errno = 0;
+	T_EQ(rp_names_broker_dir(out, sizeof(out), "", 0), -1);
+	T_EQ(errno, EINVAL);
+	T_STR(out, "");
+	T_EQ(rp_names_broker_dir(out, sizeof(out), NULL, 0), 29);
 	T_STR(out, "/tmp/running-process-0/broker");
 	T_EQ(rp_names_broker_dir(out, sizeof(out), NULL, UINT32_MAX), 38);
 	T_STR(out, "/tmp/running-process-4294967295/broker");

@@ -1,4 +1,5 @@
-/* Unit tests for parse: strict decimal numbers, hexadecimal. */
+/* Unit tests for parse: strict decimal numbers, hexadecimal, UTF-8 text
+ * checked whole and in pieces split anywhere. */
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -109,6 +110,70 @@ test_hex(void)
 	T_MEM(out, keep, sizeof(out));
 }
 
+/* Every byte boundary of text splits it into two pieces; each split
+ * must give the verdict of the whole. */
+static int
+utf8_split_agrees(const char *s, size_t n)
+{
+	struct rp_utf8 u;
+	size_t i;
+	int whole = rp_utf8_valid((const uint8_t *)s, n);
+
+	for (i = 0; i <= n; i++) {
+		memset(&u, 0, sizeof(u));
+		(void)rp_utf8_feed(&u, (const uint8_t *)s, i);
+		(void)rp_utf8_feed(&u, (const uint8_t *)s + i, n - i);
+		if ((rp_utf8_end(&u) == 0) != whole)
+			return 0;
+	}
+	return 1;
+}
+
+static void
+test_utf8(void)
+{
+	static const struct {
+		const char *s;
+		size_t n;
+		int ok;
+	} cases[] = {
+		{ "", 0, 1 },
+		{ "plain ascii", 11, 1 },
+		{ "\xc2\xa0 \xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf", 16, 1 },
+		{ "\xed\x9f\xbf\xee\x80\x80", 6, 1 },   /* around surrogates */
+		{ "a\0b", 3, 0 },                         /* NUL */
+		{ "\x80", 1, 0 },                         /* lone continuation */
+		{ "\xc0\xaf", 2, 0 },                     /* overlong '/' */
+		{ "\xc1\xbf", 2, 0 },
+		{ "\xe0\x9f\xbf", 3, 0 },                 /* overlong */
+		{ "\xed\xa0\x80", 3, 0 },                 /* U+D800 */
+		{ "\xf0\x8f\xbf\xbf", 4, 0 },             /* overlong */
+		{ "\xf4\x90\x80\x80", 4, 0 },             /* U+110000 */
+		{ "\xf5\x80\x80\x80", 4, 0 },
+		{ "\xff", 1, 0 },
+		{ "\xe2\x82", 2, 0 },                     /* cut short */
+		{ "\xe2\x82x", 3, 0 },                    /* broken */
+	};
+	struct rp_utf8 u = { 0 };
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		T_EQ(rp_utf8_valid((const uint8_t *)cases[i].s, cases[i].n),
+		    cases[i].ok);
+		T_OK(utf8_split_agrees(cases[i].s, cases[i].n));
+	}
+	/* A bad byte is sticky: what follows cannot make it good. */
+	T_EQ(rp_utf8_feed(&u, (const uint8_t *)"\xff", 1), -1);
+	T_EQ(rp_utf8_feed(&u, (const uint8_t *)"ok", 2), -1);
+	T_EQ(rp_utf8_end(&u), -1);
+	/* Fed one byte at a time. */
+	memset(&u, 0, sizeof(u));
+	for (i = 0; i < 4; i++)
+		T_EQ(rp_utf8_feed(&u, (const uint8_t *)"\xf0\x9f\x98\x80" + i,
+		    1), 0);
+	T_EQ(rp_utf8_end(&u), 0);
+}
+
 int
 main(void)
 {
@@ -117,5 +182,6 @@ main(void)
 	T_RUN(test_u64_range);
 	T_RUN(test_u32_and_int);
 	T_RUN(test_hex);
+	T_RUN(test_utf8);
 	return t_done();
 }

@@ -184,6 +184,51 @@ test_decoder_tolerance(void)
 	rp_wire_free(f);
 }
 
+/* A known field in another wire type than its own is malformed (as prost
+ * has it), bool included, which protobuf-c alone would read from any
+ * bytes; a packed repeated scalar is its own. */
+static void
+test_wire_types_strict(void)
+{
+	/* AdminRequest.json (2, bool) as fixed32, fixed64, bytes. */
+	static const uint8_t json5[] = { 0x15, 0x01, 0x00, 0x00, 0x00 };
+	static const uint8_t json1[] = { 0x11, 1, 0, 0, 0, 0, 0, 0, 0 };
+	static const uint8_t json2[] = { 0x12, 0x01, 0x01 };
+	/* AdminRequest.verb (1, enum) as bytes; service_name (3) as varint. */
+	static const uint8_t verb2[] = { 0x0a, 0x01, 0x04 };
+	static const uint8_t name0[] = { 0x18, 0x01 };
+	/* HandoffAck.accepted (2) as fixed32. */
+	static const uint8_t acc5[] = { 0x15, 0x01, 0x00, 0x00, 0x00 };
+	/* Unknown fields may come in any of the four. */
+	static const uint8_t unknown[] = { 0x78, 0x01, 0x79, 1, 2, 3, 4, 5, 6, 7,
+		8, 0x7a, 0x01, 0xff, 0x7d, 1, 2, 3, 4, 0x10, 0x01 };
+	Rp__AdminRequest *q;
+	Rp__HandoffAck *a;
+
+	errno = 0;
+	T_OK(rp_wire_unpack(&rp__admin_request__descriptor, json5,
+	    sizeof(json5)) == NULL);
+	T_EQ(errno, EPROTO);
+	T_OK(rp_wire_unpack(&rp__admin_request__descriptor, json1,
+	    sizeof(json1)) == NULL);
+	T_OK(rp_wire_unpack(&rp__admin_request__descriptor, json2,
+	    sizeof(json2)) == NULL);
+	T_OK(rp_wire_unpack(&rp__admin_request__descriptor, verb2,
+	    sizeof(verb2)) == NULL);
+	T_OK(rp_wire_unpack(&rp__admin_request__descriptor, name0,
+	    sizeof(name0)) == NULL);
+	T_OK(rp_wire_unpack(&rp__handoff_ack__descriptor, acc5,
+	    sizeof(acc5)) == NULL);
+	q = rp_wire_unpack(&rp__admin_request__descriptor, unknown,
+	    sizeof(unknown));
+	T_OK(q != NULL && q->json);
+	rp_wire_free(q);
+	a = rp_wire_unpack(&rp__handoff_ack__descriptor, unknown,
+	    sizeof(unknown));
+	T_OK(a != NULL && a->accepted);
+	rp_wire_free(a);
+}
+
 static void
 test_strings_strict(void)
 {
@@ -276,7 +321,14 @@ static const struct {
 	{ RP_REFUSE_SPAWN_BUDGET, 24, 4, "backend spawn budget exhausted",
 	  RP_RETRY_COMPUTED, 0 },
 	{ RP_REFUSE_SPAWN_FAILED, 25, 3, "backend spawn failed", 1000, 1 },
-	{ RP_REFUSE_INTERNAL, 26, 7, "internal error", 0, 1 },
+	{ RP_REFUSE_BACKEND_NOT_REGISTERED, 25, 3, "backend is not registered",
+	  1000, 0 },
+	{ RP_REFUSE_ISOLATION, 26, 7, "service isolation could not be resolved",
+	  0, 1 },
+	{ RP_REFUSE_LAUNCH_MISMATCH, 26, 7,
+	  "launched backend identity did not match request", 0, 0 },
+	{ RP_REFUSE_INSTALL, 26, 7, "registered backend could not be installed",
+	  0, 1 },
 };
 
 #define N_SPEC (sizeof(spec) / sizeof(spec[0]))
@@ -745,11 +797,12 @@ test_refused_retry_and_detail(void)
 	rp_wire_free(f);
 	rp_buf_clear(&out);
 	/* No detail: the bare reason, no dangling ": ". */
-	T_EQ(rp_wire_refused_encode(&out, NULL, RP_REFUSE_INTERNAL, "", 0), 0);
+	T_EQ(rp_wire_refused_encode(&out, NULL, RP_REFUSE_INSTALL, "", 0), 0);
 	r = reply_of(&out, 0, &f);
 	T_OK(r != NULL);
 	if (r != NULL)
-		T_STR(r->refused->reason, "internal error");
+		T_STR(r->refused->reason,
+		    "registered backend could not be installed");
 	rp_wire_free(r);
 	rp_wire_free(f);
 	rp_buf_clear(&out);
@@ -795,6 +848,8 @@ test_refused_retry_and_detail(void)
 	T_EQ(rp_wire_refused_encode(&out, NULL, RP_REFUSE_NONE, NULL, 0), -1);
 	T_EQ(errno, EINVAL);
 	T_EQ(rp_wire_refused_encode(&out, NULL, RP_REFUSE_COUNT, NULL, 0), -1);
+	T_EQ(rp_wire_refused_encode(&out, NULL, RP_REFUSE_OUT_OF_MEMORY, NULL,
+	    0), -1);
 	T_EQ(rp_wire_refused_encode(&out, NULL, (enum rp_refusal)-1, NULL, 0),
 	    -1);
 	T_EQ(out.len, 0);
@@ -1180,7 +1235,8 @@ test_offer_errors(void)
 	T_EQ(rp_wire_frame_encode_msg(&out, &m, &o.base), 0);
 	errno = 0;
 	T_OK(rp_wire_offer_parse(out.data + 5, out.len - 5, &why) == NULL);
-	T_STR(why, "offer correlation_id does not match request_id");
+	T_STR(why, "frame request_id does not match HandoffOffer "
+	    "correlation_id");
 	T_EQ(errno, EPROTO);
 	rp_buf_clear(&out);
 	/* Wrong kind, protocol, encoding, a malformed payload. */
@@ -1193,8 +1249,10 @@ test_offer_errors(void)
 	m.kind = RP_KIND_REQUEST;
 	m.protocol = RP_PP_CONTROL;
 	T_EQ(rp_wire_frame_encode_msg(&out, &m, &o.base), 0);
+	errno = 0;
 	T_OK(rp_wire_offer_parse(out.data + 5, out.len - 5, &why) == NULL);
-	T_STR(why, "unexpected payload_protocol");
+	T_STR(why, "payload_protocol is not handoff");
+	T_EQ(errno, EPROTO);
 	rp_wire_pack(&p, &o.base);
 	mkframe(&b, 1, RP_KIND_REQUEST, RP_PP_HANDOFF, 1, 5, &p);
 	T_OK(rp_wire_offer_parse(b.data, b.len, &why) == NULL);
@@ -1251,6 +1309,11 @@ test_ack_errors(void)
 	T_OK(rp_wire_ack_parse(out.data + 5, out.len - 5, RP_KIND_EVENT, 1, 9,
 	    &why) == NULL);
 	T_STR(why, "kind is not EVENT");
+	rp_buf_clear(&b);
+	mkframe(&b, 1, RP_KIND_RESPONSE, RP_PP_PROBE, 0, 9, &out);
+	T_OK(rp_wire_ack_parse(b.data, b.len, RP_KIND_RESPONSE, 1, 9, &why) ==
+	    NULL);
+	T_STR(why, "payload_protocol is not handoff");
 	rp_buf_append(&p, "\x10\x01\x10", 3);
 	mkframe(&b, 1, RP_KIND_EVENT, RP_PP_HANDOFF, 0, 41, &p);
 	errno = 0;
@@ -1288,6 +1351,7 @@ main(void)
 	T_RUN(test_budget_exact);
 	T_RUN(test_unpack_errors);
 	T_RUN(test_decoder_tolerance);
+	T_RUN(test_wire_types_strict);
 	T_RUN(test_strings_strict);
 	T_RUN(test_text_valid);
 	T_RUN(test_refusal_table);

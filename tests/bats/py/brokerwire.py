@@ -140,6 +140,76 @@ def exchange(path, data, shut_wr=False, timeout=10.0):
         s.close()
 
 
+# ------------------------------------------------ exact bytes (conformance)
+#
+# What running-process v1 answers, built here with the protobuf classes
+# (fields in number order, defaults left out: what prost writes), so that a
+# test compares the broker's bytes with bytes our C encoder never made.
+
+def reply_frame(payload, protocol=CONTROL, request_id=0, traceparent="",
+                tracestate=""):
+    f = pb.Frame(envelope_version=1, kind=1, payload_protocol=protocol,
+                 payload=payload, request_id=request_id,
+                 traceparent=traceparent, tracestate=tracestate)
+    return frame_bytes(f.SerializeToString())
+
+
+def refused_frame(code, reason, retry=0, **echo):
+    r = pb.HelloReply(refused=pb.Refused(
+        reason=reason, daemon_min_protocol=1, daemon_max_protocol=1,
+        code=code, retry_after_ms=retry))
+    return reply_frame(r.SerializeToString(), **echo)
+
+
+def admin_reply_frame(kind, body, exit_code, content_type, **echo):
+    r = pb.AdminReply(kind=kind, body=body, exit_code=exit_code,
+                      content_type=content_type)
+    return reply_frame(r.SerializeToString(), protocol=ADMIN, **echo)
+
+
+def talk(path, data, shut_wr=False, timeout=20.0):
+    """Send data (all of it: the broker must read it), maybe half-close,
+    then read to the end.  Returns (bytes, how): how is "eof" for a clean
+    end, "reset" when the connection was reset, "send-failed" when the
+    broker stopped reading before all of data went."""
+    s = connect(path, timeout)
+    how = "eof"
+    out = b""
+    try:
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            how = "send-failed"
+        if shut_wr and how == "eof":
+            s.shutdown(socket.SHUT_WR)
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:
+                return out, "reset"
+            if not chunk:
+                return out, how
+            out += chunk
+    finally:
+        s.close()
+
+
+def expect_exact(got, how, want, want_how="eof"):
+    """Exit 1 with both sides in hex unless the bytes and the ending are
+    the expected ones."""
+    if got == want and how == want_how:
+        print("exact: %d bytes, %s" % (len(got), how))
+        return
+    print("got  (%s) %s" % (how, got.hex()))
+    print("want (%s) %s" % (want_how, want.hex()))
+    if len(got) > 5 and got[0] == 1:
+        try:
+            print("got  decoded: %s" % json.dumps(describe(got[5:])))
+        except Exception as e:  # noqa: BLE001 (show what we can)
+            print("got  undecodable: %s" % e)
+    sys.exit(1)
+
+
 def hello_frame_from(args):
     kw = {}
     for name in ("client_version", "request_id", "client_lib_name",

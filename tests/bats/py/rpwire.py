@@ -329,12 +329,16 @@ def cmd_fake_recv(a):
         srv.close()
         os.unlink(a.path)
         return 0
-    f = read_frame(c)
+    hdr = recv_exact(c, 5)
+    raw = hdr + recv_exact(c, struct.unpack("<I", hdr[1:])[0])
+    f = pb.Frame()
+    f.ParseFromString(raw[5:])
     o = pb.HandoffOffer()
     o.ParseFromString(f.payload)
     print("offer: service=%s token_ok=%d corr_ok=%d" %
           (o.service_name, o.token == msg, o.correlation_id == f.request_id),
           flush=True)
+    print("offer_frame: %s" % raw.hex(), flush=True)
     if a.mode == "accept":
         ack = pb.HandoffAck(token=o.token, accepted=True,
                             correlation_id=o.correlation_id)
