@@ -182,7 +182,8 @@ CPPFLAGS  += -D__USE_MINGW_ANSI_STDIO=1 -DSODIUM_STATIC -I$(WIN_DEPS)/include \
 	-D_WIN32_WINNT=0x0A00 -DWINVER=0x0A00
 LIBS      := -L$(WIN_DEPS)/lib -lprotobuf-c -lsodium -lssp
 EXE       := .exe
-TOOLS     :=
+# The broker joins with part 2 of the port (its own issue).
+TOOLS     := $(filter-out rp-broker,$(TOOLS))
 UNIT_SRC  := $(WIN_UNIT:%=tests/unit/%.c)
 HELPER_BINS :=
 FUZZ_REPLAY :=

@@ -11,6 +11,10 @@
 
 #include "buf.h"
 
+/* The longest file name (one path component) we make or expect: NAME_MAX
+ * on POSIX, and what NTFS allows on Windows. */
+#define RP_FS_NAME_MAX 255
+
 enum rp_dir_policy {
 	/* The broker's socket directory and the service-definition directory:
 	 * a real directory (not a symlink), owned by our euid, no group or
@@ -74,6 +78,11 @@ int rp_fs_realpath(const char *path, char *out, size_t outsz);
 /* The directory part of path into out ("." when there is none).  Returns
  * 0 or -1 with ENAMETOOLONG. */
 int rp_fs_dirname(const char *path, char *out, size_t outsz);
+
+/* The last component of path: what follows its last separator ('/', and
+ * on Windows '\\' and a drive's ':' too), or path itself.  Empty for a
+ * path that ends in a separator. */
+const char *rp_fs_basename(const char *path);
 
 /* 1 when a and b name the same file, however each is spelled (relative,
  * through a symbolically linked directory, a link to it: stat(2) follows

@@ -44,6 +44,16 @@ ssize_t rp_io_write_some(int fd, const void *buf, size_t len);
 /* Write all len bytes.  Returns 0, or -1 with errno (ETIMEDOUT, EPIPE...). */
 int rp_io_write_full(int fd, const void *buf, size_t len, int64_t deadline);
 
+/* Up to len bytes of what is there to read, left there (MSG_PEEK; on
+ * Windows PeekNamedPipe), never waiting: the count, 0 at the peer's end,
+ * or -1 with errno (EAGAIN when nothing is there yet, ENOTSOCK for an fd
+ * that cannot be looked into). */
+ssize_t rp_io_peek(int fd, void *buf, size_t len);
+
+/* What fd was opened for: RP_IO_READ and/or RP_IO_WRITE (O_ACCMODE), or
+ * -1 with errno (EBADF: fd is not open). */
+int rp_fd_mode(int fd);
+
 /* Set or clear O_NONBLOCK / FD_CLOEXEC.  Return 0 or -1 with errno. */
 int rp_fd_set_nonblock(int fd, int on);
 int rp_fd_set_cloexec(int fd, int on);

@@ -156,6 +156,6 @@ probe_admin(int argc, char **argv)
 	}
 	rp_wire_free(rep);
 out:
-	close(fd);
+	rp_fd_close(&fd);
 	return rc;
 }

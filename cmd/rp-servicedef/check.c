@@ -98,7 +98,7 @@ fail:
 static int
 load_all(struct report *r)
 {
-	char path[PATH_MAX + NAME_MAX + 2], why[PATH_MAX + 512];
+	char path[PATH_MAX + RP_FS_NAME_MAX + 2], why[PATH_MAX + 512];
 	Rp__ServiceDefinition *d;
 	const char *reason;
 	size_t i, pl;

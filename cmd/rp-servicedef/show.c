@@ -79,7 +79,7 @@ sd_shown(const char *s)
 int
 sd_json_pretty(void)
 {
-	return isatty(STDOUT_FILENO);
+	return rp_tty_is(STDOUT_FILENO);
 }
 
 static const char *

@@ -69,7 +69,8 @@ relay_read_master(struct session *s)
 	}
 	start = q->len;
 	while (q->len < q->cap) {
-		n = read(s->pty.master, q->data + q->len, q->cap - q->len);
+		n = rp_io_read_some(s->pty.master, q->data + q->len,
+		    q->cap - q->len);
 		if (n > 0) {
 			q->len += (size_t)n;
 			continue;
@@ -119,7 +120,8 @@ relay_flush_out(struct session *s)
 			q->off = q->len;
 			break;
 		}
-		n = write(s->out_fd, q->data + q->off, q->len - q->off);
+		n = rp_io_write_some(s->out_fd, q->data + q->off,
+		    q->len - q->off);
 		if (n > 0) {
 			q->off += (size_t)n;
 			continue;
@@ -164,7 +166,7 @@ relay_fill_in(struct session *s)
 	}
 	if (q->len == q->cap)
 		return 0;
-	n = read(s->in_fd, q->data + q->len, q->cap - q->len);
+	n = rp_io_read_some(s->in_fd, q->data + q->len, q->cap - q->len);
 	if (n > 0) {
 		q->len += (size_t)n;
 		s->last_nl = q->data[q->len - 1] == '\n';
@@ -214,7 +216,7 @@ relay_flush_in(struct session *s)
 
 	for (;;) {
 		while (q->off < q->len) {
-			n = write(s->pty.master, q->data + q->off,
+			n = rp_io_write_some(s->pty.master, q->data + q->off,
 			    q->len - q->off);
 			if (n > 0) {
 				q->off += (size_t)n;

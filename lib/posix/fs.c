@@ -311,6 +311,14 @@ rp_fs_dirname(const char *path, char *out, size_t outsz)
 	return 0;
 }
 
+const char *
+rp_fs_basename(const char *path)
+{
+	const char *p = strrchr(path, '/');
+
+	return p != NULL ? p + 1 : path;
+}
+
 int
 rp_fs_same_file(const char *a, const char *b)
 {

@@ -148,6 +148,34 @@ rp_io_write_full(int fd, const void *buf, size_t len, int64_t deadline)
 	return 0;
 }
 
+ssize_t
+rp_io_peek(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = recv(fd, buf, len, MSG_PEEK | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+int
+rp_fd_mode(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -1;
+	switch (fl & O_ACCMODE) {
+	case O_RDONLY:
+		return (int)RP_IO_READ;
+	case O_WRONLY:
+		return (int)RP_IO_WRITE;
+	default:
+		return (int)(RP_IO_READ | RP_IO_WRITE);
+	}
+}
+
 int
 rp_fd_set_nonblock(int fd, int on)
 {

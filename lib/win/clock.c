@@ -73,3 +73,12 @@ rp_deadline_passed(int64_t deadline)
 {
 	return deadline != RP_DEADLINE_NEVER && rp_now_ms() >= deadline;
 }
+
+void
+rp_sleep_ms(int64_t ms)
+{
+	while (ms > 0) {
+		Sleep(ms > 0x7fffffff ? 0x7fffffffu : (DWORD)ms);
+		ms -= 0x7fffffff;
+	}
+}

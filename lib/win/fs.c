@@ -529,6 +529,17 @@ rp_fs_dirname(const char *path, char *out, size_t outsz)
 	return 0;
 }
 
+const char *
+rp_fs_basename(const char *path)
+{
+	const char *p, *base = path;
+
+	for (p = path; *p != '\0'; p++)
+		if (is_sep(*p) || (*p == ':' && p == path + 1))
+			base = p + 1;
+	return base;
+}
+
 /* A handle to path that does not mind what it is (a directory too). */
 static HANDLE
 open_any(const char *path)

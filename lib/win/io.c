@@ -378,6 +378,65 @@ rp_io_write_full(int fd, const void *buf, size_t len, int64_t deadline)
 	return 0;
 }
 
+ssize_t
+rp_io_peek(int fd, void *buf, size_t len)
+{
+	struct rp_wfd *w = rp_wfd_get(fd);
+	DWORD n = 0, avail = 0, err;
+
+	if (w == NULL)
+		return -1;
+	if (w->kind != RP_WFD_PIPE && w->kind != RP_WFD_SYNC) {
+		errno = ENOTSOCK;
+		return -1;
+	}
+	if (len > UINT32_MAX / 2)
+		len = UINT32_MAX / 2;
+	if (!PeekNamedPipe(w->h, buf, (DWORD)len, &n, &avail, NULL)) {
+		err = GetLastError();
+		if (is_eof_err(err))
+			return 0;
+		return rp_win_fail_err(err);
+	}
+	if (n == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return (ssize_t)n;
+}
+
+typedef LONG (WINAPI *ntqo_fn)(HANDLE, int, void *, ULONG, ULONG *);
+
+int
+rp_fd_mode(int fd)
+{
+	static ntqo_fn qo;
+	struct {
+		ULONG attributes;
+		ACCESS_MASK granted;
+		ULONG rest[20];
+	} info;
+	HANDLE h = rp_wfd_handle(fd);
+	ULONG len;
+	int mode = 0;
+
+	if (h == INVALID_HANDLE_VALUE)
+		return -1;
+	/* What the handle was granted: NtQueryObject's basic information
+	 * (ObjectBasicInformation, class 0). */
+	if (qo == NULL)
+		qo = (ntqo_fn)(void (*)(void))GetProcAddress(
+		    GetModuleHandleW(L"ntdll.dll"), "NtQueryObject");
+	if (qo == NULL || qo(h, 0, &info, sizeof(info), &len) != 0)
+		return (int)(RP_IO_READ | RP_IO_WRITE);
+	if (info.granted & (FILE_READ_DATA | GENERIC_READ | GENERIC_ALL))
+		mode |= (int)RP_IO_READ;
+	if (info.granted & (FILE_WRITE_DATA | FILE_APPEND_DATA |
+	    GENERIC_WRITE | GENERIC_ALL))
+		mode |= (int)RP_IO_WRITE;
+	return mode != 0 ? mode : (int)(RP_IO_READ | RP_IO_WRITE);
+}
+
 int
 rp_fd_set_nonblock(int fd, int on)
 {

@@ -122,6 +122,23 @@ test_output_is_drained_after_the_end(void)
 	T_EQ(p.master, -1);
 }
 
+/* The same after input went to the pseudo console (as rp-spawn-pty's
+ * stdin does).  Wine 8's output pipe then stays open after the pseudo
+ * console is closed and its conhost has gone (wine-gaps.txt). */
+static void
+test_output_ends_after_input_was_written(void)
+{
+	struct rp_spawn_status st;
+	struct rp_pty p;
+	pid_t pid;
+
+	pid = start(&p, "conout", "10");
+	T_EQ(rp_io_write_full(p.master, "hi\r", 3, rp_deadline_in(1000)), 0);
+	T_OK(drain(&p, pid, &st, rp_deadline_in(5000)));
+	T_EQ(count_lines(10), 10);
+	rp_pty_close(&p);
+}
+
 /* An ordinary program: its standard handles are the pseudo console's.
  * Wine 8 leaves them NULL (wine-gaps.txt). */
 static void
@@ -348,6 +365,7 @@ main(int argc, char **argv)
 	if (rp_init() != 0)
 		return 125;
 	T_RUN(test_output_is_drained_after_the_end);
+	T_RUN(test_output_ends_after_input_was_written);
 	T_RUN(test_child_std_handles_reach_the_pseudo_console);
 	T_RUN(test_terminate_through_the_job);
 	T_RUN(test_resize);
