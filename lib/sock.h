@@ -70,6 +70,11 @@ int rp_sock_peercred(int fd, struct rp_peercred *out);
  * (Windows: the two ends of a fresh pipe of a random name.) */
 int rp_sock_pair(int sv[2], int nonblock);
 
+/* An endpoint's name as it is served and claimed: path itself on Unix;
+ * on Windows the full pipe name (\\.\pipe\ added to a bare name).
+ * Into out: its length, or -1 with errno (EINVAL, ENAMETOOLONG). */
+int rp_sock_endpoint_name(const char *path, char *out, size_t outsz);
+
 /* 1 when the endpoint names a and b are the same as strings go: equal
  * (Windows: as full pipe names, case-insensitively, a bare name with its
  * prefix), else 0. */

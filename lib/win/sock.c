@@ -367,6 +367,12 @@ rp_sock_pair(int sv[2], int nonblock)
 }
 
 int
+rp_sock_endpoint_name(const char *path, char *out, size_t outsz)
+{
+	return rp_win_pipe_name(path, out, outsz);
+}
+
+int
 rp_sock_endpoint_equal(const char *a, const char *b)
 {
 	char fa[RP_SUN_PATH_MAX], fb[RP_SUN_PATH_MAX];
