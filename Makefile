@@ -182,10 +182,13 @@ CPPFLAGS  += -D__USE_MINGW_ANSI_STDIO=1 -DSODIUM_STATIC -I$(WIN_DEPS)/include \
 	-D_WIN32_WINNT=0x0A00 -DWINVER=0x0A00
 LIBS      := -L$(WIN_DEPS)/lib -lprotobuf-c -lsodium -lssp
 EXE       := .exe
+# Programs of the Windows end-to-end tests (tests/win/helpers/*.c): plain
+# Win32, not built on librp, so the tools meet peers that are not ours.
+HELPER_BINS := $(patsubst tests/win/helpers/%.c,$(B)/tests/win/%.exe, \
+	$(wildcard tests/win/helpers/*.c))
 # The broker joins with part 2 of the port (its own issue).
 TOOLS     := $(filter-out rp-broker,$(TOOLS))
 UNIT_SRC  := $(WIN_UNIT:%=tests/unit/%.c)
-HELPER_BINS :=
 FUZZ_REPLAY :=
 PRELOAD_SOS :=
 # The manual pages are the same for every platform: see $(B) = build/.
@@ -230,6 +233,10 @@ $(B)/tests/unit/%$(EXE): $(B)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(LIBRP)
 $(B)/tests/helpers/%: $(B)/obj/tests/helpers/%.o $(LIBRP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tests/win/%.exe: tests/win/helpers/%.c
+	@mkdir -p $(@D)
+	$(CC) -std=c17 -O2 $(WARN) $(CFLAGS) $(LDHARDEN) -o $@ $<
 
 $(B)/tests/preload/%.so: tests/preload/%.c
 	@mkdir -p $(@D)

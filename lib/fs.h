@@ -79,6 +79,14 @@ int rp_fs_realpath(const char *path, char *out, size_t outsz);
  * 0 or -1 with ENAMETOOLONG. */
 int rp_fs_dirname(const char *path, char *out, size_t outsz);
 
+/* 1 for a separator of path components: '/' (and on Windows '\\'). */
+int rp_fs_is_sep(char c);
+
+/* 1 when path is absolute: starts with '/' on POSIX; on Windows a drive
+ * and a separator ("C:\\", "C:/"), or two separators (a UNC path,
+ * \\\\server\\share, or \\\\?\\...). */
+int rp_fs_is_absolute(const char *path);
+
 /* The last component of path: what follows its last separator ('/', and
  * on Windows '\\' and a drive's ':' too), or path itself.  Empty for a
  * path that ends in a separator. */

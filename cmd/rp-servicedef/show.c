@@ -301,7 +301,7 @@ sd_cmd_show(int argc, char **argv)
 	if (argc - optind > 1)
 		return cli_usage("show takes one FILE or NAME");
 	arg = argv[optind];
-	if (strchr(arg, '/') != NULL) {
+	if (rp_fs_basename(arg) != arg) {
 		/* A path, as a shell tells "./prog" from "prog". */
 		if (dirflag != NULL)
 			return cli_usage("--dir is for a NAME; '%s' is a "

@@ -86,7 +86,7 @@ check_path(const char *opt, const char *p)
 	if (!rp_wire_text_valid(p))
 		return cli_usage("%s is not UTF-8 (a definition holds "
 		    "only UTF-8 text)", opt);
-	if (p[0] != '/')
+	if (!rp_fs_is_absolute(p))
 		return cli_usage("%s '%.200s' is not an absolute path",
 		    opt, p);
 	if (strlen(p) >= PATH_MAX)

@@ -311,6 +311,18 @@ rp_fs_dirname(const char *path, char *out, size_t outsz)
 	return 0;
 }
 
+int
+rp_fs_is_sep(char c)
+{
+	return c == '/';
+}
+
+int
+rp_fs_is_absolute(const char *path)
+{
+	return path[0] == '/';
+}
+
 const char *
 rp_fs_basename(const char *path)
 {

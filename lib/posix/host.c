@@ -14,6 +14,7 @@
 #include "fs.h"
 #include "host.h"
 #include "parse.h"
+#include "servicedef.h"
 
 #define MACHINE_ID_PATH "/etc/machine-id"
 #define DBUS_MACHINE_ID_PATH "/var/lib/dbus/machine-id"
@@ -227,6 +228,14 @@ uint32_t
 rp_host_euid(void)
 {
 	return (uint32_t)geteuid();
+}
+
+int
+rp_servicedef_default_dir(char *out, size_t outsz, const char *flag_dir)
+{
+	return rp_servicedef_dir(out, outsz, flag_dir,
+	    getenv("RUNNING_PROCESS_SERVICE_DEF_DIR"),
+	    getenv("XDG_CONFIG_HOME"), getenv("HOME"));
 }
 
 int

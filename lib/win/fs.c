@@ -529,6 +529,22 @@ rp_fs_dirname(const char *path, char *out, size_t outsz)
 	return 0;
 }
 
+int
+rp_fs_is_sep(char c)
+{
+	return is_sep(c);
+}
+
+int
+rp_fs_is_absolute(const char *path)
+{
+	if (((path[0] >= 'A' && path[0] <= 'Z') ||
+	    (path[0] >= 'a' && path[0] <= 'z')) && path[1] == ':' &&
+	    is_sep(path[2]))
+		return 1;
+	return is_sep(path[0]) && is_sep(path[1]);
+}
+
 const char *
 rp_fs_basename(const char *path)
 {

@@ -16,6 +16,7 @@
 #include "host.h"
 #include "io.h"
 #include "names.h"
+#include "servicedef.h"
 
 /* 100 ns intervals from 1601-01-01 to 1970-01-01. */
 #define EPOCH_DIFF 116444736000000000ULL
@@ -257,6 +258,34 @@ uint32_t
 rp_host_euid(void)
 {
 	return rp_win_sid_rid(rp_win_self_sid());
+}
+
+int
+rp_servicedef_default_dir(char *out, size_t outsz, const char *flag_dir)
+{
+	const char *env = getenv("RUNNING_PROCESS_SERVICE_DEF_DIR");
+	wchar_t w[MAX_PATH];
+	char base[MAX_PATH * 3];
+	DWORD n;
+	int r;
+
+	if (flag_dir != NULL && *flag_dir != '\0')
+		return rp_servicedef_dir(out, outsz, flag_dir, NULL, NULL, NULL);
+	if (env != NULL && *env != '\0')
+		return rp_servicedef_dir(out, outsz, NULL, env, NULL, NULL);
+	/* The roaming application data, as dirs::config_dir() finds it. */
+	n = GetEnvironmentVariableW(L"APPDATA", w, MAX_PATH);
+	if (n > 0 && n < MAX_PATH && rp_win_utf8_into(w, base,
+	    sizeof(base)) > 0)
+		r = snprintf(out, outsz, "%s\\running-process\\services", base);
+	else
+		r = snprintf(out, outsz,
+		    "C:\\ProgramData\\running-process\\services");
+	if (r < 0 || (size_t)r >= outsz) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return r;
 }
 
 int

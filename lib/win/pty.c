@@ -61,6 +61,7 @@ struct rp_wpty {
 	struct rp_pty_size size;
 	int64_t dsr_until;      /* 0: not watching for the query */
 	int dsr_match;          /* bytes of ESC [ 6 n seen so far */
+	HANDLE closer;          /* the thread closing the pseudo console */
 };
 
 static struct rp_wpty *ptys;
@@ -103,16 +104,32 @@ closer_main(void *hpc)
 static void
 close_hpc(struct rp_wpty *t)
 {
-	HANDLE th;
-
 	if (t->hpc == NULL)
 		return;
-	th = CreateThread(NULL, 64 * 1024, closer_main, t->hpc, 0, NULL);
-	if (th != NULL)
-		CloseHandle(th);
-	else
+	t->closer = CreateThread(NULL, 64 * 1024, closer_main, t->hpc, 0, NULL);
+	if (t->closer == NULL)
 		api.close(t->hpc);      /* no thread: as well as we can */
 	t->hpc = NULL;
+}
+
+/* Read (and drop) up to avail bytes of an overlapped pipe that has them:
+ * 1 when some were read. */
+static int
+pipe_drop(HANDLE h, char *buf, DWORD bufsz, DWORD avail)
+{
+	OVERLAPPED ov;
+	HANDLE ev;
+	DWORD n = 0;
+	BOOL ok;
+
+	memset(&ov, 0, sizeof(ov));
+	if ((ev = rp_win_event(&ov.hEvent)) == NULL)
+		return 0;
+	ok = ReadFile(h, buf, avail < bufsz ? avail : bufsz, &n, &ov);
+	if (!ok && GetLastError() == ERROR_IO_PENDING)
+		ok = rp_win_ov_wait(h, &ov, ev, &n, rp_deadline_in(100));
+	CloseHandle(ev);
+	return ok && n > 0;
 }
 
 /* One pipe: our overlapped end (inbound: we read) and its synchronous
@@ -226,8 +243,8 @@ rp_pty_open(struct rp_pty *p, const struct rp_pty_size *size)
 		goto fail;
 	if (pipe_pair(0, &in_w, &t->in_r) < 0)
 		goto fail;
-	if (make_hpc(t, PC_PASSTHROUGH) < 0)
-		goto fail;
+	/* The pseudo console itself comes with the child (rp_pty_spawn),
+	 * once the program is known to be there. */
 	fd = rp_wfd_open(out_r, RP_WFD_PIPE, 0);
 	out_r = NULL;           /* the fd's, or closed */
 	if (fd < 0 || (w = rp_wfd_peek(fd)) == NULL)
@@ -271,11 +288,21 @@ rp_pty_spawn(struct rp_pty *p, const struct rp_spawn *sp, int *exec_failed)
 
 	if (exec_failed != NULL)
 		*exec_failed = 0;
-	if (sp == NULL || sp->nfds != 0 || w == NULL || (t = w->pty) == NULL ||
-	    t->hpc == NULL || t->pid != 0) {
+	if (sp == NULL || sp->nfds != 0 || sp->argv == NULL ||
+	    sp->argv[0] == NULL || w == NULL || (t = w->pty) == NULL ||
+	    t->in_r == NULL || t->pid != 0) {
 		errno = EINVAL;
 		return -1;
 	}
+	/* A program that is not there is said before anything is made. */
+	if (rp_win_find_exe(sp->file != NULL ? sp->file : sp->argv[0], why,
+	    sizeof(why)) != 0) {
+		if (exec_failed != NULL)
+			*exec_failed = 1;
+		return -1;
+	}
+	if (t->hpc == NULL && make_hpc(t, PC_PASSTHROUGH) < 0)
+		return -1;
 	memset(&ws, 0, sizeof(ws));
 	ws.file = sp->file;
 	ws.argv = sp->argv;
@@ -297,8 +324,14 @@ rp_pty_spawn(struct rp_pty *p, const struct rp_spawn *sp, int *exec_failed)
 	}
 	if (exec_failed != NULL)
 		*exec_failed = ef;
-	if (pid < 0)
+	if (pid < 0) {
+		err = (DWORD)errno;
+		if (t->hpc != NULL)
+			api.close(t->hpc);
+		t->hpc = NULL;
+		errno = (int)err;
 		return -1;
+	}
 	/* The pseudo console has its own copies: ours would keep the
 	 * output pipe open after it is gone. */
 	CloseHandle(t->in_r);
@@ -343,9 +376,27 @@ rp_win_pty_release(struct rp_wfd *w)
 		}
 	}
 	ReleaseSRWLockExclusive(&ptys_lock);
-	/* Our read end goes right after this (the fd's close), so a close
-	 * waiting for its output to be read is not left waiting. */
+	/*
+	 * The pseudo console is closed, and that close waited for, before
+	 * we go: one left half-closed when the process ends can take its
+	 * console's other processes along.  What it still writes meanwhile
+	 * is read and dropped, so that a full pipe cannot keep it waiting.
+	 */
 	close_hpc(t);
+	if (t->closer != NULL) {
+		int64_t until = rp_now_ms() + 5000;
+		char junk[4096];
+		DWORD avail;
+
+		while (WaitForSingleObject(t->closer, 10) == WAIT_TIMEOUT &&
+		    rp_now_ms() < until) {
+			while (PeekNamedPipe(w->h, NULL, 0, NULL, &avail, NULL) &&
+			    avail > 0 && pipe_drop(w->h, junk,
+			    sizeof(junk), avail))
+				;
+		}
+		CloseHandle(t->closer);
+	}
 	if (t->in_r != NULL)
 		CloseHandle(t->in_r);
 	if (t->out_w != NULL)
