@@ -98,6 +98,10 @@ CLI_OBJ    := $(patsubst %.c,$(B)/obj/%.o,$(wildcard cmd/common/*.c))
 EXE        :=
 TOOL_BINS   = $(TOOLS:%=$(B)/bin/%$(EXE))
 
+# Example programs in C (examples/*.c): built on the public library
+# interface alone, into $(B)/bin beside the tools (not installed).
+EXAMPLE_BINS = $(patsubst examples/%.c,$(B)/bin/%$(EXE),$(wildcard examples/*.c))
+
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 # Tests of one platform's layer alone: tests/unit/<platform>/test_*.c.
 PLAT_UNIT_SRC := $(sort $(wildcard tests/unit/$(PLATFORM)/test_*.c))
@@ -197,7 +201,7 @@ endif
 
 # ------------------------------------------------------------------ build
 
-all: $(LIBRP) $(TOOL_BINS) $(MAN_OUT)
+all: $(LIBRP) $(TOOL_BINS) $(EXAMPLE_BINS) $(MAN_OUT)
 
 $(GEN_C) $(GEN_H) &: $(PROTO)
 	@mkdir -p $(B)/gen
@@ -225,6 +229,10 @@ $(B)/bin/$(1)$(EXE): $(patsubst %.c,$(B)/obj/%.o,$(wildcard cmd/$(1)/*.c)) $(CLI
 	$$(CC) $$(ALL_CFLAGS) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LIBS)
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
+
+$(B)/bin/%$(EXE): $(B)/obj/examples/%.o $(LIBRP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/tests/unit/%$(EXE): $(B)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(LIBRP)
 	@mkdir -p $(@D)
