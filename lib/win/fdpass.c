@@ -126,6 +126,7 @@ rp_fdpass_give(int sock, int fd, const uint8_t tok[16], uint64_t *value,
     int64_t deadline, char *why, size_t whysz)
 {
 	struct rp_peercred peer;
+	struct rp_wfd *w;
 	HANDLE h, proc, v = NULL;
 	DWORD err;
 
@@ -135,6 +136,14 @@ rp_fdpass_give(int sock, int fd, const uint8_t tok[16], uint64_t *value,
 	rp_err_why(why, whysz, "%s", "");
 	if ((h = rp_wfd_handle(fd)) == INVALID_HANDLE_VALUE) {
 		rp_err_why(why, whysz, "fd %d is not open", fd);
+		return -1;
+	}
+	/* One handle goes in an offer; a pseudo console's master is two
+	 * (its output and its input pipe). */
+	if ((w = rp_wfd_peek(fd)) != NULL && w->hw != NULL) {
+		rp_err_why(why, whysz, "a pseudo console's master is two pipes "
+		    "and cannot be handed over as one handle");
+		errno = ENOTSUP;
 		return -1;
 	}
 	if (rp_sock_peercred(sock, &peer) != 0) {
