@@ -141,19 +141,22 @@ MAN_OUT    := $(MAN_SRC:doc/%.scd=$(B)/doc/%)
 # `make windows` cross-builds for Windows with MinGW-w64 into build-win/:
 # this Makefile again with PLATFORM=win, which builds every lib/*.c (so a
 # POSIX call creeping into the portable library fails the build), then
-# lib/win/*.c, and the unit tests in WIN_UNIT, as static .exe files that
-# need no DLL beyond the system's.  libsodium and the protobuf-c runtime
-# for Windows come from scripts/win-deps: Debian's source packages, built
-# once into build-win/deps/.  `make test-windows` runs the tests under
-# Wine (tests/run-windows).  The programs, and the unit tests that need
-# the platform layer, join as lib/win/ implements the platform headers.
+# lib/win/*.c, the programs (but rp-broker), examples/*.c, the unit tests
+# in WIN_UNIT and tests/unit/win/, and the test programs of
+# tests/win/helpers, as static .exe files that need no DLL beyond the
+# system's.  libsodium and the protobuf-c runtime for Windows come from
+# scripts/win-deps: Debian's source packages, built once into
+# build-win/deps/.  `make test-windows` runs the tests under Wine
+# (tests/run-windows).
 
 WIN_B     ?= build-win
 WIN_HOST  := x86_64-w64-mingw32
 WIN_CC    ?= $(WIN_HOST)-gcc
 WIN_AR    ?= $(WIN_HOST)-ar
-# The unit tests that need no platform layer (yet).
-WIN_UNIT  := test_blake3 test_parse
+# The portable unit tests that run as they are on Windows (the others
+# use POSIX directly: fork, socketpair, /proc, modes); lib/win's own are
+# tests/unit/win/test_*.c.
+WIN_UNIT  := test_base test_blake3 test_parse test_wire test_wire_budget
 
 windows:
 	scripts/win-deps $(WIN_B)/deps
