@@ -343,33 +343,15 @@ rp_fs_writable_dir(const char *dir)
 	return 0;
 }
 
-int
-rp_fs_read_file(const char *path, size_t max, struct rp_buf *out)
+/* Read the open file h to its end into out, at most max bytes.  0, or -1
+ * with errno, out as it was; h stays open. */
+static int
+read_handle(HANDLE h, size_t max, struct rp_buf *out)
 {
 	size_t start = out->len, room;
 	LARGE_INTEGER size;
-	wchar_t *w;
-	HANDLE h;
-	DWORD n, attrs;
-	int err;
+	DWORD n;
 
-	if ((w = rp_win_wide(path)) == NULL)
-		return -1;
-	attrs = GetFileAttributesW(w);
-	free(w);
-	if (attrs != INVALID_FILE_ATTRIBUTES &&
-	    (attrs & FILE_ATTRIBUTE_DIRECTORY)) {
-		errno = EISDIR;
-		return -1;
-	}
-	h = open_path(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE |
-	    FILE_SHARE_DELETE, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
-	if (h == INVALID_HANDLE_VALUE)
-		return -1;
-	if (GetFileType(h) != FILE_TYPE_DISK) {
-		errno = EINVAL;
-		goto fail;
-	}
 	if (!GetFileSizeEx(h, &size)) {
 		rp_win_fail();
 		goto fail;
@@ -398,14 +380,213 @@ rp_fs_read_file(const char *path, size_t max, struct rp_buf *out)
 	}
 	if (out->data != NULL)
 		out->data[out->len] = '\0';
+	return 0;
+fail:
+	out->len = start;
+	if (out->data != NULL)
+		out->data[out->len] = '\0';
+	return -1;
+}
+
+int
+rp_fs_read_file(const char *path, size_t max, struct rp_buf *out)
+{
+	wchar_t *w;
+	HANDLE h;
+	DWORD attrs;
+	int err;
+
+	if ((w = rp_win_wide(path)) == NULL)
+		return -1;
+	attrs = GetFileAttributesW(w);
+	free(w);
+	if (attrs != INVALID_FILE_ATTRIBUTES &&
+	    (attrs & FILE_ATTRIBUTE_DIRECTORY)) {
+		errno = EISDIR;
+		return -1;
+	}
+	h = open_path(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE |
+	    FILE_SHARE_DELETE, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+	if (h == INVALID_HANDLE_VALUE)
+		return -1;
+	if (GetFileType(h) != FILE_TYPE_DISK) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if (read_handle(h, max, out) < 0)
+		goto fail;
 	CloseHandle(h);
 	return 0;
 fail:
 	err = errno;
 	CloseHandle(h);
-	out->len = start;
-	if (out->data != NULL)
-		out->data[out->len] = '\0';
+	errno = err;
+	return -1;
+}
+
+/* ---------------------------------------------------- read_trusted */
+
+/* What lets a SID change a file's bytes, or give itself the right to. */
+#define FILE_WRITE_BITS (FILE_WRITE_DATA | FILE_APPEND_DATA | GENERIC_WRITE | \
+	GENERIC_ALL | WRITE_DAC | WRITE_OWNER)
+
+/* The file open as h may be trusted by us, by the rule rp_fs_read_trusted
+ * applies on POSIX with the owner SID for the uid and the DACL for the
+ * mode bits: owned by us, SYSTEM or Administrators (Windows' root), and
+ * no ACE that allows writing to anyone else.  A missing (NULL) DACL lets
+ * everyone do anything.  Deny ACEs are not weighed: an allow to another
+ * SID refuses the file even where a deny before it would win. */
+static int
+judge_file(HANDLE h, char *why, size_t whysz)
+{
+	PSECURITY_DESCRIPTOR sd = NULL;
+	PSID owner = NULL, self = rp_win_self_sid(), sid;
+	PACL dacl = NULL;
+	ACCESS_ALLOWED_ACE *ace;
+	char a[192], b[192];
+	DWORD r, i;
+	int rc = -1;
+
+	if (self == NULL)
+		return -1;
+	r = GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION |
+	    DACL_SECURITY_INFORMATION, &owner, NULL, &dacl, NULL, &sd);
+	if (r != ERROR_SUCCESS)
+		return rp_win_fail_err(r);
+	if (owner == NULL || !(EqualSid(owner, self) ||
+	    sid_is(owner, WinLocalSystemSid) ||
+	    sid_is(owner, WinBuiltinAdministratorsSid))) {
+		if (owner == NULL || rp_win_sid_string(owner, a, sizeof(a)) != 0)
+			snprintf(a, sizeof(a), "nobody");
+		if (rp_win_sid_string(self, b, sizeof(b)) != 0)
+			snprintf(b, sizeof(b), "us");
+		rp_err_why(why, whysz, "owned by %s, not %s, SYSTEM or "
+		    "Administrators", a, b);
+		errno = EPERM;
+		goto out;
+	}
+	if (dacl == NULL) {
+		rp_err_why(why, whysz, "writable by everyone (no DACL)");
+		errno = EPERM;
+		goto out;
+	}
+	for (i = 0; i < dacl->AceCount; i++) {
+		if (!GetAce(dacl, i, (void **)&ace))
+			continue;
+		/* A callback ACE is an allow with a condition: as strict. */
+		if ((ace->Header.AceType != ACCESS_ALLOWED_ACE_TYPE &&
+		    ace->Header.AceType != ACCESS_ALLOWED_CALLBACK_ACE_TYPE) ||
+		    (ace->Header.AceFlags & INHERIT_ONLY_ACE) ||
+		    (ace->Mask & FILE_WRITE_BITS) == 0)
+			continue;
+		sid = (PSID)&ace->SidStart;
+		if (sid_trusted(sid, self))
+			continue;
+		if (rp_win_sid_string(sid, a, sizeof(a)) != 0)
+			snprintf(a, sizeof(a), "another SID");
+		rp_err_why(why, whysz, "writable by %s (its DACL allows it "
+		    "0x%08lx)", a, (unsigned long)ace->Mask);
+		errno = EPERM;
+		goto out;
+	}
+	rc = 0;
+out:
+	LocalFree(sd);
+	return rc;
+}
+
+/* 1 when the resolved path p is dir or below it (dir resolved too), as
+ * Windows compares names: without regard to case. */
+static int
+inside(const char *p, const char *dir)
+{
+	size_t dl = strlen(dir);
+
+	while (dl > 0 && is_sep(dir[dl - 1]))
+		dl--;
+	return _strnicmp(p, dir, dl) == 0 && (is_sep(p[dl]) || p[dl] == '\0');
+}
+
+/* path itself, not what a reparse point there leads to; a directory too,
+ * so that it can be refused as one. */
+static HANDLE
+open_self(const char *path)
+{
+	return open_path(path, GENERIC_READ | READ_CONTROL, FILE_SHARE_READ |
+	    FILE_SHARE_WRITE | FILE_SHARE_DELETE, OPEN_EXISTING,
+	    FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS, NULL);
+}
+
+int
+rp_fs_read_trusted(const char *path, size_t max, struct rp_buf *out,
+    char *why, size_t whysz)
+{
+	char dir[4096], rdir[4096], rfile[4096];
+	BY_HANDLE_FILE_INFORMATION fi;
+	HANDLE h;
+	int err;
+
+	rp_err_why(why, whysz, "%s", "");
+	h = open_self(path);
+	if (h == INVALID_HANDLE_VALUE)
+		goto fail;
+	if (!GetFileInformationByHandle(h, &fi)) {
+		rp_win_fail();
+		goto fail;
+	}
+	if (fi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) {
+		/* A symbolic link (or junction): followed only to a file
+		 * inside path's own directory, as on POSIX. */
+		CloseHandle(h);
+		h = INVALID_HANDLE_VALUE;
+		if (rp_fs_dirname(path, dir, sizeof(dir)) != 0 ||
+		    rp_fs_realpath(dir, rdir, sizeof(rdir)) != 0 ||
+		    rp_fs_realpath(path, rfile, sizeof(rfile)) != 0)
+			goto fail;
+		if (!inside(rfile, rdir)) {
+			rp_err_why(why, whysz, "a symbolic link leading out "
+			    "of its directory, to %s", rfile);
+			errno = EPERM;
+			goto fail;
+		}
+		h = open_self(rfile);
+		if (h == INVALID_HANDLE_VALUE)
+			goto fail;
+		if (!GetFileInformationByHandle(h, &fi)) {
+			rp_win_fail();
+			goto fail;
+		}
+		if (fi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) {
+			rp_err_why(why, whysz, "a symbolic link that changed "
+			    "while it was followed");
+			errno = EPERM;
+			goto fail;
+		}
+	}
+	if (fi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) {
+		errno = EISDIR;
+		goto fail;
+	}
+	if (GetFileType(h) != FILE_TYPE_DISK) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if (judge_file(h, why, whysz) != 0 || read_handle(h, max, out) != 0)
+		goto fail;
+	CloseHandle(h);
+	return 0;
+fail:
+	err = errno;
+	if (h != INVALID_HANDLE_VALUE)
+		CloseHandle(h);
+	if (why != NULL && whysz > 0 && why[0] == '\0') {
+		if (err == EFBIG)
+			rp_err_why(why, whysz, "larger than %zu bytes", max);
+		else if (err == EINVAL)
+			rp_err_why(why, whysz, "not a regular file");
+		else
+			rp_err_why(why, whysz, "%s", strerror(err));
+	}
 	errno = err;
 	return -1;
 }

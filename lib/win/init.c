@@ -12,6 +12,15 @@
 
 #include "rp.h"
 
+/* Which of 0, 1 and 2 rp_init found closed. */
+static int closed_at_start[3];
+
+int
+rp_init_closed(int fd)
+{
+	return fd >= 0 && fd <= 2 && closed_at_start[fd];
+}
+
 int
 rp_init(void)
 {
@@ -27,6 +36,7 @@ rp_init(void)
 			_close(fd);
 			break;
 		}
+		closed_at_start[fd] = 1;
 	}
 	/* Bytes, not text: no CRLF made of what we write, no ^Z end. */
 	for (i = 0; i <= 2; i++)

@@ -560,8 +560,10 @@ rp_pty_get_size(int fd, struct rp_pty_size *size)
 	return 0;
 }
 
-int
-rp_pty_eof_char(int fd)
+/* fd is a pseudo console's master (or a console of ours): 0, else -1
+ * with errno. */
+static int
+is_console(int fd)
 {
 	struct rp_wfd *w = rp_wfd_get(fd);
 
@@ -571,8 +573,66 @@ rp_pty_eof_char(int fd)
 		errno = ENOTTY;
 		return -1;
 	}
+	return 0;
+}
+
+int
+rp_pty_eof_char(int fd)
+{
+	if (is_console(fd) != 0)
+		return -1;
 	/* Ctrl-Z: a console reader's end of input. */
 	return 0x1a;
+}
+
+/*
+ * Piped data on Windows: a pseudo console has no line discipline of ours
+ * to set or to read.  Flow control does not exist there, and how a byte
+ * is taken (cooked or raw, Ctrl-C as a byte or as a CTRL_C_EVENT) is the
+ * program's own console mode (SetConsoleMode, ENABLE_LINE_INPUT and
+ * ENABLE_PROCESSED_INPUT), which only the program may see.  So the bytes
+ * go as they are, and nothing is counted as lost; the end of input is
+ * Ctrl-Z (twice after a partial line: the first ends the line).
+ */
+int
+rp_pty_data_mode(int fd)
+{
+	return is_console(fd);
+}
+
+size_t
+rp_pty_feed(struct rp_pty_feed *f, int fd, const void *in, size_t n,
+    void *out, size_t outsz, size_t *outlen)
+{
+	const unsigned char *p = in;
+	size_t i, take = n < outsz ? n : outsz;
+
+	(void)fd;
+	memcpy(out, in, take);
+	for (i = 0; i < take; i++)
+		f->line = p[i] == '\n' ? 0 : f->line + 1;
+	*outlen = take;
+	return take;
+}
+
+int
+rp_pty_feed_end(struct rp_pty_feed *f, int fd, void *out, size_t outsz)
+{
+	unsigned char *o = out;
+	int c;
+
+	if (outsz < 2) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((c = rp_pty_eof_char(fd)) < 0)
+		return -1;
+	o[0] = o[1] = (unsigned char)c;
+	if (f->line > 0) {
+		f->line = 0;
+		return 2;
+	}
+	return 1;
 }
 
 int

@@ -1035,6 +1035,26 @@ rp_spawn_reap_others(pid_t keep, struct rp_spawn_status *st)
 	return 1;
 }
 
+/* Windows has no zombies and no children inherited across an exec: the
+ * children to reap are the ones we started (our table). */
+pid_t
+rp_spawn_reap_any(struct rp_spawn_status *st)
+{
+	struct child *c;
+	pid_t pid;
+
+	AcquireSRWLockShared(&kids_lock);
+	for (c = children; c != NULL; c = c->next)
+		if (WaitForSingleObject(c->proc, 0) == WAIT_OBJECT_0)
+			break;
+	ReleaseSRWLockShared(&kids_lock);
+	if (c == NULL)
+		return 0;
+	pid = c->pid;
+	ended(c, 0, st);
+	return pid;
+}
+
 int
 rp_spawn_kill_children(int sig)
 {
