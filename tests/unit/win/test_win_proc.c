@@ -187,6 +187,43 @@ test_exit_codes_come_back(void)
 	T_EQ(errno, ECHILD);
 }
 
+/* rp_spawn_reap_any: whichever of our children has ended, with its
+ * status; 0 while none has (or none is left). */
+static void
+test_reap_any_takes_whichever_ended(void)
+{
+	struct rp_spawn_status st;
+	char *fast[3], *slow[3], m1[] = "exit", c1[] = "7", m2[] = "sleep",
+	    c2[] = "60000";
+	pid_t a, b, got;
+	int ef;
+
+	fast[0] = m1;
+	fast[1] = c1;
+	fast[2] = NULL;
+	slow[0] = m2;
+	slow[1] = c2;
+	slow[2] = NULL;
+	T_EQ(rp_spawn_reap_any(&st), 0);
+	b = run_child(slow, -1, 0, 0, &ef);
+	a = run_child(fast, -1, 0, 0, &ef);
+	T_OK(a > 0 && b > 0);
+	/* a ends by itself; until then, nothing to reap. */
+	T_EQ(rp_spawn_wait(a, RP_SPAWN_WAIT_NOWAIT, &st), 1);
+	got = rp_spawn_reap_any(&st);
+	T_EQ(got, a);
+	T_EQ(st.signo, 0);
+	T_EQ(st.code, 7);
+	T_EQ(rp_spawn_reap_any(&st), 0);
+	T_EQ(rp_spawn_wait(a, 0, &st), -1);
+	T_EQ(errno, ECHILD);
+	T_EQ(rp_spawn_kill(b, SIGKILL, 0), 0);
+	T_EQ(rp_spawn_wait(b, RP_SPAWN_WAIT_NOWAIT, &st), 1);
+	T_EQ(rp_spawn_reap_any(&st), b);
+	T_EQ(st.signo, SIGKILL);
+	T_EQ(rp_spawn_reap_any(NULL), 0);
+}
+
 static void
 test_exit_status_table(void)
 {
@@ -473,6 +510,7 @@ main(int argc, char **argv)
 	T_RUN(test_cmdline_round_trips_through_CommandLineToArgvW);
 	T_RUN(test_child_sees_the_hostile_arguments);
 	T_RUN(test_exit_codes_come_back);
+	T_RUN(test_reap_any_takes_whichever_ended);
 	T_RUN(test_exit_status_table);
 	T_RUN(test_a_crash_is_a_signal);
 	T_RUN(test_not_found_and_not_executable);

@@ -262,6 +262,45 @@ test_cursor_query_is_answered(void)
 	rp_pty_close(&p);
 }
 
+/* Piped data into a pseudo console: the bytes as they are (Ctrl-C and
+ * all: what they do is the program's console mode), and the end of input
+ * Ctrl-Z, twice after a partial line. */
+static void
+test_piped_data_goes_as_it_is(void)
+{
+	struct rp_pty p;
+	struct rp_pty_feed f;
+	static const char in[] = "line\n\x03\x13 partial";
+	char enc[64];
+	size_t n;
+	int sv[2];
+	struct rp_pty_size sz = { 80, 24 };
+
+	memset(&f, 0, sizeof(f));
+	T_EQ(rp_pty_open(&p, &sz), 0);
+	T_EQ(rp_pty_data_mode(p.master), 0);
+	T_EQ(rp_pty_feed(&f, p.master, in, sizeof(in) - 1, enc, 4, &n), 4);
+	T_EQ(n, 4);
+	T_EQ(rp_pty_feed(&f, p.master, in + 4, sizeof(in) - 5, enc,
+	    sizeof(enc), &n), sizeof(in) - 5);
+	T_EQ(n, sizeof(in) - 5);
+	T_OK(memcmp(enc, in + 4, n) == 0);
+	T_EQ(f.lost, 0);
+	T_EQ(rp_pty_feed_end(&f, p.master, enc, sizeof(enc)), 2);
+	T_OK(enc[0] == 0x1a && enc[1] == 0x1a);
+	T_EQ(rp_pty_feed(&f, p.master, "x\n", 2, enc, sizeof(enc), &n), 2);
+	T_EQ(rp_pty_feed_end(&f, p.master, enc, sizeof(enc)), 1);
+	T_OK(enc[0] == 0x1a);
+	T_EQ(rp_pty_feed_end(&f, p.master, enc, 1), -1);
+	T_EQ(errno, EINVAL);
+	rp_pty_close(&p);
+	T_EQ(rp_sock_pair(sv, 0), 0);
+	T_EQ(rp_pty_data_mode(sv[0]), -1);
+	T_EQ(errno, ENOTTY);
+	rp_fd_close(&sv[0]);
+	rp_fd_close(&sv[1]);
+}
+
 static void
 test_no_pseudo_console_is_no_tty(void)
 {
@@ -372,6 +411,7 @@ main(int argc, char **argv)
 	T_RUN(test_ctrl_c_reaches_the_child);
 	T_RUN(test_cursor_query_split_across_reads);
 	T_RUN(test_cursor_query_is_answered);
+	T_RUN(test_piped_data_goes_as_it_is);
 	T_RUN(test_no_pseudo_console_is_no_tty);
 	return t_done();
 }
