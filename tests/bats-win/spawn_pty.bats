@@ -31,6 +31,29 @@ teardown() {
 	[ "$status" -eq 126 ]
 }
 
+@test "a stdout closed at start loses the output and says so: 125" {
+	run --separate-stderr timeout -k 10 120 sh -c \
+		'"$1" "$2" --no-stdin -- "$3" conout 5 3>&- >&-' _ \
+		"$WINE" "$(rp rp-spawn-pty)" "$(helper child)"
+	[ "$status" -eq 125 ]
+	[ "${stderr//$'\r'/}" = "rp-spawn-pty: write to stdout: Bad file descriptor" ]
+}
+
+@test "--master-to: a pseudo console is two pipes, not one handle: 125" {
+	local tok p
+	tok=$(new_token)
+	p=$(pipe_name m)
+	printf '%s\n' "$tok" >"$BATS_TEST_TMPDIR/tok"
+	wine_bg recv "$(rp rp-handoff-recv)" --token "$tok" --timeout 20000 "$p"
+	wine_run "$(helper pipe-wait)" "$p"
+	[ "$status" -eq 0 ]
+	wine_run "$(rp rp-spawn-pty)" --no-stdin --master-to "$p" \
+		--token-file "$(winpath "$BATS_TEST_TMPDIR/tok")" \
+		-- "$(helper child)" exit 0
+	[ "$status" -eq 125 ]
+	[[ $output == *"cannot be handed over as one handle"* ]]
+}
+
 @test "--timeout: the Job is terminated, 124" {
 	local t0=$SECONDS
 	wine_run "$(rp rp-spawn-pty)" --no-stdin --timeout 1 --kill-after 0.5 \
