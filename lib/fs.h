@@ -75,7 +75,11 @@ int rp_fs_read_file(const char *path, size_t max, struct rp_buf *out);
  * 1000, not root", "writable by group or others (mode 0666)", "a symbolic
  * link leading out of its directory, to /etc/x"), EFBIG ("larger than N
  * bytes"), EISDIR, EINVAL ("not a regular file"), or the error of opening
- * or reading it (its strerror).  out is as it was on failure. */
+ * or reading it (its strerror).  out is as it was on failure.  Windows:
+ * the owner SID stands in for the uid (ours, SYSTEM or Administrators for
+ * root) and the DACL for the mode (no allow ACE that lets another SID
+ * write: "writable by S-1-1-0 (its DACL allows it 0x...)"; no DACL at
+ * all is everyone's), a reparse point for the symbolic link. */
 int rp_fs_read_trusted(const char *path, size_t max, struct rp_buf *out,
     char *why, size_t whysz);
 
