@@ -89,9 +89,9 @@ PY
 	[[ $output == *"no program to run"* ]]
 }
 
-# Wine 8 (wine-gaps.txt): after input went to the pseudo console, its
-# output pipe does not end when it closes, so rp-spawn-pty waits out its
-# idle window and says so.
+# Wine 8 (wine-gaps.txt): input the program never read keeps the pseudo
+# console's output pipe open after it closes, so rp-spawn-pty waits out
+# its idle window and says so.
 @test "piped stdin: the output is complete and the end comes without a warning" {
 	run timeout -k 5 60 "$WINE" "$(rp rp-spawn-pty)" -- "$(helper child)" \
 		conout 10 3>&- < <(printf 'some input\n')

@@ -132,7 +132,9 @@ test_output_ends_after_input_was_written(void)
 	struct rp_pty p;
 	pid_t pid;
 
-	pid = start(&p, "conout", "10");
+	/* The child reads the line before it writes: the input has reached
+	 * the pseudo console whatever the timing. */
+	pid = start(&p, "conin", "10");
 	T_EQ(rp_io_write_full(p.master, "hi\r", 3, rp_deadline_in(1000)), 0);
 	T_OK(drain(&p, pid, &st, rp_deadline_in(5000)));
 	T_EQ(count_lines(10), 10);
@@ -375,6 +377,25 @@ child_dsr(void)
 	return 0;
 }
 
+/* Read from CONIN$ until a carriage return has come (so the pseudo
+ * console has taken the input in), then write n lines as conout. */
+static int
+child_conin(int n)
+{
+	HANDLE h = CreateFileW(L"CONIN$", GENERIC_READ | GENERIC_WRITE,
+	    FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL);
+	char c;
+	DWORD got;
+
+	if (h == INVALID_HANDLE_VALUE)
+		return 12;
+	do {
+		if (!ReadFile(h, &c, 1, &got, NULL) || got == 0)
+			return 13;
+	} while (c != '\r' && c != '\n');
+	return child_conout(n);
+}
+
 static int
 child_main(int argc, char **argv)
 {
@@ -384,6 +405,8 @@ child_main(int argc, char **argv)
 		return child_conout(n);
 	if (strcmp(argv[2], "dsr") == 0)
 		return child_dsr();
+	if (strcmp(argv[2], "conin") == 0)
+		return child_conin(n);
 	if (strcmp(argv[2], "stdout") == 0) {
 		for (i = 0; i < n; i++)
 			printf("line %05d\n", i);
