@@ -100,12 +100,18 @@ CLI_OBJ    := $(patsubst %.c,$(B)/obj/%.o,$(wildcard cmd/common/*.c))
 EXE        :=
 TOOL_BINS   = $(TOOLS:%=$(B)/bin/%$(EXE))
 
+# Example programs in C (examples/*.c): built on the public library
+# interface alone, into $(B)/bin beside the tools (not installed).
+EXAMPLE_BINS = $(patsubst examples/%.c,$(B)/bin/%$(EXE),$(wildcard examples/*.c))
+
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+# Tests of one platform's layer alone: tests/unit/<platform>/test_*.c.
+PLAT_UNIT_SRC := $(sort $(wildcard tests/unit/$(PLATFORM)/test_*.c))
+UNIT_BINS   = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%$(EXE)) \
+	$(PLAT_UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%$(EXE))
 # The harness: tests/unit/t.c and the platform's runner.
-UNIT_BINS   = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%$(EXE))
-# The harness: tests/unit/t.c and the platform's runner.
-UNIT_SUPPORT := $(filter-out tests/unit/test_%,$(wildcard tests/unit/*.c)) \
-	$(wildcard tests/unit/$(PLATFORM)/*.c)
+UNIT_SUPPORT := $(filter-out tests/unit/test_% tests/unit/$(PLATFORM)/test_%, \
+	$(wildcard tests/unit/*.c tests/unit/$(PLATFORM)/*.c))
 UNIT_SUPPORT_OBJ := $(UNIT_SUPPORT:%.c=$(B)/obj/%.o)
 
 # Helper programs for the bats suites: tests/helpers/<name>.c becomes
@@ -137,19 +143,22 @@ MAN_OUT    := $(MAN_SRC:doc/%.scd=$(B)/doc/%)
 # `make windows` cross-builds for Windows with MinGW-w64 into build-win/:
 # this Makefile again with PLATFORM=win, which builds every lib/*.c (so a
 # POSIX call creeping into the portable library fails the build), then
-# lib/win/*.c, and the unit tests in WIN_UNIT, as static .exe files that
-# need no DLL beyond the system's.  libsodium and the protobuf-c runtime
-# for Windows come from scripts/win-deps: Debian's source packages, built
-# once into build-win/deps/.  `make test-windows` runs the tests under
-# Wine (tests/run-windows).  The programs, and the unit tests that need
-# the platform layer, join as lib/win/ implements the platform headers.
+# lib/win/*.c, the programs (but rp-broker), examples/*.c, the unit tests
+# in WIN_UNIT and tests/unit/win/, and the test programs of
+# tests/win/helpers, as static .exe files that need no DLL beyond the
+# system's.  libsodium and the protobuf-c runtime for Windows come from
+# scripts/win-deps: Debian's source packages, built once into
+# build-win/deps/.  `make test-windows` runs the tests under Wine
+# (tests/run-windows).
 
 WIN_B     ?= build-win
 WIN_HOST  := x86_64-w64-mingw32
 WIN_CC    ?= $(WIN_HOST)-gcc
 WIN_AR    ?= $(WIN_HOST)-ar
-# The unit tests that need no platform layer (yet).
-WIN_UNIT  := test_blake3 test_parse
+# The portable unit tests that run as they are on Windows (the others
+# use POSIX directly: fork, socketpair, /proc, modes); lib/win's own are
+# tests/unit/win/test_*.c.
+WIN_UNIT  := test_base test_blake3 test_parse test_wire test_wire_budget
 
 windows:
 	scripts/win-deps $(WIN_B)/deps
@@ -171,14 +180,24 @@ WIN_DEPS  ?= $(B)/deps/$(WIN_HOST)
 # otherwise).
 BASEFLAGS := -std=c17 -pipe $(OPT) -fstack-protector-strong
 LDHARDEN  := -static -Wl,--dynamicbase,--high-entropy-va,--nxcompat
+# The wide entry point of lib/win/main.c: arguments as UTF-8 for main().
+LDHARDEN  += -municode
 # MinGW's own stdio, for C99 formats (%zu) whatever msvcrt.dll knows; the
 # static libsodium (its header would import from a DLL otherwise).
-CPPFLAGS  += -D__USE_MINGW_ANSI_STDIO=1 -DSODIUM_STATIC -I$(WIN_DEPS)/include
+# lib/ by -iquote: its io.h must not hide the C runtime's <io.h>, which
+# <unistd.h> includes there.
+CPPFLAGS  := $(subst -Ilib ,-iquote lib ,$(CPPFLAGS))
+CPPFLAGS  += -D__USE_MINGW_ANSI_STDIO=1 -DSODIUM_STATIC -I$(WIN_DEPS)/include \
+	-D_WIN32_WINNT=0x0A00 -DWINVER=0x0A00
 LIBS      := -L$(WIN_DEPS)/lib -lprotobuf-c -lsodium -lssp
 EXE       := .exe
-TOOLS     :=
+# Programs of the Windows end-to-end tests (tests/win/helpers/*.c): plain
+# Win32, not built on librp, so the tools meet peers that are not ours.
+HELPER_BINS := $(patsubst tests/win/helpers/%.c,$(B)/tests/win/%.exe, \
+	$(wildcard tests/win/helpers/*.c))
+# The broker joins with part 2 of the port (its own issue).
+TOOLS     := $(filter-out rp-broker,$(TOOLS))
 UNIT_SRC  := $(WIN_UNIT:%=tests/unit/%.c)
-HELPER_BINS :=
 FUZZ_REPLAY :=
 PRELOAD_SOS :=
 # The manual pages are the same for every platform: see $(B) = build/.
@@ -187,7 +206,7 @@ endif
 
 # ------------------------------------------------------------------ build
 
-all: $(LIBRP) $(TOOL_BINS) $(MAN_OUT)
+all: $(LIBRP) $(TOOL_BINS) $(EXAMPLE_BINS) $(MAN_OUT)
 
 $(GEN_C) $(GEN_H) &: $(PROTO)
 	@mkdir -p $(B)/gen
@@ -216,6 +235,10 @@ $(B)/bin/$(1)$(EXE): $(patsubst %.c,$(B)/obj/%.o,$(wildcard cmd/$(1)/*.c)) $(CLI
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 
+$(B)/bin/%$(EXE): $(B)/obj/examples/%.o $(LIBRP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
 $(B)/tests/unit/%$(EXE): $(B)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(LIBRP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lpthread
@@ -223,6 +246,10 @@ $(B)/tests/unit/%$(EXE): $(B)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(LIBRP)
 $(B)/tests/helpers/%: $(B)/obj/tests/helpers/%.o $(LIBRP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tests/win/%.exe: tests/win/helpers/%.c
+	@mkdir -p $(@D)
+	$(CC) -std=c17 -O2 $(WARN) $(CFLAGS) $(LDHARDEN) -o $@ $<
 
 $(B)/tests/preload/%.so: tests/preload/%.c
 	@mkdir -p $(@D)

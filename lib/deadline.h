@@ -31,4 +31,9 @@ int rp_deadline_poll_ms(int64_t deadline);
 /* 1 when the deadline has passed, else 0. */
 int rp_deadline_passed(int64_t deadline);
 
+/* Sleep ms milliseconds (a signal does not cut it short).  For a retry's
+ * pause, never for waiting on something that has a readiness to wait
+ * for. */
+void rp_sleep_ms(int64_t ms);
+
 #endif

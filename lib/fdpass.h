@@ -1,6 +1,8 @@
 /*
  * fdpass.h — passing exactly one fd with a few data bytes over a connected
- * Unix stream socket (SCM_RIGHTS).  (Implemented in lib/posix/fdpass.c.)
+ * Unix stream socket (SCM_RIGHTS).  (Implemented in lib/posix/fdpass.c;
+ * lib/win/fdpass.c does the Windows transfer of 40-handoff.md, which has
+ * no sideband: see rp_fdpass_give and rp_fdpass_recv there.)
  *
  * Receiving is strict, in the manner of skalibs' ancil_recv_fd: fds arrive
  * close-on-exec (MSG_CMSG_CLOEXEC), a truncated control message or any
@@ -53,6 +55,15 @@ enum rp_fdpass_status {
  * larger buffer so that a longer message shows as such.  The read ends
  * with the message that carried the fd, so bytes sent after it (the
  * handoff offer) stay in the socket. */
+/*
+ * On Windows, where the fd comes as a handle_value in the offer frame,
+ * this looks at that frame without taking it (PeekNamedPipe: the caller
+ * reads it afterwards as on Unix): the offer's token is the data (16
+ * bytes), and the handle it names, when it is a pipe or a disk file and
+ * none of ours already, is duplicated into a new fd.  An offer that does
+ * not parse is NO_FD with *got = 0; one whose handle does not qualify,
+ * NO_FD with the token as data.
+ */
 enum rp_fdpass_status rp_fdpass_recv(int sock, void *buf, size_t bufsz,
     size_t *got, int *fd, int *nfds, int64_t deadline);
 
@@ -62,5 +73,35 @@ enum rp_fdpass_status rp_fdpass_recv(int sock, void *buf, size_t bufsz,
 #define RP_FDPASS_STR_MAX 48
 const char *rp_fdpass_status_str(enum rp_fdpass_status st, int nfds,
     char *buf, size_t bufsz);
+
+/*
+ * The first step of a handoff transfer (40-handoff.md), as the platform
+ * makes it.  Unix: the sideband (the 16 token bytes with fd as
+ * SCM_RIGHTS, rp_fdpass_send); *value = 0.  Windows: nothing is sent:
+ * fd's handle is duplicated into the process at the other end of sock
+ * (DuplicateHandle), and *value is its value there, for the offer's
+ * handle_value.  The caller keeps its fd.  0, or -1 with errno and a
+ * reason in why: the failure classes of 40-handoff.md on Windows
+ * ("cannot open process N", "permission denied ...", "integrity
+ * mismatch ...", "DuplicateHandle failed: ...").
+ */
+int rp_fdpass_give(int sock, int fd, const uint8_t tok[16], uint64_t *value,
+    int64_t deadline, char *why, size_t whysz);
+
+/* A transfer given with rp_fdpass_give that the receiver did not accept
+ * (a refusal, no Ack, no offer sent): Windows closes the duplicate in the
+ * receiver (DUPLICATE_CLOSE_SOURCE); Unix has nothing to do. */
+void rp_fdpass_take_back(int sock, uint64_t value);
+
+/* The receiver's verdict on a transfer whose offer named value
+ * (rp_handoff_judge calls it): Windows closes the receiver's original of
+ * an accepted handle (it works on its own duplicate from rp_fdpass_recv)
+ * and leaves a refused one to the sender's rp_fdpass_take_back; Unix has
+ * nothing to do. */
+void rp_fdpass_settle(uint64_t value, int accepted);
+
+/* 1 where transfers have a sideband (Unix), so that --raw means
+ * something; 0 on Windows. */
+int rp_fdpass_has_sideband(void);
 
 #endif

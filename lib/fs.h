@@ -1,6 +1,7 @@
 /*
  * fs.h — the file-system rules the tools share: directory trust checks,
- * bounded file reads, atomic writes.  (Implemented in lib/posix/fs.c.)
+ * bounded file reads, atomic writes.  (Implemented in lib/posix/fs.c;
+ * lib/win/fs.c, where owner and DACL stand in for uid and mode bits.)
  */
 #ifndef RP_FS_H
 #define RP_FS_H
@@ -9,6 +10,10 @@
 #include <stdint.h>
 
 #include "buf.h"
+
+/* The longest file name (one path component) we make or expect: NAME_MAX
+ * on POSIX, and what NTFS allows on Windows. */
+#define RP_FS_NAME_MAX 255
 
 enum rp_dir_policy {
 	/* The broker's socket directory and the service-definition directory:
@@ -30,10 +35,28 @@ enum rp_dir_policy {
 /* Check dir against the policy.  Returns 0, or -1 with errno and a short
  * reason in why ("is a symlink", "is owned by uid 1000, not 0", "has mode
  * 0755; group/other permissions must be off", ...) that reads after the
- * directory's name.  errno: ENOENT (missing), ENOTDIR (a symlink or not a
+ * directory's name.  On Windows the owner must be our SID (SAFE: or
+ * SYSTEM or Administrators), a symlink is any reparse point, and the
+ * DACL stands in for the mode: PRIVATE admits only our SID, SYSTEM,
+ * Administrators and CREATOR OWNER; SAFE lets nobody else add or remove
+ * entries.  errno: ENOENT (missing), ENOTDIR (a symlink or not a
  * directory), EPERM (owner or mode), EINVAL (bad policy), or the error of
  * lstat/mkdir. */
 int rp_fs_check_dir(const char *dir, int policy, char *why, size_t whysz);
+
+/* Open path for reading: an fd (close-on-exec, never our controlling
+ * terminal), or -1 with errno.  Paths are UTF-8 on every system. */
+int rp_fs_open_read(const char *path);
+
+/* Create path, or truncate it, for writing (mode 0666 less the umask
+ * for a new file; Windows: the directory's inherited permissions): an
+ * fd (close-on-exec), or -1 with errno. */
+int rp_fs_open_write(const char *path);
+
+/* 0 when dir is a directory we may create files in, else -1 with errno
+ * (access(2) with W_OK | X_OK; Windows: a directory whose DACL lets us
+ * add files, as far as the system says). */
+int rp_fs_writable_dir(const char *dir);
 
 /* Read a whole regular file of at most max bytes into out (appended).
  * Returns 0, or -1 with errno (EFBIG when larger than max, EISDIR/EINVAL
@@ -52,7 +75,11 @@ int rp_fs_read_file(const char *path, size_t max, struct rp_buf *out);
  * 1000, not root", "writable by group or others (mode 0666)", "a symbolic
  * link leading out of its directory, to /etc/x"), EFBIG ("larger than N
  * bytes"), EISDIR, EINVAL ("not a regular file"), or the error of opening
- * or reading it (its strerror).  out is as it was on failure. */
+ * or reading it (its strerror).  out is as it was on failure.  Windows:
+ * the owner SID stands in for the uid (ours, SYSTEM or Administrators for
+ * root) and the DACL for the mode (no allow ACE that lets another SID
+ * write: "writable by S-1-1-0 (its DACL allows it 0x...)"; no DACL at
+ * all is everyone's), a reparse point for the symbolic link. */
 int rp_fs_read_trusted(const char *path, size_t max, struct rp_buf *out,
     char *why, size_t whysz);
 
@@ -79,6 +106,19 @@ int rp_fs_dirname(const char *path, char *out, size_t outsz);
  * after the path: "does not exist", "is not a regular file", "is not
  * executable", "cannot be examined: <the system's reason>". */
 int rp_fs_check_exec(const char *path, char *why, size_t whysz);
+
+/* 1 for a separator of path components: '/' (and on Windows '\\'). */
+int rp_fs_is_sep(char c);
+
+/* 1 when path is absolute: starts with '/' on POSIX; on Windows a drive
+ * and a separator ("C:\\", "C:/"), or two separators (a UNC path,
+ * \\\\server\\share, or \\\\?\\...). */
+int rp_fs_is_absolute(const char *path);
+
+/* The last component of path: what follows its last separator ('/', and
+ * on Windows '\\' and a drive's ':' too), or path itself.  Empty for a
+ * path that ends in a separator. */
+const char *rp_fs_basename(const char *path);
 
 /* 1 when a and b name the same file, however each is spelled (relative,
  * through a symbolically linked directory, a link to it: stat(2) follows

@@ -2,6 +2,7 @@
  * handoff.h). */
 #include <errno.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,29 +82,54 @@ rp_handoff_send(int sock, int fd, const uint8_t tok[RP_TOKEN_LEN],
     const char *service, int raw, int want_ack, int64_t deadline,
     char *detail, size_t detailsz)
 {
+	enum rp_handoff_sent r;
 	struct rp_buf offer = { 0 };
-	uint64_t cid = 0;
-	int r, saved;
+	uint64_t cid = 0, value = 0;
+	char why[160];
+	int rc, saved;
 
 	rp_err_why(detail, detailsz, "%s", "");
-	if (rp_fdpass_send(sock, fd, tok, RP_TOKEN_LEN, deadline) != 0)
-		return send_failed("the fd", detail, detailsz);
+	if (raw && !rp_fdpass_has_sideband()) {
+		rp_err_why(detail, detailsz, "a raw transfer needs a sideband, "
+		    "which this system does not have");
+		errno = ENOTSUP;
+		return RP_HANDOFF_SENT_FAILED;
+	}
+	if (rp_fdpass_give(sock, fd, tok, &value, deadline, why,
+	    sizeof(why)) != 0) {
+		if (errno == EPIPE || errno == ECONNRESET)
+			return send_failed("the fd", detail, detailsz);
+		rp_err_why(detail, detailsz, "%s", why);
+		return RP_HANDOFF_SENT_FAILED;
+	}
 	if (raw)
 		return RP_HANDOFF_SENT_ACCEPTED;
 	while (cid == 0)
 		randombytes_buf(&cid, sizeof(cid));
-	r = rp_wire_offer_encode(&offer, tok, RP_TOKEN_LEN,
-	    service != NULL ? service : "", cid, 0);
-	if (r == 0)
-		r = rp_io_write_full(sock, offer.data, offer.len, deadline);
+	rc = rp_wire_offer_encode(&offer, tok, RP_TOKEN_LEN,
+	    service != NULL ? service : "", cid, value);
+	if (rc == 0)
+		rc = rp_io_write_full(sock, offer.data, offer.len, deadline);
 	saved = errno;
 	rp_buf_free(&offer);
 	errno = saved;
-	if (r != 0)
-		return send_failed("the offer", detail, detailsz);
+	if (rc != 0) {
+		r = send_failed("the offer", detail, detailsz);
+		rp_fdpass_take_back(sock, value);
+		errno = saved;
+		return r;
+	}
 	if (!want_ack)
 		return RP_HANDOFF_SENT_ACCEPTED;
-	return await_ack(sock, tok, cid, deadline, detail, detailsz);
+	r = await_ack(sock, tok, cid, deadline, detail, detailsz);
+	/* Whatever the receiver did not take is not left with it (on
+	 * Windows the handle sits in its table until closed there). */
+	if (r != RP_HANDOFF_SENT_ACCEPTED) {
+		saved = errno;
+		rp_fdpass_take_back(sock, value);
+		errno = saved;
+	}
+	return r;
 }
 
 const char *
@@ -113,28 +139,42 @@ rp_handoff_judge(enum rp_fdpass_status fst, int nfds, const uint8_t *side,
 {
 	enum rp_token_verdict v;
 	const uint8_t *tok = side;
+	const char *no;
 	size_t len = got;
 
 	if (fst != RP_FDPASS_OK)
 		return rp_fdpass_status_str(fst, nfds, buf, bufsz);
-	if ((v = rp_token_check_len(got)) != RP_TOKEN_OK)
-		return rp_token_verdict_str(v, got, buf, bufsz);
+	if ((v = rp_token_check_len(got)) != RP_TOKEN_OK) {
+		no = rp_token_verdict_str(v, got, buf, bufsz);
+		goto refuse;
+	}
 	if (offer != NULL) {
 		tok = offer->token.data;
 		len = offer->token.len;
-		if ((v = rp_token_check_len(len)) != RP_TOKEN_OK)
-			return rp_token_verdict_str(v, len, buf, bufsz);
+		if ((v = rp_token_check_len(len)) != RP_TOKEN_OK) {
+			no = rp_token_verdict_str(v, len, buf, bufsz);
+			goto refuse;
+		}
 		/* The offer must vouch for the fd that came with it. */
-		if (!rp_token_equal(tok, side))
-			return "handoff token mismatch";
+		if (!rp_token_equal(tok, side)) {
+			no = "handoff token mismatch";
+			goto refuse;
+		}
 	}
 	if (mode == RP_HANDOFF_EXPECT)
 		v = rp_token_store_take(store, tok, len, now);
 	else
 		v = rp_token_store_remember(store, tok, len, now);
-	if (v != RP_TOKEN_OK)
-		return rp_token_verdict_str(v, len, buf, bufsz);
-	return NULL;
+	if (v == RP_TOKEN_OK) {
+		if (offer != NULL)
+			rp_fdpass_settle(offer->handle_value, 1);
+		return NULL;
+	}
+	no = rp_token_verdict_str(v, len, buf, bufsz);
+refuse:
+	if (offer != NULL)
+		rp_fdpass_settle(offer->handle_value, 0);
+	return no;
 }
 
 int
@@ -157,4 +197,30 @@ rp_handoff_sideband_spill(enum rp_fdpass_status fst, size_t got)
 	if (fst != RP_FDPASS_NO_FD || got <= RP_TOKEN_LEN)
 		return 0;
 	return got - RP_TOKEN_LEN;
+}
+
+const char *
+rp_fdpass_status_str(enum rp_fdpass_status st, int nfds, char *buf,
+    size_t bufsz)
+{
+	switch (st) {
+	case RP_FDPASS_OK:
+		return "ok";
+	case RP_FDPASS_EOF:
+		return "the peer closed before sending anything";
+	case RP_FDPASS_NO_FD:
+		return "no fd in the message";
+	case RP_FDPASS_TOO_MANY_FDS:
+		if (buf == NULL || bufsz == 0)
+			return "several fds in one message";
+		snprintf(buf, bufsz, "%d fds in one message", nfds);
+		return buf;
+	case RP_FDPASS_TRUNCATED:
+		return "control message truncated (too many fds)";
+	case RP_FDPASS_TIMEOUT:
+		return "nothing arrived before the deadline";
+	case RP_FDPASS_IO:
+		return "recvmsg failed";
+	}
+	return "unknown fd-passing status";
 }

@@ -1,13 +1,16 @@
 /*
  * host.h — facts about this machine and its processes.
  * (Implemented in lib/posix/host.c, from /proc and /etc, and
- * lib/posix/exe_hash.c.)
+ * lib/posix/exe_hash.c; lib/win/host.c from the registry and the process
+ * APIs; lib/host.c the part that only reads files.)
  */
 #ifndef RP_HOST_H
 #define RP_HOST_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "names.h"
 
 /* The machine id as running-process v1 reads it: /etc/machine-id, else
  * /var/lib/dbus/machine-id, else "boot:{boot_id}", each trimmed of
@@ -17,14 +20,23 @@
  * NUL) is an error, and out then holds that file's path (when it fits).
  * Returns the length, or -1 with errno: that file's error, ERANGE when
  * the id does not fit out, ENOENT (out "") when no file has one and
- * there is no boot id either. */
+ * there is no boot id either.  Windows: the MachineGuid registry value. */
 int rp_host_machine_id(char *out, size_t outsz);
 /* The same with the three files named (tests use other paths). */
 int rp_host_machine_id_from(const char *etc_path, const char *dbus_path,
     const char *boot_id_path, char *out, size_t outsz);
 
+/* A small file (at most 4 KiB) read as running-process v1 reads it
+ * (Rust's read_to_string, then trim): UTF-8 (else EILSEQ; a NUL is
+ * EILSEQ too), Unicode white space trimmed at both ends, into out.  Its
+ * length, or -1 with errno: the file's own, ENODATA when nothing but
+ * white space is left, ERANGE when it does not fit out. */
+int rp_host_read_trimmed(const char *path, char *out, size_t outsz);
+
 /* /proc/sys/kernel/random/boot_id, trimmed.  Length or -1 (ENODATA when
- * blank, ERANGE when it does not fit). */
+ * blank, ERANGE when it does not fit).  Windows: "windows-boot-{N}" from
+ * the BootId registry value, or "" (length 0) when the system does not
+ * keep one (Wine): a boot id nobody can check. */
 int rp_host_boot_id(char *out, size_t outsz);
 
 /* The executable of a process (/proc/<pid>/exe resolved; pid 0 = self).
@@ -55,7 +67,16 @@ int rp_host_process_start_ms(uint32_t pid, uint64_t *out);
 /* Our process id. */
 uint32_t rp_host_pid(void);
 
-/* Our effective uid (uid_t on POSIX). */
+/* Our effective uid (uid_t on POSIX; Windows: our SID's RID). */
 uint32_t rp_host_euid(void);
+
+/* The per-user default broker endpoint of 20-broker.md for iso (name
+ * for the service or instance; NULL for shared): on Unix the socket in
+ * the broker directory ($XDG_RUNTIME_DIR, else /tmp/running-process-UID)
+ * named with hash16 of "{uid}:{machine-id}"; on Windows the named pipe
+ * \\.\pipe\rpb-v1-... with hash16 of our SID (70-windows.md).  Length,
+ * or -1 with errno. */
+int rp_host_broker_endpoint(char *out, size_t outsz, enum rp_isolation iso,
+    const char *name);
 
 #endif

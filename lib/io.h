@@ -3,7 +3,9 @@
  *
  * Works on blocking and non-blocking fds alike: every wait is bounded by
  * the deadline, EINTR is retried, and a write to a departed peer is EPIPE,
- * never SIGPIPE.  (Implemented in lib/posix/io.c: poll(2), MSG_NOSIGNAL.)
+ * never SIGPIPE.  (Implemented in lib/posix/io.c: poll(2), MSG_NOSIGNAL;
+ * lib/win/io.c: overlapped ReadFile/WriteFile, readiness as lib/win/win.h
+ * describes.)
  */
 #ifndef RP_IO_H
 #define RP_IO_H
@@ -33,8 +35,24 @@ ssize_t rp_io_read_full(int fd, void *buf, size_t len, int64_t deadline);
  * what they need and no more (frame decoders). */
 ssize_t rp_io_read_some(int fd, void *buf, size_t len);
 
+/* One write(2) of at most len bytes (send(2) with MSG_NOSIGNAL on a
+ * socket), EINTR retried: the count (> 0), or -1 with errno (EAGAIN when
+ * a non-blocking fd has no room now, EPIPE when the reader is gone).  It
+ * waits only as the fd does: a blocking fd until some is taken. */
+ssize_t rp_io_write_some(int fd, const void *buf, size_t len);
+
 /* Write all len bytes.  Returns 0, or -1 with errno (ETIMEDOUT, EPIPE...). */
 int rp_io_write_full(int fd, const void *buf, size_t len, int64_t deadline);
+
+/* Up to len bytes of what is there to read, left there (MSG_PEEK; on
+ * Windows PeekNamedPipe), never waiting: the count, 0 at the peer's end,
+ * or -1 with errno (EAGAIN when nothing is there yet, ENOTSOCK for an fd
+ * that cannot be looked into). */
+ssize_t rp_io_peek(int fd, void *buf, size_t len);
+
+/* What fd was opened for: RP_IO_READ and/or RP_IO_WRITE (O_ACCMODE), or
+ * -1 with errno (EBADF: fd is not open). */
+int rp_fd_mode(int fd);
 
 /* Set or clear O_NONBLOCK / FD_CLOEXEC.  Return 0 or -1 with errno. */
 int rp_fd_set_nonblock(int fd, int on);

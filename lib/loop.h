@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+#include "signo.h"
+
 #define RP_LOOP_READ 0x1u
 #define RP_LOOP_WRITE 0x2u
 #define RP_LOOP_HUP 0x4u    /* reported only: hang-up */

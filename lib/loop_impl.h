@@ -18,8 +18,11 @@
 #include <stdint.h>
 
 #include "loop.h"
+#include "signo.h"
 
-#ifdef NSIG
+/* Room for every signal number signo.h can name (Windows' NSIG is 23,
+ * below SIGWINCH). */
+#if defined(NSIG) && NSIG > SIGWINCH
 #define RP_LOOP_NSIG NSIG
 #else
 #define RP_LOOP_NSIG 65

@@ -220,6 +220,25 @@ rp_names_user_hash(char out[17], uint32_t uid, const char *machine_id)
 	rp_hex_encode(digest, sizeof(digest), out);
 }
 
+void
+rp_names_user_hash_sid(char out[17], const uint8_t *sid, size_t len)
+{
+	static const char pre[] = "windows-sid:";
+	struct rp_blake3 h;
+	uint8_t digest[8];
+	char hex[3];
+	size_t i;
+
+	rp_blake3_init(&h);
+	rp_blake3_update(&h, pre, sizeof(pre) - 1);
+	for (i = 0; i < len; i++) {
+		rp_hex_encode(sid + i, 1, hex);
+		rp_blake3_update(&h, hex, 2);
+	}
+	rp_blake3_final(&h, digest, sizeof(digest));
+	rp_hex_encode(digest, sizeof(digest), out);
+}
+
 /* dir without its trailing slashes ("/" stays "/"). */
 static size_t
 dir_len(const char *dir)
@@ -371,4 +390,30 @@ rp_names_backend_handoff(char *out, size_t outsz, const char *dir,
     const char *hash16, const uint8_t rnd[16])
 {
 	return backend_name(out, outsz, dir, hash16, rnd, "ho");
+}
+
+int
+rp_names_broker_pipe(char *out, size_t outsz, const char *hash16,
+    enum rp_isolation iso, const char *name)
+{
+	if (!hash16_ok(hash16))
+		goto inval;
+	switch (iso) {
+	case RP_ISOLATION_SHARED:
+		return emit(out, outsz, "\\\\.\\pipe\\rpb-v1-%s-shared",
+		    hash16);
+	case RP_ISOLATION_PRIVATE:
+	case RP_ISOLATION_EXPLICIT:
+		if (!name_ok(iso, name))
+			goto inval;
+		return emit(out, outsz, "\\\\.\\pipe\\rpb-v1-%s-%s-%s",
+		    hash16, iso == RP_ISOLATION_PRIVATE ? "svc" : "inst", name);
+	default:
+		break;
+	}
+inval:
+	if (out != NULL && outsz > 0)
+		out[0] = '\0';
+	errno = EINVAL;
+	return -1;
 }

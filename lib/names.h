@@ -57,6 +57,10 @@ int rp_names_instance_id(char *out, size_t outsz, enum rp_isolation iso,
  * caller trims it), NULL as "". */
 void rp_names_user_hash(char out[17], uint32_t uid, const char *machine_id);
 
+/* hash16 on Windows (70-windows.md): the first 8 bytes of
+ * BLAKE3("windows-sid:" + the lowercase hex of the user's SID bytes). */
+void rp_names_user_hash_sid(char out[17], const uint8_t *sid, size_t len);
+
 /* The broker directory: "{xdg_runtime_dir}/running-process/broker" (its
  * trailing slashes dropped), or "/tmp/running-process-{uid}/broker" when
  * xdg_runtime_dir is NULL (unset).  Returns the length or -1 with
@@ -73,6 +77,11 @@ int rp_names_broker_dir(char *out, size_t outsz, const char *xdg_runtime_dir,
  * an empty or NULL dir, a hash16 that is not 16 lowercase hex digits. */
 int rp_names_broker_socket(char *out, size_t outsz, const char *dir,
     const char *hash16, enum rp_isolation iso, const char *name);
+
+/* The broker's named pipe on Windows: \\.\pipe\rpb-v1-{hash16}-shared,
+ * -svc-{service} or -inst-{name}.  Errors as rp_names_broker_socket. */
+int rp_names_broker_pipe(char *out, size_t outsz, const char *hash16,
+    enum rp_isolation iso, const char *name);
 
 /* A backend endpoint in dir: rpb-v1-{hash16}-be-{32 hex of rnd}.sock
  * (lowercase).  Same errors as above (EINVAL for a NULL rnd too). */

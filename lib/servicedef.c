@@ -76,7 +76,7 @@ rp_servicedef_path(char *out, size_t outsz, const char *dir,
 	/* "d/" and "d" name the same directory; the path we hand back (and
 	 * a tool prints) should not depend on how it was typed.  "/" keeps
 	 * its one slash: the separator below. */
-	while (dl > 0 && dir[dl - 1] == '/')
+	while (dl > 0 && rp_fs_is_sep(dir[dl - 1]))
 		dl--;
 	if (dl > INT_MAX) {
 		errno = ENAMETOOLONG;
@@ -114,7 +114,7 @@ rp_servicedef_validate(const Rp__ServiceDefinition *d, const char *stem,
 		    name);
 	if (!set(d->binary_path))
 		return fail(why, whysz, EINVAL, "binary_path is empty");
-	if (d->binary_path[0] != '/')
+	if (!rp_fs_is_absolute(d->binary_path))
 		return fail(why, whysz, EINVAL,
 		    "binary_path \"%.200s\" is not absolute", d->binary_path);
 	/* Not what the broker checks but what decoding does: a string that
@@ -122,7 +122,8 @@ rp_servicedef_validate(const Rp__ServiceDefinition *d, const char *stem,
 	 * running-process broker alike. */
 	if (!rp_wire_text_valid(d->binary_path))
 		return fail(why, whysz, EINVAL, "binary_path is not UTF-8");
-	if (set(d->per_version_binary_dir) && d->per_version_binary_dir[0] != '/')
+	if (set(d->per_version_binary_dir) &&
+	    !rp_fs_is_absolute(d->per_version_binary_dir))
 		return fail(why, whysz, EINVAL,
 		    "per_version_binary_dir \"%.200s\" is not absolute",
 		    d->per_version_binary_dir);
@@ -180,10 +181,9 @@ rp_servicedef_validate(const Rp__ServiceDefinition *d, const char *stem,
 static int
 file_stem(const char *path, char *out, size_t outsz)
 {
-	const char *base = strrchr(path, '/');
+	const char *base = rp_fs_basename(path);
 	size_t n, sl = strlen(RP_SERVICEDEF_SUFFIX);
 
-	base = base ? base + 1 : path;
 	n = strlen(base);
 	if (n <= sl || strcmp(base + n - sl, RP_SERVICEDEF_SUFFIX) != 0 ||
 	    n - sl >= outsz)
@@ -393,8 +393,7 @@ rp_servicedef_binary(const Rp__ServiceDefinition *d, const char *version,
 
 	if (set(d->per_version_binary_dir) && version != NULL &&
 	    rp_names_version_valid(version, strlen(version))) {
-		base = strrchr(d->binary_path, '/');
-		base = base ? base + 1 : d->binary_path;
+		base = rp_fs_basename(d->binary_path);
 		n = snprintf(cand, sizeof(cand), "%s/%s/%s",
 		    d->per_version_binary_dir, version, base);
 		if (n > 0 && (size_t)n < sizeof(cand) &&
@@ -408,7 +407,7 @@ rp_servicedef_binary(const Rp__ServiceDefinition *d, const char *version,
 				    d->per_version_binary_dir, strerror(errno));
 			dl = strlen(realdir);
 			if (strncmp(real, realdir, dl) != 0 ||
-			    (real[dl] != '/' && dl != 1))
+			    (!rp_fs_is_sep(real[dl]) && dl != 1))
 				return fail(why, whysz, EPERM,
 				    "%s resolves to %s, outside %s", cand, real,
 				    realdir);

@@ -21,6 +21,14 @@
 int rp_servicedef_dir(char *out, size_t outsz, const char *flag_dir,
     const char *env_dir, const char *xdg_config_home, const char *home);
 
+/* The directory as the platform has it: flag_dir, else
+ * RUNNING_PROCESS_SERVICE_DEF_DIR; then on POSIX as rp_servicedef_dir
+ * derives it from XDG_CONFIG_HOME and HOME, on Windows
+ * %APPDATA%\\running-process\\services (else C:\\ProgramData\\...), as
+ * running-process does.  Length, or -1 with errno as rp_servicedef_dir.
+ * (lib/posix/host.c, lib/win/host.c.) */
+int rp_servicedef_default_dir(char *out, size_t outsz, const char *flag_dir);
+
 /* dir/{service}.servicedef (trailing slashes of dir dropped, so "d/"
  * gives "d/x.servicedef").  Length or -1 (EINVAL, ENAMETOOLONG). */
 int rp_servicedef_path(char *out, size_t outsz, const char *dir,

@@ -1,7 +1,9 @@
 /*
- * sock.h — Unix stream sockets: listening by the broker's rules,
- * connecting under a deadline, peer credentials.
- * (Implemented in lib/posix/sock.c.)
+ * sock.h — local stream endpoints: listening by the broker's rules,
+ * connecting under a deadline, peer credentials.  Unix stream sockets
+ * (lib/posix/sock.c); on Windows, named pipes (lib/win/sock.c), where a
+ * path is a pipe name: \\.\pipe\NAME, or a bare NAME that gets the
+ * prefix (70-windows.md "Endpoints").
  */
 #ifndef RP_SOCK_H
 #define RP_SOCK_H
@@ -62,16 +64,33 @@ int rp_sock_connect_wait(const char *path, int nonblock, int64_t deadline);
  * EAGAIN when nothing is pending. */
 int rp_sock_accept(int lfd, int nonblock);
 
+#define RP_SID_MAX 68             /* SECURITY_MAX_SID_SIZE */
+
 struct rp_peercred {
 	uint32_t pid;   /* 0 when the kernel did not say */
-	uint32_t uid;
-	uint32_t gid;
+	uint32_t uid;   /* Windows: the last part (RID) of the user's SID */
+	uint32_t gid;   /* Windows: 0 */
+	uint8_t sidlen; /* Windows: the user's SID, sid[0..sidlen) */
+	uint8_t sid[RP_SID_MAX];
 };
 
-/* SO_PEERCRED of a connected socket.  0 or -1 with errno. */
+/* SO_PEERCRED of a connected socket.  On Windows the other end's pid
+ * (GetNamedPipeClientProcessId, or ...ServerProcessId from a client) and
+ * the user of that process's token.  0 or -1 with errno. */
 int rp_sock_peercred(int fd, struct rp_peercred *out);
 
-/* A connected socketpair (CLOEXEC), for tests and in-process plumbing. */
+/* A connected socketpair (CLOEXEC), for tests and in-process plumbing.
+ * (Windows: the two ends of a fresh pipe of a random name.) */
 int rp_sock_pair(int sv[2], int nonblock);
+
+/* An endpoint's name as it is served and claimed: path itself on Unix;
+ * on Windows the full pipe name (\\.\pipe\ added to a bare name).
+ * Into out: its length, or -1 with errno (EINVAL, ENAMETOOLONG). */
+int rp_sock_endpoint_name(const char *path, char *out, size_t outsz);
+
+/* 1 when the endpoint names a and b are the same as strings go: equal
+ * (Windows: as full pipe names, case-insensitively, a bare name with its
+ * prefix), else 0. */
+int rp_sock_endpoint_equal(const char *a, const char *b);
 
 #endif

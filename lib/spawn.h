@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "signo.h"
+
 #define RP_SPAWN_SETSID 0x1u   /* new session (and process group) */
 #define RP_SPAWN_SETPGID 0x2u  /* own process group only */
 #define RP_SPAWN_CTTY 0x4u     /* with SETSID: child fd 0 becomes the

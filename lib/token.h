@@ -28,7 +28,7 @@ int rp_token_from_hex(const char *s, size_t len, uint8_t tok[RP_TOKEN_LEN]);
 /* Read a token file: 32 hex digits, optionally surrounded by whitespace.
  * Any readable file works, pipes included; more than 256 bytes is not a
  * token.  Returns 0, or -1 with errno (the open/read error, or EINVAL when
- * the content is not a token).  (Implemented in lib/posix/token_file.c.) */
+ * the content is not a token).  (Implemented in lib/token_file.c.) */
 int rp_token_read_file(const char *path, uint8_t tok[RP_TOKEN_LEN]);
 
 /* Several tokens (one per transfer a receiver expects), separated by
@@ -39,7 +39,7 @@ int rp_token_parse_list(const char *s, size_t len,
     uint8_t (*toks)[RP_TOKEN_LEN], size_t max);
 
 /* The same from a file (pipes included), of at most 40 * max + 256 bytes
- * (else EINVAL).  (Implemented in lib/posix/token_file.c.) */
+ * (else EINVAL).  (Implemented in lib/token_file.c.) */
 int rp_token_read_list(const char *path, uint8_t (*toks)[RP_TOKEN_LEN],
     size_t max);
 

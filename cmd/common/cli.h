@@ -20,7 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CLI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#include "cdefs.h"
+
+/* C99 formats on every system (cdefs.h: MinGW's own stdio on Windows). */
+#define CLI_PRINTF(f, a) RP_PRINTF(f, a)
 
 extern const char cli_prog[];
 

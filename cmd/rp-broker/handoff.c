@@ -423,7 +423,7 @@ static int
 hconn_open(struct broker *b, struct bkey *k, char *why, size_t whysz)
 {
 	struct hconn *hc = &k->ho;
-	struct rp_peercred pc = { 0, 0, 0 };
+	struct rp_peercred pc = { 0 };
 	int64_t now = rp_loop_now(b->loop);
 	int fd;
 

@@ -358,6 +358,10 @@ parse_args(int argc, char **argv, struct recv_opts *o)
 			o->fd = (int)v;
 			break;
 		case OPT_RAW:
+			if (!rp_fdpass_has_sideband())
+				return cli_usage("--raw: there is no sideband "
+				    "on this system (a transfer is the offer's "
+				    "handle_value)");
 			s.raw = 1;
 			o->raw = 1;
 			break;

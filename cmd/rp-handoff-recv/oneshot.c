@@ -4,7 +4,6 @@
  * run stops at the first transfer that fails.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,16 +19,16 @@
 static size_t
 place_fd(const struct recv_opts *o, int fd, struct rp_spawn_fd map[2])
 {
-	int fl = fcntl(fd, F_GETFL);
+	int mode = rp_fd_mode(fd);
 	size_t n = 0;
 
 	if (o->fd >= 0) {
 		map[n++] = (struct rp_spawn_fd){ fd, o->fd };
 		return n;
 	}
-	if (fl < 0 || (fl & O_ACCMODE) != O_WRONLY)
+	if (mode < 0 || (mode & RP_IO_READ))
 		map[n++] = (struct rp_spawn_fd){ fd, 0 };
-	if (fl < 0 || (fl & O_ACCMODE) != O_RDONLY)
+	if (mode < 0 || (mode & RP_IO_WRITE))
 		map[n++] = (struct rp_spawn_fd){ fd, 1 };
 	return n;
 }
@@ -172,7 +171,7 @@ take_one(const struct recv_opts *o, int lfd, struct rp_token_store *store,
 	    !recv_uid_allowed(o, peer.uid)) {
 		cli_warn("refused a connection from uid %u (pid %u)",
 		    (unsigned)peer.uid, (unsigned)peer.pid);
-		close(cfd);
+		rp_fd_close(&cfd);
 		return RP_EXIT_NO;
 	}
 	fst = rp_fdpass_recv(cfd, side, sizeof(side), &got, &rfd, &nfds,
@@ -180,16 +179,16 @@ take_one(const struct recv_opts *o, int lfd, struct rp_token_store *store,
 	switch (fst) {
 	case RP_FDPASS_TIMEOUT:
 		cli_warn("nothing was sent before the deadline");
-		close(cfd);
+		rp_fd_close(&cfd);
 		return RP_EXIT_DEADLINE;
 	case RP_FDPASS_EOF:
 		cli_warn("the sender closed the connection without sending");
-		close(cfd);
+		rp_fd_close(&cfd);
 		return RP_EXIT_PROTOCOL;
 	case RP_FDPASS_IO:
 		rc = rp_exit_from_errno(errno);
 		cli_warn("receiving: %s", strerror(errno));
-		close(cfd);
+		rp_fd_close(&cfd);
 		return rc;
 	default:
 		break;
@@ -202,7 +201,7 @@ take_one(const struct recv_opts *o, int lfd, struct rp_token_store *store,
 		    deadline, &len, &rc);
 		if (body == NULL) {
 			rp_fd_close(&rfd);
-			close(cfd);
+			rp_fd_close(&cfd);
 			return rc;
 		}
 		offer = rp_wire_offer_parse(body, len, &why);
@@ -217,7 +216,7 @@ take_one(const struct recv_opts *o, int lfd, struct rp_token_store *store,
 				    deadline);
 			rp_buf_free(&ack);
 			rp_fd_close(&rfd);
-			close(cfd);
+			rp_fd_close(&cfd);
 			return RP_EXIT_PROTOCOL;
 		}
 	}
@@ -239,7 +238,7 @@ take_one(const struct recv_opts *o, int lfd, struct rp_token_store *store,
 		rp_buf_free(&ack);
 		rp_wire_free(offer);
 	}
-	close(cfd);
+	rp_fd_close(&cfd);
 	if (detail != NULL)
 		cli_warn("rejected a transfer: %s; closed the received fd",
 		    detail);
@@ -256,10 +255,10 @@ take_one(const struct recv_opts *o, int lfd, struct rp_token_store *store,
 static int
 copy_fd(int fd)
 {
-	int fl = fcntl(fd, F_GETFL);
+	int mode = rp_fd_mode(fd);
 	int r;
 
-	if (fl >= 0 && (fl & O_ACCMODE) == O_WRONLY)
+	if (mode >= 0 && !(mode & RP_IO_READ))
 		r = rp_relay(STDIN_FILENO, -1, fd);
 	else
 		r = rp_relay(fd, STDIN_FILENO, STDOUT_FILENO);
@@ -302,7 +301,7 @@ start_prog(const struct recv_opts *o, int fd, int *rc)
 		*rc = exec_failed ? rp_exit_from_exec_errno(errno) :
 		    RP_EXIT_INTERNAL;
 	}
-	close(fd);
+	rp_fd_close(&fd);
 	return pid;
 }
 
@@ -349,14 +348,14 @@ recv_oneshot(struct recv_opts *o)
 		(void)rp_fd_set_nonblock(fd, 0);
 		if (o->prog == NULL) {
 			rc = copy_fd(fd);
-			close(fd);
+			rp_fd_close(&fd);
 		} else if (o->count == 1) {
 			rp_sock_unlisten(&l);
 			rp_token_store_free(store);
 			store = NULL;
 			free(kids);
 			rc = exec_prog(o, fd);
-			close(fd);
+			rp_fd_close(&fd);
 			return rc;
 		} else {
 			kids[nkids] = start_prog(o, fd, &rc);

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "serve.h"
@@ -197,14 +196,14 @@ on_endpoint(struct rp_loop *loop, int lfd, unsigned events, void *arg)
 			return;
 		}
 		if (rp_sock_peercred(fd, &peer) != 0) {
-			close(fd);
+			rp_fd_close(&fd);
 			continue;
 		}
 		if (!recv_uid_allowed(sv->o, peer.uid)) {
 			/* Closed before a byte is read or written. */
 			cli_warn("refused a connection from uid %u (pid %u)",
 			    (unsigned)peer.uid, (unsigned)peer.pid);
-			close(fd);
+			rp_fd_close(&fd);
 			continue;
 		}
 		conn_start(sv, fd, &peer);

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "serve.h"
@@ -279,17 +278,16 @@ echo_run(struct conn *c)
 			 * its request already; answer it together with the
 			 * event in front of it. */
 			c->fill = 0;
-			do
-				n = read(c->fd, c->buf + c->len,
-				    sizeof(c->buf) - c->len);
-			while (n < 0 && errno == EINTR);
+			n = rp_io_read_some(c->fd, c->buf + c->len,
+			    sizeof(c->buf) - c->len);
 			if (n > 0)
 				c->len += (uint32_t)n;
 			else if (n == 0)
 				c->rd_eof = 1;
 		}
 		if (c->classified && c->off < c->len) {
-			n = write(c->fd, c->buf + c->off, c->len - c->off);
+			n = rp_io_write_some(c->fd, c->buf + c->off,
+			    c->len - c->off);
 			if (n < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK ||
 				    errno == EINTR) {
@@ -310,7 +308,8 @@ echo_run(struct conn *c)
 			conn_close(c);
 			return;
 		}
-		n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
+		n = rp_io_read_some(c->fd, c->buf + c->len,
+		    sizeof(c->buf) - c->len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -398,9 +397,7 @@ peek_classify(struct conn *c)
 	int k;
 	int64_t now = rp_loop_now(sv->loop);
 
-	do
-		n = recv(c->fd, p, sizeof(p), MSG_PEEK | MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
+	n = rp_io_peek(c->fd, p, sizeof(p));
 	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
 		conn_close(c);
 		return;
@@ -511,7 +508,7 @@ conn_start(struct serve *sv, int fd, const struct rp_peercred *peer)
 		c = conn_new(sv, fd, C_CLASSIFY);
 	if (c == NULL) {
 		cli_warn("cannot take a connection: %s", strerror(errno));
-		close(fd);
+		rp_fd_close(&fd);
 		return;
 	}
 	c->peer = *peer;

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "serve.h"
@@ -34,7 +33,7 @@ adopt(struct serve *sv, int fd, uint64_t correlation_id,
 	    correlation_id, tok, RP_TOKEN_LEN, 1, NULL, correlation_id) != 0) {
 		cli_warn("cannot encode the handoff event: %s",
 		    strerror(errno));
-		close(fd);
+		rp_fd_close(&fd);
 		return;
 	}
 	if (sv->o->echo && sv->busy < sv->o->max_conns &&
@@ -46,7 +45,7 @@ adopt(struct serve *sv, int fd, uint64_t correlation_id,
 			cli_warn("cannot take a handed-off connection: %s",
 			    strerror(errno));
 			rp_buf_free(&ev);
-			close(fd);
+			rp_fd_close(&fd);
 			return;
 		}
 		c->route = ROUTE_HANDOFF;
@@ -67,7 +66,7 @@ adopt(struct serve *sv, int fd, uint64_t correlation_id,
 		cli_warn("cannot write the handoff event: %s",
 		    strerror(errno));
 		rp_buf_free(&ev);
-		close(fd);
+		rp_fd_close(&fd);
 		return;
 	}
 	rp_buf_free(&ev);
@@ -81,7 +80,7 @@ adopt(struct serve *sv, int fd, uint64_t correlation_id,
 	    (c = conn_new(sv, fd, C_CLASSIFY)) == NULL) {
 		cli_warn("cannot take a handed-off connection: %s",
 		    strerror(errno));
-		close(fd);
+		rp_fd_close(&fd);
 		return;
 	}
 	c->route = ROUTE_HANDOFF;
@@ -113,8 +112,7 @@ ctl_flush(struct ctl *k)
 	ssize_t n;
 
 	while (k->out.len > 0) {
-		n = send(k->fd, k->out.data, k->out.len,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = rp_io_write_some(k->fd, k->out.data, k->out.len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -465,16 +463,16 @@ handoff_on_accept(struct rp_loop *loop, int lfd, unsigned events, void *arg)
 			cli_warn("handoff: refused a connection from uid %u "
 			    "(pid %u): not the broker", (unsigned)peer.uid,
 			    (unsigned)peer.pid);
-			close(fd);
+			rp_fd_close(&fd);
 			continue;
 		}
 		if (sv->nctls >= MAX_CTLS) {
 			cli_warn("handoff: too many handoff connections");
-			close(fd);
+			rp_fd_close(&fd);
 			continue;
 		}
 		if ((k = calloc(1, sizeof(*k))) == NULL) {
-			close(fd);
+			rp_fd_close(&fd);
 			continue;
 		}
 		k->sv = sv;
@@ -484,7 +482,7 @@ handoff_on_accept(struct rp_loop *loop, int lfd, unsigned events, void *arg)
 		if (rp_loop_add(loop, fd, RP_LOOP_READ, ctl_fd_cb, k) != 0) {
 			cli_warn("cannot watch a handoff connection: %s",
 			    strerror(errno));
-			close(fd);
+			rp_fd_close(&fd);
 			free(k);
 			continue;
 		}

@@ -5,14 +5,12 @@
  * and the fd are sent, as Python's socket.send_fds would.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -170,18 +168,12 @@ parse_args(int argc, char **argv, struct opts *o)
 	if (!rp_names_service_valid(o->service, strlen(o->service)))
 		return cli_usage("--service: '%s' is not a service name "
 		    "(1-64 of a-z, 0-9, -)", o->service);
-	if (fcntl(o->fd, F_GETFD) < 0)
+	if (o->raw && !rp_fdpass_has_sideband())
+		return cli_usage("--raw: there is no sideband on this system "
+		    "(a transfer is the offer's handle_value)");
+	if (rp_fd_mode(o->fd) < 0)
 		return cli_usage("--fd %d: %s", o->fd, strerror(errno));
 	return load_token(o, tfile, thex);
-}
-
-static void
-nap_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
 }
 
 /* Connect, retrying a missing or refusing socket with --wait-for-socket
@@ -197,7 +189,7 @@ connect_to(const struct opts *o, int64_t deadline)
 		    (errno != ENOENT && errno != ECONNREFUSED) ||
 		    rp_deadline_passed(deadline))
 			return fd;
-		nap_ms(RETRY_NAP_MS);
+		rp_sleep_ms(RETRY_NAP_MS);
 	}
 }
 
@@ -259,6 +251,6 @@ main(int argc, char **argv)
 	}
 	r = report(&o, rp_handoff_send(sock, o.fd, o.token, o.service, o.raw,
 	    !o.no_wait, deadline, detail, sizeof(detail)), detail);
-	close(sock);
+	rp_fd_close(&sock);
 	return r;
 }

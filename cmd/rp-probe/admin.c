@@ -272,6 +272,6 @@ probe_admin(int argc, char **argv)
 	rp_buf_free(&text);
 	rp_wire_free(rep);
 out:
-	close(fd);
+	rp_fd_close(&fd);
 	return rc;
 }

@@ -196,7 +196,7 @@ send_hello(int fd, const char *path, const struct hello_opts *o, uint64_t rid,
 	h.client_capabilities = o->adopt ? RP_CAP_HANDLE_PASSING : 0;
 	h.request_id = hrid;
 	/* Telemetry for the broker, which checks it against the kernel. */
-	h.peer_pid = (uint32_t)getpid();
+	h.peer_pid = rp_host_pid();
 	h.client_lib_name = (char *)"rp";
 	h.client_lib_version = (char *)RP_VERSION;
 	h.client_keepalive_secs = o->keepalive;
@@ -446,7 +446,7 @@ negotiated(const struct hello_opts *o, int fd, const Rp__Negotiated *n,
 	}
 	rc = use_connection(o, conn, route);
 	if (conn != fd)
-		close(conn);
+		rp_fd_close(&conn);
 	return rc;
 }
 
@@ -510,6 +510,6 @@ probe_hello(int argc, char **argv)
 	}
 	rp_wire_free(reply);
 out:
-	close(fd);
+	rp_fd_close(&fd);
 	return rc;
 }

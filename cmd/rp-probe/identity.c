@@ -187,6 +187,9 @@ probe_identity(int argc, char **argv)
 	switch (same_endpoint(endpoint, &exp, rep)) {
 	case RP_PROBE_OK:
 		rc = RP_EXIT_OK;
+		/* A check the system could not make (no boot id) is said. */
+		if (strcmp(rep->detail, "verified") != 0)
+			cli_warn("%s", rep->detail);
 		break;
 	case RP_PROBE_MISMATCH:
 		cli_warn("identity mismatch: %s: %s", rep->field,

@@ -72,7 +72,7 @@ probe_help(void)
 void
 probe_json_begin(struct rp_json *j, struct rp_buf *out)
 {
-	rp_json_init(j, out, isatty(STDOUT_FILENO));
+	rp_json_init(j, out, rp_tty_is(STDOUT_FILENO));
 }
 
 int
@@ -107,9 +107,10 @@ int
 probe_broker_socket(const char *opt, char *out, size_t outsz)
 {
 	const char *env = getenv("RUNNING_PROCESS_BROKER_V1_SOCKET");
-	char dir[RP_SUN_PATH_MAX], mid[256], hash[17];
+	char dir[RP_SUN_PATH_MAX], mid[256];
 	const char *path = opt;
 	uint32_t euid = rp_host_euid();
+	int err;
 
 	if (path == NULL && env != NULL && *env != '\0')
 		path = env;
@@ -123,19 +124,20 @@ probe_broker_socket(const char *opt, char *out, size_t outsz)
 		memcpy(out, path, strlen(path) + 1);
 		return 0;
 	}
-	/* The per-user shared broker, named as 20-broker.md says. */
+	/* The per-user shared broker, named as 20-broker.md says (on
+	 * Windows its pipe, as 70-windows.md says). */
+	if (rp_host_broker_endpoint(out, outsz, RP_ISOLATION_SHARED,
+	    NULL) >= 0)
+		return 0;
+	/* Each step again, for the one that failed to say why. */
+	err = errno;
 	if (cli_broker_dir(dir, sizeof(dir), euid) < 0)
 		return errno == EINVAL ? RP_EXIT_USAGE : RP_EXIT_INTERNAL;
 	if (cli_machine_id(mid, sizeof(mid)) < 0)
 		return RP_EXIT_INTERNAL;
-	rp_names_user_hash(hash, euid, mid);
-	if (rp_names_broker_socket(out, outsz, dir, hash, RP_ISOLATION_SHARED,
-	    NULL) < 0) {
-		cli_warn("cannot name the default broker socket in %s: %s",
-		    dir, strerror(errno));
-		return rp_exit_from_errno(errno);
-	}
-	return 0;
+	cli_warn("cannot name the default broker socket in %s: %s", dir,
+	    strerror(err));
+	return rp_exit_from_errno(err);
 }
 
 uint64_t

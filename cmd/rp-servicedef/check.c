@@ -115,7 +115,7 @@ binary_problem(const char *bin, char *buf, size_t bufsz)
 static int
 load_all(struct report *r)
 {
-	char path[PATH_MAX + NAME_MAX + 2], why[PATH_MAX + 512];
+	char path[PATH_MAX + RP_FS_NAME_MAX + 2], why[PATH_MAX + 512];
 	Rp__ServiceDefinition *d;
 	const char *reason;
 	size_t i;

@@ -89,16 +89,14 @@ sd_oom(void)
 	return RP_EXIT_INTERNAL;
 }
 
-/* The directory: --dir, else the environment (rp_servicedef_dir).  0, or
- * an exit status after saying why. */
+/* The directory: --dir, else the environment
+ * (rp_servicedef_default_dir).  0, or an exit status after saying why. */
 int
 sd_resolve_dir(const char *flag, char *out, size_t outsz)
 {
 	if (flag != NULL && flag[0] == '\0')
 		return cli_usage("--dir is empty");
-	if (rp_servicedef_dir(out, outsz, flag,
-	    getenv("RUNNING_PROCESS_SERVICE_DEF_DIR"),
-	    getenv("XDG_CONFIG_HOME"), getenv("HOME")) < 0) {
+	if (rp_servicedef_default_dir(out, outsz, flag) < 0) {
 		if (errno == ENOENT)
 			return cli_usage("no definition directory: give "
 			    "--dir, or set RUNNING_PROCESS_SERVICE_DEF_DIR, "

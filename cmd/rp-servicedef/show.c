@@ -79,7 +79,7 @@ sd_shown(const char *s)
 int
 sd_json_pretty(void)
 {
-	return isatty(STDOUT_FILENO);
+	return rp_tty_is(STDOUT_FILENO);
 }
 
 static const char *
@@ -295,7 +295,7 @@ sd_cmd_show(int argc, char **argv)
 	if (argc - optind > 1)
 		return cli_usage("show takes one FILE or NAME");
 	arg = argv[optind];
-	if (strchr(arg, '/') != NULL) {
+	if (rp_fs_basename(arg) != arg) {
 		/* A path, as a shell tells "./prog" from "prog". */
 		if (dirflag != NULL)
 			return cli_usage("--dir is for a NAME; '%s' is a "

@@ -86,7 +86,7 @@ check_path(const char *opt, const char *p)
 	if (!rp_wire_text_valid(p))
 		return cli_usage("%s is not UTF-8 (a definition holds "
 		    "only UTF-8 text)", opt);
-	if (p[0] != '/')
+	if (!rp_fs_is_absolute(p))
 		return cli_usage("%s '%.200s' is not an absolute path",
 		    opt, p);
 	if (strlen(p) >= PATH_MAX)
@@ -141,9 +141,10 @@ add_label(struct wopts *o, char *arg)
 	if (o->n_labels >= RP_SERVICEDEF_LABELS_MAX)
 		return cli_usage("more than %u labels",
 		    RP_SERVICEDEF_LABELS_MAX);
-	key = strndup(arg, (size_t)(eq - arg));
-	if (key == NULL)
+	if ((key = malloc((size_t)(eq - arg) + 1)) == NULL)
 		return sd_oom();
+	memcpy(key, arg, (size_t)(eq - arg));
+	key[eq - arg] = '\0';
 	e = &o->lab[o->n_labels];
 	rp__service_definition__labels_entry__init(e);
 	e->key = key;

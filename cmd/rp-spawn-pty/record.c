@@ -56,8 +56,7 @@ spawn_pty_write_record(const struct session *s, int status)
 		rp_buf_free(&b);
 		return -1;
 	}
-	name = strrchr(path, '/');
-	name = name != NULL ? name + 1 : path;
+	name = rp_fs_basename(path);
 	if (rp_fs_dirname(path, dir, sizeof(dir)) != 0 || *name == '\0') {
 		rp_buf_free(&b);
 		errno = EINVAL;

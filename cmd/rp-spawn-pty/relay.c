@@ -12,7 +12,6 @@
  * million lines and exits at once loses none of them.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,8 +213,7 @@ open_files(struct session *s)
 	char dir[4096];
 
 	if (o->transcript != NULL) {
-		s->transcript_fd = open(o->transcript,
-		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0666);
+		s->transcript_fd = rp_fs_open_write(o->transcript);
 		if (s->transcript_fd < 0) {
 			cli_warn("open transcript %s: %s", o->transcript,
 			    strerror(errno));
@@ -227,7 +225,7 @@ open_files(struct session *s)
 	 * anything runs. */
 	if (o->exit_record != NULL) {
 		if (rp_fs_dirname(o->exit_record, dir, sizeof(dir)) != 0 ||
-		    access(dir, W_OK | X_OK) != 0) {
+		    rp_fs_writable_dir(dir) != 0) {
 			cli_warn("exit record %s: %s", o->exit_record,
 			    strerror(errno));
 			s->record_unwritable = 1;

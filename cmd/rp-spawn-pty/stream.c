@@ -70,7 +70,8 @@ relay_read_master(struct session *s)
 	}
 	start = q->len;
 	while (q->len < q->cap) {
-		n = read(s->pty.master, q->data + q->len, q->cap - q->len);
+		n = rp_io_read_some(s->pty.master, q->data + q->len,
+		    q->cap - q->len);
 		if (n > 0) {
 			q->len += (size_t)n;
 			continue;
@@ -126,7 +127,8 @@ relay_flush_out(struct session *s)
 			relay_output_lost(s, EBADF);
 			continue;
 		}
-		n = write(s->out_fd, q->data + q->off, q->len - q->off);
+		n = rp_io_write_some(s->out_fd, q->data + q->off,
+		    q->len - q->off);
 		if (n > 0) {
 			q->off += (size_t)n;
 			continue;
@@ -173,7 +175,7 @@ relay_fill_in(struct session *s)
 	}
 	if (q->len == q->cap)
 		return 0;
-	n = read(s->in_fd, q->data + q->len, q->cap - q->len);
+	n = rp_io_read_some(s->in_fd, q->data + q->len, q->cap - q->len);
 	if (n > 0) {
 		q->len += (size_t)n;
 		return 1;
@@ -251,7 +253,7 @@ relay_flush_in(struct session *s)
 
 	for (;;) {
 		while (w->off < w->len) {
-			n = write(s->pty.master, w->data + w->off,
+			n = rp_io_write_some(s->pty.master, w->data + w->off,
 			    w->len - w->off);
 			if (n > 0) {
 				w->off += (size_t)n;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "deadline.h"
+#include "err.h"
 #include "fdpass.h"
 #include "io.h"
 
@@ -286,28 +287,35 @@ rp_fdpass_recv(int sock, void *buf, size_t bufsz, size_t *got, int *fd,
 	return RP_FDPASS_OK;
 }
 
-const char *
-rp_fdpass_status_str(enum rp_fdpass_status st, int nfds, char *buf,
-    size_t bufsz)
+int
+rp_fdpass_give(int sock, int fd, const uint8_t tok[16], uint64_t *value,
+    int64_t deadline, char *why, size_t whysz)
 {
-	switch (st) {
-	case RP_FDPASS_OK:
-		return "ok";
-	case RP_FDPASS_EOF:
-		return "the peer closed before sending anything";
-	case RP_FDPASS_NO_FD:
-		return "no fd in the message";
-	case RP_FDPASS_TOO_MANY_FDS:
-		if (buf == NULL || bufsz == 0)
-			return "several fds in one message";
-		snprintf(buf, bufsz, "%d fds in one message", nfds);
-		return buf;
-	case RP_FDPASS_TRUNCATED:
-		return "control message truncated (too many fds)";
-	case RP_FDPASS_TIMEOUT:
-		return "nothing arrived before the deadline";
-	case RP_FDPASS_IO:
-		return "recvmsg failed";
+	*value = 0;
+	if (rp_fdpass_send(sock, fd, tok, 16, deadline) != 0) {
+		rp_err_why(why, whysz, "cannot send the fd");
+		return -1;
 	}
-	return "unknown fd-passing status";
+	return 0;
+}
+
+void
+rp_fdpass_take_back(int sock, uint64_t value)
+{
+	/* What SCM_RIGHTS put in the receiver is its own to close. */
+	(void)sock;
+	(void)value;
+}
+
+void
+rp_fdpass_settle(uint64_t value, int accepted)
+{
+	(void)value;
+	(void)accepted;
+}
+
+int
+rp_fdpass_has_sideband(void)
+{
+	return 1;
 }

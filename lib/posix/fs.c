@@ -138,6 +138,25 @@ rp_fs_check_dir(const char *dir, int policy, char *why, size_t whysz)
 	return 0;
 }
 
+int
+rp_fs_open_read(const char *path)
+{
+	return open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+}
+
+int
+rp_fs_open_write(const char *path)
+{
+	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY,
+	    0666);
+}
+
+int
+rp_fs_writable_dir(const char *dir)
+{
+	return access(dir, W_OK | X_OK);
+}
+
 /* Read the open regular file fd (at most max bytes) into out; fd stays
  * open.  0, or -1 with errno, out as it was. */
 static int
@@ -404,6 +423,26 @@ rp_fs_dirname(const char *path, char *out, size_t outsz)
 	memcpy(out, res, len);
 	out[len] = '\0';
 	return 0;
+}
+
+int
+rp_fs_is_sep(char c)
+{
+	return c == '/';
+}
+
+int
+rp_fs_is_absolute(const char *path)
+{
+	return path[0] == '/';
+}
+
+const char *
+rp_fs_basename(const char *path)
+{
+	const char *p = strrchr(path, '/');
+
+	return p != NULL ? p + 1 : path;
 }
 
 int

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,157 +14,14 @@
 #include "fs.h"
 #include "host.h"
 #include "parse.h"
+#include "servicedef.h"
 
 #define MACHINE_ID_PATH "/etc/machine-id"
 #define DBUS_MACHINE_ID_PATH "/var/lib/dbus/machine-id"
 #define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
 
-/* Generous caps: these files hold a line each. */
-#define ID_FILE_MAX 4096
+/* A generous cap: the file holds a line. */
 #define STAT_FILE_MAX 65536
-
-/* The length of the UTF-8 sequence at s[0..n) when it is one of
- * Unicode's White_Space characters (what Rust's str::trim removes), else
- * 0.  s is valid UTF-8. */
-static size_t
-white_space_at(const unsigned char *s, size_t n)
-{
-	unsigned c;
-
-	if (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r'))
-		return 1;
-	if (n >= 2 && s[0] == 0xc2 && (s[1] == 0x85 || s[1] == 0xa0))
-		return 2;
-	if (n < 3 || (s[0] != 0xe1 && s[0] != 0xe2 && s[0] != 0xe3))
-		return 0;
-	c = (unsigned)(s[0] & 0x0f) << 12 | (unsigned)(s[1] & 0x3f) << 6 |
-	    (unsigned)(s[2] & 0x3f);
-	if (c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 ||
-	    c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000)
-		return 3;
-	return 0;
-}
-
-/* Where the UTF-8 sequence that ends at s[n-1] starts. */
-static size_t
-last_char_start(const unsigned char *s, size_t n)
-{
-	size_t i = n - 1;
-
-	while (i > 0 && (s[i] & 0xc0) == 0x80)
-		i--;
-	return i;
-}
-
-/*
- * A small file read as running-process v1 reads it (Rust's
- * read_to_string, then trim): the whole file, which must be UTF-8 (else
- * EILSEQ; a NUL, which a C string cannot carry, is EILSEQ too), with
- * Unicode white space trimmed at both ends, into out.  Returns its
- * length, or -1 with errno: the file's own (ENOENT, EACCES, EIO, EISDIR,
- * EFBIG past ID_FILE_MAX), ENODATA when nothing but white space is left,
- * ERANGE when it does not fit out.
- */
-static int
-read_trimmed(const char *path, char *out, size_t outsz)
-{
-	struct rp_buf b = { 0 };
-	const unsigned char *s;
-	size_t len, k;
-
-	if (rp_fs_read_file(path, ID_FILE_MAX, &b) < 0)
-		return -1;
-	s = b.data;
-	len = b.len;
-	if (!rp_utf8_valid(s, len)) {
-		rp_buf_free(&b);
-		errno = EILSEQ;
-		return -1;
-	}
-	while (len > 0 && (k = white_space_at(s, len)) > 0) {
-		s += k;
-		len -= k;
-	}
-	while (len > 0) {
-		k = last_char_start(s, len);
-		if (white_space_at(s + k, len - k) != len - k)
-			break;
-		len = k;
-	}
-	if (len == 0) {
-		rp_buf_free(&b);
-		errno = ENODATA;
-		return -1;
-	}
-	if (len >= outsz || len > INT_MAX) {
-		rp_buf_free(&b);
-		errno = ERANGE;
-		return -1;
-	}
-	memcpy(out, s, len);
-	out[len] = '\0';
-	rp_buf_free(&b);
-	return (int)len;
-}
-
-/* out <- s, or "" when it does not fit (for naming a file in an error). */
-static void
-name_in(char *out, size_t outsz, const char *s)
-{
-	if (outsz == 0)
-		return;
-	if (strlen(s) < outsz)
-		memcpy(out, s, strlen(s) + 1);
-	else
-		out[0] = '\0';
-}
-
-int
-rp_host_machine_id_from(const char *etc_path, const char *dbus_path,
-    const char *boot_id_path, char *out, size_t outsz)
-{
-	const char *const files[] = { etc_path, dbus_path };
-	char boot[128];
-	size_t i;
-	int n;
-
-	/*
-	 * As running-process v1 does, so that both derive one hash16 on one
-	 * host: a file that is missing, or holds only white space (an image
-	 * built for first boot ships an empty /etc/machine-id), falls
-	 * through to the next source.  One that is there but cannot be read
-	 * is an error: a sibling process of the same user may read it fine,
-	 * and an identity derived from the next source would split that
-	 * user across two brokers.
-	 */
-	for (i = 0; i < 2; i++) {
-		if ((n = read_trimmed(files[i], out, outsz)) >= 0)
-			return n;
-		if (errno != ENOENT && errno != ENODATA) {
-			int err = errno;
-
-			name_in(out, outsz, files[i]);
-			errno = err;
-			return -1;
-		}
-	}
-	/* No machine-id file at all: the boot's identity.  Its absence or
-	 * failure is no reason of its own: there is no source left. */
-	n = read_trimmed(boot_id_path, boot, sizeof(boot));
-	if (n < 0 && errno != ERANGE) {
-		name_in(out, outsz, "");
-		errno = ENOENT;
-		return -1;
-	}
-	if (n >= 0)
-		n = snprintf(out, outsz, "boot:%s", boot);
-	if (n < 0 || (size_t)n >= outsz) {
-		name_in(out, outsz, boot_id_path);
-		errno = ERANGE;
-		return -1;
-	}
-	return n;
-}
 
 int
 rp_host_machine_id(char *out, size_t outsz)
@@ -175,7 +33,7 @@ rp_host_machine_id(char *out, size_t outsz)
 int
 rp_host_boot_id(char *out, size_t outsz)
 {
-	return read_trimmed(BOOT_ID_PATH, out, outsz);
+	return rp_host_read_trimmed(BOOT_ID_PATH, out, outsz);
 }
 
 /* "/proc/<pid>/<what>", pid 0 meaning self. */
@@ -370,4 +228,26 @@ uint32_t
 rp_host_euid(void)
 {
 	return (uint32_t)geteuid();
+}
+
+int
+rp_servicedef_default_dir(char *out, size_t outsz, const char *flag_dir)
+{
+	return rp_servicedef_dir(out, outsz, flag_dir,
+	    getenv("RUNNING_PROCESS_SERVICE_DEF_DIR"),
+	    getenv("XDG_CONFIG_HOME"), getenv("HOME"));
+}
+
+int
+rp_host_broker_endpoint(char *out, size_t outsz, enum rp_isolation iso,
+    const char *name)
+{
+	char dir[RP_SUN_PATH_MAX], mid[256], hash[17];
+	uint32_t euid = rp_host_euid();
+
+	if (rp_names_broker_dir(dir, sizeof(dir), getenv("XDG_RUNTIME_DIR"),
+	    euid) < 0 || rp_host_machine_id(mid, sizeof(mid)) < 0)
+		return -1;
+	rp_names_user_hash(hash, euid, mid);
+	return rp_names_broker_socket(out, outsz, dir, hash, iso, name);
 }

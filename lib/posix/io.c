@@ -92,6 +92,27 @@ rp_io_read_some(int fd, void *buf, size_t len)
 	return n;
 }
 
+ssize_t
+rp_io_write_some(int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+	int is_sock = 1;
+
+	for (;;) {
+		if (is_sock) {
+			n = send(fd, buf, len, MSG_NOSIGNAL);
+			if (n < 0 && errno == ENOTSOCK) {
+				is_sock = 0;
+				continue;
+			}
+		} else {
+			n = write(fd, buf, len);
+		}
+		if (n >= 0 || errno != EINTR)
+			return n;
+	}
+}
+
 int
 rp_io_write_full(int fd, const void *buf, size_t len, int64_t deadline)
 {
@@ -125,6 +146,34 @@ rp_io_write_full(int fd, const void *buf, size_t len, int64_t deadline)
 			return -1;
 	}
 	return 0;
+}
+
+ssize_t
+rp_io_peek(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = recv(fd, buf, len, MSG_PEEK | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+int
+rp_fd_mode(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -1;
+	switch (fl & O_ACCMODE) {
+	case O_RDONLY:
+		return (int)RP_IO_READ;
+	case O_WRONLY:
+		return (int)RP_IO_WRITE;
+	default:
+		return (int)(RP_IO_READ | RP_IO_WRITE);
+	}
 }
 
 int

@@ -584,3 +584,22 @@ rp_sock_pair(int sv[2], int nonblock)
 	return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
 	    (nonblock ? SOCK_NONBLOCK : 0), 0, sv);
 }
+
+int
+rp_sock_endpoint_name(const char *path, char *out, size_t outsz)
+{
+	size_t n = strlen(path);
+
+	if (n >= outsz || n > INT_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(out, path, n + 1);
+	return (int)n;
+}
+
+int
+rp_sock_endpoint_equal(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}

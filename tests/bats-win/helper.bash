@@ -4,16 +4,22 @@
 # inherit bats' descriptors and hold it open after the last test).
 #
 #   RP_BUILD_WIN  the Windows build directory (build-win/)
-#   wine_run EXE [ARG...]
+#   wine_run [-N] EXE [ARG...]
 #                 bats' `run` for an .exe under Wine: bounded in time, fd 3
 #                 closed (bats waits for every holder of it), CRs dropped
-#                 from $output and $lines (the CRT writes CRLF).
+#                 from $output and $lines (the CRT writes CRLF).  -N as
+#                 for run: the status expected (-127 must be said).
+
+# run -N (an expected status) is bats 1.5's.
+bats_require_minimum_version 1.5.0
 
 WINE=${WINE:-/usr/lib/wine/wine64}
 RP_BUILD_WIN=${RP_BUILD_WIN:-$BATS_TEST_DIRNAME/../../build-win}
 
 wine_run() {
-	run timeout -k 10 120 "$WINE" "$@" 3>&-
+	local expect=()
+	case ${1-} in -[0-9]*) expect=("$1"); shift ;; esac
+	run "${expect[@]}" timeout -k 10 120 "$WINE" "$@" 3>&-
 	output=${output//$'\r'/}
 	lines=()
 	if [ -n "$output" ]; then
@@ -26,4 +32,72 @@ wine_run() {
 win_exes() {
 	ls "$RP_BUILD_WIN"/bin/*.exe "$RP_BUILD_WIN"/tests/unit/*.exe \
 		2>/dev/null
+}
+
+RP_ROOT=${RP_ROOT:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+WIN_BG=()
+
+# A program of the build: rp-probe -> .../bin/rp-probe.exe.
+rp() {
+	echo "$RP_BUILD_WIN/bin/$1.exe"
+}
+# A test program (tests/win/helpers): child, pipe-relay, pipe-wait.
+helper() {
+	echo "$RP_BUILD_WIN/tests/win/$1.exe"
+}
+
+# The Windows name of a Linux path (Wine's Z: drive), without starting
+# Wine (winepath would).
+winpath() {
+	local p
+	p=$(realpath -m "$1")
+	echo "Z:${p//\//\\}"
+}
+
+# A pipe name of this test alone.
+pipe_name() {
+	echo "rp-bw-$$-${BATS_TEST_NUMBER}-$1"
+}
+
+# Start an .exe in the background, its stdout and stderr into
+# $BATS_TEST_TMPDIR/NAME.out and .err; stopped by teardown (wine_stop_all).
+wine_bg() {
+	local name=$1
+	shift
+	timeout -k 5 120 "$WINE" "$@" 3>&- </dev/null \
+		>"$BATS_TEST_TMPDIR/$name.out" 2>"$BATS_TEST_TMPDIR/$name.err" &
+	WIN_BG+=("$!")
+}
+
+# Wait (bounded) for a background .exe to end; its exit status.
+wine_wait() {
+	local pid=${WIN_BG[$1]}
+	wait "$pid"
+}
+
+wine_stop_all() {
+	local pid
+	for pid in "${WIN_BG[@]}"; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	WIN_BG=()
+}
+
+# The independent Python peer (tests/bats-win/py/winwire.py), with
+# classes protoc generates from proto/rp_v1.proto once per file.
+rp_pb_setup() {
+	export RP_PB_DIR="$BATS_FILE_TMPDIR/pb"
+	mkdir -p "$RP_PB_DIR"
+	protoc -I"$RP_ROOT/proto" -I/usr/include --python_out="$RP_PB_DIR" \
+		"$RP_ROOT/proto/rp_v1.proto" /usr/include/protobuf-c/protobuf-c.proto
+}
+
+winwire() {
+	PYTHONPATH="$RP_PB_DIR" /usr/bin/python3 \
+		"$RP_ROOT/tests/bats-win/py/winwire.py" "$@"
+}
+
+new_token() {
+	od -An -tx1 -N16 /dev/urandom | tr -d ' \n'
 }

@@ -1,10 +1,10 @@
 /* token_file.c — read a handoff token from a file (see token.h). */
 #include <errno.h>
-#include <fcntl.h>
 #include <sodium.h>
 #include <stdlib.h>
 
 #include "deadline.h"
+#include "fs.h"
 #include "io.h"
 #include "token.h"
 
@@ -26,7 +26,7 @@ read_bounded(const char *path, char *buf, size_t max)
 	ssize_t n;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = rp_fs_open_read(path);
 	if (fd < 0)
 		return -1;
 	n = rp_io_read_full(fd, buf, max + 1, RP_DEADLINE_NEVER);

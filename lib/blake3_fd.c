@@ -1,11 +1,11 @@
 /* blake3_fd.c — BLAKE3 of everything readable from an fd or a file (see
  * blake3.h). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/types.h>
 
 #include "blake3.h"
+#include "fs.h"
 #include "io.h"
 
 /* Large reads keep the per-syscall cost small and hand update() long runs
@@ -43,7 +43,7 @@ rp_blake3_file(const char *path, uint8_t out[32])
 {
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = rp_fs_open_read(path);
 	if (fd < 0)
 		return -1;
 	rc = rp_blake3_fd(fd, out);

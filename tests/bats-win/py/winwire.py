@@ -1,0 +1,96 @@
+"""winwire — the Linux side of the Windows interop tests.
+
+Frames are built and checked here with classes that protoc generates from
+proto/rp_v1.proto (never with our C library); a plain Win32 client
+(tests/win/helpers/pipe-relay.c) carries them over the named pipe.
+
+    winwire.py probe-request NONCEFILE   a 0xB232 request on stdout, its
+                                         nonce (hex) in NONCEFILE
+    winwire.py probe-reply NONCEFILE     check the reply on stdin; print
+                                         the identity as key: value lines
+    winwire.py offer TOKENHEX VALUE CID  a HandoffOffer frame on stdout
+    winwire.py ack CID                   check the HandoffAck on stdin,
+                                         print accepted / error_detail
+"""
+import os
+import struct
+import sys
+
+import rp_v1_pb2 as pb  # generated at test time
+
+REQUEST, RESPONSE = 0, 1
+PP_PROBE, PP_HANDOFF = 0xB232, 0xD0FF
+
+
+def frame_bytes(body):
+    return b"\x01" + struct.pack("<I", len(body)) + body
+
+
+def read_frame(data):
+    if len(data) < 5 or data[0] != 1:
+        raise SystemExit("not a v1 frame: %r" % data[:16])
+    (n,) = struct.unpack("<I", data[1:5])
+    if len(data) != 5 + n:
+        raise SystemExit("frame of %d bytes, %d came" % (n, len(data) - 5))
+    f = pb.Frame()
+    f.ParseFromString(data[5:])
+    return f
+
+
+def main(argv):
+    cmd = argv[1]
+    if cmd == "probe-request":
+        nonce = os.urandom(32)
+        rid = struct.unpack("<Q", nonce[:8])[0]
+        f = pb.Frame(envelope_version=1, kind=REQUEST,
+                     payload_protocol=PP_PROBE, payload=nonce, request_id=rid)
+        with open(argv[2], "w") as nf:
+            nf.write(nonce.hex())
+        sys.stdout.buffer.write(frame_bytes(f.SerializeToString()))
+        return 0
+    if cmd == "probe-reply":
+        with open(argv[2]) as nf:
+            nonce = bytes.fromhex(nf.read().strip())
+        rid = struct.unpack("<Q", nonce[:8])[0]
+        f = read_frame(sys.stdin.buffer.read())
+        assert f.envelope_version == 1, f
+        assert f.kind == RESPONSE, f
+        assert f.payload_protocol == PP_PROBE, f
+        assert f.request_id == rid, f
+        assert f.payload[:32] == nonce, "nonce not echoed"
+        dp = pb.DaemonProcess()
+        dp.ParseFromString(f.payload[32:])
+        print("pid: %d" % dp.pid)
+        print("exe_path: %s" % dp.exe_path)
+        print("exe_hash: %s" % dp.exe_hash.hex())
+        print("exe_hash_algorithm: %s" % dp.exe_hash_algorithm)
+        print("boot_id: %s" % dp.boot_id)
+        print("namespace: %s" % dp.ipc_endpoint.namespace_id)
+        print("endpoint: %s" % dp.ipc_endpoint.path)
+        print("started_at_unix_ms: %d" % dp.started_at_unix_ms)
+        return 0
+    if cmd == "offer":
+        tok, value, cid = bytes.fromhex(argv[2]), int(argv[3]), int(argv[4])
+        o = pb.HandoffOffer(handle_value=value, token=tok,
+                            service_name="svc", correlation_id=cid)
+        f = pb.Frame(envelope_version=1, kind=REQUEST,
+                     payload_protocol=PP_HANDOFF,
+                     payload=o.SerializeToString(), request_id=cid)
+        sys.stdout.buffer.write(frame_bytes(f.SerializeToString()))
+        return 0
+    if cmd == "ack":
+        cid = int(argv[2])
+        f = read_frame(sys.stdin.buffer.read())
+        assert f.kind == RESPONSE and f.payload_protocol == PP_HANDOFF, f
+        assert f.request_id == cid, f
+        a = pb.HandoffAck()
+        a.ParseFromString(f.payload)
+        assert a.correlation_id == cid, a
+        print("accepted: %s" % ("yes" if a.accepted else "no"))
+        print("error_detail: %s" % a.error_detail)
+        return 0
+    raise SystemExit("unknown command %s" % cmd)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
