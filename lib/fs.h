@@ -107,6 +107,25 @@ int rp_fs_dirname(const char *path, char *out, size_t outsz);
  * executable", "cannot be examined: <the system's reason>". */
 int rp_fs_check_exec(const char *path, char *why, size_t whysz);
 
+/* The inodes of the file system that holds path: *avail (for an
+ * unprivileged user) and *total.  0, or -1 with errno (ENOENT when path
+ * does not exist).  *total is 0 when the file system has no fixed inode
+ * table to run out of (btrfs; on Windows, every NTFS volume). */
+int rp_fs_inodes(const char *path, uint64_t *avail, uint64_t *total);
+
+/* The owner, permission bits (07777) and kind of path, following
+ * symbolic links, for reports: 0, or -1 with errno; ENOTSUP on Windows,
+ * where an owner SID and a DACL stand in for them (rp_fs_check_dir
+ * judges those). */
+int rp_fs_owner_mode(const char *path, uint32_t *uid, uint32_t *mode,
+    int *isdir);
+
+/* 1 when path (not following a final symbolic link) is a Unix domain
+ * socket's file, 0 when it is something else or cannot be examined.
+ * On Windows: an AF_UNIX reparse point (the broker's own endpoints there
+ * are named pipes, which have no file). */
+int rp_fs_is_socket(const char *path);
+
 /* 1 for a separator of path components: '/' (and on Windows '\\'). */
 int rp_fs_is_sep(char c);
 

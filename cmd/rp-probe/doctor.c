@@ -17,8 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "probe.h"
@@ -374,12 +372,13 @@ check_private_dir(struct doctor *d, const char *name, const char *dir,
     const char *missing)
 {
 	char why[256];
-	struct stat st;
+	uint32_t uid, mode;
+	int isdir;
 
 	if (rp_fs_check_dir(dir, RP_DIR_PRIVATE, why, sizeof(why)) == 0) {
-		if (stat(dir, &st) == 0)
+		if (rp_fs_owner_mode(dir, &uid, &mode, &isdir) == 0)
 			add(d, PASS, name, "%s (uid %u, mode %04o)", dir,
-			    (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+			    (unsigned)uid, (unsigned)mode);
 		else
 			add(d, PASS, name, "%s", dir);
 	} else if (errno == ENOENT) {
@@ -397,24 +396,31 @@ static void
 check_dirs(struct doctor *d)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	struct stat st;
+	char why[256];
+	uint32_t uid, mode;
+	int isdir;
 
 	if (xdg != NULL && *xdg != '\0') {
-		if (stat(xdg, &st) != 0)
-			add(d, FAIL, "dir:runtime", "%s: %s", xdg,
-			    strerror(errno));
-		else if (!S_ISDIR(st.st_mode))
+		if (rp_fs_owner_mode(xdg, &uid, &mode, &isdir) != 0) {
+			if (errno != ENOTSUP)
+				add(d, FAIL, "dir:runtime", "%s: %s", xdg,
+				    strerror(errno));
+			else if (rp_fs_check_dir(xdg, RP_DIR_PRIVATE, why,
+			    sizeof(why)) != 0)
+				add(d, WARN, "dir:runtime", "%s %s; a runtime "
+				    "directory is its user's alone", xdg, why);
+			else
+				add(d, PASS, "dir:runtime", "%s", xdg);
+		} else if (!isdir)
 			add(d, FAIL, "dir:runtime", "%s is not a directory",
 			    xdg);
-		else if (st.st_uid != d->euid || (st.st_mode & 077) != 0)
+		else if (uid != d->euid || (mode & 077) != 0)
 			add(d, WARN, "dir:runtime", "%s is uid %u, mode %04o; "
 			    "a runtime directory is its user's alone (0700)",
-			    xdg, (unsigned)st.st_uid,
-			    (unsigned)(st.st_mode & 07777));
+			    xdg, (unsigned)uid, (unsigned)mode);
 		else
 			add(d, PASS, "dir:runtime", "%s (uid %u, mode %04o)",
-			    xdg, (unsigned)st.st_uid,
-			    (unsigned)(st.st_mode & 07777));
+			    xdg, (unsigned)uid, (unsigned)mode);
 	}
 	if (d->bdir[0] != '\0')
 		check_private_dir(d, "broker:dir", d->bdir, " (a broker "
@@ -494,7 +500,7 @@ free_list(char **v, size_t n)
 static void
 check_servicedefs(struct doctor *d)
 {
-	char dir[PATH_MAX], path[PATH_MAX + NAME_MAX + 2], name[96];
+	char dir[PATH_MAX], path[2 * PATH_MAX], name[96];
 	char why[PATH_MAX + 512], xwhy[256];
 	Rp__ServiceDefinition *def;
 	char **files;
@@ -579,7 +585,6 @@ check_sockets(struct doctor *d)
 	char path[PATH_MAX], list_b[DETAIL_MAX] = "", list_e[DETAIL_MAX] = "";
 	char **files, *p;
 	size_t n, i, nb = 0, sb = 0, ne = 0, se = 0;
-	struct stat st;
 	int be;
 
 	if (d->bdir[0] == '\0')
@@ -597,7 +602,7 @@ check_sockets(struct doctor *d)
 	}
 	for (i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/%s", d->bdir, files[i]);
-		if (lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode))
+		if (!rp_fs_is_socket(path))
 			continue;
 		/* rpb-v1-HASH-be-HEX.sock and its -ho- twin: a backend's. */
 		be = strstr(files[i], "-be-") != NULL ||
@@ -638,13 +643,13 @@ static void
 check_inodes(struct doctor *d)
 {
 	char dir[PATH_MAX], up[PATH_MAX];
-	struct statvfs sv;
+	uint64_t favail, files;
 	double free_ratio;
 
 	snprintf(dir, sizeof(dir), "%s", d->bdir[0] != '\0' ? d->bdir :
 	    "/tmp");
 	/* The nearest directory there is: where the broker's will be. */
-	while (statvfs(dir, &sv) != 0) {
+	while (rp_fs_inodes(dir, &favail, &files) != 0) {
 		if (errno != ENOENT || strcmp(dir, "/") == 0 ||
 		    rp_fs_dirname(dir, up, sizeof(up)) != 0) {
 			add(d, WARN, "filesystem:inodes", "cannot examine %s: %s",
@@ -653,22 +658,22 @@ check_inodes(struct doctor *d)
 		}
 		memcpy(dir, up, strlen(up) + 1);
 	}
-	if (sv.f_files == 0) {
+	if (files == 0) {
 		add(d, PASS, "filesystem:inodes", "%s: no fixed inode table "
 		    "(nothing to run out of)", dir);
 		return;
 	}
-	free_ratio = (double)sv.f_favail / (double)sv.f_files;
+	free_ratio = (double)favail / (double)files;
 	if (free_ratio < 0.01)
 		add(d, FAIL, "filesystem:inodes", "%s: %llu of %llu inodes "
 		    "free: sockets and definitions cannot be created (ENOSPC)",
-		    dir, (unsigned long long)sv.f_favail,
-		    (unsigned long long)sv.f_files);
+		    dir, (unsigned long long)favail,
+		    (unsigned long long)files);
 	else
 		add(d, free_ratio < 0.05 ? WARN : PASS, "filesystem:inodes",
 		    "%s: %llu of %llu inodes free (%.1f%% used)%s", dir,
-		    (unsigned long long)sv.f_favail,
-		    (unsigned long long)sv.f_files, (1.0 - free_ratio) * 100.0,
+		    (unsigned long long)favail,
+		    (unsigned long long)files, (1.0 - free_ratio) * 100.0,
 		    free_ratio < 0.05 ? ": little headroom" : "");
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "deadline.h"
@@ -509,5 +510,41 @@ rp_fs_check_exec(const char *path, char *why, size_t whysz)
 		errno = err;
 		return -1;
 	}
+	return 0;
+}
+
+int
+rp_fs_inodes(const char *path, uint64_t *avail, uint64_t *total)
+{
+	struct statvfs sv;
+
+	if (statvfs(path, &sv) != 0)
+		return -1;
+	*avail = (uint64_t)sv.f_favail;
+	*total = (uint64_t)sv.f_files;
+	return 0;
+}
+
+int
+rp_fs_is_socket(const char *path)
+{
+	struct stat st;
+	int saved = errno, r;
+
+	r = lstat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+	errno = saved;
+	return r;
+}
+
+int
+rp_fs_owner_mode(const char *path, uint32_t *uid, uint32_t *mode, int *isdir)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return -1;
+	*uid = (uint32_t)st.st_uid;
+	*mode = (uint32_t)(st.st_mode & 07777);
+	*isdir = S_ISDIR(st.st_mode);
 	return 0;
 }

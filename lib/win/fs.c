@@ -801,3 +801,112 @@ rp_fs_realpath(const char *path, char *out, size_t outsz)
 	free(w);
 	return r < 0 ? -1 : 0;
 }
+
+/* ------------------------------------------------ examining, for doctor */
+
+int
+rp_fs_check_exec(const char *path, char *why, size_t whysz)
+{
+	wchar_t *w;
+	DWORD attr, err;
+	HANDLE h;
+
+	rp_err_why(why, whysz, "%s", "");
+	if ((w = rp_win_wide(path)) == NULL) {
+		err = (DWORD)errno;
+		rp_err_why(why, whysz, "cannot be examined: %s",
+		    strerror((int)err));
+		errno = (int)err;
+		return -1;
+	}
+	attr = GetFileAttributesW(w);
+	err = GetLastError();
+	free(w);
+	if (attr == INVALID_FILE_ATTRIBUTES) {
+		rp_win_fail_err(err);
+		if (errno == ENOENT)
+			rp_err_why(why, whysz, "does not exist");
+		else
+			rp_err_why(why, whysz, "cannot be examined: %s",
+			    strerror(errno));
+		return -1;
+	}
+	if (attr & FILE_ATTRIBUTE_DIRECTORY) {
+		rp_err_why(why, whysz, "is not a regular file");
+		errno = EACCES;
+		return -1;
+	}
+	/* CreateProcessW needs the file's FILE_EXECUTE right (and read);
+	 * whether it holds an image is for CreateProcessW to say. */
+	h = open_path(path, FILE_EXECUTE | FILE_READ_DATA, FILE_SHARE_READ |
+	    FILE_SHARE_WRITE | FILE_SHARE_DELETE, OPEN_EXISTING, 0, NULL);
+	if (h == INVALID_HANDLE_VALUE) {
+		if (errno == EACCES)
+			rp_err_why(why, whysz, "is not executable");
+		else
+			rp_err_why(why, whysz, "cannot be examined: %s",
+			    strerror(errno));
+		return -1;
+	}
+	CloseHandle(h);
+	return 0;
+}
+
+int
+rp_fs_inodes(const char *path, uint64_t *avail, uint64_t *total)
+{
+	wchar_t *w = rp_win_wide(path);
+	DWORD attr, err;
+
+	if (w == NULL)
+		return -1;
+	attr = GetFileAttributesW(w);
+	err = GetLastError();
+	free(w);
+	if (attr == INVALID_FILE_ATTRIBUTES)
+		return rp_win_fail_err(err);
+	/* NTFS grows its master file table as files are made: there is no
+	 * inode count to run out of. */
+	*avail = 0;
+	*total = 0;
+	return 0;
+}
+
+#ifndef IO_REPARSE_TAG_AF_UNIX
+#define IO_REPARSE_TAG_AF_UNIX 0x80000023u
+#endif
+
+int
+rp_fs_is_socket(const char *path)
+{
+	WIN32_FIND_DATAW fd;
+	wchar_t *w;
+	HANDLE h;
+	int saved = errno, r = 0;
+
+	if ((w = rp_win_wide(path)) == NULL) {
+		errno = saved;
+		return 0;
+	}
+	h = FindFirstFileW(w, &fd);
+	free(w);
+	if (h != INVALID_HANDLE_VALUE) {
+		/* For a reparse point, dwReserved0 holds its tag. */
+		r = (fd.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0 &&
+		    fd.dwReserved0 == IO_REPARSE_TAG_AF_UNIX;
+		FindClose(h);
+	}
+	errno = saved;
+	return r;
+}
+
+int
+rp_fs_owner_mode(const char *path, uint32_t *uid, uint32_t *mode, int *isdir)
+{
+	(void)path;
+	(void)uid;
+	(void)mode;
+	(void)isdir;
+	errno = ENOTSUP;
+	return -1;
+}

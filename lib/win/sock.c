@@ -383,3 +383,29 @@ rp_sock_endpoint_equal(const char *a, const char *b)
 	/* Pipe names are not case-sensitive. */
 	return _stricmp(fa, fb) == 0;
 }
+
+int
+rp_sock_connect_wait(const char *path, int nonblock, int64_t deadline)
+{
+	int64_t nap = 1;
+	int fd, left;
+
+	/*
+	 * A named pipe that does not exist yet leaves nothing to watch
+	 * (WaitNamedPipeW fails at once for a missing name), so the name is
+	 * tried again at growing intervals up to 100 ms.
+	 */
+	for (;;) {
+		fd = rp_sock_connect(path, nonblock, deadline);
+		if (fd >= 0 || errno != ENOENT)
+			return fd;
+		left = rp_deadline_poll_ms(deadline);
+		if (left == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		rp_sleep_ms(left > 0 && left < nap ? left : nap);
+		if (nap < 100)
+			nap = nap * 2 > 100 ? 100 : nap * 2;
+	}
+}
