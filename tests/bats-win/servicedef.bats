@@ -75,3 +75,21 @@ assert d["definition"]["min_version"] == "1.0.0", d' "$output"
 	[ "$status" -eq 1 ]
 	[[ $output == *"out.servicedef: a symbolic link leading out of its directory"* ]]
 }
+
+@test "check: a definition whose binary does not exist is flagged, exit 1; a real .exe passes" {
+	local dir
+	dir=$BATS_TEST_TMPDIR/bin
+	mkdir -m 0700 "$dir"
+	wine_run "$(rp rp-servicedef)" write --dir "$(winpath "$dir")" \
+		--service gone --binary 'C:\nowhere\gone.exe'
+	[ "$status" -eq 0 ]
+	wine_run "$(rp rp-servicedef)" check --dir "$(winpath "$dir")"
+	[ "$status" -eq 1 ]
+	[[ $output == *"does not exist"* ]]
+	rm "$dir/gone.servicedef"
+	wine_run "$(rp rp-servicedef)" write --dir "$(winpath "$dir")" \
+		--service echo --binary "$(winpath "$(rp echo-backend)")"
+	[ "$status" -eq 0 ]
+	wine_run "$(rp rp-servicedef)" check --dir "$(winpath "$dir")"
+	[ "$status" -eq 0 ]
+}
