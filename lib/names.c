@@ -90,18 +90,14 @@ rp_names_version_valid(const char *s, size_t len)
 static int
 version_parts(const char *s, uint64_t v[3])
 {
+	size_t n;
 	int part;
 
 	for (part = 0; part < 3; part++) {
-		v[part] = 0;
-		while (*s >= '0' && *s <= '9') {
-			uint64_t d = (uint64_t)(*s - '0');
-
-			if (v[part] > (UINT64_MAX - d) / 10)
-				return -1;
-			v[part] = v[part] * 10 + d;
-			s++;
-		}
+		n = digits(s, strlen(s));
+		if (rp_parse_u64_n(s, n, 0, UINT64_MAX, &v[part]) != 0)
+			return -1;
+		s += n;
 		if (part < 2)
 			s++;	/* the '.' */
 	}
