@@ -179,19 +179,27 @@ name_ok(enum rp_isolation iso, const char *name)
 	return rp_names_instance_valid(name, strlen(name));
 }
 
+const char *
+rp_names_isolation_name(unsigned iso)
+{
+	static const char *const names[] = { "private", "shared", "explicit" };
+
+	return iso < sizeof(names) / sizeof(names[0]) ? names[iso] : "unknown";
+}
+
 int
 rp_names_instance_id(char *out, size_t outsz, enum rp_isolation iso,
     const char *name)
 {
 	switch (iso) {
 	case RP_ISOLATION_SHARED:
-		return emit(out, outsz, "shared");
+		return emit(out, outsz, "%s", rp_names_isolation_name(iso));
 	case RP_ISOLATION_PRIVATE:
 	case RP_ISOLATION_EXPLICIT:
 		if (!name_ok(iso, name))
 			break;
-		return emit(out, outsz, "%s:%s",
-		    iso == RP_ISOLATION_PRIVATE ? "private" : "explicit", name);
+		return emit(out, outsz, "%s:%s", rp_names_isolation_name(iso),
+		    name);
 	}
 	errno = EINVAL;
 	return -1;

@@ -445,7 +445,6 @@ verb_config(struct broker *b, struct reply *r)
 static int
 verb_instances(struct broker *b, struct reply *r)
 {
-	static const char *const iso[] = { "private", "shared", "explicit" };
 	struct rp_json j;
 
 	rp_json_init(&j, &r->body, 0);
@@ -454,7 +453,7 @@ verb_instances(struct broker *b, struct reply *r)
 	rp_json_arr(&j);
 	rp_json_obj(&j);
 	rp_json_kstr(&j, "instance_id", b->cfg.instance_id);
-	rp_json_kstr(&j, "isolation", iso[b->cfg.iso]);
+	rp_json_kstr(&j, "isolation", rp_names_isolation_name(b->cfg.iso));
 	rp_json_kstr(&j, "name", b->cfg.iso == RP_ISOLATION_SHARED ? "shared" :
 	    b->cfg.instance_name);
 	rp_json_kstr(&j, "socket", b->cfg.socket);

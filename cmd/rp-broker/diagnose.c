@@ -36,7 +36,6 @@ check(struct checks *ck, const char *name, const char *status,
 static void
 check_definitions(struct broker *b, struct checks *ck)
 {
-	static const char *const iso[] = { "private", "shared", "explicit" };
 	size_t sl = strlen(RP_SERVICEDEF_SUFFIX), n;
 	char path[PATH_MAX], why[512], name[128], detail[700];
 	Rp__ServiceDefinition *d;
@@ -74,8 +73,8 @@ check_definitions(struct broker *b, struct checks *ck)
 		    b->cfg.instance_name) != 0)) {
 			fmt(detail, sizeof(detail), "valid, but its "
 			    "isolation is %s%s%s while this broker is %s; it "
-			    "is served here anyway", (unsigned)d->isolation < 3 ?
-			    iso[d->isolation] : "unknown",
+			    "is served here anyway",
+			    rp_names_isolation_name((unsigned)d->isolation),
 			    d->isolation == RP__BROKER_ISOLATION__BROKER_ISOLATION_EXPLICIT_INSTANCE ?
 			    ":" : "", d->isolation ==
 			    RP__BROKER_ISOLATION__BROKER_ISOLATION_EXPLICIT_INSTANCE ?

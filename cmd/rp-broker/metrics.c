@@ -333,6 +333,19 @@ render_handoffs(struct broker *b, struct rp_buf *o)
 	return r;
 }
 
+/* An admin verb as a label value: its command-line name, with '_' for
+ * '-' ("list_instances"). */
+static void
+verb_label(char *out, size_t outsz, const char *cli)
+{
+	char *p;
+
+	fmt(out, outsz, "%s", cli);
+	for (p = out; *p != '\0'; p++)
+		if (*p == '-')
+			*p = '_';
+}
+
 int
 metrics_render(struct broker *b, struct rp_buf *o)
 {
@@ -340,10 +353,6 @@ metrics_render(struct broker *b, struct rp_buf *o)
 		"replied", "out_of_memory", "timeout", "write_failed", "bad_admin",
 		"drain", "refused_at_accept", "peer_rejected", "handed_off",
 		"handoff_failed",
-	};
-	static const char *const verbs[] = {
-		"unspecified", "status", "dump", "list_instances", "healthz",
-		"readyz", "backend_health", "config", "diagnose", "metrics",
 	};
 	struct metrics *m = &b->m;
 	int64_t up_ms = rp_now_ms() - b->started_ms;
@@ -413,17 +422,17 @@ metrics_render(struct broker *b, struct rp_buf *o)
 	r |= family(o, "admin_requests", "counter",
 	    "Admin requests answered, by verb.");
 	for (i = 0; i < 32; i++) {
-		char vb[16];
-		const char *name = i < sizeof(verbs) / sizeof(verbs[0]) ?
-		    verbs[i] : i == 21 ? "shutdown" : NULL;
+		char vb[32];
+		const char *name = i == 0 ? "unspecified" :
+		    rp_wire_admin_verb_cli((uint32_t)i);
 
-		if (name == NULL) {
-			if (m->admin[i] == 0)
-				continue;
+		if (name == NULL && m->admin[i] == 0)
+			continue;
+		if (name == NULL)
 			fmt(vb, sizeof(vb), "verb_%zu", i);
-			name = vb;
-		}
-		r |= counter_lv(o, "admin_requests", "verb", name, m->admin[i]);
+		else
+			verb_label(vb, sizeof(vb), name);
+		r |= counter_lv(o, "admin_requests", "verb", vb, m->admin[i]);
 	}
 	r |= family(o, "backend_deaths", "counter",
 	    "Spawned backends that ended, by why.");
