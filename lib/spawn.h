@@ -27,6 +27,10 @@
 #define RP_SPAWN_KEEP_STD 0x8u /* keep fds 0-2 unless mapped (else they are
                                   /dev/null unless mapped) */
 
+/* How long a supervisor of ours gives a child between SIGTERM and SIGKILL
+ * (rp-broker's backends, rp-handoff-recv --serve's programs). */
+#define RP_SPAWN_STOP_GRACE_MS 2000
+
 /* Place parent_fd at child_fd in the child; parent_fd -1 means /dev/null.
  * The parent's fds are untouched.  Mappings are applied as if all at once
  * (each source is duplicated out of the way first), so {a->1, b->0} with

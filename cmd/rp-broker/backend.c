@@ -269,8 +269,8 @@ to_dying(struct broker *b, struct bkey *k, int reason)
 		fmt(y->service, sizeof(y->service), "%s", k->service);
 		fmt(y->pipe, sizeof(y->pipe), "%s", k->pipe);
 		fmt(y->hpipe, sizeof(y->hpipe), "%s", k->hpipe);
-		y->kill_timer = rp_loop_timer(b->loop,
-		    rp_loop_now(b->loop) + STOP_GRACE_MS, kill_timer_cb, y);
+		y->kill_timer = rp_loop_timer(b->loop, rp_loop_now(b->loop) +
+		    RP_SPAWN_STOP_GRACE_MS, kill_timer_cb, y);
 		y->next = b->dying;
 		b->dying = y;
 	}
@@ -611,8 +611,8 @@ backends_stop_all(struct broker *b)
 /*
  * Without the loop (after it, or when it failed): stop what is still
  * running and reap it here.  Each spawned backend gets SIGTERM and
- * STOP_GRACE_MS to end, then SIGKILL and as long again; each end is
- * reported as backends_sigchld reports it.  One that outlasts even that
+ * RP_SPAWN_STOP_GRACE_MS to end, then SIGKILL and as long again; each end
+ * is reported as backends_sigchld reports it.  One that outlasts even that
  * (stuck in the kernel) is left, and said.
  */
 void
@@ -622,7 +622,7 @@ backends_stop_now(struct broker *b)
 	struct dying *y;
 
 	backends_stop_all(b);           /* SIGTERM; onto the dying list */
-	deadline = rp_deadline_in(STOP_GRACE_MS);
+	deadline = rp_deadline_in(RP_SPAWN_STOP_GRACE_MS);
 	for (y = b->dying; y != NULL; y = y->next) {
 		if (rp_spawn_wait_until(y->pid, RP_SPAWN_WAIT_NOWAIT, deadline,
 		    NULL) != 0)
@@ -631,7 +631,7 @@ backends_stop_now(struct broker *b)
 		(void)rp_spawn_kill(y->pid, SIGKILL, 1);
 		(void)rp_spawn_kill(y->pid, SIGKILL, 0);
 	}
-	deadline = rp_deadline_in(STOP_GRACE_MS);
+	deadline = rp_deadline_in(RP_SPAWN_STOP_GRACE_MS);
 	for (y = b->dying; y != NULL; y = y->next)
 		(void)rp_spawn_wait_until(y->pid, RP_SPAWN_WAIT_NOWAIT, deadline,
 		    NULL);

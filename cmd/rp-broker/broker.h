@@ -319,8 +319,6 @@ struct ratelimit {
  * events, the reserve, probes, spawning.  The soft RLIMIT_NOFILE should be
  * at least --max-clients plus this (warned at start, in DIAGNOSE). */
 #define FD_SLACK 64
-/* How long a backend has between SIGTERM and SIGKILL. */
-#define STOP_GRACE_MS 2000
 
 #define OUTCOME_NEGOTIATED 0           /* else the ErrorCode (1..9) */
 #define N_OUTCOMES 10

@@ -89,8 +89,8 @@ stop_backends(struct broker *b)
 		finish(b);
 		return;
 	}
-	b->final_timer = rp_loop_timer(b->loop,
-	    rp_loop_now(b->loop) + 2 * STOP_GRACE_MS + 1000, final_timer_cb, b);
+	b->final_timer = rp_loop_timer(b->loop, rp_loop_now(b->loop) +
+	    2 * RP_SPAWN_STOP_GRACE_MS + 1000, final_timer_cb, b);
 }
 
 void

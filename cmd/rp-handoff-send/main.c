@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -173,15 +172,6 @@ parse_args(int argc, char **argv, struct opts *o)
 	return load_token(o, tfile, thex);
 }
 
-static void
-nap_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /* Connect, retrying a missing or refusing socket with --wait-for-socket
  * (a receiver started in the background may not be listening yet). */
 static int
@@ -195,7 +185,7 @@ connect_to(const struct opts *o, int64_t deadline)
 		    (errno != ENOENT && errno != ECONNREFUSED) ||
 		    rp_deadline_passed(deadline))
 			return fd;
-		nap_ms(RETRY_NAP_MS);
+		rp_sleep_ms(RETRY_NAP_MS);
 	}
 }
 

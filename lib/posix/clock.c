@@ -1,4 +1,5 @@
 /* clock.c — the monotonic and wall clocks behind deadline.h. */
+#include <errno.h>
 #include <limits.h>
 #include <time.h>
 
@@ -58,4 +59,17 @@ int
 rp_deadline_passed(int64_t deadline)
 {
 	return deadline != RP_DEADLINE_NEVER && rp_now_ms() >= deadline;
+}
+
+void
+rp_sleep_ms(int64_t ms)
+{
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }
