@@ -50,6 +50,21 @@ struct rp_spawn {
 	const char *cwd;                /* NULL: ours */
 };
 
+/*
+ * Where exec finds file, searched as rp_spawn and rp_spawn_exec search for
+ * it (they call execvpe): a name with a '/' is not searched; else each
+ * element of $PATH in turn (confstr's _CS_PATH, "/bin:/usr/bin", when
+ * PATH is unset; an empty element, or an empty PATH, is the current
+ * directory), the first regular file there that we may execute.  A file
+ * found but not executable is skipped as execvpe skips it, and reported
+ * only when nothing better comes.  Into out: 0, or -1 with errno ENOENT
+ * (nowhere, or file is ""), EACCES (only files we may not execute),
+ * ENAMETOOLONG, or the error that would end execvpe's search (ELOOP...).
+ * Checking a program before running it this way cannot disagree with
+ * where it then runs from, but for what changes in between.
+ */
+int rp_spawn_find(const char *file, char *out, size_t outsz);
+
 /* Start the child and wait until it has exec'd.  Returns its pid, or -1:
  * with *exec_failed = 1 and errno = exec's errno when the program could not
  * be run (the child is already reaped), or *exec_failed = 0 and errno when

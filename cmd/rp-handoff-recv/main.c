@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -121,48 +120,25 @@ static const struct option longopts[] = {
 /*
  * Is PROG there to be run?  Checked before we listen, so a backend with a
  * typo in its command fails at once (126 / 127) instead of on every
- * connection.  Returns 0 or the exit status.
+ * connection; found as exec will find it (rp_spawn_find).  Returns 0 or
+ * the exit status.
  */
 static int
 prog_check(const char *file)
 {
-	const char *path, *p, *end;
-	char buf[PATH_MAX];
-	struct stat st;
-	int seen = 0;
-	size_t n;
+	char path[PATH_MAX];
+	int err;
 
-	if (strchr(file, '/') != NULL) {
-		if (stat(file, &st) != 0) {
-			cli_warn("%s: %s", file, strerror(errno));
-			return rp_exit_from_exec_errno(errno);
-		}
-		if (!S_ISREG(st.st_mode) || access(file, X_OK) != 0) {
-			cli_warn("%s: not executable", file);
-			return RP_EXIT_NOEXEC;
-		}
+	if (rp_spawn_find(file, path, sizeof(path)) == 0)
 		return 0;
-	}
-	path = getenv("PATH");
-	if (path == NULL || *path == '\0')
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path; ; p = end + 1) {
-		end = strchr(p, ':');
-		if (end == NULL)
-			end = p + strlen(p);
-		n = (size_t)(end - p);
-		if (snprintf(buf, sizeof(buf), "%.*s%s%s", (int)n, p,
-		    n ? "/" : "", file) < (int)sizeof(buf) &&
-		    stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
-			if (access(buf, X_OK) == 0)
-				return 0;
-			seen = 1;
-		}
-		if (*end == '\0')
-			break;
-	}
-	cli_warn("%s: %s", file, seen ? "not executable" : "not found");
-	return seen ? RP_EXIT_NOEXEC : RP_EXIT_NOTFOUND;
+	err = errno;
+	if (err == EACCES)
+		cli_warn("%s: not executable", file);
+	else if (err == ENOENT && strchr(file, '/') == NULL)
+		cli_warn("%s: not found", file);
+	else
+		cli_warn("%s: %s", file, strerror(err));
+	return rp_exit_from_exec_errno(err);
 }
 
 struct seen {
