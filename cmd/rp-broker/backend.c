@@ -98,8 +98,7 @@ bkey_prune(struct broker *b)
 	for (pp = &b->keys; (k = *pp) != NULL; pp = &k->next) {
 		if (k->kind != BK_SPAWNED || k->state != BS_IDLE ||
 		    k->nwaiters != 0 || k->pid != 0 || k->hrefs != 0 ||
-		    k->ho.fd >= 0 ||
-		    (k->budget_used != 0 && now - k->budget_start < window))
+		    k->ho.fd >= 0 || window_open(&k->budget, now, window))
 			continue;
 		*pp = k->next;
 		handoff_key_free(k);
@@ -177,46 +176,18 @@ bkey_answer_all(struct broker *b, struct bkey *k, enum rp_refusal id,
 
 /* ------------------------------------------------------------- budget */
 
-static void
-budget_roll(struct broker *b, struct bkey *k, int64_t now)
-{
-	if (k->budget_used != 0 &&
-	    now - k->budget_start >= (int64_t)b->cfg.budget_secs * 1000)
-		k->budget_used = 0;
-}
-
 uint32_t
 bkey_budget_left(struct broker *b, struct bkey *k, uint64_t *retry_ms)
 {
-	int64_t now = rp_loop_now(b->loop);
-	int64_t window = (int64_t)b->cfg.budget_secs * 1000;
-	uint32_t used = k->budget_used;
-
-	if (used != 0 && now - k->budget_start >= window)
-		used = 0;
-	if (retry_ms != NULL)
-		*retry_ms = used == 0 ? 0 :
-		    (uint64_t)(k->budget_start + window - now);
-	return used >= b->cfg.budget_n ? 0 : b->cfg.budget_n - used;
+	return window_left(&k->budget, rp_loop_now(b->loop),
+	    (int64_t)b->cfg.budget_secs * 1000, b->cfg.budget_n, retry_ms);
 }
 
 int
 bkey_budget_take(struct broker *b, struct bkey *k, uint64_t *retry_ms)
 {
-	int64_t now = rp_loop_now(b->loop);
-
-	budget_roll(b, k, now);
-	if (k->budget_used >= b->cfg.budget_n) {
-		*retry_ms = k->budget_used == 0 ? 1 : (uint64_t)(k->budget_start +
-		    (int64_t)b->cfg.budget_secs * 1000 - now);
-		if (*retry_ms == 0)
-			*retry_ms = 1;
-		return -1;
-	}
-	if (k->budget_used == 0)
-		k->budget_start = now;
-	k->budget_used++;
-	return 0;
+	return window_take(&k->budget, rp_loop_now(b->loop),
+	    (int64_t)b->cfg.budget_secs * 1000, b->cfg.budget_n, retry_ms);
 }
 
 /* -------------------------------------------------------- processes */

@@ -15,7 +15,10 @@
 #include <sys/types.h>
 
 #include "cli.h"
+#include "connq.h"
+#include "ratelimit.h"
 #include "rp.h"
+#include "window.h"
 
 /* ------------------------------------------------------------- config */
 
@@ -108,12 +111,12 @@ struct broker;
 
 struct conn {
 	struct broker *b;
-	struct conn *prev, *next;      /* the deadline FIFO */
-	struct conn *wnext;            /* waiters of a backend key */
+	struct connq_link link;        /* on a deadline queue (or none) */
+	struct conn *wnext;            /* waiters of a backend key; the
+	                                  free list's link once freed */
 	struct rp_frame_decoder dec;
 	int fd;
 	uint8_t state;                 /* enum conn_state */
-	uint8_t in_fifo;               /* 0, or which connq (its id) */
 	uint8_t in_loop;
 	uint8_t pressure;              /* accepted only to be refused (row 18):
 	                                  1 after a grace for its frame, 2 at
@@ -122,7 +125,6 @@ struct conn {
 	uint8_t handoff;               /* transfer once the reply is written */
 	uint8_t linger;                /* drain once the reply is written */
 	uint32_t pid;                  /* kernel peer pid (0: unknown) */
-	int64_t deadline;              /* monotonic ms */
 
 	/* A first frame over 64 KiB, read as it streams past (hello.c
 	 * answers it once it is all read); then what draining may still
@@ -144,18 +146,11 @@ struct conn {
 	uint8_t tok[RP_TOKEN_LEN];
 };
 
-/*
- * A deadline queue.  Every connection on it got the same timeout, counted
- * from when it joined, so joining order is deadline order: one loop timer
- * for the head serves them all, and joining or leaving is O(1).
- */
-struct connq {
+/* A deadline queue (connq.h) and the loop timer for its head. */
+struct conn_queue {
+	struct connq q;
 	struct broker *b;
-	struct conn *head, *tail;
-	size_t n;
-	int64_t timeout_ms;
 	uint64_t timer;
-	uint8_t id;                    /* conn.in_fifo value: 1 or 2 */
 };
 
 /* ------------------------------------------------------------ backends */
@@ -258,8 +253,7 @@ struct bkey {
 	struct prober probe;
 	struct conn *wait_head, *wait_tail;
 	uint32_t nwaiters;
-	int64_t budget_start;          /* monotonic ms */
-	uint32_t budget_used;
+	struct window budget;          /* spawns in the --spawn-budget window */
 
 	/* handoff */
 	struct hconn ho;
@@ -297,20 +291,6 @@ struct defent {
 	int err;
 	char why[256];
 	int reported;                  /* SERVICE_DEF_LOADED emitted */
-};
-
-/* ---------------------------------------------------------- rate limit */
-
-struct rl_ent {
-	uint32_t pid;                  /* 0: empty */
-	uint32_t count;
-	int64_t start;                 /* monotonic ms */
-};
-
-struct ratelimit {
-	struct rl_ent *t;
-	size_t cap, n;
-	int64_t last_prune;
 };
 
 /* ------------------------------------------------------------- metrics */
@@ -424,8 +404,8 @@ struct broker {
 
 	/* connections: every one is on one deadline queue while it reads or
 	 * writes (not while it waits for a backend) */
-	struct connq q_hello;          /* --hello-timeout from accept */
-	struct connq q_grace;          /* over --max-clients: a moment to
+	struct conn_queue q_hello;     /* --hello-timeout from accept */
+	struct conn_queue q_grace;     /* over --max-clients: a moment to
 	                                  send the frame, then code 9 */
 	struct conn *free_conns;
 	size_t nfree;
@@ -542,11 +522,6 @@ void record_probe(struct bkey *k, int ok, const char *detail);
 void probe_spawned(struct broker *b, struct bkey *k);
 int bkey_needs_probe(struct broker *b, struct bkey *k);
 void bkey_probe_static(struct broker *b, struct bkey *k);
-
-/* ratelimit.c */
-int ratelimit_check(struct broker *b, uint32_t pid, int64_t now,
-    uint64_t *retry_ms);
-void ratelimit_free(struct ratelimit *rl);
 
 /* metrics.c */
 int metrics_init(struct metrics *m);

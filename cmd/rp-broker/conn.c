@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -47,48 +48,37 @@ static void drain_step(struct broker *b, struct conn *c);
 
 /* ------------------------------------------------------- deadline queues */
 
+#define CONN_OF(l) \
+	((struct conn *)(void *)((char *)(l) - offsetof(struct conn, link)))
+
 static void deadline_cb(struct rp_loop *loop, void *arg);
 
 void
 conn_queues_init(struct broker *b)
 {
 	b->q_hello.b = b;
-	b->q_hello.id = 1;
-	b->q_hello.timeout_ms = b->cfg.hello_timeout_ms;
+	connq_init(&b->q_hello.q, b->cfg.hello_timeout_ms);
 	b->q_grace.b = b;
-	b->q_grace.id = 2;
-	b->q_grace.timeout_ms = GRACE_MS < b->cfg.hello_timeout_ms ? GRACE_MS :
-	    b->cfg.hello_timeout_ms;
+	connq_init(&b->q_grace.q, GRACE_MS < b->cfg.hello_timeout_ms ?
+	    GRACE_MS : b->cfg.hello_timeout_ms);
 }
 
-static struct connq *
-queue_of(struct broker *b, const struct conn *c)
-{
-	return c->in_fifo == 2 ? &b->q_grace : &b->q_hello;
-}
-
+/* One loop timer per queue, for its head.  A head that left before it
+ * fires just has the timer re-armed for the new one. */
 static void
-arm_deadline(struct broker *b, struct connq *q)
+arm_deadline(struct broker *b, struct conn_queue *cq)
 {
-	if (q->head == NULL || q->timer != 0)
+	if (cq->q.head == NULL || cq->timer != 0)
 		return;
-	q->timer = rp_loop_timer(b->loop, q->head->deadline, deadline_cb, q);
+	cq->timer = rp_loop_timer(b->loop, cq->q.head->deadline, deadline_cb,
+	    cq);
 }
 
 static void
-fifo_append_q(struct broker *b, struct connq *q, struct conn *c)
+fifo_append_q(struct broker *b, struct conn_queue *cq, struct conn *c)
 {
-	c->deadline = rp_loop_now(b->loop) + q->timeout_ms;
-	c->next = NULL;
-	c->prev = q->tail;
-	if (q->tail != NULL)
-		q->tail->next = c;
-	else
-		q->head = c;
-	q->tail = c;
-	q->n++;
-	c->in_fifo = q->id;
-	arm_deadline(b, q);
+	connq_push(&cq->q, &c->link, rp_loop_now(b->loop));
+	arm_deadline(b, cq);
 }
 
 static void
@@ -100,37 +90,23 @@ fifo_append(struct broker *b, struct conn *c)
 static void
 fifo_remove(struct broker *b, struct conn *c)
 {
-	struct connq *q;
-
-	if (!c->in_fifo)
-		return;
-	q = queue_of(b, c);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		q->head = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	else
-		q->tail = c->prev;
-	c->prev = c->next = NULL;
-	c->in_fifo = 0;
-	q->n--;
-	/* The timer may now fire for a head that left; it then simply
-	 * re-arms for the new head. */
+	(void)b;
+	connq_remove(&c->link);
 }
 
 static void
 deadline_cb(struct rp_loop *loop, void *arg)
 {
-	struct connq *q = arg;
-	struct broker *b = q->b;
+	struct conn_queue *cq = arg;
+	struct broker *b = cq->b;
 	int64_t now = rp_loop_now(loop);
+	struct connq_link *l;
 	struct conn *c;
 
-	q->timer = 0;
-	while ((c = q->head) != NULL && c->deadline <= now) {
-		fifo_remove(b, c);
+	cq->timer = 0;
+	while ((l = connq_due(&cq->q, now)) != NULL) {
+		c = CONN_OF(l);
+		connq_remove(l);
 		if (c->state == CONN_DRAINING)
 			/* The reply went out; the peer just did not close. */
 			conn_close(b, c, CLOSE_REPLIED);
@@ -144,7 +120,7 @@ deadline_cb(struct rp_loop *loop, void *arg)
 			 * that ended mid-frame (row 3), answered once. */
 			hello_refuse_frame_status(b, c, RP_FRAME_TIMEOUT);
 	}
-	arm_deadline(b, q);
+	arm_deadline(b, cq);
 }
 
 /* ----------------------------------------------------------- lifecycle */
@@ -155,7 +131,7 @@ conn_new(struct broker *b)
 	struct conn *c = b->free_conns;
 
 	if (c != NULL) {
-		b->free_conns = c->next;
+		b->free_conns = c->wnext;
 		b->nfree--;
 		memset(c, 0, sizeof(*c));
 	} else if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -174,7 +150,7 @@ conn_recycle(struct broker *b, struct conn *c)
 		free(c);
 		return;
 	}
-	c->next = b->free_conns;
+	c->wnext = b->free_conns;
 	b->free_conns = c;
 	b->nfree++;
 }
@@ -210,10 +186,10 @@ conn_close(struct broker *b, struct conn *c, enum close_reason why)
 void
 conn_close_all(struct broker *b)
 {
-	while (b->q_hello.head != NULL)
-		conn_close(b, b->q_hello.head, CLOSE_DRAIN);
-	while (b->q_grace.head != NULL)
-		conn_close(b, b->q_grace.head, CLOSE_DRAIN);
+	while (b->q_hello.q.head != NULL)
+		conn_close(b, CONN_OF(b->q_hello.q.head), CLOSE_DRAIN);
+	while (b->q_grace.q.head != NULL)
+		conn_close(b, CONN_OF(b->q_grace.q.head), CLOSE_DRAIN);
 }
 
 static int
@@ -319,7 +295,7 @@ conn_reply(struct broker *b, struct conn *c, const struct rp_buf *out)
 	}
 	memcpy(c->out, out->data + off, c->out_len);
 	c->state = CONN_WRITING;
-	if (!c->in_fifo)
+	if (c->link.q == NULL)
 		fifo_append(b, c);
 	if (conn_watch(b, c, RP_LOOP_WRITE) < 0) {
 		conn_close(b, c, CLOSE_WRITE_FAILED);
@@ -468,7 +444,7 @@ drain_begin(struct broker *b, struct conn *c)
 	}
 	c->state = CONN_DRAINING;
 	c->drain_left = DRAIN_MAX;
-	if (!c->in_fifo)
+	if (c->link.q == NULL)
 		fifo_append(b, c);
 	if (conn_watch(b, c, RP_LOOP_READ) < 0) {
 		conn_close(b, c, CLOSE_REPLIED);
@@ -624,7 +600,7 @@ accepted(struct broker *b, int fd, int pressure)
 	}
 	c->fd = fd;
 	c->pid = pc.pid;
-	if (pressure == 1 && b->q_grace.n >= GRACE_MAX)
+	if (pressure == 1 && b->q_grace.q.n >= GRACE_MAX)
 		pressure = 2;
 	c->pressure = (uint8_t)pressure;
 	b->nconns++;

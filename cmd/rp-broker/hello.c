@@ -353,7 +353,7 @@ hello_frame(struct broker *b, struct conn *c, uint8_t *body, size_t len)
 		refuse(b, c, id, NULL, 0);
 		return;
 	}
-	if (ratelimit_check(b, c->pid, rp_loop_now(b->loop), &retry)) {
+	if (ratelimit_check(&b->rl, c->pid, rp_loop_now(b->loop), &retry)) {
 		refuse(b, c, RP_REFUSE_RATE_LIMITED, NULL, retry);
 		return;
 	}

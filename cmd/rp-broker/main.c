@@ -291,7 +291,7 @@ broker_free(struct broker *b)
 	}
 	defs_flush(b);
 	while ((c = b->free_conns) != NULL) {
-		b->free_conns = c->next;
+		b->free_conns = c->wnext;
 		free(c);
 	}
 	while ((y = b->dying) != NULL) {
@@ -334,6 +334,7 @@ start(struct broker *b)
 	if (cli_machine_id(b->machine_id, sizeof(b->machine_id)) < 0)
 		exit(RP_EXIT_INTERNAL);
 	rp_names_user_hash(b->hash16, b->euid, b->machine_id);
+	ratelimit_init(&b->rl, b->cfg.rate_n, b->cfg.rate_secs);
 	if (metrics_init(&b->m) < 0 || handoff_init(b) < 0)
 		die(RP_EXIT_INTERNAL, "out of memory");
 

@@ -59,7 +59,7 @@ spawn_succeeded(struct broker *b, struct bkey *k)
 	k->started_wall_ms = rp_wall_ms();
 	k->spawn_ok++;
 	/* A success starts the budget over. */
-	k->budget_used = 0;
+	window_reset(&k->budget);
 	fmt(r, sizeof(r), "backend %s@%s is pid %ld on %s", k->service,
 	    k->version, (long)k->pid, k->pipe);
 	fmt(ms, sizeof(ms), "%" PRId64, took);
