@@ -224,6 +224,7 @@ $(B)/tests/unit/%$(EXE): $(B)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(LIBRP)
 UNIT_LINK_test_broker_window    := cmd/rp-broker/window
 UNIT_LINK_test_broker_ratelimit := cmd/rp-broker/ratelimit cmd/rp-broker/window
 UNIT_LINK_test_broker_connq     := cmd/rp-broker/connq
+UNIT_LINK_test_broker_hring     := cmd/rp-broker/hring
 
 $(B)/obj/tests/unit/test_broker_%.o: CPPFLAGS += -Icmd/rp-broker -Icmd/common
 $(foreach t,$(UNIT_SRC:tests/unit/%.c=%),$(if $(UNIT_LINK_$(t)),$(eval \

@@ -184,7 +184,7 @@ json_handoff(struct broker *b, struct rp_json *j, struct bkey *k)
 	rp_json_kstr(j, "event_writer", k->event_backend ? "backend" :
 	    "broker");
 	rp_json_kbool(j, "connected", k->ho.fd >= 0);
-	rp_json_ku64(j, "in_flight", k->ho.qn);
+	rp_json_ku64(j, "in_flight", k->ho.ring.n);
 	rp_json_key(j, "outcomes");
 	rp_json_obj(j);
 	for (i = 0; i < N_HO; i++)

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "connq.h"
+#include "hring.h"
 #include "ratelimit.h"
 #include "rp.h"
 #include "window.h"
@@ -195,16 +196,6 @@ enum ho_outcome {
 	N_HO
 };
 
-/* One transfer sent on a handoff connection, its Ack not yet read. */
-struct hpend {
-	uint64_t corr;                 /* correlation id = connection id */
-	int64_t deadline;              /* monotonic ms */
-	struct conn *c;                /* kept until the Ack when the broker
-	                                  writes the event, else NULL */
-	uint8_t tok[RP_TOKEN_LEN];
-	uint8_t done;                  /* answered out of order */
-};
-
 /*
  * The broker's one handoff connection to a backend, opened on first use
  * and kept: transfers are pipelined on it and their Acks, which come back
@@ -216,8 +207,7 @@ struct hconn {
 	unsigned events;
 	struct rp_frame_decoder dec;   /* the Ack being read */
 	struct rp_buf out;             /* offer bytes the socket did not take */
-	struct hpend *q;               /* ring of qcap (a power of two) */
-	uint32_t qcap, qhead, qn;
+	struct hring ring;             /* transfers whose Ack is not read */
 	uint64_t timer;                /* the oldest transfer's deadline */
 	int64_t retry_at;              /* after a failed connect, not before */
 	int64_t quiet_until;           /* set-up failures: no event before */

@@ -40,7 +40,6 @@
 #include "broker.h"
 
 #define HPEND_MAX 1024u         /* transfers in flight to one backend */
-#define HPEND_MIN 16u
 #define RETRY_MS 1000           /* after a failed connect, before another */
 #define QUIET_MS 1000           /* set-up failures: one event per this */
 #define ACK_READ 4096
@@ -104,45 +103,6 @@ count(struct broker *b, struct bkey *k, enum ho_outcome o, uint64_t corr,
 	    extra, 2);
 }
 
-/* ------------------------------------------------------ the pending ring */
-
-static struct hpend *
-q_at(struct hconn *hc, uint32_t i)
-{
-	return &hc->q[(hc->qhead + i) & (hc->qcap - 1)];
-}
-
-static int
-q_push(struct hconn *hc, const struct hpend *p)
-{
-	struct hpend *nq;
-	uint32_t i, ncap;
-
-	if (hc->qn == hc->qcap) {
-		ncap = hc->qcap ? hc->qcap * 2 : HPEND_MIN;
-		if ((nq = malloc(ncap * sizeof(*nq))) == NULL)
-			return -1;
-		for (i = 0; i < hc->qn; i++)
-			nq[i] = *q_at(hc, i);
-		free(hc->q);
-		hc->q = nq;
-		hc->qcap = ncap;
-		hc->qhead = 0;
-	}
-	*q_at(hc, hc->qn++) = *p;
-	return 0;
-}
-
-/* Drop answered transfers from the head. */
-static void
-q_trim(struct hconn *hc)
-{
-	while (hc->qn > 0 && hc->q[hc->qhead].done) {
-		hc->qhead = (hc->qhead + 1) & (hc->qcap - 1);
-		hc->qn--;
-	}
-}
-
 static void hconn_timer_cb(struct rp_loop *loop, void *arg);
 
 /* One timer per handoff connection, for the oldest transfer: deadlines
@@ -152,9 +112,9 @@ arm(struct broker *b, struct bkey *k)
 {
 	struct hconn *hc = &k->ho;
 
-	if (hc->timer != 0 || hc->qn == 0)
+	if (hc->timer != 0 || hc->ring.n == 0)
 		return;
-	hc->timer = rp_loop_timer(b->loop, hc->q[hc->qhead].deadline,
+	hc->timer = rp_loop_timer(b->loop, hring_at(&hc->ring, 0)->deadline,
 	    hconn_timer_cb, k);
 }
 
@@ -215,13 +175,9 @@ handoff_key_close(struct broker *b, struct bkey *k, enum ho_outcome why,
 	hc->retry_at = 0;
 	/* Each is taken off the ring before it is finished: finishing one
 	 * may close connections and start a stop that comes back here. */
-	while (hc->qn > 0) {
-		p = hc->q[hc->qhead];
-		hc->qhead = (hc->qhead + 1) & (hc->qcap - 1);
-		hc->qn--;
+	while (hring_pop(&hc->ring, &p))
 		if (!p.done)
 			finish(b, k, &p, why, detail);
-	}
 }
 
 void
@@ -239,27 +195,10 @@ handoff_key_free(struct bkey *k)
 	rp_fd_close(&k->ho.fd);
 	rp_frame_decoder_reset(&k->ho.dec);
 	rp_buf_free(&k->ho.out);
-	free(k->ho.q);
-	k->ho.q = NULL;
-	k->ho.qcap = k->ho.qn = k->ho.qhead = 0;
+	hring_free(&k->ho.ring);
 }
 
 /* ---------------------------------------------------------------- Acks */
-
-static struct hpend *
-find(struct hconn *hc, uint64_t corr)
-{
-	uint32_t i;
-	struct hpend *p;
-
-	/* In order, so nearly always the first. */
-	for (i = 0; i < hc->qn; i++) {
-		p = q_at(hc, i);
-		if (!p->done && p->corr == corr)
-			return p;
-	}
-	return NULL;
-}
 
 /* One Ack.  Returns 0, or -1 when the connection was closed. */
 static int
@@ -274,7 +213,8 @@ ack(struct broker *b, struct bkey *k, uint8_t *body, size_t len)
 	/* Any request_id: Acks come in the order the backend answers. */
 	a = rp_wire_ack_parse(body, len, RP_KIND_RESPONSE, 0, 0, &why);
 	free(body);
-	if (a != NULL && (p = find(hc, a->correlation_id)) == NULL) {
+	if (a != NULL && (p = hring_find(&hc->ring, a->correlation_id)) ==
+	    NULL) {
 		fmt(msg, sizeof(msg), "an Ack for no transfer in flight "
 		    "(correlation_id %" PRIu64 ")", a->correlation_id);
 		why = msg;
@@ -289,7 +229,7 @@ ack(struct broker *b, struct bkey *k, uint8_t *body, size_t len)
 		else
 			finish(b, k, p, HO_ACCEPTED, NULL);
 		rp_wire_free(a);
-		q_trim(hc);
+		hring_trim(&hc->ring);
 		return 0;
 	}
 	rp_wire_free(a);
@@ -403,10 +343,10 @@ hconn_timer_cb(struct rp_loop *loop, void *arg)
 	char why[96];
 
 	hc->timer = 0;
-	q_trim(hc);
-	if (hc->qn == 0)
+	hring_trim(&hc->ring);
+	if (hc->ring.n == 0)
 		return;
-	if (hc->q[hc->qhead].deadline > rp_loop_now(loop)) {
+	if (hring_at(&hc->ring, 0)->deadline > rp_loop_now(loop)) {
 		arm(b, k);
 		return;
 	}
@@ -478,7 +418,7 @@ handoff_prepare(struct broker *b, struct conn *c, struct bkey *k)
 	}
 	/* The fd must follow every byte already queued on the connection;
 	 * a backend that is not keeping up gets no more for now. */
-	if (hc->qn >= HPEND_MAX || hc->out.len > 0) {
+	if (hc->ring.n >= HPEND_MAX || hc->out.len > 0) {
 		count(b, k, HO_BUSY, c->corr, "the backend is not keeping up");
 		return 0;
 	}
@@ -577,7 +517,7 @@ handoff_transfer(struct broker *b, struct conn *c)
 		if (c->in_loop)
 			(void)rp_loop_mod(b->loop, c->fd, 0);
 	}
-	if (q_push(hc, &p) < 0) {
+	if (hring_push(&hc->ring, &p) < 0) {
 		/* The fd is on its way but cannot be accounted for: the
 		 * connection to this backend starts over. */
 		fail_now(b, k, c, HO_BUSY, "out of memory");

@@ -316,7 +316,7 @@ render_handoffs(struct broker *b, struct rp_buf *o)
 	for (k = b->keys; k != NULL; k = k->next) {
 		if (k->kind == BK_STATIC && k->hpipe[0] == '\0')
 			continue;
-		inflight += k->ho.qn;
+		inflight += k->ho.ring.n;
 		for (i = 0; i < N_HO; i++) {
 			r |= rp_buf_puts(o, PREFIX "handoff_total{");
 			r |= label(o, "service", k->service, 1);
