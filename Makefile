@@ -216,7 +216,8 @@ $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 
 $(B)/tests/unit/%$(EXE): $(B)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(LIBRP)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lpthread
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter-out %.a,$^) \
+	  $(filter %.a,$^) $(LIBS) -lpthread
 
 # A program's leaf modules have unit tests too: tests/unit/test_<prog>_*.c
 # sees cmd/rp-<prog>/'s headers, and UNIT_LINK_<test> names the objects
@@ -225,6 +226,7 @@ UNIT_LINK_test_broker_window    := cmd/rp-broker/window
 UNIT_LINK_test_broker_ratelimit := cmd/rp-broker/ratelimit cmd/rp-broker/window
 UNIT_LINK_test_broker_connq     := cmd/rp-broker/connq
 UNIT_LINK_test_broker_hring     := cmd/rp-broker/hring
+UNIT_LINK_test_broker_events    := cmd/rp-broker/events
 
 $(B)/obj/tests/unit/test_broker_%.o: CPPFLAGS += -Icmd/rp-broker -Icmd/common
 $(foreach t,$(UNIT_SRC:tests/unit/%.c=%),$(if $(UNIT_LINK_$(t)),$(eval \

@@ -340,8 +340,8 @@ json_counters(struct broker *b, struct rp_json *j)
 	    m->accept_refused_max_clients);
 	rp_json_ku64(j, "next_connection_id", b->next_connection_id);
 	rp_json_ku64(j, "backend_crashes", m->deaths_crash);
-	rp_json_ku64(j, "events_written", m->events_written);
-	rp_json_ku64(j, "events_failed", m->events_failed);
+	rp_json_ku64(j, "events_written", b->ev.written);
+	rp_json_ku64(j, "events_failed", b->ev.failed);
 	rp_json_obj_end(j);
 }
 
@@ -389,7 +389,7 @@ verb_dump(struct broker *b, const Rp__AdminRequest *req, struct reply *r)
 	rp_json_arr_end(&j);
 	json_counters(b, &j);
 	rp_json_key(&j, "events");
-	events_json(b, &j);
+	events_json(&b->ev, &j);
 	/* Optionally also written to a file of the caller's choosing (the
 	 * caller is our own uid), atomically. */
 	if (req->output_path != NULL && req->output_path[0] != '\0') {

@@ -260,7 +260,7 @@ report_spawn_failure(struct broker *b, struct bkey *k, const char *why)
 	fmt(r, sizeof(r), "spawn of %s@%s failed: %s", k->service,
 	    k->version, why);
 	cli_warn("%s", r);
-	event_emit(b, RP__EVENT_KIND__EVENT_KIND_SPAWN_ATTEMPT, SEV_ERROR,
+	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_SPAWN_ATTEMPT, EV_ERROR,
 	    k->service, r, NULL, 0, (uint32_t)k->pid, extra, 1);
 }
 
@@ -400,7 +400,7 @@ bkey_spawn(struct broker *b, struct bkey *k, const Rp__ServiceDefinition *def,
 	extra[1] = (struct ev_kv){ "backend_pipe", k->pipe };
 	fmt(r, sizeof(r), "starting %s for %s@%s", k->binary, k->service,
 	    k->version);
-	event_emit(b, RP__EVENT_KIND__EVENT_KIND_SPAWN_ATTEMPT, SEV_INFO,
+	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_SPAWN_ATTEMPT, EV_INFO,
 	    k->service, r, NULL, 0, 0, extra, 2);
 
 	env = spawn_env(b, k, f, &store);
@@ -496,8 +496,8 @@ child_ended(struct broker *b, struct bkey *k,
 	    k->version, pid, how);
 	cli_warn("%s", r);
 	extra[0] = (struct ev_kv){ "backend_pipe", k->pipe };
-	event_emit(b, (uint32_t)kind, kind ==
-	    RP__EVENT_KIND__EVENT_KIND_DIED_CRASH ? SEV_ERROR : SEV_INFO,
+	events_emit(&b->ev, (uint32_t)kind, kind ==
+	    RP__EVENT_KIND__EVENT_KIND_DIED_CRASH ? EV_ERROR : EV_INFO,
 	    k->service, r, NULL, 0, (uint32_t)k->pid, extra, 1);
 	/* What it left behind in its group goes with it. */
 	(void)rp_spawn_kill(k->pid, SIGTERM, 1);
@@ -537,7 +537,7 @@ backends_sigchld(struct broker *b)
 			    y->service, (long)y->pid, how);
 			if (y->reason == RP__EVENT_KIND__EVENT_KIND_DIED_SHUTDOWN)
 				b->m.deaths_shutdown++;
-			event_emit(b, (uint32_t)y->reason, SEV_INFO, y->service,
+			events_emit(&b->ev, (uint32_t)y->reason, EV_INFO, y->service,
 			    r, NULL, 0, (uint32_t)y->pid, NULL, 0);
 		}
 		if (y->killed)

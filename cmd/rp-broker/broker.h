@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "connq.h"
+#include "events.h"
 #include "hring.h"
 #include "ratelimit.h"
 #include "rp.h"
@@ -340,40 +341,8 @@ struct metrics {
 	uint64_t accept_refused_max_clients;
 	uint64_t accept_errors;
 	uint64_t admin[32];            /* by verb (0..21, others at 31) */
-	uint64_t events_written, events_failed;
 	uint64_t def_loads;
 	uint64_t deaths_crash, deaths_shutdown;
-};
-
-/* -------------------------------------------------------------- events */
-
-#define SEV_INFO 9
-#define SEV_WARN 13
-#define SEV_ERROR 17
-#define EV_RING 256
-
-struct ev_rec {
-	int64_t ts_ms;
-	uint32_t kind;
-	uint32_t pid;
-	uint32_t severity;
-	uint64_t connection_id;
-	char service[RP_NAME_MAX + 1];
-	char request_id[65];
-	char reason[200];
-};
-
-struct events {
-	int fd;                        /* --events file, or -1 */
-	struct rp_buf line;
-	struct ev_rec ring[EV_RING];
-	size_t ring_n;                 /* total ever recorded */
-};
-
-/* One key=value of an event's "extra" object. */
-struct ev_kv {
-	const char *k;
-	const char *v;
 };
 
 /* -------------------------------------------------------------- broker */
@@ -522,16 +491,6 @@ void metrics_duration(struct metrics *m, const char *service,
     int64_t ns);
 int metrics_render(struct broker *b, struct rp_buf *out);
 const char *outcome_name(unsigned outcome);
-
-/* events.c */
-int events_open(struct broker *b);
-void events_reopen(struct broker *b);
-void events_close(struct broker *b);
-void event_emit(struct broker *b, uint32_t kind, uint32_t severity,
-    const char *service, const char *reason, const char *request_id,
-    uint64_t connection_id, uint32_t pid, const struct ev_kv *extra,
-    size_t nextra);
-void events_json(struct broker *b, struct rp_json *j);
 
 /* admin.c */
 void admin_frame(struct broker *b, struct conn *c, Rp__Frame *f);

@@ -543,7 +543,7 @@ conn_pressure_check(struct broker *b)
 	fmt(r, sizeof(r), "file descriptors available again (%zu of "
 	    "%llu in use); ready", broker_fds_in_use(b),
 	    (unsigned long long)b->nofile_soft);
-	event_emit(b, RP__EVENT_KIND__EVENT_KIND_RESOURCE_PRESSURE, SEV_INFO,
+	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_RESOURCE_PRESSURE, EV_INFO,
 	    NULL, r, NULL, 0, 0, NULL, 0);
 }
 
@@ -560,7 +560,7 @@ enter_pressure(struct broker *b, int err)
 	fmt(r, sizeof(r), "accept failed: %s; refusing new connections "
 	    "with code 9 until fds are free", strerror(err));
 	cli_warn("%s", r);
-	event_emit(b, RP__EVENT_KIND__EVENT_KIND_RESOURCE_PRESSURE, SEV_WARN,
+	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_RESOURCE_PRESSURE, EV_WARN,
 	    NULL, r, NULL, 0, 0, NULL, 0);
 }
 
@@ -585,8 +585,8 @@ accepted(struct broker *b, int fd, int pressure)
 		b->m.closed[CLOSE_PEER_REJECTED]++;
 		fmt(r, sizeof(r), "connection from uid %u refused",
 		    (unsigned)pc.uid);
-		event_emit(b, RP__EVENT_KIND__EVENT_KIND_SECURITY_VIOLATION,
-		    SEV_WARN, NULL, r, NULL, 0, pc.pid, NULL, 0);
+		events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_SECURITY_VIOLATION,
+		    EV_WARN, NULL, r, NULL, 0, pc.pid, NULL, 0);
 		return;
 	}
 	if (!pressure && b->nconns >= b->cfg.max_clients) {

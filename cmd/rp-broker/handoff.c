@@ -98,7 +98,7 @@ count(struct broker *b, struct bkey *k, enum ho_outcome o, uint64_t corr,
 	    detail ? detail : "");
 	extra[0] = (struct ev_kv){ "handoff_outcome", ho_names[o] };
 	extra[1] = (struct ev_kv){ "handoff_pipe", k->hpipe };
-	event_emit(b, RP__EVENT_KIND__EVENT_KIND_PROTOCOL_DOWNGRADE, SEV_WARN,
+	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_PROTOCOL_DOWNGRADE, EV_WARN,
 	    k->service, r, NULL, corr, (uint32_t)(k->pid > 0 ? k->pid : 0),
 	    extra, 2);
 }

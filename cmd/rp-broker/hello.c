@@ -97,8 +97,8 @@ refuse(struct broker *b, struct conn *c, enum rp_refusal id,
 	labels(c, &svc, &ver);
 	extra[0] = (struct ev_kv){ "wanted_version", ver };
 	extra[1] = (struct ev_kv){ "code", rp_wire_error_code_name(row->code) };
-	event_emit(b, RP__EVENT_KIND__EVENT_KIND_HELLO_REFUSED,
-	    row->code == 7 || row->code == 3 ? SEV_ERROR : SEV_WARN, svc,
+	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_HELLO_REFUSED,
+	    row->code == 7 || row->code == 3 ? EV_ERROR : EV_WARN, svc,
 	    reason, request_id(c, rid), 0, c->pid, extra, 2);
 	(void)conn_reply(b, c, &b->scratch);
 }
@@ -155,10 +155,10 @@ negotiate(struct broker *b, struct conn *c, struct bkey *k)
 	k->negotiated++;
 	k->last_active_wall_ms = rp_wall_ms();
 	account(b, c, OUTCOME_NEGOTIATED);
-	if (b->ev.fd >= 0) {
+	if (events_on(&b->ev)) {
 		extra[0] = (struct ev_kv){ "route", c->hk != NULL ? "handoff" :
 		    "reconnect" };
-		event_emit(b, RP__EVENT_KIND__EVENT_KIND_HELLO_ACCEPTED, SEV_INFO,
+		events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_HELLO_ACCEPTED, EV_INFO,
 		    k->service, "negotiated", request_id(c, rid),
 		    n.connection_id, c->pid, extra, 1);
 	}
@@ -246,7 +246,7 @@ version_mismatch(struct broker *b, struct conn *c, const char *why)
 {
 	char rid[24];
 
-	event_emit(b, RP__EVENT_KIND__EVENT_KIND_VERSION_MISMATCH, SEV_WARN,
+	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_VERSION_MISMATCH, EV_WARN,
 	    c->hello->service_name, why, request_id(c, rid), 0, c->pid, NULL,
 	    0);
 }
@@ -471,9 +471,9 @@ defs_load(struct broker *b, struct defent *d, const char *path,
 	else
 		fmt(reason, sizeof(reason), "%s could not be loaded: %s",
 		    path, d->why);
-	event_emit(b, first ? RP__EVENT_KIND__EVENT_KIND_SERVICE_DEF_LOADED :
+	events_emit(&b->ev, first ? RP__EVENT_KIND__EVENT_KIND_SERVICE_DEF_LOADED :
 	    RP__EVENT_KIND__EVENT_KIND_SERVICE_DEF_CHANGED,
-	    d->def != NULL ? SEV_INFO : SEV_WARN, d->service, reason, NULL, 0,
+	    d->def != NULL ? EV_INFO : EV_WARN, d->service, reason, NULL, 0,
 	    0, NULL, 0);
 }
 
@@ -502,9 +502,9 @@ defs_lookup(struct broker *b, const char *service,
 		    b->cfg.service_dir, dwhy);
 		if (!b->defdir_bad) {
 			b->defdir_bad = 1;
-			event_emit(b,
+			events_emit(&b->ev,
 			    RP__EVENT_KIND__EVENT_KIND_SECURITY_VIOLATION,
-			    SEV_ERROR, service, msg, NULL, 0, 0, NULL, 0);
+			    EV_ERROR, service, msg, NULL, 0, 0, NULL, 0);
 		}
 		*why = msg;
 		return err != 0 ? err : EPERM;

@@ -160,7 +160,9 @@ signal_cb(struct rp_loop *loop, int signo, void *arg)
 	case SIGHUP:
 		/* Configuration that can change under us: the event log
 		 * (rotated) and the definitions (re-read on next use). */
-		events_reopen(b);
+		if (events_reopen(&b->ev) < 0)
+			cli_warn("cannot reopen --events %s: %s; keeping the "
+			    "old file", b->cfg.events_path, strerror(errno));
 		defs_flush(b);
 		break;
 	default:
@@ -302,7 +304,7 @@ broker_free(struct broker *b)
 	rp_token_store_free(b->tokens);
 	ratelimit_free(&b->rl);
 	metrics_free(&b->m);
-	events_close(b);
+	events_close(&b->ev);
 	free(b->cfg.allow_uids);
 	free(b->cfg.statics);
 }
@@ -357,7 +359,7 @@ start(struct broker *b)
 		if (rp_loop_signal(b->loop, sigs[i], signal_cb, b) < 0)
 			die(RP_EXIT_INTERNAL, "cannot watch signal %d: %s",
 			    sigs[i], strerror(errno));
-	if (events_open(b) < 0)
+	if (events_open(&b->ev, b->cfg.events_path, b->cfg.instance_id) < 0)
 		die(RP_EXIT_UNREACHABLE, "cannot open --events %s: %s",
 		    b->cfg.events_path, strerror(errno));
 

@@ -444,8 +444,8 @@ metrics_render(struct broker *b, struct rp_buf *o)
 	    "Service definition files read.", "_total", m->def_loads);
 	r |= family(o, "events", "counter",
 	    "Lifecycle events written to --events, by result.");
-	r |= counter_lv(o, "events", "result", "written", m->events_written);
-	r |= counter_lv(o, "events", "result", "failed", m->events_failed);
+	r |= counter_lv(o, "events", "result", "written", b->ev.written);
+	r |= counter_lv(o, "events", "result", "failed", b->ev.failed);
 	r |= simple(o, "fd_limit", "gauge", "The soft RLIMIT_NOFILE.", "",
 	    b->nofile_soft == UINT64_MAX ? 0 : b->nofile_soft);
 	r |= simple(o, "fds_open", "gauge", "Open file descriptors.", "",

@@ -67,7 +67,7 @@ spawn_succeeded(struct broker *b, struct bkey *k)
 	extra[0] = (struct ev_kv){ "outcome", "success" };
 	extra[1] = (struct ev_kv){ "backend_pipe", k->pipe };
 	extra[2] = (struct ev_kv){ "spawn_ms", ms };
-	event_emit(b, RP__EVENT_KIND__EVENT_KIND_SPAWN, SEV_INFO, k->service, r,
+	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_SPAWN, EV_INFO, k->service, r,
 	    NULL, 0, (uint32_t)k->pid, extra, 3);
 	bkey_answer_all(b, k, RP_REFUSE_NONE, NULL, 0);
 	broker_check_drained(b);
