@@ -315,21 +315,17 @@ verb_status(struct broker *b, const Rp__AdminRequest *req, struct reply *r)
 static void
 json_counters(struct broker *b, struct rp_json *j)
 {
-	struct metrics *m = &b->m;
-	uint64_t by[N_OUTCOMES] = { 0 };
+	const struct counters *m = &b->count;
+	uint64_t by[METRICS_OUTCOMES];
 	size_t i;
 
-	for (i = 0; i < m->hello_cap; i++)
-		if (m->hello[i].used)
-			by[m->hello[i].outcome] += m->hello[i].count;
-	for (i = 0; i < N_OUTCOMES; i++)
-		by[i] += m->hello_other[i].count;
+	metrics_by_outcome(&b->m, by);
 	rp_json_key(j, "counters");
 	rp_json_obj(j);
 	rp_json_key(j, "hello_by_outcome");
 	rp_json_obj(j);
-	for (i = 0; i < N_OUTCOMES; i++)
-		rp_json_ku64(j, outcome_name((unsigned)i), by[i]);
+	for (i = 0; i < METRICS_OUTCOMES; i++)
+		rp_json_ku64(j, metrics_outcome_name((unsigned)i), by[i]);
 	rp_json_obj_end(j);
 	rp_json_ku64(j, "connections_accepted", m->accepted);
 	rp_json_ku64(j, "connections_open", b->nconns);
@@ -551,7 +547,7 @@ admin_frame(struct broker *b, struct conn *c, Rp__Frame *f)
 	memset(&r, 0, sizeof(r));
 	r.kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_TEXT;
 	r.content_type = CT_TEXT;
-	b->m.admin[req->verb < 32 ? req->verb : 31]++;
+	b->count.admin[req->verb < 32 ? req->verb : 31]++;
 	switch (req->verb) {
 	case RP__ADMIN_VERB__ADMIN_VERB_STATUS:
 		built = verb_status(b, req, &r);

@@ -488,9 +488,9 @@ child_ended(struct broker *b, struct bkey *k,
 	kind = b->stopping ? RP__EVENT_KIND__EVENT_KIND_DIED_SHUTDOWN :
 	    RP__EVENT_KIND__EVENT_KIND_DIED_CRASH;
 	if (kind == RP__EVENT_KIND__EVENT_KIND_DIED_CRASH)
-		b->m.deaths_crash++;
+		b->count.deaths_crash++;
 	else
-		b->m.deaths_shutdown++;
+		b->count.deaths_shutdown++;
 	k->deaths++;
 	fmt(r, sizeof(r), "backend %s@%s (pid %s) %s", k->service,
 	    k->version, pid, how);
@@ -536,7 +536,7 @@ backends_sigchld(struct broker *b)
 			fmt(r, sizeof(r), "backend %s (pid %ld) stopped: %s",
 			    y->service, (long)y->pid, how);
 			if (y->reason == RP__EVENT_KIND__EVENT_KIND_DIED_SHUTDOWN)
-				b->m.deaths_shutdown++;
+				b->count.deaths_shutdown++;
 			events_emit(&b->ev, (uint32_t)y->reason, EV_INFO, y->service,
 			    r, NULL, 0, (uint32_t)y->pid, NULL, 0);
 		}

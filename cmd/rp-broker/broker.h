@@ -18,6 +18,7 @@
 #include "connq.h"
 #include "events.h"
 #include "hring.h"
+#include "metrics.h"
 #include "ratelimit.h"
 #include "rp.h"
 #include "window.h"
@@ -291,26 +292,6 @@ struct defent {
  * at least --max-clients plus this (warned at start, in DIAGNOSE). */
 #define FD_SLACK 64
 
-#define OUTCOME_NEGOTIATED 0           /* else the ErrorCode (1..9) */
-#define N_OUTCOMES 10
-#define N_BUCKETS 17
-
-struct hello_series {
-	char service[RP_NAME_MAX + 1];
-	char version[RP_VERSION_MAX + 1];
-	uint8_t used;
-	uint8_t outcome;
-	uint64_t count;
-};
-
-struct hist_series {
-	char service[RP_NAME_MAX + 1];
-	uint8_t used;
-	uint64_t buckets[N_BUCKETS];   /* non-cumulative */
-	uint64_t count;
-	uint64_t sum_ns;
-};
-
 enum close_reason {
 	CLOSE_REPLIED = 0,
 	CLOSE_NO_MEMORY,               /* no memory to decode or answer */
@@ -325,14 +306,10 @@ enum close_reason {
 	N_CLOSE,
 };
 
-struct metrics {
-	struct hello_series *hello;     /* open addressing */
-	size_t hello_cap, hello_n;
-	struct hello_series hello_other[N_OUTCOMES];
-	struct hist_series *hist;
-	size_t hist_cap, hist_n;
-	struct hist_series hist_other;
-
+/* What the rooms count besides the Hello series (metrics.h), the events
+ * (events.h) and the backends' own counters; rendered by METRICS and
+ * DUMP. */
+struct counters {
 	uint64_t accepted;
 	uint64_t closed[N_CLOSE];
 	uint64_t peer_rejected;
@@ -400,6 +377,7 @@ struct broker {
 
 	struct ratelimit rl;
 	struct metrics m;
+	struct counters count;
 	struct events ev;
 	struct rp_token_store *tokens; /* handoff tokens issued, pending */
 };
@@ -482,15 +460,8 @@ void probe_spawned(struct broker *b, struct bkey *k);
 int bkey_needs_probe(struct broker *b, struct bkey *k);
 void bkey_probe_static(struct broker *b, struct bkey *k);
 
-/* metrics.c */
-int metrics_init(struct metrics *m);
-void metrics_free(struct metrics *m);
-void metrics_hello(struct metrics *m, const char *service,
-    const char *version, unsigned outcome);
-void metrics_duration(struct metrics *m, const char *service,
-    int64_t ns);
+/* openmetrics.c */
 int metrics_render(struct broker *b, struct rp_buf *out);
-const char *outcome_name(unsigned outcome);
 
 /* admin.c */
 void admin_frame(struct broker *b, struct conn *c, Rp__Frame *f);

@@ -177,7 +177,7 @@ conn_close(struct broker *b, struct conn *c, enum close_reason why)
 	hello_free_request(c);
 	free(c->out);
 	b->nconns--;
-	b->m.closed[why]++;
+	b->count.closed[why]++;
 	conn_recycle(b, c);
 	conn_pressure_check(b);
 	broker_check_drained(b);
@@ -578,11 +578,11 @@ accepted(struct broker *b, int fd, int pressure)
 	struct conn *c;
 	char r[96];
 
-	b->m.accepted++;
+	b->count.accepted++;
 	if (rp_sock_peercred(fd, &pc) < 0 || !broker_uid_allowed(b, pc.uid)) {
 		close(fd);
-		b->m.peer_rejected++;
-		b->m.closed[CLOSE_PEER_REJECTED]++;
+		b->count.peer_rejected++;
+		b->count.closed[CLOSE_PEER_REJECTED]++;
 		fmt(r, sizeof(r), "connection from uid %u refused",
 		    (unsigned)pc.uid);
 		events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_SECURITY_VIOLATION,
@@ -591,11 +591,11 @@ accepted(struct broker *b, int fd, int pressure)
 	}
 	if (!pressure && b->nconns >= b->cfg.max_clients) {
 		pressure = 1;
-		b->m.accept_refused_max_clients++;
+		b->count.accept_refused_max_clients++;
 	}
 	if ((c = conn_new(b)) == NULL) {
 		close(fd);
-		b->m.closed[CLOSE_REFUSED_AT_ACCEPT]++;
+		b->count.closed[CLOSE_REFUSED_AT_ACCEPT]++;
 		return;
 	}
 	c->fd = fd;
@@ -621,18 +621,18 @@ accept_pressure(struct broker *b, int err)
 {
 	int fd, i, n = 0;
 
-	b->m.accept_emfile++;
+	b->count.accept_emfile++;
 	enter_pressure(b, err);
 	rp_fd_close(&b->reserve_fd);
 	for (i = 0; i < PRESSURE_BATCH; i++) {
 		fd = rp_sock_accept(b->lst.fd, 1);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE)
-				b->m.accept_emfile++;
+				b->count.accept_emfile++;
 			break;
 		}
 		n++;
-		b->m.accept_refused_emfile++;
+		b->count.accept_refused_emfile++;
 		/* Refused at once: the slot it holds is the reserve's. */
 		accepted(b, fd, 2);
 	}
@@ -663,11 +663,11 @@ accept_batch(struct broker *b, int max)
 		case EPROTO:
 		case EPERM:
 			/* That connection is gone; the next may be fine. */
-			b->m.accept_errors++;
+			b->count.accept_errors++;
 			continue;
 		default:
 			/* ENOBUFS, ENOMEM...: give the system a moment. */
-			b->m.accept_errors++;
+			b->count.accept_errors++;
 			listen_backoff(b);
 			return;
 		}
@@ -690,10 +690,10 @@ conn_accept_all(struct broker *b)
 	size_t guard = (size_t)b->cfg.max_clients + 4096;
 
 	while (guard-- > 0 && b->have_listener) {
-		uint64_t before = b->m.accepted;
+		uint64_t before = b->count.accepted;
 
 		accept_batch(b, ACCEPT_BATCH);
-		if (b->m.accepted == before || b->resume_timer != 0)
+		if (b->count.accepted == before || b->resume_timer != 0)
 			break;
 	}
 }

@@ -154,7 +154,7 @@ negotiate(struct broker *b, struct conn *c, struct bkey *k)
 	b->next_connection_id++;
 	k->negotiated++;
 	k->last_active_wall_ms = rp_wall_ms();
-	account(b, c, OUTCOME_NEGOTIATED);
+	account(b, c, METRICS_NEGOTIATED);
 	if (events_on(&b->ev)) {
 		extra[0] = (struct ev_kv){ "route", c->hk != NULL ? "handoff" :
 		    "reconnect" };
@@ -448,7 +448,7 @@ defs_read(struct broker *b, struct defent *d, const char *path)
 	d->err = d->def != NULL ? 0 : errno != 0 ? errno : EINVAL;
 	if (d->err == ENOENT)
 		d->err = EIO;   /* raced with a removal: not "not found" */
-	b->m.def_loads++;
+	b->count.def_loads++;
 }
 
 static void
