@@ -371,7 +371,7 @@ verb_dump(struct broker *b, const Rp__AdminRequest *req, struct reply *r)
 	rp_json_arr_end(&j);
 	rp_json_key(&j, "definitions");
 	rp_json_arr(&j);
-	for (d = b->defs; d != NULL; d = d->next) {
+	for (d = b->defs.list; d != NULL; d = d->next) {
 		rp_json_obj(&j);
 		rp_json_kstr(&j, "service_name", d->service);
 		rp_json_kbool(&j, "valid", d->def != NULL);

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "connq.h"
+#include "defs.h"
 #include "events.h"
 #include "hring.h"
 #include "metrics.h"
@@ -270,21 +271,6 @@ struct dying {
 	int killed;                    /* SIGKILL sent */
 };
 
-/* --------------------------------------------------------- definitions */
-
-struct defent {
-	struct defent *next;
-	char service[RP_NAME_MAX + 1];
-	int have;                      /* a stat was taken */
-	uint64_t dev, ino, size;
-	int64_t mtime_ns, ctime_ns;
-	int64_t loaded_ns;             /* wall clock of the load */
-	Rp__ServiceDefinition *def;    /* NULL when err != 0 */
-	int err;
-	char why[256];
-	int reported;                  /* SERVICE_DEF_LOADED emitted */
-};
-
 /* ------------------------------------------------------------- metrics */
 
 /* File descriptors for what is not a client: listener, loop, signals,
@@ -318,7 +304,6 @@ struct counters {
 	uint64_t accept_refused_max_clients;
 	uint64_t accept_errors;
 	uint64_t admin[32];            /* by verb (0..21, others at 31) */
-	uint64_t def_loads;
 	uint64_t deaths_crash, deaths_shutdown;
 };
 
@@ -371,9 +356,7 @@ struct broker {
 	struct bkey *keys;
 	size_t nkeys;
 	struct dying *dying;
-	struct defent *defs;
-	size_t ndefs;
-	int defdir_bad;                /* reported as a security violation */
+	struct defs defs;
 
 	struct ratelimit rl;
 	struct metrics m;
@@ -420,9 +403,6 @@ void hello_answer_waiter(struct broker *b, struct conn *c, struct bkey *k,
     enum rp_refusal id, const char *detail, uint64_t retry);
 void hello_refuse_pressure_now(struct broker *b, struct conn *c);
 void hello_free_request(struct conn *c);
-void defs_flush(struct broker *b);
-int defs_lookup(struct broker *b, const char *service,
-    const Rp__ServiceDefinition **def, const char **why);
 
 /* backend.c */
 void bkey_answer_all(struct broker *b, struct bkey *k, enum rp_refusal id,

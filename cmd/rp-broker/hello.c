@@ -1,6 +1,6 @@
 /*
- * hello.c — the Hello pipeline of 10-wire.md §6, in the order of its rows,
- * and the service-definition cache behind rows 19-22.
+ * hello.c — the Hello pipeline of 10-wire.md §6, in the order of its rows
+ * (the definitions behind rows 19-22 are defs.c's).
  *
  * Rows 1-3 come from the frame decoder (conn.c), 4-8 from
  * rp_wire_request_parse (0xAD01 goes to admin.c), with fd pressure (18)
@@ -15,15 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "broker.h"
-
-/* A definition file changed less than this long before we read it may
- * change again within the same timestamp tick; it is re-read until it is
- * older ("racily clean", as git calls it). */
-#define RACY_NS INT64_C(1000000000)
-#define DEFS_MAX 4096
 
 void
 hello_free_request(struct conn *c)
@@ -266,7 +259,7 @@ route(struct broker *b, struct conn *c)
 		serve_key(b, c, k, NULL);
 		return;
 	}
-	err = defs_lookup(b, h->service_name, &def, &why);
+	err = defs_lookup(&b->defs, h->service_name, &def, &why);
 	if (err == ENOENT) {
 		/* A service served only by -b backends has nothing to start
 		 * another version with: running-process v1's router says
@@ -403,154 +396,4 @@ hello_big_frame(struct broker *b, struct conn *c)
 		return;
 	}
 	refuse(b, c, RP_REFUSE_TOO_LARGE, NULL, 0);
-}
-
-/* ------------------------------------------------- definition cache */
-
-static struct defent *
-defs_find(struct broker *b, const char *service)
-{
-	struct defent *d;
-
-	for (d = b->defs; d != NULL; d = d->next)
-		if (strcmp(d->service, service) == 0)
-			return d;
-	return NULL;
-}
-
-void
-defs_flush(struct broker *b)
-{
-	struct defent *d;
-
-	while ((d = b->defs) != NULL) {
-		b->defs = d->next;
-		rp_wire_free(d->def);
-		free(d);
-	}
-	b->ndefs = 0;
-}
-
-static int64_t
-ts_ns(const struct timespec *ts)
-{
-	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
-}
-
-/* (Re)read d from path: its definition, or why not (errno in d->err). */
-static void
-defs_read(struct broker *b, struct defent *d, const char *path)
-{
-	rp_wire_free(d->def);
-	d->loaded_ns = rp_wall_ms() * 1000000;
-	d->why[0] = '\0';
-	d->def = rp_servicedef_load_file(path, d->why, sizeof(d->why));
-	d->err = d->def != NULL ? 0 : errno != 0 ? errno : EINVAL;
-	if (d->err == ENOENT)
-		d->err = EIO;   /* raced with a removal: not "not found" */
-	b->count.def_loads++;
-}
-
-static void
-defs_load(struct broker *b, struct defent *d, const char *path,
-    const struct stat *st)
-{
-	int first = !d->have, was_ok = d->def != NULL;
-	char reason[400];
-
-	d->have = 1;
-	d->dev = (uint64_t)st->st_dev;
-	d->ino = (uint64_t)st->st_ino;
-	d->size = (uint64_t)st->st_size;
-	d->mtime_ns = ts_ns(&st->st_mtim);
-	d->ctime_ns = ts_ns(&st->st_ctim);
-	defs_read(b, d, path);
-	if (d->def != NULL)
-		fmt(reason, sizeof(reason), "%s %s", path, first ?
-		    "loaded" : was_ok ? "changed" : "is valid again");
-	else
-		fmt(reason, sizeof(reason), "%s could not be loaded: %s",
-		    path, d->why);
-	events_emit(&b->ev, first ? RP__EVENT_KIND__EVENT_KIND_SERVICE_DEF_LOADED :
-	    RP__EVENT_KIND__EVENT_KIND_SERVICE_DEF_CHANGED,
-	    d->def != NULL ? EV_INFO : EV_WARN, d->service, reason, NULL, 0,
-	    0, NULL, 0);
-}
-
-int
-defs_lookup(struct broker *b, const char *service,
-    const Rp__ServiceDefinition **def, const char **why)
-{
-	static char msg[512];
-	char path[PATH_MAX], dwhy[256];
-	struct defent *d;
-	struct stat st;
-	int err;
-
-	*def = NULL;
-	*why = NULL;
-	if (b->cfg.service_dir[0] == '\0')
-		return ENOENT;
-	/* The directory is checked on every Hello: a definition in a
-	 * directory others can write is not one we trust. */
-	if (rp_fs_check_dir(b->cfg.service_dir, RP_DIR_PRIVATE, dwhy,
-	    sizeof(dwhy)) < 0) {
-		err = errno;
-		if (err == ENOENT)
-			return ENOENT;
-		fmt(msg, sizeof(msg), "directory %s %s",
-		    b->cfg.service_dir, dwhy);
-		if (!b->defdir_bad) {
-			b->defdir_bad = 1;
-			events_emit(&b->ev,
-			    RP__EVENT_KIND__EVENT_KIND_SECURITY_VIOLATION,
-			    EV_ERROR, service, msg, NULL, 0, 0, NULL, 0);
-		}
-		*why = msg;
-		return err != 0 ? err : EPERM;
-	}
-	b->defdir_bad = 0;
-	if (rp_servicedef_path(path, sizeof(path), b->cfg.service_dir,
-	    service) < 0)
-		return ENOENT;
-	if (stat(path, &st) < 0) {
-		err = errno;
-		if (err == ENOENT || err == ENOTDIR)
-			return ENOENT;
-		fmt(msg, sizeof(msg), "%s: %s", path, strerror(err));
-		*why = msg;
-		return err;
-	}
-	d = defs_find(b, service);
-	if (d == NULL) {
-		if (b->ndefs >= DEFS_MAX) {
-			/* Only files the owner wrote get entries, so this
-			 * is a very full directory; start over. */
-			defs_flush(b);
-		}
-		if ((d = calloc(1, sizeof(*d))) == NULL) {
-			*why = "out of memory";
-			return ENOMEM;
-		}
-		fmt(d->service, sizeof(d->service), "%s", service);
-		d->next = b->defs;
-		b->defs = d;
-		b->ndefs++;
-	}
-	if (!d->have || d->dev != (uint64_t)st.st_dev ||
-	    d->ino != (uint64_t)st.st_ino || d->size != (uint64_t)st.st_size ||
-	    d->mtime_ns != ts_ns(&st.st_mtim) ||
-	    d->ctime_ns != ts_ns(&st.st_ctim)) {
-		defs_load(b, d, path, &st);
-	} else if (d->loaded_ns - d->mtime_ns < RACY_NS ||
-	    d->loaded_ns - d->ctime_ns < RACY_NS) {
-		/* Same stat, but too fresh to trust it: re-read quietly. */
-		defs_read(b, d, path);
-	}
-	if (d->def == NULL) {
-		*why = d->why;
-		return d->err;
-	}
-	*def = d->def;
-	return 0;
 }

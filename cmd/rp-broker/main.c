@@ -163,7 +163,7 @@ signal_cb(struct rp_loop *loop, int signo, void *arg)
 		if (events_reopen(&b->ev) < 0)
 			cli_warn("cannot reopen --events %s: %s; keeping the "
 			    "old file", b->cfg.events_path, strerror(errno));
-		defs_flush(b);
+		defs_flush(&b->defs);
 		break;
 	default:
 		broker_begin_drain(b, b->cfg.drain_timeout_ms,
@@ -291,7 +291,7 @@ broker_free(struct broker *b)
 		handoff_key_free(k);
 		free(k);
 	}
-	defs_flush(b);
+	defs_flush(&b->defs);
 	while ((c = b->free_conns) != NULL) {
 		b->free_conns = c->wnext;
 		free(c);
@@ -359,6 +359,7 @@ start(struct broker *b)
 		if (rp_loop_signal(b->loop, sigs[i], signal_cb, b) < 0)
 			die(RP_EXIT_INTERNAL, "cannot watch signal %d: %s",
 			    sigs[i], strerror(errno));
+	defs_init(&b->defs, b->cfg.service_dir, &b->ev);
 	if (events_open(&b->ev, b->cfg.events_path, b->cfg.instance_id) < 0)
 		die(RP_EXIT_UNREACHABLE, "cannot open --events %s: %s",
 		    b->cfg.events_path, strerror(errno));

@@ -206,7 +206,7 @@ metrics_render(struct broker *b, struct rp_buf *o)
 	r |= metrics_counter_lv(o, "backend_deaths", "reason", "shutdown",
 	    n->deaths_shutdown);
 	r |= metrics_simple(o, "definition_loads", "counter",
-	    "Service definition files read.", "_total", n->def_loads);
+	    "Service definition files read.", "_total", b->defs.loads);
 	r |= metrics_family(o, "events", "counter",
 	    "Lifecycle events written to --events, by result.");
 	r |= metrics_counter_lv(o, "events", "result", "written",
