@@ -3,7 +3,15 @@
  * spawned ones (started from a service definition), one spawn in flight
  * per key with a budget per window, the spawned backend's environment,
  * deaths noticed through SIGCHLD, and stopping everything on shutdown.
- * Verifying a backend is probe.c's.
+ *
+ * This file owns a key's state (bkey_set_state is its one writer):
+ *
+ *	static:  IDLE (in doubt) -> PROBING -> LIVE, or back to IDLE
+ *	spawned: IDLE -> SPAWNING -> LIVE -> IDLE (it died, or was stopped)
+ *	                          \-> IDLE (the spawn failed)
+ *
+ * Asking a backend who it is is probe.c's; its answer comes back here
+ * (bkey_verified), where spawn successes and failures are both handled.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -39,6 +47,12 @@ bkey_state_name(const struct bkey *k)
 }
 
 /* ---------------------------------------------------------------- keys */
+
+static void
+bkey_set_state(struct bkey *k, enum bkey_state st)
+{
+	k->state = (uint8_t)st;
+}
 
 struct bkey *
 bkey_find(struct broker *b, const char *service, const char *version,
@@ -246,7 +260,7 @@ to_dying(struct broker *b, struct bkey *k, int reason)
 		b->dying = y;
 	}
 	k->pid = 0;
-	k->state = BS_IDLE;
+	bkey_set_state(k, BS_IDLE);
 }
 
 /* A spawn attempt that was announced failed: counted, said, an event. */
@@ -264,16 +278,138 @@ report_spawn_failure(struct broker *b, struct bkey *k, const char *why)
 	    k->service, r, NULL, 0, (uint32_t)k->pid, extra, 1);
 }
 
-void
-spawn_failed(struct broker *b, struct bkey *k, const char *why)
+/* The spawn failed, whenever it did (before, at, or after exec; its
+ * identity not verified in time): its waiters are told why. */
+static void
+bkey_spawn_failed(struct broker *b, struct bkey *k, const char *why)
 {
 	probe_close(b, k);
 	report_spawn_failure(b, k, why);
 	if (k->pid > 0)
 		to_dying(b, k, RP__EVENT_KIND__EVENT_KIND_DIED_CRASH);
-	k->state = BS_IDLE;
+	bkey_set_state(k, BS_IDLE);
 	bkey_answer_all(b, k, RP_REFUSE_SPAWN_FAILED, why, 0);
 	broker_check_drained(b);
+}
+
+/* The spawned backend proved to be the process we started: it is live,
+ * and its waiters are negotiated. */
+static void
+bkey_spawn_succeeded(struct broker *b, struct bkey *k)
+{
+	char r[400], ms[24], pid[16];
+	struct ev_kv extra[3];
+	int64_t took = rp_loop_now(b->loop) - k->spawn_t0_ms;
+
+	bkey_set_state(k, BS_LIVE);
+	k->verified_ms = rp_loop_now(b->loop);
+	k->started_wall_ms = rp_wall_ms();
+	k->spawn_ok++;
+	/* A success starts the budget over. */
+	window_reset(&k->budget);
+	fmt(r, sizeof(r), "backend %s@%s is pid %ld on %s", k->service,
+	    k->version, (long)k->pid, k->pipe);
+	fmt(ms, sizeof(ms), "%" PRId64, took);
+	fmt(pid, sizeof(pid), "%ld", (long)k->pid);
+	extra[0] = (struct ev_kv){ "outcome", "success" };
+	extra[1] = (struct ev_kv){ "backend_pipe", k->pipe };
+	extra[2] = (struct ev_kv){ "spawn_ms", ms };
+	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_SPAWN, EV_INFO,
+	    k->service, r, NULL, 0, (uint32_t)k->pid, extra, 3);
+	bkey_answer_all(b, k, RP_REFUSE_NONE, NULL, 0);
+	broker_check_drained(b);
+}
+
+/* A static backend's probe: live (it may have been restarted, with
+ * another pid), or not to be offered until it proves itself again. */
+static void
+bkey_static_verified(struct broker *b, struct bkey *k, int ok,
+    const char *detail, uint32_t pid)
+{
+	char why[400];
+
+	if (ok) {
+		bkey_set_state(k, BS_LIVE);
+		k->verified_ms = rp_loop_now(b->loop);
+		if (pid != 0)
+			k->pid = (pid_t)pid;
+		bkey_answer_all(b, k, RP_REFUSE_NONE, NULL, 0);
+	} else {
+		bkey_set_state(k, BS_IDLE);
+		fmt(why, sizeof(why), "static backend %s failed its "
+		    "identity probe: %s", k->pipe, detail);
+		cli_warn("%s@%s: %s", k->service, k->version, why);
+		bkey_answer_all(b, k, RP_REFUSE_SPAWN_FAILED, why, 0);
+	}
+	broker_check_drained(b);
+}
+
+void
+bkey_verified(struct broker *b, struct bkey *k, int ok, const char *why,
+    uint32_t pid)
+{
+	if (k->kind == BK_STATIC)
+		bkey_static_verified(b, k, ok, why, pid);
+	else if (ok)
+		bkey_spawn_succeeded(b, k);
+	else
+		bkey_spawn_failed(b, k, why);
+}
+
+int
+bkey_needs_probe(struct broker *b, struct bkey *k)
+{
+	return k->kind == BK_STATIC && (k->state != BS_LIVE ||
+	    rp_loop_now(b->loop) - k->verified_ms >= b->cfg.probe_interval_ms);
+}
+
+void
+bkey_verify(struct broker *b, struct bkey *k)
+{
+	if (k->state == BS_PROBING)
+		return;
+	bkey_set_state(k, BS_PROBING);
+	probe_once(b, k);
+}
+
+int
+backends_add_static(struct broker *b, const struct static_spec *s,
+    char *why, size_t whysz)
+{
+	struct rp_probe_report *rep;
+	struct bkey *k;
+
+	rep = calloc(1, sizeof(*rep));
+	if (rep == NULL) {
+		fmt(why, whysz, "out of memory");
+		return -1;
+	}
+	if (rp_probe(s->endpoint, NULL, rp_deadline_in(b->cfg.probe_timeout_ms),
+	    rep) != RP_PROBE_OK) {
+		if (rep->field != NULL)
+			fmt(why, whysz, "identity mismatch: %s: %s",
+			    rep->field, rep->detail);
+		else
+			fmt(why, whysz, "identity probe failed: %s",
+			    rep->detail);
+		free(rep);
+		return -1;
+	}
+	if ((k = bkey_new(b, s->service, s->version, BK_STATIC)) == NULL) {
+		free(rep);
+		fmt(why, whysz, "out of memory");
+		return -1;
+	}
+	fmt(k->pipe, sizeof(k->pipe), "%s", s->endpoint);
+	fmt(k->hpipe, sizeof(k->hpipe), "%s", s->handoff);
+	fmt(k->binary, sizeof(k->binary), "%s", rep->id.exe_path);
+	k->pid = (pid_t)rep->id.pid;
+	bkey_set_state(k, BS_LIVE);
+	k->verified_ms = rp_now_ms();
+	k->started_wall_ms = rp_wall_ms();
+	probe_record(k, 1, "verified");
+	free(rep);
+	return 0;
 }
 
 /* The environment of a spawned backend: ours, less what belongs to us
@@ -431,10 +567,14 @@ bkey_spawn(struct broker *b, struct bkey *k, const Rp__ServiceDefinition *def,
 		return -1;
 	}
 	k->pid = pid;
-	k->state = BS_SPAWNING;
+	bkey_set_state(k, BS_SPAWNING);
 	k->spawn_t0_ms = rp_loop_now(b->loop);
 	k->spawn_deadline = k->spawn_t0_ms + b->cfg.spawn_timeout_ms;
-	probe_spawned(b, k);
+	if (probe_spawned(b, k) < 0) {
+		fmt(why, whysz, "cannot arm a timer");
+		bkey_spawn_failed(b, k, why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -482,7 +622,7 @@ child_ended(struct broker *b, struct bkey *k,
 		remove_endpoint(k->pipe);
 		fmt(r, sizeof(r), "the backend %s before it was ready",
 		    how);
-		spawn_failed(b, k, r);
+		bkey_spawn_failed(b, k, r);
 		return;
 	}
 	kind = b->stopping ? RP__EVENT_KIND__EVENT_KIND_DIED_SHUTDOWN :
@@ -503,7 +643,7 @@ child_ended(struct broker *b, struct bkey *k,
 	(void)rp_spawn_kill(k->pid, SIGTERM, 1);
 	remove_endpoint(k->pipe);
 	k->pid = 0;
-	k->state = BS_IDLE;
+	bkey_set_state(k, BS_IDLE);
 }
 
 void
@@ -561,7 +701,7 @@ backends_cancel_spawns(struct broker *b)
 			k->spawn_failed++;
 			to_dying(b, k, RP__EVENT_KIND__EVENT_KIND_DIED_SHUTDOWN);
 		}
-		k->state = BS_IDLE;
+		bkey_set_state(k, BS_IDLE);
 		bkey_answer_all(b, k, RP_REFUSE_SHUTTING_DOWN, NULL, 0);
 	}
 }

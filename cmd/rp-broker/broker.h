@@ -407,7 +407,6 @@ void hello_free_request(struct conn *c);
 /* backend.c */
 void bkey_answer_all(struct broker *b, struct bkey *k, enum rp_refusal id,
     const char *detail, uint64_t retry);
-void spawn_failed(struct broker *b, struct bkey *k, const char *why);
 int backends_add_static(struct broker *b, const struct static_spec *s,
     char *why, size_t whysz);
 struct bkey *bkey_find(struct broker *b, const char *service,
@@ -433,12 +432,23 @@ void backends_stop_now(struct broker *b);
 void backends_cancel_spawns(struct broker *b);
 const char *bkey_state_name(const struct bkey *k);
 
+/* The verdict of k's identity probe (probe.c): verified (pid: the one
+ * that answered), or why not; k's state follows. */
+void bkey_verified(struct broker *b, struct bkey *k, int ok,
+    const char *why, uint32_t pid);
+/* A static key to verify before use: in doubt, or verified too long ago. */
+int bkey_needs_probe(struct broker *b, struct bkey *k);
+/* Verify static k now (its waiters are answered when the verdict comes). */
+void bkey_verify(struct broker *b, struct bkey *k);
+
 /* probe.c */
 void probe_close(struct broker *b, struct bkey *k);
-void record_probe(struct bkey *k, int ok, const char *detail);
-void probe_spawned(struct broker *b, struct bkey *k);
-int bkey_needs_probe(struct broker *b, struct bkey *k);
-void bkey_probe_static(struct broker *b, struct bkey *k);
+void probe_record(struct bkey *k, int ok, const char *detail);
+/* Attempts at spawned k's identity until its spawn deadline: 0, or -1
+ * when they cannot even be scheduled. */
+int probe_spawned(struct broker *b, struct bkey *k);
+/* One attempt at static k's identity. */
+void probe_once(struct broker *b, struct bkey *k);
 
 /* openmetrics.c */
 int metrics_render(struct broker *b, struct rp_buf *out);

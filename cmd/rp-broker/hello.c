@@ -201,7 +201,7 @@ serve_key(struct broker *b, struct conn *c, struct bkey *k,
 			/* Queue first: a probe that fails at once answers
 			 * its waiters before returning. */
 			wait_for(b, c, k);
-			bkey_probe_static(b, k);
+			bkey_verify(b, k);
 			return;
 		}
 		negotiate(b, c, k);
