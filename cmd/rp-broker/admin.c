@@ -627,7 +627,7 @@ admin_frame(struct broker *b, struct conn *c, Rp__Frame *f)
 		return;
 	}
 	rp_buf_free(&r.body);
-	(void)conn_reply(b, c, &b->scratch);
+	(void)conn_reply(b, c, &b->scratch, CONN_THEN_CLOSE);
 	if (shutdown)
 		broker_begin_drain(b, drain, "SHUTDOWN requested");
 }

@@ -104,6 +104,14 @@ enum conn_state {
 	                      than a reset */
 };
 
+/* What becomes of a connection once its reply is written. */
+enum conn_then {
+	CONN_THEN_CLOSE = 0,       /* closed (or drained: over 64 KiB) */
+	CONN_THEN_TRANSFER,        /* handed to its backend (handoff.c) */
+	CONN_THEN_HANDED_OFF,      /* the reply was the handoff event: closed,
+	                              counted as handed off */
+};
+
 struct bkey;
 
 /*
@@ -126,7 +134,7 @@ struct conn {
 	                                  1 after a grace for its frame, 2 at
 	                                  once unless the frame is there */
 	uint8_t labels_ok;             /* service/version valid for metrics */
-	uint8_t handoff;               /* transfer once the reply is written */
+	uint8_t then;                  /* enum conn_then */
 	uint8_t linger;                /* drain once the reply is written */
 	uint32_t pid;                  /* kernel peer pid (0: unknown) */
 
@@ -388,7 +396,20 @@ void conn_listen_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg);
 void conn_listen_start(struct broker *b);
 void conn_listen_stop(struct broker *b);
 void conn_accept_all(struct broker *b);
-int conn_reply(struct broker *b, struct conn *c, const struct rp_buf *out);
+/*
+ * Send the reply in out (one write in the common case), then as then
+ * says.  When the socket takes only part of it, the rest is kept and
+ * written as the peer reads, under the connection's deadline (a fresh one
+ * when it had left its queue to wait for a backend).  Returns 0 when the
+ * connection is closed (or handed on), 1 when it is still writing.
+ */
+int conn_reply(struct broker *b, struct conn *c, const struct rp_buf *out,
+    enum conn_then then);
+/* c waits for k's backend (enqueued; answered by bkey_answer_all). */
+void conn_wait(struct broker *b, struct conn *c, struct bkey *k);
+/* c has been sent to its backend, which acks before the broker writes
+ * the handoff event: kept, silent, until then. */
+void conn_hold(struct broker *b, struct conn *c);
 void conn_close(struct broker *b, struct conn *c, enum close_reason why);
 void conn_close_all(struct broker *b);
 void conn_pressure_check(struct broker *b);

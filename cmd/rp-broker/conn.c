@@ -203,13 +203,38 @@ conn_watch(struct broker *b, struct conn *c, unsigned events)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- state */
+
+/* The one writer of a connection's state. */
+static void
+conn_set_state(struct conn *c, enum conn_state st)
+{
+	c->state = (uint8_t)st;
+}
+
+void
+conn_wait(struct broker *b, struct conn *c, struct bkey *k)
+{
+	(void)b;
+	conn_set_state(c, CONN_WAITING);
+	bkey_enqueue(k, c);
+}
+
+void
+conn_hold(struct broker *b, struct conn *c)
+{
+	conn_set_state(c, CONN_HANDOFF);
+	if (c->in_loop)
+		(void)rp_loop_mod(b->loop, c->fd, 0);
+}
+
 /* ---------------------------------------------------------------- I/O */
 
 /* The whole reply is written: close, or hand the connection on. */
 static void
 conn_done(struct broker *b, struct conn *c)
 {
-	if (c->handoff == 1) {
+	if (c->then == CONN_THEN_TRANSFER) {
 		free(c->out);
 		c->out = NULL;
 		c->out_len = c->out_off = 0;
@@ -221,7 +246,8 @@ conn_done(struct broker *b, struct conn *c)
 		drain_begin(b, c);
 		return;
 	}
-	conn_close(b, c, c->handoff == 2 ? CLOSE_HANDED_OFF : CLOSE_REPLIED);
+	conn_close(b, c, c->then == CONN_THEN_HANDED_OFF ? CLOSE_HANDED_OFF :
+	    CLOSE_REPLIED);
 }
 
 /* As much of p as the socket takes now: the count, or -1 when the
@@ -262,20 +288,15 @@ conn_flush(struct broker *b, struct conn *c)
 		conn_done(b, c);
 }
 
-/*
- * Send the reply in out (one write in the common case) and close (or,
- * after a Negotiated reply with a token, transfer the connection).  When
- * the socket takes only part of it, the rest is kept and written as the
- * peer reads, under the connection's deadline (a fresh one when the
- * connection had left the list to wait for a backend).  Returns 0 when
- * the connection is closed, 1 when it is still writing.
- */
 int
-conn_reply(struct broker *b, struct conn *c, const struct rp_buf *out)
+conn_reply(struct broker *b, struct conn *c, const struct rp_buf *out,
+    enum conn_then then)
 {
 	ssize_t n;
 	size_t off;
 
+	conn_set_state(c, CONN_WRITING);
+	c->then = (uint8_t)then;
 	n = send_some(c->fd, out->data, out->len);
 	if (n < 0) {
 		conn_close(b, c, CLOSE_WRITE_FAILED);
@@ -294,7 +315,6 @@ conn_reply(struct broker *b, struct conn *c, const struct rp_buf *out)
 		return 0;
 	}
 	memcpy(c->out, out->data + off, c->out_len);
-	c->state = CONN_WRITING;
 	if (c->link.q == NULL)
 		fifo_append(b, c);
 	if (conn_watch(b, c, RP_LOOP_WRITE) < 0) {
@@ -442,7 +462,7 @@ drain_begin(struct broker *b, struct conn *c)
 		conn_close(b, c, CLOSE_REPLIED);
 		return;
 	}
-	c->state = CONN_DRAINING;
+	conn_set_state(c, CONN_DRAINING);
 	c->drain_left = DRAIN_MAX;
 	if (c->link.q == NULL)
 		fifo_append(b, c);

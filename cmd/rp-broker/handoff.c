@@ -146,9 +146,7 @@ finish(struct broker *b, struct bkey *k, struct hpend *p, enum ho_outcome o,
 		conn_close(b, c, CLOSE_HANDOFF_FAILED);
 		return;
 	}
-	c->state = CONN_READING;
-	c->handoff = 2;
-	(void)conn_reply(b, c, &b->scratch);
+	(void)conn_reply(b, c, &b->scratch, CONN_THEN_HANDED_OFF);
 }
 
 void
@@ -440,7 +438,6 @@ handoff_drop(struct broker *b, struct conn *c, enum ho_outcome why)
 	if (k == NULL)
 		return;
 	c->hk = NULL;
-	c->handoff = 0;
 	k->hrefs--;
 	(void)rp_token_store_revoke(b->tokens, c->tok);
 	if (why < N_HO)
@@ -470,7 +467,6 @@ handoff_transfer(struct broker *b, struct conn *c)
 	int keep = !k->event_backend;
 
 	c->hk = NULL;
-	c->handoff = 0;
 	k->hrefs--;
 	/* Only when the reply had to wait for the client can the handoff
 	 * connection have changed since handoff_prepare. */
@@ -513,9 +509,7 @@ handoff_transfer(struct broker *b, struct conn *c)
 		/* The spec's sequence: the event is ours to write once the
 		 * backend has acked, so the connection stays, silent. */
 		p.c = c;
-		c->state = CONN_HANDOFF;
-		if (c->in_loop)
-			(void)rp_loop_mod(b->loop, c->fd, 0);
+		conn_hold(b, c);
 	}
 	if (hring_push(&hc->ring, &p) < 0) {
 		/* The fd is on its way but cannot be accounted for: the

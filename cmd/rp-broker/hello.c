@@ -93,7 +93,7 @@ refuse(struct broker *b, struct conn *c, enum rp_refusal id,
 	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_HELLO_REFUSED,
 	    row->code == 7 || row->code == 3 ? EV_ERROR : EV_WARN, svc,
 	    reason, request_id(c, rid), 0, c->pid, extra, 2);
-	(void)conn_reply(b, c, &b->scratch);
+	(void)conn_reply(b, c, &b->scratch, CONN_THEN_CLOSE);
 }
 
 void
@@ -157,27 +157,18 @@ negotiate(struct broker *b, struct conn *c, struct bkey *k)
 	}
 	/* With a token, the connection goes to the backend once the reply
 	 * is out (conn.c). */
-	c->handoff = c->hk != NULL;
-	(void)conn_reply(b, c, &b->scratch);
+	(void)conn_reply(b, c, &b->scratch, c->hk != NULL ?
+	    CONN_THEN_TRANSFER : CONN_THEN_CLOSE);
 }
 
 void
 hello_answer_waiter(struct broker *b, struct conn *c, struct bkey *k,
     enum rp_refusal id, const char *detail, uint64_t retry)
 {
-	c->state = CONN_READING;
 	if (id == RP_REFUSE_NONE)
 		negotiate(b, c, k);
 	else
 		refuse(b, c, id, detail, retry);
-}
-
-static void
-wait_for(struct broker *b, struct conn *c, struct bkey *k)
-{
-	(void)b;
-	c->state = CONN_WAITING;
-	bkey_enqueue(k, c);
 }
 
 /* The backend part: rows 23-26, or Negotiated. */
@@ -194,13 +185,13 @@ serve_key(struct broker *b, struct conn *c, struct bkey *k,
 				refuse(b, c, RP_REFUSE_SPAWN_IN_PROGRESS, NULL, 0);
 				return;
 			}
-			wait_for(b, c, k);
+			conn_wait(b, c, k);
 			return;
 		}
 		if (k->state != BS_LIVE || bkey_needs_probe(b, k)) {
 			/* Queue first: a probe that fails at once answers
 			 * its waiters before returning. */
-			wait_for(b, c, k);
+			conn_wait(b, c, k);
 			bkey_verify(b, k);
 			return;
 		}
@@ -218,7 +209,7 @@ serve_key(struct broker *b, struct conn *c, struct bkey *k,
 			refuse(b, c, RP_REFUSE_SPAWN_IN_PROGRESS, NULL, 0);
 			return;
 		}
-		wait_for(b, c, k);
+		conn_wait(b, c, k);
 		return;
 	default:
 		if (bkey_budget_take(b, k, &retry) < 0) {
@@ -229,7 +220,7 @@ serve_key(struct broker *b, struct conn *c, struct bkey *k,
 			refuse(b, c, RP_REFUSE_SPAWN_FAILED, why, 0);
 			return;
 		}
-		wait_for(b, c, k);
+		conn_wait(b, c, k);
 		return;
 	}
 }
