@@ -1,7 +1,6 @@
 /*
  * config.c — rp-broker's command line and environment: the options, their
- * strict parsing, and where each value came from (for CONFIG and DUMP);
- * plus the diagnostics helpers every file uses.
+ * strict parsing, and where each value came from (for CONFIG and DUMP).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,7 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "broker.h"
+#include "cli.h"
+#include "config.h"
+#include "rp.h"
 
 /* The first lines are the man page's SYNOPSIS, verbatim (a test checks). */
 static const char usage_text[] =
@@ -106,42 +107,12 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-void
-fmt(char *dst, size_t n, const char *f, ...)
+/* No memory while reading the command line: nothing to undo. */
+static void __attribute__((noreturn))
+out_of_memory(void)
 {
-	va_list ap;
-	int r;
-	size_t end;
-
-	if (n == 0)
-		return;
-	va_start(ap, f);
-	r = vsnprintf(dst, n, f, ap);
-	va_end(ap);
-	if (r < 0) {
-		dst[0] = '\0';
-		return;
-	}
-	if ((size_t)r < n)
-		return;
-	/* Cut: back off to the start of a UTF-8 sequence. */
-	end = n - 1;
-	while (end > 0 && ((unsigned char)dst[end] & 0xc0) == 0x80)
-		end--;
-	dst[end] = '\0';
-}
-
-void
-die(int code, const char *fmt, ...)
-{
-	char msg[900];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	cli_warn("%s", msg);
-	exit(code);
+	cli_warn("out of memory");
+	exit(RP_EXIT_INTERNAL);
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -154,14 +125,14 @@ usage_error(const char *fmt, ...)
 }
 
 const char *
-src_name(enum src s)
+config_src_name(enum config_src s)
 {
 	switch (s) {
-	case SRC_ENV:
+	case CONFIG_SRC_ENV:
 		return "env";
-	case SRC_FLAG:
+	case CONFIG_SRC_FLAG:
 		return "flag";
-	case SRC_ACTIVATION:
+	case CONFIG_SRC_ACTIVATION:
 		return "socket-activation";
 	default:
 		return "default";
@@ -207,7 +178,7 @@ opt_rate(const char *name, const char *s, int zero_ok, uint32_t *n,
 
 /* "SERVICE@VERSION=PATH" for option `name`, into sp. */
 static void
-opt_svp(const char *name, const char *s, struct static_spec *sp,
+opt_svp(const char *name, const char *s, struct config_static *sp,
     char *path, size_t pathsz)
 {
 	const char *at = strchr(s, '@'), *eq;
@@ -235,11 +206,11 @@ opt_svp(const char *name, const char *s, struct static_spec *sp,
 static void
 opt_static(struct config *c, const char *s)
 {
-	struct static_spec *sp, *ns;
+	struct config_static *sp, *ns;
 
 	ns = realloc(c->statics, (c->n_statics + 1) * sizeof(*ns));
 	if (ns == NULL)
-		die(RP_EXIT_INTERNAL, "out of memory");
+		out_of_memory();
 	c->statics = ns;
 	sp = &ns[c->n_statics];
 	opt_svp("--backend", s, sp, sp->endpoint, sizeof(sp->endpoint));
@@ -254,13 +225,13 @@ opt_static(struct config *c, const char *s)
 /* --backend-handoff: the -b backend it names gets its handoff socket
  * (checked once every option has been read). */
 static void
-opt_backend_handoff(struct static_spec **hs, size_t *n, const char *s)
+opt_backend_handoff(struct config_static **hs, size_t *n, const char *s)
 {
-	struct static_spec *ns;
+	struct config_static *ns;
 
 	ns = realloc(*hs, (*n + 1) * sizeof(*ns));
 	if (ns == NULL)
-		die(RP_EXIT_INTERNAL, "out of memory");
+		out_of_memory();
 	*hs = ns;
 	opt_svp("--backend-handoff", s, &ns[*n], ns[*n].handoff,
 	    sizeof(ns[*n].handoff));
@@ -268,7 +239,7 @@ opt_backend_handoff(struct static_spec **hs, size_t *n, const char *s)
 }
 
 static void
-match_backend_handoffs(struct config *c, struct static_spec *hs, size_t n)
+match_backend_handoffs(struct config *c, struct config_static *hs, size_t n)
 {
 	size_t i, j;
 
@@ -296,10 +267,10 @@ config_defaults(struct config *c)
 	memset(c, 0, sizeof(*c));
 	c->iso = RP_ISOLATION_SHARED;
 	c->hello_timeout_ms = 30000;
-	c->rate_n = 256;
-	c->rate_secs = 1;
-	c->budget_n = 3;
-	c->budget_secs = 30;
+	c->rate.n = 256;
+	c->rate.secs = 1;
+	c->budget.n = 3;
+	c->budget.secs = 30;
 	c->spawn_timeout_ms = 10000;
 	c->spawn_waiters = 64;
 	c->probe_interval_ms = 5000;
@@ -315,7 +286,7 @@ void
 config_parse(struct config *c, int argc, char **argv)
 {
 	const char *sock = NULL, *dir = NULL, *env;
-	struct static_spec *hs = NULL;
+	struct config_static *hs = NULL;
 	size_t nhs = 0;
 	uint64_t v;
 	uint32_t *nu;
@@ -353,61 +324,61 @@ config_parse(struct config *c, int argc, char **argv)
 			    RP_ISOLATION_PRIVATE;
 			snprintf(c->instance_name, sizeof(c->instance_name),
 			    "%s", optarg);
-			c->instance_src = SRC_FLAG;
+			c->instance_src = CONFIG_SRC_FLAG;
 			break;
 		case OPT_ALLOW_UID:
 			v = opt_u64("--allow-uid", optarg, 0, UINT32_MAX - 1);
 			nu = realloc(c->allow_uids,
 			    (c->n_allow_uids + 1) * sizeof(*nu));
 			if (nu == NULL)
-				die(RP_EXIT_INTERNAL, "out of memory");
+				out_of_memory();
 			c->allow_uids = nu;
 			nu[c->n_allow_uids++] = (uint32_t)v;
 			break;
 		case OPT_HELLO_TIMEOUT:
 			c->hello_timeout_ms = (int64_t)opt_u64("--hello-timeout",
 			    optarg, 1, 86400000);
-			c->hello_timeout_src = SRC_FLAG;
+			c->hello_timeout_src = CONFIG_SRC_FLAG;
 			break;
 		case OPT_RATE_LIMIT:
-			opt_rate("--rate-limit", optarg, 1, &c->rate_n,
-			    &c->rate_secs);
-			c->rate_src = SRC_FLAG;
+			opt_rate("--rate-limit", optarg, 1, &c->rate.n,
+			    &c->rate.secs);
+			c->rate_src = CONFIG_SRC_FLAG;
 			break;
 		case OPT_SPAWN_BUDGET:
-			opt_rate("--spawn-budget", optarg, 0, &c->budget_n,
-			    &c->budget_secs);
-			c->budget_src = SRC_FLAG;
+			opt_rate("--spawn-budget", optarg, 0, &c->budget.n,
+			    &c->budget.secs);
+			c->budget_src = CONFIG_SRC_FLAG;
 			break;
 		case OPT_SPAWN_TIMEOUT:
 			c->spawn_timeout_ms = (int64_t)opt_u64("--spawn-timeout",
 			    optarg, 1, 3600000);
-			c->spawn_timeout_src = SRC_FLAG;
+			c->spawn_timeout_src = CONFIG_SRC_FLAG;
 			break;
 		case OPT_SPAWN_WAITERS:
 			c->spawn_waiters = (uint32_t)opt_u64("--spawn-waiters",
 			    optarg, 0, 1000000);
-			c->spawn_waiters_src = SRC_FLAG;
+			c->spawn_waiters_src = CONFIG_SRC_FLAG;
 			break;
 		case OPT_PROBE_INTERVAL:
 			c->probe_interval_ms = (int64_t)opt_u64(
 			    "--probe-interval", optarg, 0, 86400000);
-			c->probe_interval_src = SRC_FLAG;
+			c->probe_interval_src = CONFIG_SRC_FLAG;
 			break;
 		case OPT_PROBE_TIMEOUT:
 			c->probe_timeout_ms = (int64_t)opt_u64("--probe-timeout",
 			    optarg, 1, 600000);
-			c->probe_timeout_src = SRC_FLAG;
+			c->probe_timeout_src = CONFIG_SRC_FLAG;
 			break;
 		case OPT_MAX_CLIENTS:
 			c->max_clients = (uint32_t)opt_u64("--max-clients",
 			    optarg, 1, 1000000);
-			c->max_clients_src = SRC_FLAG;
+			c->max_clients_src = CONFIG_SRC_FLAG;
 			break;
 		case OPT_DRAIN_TIMEOUT:
 			c->drain_timeout_ms = (int64_t)opt_u64("--drain-timeout",
 			    optarg, 0, 3600000);
-			c->drain_timeout_src = SRC_FLAG;
+			c->drain_timeout_src = CONFIG_SRC_FLAG;
 			break;
 		case OPT_EVENTS:
 			if (optarg[0] == '\0')
@@ -433,12 +404,12 @@ config_parse(struct config *c, int argc, char **argv)
 			else
 				usage_error("--handoff-event: \"%s\" is neither "
 				    "backend nor broker", optarg);
-			c->handoff_event_src = SRC_FLAG;
+			c->handoff_event_src = CONFIG_SRC_FLAG;
 			break;
 		case OPT_HANDOFF_TIMEOUT:
 			c->handoff_timeout_ms = (int64_t)opt_u64(
 			    "--handoff-timeout", optarg, 1, 600000);
-			c->handoff_timeout_src = SRC_FLAG;
+			c->handoff_timeout_src = CONFIG_SRC_FLAG;
 			break;
 		case OPT_BACKEND_HANDOFF:
 			opt_backend_handoff(&hs, &nhs, optarg);
@@ -456,13 +427,13 @@ config_parse(struct config *c, int argc, char **argv)
 	match_backend_handoffs(c, hs, nhs);
 	free(hs);
 
-	if (c->hello_timeout_src == SRC_DEFAULT &&
+	if (c->hello_timeout_src == CONFIG_SRC_DEFAULT &&
 	    (env = getenv(ENV_HELLO_TIMEOUT)) != NULL && *env != '\0') {
 		if (rp_parse_u64(env, 1, 86400000, &v) != 0)
 			usage_error("%s: \"%s\" is not a number from 1 to "
 			    "86400000", ENV_HELLO_TIMEOUT, env);
 		c->hello_timeout_ms = (int64_t)v;
-		c->hello_timeout_src = SRC_ENV;
+		c->hello_timeout_src = CONFIG_SRC_ENV;
 	}
 
 	/* The event loop's backend: epoll(7) where there is one, unless
@@ -478,10 +449,10 @@ config_parse(struct config *c, int argc, char **argv)
 		usage_error("cannot form the instance id");
 
 	if (sock != NULL) {
-		c->socket_src = SRC_FLAG;
+		c->socket_src = CONFIG_SRC_FLAG;
 	} else if ((env = getenv(ENV_SOCKET)) != NULL && *env != '\0') {
 		sock = env;
-		c->socket_src = SRC_ENV;
+		c->socket_src = CONFIG_SRC_ENV;
 	}
 	if (sock != NULL) {
 		if (strlen(sock) >= sizeof(c->socket))
@@ -499,6 +470,16 @@ config_parse(struct config *c, int argc, char **argv)
 		c->service_dir_err = errno;
 		c->service_dir[0] = '\0';
 	}
-	c->service_dir_src = dir != NULL ? SRC_FLAG :
-	    (env != NULL && *env != '\0') ? SRC_ENV : SRC_DEFAULT;
+	c->service_dir_src = dir != NULL ? CONFIG_SRC_FLAG :
+	    (env != NULL && *env != '\0') ? CONFIG_SRC_ENV : CONFIG_SRC_DEFAULT;
+}
+
+void
+config_free(struct config *c)
+{
+	free(c->allow_uids);
+	free(c->statics);
+	c->allow_uids = NULL;
+	c->statics = NULL;
+	c->n_allow_uids = c->n_statics = 0;
 }

@@ -87,12 +87,13 @@ defs_load(struct defs *d, struct defent *e, const char *path,
 		rp_utf8_fmt(reason, sizeof(reason), "%s %s", path, first ?
 		    "loaded" : was_ok ? "changed" : "is valid again");
 	else
-		rp_utf8_fmt(reason, sizeof(reason), "%s could not be loaded: %s",
-		    path, e->why);
-	events_emit(d->ev, first ? RP__EVENT_KIND__EVENT_KIND_SERVICE_DEF_LOADED :
+		rp_utf8_fmt(reason, sizeof(reason),
+		    "%s could not be loaded: %s", path, e->why);
+	events_emit(d->ev, first ?
+	    RP__EVENT_KIND__EVENT_KIND_SERVICE_DEF_LOADED :
 	    RP__EVENT_KIND__EVENT_KIND_SERVICE_DEF_CHANGED,
-	    e->def != NULL ? EV_INFO : EV_WARN, e->service, reason, NULL, 0,
-	    0, NULL, 0);
+	    e->def != NULL ? EV_INFO : EV_WARN, e->service, reason, NULL, 0, 0,
+	    NULL, 0);
 }
 
 int

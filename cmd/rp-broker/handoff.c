@@ -45,7 +45,7 @@
 #define ACK_READ 4096
 #define TOKENS_CAP 16384
 
-static const char *const ho_names[N_HO] = {
+static const char *const ho_names[HANDOFF_OUTCOMES] = {
 	"accepted", "refused", "ack_timeout", "bad_ack", "backend_gone",
 	"no_socket", "client_gone", "busy", "shutdown",
 };
@@ -55,7 +55,7 @@ static void hconn_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg);
 const char *
 handoff_outcome_name(unsigned o)
 {
-	return o < N_HO ? ho_names[o] : "unknown";
+	return o < HANDOFF_OUTCOMES ? ho_names[o] : "unknown";
 }
 
 int
@@ -76,31 +76,32 @@ handoff_init(struct broker *b)
  * while setting up (no socket, busy) can repeat on every Hello, so their
  * events are thinned to one per QUIET_MS per backend. */
 static void
-count(struct broker *b, struct bkey *k, enum ho_outcome o, uint64_t corr,
+count(struct broker *b, struct bkey *k, enum handoff_outcome o, uint64_t corr,
     const char *detail)
 {
 	struct ev_kv extra[2];
 	char r[600];
 
 	k->handoffs[o]++;
-	if (o == HO_ACCEPTED)
+	if (o == HANDOFF_ACCEPTED)
 		return;
-	if (o == HO_NO_SOCKET || o == HO_BUSY) {
+	if (o == HANDOFF_NO_SOCKET || o == HANDOFF_BUSY) {
 		int64_t now = rp_loop_now(b->loop);
 
 		if (now < k->ho.quiet_until)
 			return;
 		k->ho.quiet_until = now + QUIET_MS;
 	}
-	fmt(r, sizeof(r), "no handoff of connection %" PRIu64 " to %s@%s "
-	    "(%s%s%s); the client reconnects to backend_pipe", corr,
-	    k->service, k->version, ho_names[o], detail && *detail ? ": " : "",
-	    detail ? detail : "");
+	rp_utf8_fmt(r, sizeof(r),
+	    "no handoff of connection %" PRIu64 " to %s@%s "
+	    "(%s%s%s); the client reconnects to backend_pipe",
+	    corr, k->service, k->version, ho_names[o],
+	    detail && *detail ? ": " : "", detail ? detail : "");
 	extra[0] = (struct ev_kv){ "handoff_outcome", ho_names[o] };
 	extra[1] = (struct ev_kv){ "handoff_pipe", k->hpipe };
-	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_PROTOCOL_DOWNGRADE, EV_WARN,
-	    k->service, r, NULL, corr, (uint32_t)(k->pid > 0 ? k->pid : 0),
-	    extra, 2);
+	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_PROTOCOL_DOWNGRADE,
+	    EV_WARN, k->service, r, NULL, corr,
+	    (uint32_t)(k->pid > 0 ? k->pid : 0), extra, 2);
 }
 
 static void hconn_timer_cb(struct rp_loop *loop, void *arg);
@@ -123,8 +124,8 @@ arm(struct broker *b, struct bkey *k)
 /* A transfer is over: forget its token, count it, and if the broker
  * kept the client's connection for the event, write it or let go. */
 static void
-finish(struct broker *b, struct bkey *k, struct hpend *p, enum ho_outcome o,
-    const char *detail)
+finish(struct broker *b, struct bkey *k, struct hpend *p,
+    enum handoff_outcome o, const char *detail)
 {
 	struct conn *c = p->c;
 
@@ -134,8 +135,8 @@ finish(struct broker *b, struct bkey *k, struct hpend *p, enum ho_outcome o,
 	count(b, k, o, p->corr, detail);
 	if (c == NULL)
 		return;
-	if (o != HO_ACCEPTED) {
-		conn_close(b, c, CLOSE_HANDOFF_FAILED);
+	if (o != HANDOFF_ACCEPTED) {
+		conn_close(b, c, CONN_CLOSE_HANDOFF_FAILED);
 		return;
 	}
 	/* {1, EVENT, 0xD0FF, request_id = connection_id, the Ack}: now the
@@ -143,14 +144,14 @@ finish(struct broker *b, struct bkey *k, struct hpend *p, enum ho_outcome o,
 	rp_buf_clear(&b->scratch);
 	if (rp_wire_ack_encode(&b->scratch, RP_KIND_EVENT, p->corr, p->tok,
 	    RP_TOKEN_LEN, 1, NULL, p->corr) < 0) {
-		conn_close(b, c, CLOSE_HANDOFF_FAILED);
+		conn_close(b, c, CONN_CLOSE_HANDOFF_FAILED);
 		return;
 	}
 	(void)conn_reply(b, c, &b->scratch, CONN_THEN_HANDED_OFF);
 }
 
 void
-handoff_key_close(struct broker *b, struct bkey *k, enum ho_outcome why,
+handoff_key_close(struct broker *b, struct bkey *k, enum handoff_outcome why,
     const char *detail)
 {
 	struct hconn *hc = &k->ho;
@@ -184,7 +185,8 @@ handoff_close_all(struct broker *b)
 	struct bkey *k;
 
 	for (k = b->keys; k != NULL; k = k->next)
-		handoff_key_close(b, k, HO_SHUTDOWN, "the broker is stopping");
+		handoff_key_close(b, k, HANDOFF_SHUTDOWN,
+		    "the broker is stopping");
 }
 
 void
@@ -213,19 +215,19 @@ ack(struct broker *b, struct bkey *k, uint8_t *body, size_t len)
 	free(body);
 	if (a != NULL && (p = hring_find(&hc->ring, a->correlation_id)) ==
 	    NULL) {
-		fmt(msg, sizeof(msg), "an Ack for no transfer in flight "
-		    "(correlation_id %" PRIu64 ")", a->correlation_id);
+		rp_utf8_fmt(msg, sizeof(msg), "an Ack for no transfer in "
+		    "flight (correlation_id %" PRIu64 ")", a->correlation_id);
 		why = msg;
 	} else if (a != NULL) {
 		/* The Ack must name the very token of that transfer. */
 		if (a->token.len != RP_TOKEN_LEN ||
 		    !rp_token_equal(a->token.data, p->tok))
-			finish(b, k, p, HO_BAD_ACK, "the Ack carries another "
-			    "token");
+			finish(b, k, p, HANDOFF_BAD_ACK,
+			    "the Ack carries another token");
 		else if (!a->accepted)
-			finish(b, k, p, HO_REFUSED, a->error_detail);
+			finish(b, k, p, HANDOFF_REFUSED, a->error_detail);
 		else
-			finish(b, k, p, HO_ACCEPTED, NULL);
+			finish(b, k, p, HANDOFF_ACCEPTED, NULL);
 		rp_wire_free(a);
 		hring_trim(&hc->ring);
 		return 0;
@@ -233,7 +235,7 @@ ack(struct broker *b, struct bkey *k, uint8_t *body, size_t len)
 	rp_wire_free(a);
 	/* A backend that answers out of turn cannot be trusted with the
 	 * transfers still in flight either. */
-	handoff_key_close(b, k, HO_BAD_ACK, why);
+	handoff_key_close(b, k, HANDOFF_BAD_ACK, why);
 	return -1;
 }
 
@@ -255,10 +257,11 @@ read_acks(struct broker *b, struct bkey *k)
 	if (n <= 0) {
 		char why[128];
 
-		fmt(why, sizeof(why), "%s%s", n == 0 ? "the backend closed its "
-		    "handoff connection" : "the handoff connection failed: ",
+		rp_utf8_fmt(why, sizeof(why), "%s%s", n == 0 ?
+		    "the backend closed its handoff connection" :
+		    "the handoff connection failed: ",
 		    n == 0 ? "" : strerror(errno));
-		handoff_key_close(b, k, HO_BACKEND_GONE, why);
+		handoff_key_close(b, k, HANDOFF_BACKEND_GONE, why);
 		return;
 	}
 	while (off < (size_t)n) {
@@ -268,7 +271,7 @@ read_acks(struct broker *b, struct bkey *k)
 		if (st == RP_FRAME_MORE)
 			continue;
 		if (st != RP_FRAME_OK) {
-			handoff_key_close(b, k, HO_BAD_ACK,
+			handoff_key_close(b, k, HANDOFF_BAD_ACK,
 			    rp_frame_status_str(st));
 			return;
 		}
@@ -306,9 +309,10 @@ flush(struct broker *b, struct bkey *k)
 		if (n < 0) {
 			char why[128];
 
-			fmt(why, sizeof(why), "the handoff connection failed: "
-			    "%s", strerror(errno));
-			handoff_key_close(b, k, HO_BACKEND_GONE, why);
+			rp_utf8_fmt(why, sizeof(why),
+			    "the handoff connection failed: %s",
+			    strerror(errno));
+			handoff_key_close(b, k, HANDOFF_BACKEND_GONE, why);
 			return -1;
 		}
 		memmove(hc->out.data, hc->out.data + n, hc->out.len - (size_t)n);
@@ -349,9 +353,9 @@ hconn_timer_cb(struct rp_loop *loop, void *arg)
 		return;
 	}
 	/* Acks come in order: the others are behind this one. */
-	fmt(why, sizeof(why), "no Ack within %" PRId64 " ms",
+	rp_utf8_fmt(why, sizeof(why), "no Ack within %" PRId64 " ms",
 	    b->cfg.handoff_timeout_ms);
-	handoff_key_close(b, k, HO_ACK_TIMEOUT, why);
+	handoff_key_close(b, k, HANDOFF_ACK_TIMEOUT, why);
 }
 
 /* ------------------------------------------------------------- set-up */
@@ -366,7 +370,7 @@ hconn_open(struct broker *b, struct bkey *k, char *why, size_t whysz)
 	int fd;
 
 	if (now < hc->retry_at) {
-		fmt(why, whysz, "%s could not be reached a moment ago",
+		rp_utf8_fmt(why, whysz, "%s could not be reached a moment ago",
 		    k->hpipe);
 		return -1;
 	}
@@ -374,21 +378,21 @@ hconn_open(struct broker *b, struct bkey *k, char *why, size_t whysz)
 	 * (EAGAIN) is a failure like any other here. */
 	fd = rp_sock_connect(k->hpipe, 1, 0);
 	if (fd < 0) {
-		fmt(why, whysz, "cannot connect to %s: %s", k->hpipe,
+		rp_utf8_fmt(why, whysz, "cannot connect to %s: %s", k->hpipe,
 		    strerror(errno));
 		hc->retry_at = now + RETRY_MS;
 		return -1;
 	}
 	/* Only a process of our own uid may take our clients' connections. */
 	if (rp_sock_peercred(fd, &pc) < 0 || pc.uid != b->euid) {
-		fmt(why, whysz, "%s is served by uid %u, not ours", k->hpipe,
-		    (unsigned)pc.uid);
+		rp_utf8_fmt(why, whysz, "%s is served by uid %u, not ours",
+		    k->hpipe, (unsigned)pc.uid);
 		close(fd);
 		hc->retry_at = now + RETRY_MS;
 		return -1;
 	}
 	if (rp_loop_add(b->loop, fd, RP_LOOP_READ, hconn_cb, k) < 0) {
-		fmt(why, whysz, "cannot watch %s: %s", k->hpipe,
+		rp_utf8_fmt(why, whysz, "cannot watch %s: %s", k->hpipe,
 		    strerror(errno));
 		close(fd);
 		return -1;
@@ -411,18 +415,19 @@ handoff_prepare(struct broker *b, struct conn *c, struct bkey *k)
 	    !(c->hello->client_capabilities & RP_CAP_HANDLE_PASSING))
 		return 0;
 	if (hc->fd < 0 && hconn_open(b, k, why, sizeof(why)) < 0) {
-		count(b, k, HO_NO_SOCKET, c->corr, why);
+		count(b, k, HANDOFF_NO_SOCKET, c->corr, why);
 		return 0;
 	}
 	/* The fd must follow every byte already queued on the connection;
 	 * a backend that is not keeping up gets no more for now. */
 	if (hc->ring.n >= HPEND_MAX || hc->out.len > 0) {
-		count(b, k, HO_BUSY, c->corr, "the backend is not keeping up");
+		count(b, k, HANDOFF_BUSY, c->corr,
+		    "the backend is not keeping up");
 		return 0;
 	}
 	if (rp_token_store_issue(b->tokens, rp_loop_now(b->loop),
 	    c->tok) < 0) {
-		count(b, k, HO_BUSY, c->corr, "too many handoffs pending");
+		count(b, k, HANDOFF_BUSY, c->corr, "too many handoffs pending");
 		return 0;
 	}
 	c->hk = k;
@@ -431,7 +436,7 @@ handoff_prepare(struct broker *b, struct conn *c, struct bkey *k)
 }
 
 void
-handoff_drop(struct broker *b, struct conn *c, enum ho_outcome why)
+handoff_drop(struct broker *b, struct conn *c, enum handoff_outcome why)
 {
 	struct bkey *k = c->hk;
 
@@ -440,20 +445,20 @@ handoff_drop(struct broker *b, struct conn *c, enum ho_outcome why)
 	c->hk = NULL;
 	k->hrefs--;
 	(void)rp_token_store_revoke(b->tokens, c->tok);
-	if (why < N_HO)
-		count(b, k, why, c->corr, why == HO_CLIENT_GONE ?
+	if (why < HANDOFF_OUTCOMES)
+		count(b, k, why, c->corr, why == HANDOFF_CLIENT_GONE ?
 		    "the client left before its connection was sent" : NULL);
 }
 
 /* The transfer could not be made: the client's connection is closed
  * without a word, and it reconnects. */
 static void
-fail_now(struct broker *b, struct bkey *k, struct conn *c, enum ho_outcome o,
-    const char *detail)
+fail_now(struct broker *b, struct bkey *k, struct conn *c,
+    enum handoff_outcome o, const char *detail)
 {
 	(void)rp_token_store_revoke(b->tokens, c->tok);
 	count(b, k, o, c->corr, detail);
-	conn_close(b, c, CLOSE_HANDOFF_FAILED);
+	conn_close(b, c, CONN_CLOSE_HANDOFF_FAILED);
 }
 
 void
@@ -471,8 +476,9 @@ handoff_transfer(struct broker *b, struct conn *c)
 	/* Only when the reply had to wait for the client can the handoff
 	 * connection have changed since handoff_prepare. */
 	if (hc->fd < 0 || hc->out.len > 0) {
-		fail_now(b, k, c, hc->fd < 0 ? HO_BACKEND_GONE : HO_BUSY,
-		    hc->fd < 0 ? "the handoff connection is gone" :
+		fail_now(b, k, c, hc->fd < 0 ? HANDOFF_BACKEND_GONE :
+		    HANDOFF_BUSY, hc->fd < 0 ?
+		    "the handoff connection is gone" :
 		    "the backend is not keeping up");
 		return;
 	}
@@ -481,7 +487,7 @@ handoff_transfer(struct broker *b, struct conn *c)
 	rp_buf_clear(&b->scratch);
 	if (rp_wire_offer_encode(&b->scratch, c->tok, RP_TOKEN_LEN, k->service,
 	    c->corr, 0) < 0) {
-		fail_now(b, k, c, HO_BUSY, "cannot encode the offer");
+		fail_now(b, k, c, HANDOFF_BUSY, "cannot encode the offer");
 		return;
 	}
 	/* The token and the fd in one message, the offer right behind it,
@@ -492,13 +498,14 @@ handoff_transfer(struct broker *b, struct conn *c)
 		int err = errno;
 
 		if (err == EAGAIN || err == EWOULDBLOCK) {
-			fail_now(b, k, c, HO_BUSY, "the handoff socket is full");
+			fail_now(b, k, c, HANDOFF_BUSY,
+			    "the handoff socket is full");
 			return;
 		}
-		fmt(why, sizeof(why), "sending the connection: %s",
+		rp_utf8_fmt(why, sizeof(why), "sending the connection: %s",
 		    strerror(err));
-		fail_now(b, k, c, HO_BACKEND_GONE, why);
-		handoff_key_close(b, k, HO_BACKEND_GONE, why);
+		fail_now(b, k, c, HANDOFF_BACKEND_GONE, why);
+		handoff_key_close(b, k, HANDOFF_BACKEND_GONE, why);
 		return;
 	}
 	memset(&p, 0, sizeof(p));
@@ -514,19 +521,19 @@ handoff_transfer(struct broker *b, struct conn *c)
 	if (hring_push(&hc->ring, &p) < 0) {
 		/* The fd is on its way but cannot be accounted for: the
 		 * connection to this backend starts over. */
-		fail_now(b, k, c, HO_BUSY, "out of memory");
-		handoff_key_close(b, k, HO_BACKEND_GONE, "out of memory");
+		fail_now(b, k, c, HANDOFF_BUSY, "out of memory");
+		handoff_key_close(b, k, HANDOFF_BACKEND_GONE, "out of memory");
 		return;
 	}
 	if (!keep)
 		/* The kernel holds the fd in flight; ours is not needed. */
-		conn_close(b, c, CLOSE_HANDED_OFF);
+		conn_close(b, c, CONN_CLOSE_HANDED_OFF);
 	if ((size_t)n < b->scratch.len) {
 		/* What of the offer the socket did not take goes when it
 		 * can; nothing else may be sent before it. */
 		if (rp_buf_append(&hc->out, b->scratch.data + n,
 		    b->scratch.len - (size_t)n) < 0) {
-			handoff_key_close(b, k, HO_BACKEND_GONE,
+			handoff_key_close(b, k, HANDOFF_BACKEND_GONE,
 			    "out of memory");
 			return;
 		}

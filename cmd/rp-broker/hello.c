@@ -34,7 +34,7 @@ request_id(const struct conn *c, char buf[24])
 	if (c->hello != NULL && c->hello->request_id[0] != '\0')
 		return c->hello->request_id;
 	if (c->frame != NULL && c->frame->request_id != 0) {
-		fmt(buf, 24, "%" PRIu64, c->frame->request_id);
+		rp_utf8_fmt(buf, 24, "%" PRIu64, c->frame->request_id);
 		return buf;
 	}
 	return NULL;
@@ -79,12 +79,12 @@ refuse(struct broker *b, struct conn *c, enum rp_refusal id,
 		/* Out of memory (the text is repaired, the echo was decoded):
 		 * as running-process v1 when it cannot encode a reply, none
 		 * is sent. */
-		conn_close(b, c, CLOSE_NO_MEMORY);
+		conn_close(b, c, CONN_CLOSE_NO_MEMORY);
 		return;
 	}
 	/* Refusals also go to the DUMP ring, so they are recorded even
 	 * without --events; acceptances only with it (the fast path). */
-	fmt(reason, sizeof(reason), "%s%s%s", row->reason,
+	rp_utf8_fmt(reason, sizeof(reason), "%s%s%s", row->reason,
 	    row->takes_detail && detail && *detail ? ": " : "",
 	    row->takes_detail && detail ? detail : "");
 	labels(c, &svc, &ver);
@@ -138,7 +138,7 @@ negotiate(struct broker *b, struct conn *c, struct bkey *k)
 		/* The backend's endpoint cannot go on the wire (a broker
 		 * directory that is not UTF-8), or no memory: it is not a
 		 * backend this broker can offer. */
-		handoff_drop(b, c, N_HO);
+		handoff_drop(b, c, HANDOFF_OUTCOMES);
 		refuse(b, c, RP_REFUSE_INSTALL, errno == EILSEQ ?
 		    "its backend_pipe is not UTF-8" : "out of memory", 0);
 		return;
@@ -151,8 +151,8 @@ negotiate(struct broker *b, struct conn *c, struct bkey *k)
 	if (events_on(&b->ev)) {
 		extra[0] = (struct ev_kv){ "route", c->hk != NULL ? "handoff" :
 		    "reconnect" };
-		events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_HELLO_ACCEPTED, EV_INFO,
-		    k->service, "negotiated", request_id(c, rid),
+		events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_HELLO_ACCEPTED,
+		    EV_INFO, k->service, "negotiated", request_id(c, rid),
 		    n.connection_id, c->pid, extra, 1);
 	}
 	/* With a token, the connection goes to the backend once the reply
@@ -179,8 +179,8 @@ serve_key(struct broker *b, struct conn *c, struct bkey *k,
 	char why[512];
 	uint64_t retry = 0;
 
-	if (k->kind == BK_STATIC) {
-		if (k->state == BS_PROBING) {
+	if (k->kind == BKEY_STATIC) {
+		if (k->state == BKEY_PROBING) {
 			if (k->nwaiters >= (uint64_t)b->cfg.spawn_waiters + 1) {
 				refuse(b, c, RP_REFUSE_SPAWN_IN_PROGRESS, NULL, 0);
 				return;
@@ -188,7 +188,7 @@ serve_key(struct broker *b, struct conn *c, struct bkey *k,
 			conn_wait(b, c, k);
 			return;
 		}
-		if (k->state != BS_LIVE || bkey_needs_probe(b, k)) {
+		if (k->state != BKEY_LIVE || bkey_needs_probe(b, k)) {
 			/* Queue first: a probe that fails at once answers
 			 * its waiters before returning. */
 			conn_wait(b, c, k);
@@ -199,10 +199,10 @@ serve_key(struct broker *b, struct conn *c, struct bkey *k,
 		return;
 	}
 	switch (k->state) {
-	case BS_LIVE:
+	case BKEY_LIVE:
 		negotiate(b, c, k);
 		return;
-	case BS_SPAWNING:
+	case BKEY_SPAWNING:
 		/* The Hello that started the spawn waits too; it is not one
 		 * of the --spawn-waiters. */
 		if (k->nwaiters >= (uint64_t)b->cfg.spawn_waiters + 1) {
@@ -230,9 +230,9 @@ version_mismatch(struct broker *b, struct conn *c, const char *why)
 {
 	char rid[24];
 
-	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_VERSION_MISMATCH, EV_WARN,
-	    c->hello->service_name, why, request_id(c, rid), 0, c->pid, NULL,
-	    0);
+	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_VERSION_MISMATCH,
+	    EV_WARN, c->hello->service_name, why, request_id(c, rid), 0, c->pid,
+	    NULL, 0);
 }
 
 /* Rows 19-22, then the backend. */
@@ -245,7 +245,7 @@ route(struct broker *b, struct conn *c)
 	struct bkey *k;
 	int err;
 
-	k = bkey_find(b, h->service_name, h->wanted_version, BK_STATIC);
+	k = bkey_find(b, h->service_name, h->wanted_version, BKEY_STATIC);
 	if (k != NULL) {
 		serve_key(b, c, k, NULL);
 		return;
@@ -300,7 +300,7 @@ hello_frame(struct broker *b, struct conn *c, uint8_t *body, size_t len)
 	if (f != NULL && f->payload_protocol == RP_PP_ADMIN) {
 		if (id != RP_REFUSE_NONE) {
 			/* A malformed admin frame gets no reply at all. */
-			conn_close(b, c, CLOSE_BAD_ADMIN);
+			conn_close(b, c, CONN_CLOSE_BAD_ADMIN);
 			return;
 		}
 		admin_frame(b, c, f);
@@ -308,7 +308,7 @@ hello_frame(struct broker *b, struct conn *c, uint8_t *body, size_t len)
 	}
 	if (id == RP_REFUSE_OUT_OF_MEMORY) {
 		/* running-process v1 has no answer for this (it aborts). */
-		conn_close(b, c, CLOSE_NO_MEMORY);
+		conn_close(b, c, CONN_CLOSE_NO_MEMORY);
 		return;
 	}
 	/* File-descriptor pressure (row 18) is judged where running-process
@@ -326,7 +326,7 @@ hello_frame(struct broker *b, struct conn *c, uint8_t *body, size_t len)
 	c->hello = rp_wire_hello_decode(f);
 	if (c->hello == NULL) {
 		if (errno == ENOMEM)
-			conn_close(b, c, CLOSE_NO_MEMORY);
+			conn_close(b, c, CONN_CLOSE_NO_MEMORY);
 		else
 			refuse(b, c, RP_REFUSE_MALFORMED_HELLO, NULL, 0);
 		return;
@@ -369,7 +369,7 @@ hello_big_frame(struct broker *b, struct conn *c)
 	free(s);
 	c->scan = NULL;
 	if (frame_ok && c->frame == NULL) {
-		conn_close(b, c, CLOSE_NO_MEMORY);
+		conn_close(b, c, CONN_CLOSE_NO_MEMORY);
 		return;
 	}
 	if (c->frame == NULL) {
@@ -379,7 +379,7 @@ hello_big_frame(struct broker *b, struct conn *c)
 	if (c->frame->payload_protocol == RP_PP_ADMIN) {
 		if (rp_wire_envelope_check(c->frame, RP_KIND_REQUEST,
 		    RP_PP_ADMIN) != RP_ENV_OK || !admin_ok) {
-			conn_close(b, c, CLOSE_BAD_ADMIN);
+			conn_close(b, c, CONN_CLOSE_BAD_ADMIN);
 			return;
 		}
 		/* The request was re-encoded as the frame's payload. */

@@ -30,7 +30,7 @@ render_backends(struct broker *b, struct rp_buf *o)
 			continue;
 		for (j = k; j != NULL; j = j->next)
 			if (strcmp(j->service, k->service) == 0 &&
-			    j->state == BS_LIVE)
+			    j->state == BKEY_LIVE)
 				live++;
 		r |= rp_buf_puts(o, PREFIX "active_backends{");
 		r |= metrics_label(o, "service", k->service, 1);
@@ -39,7 +39,7 @@ render_backends(struct broker *b, struct rp_buf *o)
 	r |= metrics_family(o, "spawn_attempts", "counter",
 	    "Backend spawns, by service, version and outcome.");
 	for (k = b->keys; k != NULL; k = k->next) {
-		if (k->kind != BK_SPAWNED)
+		if (k->kind != BKEY_SPAWNED)
 			continue;
 		for (int ok = 1; ok >= 0; ok--) {
 			r |= rp_buf_puts(o, PREFIX "spawn_attempts_total{");
@@ -55,7 +55,7 @@ render_backends(struct broker *b, struct rp_buf *o)
 	    "Spawns left in the current budget window, by service and "
 	    "version.");
 	for (k = b->keys; k != NULL; k = k->next) {
-		if (k->kind != BK_SPAWNED)
+		if (k->kind != BKEY_SPAWNED)
 			continue;
 		r |= rp_buf_puts(o, PREFIX "spawn_budget_remaining{");
 		r |= metrics_label(o, "service", k->service, 1);
@@ -80,10 +80,10 @@ render_handoffs(struct broker *b, struct rp_buf *o)
 	    "Client connections handed to a backend, by service, version and "
 	    "outcome (anything but accepted fell back to backend_pipe).");
 	for (k = b->keys; k != NULL; k = k->next) {
-		if (k->kind == BK_STATIC && k->hpipe[0] == '\0')
+		if (k->kind == BKEY_STATIC && k->hpipe[0] == '\0')
 			continue;
 		inflight += k->ho.ring.n;
-		for (i = 0; i < N_HO; i++) {
+		for (i = 0; i < HANDOFF_OUTCOMES; i++) {
 			r |= rp_buf_puts(o, PREFIX "handoff_total{");
 			r |= metrics_label(o, "service", k->service, 1);
 			r |= metrics_label(o, "version", k->version, 0);
@@ -108,7 +108,7 @@ verb_label(char *out, size_t outsz, const char *cli)
 {
 	char *p;
 
-	fmt(out, outsz, "%s", cli);
+	rp_utf8_fmt(out, outsz, "%s", cli);
 	for (p = out; *p != '\0'; p++)
 		if (*p == '-')
 			*p = '_';
@@ -130,7 +130,7 @@ render_admin(const struct counters *n, struct rp_buf *o)
 		if (name == NULL && n->admin[i] == 0)
 			continue;
 		if (name == NULL)
-			fmt(vb, sizeof(vb), "verb_%zu", i);
+			rp_utf8_fmt(vb, sizeof(vb), "verb_%zu", i);
 		else
 			verb_label(vb, sizeof(vb), name);
 		r |= metrics_counter_lv(o, "admin_requests", "verb", vb,
@@ -140,12 +140,12 @@ render_admin(const struct counters *n, struct rp_buf *o)
 }
 
 int
-metrics_render(struct broker *b, struct rp_buf *o)
+admin_metrics(struct broker *b, struct rp_buf *o)
 {
-	static const char *const close_names[N_CLOSE] = {
-		"replied", "out_of_memory", "timeout", "write_failed", "bad_admin",
-		"drain", "refused_at_accept", "peer_rejected", "handed_off",
-		"handoff_failed",
+	static const char *const close_names[CONN_CLOSES] = {
+		"replied", "out_of_memory", "timeout", "write_failed",
+		"bad_admin", "drain", "refused_at_accept", "peer_rejected",
+		"handed_off", "handoff_failed",
 	};
 	const struct counters *n = &b->count;
 	int64_t up_ms = rp_now_ms() - b->started_ms;
@@ -177,7 +177,7 @@ metrics_render(struct broker *b, struct rp_buf *o)
 	    n->accepted);
 	r |= metrics_family(o, "connections_closed", "counter",
 	    "Connections closed, by why.");
-	for (i = 0; i < N_CLOSE; i++)
+	for (i = 0; i < CONN_CLOSES; i++)
 		r |= metrics_counter_lv(o, "connections_closed", "reason",
 		    close_names[i], n->closed[i]);
 	r |= metrics_simple(o, "peer_rejected", "counter",

@@ -48,7 +48,7 @@ probe_record(struct bkey *k, int ok, const char *detail)
 {
 	k->last_probe_ok = ok;
 	k->last_probe_wall_ms = rp_wall_ms();
-	fmt(k->last_probe_detail, sizeof(k->last_probe_detail), "%s",
+	rp_utf8_fmt(k->last_probe_detail, sizeof(k->last_probe_detail), "%s",
 	    detail);
 }
 
@@ -68,7 +68,7 @@ probe_end(struct broker *b, struct bkey *k, int ok, int retry,
 
 	probe_close(b, k);
 	probe_record(k, ok, ok ? "verified" : why);
-	if (!ok && retry && k->kind == BK_SPAWNED) {
+	if (!ok && retry && k->kind == BKEY_SPAWNED) {
 		if (now < k->spawn_deadline) {
 			p->backoff_ms = p->backoff_ms == 0 ? 1 :
 			    p->backoff_ms * 2;
@@ -83,8 +83,9 @@ probe_end(struct broker *b, struct bkey *k, int ok, int retry,
 				return;
 			why = "cannot arm a timer";
 		} else {
-			fmt(msg, sizeof(msg), "no verified identity within %"
-			    PRId64 " ms (last attempt: %s)",
+			rp_utf8_fmt(msg, sizeof(msg),
+			    "no verified identity within %" PRId64
+			    " ms (last attempt: %s)",
 			    b->cfg.spawn_timeout_ms, why);
 			why = msg;
 		}
@@ -113,7 +114,7 @@ probe_verdict(struct broker *b, struct bkey *k, uint8_t *body, size_t len)
 	/* A spawned backend must be the very process we started: a
 	 * wrapper that forks, or anyone else answering on the endpoint,
 	 * is not it. */
-	if (k->kind == BK_SPAWNED)
+	if (k->kind == BKEY_SPAWNED)
 		exp.pid = (uint32_t)k->pid;
 	st = rp_probe_verify(body, len, p->nonce, k->pipe, &p->peer, &exp, rep);
 	free(body);
@@ -124,10 +125,10 @@ probe_verdict(struct broker *b, struct bkey *k, uint8_t *body, size_t len)
 		return;
 	}
 	if (rep->field != NULL)
-		fmt(why, sizeof(why), "identity mismatch: %s: %s",
+		rp_utf8_fmt(why, sizeof(why), "identity mismatch: %s: %s",
 		    rep->field, rep->detail);
 	else
-		fmt(why, sizeof(why), "identity probe failed: %s",
+		rp_utf8_fmt(why, sizeof(why), "identity probe failed: %s",
 		    rep->detail);
 	free(rep);
 	probe_end(b, k, 0, 0, why, 0);
@@ -156,12 +157,14 @@ probe_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg)
 		return;
 	case RP_FRAME_BAD_VERSION:
 	case RP_FRAME_TOO_LARGE:
-		fmt(why, sizeof(why), "identity probe failed: malformed "
-		    "reply: %s", rp_frame_status_str(st));
+		rp_utf8_fmt(why, sizeof(why),
+		    "identity probe failed: malformed "
+		    "reply: %s",
+		    rp_frame_status_str(st));
 		probe_end(b, k, 0, 0, why, 0);
 		return;
 	default:
-		fmt(why, sizeof(why), "the endpoint closed the probe "
+		rp_utf8_fmt(why, sizeof(why), "the endpoint closed the probe "
 		    "connection: %s", rp_frame_status_str(st));
 		probe_end(b, k, 0, 1, why, 0);
 		return;
@@ -178,7 +181,7 @@ probe_timer_cb(struct rp_loop *loop, void *arg)
 	(void)loop;
 	k->probe.timer = 0;
 	if (k->probe.fd >= 0) {
-		fmt(why, sizeof(why), "no answer to the identity probe "
+		rp_utf8_fmt(why, sizeof(why), "no answer to the identity probe "
 		    "within %" PRId64 " ms", b->cfg.probe_timeout_ms);
 		probe_end(b, k, 0, 1, why, 0);
 		return;
@@ -195,10 +198,10 @@ probe_attempt(struct broker *b, struct bkey *k)
 	char why[300];
 	ssize_t n;
 
-	if (k->kind == BK_SPAWNED && now >= k->spawn_deadline) {
+	if (k->kind == BKEY_SPAWNED && now >= k->spawn_deadline) {
 		/* The deadline came during a backoff: report what the last
 		 * attempt saw. */
-		fmt(why, sizeof(why), "%s", k->last_probe_detail[0] ?
+		rp_utf8_fmt(why, sizeof(why), "%s", k->last_probe_detail[0] ?
 		    k->last_probe_detail : "no attempt was made");
 		probe_end(b, k, 0, 1, why, 0);
 		return;
@@ -209,15 +212,15 @@ probe_attempt(struct broker *b, struct bkey *k)
 	 * full backlog reads as ETIMEDOUT). */
 	p->fd = rp_sock_connect(k->pipe, 1, 0);
 	if (p->fd < 0) {
-		fmt(why, sizeof(why), "cannot connect to %s: %s", k->pipe,
-		    strerror(errno));
+		rp_utf8_fmt(why, sizeof(why), "cannot connect to %s: %s",
+		    k->pipe, strerror(errno));
 		probe_end(b, k, 0, 1, why, 0);
 		return;
 	}
 	b->nprobes++;
 	if (rp_sock_peercred(p->fd, &p->peer) < 0 ||
 	    rp_probe_request(p->nonce, &req) < 0) {
-		fmt(why, sizeof(why), "cannot prepare the probe: %s",
+		rp_utf8_fmt(why, sizeof(why), "cannot prepare the probe: %s",
 		    strerror(errno));
 		rp_buf_free(&req);
 		probe_end(b, k, 0, 1, why, 0);
@@ -227,7 +230,7 @@ probe_attempt(struct broker *b, struct bkey *k)
 		n = send(p->fd, req.data, req.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 || (size_t)n != req.len) {
-		fmt(why, sizeof(why), "cannot send the probe: %s",
+		rp_utf8_fmt(why, sizeof(why), "cannot send the probe: %s",
 		    n < 0 ? strerror(errno) : "short write");
 		rp_buf_free(&req);
 		probe_end(b, k, 0, 1, why, 0);
@@ -236,13 +239,13 @@ probe_attempt(struct broker *b, struct bkey *k)
 	rp_buf_free(&req);
 	rp_frame_decoder_init(&p->dec, PROBE_REPLY_MAX);
 	if (rp_loop_add(b->loop, p->fd, RP_LOOP_READ, probe_cb, k) < 0) {
-		fmt(why, sizeof(why), "cannot watch the probe: %s",
+		rp_utf8_fmt(why, sizeof(why), "cannot watch the probe: %s",
 		    strerror(errno));
 		probe_end(b, k, 0, 1, why, 0);
 		return;
 	}
 	p->attempt_deadline = now + b->cfg.probe_timeout_ms;
-	if (k->kind == BK_SPAWNED && p->attempt_deadline > k->spawn_deadline)
+	if (k->kind == BKEY_SPAWNED && p->attempt_deadline > k->spawn_deadline)
 		p->attempt_deadline = k->spawn_deadline;
 	p->timer = rp_loop_timer(b->loop, p->attempt_deadline, probe_timer_cb,
 	    k);
