@@ -262,9 +262,7 @@ json_fd(struct broker *b, struct rp_json *j)
 	rp_json_ku64(j, "soft_limit", b->nofile_soft);
 	rp_json_ku64(j, "hard_limit", b->nofile_hard);
 	rp_json_key(j, "usage_ratio");
-	rp_json_double(j, n < 0 || b->nofile_soft == 0 ||
-	    b->nofile_soft == UINT64_MAX ? 0.0 :
-	    (double)n / (double)b->nofile_soft);
+	rp_json_double(j, broker_fd_ratio(b, n));
 	rp_json_ku64(j, "episodes", b->pressure_episodes);
 	rp_json_obj_end(j);
 }
@@ -550,7 +548,7 @@ admin_frame(struct broker *b, struct conn *c, Rp__Frame *f)
 		r.text = "ok\n";
 		break;
 	case RP__ADMIN_VERB__ADMIN_VERB_READYZ:
-		if (!b->draining && !broker_fd_pressure(b)) {
+		if (broker_ready(b)) {
 			r.text = "ready\n";
 		} else {
 			r.text = "not ready\n";

@@ -161,8 +161,7 @@ admin_metrics(struct broker *b, struct rp_buf *o)
 	r |= metrics_family(o, "fd_usage_ratio", "gauge",
 	    "Open file descriptors over the soft RLIMIT_NOFILE.");
 	r |= rp_buf_printf(o, PREFIX "fd_usage_ratio %.6f\n",
-	    b->nofile_soft == 0 || b->nofile_soft == UINT64_MAX || nfd < 0 ?
-	    0.0 : (double)nfd / (double)b->nofile_soft);
+	    broker_fd_ratio(b, nfd));
 	r |= metrics_family(o, "uptime_seconds", "gauge",
 	    "Seconds since the broker started.");
 	r |= rp_buf_printf(o, PREFIX "uptime_seconds %" PRId64 ".%03" PRId64
@@ -171,7 +170,7 @@ admin_metrics(struct broker *b, struct rp_buf *o)
 	/* Beyond the frozen set. */
 	r |= metrics_simple(o, "ready", "gauge",
 	    "1 when the broker accepts Hellos (not draining, no fd pressure).",
-	    "", !b->draining && !broker_fd_pressure(b));
+	    "", broker_ready(b));
 	r |= metrics_simple(o, "connections_accepted", "counter",
 	    "Connections accepted, including those refused at once.", "_total",
 	    n->accepted);
