@@ -124,7 +124,7 @@ arm(struct broker *b, struct bkey *k)
 /* A transfer is over: forget its token, count it, and if the broker
  * kept the client's connection for the event, write it or let go. */
 static void
-finish(struct broker *b, struct bkey *k, struct hpend *p,
+transfer_end(struct broker *b, struct bkey *k, struct hpend *p,
     enum handoff_outcome o, const char *detail)
 {
 	struct conn *c = p->c;
@@ -176,7 +176,7 @@ handoff_key_close(struct broker *b, struct bkey *k, enum handoff_outcome why,
 	 * may close connections and start a stop that comes back here. */
 	while (hring_pop(&hc->ring, &p))
 		if (!p.done)
-			finish(b, k, &p, why, detail);
+			transfer_end(b, k, &p, why, detail);
 }
 
 void
@@ -222,12 +222,12 @@ ack(struct broker *b, struct bkey *k, uint8_t *body, size_t len)
 		/* The Ack must name the very token of that transfer. */
 		if (a->token.len != RP_TOKEN_LEN ||
 		    !rp_token_equal(a->token.data, p->tok))
-			finish(b, k, p, HANDOFF_BAD_ACK,
+			transfer_end(b, k, p, HANDOFF_BAD_ACK,
 			    "the Ack carries another token");
 		else if (!a->accepted)
-			finish(b, k, p, HANDOFF_REFUSED, a->error_detail);
+			transfer_end(b, k, p, HANDOFF_REFUSED, a->error_detail);
 		else
-			finish(b, k, p, HANDOFF_ACCEPTED, NULL);
+			transfer_end(b, k, p, HANDOFF_ACCEPTED, NULL);
 		rp_wire_free(a);
 		hring_trim(&hc->ring);
 		return 0;
