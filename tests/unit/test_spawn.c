@@ -1,6 +1,7 @@
 /*
- * Unit tests for spawn: exec errors, finding a program, fd placement, closing every other fd,
- * signal state, sessions, environment, cwd, waiting and reaping.
+ * Unit tests for spawn: exec errors, finding a program, fd placement, closing
+ * every other fd, signal state, sessions, environment, cwd, waiting and
+ * reaping.
  *
  * The child side of several tests is this very binary, re-executed through
  * /proc/self/exe with a helper verb, so what the child sees is read from
