@@ -40,6 +40,22 @@ int rp_fs_check_dir(const char *dir, int policy, char *why, size_t whysz);
  * when not a regular file); on failure out is as it was. */
 int rp_fs_read_file(const char *path, size_t max, struct rp_buf *out);
 
+/* Read a file that tells us what to run (a service definition), as
+ * rp_fs_read_file reads it, if a program running as our euid may trust
+ * it, by the rules sshd applies to authorized_keys: owned by our euid or
+ * by root, not writable by group or others, and, when the last component
+ * of path is a symbolic link, one whose target (every link resolved) lies
+ * inside path's own directory (resolved as well).  A link within the
+ * directory is followed; nothing else is.  The directory itself is the
+ * caller's to check (rp_fs_check_dir).  Returns 0, or -1 with errno and a
+ * reason in why that reads after the file's name: EPERM ("owned by uid
+ * 1000, not root", "writable by group or others (mode 0666)", "a symbolic
+ * link leading out of its directory, to /etc/x"), EFBIG ("larger than N
+ * bytes"), EISDIR, EINVAL ("not a regular file"), or the error of opening
+ * or reading it (its strerror).  out is as it was on failure. */
+int rp_fs_read_trusted(const char *path, size_t max, struct rp_buf *out,
+    char *why, size_t whysz);
+
 /* Replace dir/name atomically: a temporary file in dir, write, fsync,
  * rename, fsync of dir.  mode is applied to the new file (whatever the
  * umask).  On failure the temporary file is removed and the old file is

@@ -137,6 +137,20 @@ rp_handoff_judge(enum rp_fdpass_status fst, int nfds, const uint8_t *side,
 	return NULL;
 }
 
+int
+rp_handoff_ack_too_large(struct rp_buf *out, const struct rp_framescan *scan,
+    const uint8_t *side, size_t got)
+{
+	uint64_t rid = 0;
+	int tok = got == RP_TOKEN_LEN;
+
+	if (scan != NULL && rp_framescan_left(scan) == 0 &&
+	    rp_framescan_frame_ok(scan))
+		rid = scan->request_id;
+	return rp_wire_ack_encode(out, RP_KIND_RESPONSE, rid, tok ? side : NULL,
+	    tok ? RP_TOKEN_LEN : 0, 0, RP_HANDOFF_OFFER_TOO_LARGE, rid);
+}
+
 size_t
 rp_handoff_sideband_spill(enum rp_fdpass_status fst, size_t got)
 {

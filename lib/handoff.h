@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "fdpass.h"
+#include "framescan.h"
 #include "token.h"
 #include "wire.h"
 
@@ -47,6 +49,23 @@ const char *rp_handoff_judge(enum rp_fdpass_status fst, int nfds,
  * every byte is sideband: a long one is reported as such.)
  */
 size_t rp_handoff_sideband_spill(enum rp_fdpass_status fst, size_t got);
+
+/*
+ * An offer frame announced longer than RP_FRAME_SMALL_MAX: the receiver
+ * still answers (40-handoff.md step 4), without holding the body.  Up to
+ * RP_FRAME_MAX the body is read to its end through a framescan, so that
+ * the Ack echoes the frame's request_id (which is the offer's
+ * correlation_id, in an offer that could be valid) and the connection
+ * stays in step for the next transfer; past it nothing is read and the
+ * Ack has request_id 0.  The Ack: accepted false, error_detail
+ * RP_HANDOFF_OFFER_TOO_LARGE, correlation_id = request_id, token = the one
+ * the sideband presented (side, got bytes) when it has the right length,
+ * else none.  scan: the body read (rp_framescan_left 0), or NULL.  0, or
+ * -1 with errno (ENOMEM).
+ */
+#define RP_HANDOFF_OFFER_TOO_LARGE "HandoffOffer frame exceeds 8 KiB"
+int rp_handoff_ack_too_large(struct rp_buf *out,
+    const struct rp_framescan *scan, const uint8_t *side, size_t got);
 
 /* How a send ended (rp_handoff_send). */
 enum rp_handoff_sent {

@@ -65,6 +65,69 @@ int rp_pty_get_size(int fd, struct rp_pty_size *size);
  * (ENOTTY; ENOENT when the character is disabled). */
 int rp_pty_eof_char(int fd);
 
+/*
+ * Piped input as data.  A terminal gives some of the bytes it receives a
+ * meaning of its own: signals (Ctrl-C), flow control (Ctrl-S stops the
+ * program's output until a Ctrl-Q), line editing (erase, kill, literal
+ * next), end of file; and in canonical mode it holds at most a few KiB
+ * of a line (4095 bytes on Linux), dropping the rest.  Typed keys are
+ * meant that way; the bytes of a pipe or a file are data, and should
+ * reach the program as they are.  So, for input that is not typed:
+ *
+ * rp_pty_data_mode puts the terminal in a mode where fewer bytes are
+ * special, before the program starts; rp_pty_feed then writes every
+ * chunk for the terminal's settings of the moment (the program may
+ * change them): a byte the line discipline would act on is preceded by
+ * the literal-next character (VLNEXT, canonical mode with IEXTEN), and a
+ * line is handed to the reader with the end-of-file character (which in
+ * the middle of a line ends the read without adding anything) before it
+ * can outgrow the terminal's line buffer.  A byte that no encoding can
+ * bring through under the current settings (a signal or flow-control
+ * character in non-canonical mode, a line too long for a terminal
+ * without VEOF) is not written, and counted: the caller must say so.
+ */
+
+/* The bits of rp_pty_feed.why: what made input undeliverable. */
+#define RP_PTY_LOST_SIGNAL 0x1u  /* ISIG: a signal character, unquotable */
+#define RP_PTY_LOST_FLOW 0x2u    /* IXON: a flow-control character */
+#define RP_PTY_LOST_EDIT 0x4u    /* canonical mode without VLNEXT/IEXTEN:
+                                    an editing or end-of-file character */
+#define RP_PTY_LOST_LINE 0x8u    /* canonical mode without VEOF: a line
+                                    longer than the terminal holds */
+#define RP_PTY_LOST_CR 0x10u     /* IGNCR: a carriage return */
+
+struct rp_pty_feed {
+	size_t line;         /* bytes of the current line in the terminal */
+	uint64_t lost;       /* input bytes not written (see why) */
+	unsigned why;        /* RP_PTY_LOST_* */
+};
+
+/* Set the terminal for piped data: no flow control (IXON, IXOFF), no
+ * signal characters (ISIG), carriage returns left alone (ICRNL, INLCR,
+ * IGNCR); canonical mode, echo and the end-of-file character stay.  fd:
+ * the master or the terminal.  0, or -1 with errno. */
+int rp_pty_data_mode(int fd);
+
+/* Encode in[0..n) for writing to the master fd so that each byte reaches
+ * the terminal's reader as itself, under the settings the terminal has
+ * now (read from fd; when they cannot be, the bytes go as they are).  The
+ * encoding goes to out (at most outsz bytes, which must be at least 3),
+ * its length to *outlen; returns how many bytes of in it covers, fewer
+ * than n only when out is full.  "\n" ends a line (unless INLCR turns it
+ * into "\r"); f carries the line's length and the losses between calls,
+ * zero-initialised at the start. */
+size_t rp_pty_feed(struct rp_pty_feed *f, int fd, const void *in, size_t n,
+    void *out, size_t outsz, size_t *outlen);
+
+/* The end of the input: the bytes (1 or 2, into out, outsz >= 2) that make
+ * the reader's next read() return 0 in canonical mode (the end-of-file
+ * character, twice after a partial line), or the end-of-file character
+ * once in non-canonical mode, where the program decides what it means.
+ * Returns the count, or -1 with errno: ENOENT when the terminal has no
+ * end-of-file character (VEOF disabled), or the error of reading its
+ * settings. */
+int rp_pty_feed_end(struct rp_pty_feed *f, int fd, void *out, size_t outsz);
+
 /* 1 when fd is a terminal, else 0. */
 int rp_tty_is(int fd);
 

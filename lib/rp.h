@@ -52,4 +52,9 @@
  */
 int rp_init(void);
 
+/* 1 when fd (0, 1 or 2) was closed when rp_init ran, and so is /dev/null
+ * now: what is written there is lost, which a program whose output
+ * matters must say rather than discard in silence.  Else 0. */
+int rp_init_closed(int fd);
+
 #endif

@@ -193,33 +193,53 @@ file_stem(const char *path, char *out, size_t outsz)
 	return 0;
 }
 
-Rp__ServiceDefinition *
-rp_servicedef_load_file(const char *path, char *why, size_t whysz)
+/* The bytes of path: trusted, by rp_fs_read_trusted's rules, or any
+ * file.  0, or -1 with errno and why. */
+static int
+read_def(const char *path, int trusted, struct rp_buf *b, char *why,
+    size_t whysz)
+{
+	int err;
+
+	if (trusted)
+		return rp_fs_read_trusted(path, RP_SERVICEDEF_MAX, b, why,
+		    whysz);
+	if (rp_fs_read_file(path, RP_SERVICEDEF_MAX, b) == 0)
+		return 0;
+	err = errno;
+	if (err == EFBIG)
+		return fail(why, whysz, err, "larger than %u bytes",
+		    RP_SERVICEDEF_MAX);
+	if (err == EINVAL)
+		return fail(why, whysz, err, "not a regular file");
+	return fail(why, whysz, err, "%s", strerror(err));
+}
+
+static Rp__ServiceDefinition *
+load(const char *path, int trusted, char *why, size_t whysz)
 {
 	struct rp_buf b = { 0 };
 	Rp__ServiceDefinition *d;
 	char stem[RP_NAME_MAX + 8];
-	int err;
 
+	/* Every reason reads after the file's name ("PATH: why"), which
+	 * only the caller puts in front, once. */
 	if (file_stem(path, stem, sizeof(stem)) != 0) {
-		fail(why, whysz, EINVAL, "%s is not named <service>%s", path,
+		fail(why, whysz, EINVAL, "not named <service>%s",
 		    RP_SERVICEDEF_SUFFIX);
 		return NULL;
 	}
-	if (rp_fs_read_file(path, RP_SERVICEDEF_MAX, &b) != 0) {
-		err = errno;
-		if (err == EFBIG)
-			fail(why, whysz, err, "%s is larger than %u bytes", path,
-			    RP_SERVICEDEF_MAX);
-		else
-			fail(why, whysz, err, "%s: %s", path, strerror(err));
+	if (read_def(path, trusted, &b, why, whysz) != 0) {
 		rp_buf_free(&b);
 		return NULL;
 	}
 	d = rp_wire_unpack(&rp__service_definition__descriptor, b.data, b.len);
 	rp_buf_free(&b);
 	if (d == NULL) {
-		fail(why, whysz, EINVAL, "%s is not a ServiceDefinition", path);
+		if (errno == ENOMEM)
+			fail(why, whysz, ENOMEM, "out of memory");
+		else
+			fail(why, whysz, EINVAL, "not a ServiceDefinition");
 		return NULL;
 	}
 	if (rp_servicedef_validate(d, stem, why, whysz) != 0) {
@@ -228,6 +248,18 @@ rp_servicedef_load_file(const char *path, char *why, size_t whysz)
 		return NULL;
 	}
 	return d;
+}
+
+Rp__ServiceDefinition *
+rp_servicedef_load_file(const char *path, char *why, size_t whysz)
+{
+	return load(path, 1, why, whysz);
+}
+
+Rp__ServiceDefinition *
+rp_servicedef_decode_file(const char *path, char *why, size_t whysz)
+{
+	return load(path, 0, why, whysz);
 }
 
 Rp__ServiceDefinition *

@@ -41,13 +41,27 @@ int rp_servicedef_validate(const Rp__ServiceDefinition *d, const char *stem,
 /* Load and validate the definition of service from dir, after checking the
  * directory (no group/other bits, owned by us).  Returns it (free with
  * rp_wire_free) or NULL with errno ENOENT (no such definition) or another
- * errno with why (unreadable, corrupt, invalid, insecure directory). */
+ * errno with why: about the directory, "directory DIR has mode 0770; ...";
+ * about the file, as rp_servicedef_load_file says it. */
 Rp__ServiceDefinition *rp_servicedef_load(const char *dir,
     const char *service, char *why, size_t whysz);
 
-/* Load any definition file by path (no directory check; the stem of the
- * file name is checked against service_name).  As _load. */
+/* Load a definition file by path as the broker does, the directory check
+ * aside: the file must be one the broker may trust (rp_fs_read_trusted:
+ * owned by our euid or root, not writable by group or others, a symbolic
+ * link only to a file inside its own directory), named after the service
+ * it defines (the stem is checked against service_name), and valid.  As
+ * _load; why never names the file: it reads after it, "PATH: why" ("not a
+ * ServiceDefinition", "larger than 65536 bytes", "No such file or
+ * directory", "writable by group or others (mode 0666)", a validation
+ * reason), so that each caller puts the name in front once, or not at
+ * all.  errno EPERM: a file not to be trusted; ENOMEM: out of memory. */
 Rp__ServiceDefinition *rp_servicedef_load_file(const char *path,
+    char *why, size_t whysz);
+
+/* As _load_file without the trust rule (whoever owns the file, wherever a
+ * link leads): to look at a file, not to act on it. */
+Rp__ServiceDefinition *rp_servicedef_decode_file(const char *path,
     char *why, size_t whysz);
 
 /* Validate, encode, create dir 0700 if missing (checked as private), and

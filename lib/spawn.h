@@ -103,6 +103,13 @@ struct rp_spawn_status {
  * 0 (NOHANG) when it is still running, or -1 with errno (ECHILD). */
 int rp_spawn_wait(pid_t pid, unsigned flags, struct rp_spawn_status *st);
 
+/* Reap one child of ours that has ended, whichever it is: a process that
+ * may have inherited children it never started (a wrapper forked them,
+ * then exec'd us) must reap those too, or they stay zombies for our whole
+ * life.  Returns its pid with *st filled (st may be NULL), 0 when no child
+ * has ended (or there is none), -1 with errno. */
+pid_t rp_spawn_reap_any(struct rp_spawn_status *st);
+
 /* rp_spawn_wait until an absolute deadline (deadline.h): 1 with *st filled
  * once pid has ended (NOWAIT in flags leaves it a zombie), 0 when it is
  * still running at the deadline, -1 with errno (ECHILD).  For a caller

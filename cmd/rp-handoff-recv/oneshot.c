@@ -34,11 +34,64 @@ place_fd(const struct recv_opts *o, int fd, struct rp_spawn_fd map[2])
 	return n;
 }
 
-/* The offer that follows the sideband, under the deadline.  Returns the
- * frame body (malloc'd) or NULL with the exit status in *rc. */
+/*
+ * An offer frame of len bytes, more than the cap: refused, but answered
+ * (40-handoff.md step 4).  Up to RP_FRAME_MAX its body (rest: the part
+ * already read) is read to its end under the deadline, dropped as it
+ * streams past, so that the Ack can echo its request_id; past that nothing
+ * is read.  Returns the exit status.
+ */
+static int
+offer_too_large(int cfd, uint32_t len, const uint8_t *rest, size_t nrest,
+    const uint8_t *side, size_t got, int64_t deadline)
+{
+	struct rp_framescan scan;
+	struct rp_buf ack = { 0 };
+	uint8_t buf[16384];
+	uint64_t left;
+	ssize_t n;
+	int read_all = len <= RP_FRAME_MAX;
+
+	cli_warn("the offer frame of %lu bytes is more than %u; closed the "
+	    "received fd", (unsigned long)len, RP_FRAME_SMALL_MAX);
+	rp_framescan_init(&scan, read_all ? len : 0);
+	if (read_all && nrest > 0)
+		(void)rp_framescan_feed(&scan, rest, nrest);
+	while ((left = rp_framescan_left(&scan)) > 0) {
+		if (rp_io_wait(cfd, RP_IO_READ, deadline) < 0) {
+			cli_warn("the rest of the offer did not arrive before "
+			    "the deadline");
+			rp_framescan_free(&scan);
+			return RP_EXIT_DEADLINE;
+		}
+		n = rp_io_read_some(cfd, buf, left < sizeof(buf) ?
+		    (size_t)left : sizeof(buf));
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			continue;
+		if (n <= 0) {
+			cli_warn("reading the offer: %s", n == 0 ?
+			    rp_frame_status_str(RP_FRAME_INCOMPLETE) :
+			    strerror(errno));
+			rp_framescan_free(&scan);
+			return RP_EXIT_PROTOCOL;
+		}
+		(void)rp_framescan_feed(&scan, buf, (size_t)n);
+	}
+	if (rp_handoff_ack_too_large(&ack, read_all ? &scan : NULL, side,
+	    got) != 0 ||
+	    rp_io_write_full(cfd, ack.data, ack.len, deadline) != 0)
+		cli_warn("cannot send the ack: %s", strerror(errno));
+	rp_buf_free(&ack);
+	rp_framescan_free(&scan);
+	return RP_EXIT_PROTOCOL;
+}
+
+/* The offer that follows the sideband (side, got bytes), under the
+ * deadline.  Returns the frame body (malloc'd) or NULL with the exit
+ * status in *rc. */
 static uint8_t *
-read_offer(int cfd, const uint8_t *spill, size_t nspill, int64_t deadline,
-    size_t *len, int *rc)
+read_offer(int cfd, const uint8_t *spill, size_t nspill,
+    const uint8_t *side, size_t got, int64_t deadline, size_t *len, int *rc)
 {
 	struct rp_frame_decoder dec;
 	enum rp_frame_status st;
@@ -58,6 +111,12 @@ read_offer(int cfd, const uint8_t *spill, size_t nspill, int64_t deadline,
 			return NULL;
 		}
 		st = rp_frame_decoder_read(&dec, cfd);
+	}
+	if (st == RP_FRAME_TOO_LARGE) {
+		*rc = offer_too_large(cfd, dec.len, spill + used,
+		    nspill - used, side, got, deadline);
+		rp_frame_decoder_reset(&dec);
+		return NULL;
 	}
 	if (st != RP_FRAME_OK || used != nspill) {
 		cli_warn("reading the offer: %s; closed the received fd",
@@ -139,8 +198,8 @@ take_one(const struct recv_opts *o, int lfd, struct rp_token_store *store,
 		spill = rp_handoff_sideband_spill(fst, got);
 		if (spill)
 			got = RP_TOKEN_LEN;
-		body = read_offer(cfd, side + RP_TOKEN_LEN, spill, deadline,
-		    &len, &rc);
+		body = read_offer(cfd, side + RP_TOKEN_LEN, spill, side, got,
+		    deadline, &len, &rc);
 		if (body == NULL) {
 			rp_fd_close(&rfd);
 			close(cfd);

@@ -73,24 +73,41 @@ serve_spawn(struct serve *sv, int fd, int route,
 	return 0;
 }
 
+/*
+ * Reap every child that has ended: ours (a slot frees) and any other.  A
+ * wrapper may have forked children and then exec'd us; they are ours to
+ * reap now, or they stay zombies for as long as we run.  Signals
+ * coalesce, and such a child may have ended before we were even
+ * listening for SIGCHLD: so this runs once at start as well.
+ */
+static void
+reap(struct serve *sv)
+{
+	struct rp_spawn_status st;
+	pid_t pid;
+	size_t i;
+
+	while ((pid = rp_spawn_reap_any(&st)) > 0) {
+		for (i = 0; i < sv->nkids; i++) {
+			if (sv->kids[i] == pid) {
+				sv->kids[i] = sv->kids[--sv->nkids];
+				sv->busy--;
+				break;
+			}
+		}
+	}
+	if (pid < 0)
+		cli_warn("cannot reap children: %s", strerror(errno));
+}
+
 static void
 on_sigchld(struct rp_loop *loop, int signo, void *arg)
 {
 	struct serve *sv = arg;
-	struct rp_spawn_status st;
-	size_t i = 0;
 
 	(void)loop;
 	(void)signo;
-	/* Signals coalesce: look at every child we have. */
-	while (i < sv->nkids) {
-		if (rp_spawn_wait(sv->kids[i], RP_SPAWN_WAIT_NOHANG, &st) != 0) {
-			sv->kids[i] = sv->kids[--sv->nkids];
-			sv->busy--;
-			continue;
-		}
-		i++;
-	}
+	reap(sv);
 	if (sv->stopping && sv->nkids == 0)
 		rp_loop_stop(sv->loop);
 	serve_kick(sv);
@@ -376,6 +393,7 @@ recv_serve(struct recv_opts *o)
 		goto out;
 	}
 	sv.polling = 1;
+	reap(&sv);             /* what ended before SIGCHLD was ours to see */
 	recv_ready(o);
 	if (rp_loop_run(sv.loop) != 0) {
 		cli_warn("event loop failed: %s", strerror(errno));

@@ -33,6 +33,7 @@
 #define EMFILE_PAUSE_MS 100
 #define TOKEN_STORE_CAP 16384
 #define SIDEBAND_BUF 64
+#define SCAN_ROUNDS 64            /* reads of an over-cap offer per turn */
 
 enum route { ROUTE_RECONNECT = 0, ROUTE_HANDOFF = 1 };
 
@@ -70,7 +71,9 @@ struct conn {
 	uint8_t buf[ECHO_BUF];
 };
 
-enum ctlstate { CTL_SIDEBAND, CTL_OFFER };
+/* CTL_TOO_LARGE: an offer frame over the cap, read to its end and
+ * dropped before its Ack (rp_handoff_ack_too_large). */
+enum ctlstate { CTL_SIDEBAND, CTL_OFFER, CTL_TOO_LARGE };
 
 /* A handoff connection from the broker (transfers back to back). */
 struct ctl {
@@ -86,6 +89,7 @@ struct ctl {
 	size_t got;
 	uint8_t side[SIDEBAND_BUF];
 	struct rp_frame_decoder dec;
+	struct rp_framescan scan;         /* CTL_TOO_LARGE */
 	struct rp_buf out;                /* Acks not yet written */
 };
 

@@ -212,6 +212,86 @@ ctl_offer(struct ctl *k, uint8_t *body, size_t len)
 }
 
 /*
+ * The offer's frame announced more than the cap.  The transfer is refused
+ * whatever the offer says, so the fd that came with it is closed now; the
+ * body is read to its end (rest: bytes of it already read) and dropped as
+ * it streams past, and answered once it is all there (ctl_scan).  Past
+ * RP_FRAME_MAX it cannot be a frame at all: answered at once, and the
+ * connection, which can no longer be read in step, is closed.  0 to go
+ * on, -1 when the connection was closed.
+ */
+static int
+ctl_too_large(struct ctl *k, const uint8_t *rest, size_t nrest)
+{
+	uint32_t len = k->dec.len;
+
+	rp_frame_decoder_reset(&k->dec);
+	rp_fd_close(&k->rfd);
+	cli_warn("handoff: an offer frame of %lu bytes, more than %u; "
+	    "closing the received fd", (unsigned long)len,
+	    RP_FRAME_SMALL_MAX);
+	if (len > RP_FRAME_MAX) {
+		if (rp_handoff_ack_too_large(&k->out, NULL, k->side,
+		    k->got) == 0)
+			(void)ctl_flush(k);
+		ctl_close(k);
+		return -1;
+	}
+	k->state = CTL_TOO_LARGE;
+	rp_framescan_init(&k->scan, len);
+	if (nrest > 0)
+		(void)rp_framescan_feed(&k->scan, rest, nrest);
+	return 0;
+}
+
+/*
+ * Read more of an offer over the cap, a bounded amount per call (a
+ * readable socket brings us back); once it has all been read, queue its
+ * Ack.  1 when the frame is done, 0 to wait for more, -1 when the
+ * connection was closed.
+ */
+static int
+ctl_scan(struct ctl *k)
+{
+	uint8_t buf[16384];
+	uint64_t left;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < SCAN_ROUNDS; i++) {
+		left = rp_framescan_left(&k->scan);
+		if (left == 0)
+			break;
+		n = rp_io_read_some(k->fd, buf, left < sizeof(buf) ?
+		    (size_t)left : sizeof(buf));
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0) {
+			cli_warn("handoff: reading the offer: %s", n == 0 ?
+			    rp_frame_status_str(RP_FRAME_INCOMPLETE) :
+			    strerror(errno));
+			ctl_close(k);
+			return -1;
+		}
+		(void)rp_framescan_feed(&k->scan, buf, (size_t)n);
+	}
+	if (rp_framescan_left(&k->scan) > 0)
+		return 0;
+	rp_loop_timer_cancel(k->sv->loop, k->timer);
+	k->timer = 0;
+	k->state = CTL_SIDEBAND;
+	if (rp_handoff_ack_too_large(&k->out, &k->scan, k->side,
+	    k->got) != 0) {
+		cli_warn("handoff: cannot encode the ack: %s",
+		    strerror(errno));
+		ctl_close(k);
+		return -1;
+	}
+	rp_framescan_free(&k->scan);
+	return 1;
+}
+
+/*
  * A sideband without an fd may have been read together with the start of
  * the offer behind it: those bytes go to the offer's decoder.  0, or -1
  * when the connection was closed.
@@ -229,6 +309,9 @@ ctl_spill(struct ctl *k)
 	    &used);
 	if ((st == RP_FRAME_MORE || st == RP_FRAME_OK) && used == spill)
 		return 0;
+	if (st == RP_FRAME_TOO_LARGE)
+		return ctl_too_large(k, k->side + RP_TOKEN_LEN + used,
+		    spill - used);
 	cli_warn("handoff: a transfer without an fd, and no offer after it");
 	ctl_close(k);
 	return -1;
@@ -246,11 +329,19 @@ ctl_run(struct ctl *k)
 	enum rp_frame_status st;
 	uint8_t *body;
 	size_t len;
-	int round;
+	int round, r;
 
 	for (round = 0; round < ACCEPT_BATCH; round++) {
 		if (!sv->polling || k->out.len >= CTL_OUT_HIGH)
 			break;
+		if (k->state == CTL_TOO_LARGE) {
+			r = ctl_scan(k);
+			if (r < 0)
+				return;
+			if (r == 0)
+				break;
+			continue;
+		}
 		if (k->state == CTL_SIDEBAND) {
 			/* A deadline in the past: never wait, only look. */
 			k->fst = rp_fdpass_recv(k->fd, k->side, sizeof(k->side),
@@ -271,10 +362,17 @@ ctl_run(struct ctl *k)
 				ctl_close(k);
 				return;
 			}
+			if (k->state != CTL_OFFER)
+				continue;       /* the spill began one too large */
 		}
 		st = rp_frame_decoder_read(&k->dec, k->fd);
 		if (st == RP_FRAME_MORE)
 			break;
+		if (st == RP_FRAME_TOO_LARGE) {
+			if (ctl_too_large(k, NULL, 0) != 0)
+				return;
+			continue;
+		}
 		if (st != RP_FRAME_OK) {
 			cli_warn("handoff: reading the offer: %s; closing the "
 			    "received fd", st == RP_FRAME_IO ? strerror(errno) :
@@ -324,6 +422,7 @@ ctl_close(struct ctl *k)
 	rp_fd_close(&k->fd);
 	rp_fd_close(&k->rfd);
 	rp_frame_decoder_reset(&k->dec);
+	rp_framescan_free(&k->scan);
 	rp_buf_free(&k->out);
 	if (k->prev != NULL)
 		k->prev->next = k->next;

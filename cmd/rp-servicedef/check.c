@@ -101,7 +101,7 @@ load_all(struct report *r)
 	char path[PATH_MAX + NAME_MAX + 2], why[PATH_MAX + 512];
 	Rp__ServiceDefinition *d;
 	const char *reason;
-	size_t i, pl;
+	size_t i;
 	int n;
 
 	for (i = 0; i < r->n; i++) {
@@ -115,17 +115,7 @@ load_all(struct report *r)
 		} else if (errno == ENOMEM) {
 			return -1;
 		} else {
-			/* The line names the file already: drop the path
-			 * the library put in front of its reason. */
-			reason = why;
-			pl = strlen(path);
-			if (strncmp(why, path, pl) == 0) {
-				reason = why + pl;
-				if (strncmp(reason, ": ", 2) == 0)
-					reason += 2;
-				else if (reason[0] == ' ')
-					reason++;
-			}
+			reason = why;    /* "FILE: why" on the report's line */
 		}
 		r->v[i].reason = strdup(reason);
 		if (r->v[i].reason == NULL)

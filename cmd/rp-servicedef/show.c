@@ -247,20 +247,14 @@ sd_json_definition(struct rp_buf *out, const char *path,
 
 /* --------------------------------------------------------------- show */
 
-/* How a load failure reads: why names the file already, or gets it. */
+/* How a load failure reads: "PATH: why". */
 static void
 say_load_failure(const char *path, const char *why)
 {
 	struct rp_buf b = { 0 };
-	size_t pl = strlen(path);
 
-	if (strncmp(why, path, pl) != 0 && (cli_put_text(&b, path, 0) != 0 ||
-	    rp_buf_puts(&b, ": ") != 0)) {
-		rp_buf_free(&b);
-		sd_oom();
-		return;
-	}
-	if (cli_put_text(&b, why, 0) != 0) {
+	if (cli_put_text(&b, path, 0) != 0 || rp_buf_puts(&b, ": ") != 0 ||
+	    cli_put_text(&b, why, 0) != 0) {
 		rp_buf_free(&b);
 		sd_oom();
 		return;
@@ -330,7 +324,11 @@ sd_cmd_show(int argc, char **argv)
 			return RP_EXIT_NO;
 		}
 	}
-	d = rp_servicedef_load_file(path, why, sizeof(why));
+	/* By NAME, the file too is judged as the broker judges it; a path
+	 * is only looked at. */
+	d = strchr(arg, '/') != NULL ?
+	    rp_servicedef_decode_file(path, why, sizeof(why)) :
+	    rp_servicedef_load_file(path, why, sizeof(why));
 	if (d == NULL) {
 		if (errno == ENOMEM)
 			return sd_oom();

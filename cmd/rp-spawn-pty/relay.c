@@ -24,6 +24,7 @@
 #include "io.h"
 #include "loop.h"
 #include "pty.h"
+#include "rp.h"
 #include "spawn.h"
 #include "spawn_pty.h"
 
@@ -268,8 +269,11 @@ setup_relay(struct session *s)
 	s->out.data = malloc(OUT_CAP);
 	s->in.cap = IN_CAP;
 	s->in.data = malloc(IN_CAP);
-	if (s->out.data == NULL || s->in.data == NULL)
+	s->wire.cap = WIRE_CAP;
+	s->wire.data = malloc(WIRE_CAP);
+	if (s->out.data == NULL || s->in.data == NULL || s->wire.data == NULL)
 		return -1;
+	s->out_closed = rp_init_closed(1);
 	s->out_fd = rp_pty_out_fd(1, &nb);
 	if (s->out_fd < 0)
 		return -1;
@@ -326,8 +330,9 @@ cleanup(struct session *s)
 	rp_pty_close(&s->pty);
 	rp_fd_close(&s->out_fd);
 	free(s->in.data);
+	free(s->wire.data);
 	free(s->out.data);
-	s->in.data = s->out.data = NULL;
+	s->in.data = s->wire.data = s->out.data = NULL;
 }
 
 static int
@@ -378,6 +383,14 @@ spawn_pty_run(const struct opts *o)
 	}
 	if (rp_pty_open(&s.pty, &s.size) != 0) {
 		cli_warn("open a pseudo-terminal: %s", strerror(errno));
+		return finish(&s, RP_EXIT_INTERNAL);
+	}
+	/* Piped input is data, not typing: set up before the program
+	 * starts, so it sees those settings from the first. */
+	if (relay_in && !s.in_is_tty && rp_pty_data_mode(s.pty.master) != 0) {
+		cli_warn("set the terminal up for piped input: %s",
+		    strerror(errno));
+		cleanup(&s);
 		return finish(&s, RP_EXIT_INTERNAL);
 	}
 	if (setup_loop(&s) != 0) {
@@ -441,6 +454,7 @@ spawn_pty_run(const struct opts *o)
 		cli_warn("event loop: %s", strerror(errno));
 		s.failed = 1;
 	}
+	relay_input_report(&s);
 	if (!s.ended) {
 		/* Only after a failure of ours: still nobody stays behind. */
 		(void)rp_spawn_kill(s.pid, SIGKILL, 1);

@@ -15,6 +15,8 @@
 
 #define OUT_CAP (256u * 1024u)  /* a master read gives at most 4 KiB; */
 #define IN_CAP (64u * 1024u)    /* batching them makes few big writes */
+#define WIRE_CAP (16u * 1024u)  /* encoded input, read for the terminal's
+                                   settings of the moment */
 
 struct opts {
 	struct rp_pty_size size;
@@ -54,14 +56,16 @@ struct session {
 	int in_eof;
 	int want_eof;              /* stdin ended: send the EOF character */
 	int eof_queued;
-	int last_nl;               /* the last input byte was '\n' */
-	int any_input;
-	struct queue in;           /* stdin -> master */
+	struct queue in;           /* stdin, as read */
+	struct queue wire;         /* in, as written to the master */
+	size_t wire_raw;           /* bytes of in that wire stands for */
+	struct rp_pty_feed feed;   /* piped stdin as data (not a terminal) */
 
 	int out_fd;                /* our private fd for stdout */
 	int out_watched;           /* out_fd is in the loop (non-blocking) */
 	unsigned out_ev;           /* current interest on out_fd */
 	int out_broken;            /* stdout is gone: output is dropped */
+	int out_closed;            /* stdout was closed when we started */
 	struct queue out;          /* master -> stdout */
 
 	unsigned master_ev;        /* current interest on the master */
@@ -88,6 +92,8 @@ void relay_output_lost(struct session *s, int err);
 int relay_fill_in(struct session *s);          /* one read of stdin */
 void relay_flush_in(struct session *s);        /* to the master */
 void relay_stop_input(struct session *s);
+/* Input that could not be delivered is said, and is our failure. */
+void relay_input_report(struct session *s);
 void relay_master_finished(struct session *s); /* EIO, or given up */
 /* Interest follows the buffers; stops the loop when all is done. */
 void relay_update(struct session *s);

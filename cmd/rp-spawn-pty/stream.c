@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -119,6 +120,12 @@ relay_flush_out(struct session *s)
 			q->off = q->len;
 			break;
 		}
+		/* Our stdout was closed (it is /dev/null since rp_init):
+		 * the output cannot go anywhere, as with a full disk. */
+		if (s->out_closed) {
+			relay_output_lost(s, EBADF);
+			continue;
+		}
 		n = write(s->out_fd, q->data + q->off, q->len - q->off);
 		if (n > 0) {
 			q->off += (size_t)n;
@@ -141,6 +148,8 @@ relay_stop_input(struct session *s)
 	s->in_eof = 1;
 	s->want_eof = 0;
 	s->in.off = s->in.len = 0;
+	s->wire.off = s->wire.len = 0;
+	s->wire_raw = 0;
 	if (s->in_watched)
 		(void)rp_loop_del(s->loop, s->in_fd);
 	s->in_watched = 0;
@@ -167,8 +176,6 @@ relay_fill_in(struct session *s)
 	n = read(s->in_fd, q->data + q->len, q->cap - q->len);
 	if (n > 0) {
 		q->len += (size_t)n;
-		s->last_nl = q->data[q->len - 1] == '\n';
-		s->any_input = 1;
 		return 1;
 	}
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -189,37 +196,65 @@ relay_fill_in(struct session *s)
 	return 0;
 }
 
-/* The EOF character makes the child's read() return 0 only at the start
- * of a line; after a partial line the first one just ends that line. */
-static void
-queue_eof(struct session *s)
+/*
+ * The next piece for the master, into the empty wire queue: a terminal's
+ * keys as they are; piped bytes encoded as data for the settings the
+ * program's terminal has at this moment (rp_pty_feed), so that no byte
+ * turns into a signal, a pause of the output, an edit or an end of file,
+ * and no line outgrows the terminal; then, once stdin has ended, the end
+ * of file.  Returns 1 when it took something.
+ */
+static int
+next_wire(struct session *s)
 {
-	int c = rp_pty_eof_char(s->pty.master);
+	struct queue *q = &s->in, *w = &s->wire;
+	uint64_t lost = s->feed.lost;
+	size_t used, n;
+	int r;
 
-	s->eof_queued = 1;
-	if (c < 0)
-		return;
-	s->in.off = 0;
-	s->in.len = 0;
-	s->in.data[s->in.len++] = (char)c;
-	if (s->any_input && !s->last_nl)
-		s->in.data[s->in.len++] = (char)c;
+	w->off = w->len = 0;
+	if (q->off < q->len) {
+		if (s->in_is_tty) {
+			used = q->len - q->off < w->cap ? q->len - q->off :
+			    w->cap;
+			memcpy(w->data, q->data + q->off, used);
+			n = used;
+		} else {
+			used = rp_pty_feed(&s->feed, s->pty.master,
+			    q->data + q->off, q->len - q->off, w->data, w->cap,
+			    &n);
+		}
+		q->off += used;
+		w->len = n;
+		s->wire_raw = used - (size_t)(s->feed.lost - lost);
+		return 1;
+	}
+	if (s->want_eof && !s->eof_queued) {
+		s->eof_queued = 1;
+		s->wire_raw = 0;
+		r = rp_pty_feed_end(&s->feed, s->pty.master, w->data, w->cap);
+		if (r > 0)
+			w->len = (size_t)r;
+		else if (errno == ENOENT)
+			cli_warn("stdin ended, but the program's terminal has "
+			    "no end-of-file character (VEOF): it was not told");
+		return 1;
+	}
+	return 0;
 }
 
 void
 relay_flush_in(struct session *s)
 {
-	struct queue *q = &s->in;
+	struct queue *w = &s->wire;
 	ssize_t n;
 
 	for (;;) {
-		while (q->off < q->len) {
-			n = write(s->pty.master, q->data + q->off,
-			    q->len - q->off);
+		while (w->off < w->len) {
+			n = write(s->pty.master, w->data + w->off,
+			    w->len - w->off);
 			if (n > 0) {
-				q->off += (size_t)n;
-				if (!s->eof_queued)
-					s->bytes_in += (uint64_t)n;
+				w->off += (size_t)n;
 				continue;
 			}
 			if (n < 0 && errno == EINTR)
@@ -230,19 +265,55 @@ relay_flush_in(struct session *s)
 			relay_stop_input(s);
 			return;
 		}
-		q->off = q->len = 0;
-		if (s->want_eof && !s->eof_queued) {
-			queue_eof(s);
+		s->bytes_in += s->wire_raw;
+		s->wire_raw = 0;
+		if (next_wire(s))
 			continue;
-		}
 		/* Stdin that cannot be polled (a file, /dev/null) is read
 		 * whenever the last chunk has gone: one chunk per round. */
 		if (!s->in_watched)
 			(void)relay_fill_in(s);
-		if (q->len == 0 && s->want_eof && !s->eof_queued)
+		if (s->in.off == s->in.len && s->want_eof && !s->eof_queued)
 			continue;
 		return;
 	}
+}
+
+void
+relay_input_report(struct session *s)
+{
+	static const struct {
+		unsigned bit;
+		const char *what;
+	} why[] = {
+		{ RP_PTY_LOST_SIGNAL, "signal characters (ISIG)" },
+		{ RP_PTY_LOST_FLOW, "flow-control characters (IXON)" },
+		{ RP_PTY_LOST_EDIT, "line-editing characters, with no "
+		    "literal-next character to quote them (VLNEXT, IEXTEN)" },
+		{ RP_PTY_LOST_LINE, "a line longer than the terminal holds, "
+		    "with no end-of-file character to hand it over (VEOF)" },
+		{ RP_PTY_LOST_CR, "carriage returns the terminal ignores "
+		    "(IGNCR)" },
+	};
+	char reasons[512];
+	size_t i, k = 0;
+
+	if (s->feed.lost == 0)
+		return;
+	reasons[0] = '\0';
+	for (i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
+		if (!(s->feed.why & why[i].bit))
+			continue;
+		k += (size_t)snprintf(reasons + k, sizeof(reasons) - k, "%s%s",
+		    k ? "; " : "", why[i].what);
+		if (k >= sizeof(reasons))
+			break;
+	}
+	cli_warn("stdin: %llu byte%s not delivered: the program's terminal "
+	    "settings give %s another meaning: %s",
+	    (unsigned long long)s->feed.lost, s->feed.lost == 1 ? " was" :
+	    "s were", s->feed.lost == 1 ? "it" : "them", reasons);
+	s->failed = 1;
 }
 
 /* Interest follows the buffers; the session is over when the child has
@@ -258,7 +329,8 @@ relay_update(struct session *s)
 		 * (read_master moves the rest to the front). */
 		if (s->out.len - s->out.off < s->out.cap)
 			ev |= RP_LOOP_READ;
-		if (s->in.off < s->in.len && !s->ended)
+		if ((s->in.off < s->in.len || s->wire.off < s->wire.len) &&
+		    !s->ended)
 			ev |= RP_LOOP_WRITE;
 		if (ev != s->master_ev &&
 		    rp_loop_mod(s->loop, s->pty.master, ev) == 0)

@@ -138,29 +138,14 @@ rp_fs_check_dir(const char *dir, int policy, char *why, size_t whysz)
 	return 0;
 }
 
-int
-rp_fs_read_file(const char *path, size_t max, struct rp_buf *out)
+/* Read the open regular file fd (at most max bytes) into out; fd stays
+ * open.  0, or -1 with errno, out as it was. */
+static int
+read_open(int fd, size_t max, struct rp_buf *out)
 {
 	size_t start = out->len, room;
-	struct stat st;
 	ssize_t n;
-	int fd, err;
 
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer before we
-	 * get to refuse it.  It means nothing for the regular file we read. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0)
-		goto fail;
-	if (!S_ISREG(st.st_mode)) {
-		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-		goto fail;
-	}
-	if (st.st_size < 0 || (uintmax_t)st.st_size > max) {
-		errno = EFBIG;
-		goto fail;
-	}
 	/* st_size is only a hint (0 for /proc files; a file may grow):
 	 * read to EOF, but never keep more than max bytes. */
 	for (;;) {
@@ -183,14 +168,143 @@ rp_fs_read_file(const char *path, size_t max, struct rp_buf *out)
 	}
 	if (out->data != NULL)
 		out->data[out->len] = '\0';
+	return 0;
+fail:
+	out->len = start;
+	if (out->data != NULL)
+		out->data[out->len] = '\0';
+	return -1;
+}
+
+/* What every read of ours wants of the file before its bytes: a regular
+ * file of at most max bytes.  0, or -1 with errno. */
+static int
+check_regular(const struct stat *st, size_t max)
+{
+	if (!S_ISREG(st->st_mode)) {
+		errno = S_ISDIR(st->st_mode) ? EISDIR : EINVAL;
+		return -1;
+	}
+	if (st->st_size < 0 || (uintmax_t)st->st_size > max) {
+		errno = EFBIG;
+		return -1;
+	}
+	return 0;
+}
+
+/* O_NONBLOCK: opening a FIFO must not wait for a writer before we get to
+ * refuse it.  It means nothing for the regular file we read. */
+#define READ_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+
+int
+rp_fs_read_file(const char *path, size_t max, struct rp_buf *out)
+{
+	struct stat st;
+	int fd, err;
+
+	fd = open(path, READ_FLAGS);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || check_regular(&st, max) < 0 ||
+	    read_open(fd, max, out) < 0) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* 1 when the resolved path p is dir or below it (dir resolved too). */
+static int
+inside(const char *p, const char *dir)
+{
+	size_t dl = strlen(dir);
+
+	if (dl == 1 && dir[0] == '/')
+		return p[0] == '/';
+	return strncmp(p, dir, dl) == 0 && (p[dl] == '/' || p[dl] == '\0');
+}
+
+/*
+ * The last component is a symbolic link: open what it leads to, if that
+ * stays inside the directory path names.  Between resolving and opening,
+ * only someone who may write in that directory could swap a component
+ * below it, and the directory's own trust (checked by our callers: the
+ * definition directory is ours alone, mode 0700) is what keeps others
+ * out; the last component is opened without following, so it is at
+ * least not a link again.  fd, or -1 with errno (and why for EPERM).
+ */
+static int
+open_link(const char *path, char *why, size_t whysz)
+{
+	char dir[PATH_MAX], rdir[PATH_MAX], rfile[PATH_MAX];
+
+	if (rp_fs_dirname(path, dir, sizeof(dir)) != 0 ||
+	    rp_fs_realpath(dir, rdir, sizeof(rdir)) != 0 ||
+	    rp_fs_realpath(path, rfile, sizeof(rfile)) != 0)
+		return -1;
+	if (!inside(rfile, rdir)) {
+		rp_err_why(why, whysz, "a symbolic link leading out of its "
+		    "directory, to %s", rfile);
+		errno = EPERM;
+		return -1;
+	}
+	return open(rfile, READ_FLAGS | O_NOFOLLOW);
+}
+
+int
+rp_fs_read_trusted(const char *path, size_t max, struct rp_buf *out,
+    char *why, size_t whysz)
+{
+	uid_t euid = geteuid();
+	struct stat st;
+	int fd, err;
+
+	rp_err_why(why, whysz, "%s", "");
+	fd = open(path, READ_FLAGS | O_NOFOLLOW);
+	if (fd < 0 && errno == ELOOP)
+		fd = open_link(path, why, whysz);
+	if (fd < 0)
+		goto fail;
+	if (fstat(fd, &st) < 0 || check_regular(&st, max) < 0)
+		goto fail;
+	/* The rules sshd applies to authorized_keys and s6 to its run
+	 * directories: what we act on is written by us or by root only. */
+	if (st.st_uid != euid && st.st_uid != 0) {
+		if (euid == 0)
+			rp_err_why(why, whysz, "owned by uid %lu, not root",
+			    (unsigned long)st.st_uid);
+		else
+			rp_err_why(why, whysz, "owned by uid %lu, not %lu or "
+			    "root", (unsigned long)st.st_uid,
+			    (unsigned long)euid);
+		errno = EPERM;
+		goto fail;
+	}
+	if ((st.st_mode & 022) != 0) {
+		rp_err_why(why, whysz, "writable by group or others "
+		    "(mode %04o)", (unsigned)(st.st_mode & 07777));
+		errno = EPERM;
+		goto fail;
+	}
+	if (read_open(fd, max, out) < 0)
+		goto fail;
 	close(fd);
 	return 0;
 fail:
 	err = errno;
-	close(fd);
-	out->len = start;
-	if (out->data != NULL)
-		out->data[out->len] = '\0';
+	if (fd >= 0)
+		close(fd);
+	if (why != NULL && whysz > 0 && why[0] == '\0') {
+		if (err == EFBIG)
+			rp_err_why(why, whysz, "larger than %zu bytes", max);
+		else if (err == EINVAL)
+			rp_err_why(why, whysz, "not a regular file");
+		else
+			rp_err_why(why, whysz, "%s", strerror(err));
+	}
 	errno = err;
 	return -1;
 }

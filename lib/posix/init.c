@@ -7,6 +7,9 @@
 
 #include "rp.h"
 
+/* Which of fds 0-2 rp_init found closed (bit N for fd N). */
+static unsigned closed_at_start;
+
 int
 rp_init(void)
 {
@@ -23,6 +26,7 @@ rp_init(void)
 			close(fd);
 			break;
 		}
+		closed_at_start |= 1u << fd;
 	}
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGPIPE, &sa, NULL) != 0)
@@ -32,4 +36,10 @@ rp_init(void)
 		return -1;
 	}
 	return 0;
+}
+
+int
+rp_init_closed(int fd)
+{
+	return fd >= 0 && fd <= 2 && (closed_at_start & (1u << fd)) != 0;
 }

@@ -1,6 +1,7 @@
 /* pty.c — PTY pairs, a session leader on the terminal, raw mode (see pty.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,219 @@ rp_pty_eof_char(int fd)
 		return -1;
 	}
 	return t.c_cc[VEOF];
+}
+
+/* ----------------------------------------------------- piped input */
+
+/*
+ * The longest line a canonical terminal holds before dropping bytes
+ * (FEED_MAX): Linux's line discipline keeps N_TTY_BUF_SIZE (4096) bytes,
+ * one of them for the line's end.  A line is handed to the reader (pushed
+ * with VEOF) well before that, at FEED_PUSH bytes.
+ */
+#ifdef __linux__
+#define FEED_MAX 4095u
+#else
+#define FEED_MAX ((size_t)MAX_CANON - 1)
+#endif
+#define FEED_PUSH (FEED_MAX > 200 ? FEED_MAX - 95 : FEED_MAX / 2)
+
+enum feed_class {
+	F_DATA = 0,          /* reaches the reader as it is */
+	F_QUOTE,             /* needs VLNEXT in front */
+	F_LOST,              /* cannot be brought through: why in the bits */
+};
+
+/* What each byte means to the terminal with settings t; the classes
+ * follow the kernel's own table of special characters (n_tty's
+ * char_map): only an enabled character (not _POSIX_VDISABLE) is special,
+ * and NUL never is. */
+struct feed_map {
+	unsigned char cls[256];
+	unsigned char why[256];
+	int canon, extproc, nl_ends, parmrk;
+	int lnext, eof;      /* the characters, or -1 when not usable */
+};
+
+static void
+feed_special(struct feed_map *m, cc_t c, int canon_only, unsigned why)
+{
+	if (c == _POSIX_VDISABLE)
+		return;
+	if (m->canon && m->lnext >= 0) {
+		if (m->cls[c] != F_LOST)
+			m->cls[c] = F_QUOTE;
+		return;
+	}
+	if (canon_only && !m->canon)
+		return;
+	m->cls[c] = F_LOST;
+	m->why[c] |= (unsigned char)why;
+}
+
+static void
+feed_map(const struct termios *t, struct feed_map *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->canon = (t->c_lflag & ICANON) != 0;
+	m->extproc = 0;
+#ifdef EXTPROC
+	m->extproc = (t->c_lflag & EXTPROC) != 0;
+#endif
+	m->nl_ends = !(t->c_iflag & INLCR);
+	m->parmrk = (t->c_iflag & PARMRK) && !(t->c_iflag & IGNPAR);
+	m->lnext = m->canon && (t->c_lflag & IEXTEN) &&
+	    t->c_cc[VLNEXT] != _POSIX_VDISABLE ? t->c_cc[VLNEXT] : -1;
+	m->eof = m->canon && t->c_cc[VEOF] != _POSIX_VDISABLE ?
+	    t->c_cc[VEOF] : -1;
+	if (m->extproc)
+		return;             /* every byte is put in as it is */
+	/* Flow control acts on bytes the terminal has not taken in yet
+	 * (the kernel looks ahead for them), where a VLNEXT in front does
+	 * not count: never written under IXON. */
+	if (t->c_iflag & IXON) {
+		if (t->c_cc[VSTART] != _POSIX_VDISABLE) {
+			m->cls[t->c_cc[VSTART]] = F_LOST;
+			m->why[t->c_cc[VSTART]] |= RP_PTY_LOST_FLOW;
+		}
+		if (t->c_cc[VSTOP] != _POSIX_VDISABLE) {
+			m->cls[t->c_cc[VSTOP]] = F_LOST;
+			m->why[t->c_cc[VSTOP]] |= RP_PTY_LOST_FLOW;
+		}
+	}
+	if (t->c_lflag & ISIG) {
+		feed_special(m, t->c_cc[VINTR], 0, RP_PTY_LOST_SIGNAL);
+		feed_special(m, t->c_cc[VQUIT], 0, RP_PTY_LOST_SIGNAL);
+		feed_special(m, t->c_cc[VSUSP], 0, RP_PTY_LOST_SIGNAL);
+	}
+	/* A carriage return that ICRNL would turn into a line end goes
+	 * quoted in canonical mode; outside it, the translation is the
+	 * program's business.  IGNCR would drop it. */
+	if (t->c_iflag & (IGNCR | ICRNL)) {
+		if (m->canon && m->lnext >= 0)
+			m->cls['\r'] = F_QUOTE;
+		else if (t->c_iflag & IGNCR) {
+			m->cls['\r'] = F_LOST;
+			m->why['\r'] |= RP_PTY_LOST_CR;
+		}
+	}
+	if (m->canon) {
+		feed_special(m, t->c_cc[VERASE], 1, RP_PTY_LOST_EDIT);
+		feed_special(m, t->c_cc[VKILL], 1, RP_PTY_LOST_EDIT);
+		feed_special(m, t->c_cc[VEOF], 1, RP_PTY_LOST_EDIT);
+		feed_special(m, t->c_cc[VEOL], 1, RP_PTY_LOST_EDIT);
+		if (t->c_lflag & IEXTEN) {
+			feed_special(m, t->c_cc[VWERASE], 1, RP_PTY_LOST_EDIT);
+			feed_special(m, t->c_cc[VLNEXT], 1, RP_PTY_LOST_EDIT);
+			feed_special(m, t->c_cc[VEOL2], 1, RP_PTY_LOST_EDIT);
+			if (t->c_lflag & ECHO)
+				feed_special(m, t->c_cc[VREPRINT], 1,
+				    RP_PTY_LOST_EDIT);
+		}
+	}
+	m->cls[0] = F_DATA;
+	m->why[0] = 0;
+}
+
+int
+rp_pty_data_mode(int fd)
+{
+	struct termios t;
+
+	if (tcgetattr(fd, &t) != 0)
+		return -1;
+	t.c_iflag &= ~(tcflag_t)(IXON | IXOFF | ICRNL | INLCR | IGNCR);
+	t.c_lflag &= ~(tcflag_t)ISIG;
+	return tcsetattr(fd, TCSANOW, &t);
+}
+
+size_t
+rp_pty_feed(struct rp_pty_feed *f, int fd, const void *in, size_t n,
+    void *out, size_t outsz, size_t *outlen)
+{
+	const unsigned char *p = in;
+	unsigned char *o = out;
+	struct feed_map m;
+	struct termios t;
+	size_t i, k = 0;
+	unsigned char c;
+
+	*outlen = 0;
+	if (tcgetattr(fd, &t) != 0) {
+		/* Nothing to go by: as they are. */
+		i = n < outsz ? n : outsz;
+		memcpy(o, p, i);
+		*outlen = i;
+		return i;
+	}
+	feed_map(&t, &m);
+	/* The terminal's current line, as far as we can know it: only in
+	 * canonical mode, and a switch to it hands over what was there. */
+	if (!m.canon || m.extproc)
+		f->line = 0;
+	for (i = 0; i < n && outsz - k >= 3; i++) {
+		c = p[i];
+		if (m.extproc) {
+			o[k++] = c;
+			continue;
+		}
+		if (m.cls[c] == F_LOST) {
+			f->lost++;
+			f->why |= m.why[c];
+			continue;
+		}
+		if (m.canon && f->line >= FEED_PUSH &&
+		    !(c == '\n' && m.nl_ends && m.cls[c] == F_DATA)) {
+			if (m.eof >= 0) {
+				o[k++] = (unsigned char)m.eof;  /* push it */
+				f->line = 0;
+			} else if (f->line >= FEED_MAX) {
+				f->lost++;
+				f->why |= RP_PTY_LOST_LINE;
+				continue;
+			}
+		}
+		if (m.cls[c] == F_QUOTE)
+			o[k++] = (unsigned char)m.lnext;
+		o[k++] = c;
+		if (!m.canon)
+			continue;
+		if (c == '\n' && m.nl_ends && m.cls[c] == F_DATA)
+			f->line = 0;
+		else
+			f->line += m.parmrk && c == 0xff ? 2 : 1;
+	}
+	*outlen = k;
+	return i;
+}
+
+int
+rp_pty_feed_end(struct rp_pty_feed *f, int fd, void *out, size_t outsz)
+{
+	unsigned char *o = out;
+	struct termios t;
+	int canon;
+
+	if (outsz < 2) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (tcgetattr(fd, &t) != 0)
+		return -1;
+	if (t.c_cc[VEOF] == _POSIX_VDISABLE) {
+		errno = ENOENT;
+		return -1;
+	}
+	canon = (t.c_lflag & ICANON) != 0;
+	o[0] = t.c_cc[VEOF];
+	if (canon && f->line > 0) {
+		/* The first only ends the partial line. */
+		o[1] = t.c_cc[VEOF];
+		f->line = 0;
+		return 2;
+	}
+	f->line = 0;
+	return 1;
 }
 
 int

@@ -600,6 +600,27 @@ rp_spawn_wait(pid_t pid, unsigned flags, struct rp_spawn_status *st)
 	return 1;
 }
 
+pid_t
+rp_spawn_reap_any(struct rp_spawn_status *st)
+{
+	siginfo_t si;
+
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG) == 0)
+			break;
+		if (errno == ECHILD)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+	}
+	if (si.si_pid == 0)
+		return 0;
+	if (st != NULL)
+		fill_status(&si, st);
+	return si.si_pid;
+}
+
 int
 rp_spawn_wait_until(pid_t pid, unsigned flags, int64_t deadline,
     struct rp_spawn_status *st)

@@ -296,6 +296,62 @@ print("served all")' "$EP" env PYTHONPATH="$RP_PB_DIR" /usr/bin/python3 \
 	assert_output "$(printf 'start\nend\nstart\nend\nstart\nend\nstart\nend')"
 }
 
+@test "children it inherited are reaped, at start and when they end later; --max-conns still counts its own" {
+	# A wrapper forks 20 children that end at once and one that ends when
+	# told, then execs the server: all of them are the server's now.
+	mkfifo "$T/late"
+	rp_start srv /usr/bin/python3 -c '
+import os, sys
+for _ in range(20):
+    if os.fork() == 0:
+        os._exit(0)
+if os.fork() == 0:
+    os.close(3)                       # not the readiness fd
+    with open(sys.argv[1]) as f:
+        f.read()
+    os._exit(0)
+os.execvp(sys.argv[2], sys.argv[2:])' "$T/late" \
+		rp-handoff-recv --serve "$EP" --max-conns 1 --ready-fd 3 -- \
+		sh -c 'echo "start $$" >>"$0"; cat; echo end >>"$0"' "$T/log"
+	local pid=$RP_LAST_PID late i
+	# Bounded waits on a condition: the 20 leave no zombie behind...
+	for i in $(seq 1 250); do
+		[ "$(children "$pid" | wc -l)" -eq 1 ] && break
+		sleep 0.02
+	done
+	[ "$(children "$pid" | wc -l)" -eq 1 ]
+	late=$(children "$pid")
+	[ "$(awk '{print $3}' "/proc/$late/stat")" != Z ]
+	# ...nor does the one that ends later
+	echo go >"$T/late"
+	for i in $(seq 1 250); do
+		[ -z "$(children "$pid")" ] && break
+		sleep 0.02
+	done
+	[ -z "$(children "$pid")" ]
+	# Its own children are still counted: one at a time, none dropped.
+	run /usr/bin/python3 -c '
+import socket, sys
+def conn():
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(10)
+    return s
+a = conn(); a.sendall(b"a\n"); assert a.recv(10) == b"a\n"
+b = conn(); b.sendall(b"b\n")
+a.close()
+assert b.recv(10) == b"b\n"; b.close()
+c = conn(); c.sendall(b"c\n"); assert c.recv(10) == b"c\n"; c.close()
+print("served all")' "$EP"
+	assert_output "served all"
+	run rpwire echo "$EP" sync
+	run sed 's/ .*//' "$T/log"
+	assert_output "$(printf 'start\nend\nstart\nend\nstart\nend\nstart\nend')"
+	for i in $(seq 1 250); do
+		[ -z "$(children "$pid")" ] && break
+		sleep 0.02
+	done
+	[ -z "$(children "$pid")" ]
+}
+
 @test "a client of another uid is closed unread; --allow-uid admits it" {
 	rp_share_pb
 	rp_start srv rp-handoff-recv --serve "$SHARED/be.sock" --ready-fd 3 -- \
@@ -467,6 +523,68 @@ print("A:", detail(a, ta, 1))' "$HO"
 	# And it still serves.
 	run rpwire transfer "$HO" --say fine
 	assert_line "reply: fine"
+}
+
+@test "an offer frame over 8 KiB is answered (request_id, token), its fd closed, the connection goes on; past 16 MiB answered at once" {
+	rp_start srv rp-handoff-recv --serve "$EP" --handoff "$HO" --echo --ready-fd 3
+	local pid=$RP_LAST_PID before
+	before=$(rp_fd_count "$pid")
+	# rpwire checks that the Ack's request_id and correlation_id are
+	# the offer's
+	run rpwire transfer "$HO" --offer-size 8193
+	assert_failure 1
+	assert_line "accepted: 0"
+	assert_line "error_detail: HandoffOffer frame exceeds 8 KiB"
+	assert_line "ack token: ours"
+	assert_line "fds closed by receiver: yes"
+	run rpwire transfer "$HO" --offer-size 16777216
+	assert_failure 1
+	assert_line "error_detail: HandoffOffer frame exceeds 8 KiB"
+	assert_line "ack token: ours"
+	assert_line "fds closed by receiver: yes"
+	# more than any frame: nothing to read, request_id 0, and closed
+	run rpwire transfer "$HO" --announce 16777217
+	assert_line "ack for a bad offer: accepted=0 request_id=0 detail=HandoffOffer frame exceeds 8 KiB"
+	assert_line "ack token: ours"
+	assert_line "fds closed by receiver: yes"
+	assert_line "handoff connection closed by receiver: yes"
+	# one connection: a transfer too large, then one that is fine
+	run env PYTHONPATH="$RP_PB_DIR:$RP_ROOT/tests/bats/py" /usr/bin/python3 -c '
+import os, socket, sys
+from rpwire import (PP_HANDOFF, REQUEST, connect, encode, fd_closed_everywhere,
+                    pb, read_frame, send_sideband, sized_offer)
+s = connect(sys.argv[1], 10)
+def sideband(tok):
+    a, b = socket.socketpair()
+    send_sideband(s, tok, [b.fileno()])
+    b.close()
+    return a
+t1, t2 = os.urandom(16), os.urandom(16)
+a1 = sideband(t1)
+s.sendall(sized_offer(t1, 5, 100000))
+f = read_frame(s)
+ack = pb.HandoffAck.FromString(f.payload)
+print("1:", f.request_id, ack.correlation_id, ack.accepted, ack.token == t1,
+      ack.error_detail, fd_closed_everywhere(a1, 10))
+a2 = sideband(t2)
+s.sendall(encode(REQUEST, PP_HANDOFF, pb.HandoffOffer(
+    token=t2, service_name="x", correlation_id=6).SerializeToString(), 6))
+f = read_frame(s)
+ack = pb.HandoffAck.FromString(f.payload)
+print("2:", f.request_id, ack.correlation_id, ack.accepted)
+a2.settimeout(10)
+a2.sendall(b"ping")
+print("echo:", a2.recv(10))' "$HO"
+	assert_success
+	assert_output "$(printf '%s\n' "1: 5 5 False True HandoffOffer frame exceeds 8 KiB True" \
+		"2: 6 6 True" "echo: b'ping'")"
+	# exactly 8 KiB is fine
+	run rpwire transfer "$HO" --offer-size 8192 --say fine
+	assert_success
+	assert_line "accepted: 1"
+	assert_line "reply: fine"
+	[ "$(rp_fd_count "$pid")" -eq "$before" ]
+	grep -qx "rp-handoff-recv: handoff: an offer frame of 16777216 bytes, more than 8192; closing the received fd" "$T/srv.err"
 }
 
 @test "a handoff connection from another uid is refused; so is another pid" {

@@ -457,6 +457,29 @@ print(a.recv(1) == b"")                        # and the fd was closed' "$S" "$T
 	[ "$RC" -eq 1 ]
 }
 
+@test "hostile: an offer frame over 8 KiB is answered with a rejecting Ack that names it (exit 5); past 16 MiB at once" {
+	recv_start --token-file "$T/tok" "$S" -- cat
+	# rpwire checks that the Ack's request_id and correlation_id are the
+	# offer's
+	run rpwire transfer "$S" --token "$TOK" --offer-size 70000
+	assert_line "accepted: 0"
+	assert_line "error_detail: HandoffOffer frame exceeds 8 KiB"
+	assert_line "ack token: ours"
+	assert_line "fds closed by receiver: yes"
+	recv_wait
+	[ "$RC" -eq 5 ]
+	grep -qx "rp-handoff-recv: the offer frame of 70000 bytes is more than 8192; closed the received fd" "$T/recv.err"
+
+	rp_start recv2 rp-handoff-recv --token-file "$T/tok" --ready-fd 3 "$S" -- cat
+	run rpwire transfer "$S" --token "$TOK" --announce 4294967295
+	assert_line "ack for a bad offer: accepted=0 request_id=0 detail=HandoffOffer frame exceeds 8 KiB"
+	assert_line "ack token: ours"
+	assert_line "fds closed by receiver: yes"
+	local rc=0
+	wait "$RP_LAST_PID" || rc=$?
+	[ "$rc" -eq 5 ]
+}
+
 @test "hostile: a replayed token is not pending" {
 	local t2
 	t2=$(rp-handoff-recv --new-token)

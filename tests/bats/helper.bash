@@ -12,6 +12,9 @@ export RP_ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 # Every test gets its own private directories; nothing outside them.
 rp_setup_dirs() {
 	T=$BATS_TEST_TMPDIR
+	# Files made by plain redirection must not be group-writable under a
+	# umask of 002: a broker refuses such a definition file.
+	umask 022
 	export XDG_RUNTIME_DIR="$T/run"
 	export XDG_CONFIG_HOME="$T/config"
 	export RUNNING_PROCESS_SERVICE_DEF_DIR="$T/config/running-process/services"

@@ -266,11 +266,22 @@ expect_refused() {
 
 @test "row 20: a corrupt definition file" {
 	printf '\377\377\377' >"$DEFS/echo.servicedef"
-	start_broker
+	start_broker --events "$T/ev"
 	run -0 hello
 	[ "$(field code)" = 2 ]
-	[[ "$(field reason)" == "service definition could not be loaded: "*"is not a ServiceDefinition"* ]]
+	[ "$(field reason)" = "service definition could not be loaded: not a ServiceDefinition" ]
 	[ "$(field retry_after_ms)" = 0 ]
+	# one that cannot be read: the reason reads the same way, and the
+	# event names the file once
+	mkdir "$DEFS/dir.servicedef"
+	run -0 hello --service dir
+	[ "$(field reason)" = "service definition could not be loaded: Is a directory" ]
+	run -0 grep -c '"kind":"SERVICE_DEF_LOADED"' "$T/ev"
+	[ "$output" = 2 ]
+	run -0 jf 'd["reason"]' < <(grep '"service_name":"echo"' "$T/ev" | grep SERVICE_DEF_LOADED)
+	[ "$output" = "$DEFS/echo.servicedef could not be loaded: not a ServiceDefinition" ]
+	run -0 jf 'd["reason"]' < <(grep '"service_name":"dir"' "$T/ev" | grep SERVICE_DEF_LOADED)
+	[ "$output" = "$DEFS/dir.servicedef could not be loaded: Is a directory" ]
 }
 
 @test "row 20: a definition directory with group/other permissions, or not ours" {
@@ -305,6 +316,61 @@ expect_refused() {
 	[[ "$(field reason)" == "service definition could not be loaded: "*min_version* ]]
 	run -0 hello --service iso
 	[[ "$(field reason)" == "service definition could not be loaded: "*explicit_instance* ]]
+}
+
+@test "row 20: a definition file not to be trusted: another owner, group/other write, a link out of the directory" {
+	# It loads (a version below its floor proves it without a spawn)...
+	def echo serve --min-version 9.0.0
+	start_broker
+	run -0 hello
+	expect_refused 8 "wanted_version is below min_version" 30000
+	# ...until someone else could have written what it runs
+	chmod 0666 "$DEFS/echo.servicedef"
+	run -0 hello
+	expect_refused 2 "service definition could not be loaded: writable by group or others (mode 0666)" 0
+	chmod 0620 "$DEFS/echo.servicedef"
+	run -0 hello
+	expect_refused 2 "service definition could not be loaded: writable by group or others (mode 0620)" 0
+	chmod 0644 "$DEFS/echo.servicedef"
+	run -0 hello
+	expect_refused 8 "wanted_version is below min_version" 30000
+	chown 65534 "$DEFS/echo.servicedef"
+	run -0 hello
+	expect_refused 2 "service definition could not be loaded: owned by uid 65534, not root" 0
+	chown 0 "$DEFS/echo.servicedef"
+	# a link out of the directory: refused; one within it: followed
+	mkdir -m 0700 "$T/elsewhere" "$DEFS/v2"
+	mv "$DEFS/echo.servicedef" "$T/elsewhere/"
+	ln -s "$T/elsewhere/echo.servicedef" "$DEFS/echo.servicedef"
+	run -0 hello
+	expect_refused 2 "service definition could not be loaded: a symbolic link leading out of its directory, to $(realpath "$T/elsewhere/echo.servicedef")" 0
+	mv "$T/elsewhere/echo.servicedef" "$DEFS/v2/"
+	ln -sfn v2/echo.servicedef "$DEFS/echo.servicedef"
+	run -0 hello
+	expect_refused 8 "wanted_version is below min_version" 30000
+}
+
+@test "a broker of another uid trusts its own definitions and root's, not a third uid's" {
+	SHARED=$(rp_shared_dir)
+	mkdir -m 0700 "$SHARED/run" "$SHARED/defs"
+	chown 65534:65534 "$SHARED/run" "$SHARED/defs"
+	local s
+	for s in mine roots third; do
+		bw servicedef --dir "$SHARED/defs" --service "$s" --binary /bin/true --min-version 9.0.0 >/dev/null
+	done
+	chown 65534 "$SHARED/defs/mine.servicedef"
+	chmod 0644 "$SHARED/defs/roots.servicedef" "$SHARED/defs/third.servicedef"
+	chown 65533 "$SHARED/defs/third.servicedef"
+	rp_start broker setpriv --reuid=65534 --regid=65534 --clear-groups \
+		env XDG_RUNTIME_DIR="$SHARED/run" rp-broker -s "$SHARED/run/b.sock" \
+		-d "$SHARED/defs" --allow-uid 0 --ready-fd 3
+	SOCK="$SHARED/run/b.sock"
+	run -0 hello --service mine
+	expect_refused 8 "wanted_version is below min_version" 30000
+	run -0 hello --service roots
+	expect_refused 8 "wanted_version is below min_version" 30000
+	run -0 hello --service third
+	expect_refused 2 "service definition could not be loaded: owned by uid 65533, not 65534 or root" 0
 }
 
 @test "an edited definition takes effect on the next Hello" {

@@ -494,10 +494,11 @@ EOF
 	[ "$stderr" = "rp-servicedef: $D/echo.servicedef: No such file or directory" ]
 	run --separate-stderr "$SD" show "$T/nowhere/x.servicedef"
 	[ "$status" -eq 1 ]
+	[ "$stderr" = "rp-servicedef: $T/nowhere/x.servicedef: No such file or directory" ]
 	printf '\xff\xff\xff' >"$D/junk.servicedef"
 	run --separate-stderr "$SD" show junk
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "rp-servicedef: $D/junk.servicedef is not a ServiceDefinition" ]
+	[ "$stderr" = "rp-servicedef: $D/junk.servicedef: not a ServiceDefinition" ]
 	printf 'service_name: "other"\nbinary_path: "/b"\n' | pencode "$D/echo.servicedef"
 	run --separate-stderr "$SD" show echo
 	[ "$status" -eq 1 ]
@@ -505,24 +506,24 @@ EOF
 	printf 'service_name: "rel"\nbinary_path: "bin/rel"\n' | pencode "$D/rel.servicedef"
 	run --separate-stderr "$SD" show rel
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *'binary_path "bin/rel" is not absolute' ]]
+	[ "$stderr" = "rp-servicedef: $D/rel.servicedef: binary_path \"bin/rel\" is not absolute" ]
 	printf 'service_name: "x"\nbinary_path: "/b"\nisolation: BROKER_ISOLATION_EXPLICIT_INSTANCE\n' | pencode "$D/x.servicedef"
 	run --separate-stderr "$SD" show x
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"explicit_instance is empty" ]]
+	[ "$stderr" = "rp-servicedef: $D/x.servicedef: isolation is EXPLICIT_INSTANCE but explicit_instance is empty" ]
 	"$SD" write --service echo --binary /b >/dev/null
 	cp "$D/echo.servicedef" "$T/echo.bin"
 	run --separate-stderr "$SD" show "$T/echo.bin"
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"is not named <service>.servicedef" ]]
+	[ "$stderr" = "rp-servicedef: $T/echo.bin: not named <service>.servicedef" ]
 	head -c 70000 /dev/zero >"$D/big.servicedef"
 	run --separate-stderr "$SD" show big
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"is larger than 65536 bytes" ]]
+	[ "$stderr" = "rp-servicedef: $D/big.servicedef: larger than 65536 bytes" ]
 	mkdir "$D/dir.servicedef"
 	run --separate-stderr "$SD" show dir
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"Is a directory" ]]
+	[ "$stderr" = "rp-servicedef: $D/dir.servicedef: Is a directory" ]
 }
 
 @test "show by NAME refuses a directory the broker would refuse; by path it reads" {
@@ -628,7 +629,7 @@ EOF
 Echo.servicedef: the file is named for "Echo" but defines "echo"
 adir.servicedef: Is a directory
 b-ok.servicedef: ok
-corrupt.servicedef: is not a ServiceDefinition
+corrupt.servicedef: not a ServiceDefinition
 dangling.servicedef: No such file or directory
 echo.servicedef: ok
 misnamed.servicedef: the file is named for "misnamed" but defines "echo"
@@ -638,7 +639,7 @@ EOF
 	[ "$status" -eq 1 ]
 	[ "$(jq_py '[d["dir_ok"], d["ok"], len(d["files"])]' <<<"$output")" = '[true, false, 8]' ]
 	[ "$(jq_py 'd["files"][2]' <<<"$output")" = '{"file": "b-ok.servicedef", "service": "b-ok", "ok": true, "reason": null}' ]
-	[ "$(jq_py 'd["files"][3]' <<<"$output")" = '{"file": "corrupt.servicedef", "service": "corrupt", "ok": false, "reason": "is not a ServiceDefinition"}' ]
+	[ "$(jq_py 'd["files"][3]' <<<"$output")" = '{"file": "corrupt.servicedef", "service": "corrupt", "ok": false, "reason": "not a ServiceDefinition"}' ]
 	[ "$(jq_py '[f["service"] for f in d["files"] if f["ok"]]' <<<"$output")" = '["b-ok", "echo"]' ]
 	# Fixed, it passes.
 	rm -r "$D/corrupt.servicedef" "$D/misnamed.servicedef" "$D/Echo.servicedef" \
@@ -682,6 +683,79 @@ EOF
 	run --separate-stderr "$SD" check --dir "$T/file"
 	[ "$status" -eq 1 ]
 	assert_output "$T/file/: is not a directory"
+}
+
+@test "check, show by NAME: a file the broker would not trust (another owner, group/other write, a link out of the directory) is exit 1" {
+	local w out
+	for w in a-ok theirs open group readable; do
+		"$SD" write --service "$w" --binary /usr/bin/cat >/dev/null
+	done
+	chown 65534 "$D/theirs.servicedef"
+	chmod 0666 "$D/open.servicedef"
+	chmod 0620 "$D/group.servicedef"
+	chmod 0644 "$D/readable.servicedef"        # others may read it
+	mkdir -m 0700 "$T/elsewhere"
+	"$SD" write --dir "$T/elsewhere" --service out --binary /usr/bin/cat >/dev/null
+	ln -s "$T/elsewhere/out.servicedef" "$D/out.servicedef"
+	ln -s ../../../elsewhere/out.servicedef "$D/dotdot.servicedef"
+	[ -e "$D/dotdot.servicedef" ]
+	# a link that stays inside the directory is followed
+	"$SD" write --dir "$D/versions" --service within --binary /usr/bin/cat >/dev/null
+	ln -s versions/within.servicedef "$D/within.servicedef"
+	out=$(realpath "$T/elsewhere/out.servicedef")
+	run --separate-stderr "$SD" check
+	[ "$status" -eq 1 ]
+	assert_output - <<EOF
+a-ok.servicedef: ok
+dotdot.servicedef: a symbolic link leading out of its directory, to $out
+group.servicedef: writable by group or others (mode 0620)
+open.servicedef: writable by group or others (mode 0666)
+out.servicedef: a symbolic link leading out of its directory, to $out
+readable.servicedef: ok
+theirs.servicedef: owned by uid 65534, not root
+within.servicedef: ok
+EOF
+	run --separate-stderr "$SD" show theirs
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "rp-servicedef: $D/theirs.servicedef: owned by uid 65534, not root" ]
+	run --separate-stderr "$SD" show out
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "rp-servicedef: $D/out.servicedef: a symbolic link leading out of its directory, to $out" ]
+	run --separate-stderr "$SD" show within
+	assert_success
+	# a path is only looked at, as for the directory
+	run --separate-stderr "$SD" show "$D/theirs.servicedef"
+	assert_success
+	assert_line "service: theirs"
+	run --separate-stderr "$SD" show "$D/out.servicedef"
+	assert_success
+	# fixed, it passes
+	chown 0 "$D/theirs.servicedef"
+	chmod 0600 "$D/open.servicedef" "$D/group.servicedef"
+	rm "$D/out.servicedef" "$D/dotdot.servicedef"
+	run "$SD" check
+	assert_success
+}
+
+@test "another user: its own definitions and root's are trusted, a third uid's is not" {
+	SHARED=$(rp_shared_dir)
+	mkdir -m 0700 "$SHARED/defs"
+	chown 65534:65534 "$SHARED/defs"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$SD" write --dir "$SHARED/defs" --service mine --binary /usr/bin/cat >/dev/null
+	"$SD" write --service roots --binary /usr/bin/cat >/dev/null
+	"$SD" write --service third --binary /usr/bin/cat >/dev/null
+	cp "$D/roots.servicedef" "$D/third.servicedef" "$SHARED/defs/"
+	chmod 0644 "$SHARED/defs/roots.servicedef" "$SHARED/defs/third.servicedef"
+	chown 65533 "$SHARED/defs/third.servicedef"
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$SD" check --dir "$SHARED/defs"
+	[ "$status" -eq 1 ]
+	assert_output - <<EOF
+mine.servicedef: ok
+roots.servicedef: ok
+third.servicedef: owned by uid 65533, not 65534 or root
+EOF
 }
 
 @test "another user: its own directory is fine, root's is refused" {

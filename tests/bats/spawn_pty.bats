@@ -217,6 +217,34 @@ EOF
 	[ "${#lines[@]}" -eq 2 ]
 }
 
+@test "a closed stdout loses the output as /dev/full does: said, exit 125, nobody left behind" {
+	cat >"$T/child.sh" <<'EOF'
+echo $$ >"$1"
+sleep 100 &
+echo $! >>"$1"
+echo hi
+wait
+EOF
+	run --separate-stderr timeout -s KILL 20 sh -c '"$1" -- sh "$2" "$3" >&-' _ \
+		"$SP" "$T/child.sh" "$T/closed.pid"
+	[ "$status" -eq 125 ]
+	[ "$stderr" = "rp-spawn-pty: write to stdout: Bad file descriptor" ]
+	run --separate-stderr timeout -s KILL 20 sh -c '"$1" -- sh "$2" "$3" >/dev/full' _ \
+		"$SP" "$T/child.sh" "$T/full.pid"
+	[ "$status" -eq 125 ]
+	[ "$stderr" = "rp-spawn-pty: write to stdout: No space left on device" ]
+	local p
+	[ "$(cat "$T/closed.pid" "$T/full.pid" | wc -l)" -eq 4 ]
+	for p in $(cat "$T/closed.pid" "$T/full.pid"); do
+		run kill -0 "$p"
+		assert_failure
+	done
+	# Nothing written, nothing lost: the child's own status.
+	run --separate-stderr sh -c '"$1" --no-stdin -- sh -c "exit 3" >&-' _ "$SP"
+	[ "$status" -eq 3 ]
+	[ -z "$stderr" ]
+}
+
 @test "a stdout nobody reads does not stop --timeout, and the loss is said" {
 	mkfifo "$T/fifo"
 	exec 8<>"$T/fifo"        # a reader that never reads
@@ -249,6 +277,96 @@ hi^"
 	run timeout -s KILL 20 "$SP" -- wc -l <"$T/in"
 	assert_success
 	assert_line --index 3 $'3\r'
+}
+
+@test "piped input is data: control characters reach the program as they are; none freezes it or is a signal" {
+	# Ctrl-C, -D, -Q, -S, -Z, -\, -U, -W, -V, -R, DEL and CR inside a line
+	printf 'a\003\004\021\023\032\034\025\027\026\022\177\rz\n' >"$T/in"
+	run --separate-stderr timeout -s KILL 10 sh -c '"$1" --exit-record "$2" -- od -An -tx1 <"$3"' _ \
+		"$SP" "$T/r.json" "$T/in"
+	assert_success
+	[ -z "$stderr" ]
+	assert_line --index 1 $' 61 03 04 11 13 1a 1c 15 17 16 12 7f 0d 7a 0a\r'
+	[ "$(json_field "$T/r.json" bytes_in)" = 15 ]
+	# through a pipe, and with a Ctrl-S first: the output still flows
+	run --separate-stderr timeout -s KILL 10 sh -c 'printf "\023\003hi\n" | "$1" -- od -An -c' _ "$SP"
+	assert_success
+	assert_line --index 1 $' 023 003   h   i  \\n\r'
+}
+
+@test "a 1 000 000-byte line reaches the program whole, control characters and all" {
+	/usr/bin/python3 -c '
+import sys
+unit = b"a" * 990 + bytes([3, 4, 0x11, 0x13, 0x1a, 0x1c, 0x15, 0x16, 0x7f, 13])
+sys.stdout.buffer.write(unit * 1000)' >"$T/line"
+	[ "$(wc -c <"$T/line")" -eq 1000000 ]
+	run --separate-stderr timeout -s KILL 30 sh -c \
+		'"$1" -- sh -c "stty -echo; cat >\"\$0\"" "$2" <"$3" >/dev/null' _ \
+		"$SP" "$T/got" "$T/line"
+	assert_success
+	[ -z "$stderr" ]
+	cmp "$T/got" "$T/line"
+	# the example of the issue, through a pipe
+	run --separate-stderr timeout -s KILL 30 sh -c \
+		'head -c 1000000 /dev/zero | tr "\0" a | "$1" -- sh -c "wc -c"' _ "$SP"
+	assert_success
+	# (the echo of the line, then wc's count)
+	[[ "$output" == *$'a1000000\r' ]]
+	# programs that read lines get the line whole: Python, a shell
+	cat >"$T/lines.py" <<'EOF'
+import sys, termios
+a = termios.tcgetattr(0)
+a[3] &= ~termios.ECHO
+termios.tcsetattr(0, termios.TCSANOW, a)
+first = sys.stdin.buffer.readline()
+print(first == open(sys.argv[1], "rb").read() + b"\n", sys.stdin.buffer.readline())
+EOF
+	run --separate-stderr timeout -s KILL 30 sh -c \
+		'{ cat "$2"; printf "\nrest\n"; } | "$1" -- /usr/bin/python3 "$3" "$2"' _ \
+		"$SP" "$T/line" "$T/lines.py"
+	assert_success
+	[[ "$output" == *$'True b\'rest\\n\'\r' ]]
+	head -c 100000 "$T/line" >"$T/head"
+	cat >"$T/read.sh" <<'EOF'
+stty -echo
+IFS= read -r l
+printf %s "$l" | cmp - "$1" && echo same
+EOF
+	run --separate-stderr timeout -s KILL 30 sh -c \
+		'{ cat "$2"; printf "\n"; } | "$1" -- sh "$3" "$2"' _ \
+		"$SP" "$T/head" "$T/read.sh"
+	assert_success
+	[[ "$output" == *$'same\r' ]]      # (after what was echoed)
+}
+
+@test "ordinary piped text gives the same bytes as util-linux script" {
+	printf 'hello\nworld\n' | timeout -s KILL 10 script -qec cat /dev/null >"$T/script.out"
+	printf 'hello\nworld\n' | timeout -s KILL 10 "$SP" -- cat >"$T/ours.out"
+	cmp "$T/script.out" "$T/ours.out"
+	[ "$(crlf "$T/ours.out")" = $'hello^\nworld^\nhello^\nworld^' ]
+}
+
+@test "bytes the program's own terminal settings would take are not sent, but said: exit 125" {
+	# The program turns on signal characters outside canonical mode, and
+	# says so on a FIFO before the rest of the input comes.
+	mkfifo "$T/set"
+	run --separate-stderr timeout -s KILL 10 sh -c '
+{ printf "go\n"; read -r _ <"$2"; printf "a\003b\n"; } |
+"$1" -- sh -c "read x; stty isig -icanon -echo min 1 time 0; echo >\"\$0\"; head -c 3 | od -An -tx1" "$2"' _ \
+		"$SP" "$T/set"
+	[ "$status" -eq 125 ]
+	assert_line --index 1 $' 61 62 0a\r'
+	[ "$stderr" = "rp-spawn-pty: stdin: 1 byte was not delivered: the program's terminal settings give it another meaning: signal characters (ISIG)" ]
+	# A terminal without an end-of-file character cannot be handed a
+	# long line in pieces: the terminal keeps 4095 bytes of it.
+	run --separate-stderr timeout -s KILL 10 sh -c '
+{ printf "go\n"; read -r _ <"$2"; head -c 5000 /dev/zero | tr "\0" b; printf "\n"; } |
+"$1" -- sh -c "read x; stty eof undef -echo; echo >\"\$0\"; head -n 1 | wc -c" "$2"' _ \
+		"$SP" "$T/set"
+	[ "$status" -eq 125 ]
+	[ "${lines[-1]}" = $'4096\r' ]
+	assert_equal "$stderr" "rp-spawn-pty: stdin ended, but the program's terminal has no end-of-file character (VEOF): it was not told
+rp-spawn-pty: stdin: 905 bytes were not delivered: the program's terminal settings give them another meaning: a line longer than the terminal holds, with no end-of-file character to hand it over (VEOF)"
 }
 
 @test "--no-stdin leaves stdin unread" {

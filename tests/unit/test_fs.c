@@ -275,6 +275,164 @@ test_read_file(void)
 	rp_buf_free(&b);
 }
 
+static void
+put_file(const char *p, const char *text, mode_t mode)
+{
+	int fd = open(p, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
+
+	T_OK(fd >= 0);
+	T_EQ(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	T_EQ(chmod(p, mode), 0);
+}
+
+/* rp_fs_read_trusted on p: refused with err and exactly why_want, and the
+ * buffer left as it was. */
+static void
+expect_untrusted(const char *p, int err, const char *why_want)
+{
+	struct rp_buf b = { 0 };
+	char why[400] = "untouched";
+
+	T_EQ(rp_buf_puts(&b, "pre"), 0);
+	errno = 0;
+	T_EQ(rp_fs_read_trusted(p, 100, &b, why, sizeof(why)), -1);
+	T_EQ(errno, err);
+	T_STR(why, why_want);
+	T_STR(rp_buf_str(&b), "pre");
+	rp_buf_free(&b);
+}
+
+static void
+expect_trusted(const char *p, const char *text)
+{
+	struct rp_buf b = { 0 };
+	char why[400] = "untouched";
+
+	if (rp_fs_read_trusted(p, 100, &b, why, sizeof(why)) != 0)
+		t_fail(__FILE__, __LINE__, "%s: %s", p, why);
+	T_STR(rp_buf_str(&b), text);
+	rp_buf_free(&b);
+}
+
+static int
+trusted_as_nobody(void)
+{
+	struct rp_buf b = { 0 };
+	char why[400];
+	int bad = 0;
+
+	/* Our own and root's are fine; a third uid's is not. */
+	if (rp_fs_read_trusted(path("td/mine"), 100, &b, why, sizeof(why)))
+		bad |= 1;
+	if (rp_fs_read_trusted(path("td/roots"), 100, &b, why, sizeof(why)))
+		bad |= 2;
+	if (rp_fs_read_trusted(path("td/other"), 100, &b, why,
+	    sizeof(why)) != -1 || errno != EPERM ||
+	    strcmp(why, "owned by uid 1000, not 65534 or root") != 0)
+		bad |= 4;
+	rp_buf_free(&b);
+	return bad;
+}
+
+static void
+test_read_trusted(void)
+{
+	char want[PATH_MAX + 64], real[PATH_MAX];
+
+	mkdir_mode(path("td"), 0700);
+	mkdir_mode(path("td/sub"), 0700);
+	mkdir_mode(path("out"), 0700);
+	put_file(path("td/ok"), "ok", 0600);
+	expect_trusted(path("td/ok"), "ok");
+	/* Others may read it; nobody else may write it. */
+	put_file(path("td/r"), "r", 0644);
+	expect_trusted(path("td/r"), "r");
+	put_file(path("td/ww"), "x", 0666);
+	expect_untrusted(path("td/ww"), EPERM,
+	    "writable by group or others (mode 0666)");
+	put_file(path("td/gw"), "x", 0620);
+	expect_untrusted(path("td/gw"), EPERM,
+	    "writable by group or others (mode 0620)");
+	put_file(path("td/nob"), "x", 0600);
+	T_EQ(chown(path("td/nob"), NOBODY, NOBODY), 0);
+	expect_untrusted(path("td/nob"), EPERM, "owned by uid 65534, not root");
+
+	/* Links: followed while they stay inside the directory, however
+	 * they are spelled and however many there are. */
+	put_file(path("td/sub/deep"), "deep", 0600);
+	T_EQ(symlink("ok", path("td/l-rel")), 0);
+	expect_trusted(path("td/l-rel"), "ok");
+	T_EQ(symlink(path("td/sub/deep"), path("td/l-abs")), 0);
+	expect_trusted(path("td/l-abs"), "deep");
+	T_EQ(symlink("sub/../l-rel", path("td/l-chain")), 0);
+	expect_trusted(path("td/l-chain"), "ok");
+	/* ...and the target is judged, not the link. */
+	T_EQ(symlink("nob", path("td/l-nob")), 0);
+	expect_untrusted(path("td/l-nob"), EPERM,
+	    "owned by uid 65534, not root");
+	T_EQ(symlink("ww", path("td/l-ww")), 0);
+	expect_untrusted(path("td/l-ww"), EPERM,
+	    "writable by group or others (mode 0666)");
+	/* Out of the directory: refused, wherever it is and whoever owns
+	 * it, directly, through "..", or through another link inside. */
+	put_file(path("out/evil"), "evil", 0600);
+	T_EQ(rp_fs_realpath(path("out/evil"), real, sizeof(real)), 0);
+	snprintf(want, sizeof(want), "a symbolic link leading out of its "
+	    "directory, to %s", real);
+	T_EQ(symlink(path("out/evil"), path("td/l-out")), 0);
+	expect_untrusted(path("td/l-out"), EPERM, want);
+	T_EQ(symlink("../out/evil", path("td/l-dotdot")), 0);
+	expect_untrusted(path("td/l-dotdot"), EPERM, want);
+	T_EQ(symlink("l-out", path("td/l-via")), 0);
+	expect_untrusted(path("td/l-via"), EPERM, want);
+	T_EQ(symlink(path("out"), path("td/sub/up")), 0);
+	T_EQ(symlink("sub/up/evil", path("td/l-dir")), 0);
+	expect_untrusted(path("td/l-dir"), EPERM, want);
+	T_EQ(symlink("/etc/passwd", path("td/l-etc")), 0);
+	expect_untrusted(path("td/l-etc"), EPERM, "a symbolic link leading "
+	    "out of its directory, to /etc/passwd");
+	T_EQ(symlink("nowhere", path("td/l-dangling")), 0);
+	expect_untrusted(path("td/l-dangling"), ENOENT,
+	    "No such file or directory");
+	/* The directory reached through a link: "inside" is judged on the
+	 * resolved paths of both. */
+	T_EQ(symlink(path("td"), path("td-link")), 0);
+	expect_trusted(path("td-link/l-rel"), "ok");
+	expect_untrusted(path("td-link/l-out"), EPERM, want);
+
+	/* Not a regular file, too large, missing. */
+	T_EQ(mkfifo(path("td/fifo"), 0600), 0);
+	expect_untrusted(path("td/fifo"), EINVAL, "not a regular file");
+	expect_untrusted(path("td/sub"), EISDIR, "Is a directory");
+	put_file(path("td/big"), "0123456789", 0600);
+	{
+		struct rp_buf b = { 0 };
+		char why[100];
+
+		errno = 0;
+		T_EQ(rp_fs_read_trusted(path("td/big"), 9, &b, why,
+		    sizeof(why)), -1);
+		T_EQ(errno, EFBIG);
+		T_STR(why, "larger than 9 bytes");
+		T_EQ(rp_fs_read_trusted(path("td/big"), 10, &b, why,
+		    sizeof(why)), 0);
+		T_STR(rp_buf_str(&b), "0123456789");
+		rp_buf_free(&b);
+	}
+	expect_untrusted(path("td/none"), ENOENT, "No such file or directory");
+
+	/* As another uid (the directory open to it). */
+	T_EQ(chmod(t_tmpdir(), 0711), 0);
+	T_EQ(chmod(path("td"), 0755), 0);
+	put_file(path("td/mine"), "m", 0644);
+	T_EQ(chown(path("td/mine"), NOBODY, NOBODY), 0);
+	put_file(path("td/roots"), "r", 0644);
+	put_file(path("td/other"), "o", 0644);
+	T_EQ(chown(path("td/other"), 1000, 1000), 0);
+	T_EQ(as_nobody(trusted_as_nobody), 0);
+}
+
 static int
 count_entries(const char *dir)
 {
@@ -454,6 +612,7 @@ main(void)
 	T_RUN(test_create);
 	T_RUN(test_safe);
 	T_RUN(test_read_file);
+	T_RUN(test_read_trusted);
 	T_RUN(test_write_atomic);
 	T_RUN(test_realpath);
 	T_RUN(test_dirname);

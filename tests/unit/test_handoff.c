@@ -238,6 +238,68 @@ test_send(void)
 	rp_buf_free(&ack);
 }
 
+/* The Ack of an offer frame over the cap: request_id (and correlation_id)
+ * from the scanned frame, or 0 when it was not read or is no Frame; the
+ * sideband's token when it has the right length. */
+static void
+test_ack_too_large(void)
+{
+	uint8_t side[RP_TOKEN_LEN + 4], pad[9000];
+	struct rp_buf ack = { 0 }, offer = { 0 };
+	struct rp_framescan scan;
+	Rp__HandoffAck *a;
+	const char *why = NULL;
+
+	memset(side, 0x5a, sizeof(side));
+	memset(pad, 'p', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	T_EQ(rp_wire_offer_encode(&offer, side, RP_TOKEN_LEN, (char *)pad, 77,
+	    0), 0);
+	T_OK(offer.len > RP_FRAME_HEADER + RP_FRAME_SMALL_MAX);
+	rp_framescan_init(&scan, (uint32_t)(offer.len - RP_FRAME_HEADER));
+	T_UEQ(rp_framescan_feed(&scan, offer.data + RP_FRAME_HEADER,
+	    offer.len - RP_FRAME_HEADER), offer.len - RP_FRAME_HEADER);
+	T_EQ(rp_handoff_ack_too_large(&ack, &scan, side, RP_TOKEN_LEN), 0);
+	a = rp_wire_ack_parse(ack.data + RP_FRAME_HEADER,
+	    ack.len - RP_FRAME_HEADER, RP_KIND_RESPONSE, 1, 77, &why);
+	T_OK(a != NULL);
+	if (a != NULL) {
+		T_EQ(a->accepted, 0);
+		T_STR(a->error_detail, RP_HANDOFF_OFFER_TOO_LARGE);
+		T_UEQ(a->correlation_id, 77);
+		T_UEQ(a->token.len, RP_TOKEN_LEN);
+		T_EQ(memcmp(a->token.data, side, RP_TOKEN_LEN), 0);
+		rp_wire_free(a);
+	}
+	rp_framescan_free(&scan);
+	/* Not read (past 16 MiB), and a sideband of the wrong length: no
+	 * request_id, no token. */
+	rp_buf_clear(&ack);
+	T_EQ(rp_handoff_ack_too_large(&ack, NULL, side, RP_TOKEN_LEN + 4), 0);
+	a = rp_wire_ack_parse(ack.data + RP_FRAME_HEADER,
+	    ack.len - RP_FRAME_HEADER, RP_KIND_RESPONSE, 1, 0, &why);
+	T_OK(a != NULL);
+	if (a != NULL) {
+		T_EQ(a->accepted, 0);
+		T_UEQ(a->correlation_id, 0);
+		T_UEQ(a->token.len, 0);
+		rp_wire_free(a);
+	}
+	/* Read, but not a Frame: request_id 0 too. */
+	rp_framescan_init(&scan, 3);
+	T_UEQ(rp_framescan_feed(&scan, (const uint8_t *)"\xff\xff\xff", 3),
+	    3);
+	rp_buf_clear(&ack);
+	T_EQ(rp_handoff_ack_too_large(&ack, &scan, side, RP_TOKEN_LEN), 0);
+	a = rp_wire_ack_parse(ack.data + RP_FRAME_HEADER,
+	    ack.len - RP_FRAME_HEADER, RP_KIND_RESPONSE, 1, 0, &why);
+	T_OK(a != NULL);
+	rp_wire_free(a);
+	rp_framescan_free(&scan);
+	rp_buf_free(&ack);
+	rp_buf_free(&offer);
+}
+
 int
 main(void)
 {
@@ -246,5 +308,6 @@ main(void)
 	T_RUN(test_shape_faults_come_first_and_consume_nothing);
 	T_RUN(test_sideband_spill);
 	T_RUN(test_send);
+	T_RUN(test_ack_too_large);
 	return t_done();
 }

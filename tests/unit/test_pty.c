@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "deadline.h"
+#include "io.h"
 #include "pty.h"
 #include "spawn.h"
 #include "t.h"
@@ -177,6 +178,232 @@ run_on_pty(char **argv, const struct rp_pty_size *sz, struct rp_buf *out,
 	T_EQ(p.peer, -1);
 	T_EQ(read_until_eio(p.master, out, rp_deadline_in(20000)), 0);
 	T_EQ(rp_spawn_wait(pid, 0, st), 1);
+	rp_pty_close(&p);
+}
+
+/* ------------------------------------------------------ piped input */
+
+/* Encode in through f in small pieces (so that a piece may end anywhere),
+ * write it all to the master, and return how many bytes were written. */
+static size_t
+feed_all(struct rp_pty *p, struct rp_pty_feed *f, const void *in, size_t n)
+{
+	const unsigned char *ip = in;
+	unsigned char w[37];
+	size_t used, len, total = 0;
+
+	while (n > 0) {
+		used = rp_pty_feed(f, p->master, ip, n, w, sizeof(w), &len);
+		T_OK(used > 0 || len > 0);
+		T_OK(len <= sizeof(w));
+		T_EQ(rp_io_write_full(p->master, w, len, RP_DEADLINE_NEVER), 0);
+		total += len;
+		ip += used;
+		n -= used;
+	}
+	return total;
+}
+
+/* Read the terminal side until want bytes came, or it reads as ended
+ * (returns what came; *eof set when a read returned 0). */
+static size_t
+read_side(int fd, unsigned char *buf, size_t want, int *eof)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t got = 0;
+	ssize_t n;
+
+	*eof = 0;
+	while (got < want) {
+		if (poll(&pfd, 1, 5000) != 1)
+			break;
+		n = read(fd, buf + got, want - got);
+		if (n <= 0) {
+			*eof = n == 0;
+			break;
+		}
+		got += (size_t)n;
+	}
+	return got;
+}
+
+static void
+no_echo(struct rp_pty *p)
+{
+	struct termios t;
+
+	T_EQ(tcgetattr(p->peer, &t), 0);
+	t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	T_EQ(tcsetattr(p->peer, TCSANOW, &t), 0);
+}
+
+/* Every byte but "\n" in one line, and "\n" at its end: the reader gets
+ * them all, as they are, in data mode; and again with the signal
+ * characters turned back on (then they go quoted). */
+static void
+test_feed_every_byte(void)
+{
+	unsigned char in[256], got[300];
+	struct rp_pty_feed f = { 0 };
+	struct rp_pty p;
+	struct termios t;
+	size_t i, n = 0;
+	int eof, round;
+
+	for (i = 0; i < 256; i++)
+		if (i != '\n')
+			in[n++] = (unsigned char)i;
+	in[n++] = '\n';
+	T_EQ(rp_pty_open(&p, NULL), 0);
+	T_EQ(rp_pty_data_mode(p.master), 0);
+	T_EQ(tcgetattr(p.peer, &t), 0);
+	T_OK(t.c_lflag & ICANON);
+	T_OK(!(t.c_lflag & ISIG) && !(t.c_iflag & (IXON | IXOFF | ICRNL)));
+	T_OK(t.c_lflag & ECHO);      /* still a terminal as people know it */
+	no_echo(&p);
+	for (round = 0; round < 2; round++) {
+		if (round == 1) {
+			T_EQ(tcgetattr(p.peer, &t), 0);
+			t.c_lflag |= ISIG;
+			T_EQ(tcsetattr(p.peer, TCSANOW, &t), 0);
+		}
+		T_OK(feed_all(&p, &f, in, n) > n);   /* some went quoted */
+		T_UEQ(read_side(p.peer, got, n, &eof), n);
+		T_EQ(memcmp(got, in, n), 0);
+		T_UEQ(f.lost, 0);
+		T_UEQ(f.line, 0);
+	}
+	rp_pty_close(&p);
+}
+
+/* A line far longer than the terminal holds, with every kind of byte in
+ * it: handed over in pieces, none lost; then the end of file. */
+static void
+test_feed_long_line(void)
+{
+	static unsigned char in[40 * 255], got[sizeof(in) + 16];
+	struct rp_pty_feed f = { 0 };
+	unsigned char end[4];
+	struct rp_pty p;
+	size_t i, n = 0;
+	int eof, k;
+
+	for (i = 0; i < 40 * 256; i++)
+		if ((i & 0xff) != '\n')
+			in[n++] = (unsigned char)i;
+	T_EQ(rp_pty_open(&p, NULL), 0);
+	T_EQ(rp_pty_data_mode(p.master), 0);
+	no_echo(&p);
+	feed_all(&p, &f, in, n);
+	T_OK(f.line > 0);
+	k = rp_pty_feed_end(&f, p.master, end, sizeof(end));
+	T_EQ(k, 2);                 /* end the partial line, then EOF */
+	T_EQ(rp_io_write_full(p.master, end, (size_t)k, RP_DEADLINE_NEVER),
+	    0);
+	T_UEQ(read_side(p.peer, got, sizeof(got), &eof), n);
+	T_EQ(eof, 1);
+	T_EQ(memcmp(got, in, n), 0);
+	T_UEQ(f.lost, 0);
+	/* At the start of a line one end-of-file character is enough. */
+	T_EQ(rp_pty_feed_end(&f, p.master, end, sizeof(end)), 1);
+	T_EQ(end[0], 4);
+	rp_pty_close(&p);
+}
+
+/* encode(t) on in: the bytes written and the losses. */
+static size_t
+encode_under(struct rp_pty *p, const struct termios *t, const char *in,
+    size_t n, unsigned char *out, size_t outsz, struct rp_pty_feed *f)
+{
+	size_t len, used;
+
+	T_EQ(tcsetattr(p->peer, TCSANOW, t), 0);
+	used = rp_pty_feed(f, p->master, in, n, out, outsz, &len);
+	T_UEQ(used, n);
+	return len;
+}
+
+/* What settings the program may choose make undeliverable: not written,
+ * counted, and why. */
+static void
+test_feed_lost(void)
+{
+	static char line[5000];
+	struct rp_pty_feed f;
+	unsigned char out[6000];
+	struct termios base, t;
+	struct rp_pty p;
+	size_t len;
+
+	T_EQ(rp_pty_open(&p, NULL), 0);
+	T_EQ(rp_pty_data_mode(p.master), 0);
+	T_EQ(tcgetattr(p.peer, &base), 0);
+	/* Non-canonical with ISIG: a signal character cannot be quoted. */
+	t = base;
+	t.c_lflag = (t.c_lflag & ~(tcflag_t)ICANON) | ISIG;
+	memset(&f, 0, sizeof(f));
+	len = encode_under(&p, &t, "a\003b\004", 4, out, sizeof(out), &f);
+	T_UEQ(len, 3);
+	T_EQ(memcmp(out, "ab\004", 3), 0);   /* VEOF means nothing here */
+	T_UEQ(f.lost, 1);
+	T_EQ(f.why, RP_PTY_LOST_SIGNAL);
+	/* IXON: flow control is never written, in either mode. */
+	t = base;
+	t.c_iflag |= IXON;
+	memset(&f, 0, sizeof(f));
+	len = encode_under(&p, &t, "a\023\021b", 4, out, sizeof(out), &f);
+	T_UEQ(len, 2);
+	T_UEQ(f.lost, 2);
+	T_EQ(f.why, RP_PTY_LOST_FLOW);
+	/* Canonical without IEXTEN: no literal-next to quote an edit. */
+	t = base;
+	t.c_lflag &= ~(tcflag_t)IEXTEN;
+	memset(&f, 0, sizeof(f));
+	len = encode_under(&p, &t, "a\025b\n", 4, out, sizeof(out), &f);
+	T_UEQ(len, 3);
+	T_EQ(memcmp(out, "ab\n", 3), 0);
+	T_EQ(f.why, RP_PTY_LOST_EDIT);
+	/* ...and with it, quoted: ^V in front. */
+	memset(&f, 0, sizeof(f));
+	len = encode_under(&p, &base, "a\025b\n", 4, out, sizeof(out), &f);
+	T_UEQ(len, 5);
+	T_EQ(memcmp(out, "a\026\025b\n", 5), 0);
+	T_UEQ(f.lost, 0);
+	/* Canonical without VEOF: a line is cut where the terminal would
+	 * cut it (4095 bytes), and the rest counted. */
+	t = base;
+	t.c_cc[VEOF] = _POSIX_VDISABLE;
+	memset(line, 'x', sizeof(line));
+	memset(&f, 0, sizeof(f));
+	len = encode_under(&p, &t, line, sizeof(line), out, sizeof(out), &f);
+	T_UEQ(len, 4095);
+	T_UEQ(f.lost, sizeof(line) - 4095);
+	T_EQ(f.why, RP_PTY_LOST_LINE);
+	len = encode_under(&p, &t, "\n", 1, out, sizeof(out), &f);
+	T_UEQ(len, 1);
+	T_UEQ(f.line, 0);
+	errno = 0;
+	T_EQ(rp_pty_feed_end(&f, p.master, out, sizeof(out)), -1);
+	T_EQ(errno, ENOENT);
+	/* IGNCR outside canonical mode would drop a carriage return. */
+	t = base;
+	t.c_lflag &= ~(tcflag_t)ICANON;
+	t.c_iflag |= IGNCR;
+	memset(&f, 0, sizeof(f));
+	len = encode_under(&p, &t, "a\rb", 3, out, sizeof(out), &f);
+	T_UEQ(len, 2);
+	T_EQ(f.why, RP_PTY_LOST_CR);
+	/* With a canonical line and a VEOF, nothing is lost, however long:
+	 * pushed every few KiB. */
+	memset(&f, 0, sizeof(f));
+	len = encode_under(&p, &base, line, sizeof(line), out, sizeof(out),
+	    &f);
+	T_UEQ(len, sizeof(line) + 1);
+	T_UEQ(f.lost, 0);
+	/* Too small a buffer for the end. */
+	errno = 0;
+	T_EQ(rp_pty_feed_end(&f, p.master, out, 1), -1);
+	T_EQ(errno, EINVAL);
 	rp_pty_close(&p);
 }
 
@@ -534,6 +761,9 @@ main(void)
 	T_RUN(test_open_pair);
 	T_RUN(test_size_roundtrip);
 	T_RUN(test_eof_char);
+	T_RUN(test_feed_every_byte);
+	T_RUN(test_feed_long_line);
+	T_RUN(test_feed_lost);
 	T_RUN(test_spawn_session_leader);
 	T_RUN(test_spawn_exec_failure);
 	T_RUN(test_output_outlives_writer);

@@ -372,6 +372,64 @@ test_load_failures(void)
 	rp_wire_free(NULL);
 }
 
+/* load_file's reasons never name the file: each reads after "PATH: ",
+ * where a caller puts the name once (or not at all). */
+static void
+test_load_file_reasons(void)
+{
+	static char big[RP_SERVICEDEF_MAX + 1];
+	char dir[PATH_MAX], path[PATH_MAX + 32], why[512];
+	struct rp_buf b = { 0 };
+	Rp__ServiceDefinition *o = good();
+
+	snprintf(dir, sizeof(dir), "%s/r", t_tmpdir());
+	T_EQ(mkdir(dir, 0700), 0);
+#define REASON(p, want, err) do {					\
+		errno = 0;						\
+		T_OK(rp_servicedef_load_file((p), why, sizeof(why)) == NULL); \
+		T_EQ(errno, (err));					\
+		T_STR(why, (want));					\
+	} while (0)
+	snprintf(path, sizeof(path), "%s/echo.txt", dir);
+	REASON(path, "not named <service>.servicedef", EINVAL);
+	snprintf(path, sizeof(path), "%s/echo.servicedef", dir);
+	REASON(path, "No such file or directory", ENOENT);
+	write_file(path, "\xff\xff\xff", 3);
+	REASON(path, "not a ServiceDefinition", EINVAL);
+	write_file(path, big, sizeof(big));
+	REASON(path, "larger than 65536 bytes", EFBIG);
+	o->service_name = (char *)"other";
+	T_EQ(rp_wire_pack(&b, &o->base), 0);
+	write_file(path, b.data, b.len);
+	REASON(path, "the file is named for \"echo\" but defines \"other\"",
+	    EINVAL);
+	/* A file the broker may not trust: refused by load_file (as the
+	 * broker loads), decoded by decode_file (to look at it). */
+	rp_buf_clear(&b);
+	T_EQ(rp_wire_pack(&b, &good()->base), 0);
+	write_file(path, b.data, b.len);
+	T_EQ(chmod(path, 0666), 0);
+	REASON(path, "writable by group or others (mode 0666)", EPERM);
+	{
+		Rp__ServiceDefinition *d = rp_servicedef_decode_file(path, why,
+		    sizeof(why));
+
+		T_OK(d != NULL && strcmp(d->binary_path, "/usr/bin/cat") == 0);
+		rp_wire_free(d);
+	}
+	T_EQ(chmod(path, 0600), 0);
+	T_EQ(chown(path, 65534, 65534), 0);
+	REASON(path, "owned by uid 65534, not root", EPERM);
+	T_EQ(unlink(path), 0);
+	T_EQ(mkfifo(path, 0600), 0);
+	REASON(path, "not a regular file", EINVAL);
+	T_EQ(unlink(path), 0);
+	T_EQ(mkdir(path, 0700), 0);
+	REASON(path, "Is a directory", EISDIR);
+#undef REASON
+	rp_buf_free(&b);
+}
+
 static void
 test_binary(void)
 {
@@ -423,6 +481,7 @@ main(void)
 	T_RUN(test_write_and_load);
 	T_RUN(test_write_refusals);
 	T_RUN(test_load_failures);
+	T_RUN(test_load_file_reasons);
 	T_RUN(test_binary);
 	return t_done();
 }

@@ -857,6 +857,40 @@ test_reap_others(void)
 }
 
 static void
+test_reap_any(void)
+{
+	char *quick[] = { (char *)"sh", (char *)"-c", (char *)"exit 7", NULL };
+	char *slow[] = { (char *)"sleep", (char *)"300", NULL };
+	struct rp_spawn sp = { .argv = quick };
+	struct rp_spawn_status st;
+	pid_t q, r, s;
+
+	/* No child at all: nothing to reap, not an error. */
+	T_EQ(rp_spawn_reap_any(&st), 0);
+	s = (sp.argv = slow, rp_spawn(&sp, NULL));
+	T_OK(s > 0);
+	/* One that runs: nothing has ended. */
+	T_EQ(rp_spawn_reap_any(&st), 0);
+	sp.argv = quick;
+	q = rp_spawn(&sp, NULL);
+	T_OK(q > 0);
+	T_EQ(rp_spawn_wait(q, RP_SPAWN_WAIT_NOWAIT, NULL), 1);
+	memset(&st, 0, sizeof(st));
+	T_EQ(rp_spawn_reap_any(&st), q);
+	T_EQ(st.signo, 0);
+	T_EQ(st.code, 7);
+	T_EQ(waitpid(q, NULL, WNOHANG), -1);
+	T_EQ(errno, ECHILD);
+	T_EQ(rp_spawn_reap_any(NULL), 0);
+	T_EQ(rp_spawn_kill(s, SIGTERM, 0), 0);
+	T_EQ(rp_spawn_wait(s, RP_SPAWN_WAIT_NOWAIT, NULL), 1);
+	r = rp_spawn_reap_any(&st);
+	T_EQ(r, s);
+	T_EQ(st.signo, SIGTERM);
+	T_EQ(rp_spawn_reap_any(&st), 0);
+}
+
+static void
 test_die_of_signal(void)
 {
 	struct sigaction sa = { 0 };
@@ -1062,6 +1096,7 @@ main(int argc, char **argv)
 	T_RUN(test_signame);
 	T_RUN(test_subreaper_kill_all);
 	T_RUN(test_reap_others);
+	T_RUN(test_reap_any);
 	T_RUN(test_die_of_signal);
 	T_RUN(test_exec_in_place);
 	T_RUN(test_devnull_beside_low_target);

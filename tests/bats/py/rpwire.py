@@ -164,6 +164,24 @@ def send_sideband(s, data, fds):
     assert n == len(data), "short sendmsg"
 
 
+def sized_offer(token, corr, size):
+    """An offer frame whose body is exactly size bytes: a valid offer whose
+    service_name pads it out."""
+    def body(n):
+        return pb.Frame(envelope_version=1, kind=REQUEST,
+                        payload_protocol=PP_HANDOFF, request_id=corr,
+                        payload=pb.HandoffOffer(
+                            token=token, service_name="p" * n,
+                            correlation_id=corr).SerializeToString()
+                        ).SerializeToString()
+    n = max(0, size - len(body(0)))
+    while n > 0 and len(body(n)) > size:
+        n -= 1
+    b = body(n)
+    assert len(b) == size, (len(b), size)
+    return frame_bytes(b)
+
+
 def cmd_transfer(a):
     """Hand fds to SOCKET as a broker does (or as a hostile sender).
     With --hold READY: started (imports done), say so on READY, then
@@ -183,6 +201,11 @@ def cmd_transfer(a):
         offer = b""
         if a.bad_offer:
             offer = frame_bytes(b"\xff\xff\xff")   # not a Frame
+        elif a.announce:
+            offer = b"\x01" + struct.pack("<I", a.announce)  # and no body
+        elif a.offer_size:
+            otok = bytes.fromhex(a.offer_token) if a.offer_token else token
+            offer = sized_offer(otok, corr, a.offer_size)
         elif not a.raw and not a.no_offer:
             otok = bytes.fromhex(a.offer_token) if a.offer_token else token
             offer = encode(REQUEST, PP_HANDOFF, pb.HandoffOffer(
@@ -198,12 +221,14 @@ def cmd_transfer(a):
             s.sendall(side + offer)
         for p in pairs:
             p[1].close()
-        if a.bad_offer:
+        if a.bad_offer or a.announce:
             f = read_frame(s)
             ack = pb.HandoffAck()
             ack.ParseFromString(f.payload)
             print("ack for a bad offer: accepted=%d request_id=%d detail=%s"
                   % (ack.accepted, f.request_id, ack.error_detail))
+            print("ack token: %s" % ("ours" if ack.token == token else
+                                     "none" if not ack.token else "other"))
             accepted = None
         elif a.raw or a.no_offer:
             accepted = None
@@ -221,6 +246,10 @@ def cmd_transfer(a):
                 assert ack.correlation_id == corr
                 print("accepted: %d" % ack.accepted)
                 print("error_detail: %s" % ack.error_detail)
+                if a.offer_size:
+                    print("ack token: %s" % (
+                        "ours" if ack.token == token else
+                        "none" if not ack.token else "other"))
                 accepted = ack.accepted
                 if not ack.accepted:
                     rc = 1
@@ -546,6 +575,10 @@ def main(argv):
     q.add_argument("--raw", action="store_true")
     q.add_argument("--no-offer", action="store_true")
     q.add_argument("--bad-offer", action="store_true")
+    q.add_argument("--offer-size", type=int, default=0,
+                   help="a valid offer whose frame body is this long")
+    q.add_argument("--announce", type=int, default=0,
+                   help="an offer header announcing this length, no body")
     q.add_argument("--repeat", type=int, default=1)
     q.add_argument("--correlation", type=int, default=41)
     q.add_argument("--say", help="write this on the adopted connection")
