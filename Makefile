@@ -241,7 +241,22 @@ $(B)/bin/%$(EXE): $(B)/obj/examples/%.o $(LIBRP)
 
 $(B)/tests/unit/%$(EXE): $(B)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(LIBRP)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lpthread
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter-out %.a,$^) \
+	  $(filter %.a,$^) $(LIBS) -lpthread
+
+# A program's leaf modules have unit tests too: tests/unit/test_<prog>_*.c
+# sees cmd/rp-<prog>/'s headers, and UNIT_LINK_<test> names the objects
+# it links besides librp.a (leaf modules link alone: no struct broker).
+UNIT_LINK_test_broker_window    := cmd/rp-broker/window
+UNIT_LINK_test_broker_ratelimit := cmd/rp-broker/ratelimit cmd/rp-broker/window
+UNIT_LINK_test_broker_connq     := cmd/rp-broker/connq
+UNIT_LINK_test_broker_hring     := cmd/rp-broker/hring
+UNIT_LINK_test_broker_events    := cmd/rp-broker/events
+UNIT_LINK_test_broker_metrics   := cmd/rp-broker/metrics
+
+$(B)/obj/tests/unit/test_broker_%.o: CPPFLAGS += -Icmd/rp-broker -Icmd/common
+$(foreach t,$(UNIT_SRC:tests/unit/%.c=%),$(if $(UNIT_LINK_$(t)),$(eval \
+  $(B)/tests/unit/$(t)$(EXE): $(UNIT_LINK_$(t):%=$(B)/obj/%.o))))
 
 $(B)/tests/helpers/%: $(B)/obj/tests/helpers/%.o $(LIBRP)
 	@mkdir -p $(@D)

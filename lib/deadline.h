@@ -31,9 +31,8 @@ int rp_deadline_poll_ms(int64_t deadline);
 /* 1 when the deadline has passed, else 0. */
 int rp_deadline_passed(int64_t deadline);
 
-/* Sleep ms milliseconds (a signal does not cut it short).  For a retry's
- * pause, never for waiting on something that has a readiness to wait
- * for. */
+/* Sleep ms milliseconds (resumed after a signal, so the whole of it): for
+ * a pause between retries, never to wait for something to be ready. */
 void rp_sleep_ms(int64_t ms);
 
 #endif

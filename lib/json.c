@@ -108,49 +108,6 @@ begin_value(struct rp_json *j)
 	return 0;
 }
 
-/*
- * The length of the well-formed UTF-8 sequence at p[0..n), or minus the
- * length of its longest ill-formed prefix (the "maximal subpart" of
- * Unicode 3.9, which is what one U+FFFD replaces; Python's "replace" error
- * handler does the same).  Overlongs, surrogates and code points past
- * U+10FFFF are ill-formed at their second byte or at their first.
- */
-static int
-utf8_seq(const uint8_t *p, size_t n)
-{
-	uint8_t c = p[0], lo = 0x80, hi = 0xbf;
-	int need, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c < 0xc2)
-		return -1;
-	if (c < 0xe0) {
-		need = 1;
-	} else if (c < 0xf0) {
-		need = 2;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c < 0xf5) {
-		need = 3;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else {
-		return -1;
-	}
-	for (i = 1; i <= need; i++) {
-		if ((size_t)i >= n || p[i] < lo || p[i] > hi)
-			return -i;
-		lo = 0x80;
-		hi = 0xbf;
-	}
-	return need + 1;
-}
-
 static void
 put_string(struct rp_json *j, const char *s, size_t n)
 {
@@ -174,7 +131,7 @@ put_string(struct rp_json *j, const char *s, size_t n)
 			continue;
 		}
 		if (c >= 0x80) {
-			len = utf8_seq(p + i, n - i);
+			len = rp_utf8_char(p + i, n - i);
 			if (len > 0) {
 				put(j, p + i, (size_t)len);
 				i += (size_t)len;

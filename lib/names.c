@@ -90,18 +90,14 @@ rp_names_version_valid(const char *s, size_t len)
 static int
 version_parts(const char *s, uint64_t v[3])
 {
+	size_t n;
 	int part;
 
 	for (part = 0; part < 3; part++) {
-		v[part] = 0;
-		while (*s >= '0' && *s <= '9') {
-			uint64_t d = (uint64_t)(*s - '0');
-
-			if (v[part] > (UINT64_MAX - d) / 10)
-				return -1;
-			v[part] = v[part] * 10 + d;
-			s++;
-		}
+		n = digits(s, strlen(s));
+		if (rp_parse_u64_n(s, n, 0, UINT64_MAX, &v[part]) != 0)
+			return -1;
+		s += n;
 		if (part < 2)
 			s++;	/* the '.' */
 	}
@@ -183,19 +179,27 @@ name_ok(enum rp_isolation iso, const char *name)
 	return rp_names_instance_valid(name, strlen(name));
 }
 
+const char *
+rp_names_isolation_name(unsigned iso)
+{
+	static const char *const names[] = { "private", "shared", "explicit" };
+
+	return iso < sizeof(names) / sizeof(names[0]) ? names[iso] : "unknown";
+}
+
 int
 rp_names_instance_id(char *out, size_t outsz, enum rp_isolation iso,
     const char *name)
 {
 	switch (iso) {
 	case RP_ISOLATION_SHARED:
-		return emit(out, outsz, "shared");
+		return emit(out, outsz, "%s", rp_names_isolation_name(iso));
 	case RP_ISOLATION_PRIVATE:
 	case RP_ISOLATION_EXPLICIT:
 		if (!name_ok(iso, name))
 			break;
-		return emit(out, outsz, "%s:%s",
-		    iso == RP_ISOLATION_PRIVATE ? "private" : "explicit", name);
+		return emit(out, outsz, "%s:%s", rp_names_isolation_name(iso),
+		    name);
 	}
 	errno = EINVAL;
 	return -1;

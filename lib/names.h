@@ -45,6 +45,10 @@ enum rp_isolation {
 	RP_ISOLATION_EXPLICIT = 2,
 };
 
+/* "private", "shared", "explicit" (as DUMP, LIST-INSTANCES and DIAGNOSE
+ * name them); "unknown" for any other value. */
+const char *rp_names_isolation_name(unsigned iso);
+
 /* The instance id: "shared", "private:{svc}", "explicit:{name}" (name is
  * not looked at for the shared instance).  Returns the length, or -1 with
  * EINVAL (bad or NULL name, unknown iso) / ENAMETOOLONG (out too small).

@@ -1,25 +1,29 @@
-/* parse.c — strict decimal numbers and durations (see parse.h). */
+/* parse.c — strict decimal numbers, durations, hexadecimal, UTF-8 (see
+ * parse.h). */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "parse.h"
 
 int
-rp_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+rp_parse_u64_n(const char *s, size_t len, uint64_t min, uint64_t max,
+    uint64_t *out)
 {
 	uint64_t v = 0;
 	size_t i;
 	int over = 0;
 
-	if (s == NULL || s[0] == '\0') {
+	if (s == NULL || len == 0) {
 		errno = EINVAL;
 		return -1;
 	}
 	/* By hand rather than strtoull: it accepts leading spaces, a sign
 	 * (and negates "-1" into UINT64_MAX) and a locale's digits. */
-	for (i = 0; s[i] != '\0'; i++) {
+	for (i = 0; i < len; i++) {
 		unsigned d;
 
 		if (s[i] < '0' || s[i] > '9') {
@@ -38,6 +42,16 @@ rp_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	}
 	*out = v;
 	return 0;
+}
+
+int
+rp_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	if (s == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	return rp_parse_u64_n(s, strlen(s), min, max, out);
 }
 
 int
@@ -239,7 +253,95 @@ rp_utf8_end(const struct rp_utf8 *u)
 int
 rp_utf8_valid(const uint8_t *p, size_t n)
 {
-	struct rp_utf8 u = { 0 };
+	size_t i = 0;
+	int k;
 
-	return rp_utf8_feed(&u, p, n) == 0 && rp_utf8_end(&u) == 0;
+	while (i < n) {
+		/* ASCII but NUL, the common case, a byte at a time. */
+		if ((unsigned)p[i] - 1u < 0x7fu) {
+			i++;
+			continue;
+		}
+		if (p[i] == 0 || (k = rp_utf8_char(p + i, n - i)) < 0)
+			return 0;
+		i += (size_t)k;
+	}
+	return 1;
+}
+
+int
+rp_utf8_char(const uint8_t *p, size_t n)
+{
+	uint8_t c = p[0], lo = 0x80, hi = 0xbf;
+	int need, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c < 0xc2)
+		return -1;
+	if (c < 0xe0) {
+		need = 1;
+	} else if (c < 0xf0) {
+		need = 2;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c < 0xf5) {
+		need = 3;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else {
+		return -1;
+	}
+	/* The maximal subpart ends at the first byte that cannot continue
+	 * the sequence: the ranges of the second byte are what rule out
+	 * overlongs, surrogates and code points past U+10FFFF. */
+	for (i = 1; i <= need; i++) {
+		if ((size_t)i >= n || p[i] < lo || p[i] > hi)
+			return -i;
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	return need + 1;
+}
+
+size_t
+rp_utf8_fmt(char *dst, size_t n, const char *f, ...)
+{
+	va_list ap;
+	size_t len, j, start;
+	unsigned char lead;
+	int r;
+
+	if (n == 0)
+		return 0;
+	va_start(ap, f);
+	r = vsnprintf(dst, n, f, ap);
+	va_end(ap);
+	if (r < 0) {
+		dst[0] = '\0';
+		return 0;
+	}
+	if ((size_t)r < n)
+		return (size_t)r;
+	/* Cut to n - 1 bytes.  The last character begins at most three
+	 * continuation bytes back; when it is the well-begun start of a
+	 * character that the cut went through, it goes too. */
+	len = n - 1;
+	for (j = len; j > 0 && len - j < 3 &&
+	    ((unsigned char)dst[j - 1] & 0xc0) == 0x80; j--)
+		;
+	if (j > 0) {
+		start = j - 1;
+		lead = (unsigned char)dst[start];
+		if (lead >= 0xc2 && lead <= 0xf4 &&
+		    rp_utf8_char((const uint8_t *)dst + start, len - start) ==
+		    -(int)(len - start))
+			len = start;
+	}
+	dst[len] = '\0';
+	return len;
 }

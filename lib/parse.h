@@ -14,11 +14,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cdefs.h"
+
 /* Parse s as a decimal u64 in [min, max].  Returns 0 with *out set, or -1
  * with errno EINVAL (not a plain decimal number, or NULL) or ERANGE
  * (outside [min, max], including values that do not fit 64 bits); *out
  * is untouched on failure. */
 int rp_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* The same for the len bytes at s, which need not end there (a field of a
+ * line, a run of digits in a longer string). */
+int rp_parse_u64_n(const char *s, size_t len, uint64_t min, uint64_t max,
+    uint64_t *out);
 
 /* The same for u32 and int destinations (max bounded by the type). */
 int rp_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
@@ -67,5 +73,20 @@ int rp_utf8_feed(struct rp_utf8 *u, const uint8_t *p, size_t n);
 int rp_utf8_end(const struct rp_utf8 *u);
 /* 1 when p[0..n) is valid text, else 0. */
 int rp_utf8_valid(const uint8_t *p, size_t n);
+
+/*
+ * The character at p[0..n), n >= 1, for a reader that repairs text: its
+ * length (1 to 4; NUL is a character here) when it is well formed, else
+ * minus the length of its maximal ill-formed subpart (1 to 3), which is
+ * what one U+FFFD replaces (Unicode's recommended practice, that of
+ * Rust's String::from_utf8_lossy and of Python's "replace").  "\xe2\x82"
+ * cut short is one subpart; "\xed\xa0\x80" (a surrogate) three.
+ */
+int rp_utf8_char(const uint8_t *p, size_t n);
+
+/* snprintf into dst[0..n) for messages, where a cut is fine: a cut never
+ * leaves part of a character at the end.  Returns the length written. */
+size_t rp_utf8_fmt(char *dst, size_t n, const char *f, ...)
+	RP_PRINTF(3, 4);
 
 #endif

@@ -29,6 +29,10 @@
 #define RP_SPAWN_KEEP_STD 0x8u /* keep fds 0-2 unless mapped (else they are
                                   /dev/null unless mapped) */
 
+/* How long a supervisor of ours gives a child between SIGTERM and SIGKILL
+ * (rp-broker's backends, rp-handoff-recv --serve's programs). */
+#define RP_SPAWN_STOP_GRACE_MS 2000
+
 /* Place parent_fd at child_fd in the child; parent_fd -1 means /dev/null.
  * The parent's fds are untouched.  Mappings are applied as if all at once
  * (each source is duplicated out of the way first), so {a->1, b->0} with
@@ -47,6 +51,21 @@ struct rp_spawn {
 	unsigned flags;                 /* RP_SPAWN_* */
 	const char *cwd;                /* NULL: ours */
 };
+
+/*
+ * Where exec finds file, searched as rp_spawn and rp_spawn_exec search for
+ * it (they call execvpe): a name with a '/' is not searched; else each
+ * element of $PATH in turn (confstr's _CS_PATH, "/bin:/usr/bin", when
+ * PATH is unset; an empty element, or an empty PATH, is the current
+ * directory), the first regular file there that we may execute.  A file
+ * found but not executable is skipped as execvpe skips it, and reported
+ * only when nothing better comes.  Into out: 0, or -1 with errno ENOENT
+ * (nowhere, or file is ""), EACCES (only files we may not execute),
+ * ENAMETOOLONG, or the error that would end execvpe's search (ELOOP...).
+ * Checking a program before running it this way cannot disagree with
+ * where it then runs from, but for what changes in between.
+ */
+int rp_spawn_find(const char *file, char *out, size_t outsz);
 
 /* Start the child and wait until it has exec'd.  Returns its pid, or -1:
  * with *exec_failed = 1 and errno = exec's errno when the program could not

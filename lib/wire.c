@@ -6,6 +6,7 @@
 
 #include "frame.h"
 #include "names.h"
+#include "parse.h"
 #include "wire.h"
 
 /* Hello field caps of 10-wire.md §6 (rows 12-14). */
@@ -31,62 +32,10 @@ mut_bytes(const uint8_t *p)
 
 /* -------------------------------------------------------------- UTF-8 */
 
-/* Length of the valid UTF-8 sequence at s[0..n), or 0.  As strict as
- * Rust's str::from_utf8: no overlongs, surrogates or code points above
- * U+10FFFF. */
-static size_t
-utf8_seq(const uint8_t *s, size_t n)
-{
-	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
-/* 1 when s[0..n) is UTF-8 without NUL. */
-static int
-text_ok(const uint8_t *s, size_t n)
-{
-	size_t i = 0, k;
-
-	while (i < n) {
-		if (s[i] == 0)
-			return 0;
-		k = utf8_seq(s + i, n - i);
-		if (k == 0)
-			return 0;
-		i += k;
-	}
-	return 1;
-}
-
 static int
 str_ok(const char *s)
 {
-	return s == NULL || text_ok((const uint8_t *)s, strlen(s));
+	return s == NULL || rp_utf8_valid((const uint8_t *)s, strlen(s));
 }
 
 int
@@ -95,23 +44,25 @@ rp_wire_text_valid(const char *s)
 	return str_ok(s);
 }
 
-/* Append at most max bytes of s, cut on a character boundary, with every
- * invalid sequence replaced by U+FFFD. */
+/* Append at most max bytes of s, cut on a character boundary, with each
+ * maximal ill-formed subpart replaced by one U+FFFD (as Rust's
+ * String::from_utf8_lossy repairs it). */
 static int
 append_text(struct rp_buf *b, const char *s, size_t max)
 {
 	static const char repl[] = "\xef\xbf\xbd";
 	const uint8_t *p = (const uint8_t *)s;
-	size_t n = strlen(s), i = 0, k, start = b->len;
+	size_t n = strlen(s), i = 0, start = b->len;
+	int k;
 
 	while (i < n) {
-		k = utf8_seq(p + i, n - i);
-		if (b->len - start + (k ? k : 3) > max)
+		k = rp_utf8_char(p + i, n - i);
+		if (b->len - start + (size_t)(k > 0 ? k : 3) > max)
 			break;
-		if (k == 0 ? rp_buf_append(b, repl, 3) != 0 :
-		    rp_buf_append(b, p + i, k) != 0)
+		if (k < 0 ? rp_buf_append(b, repl, 3) != 0 :
+		    rp_buf_append(b, p + i, (size_t)k) != 0)
 			return -1;
-		i += k ? k : 1;
+		i += (size_t)(k > 0 ? k : -k);
 	}
 	return 0;
 }
@@ -209,7 +160,7 @@ prescan(const ProtobufCMessageDescriptor *desc, const uint8_t *p, size_t n,
 			if ((k = varint(p, n, &len)) == 0 || len > n - k)
 				return 1;
 			if (fd != NULL && fd->type == PROTOBUF_C_TYPE_STRING &&
-			    !text_ok(p + k, (size_t)len))
+			    !rp_utf8_valid(p + k, (size_t)len))
 				return 0;
 			if (fd != NULL && fd->type == PROTOBUF_C_TYPE_MESSAGE &&
 			    !prescan(fd->descriptor, p + k, (size_t)len,

@@ -23,7 +23,7 @@ struct reply {
 };
 
 void
-json_head(struct broker *b, struct rp_json *j, const char *command)
+admin_json_head(struct broker *b, struct rp_json *j, const char *command)
 {
 	rp_json_obj(j);
 	rp_json_ku64(j, "schema_version", 1);
@@ -35,12 +35,6 @@ json_head(struct broker *b, struct rp_json *j, const char *command)
 	rp_json_i64(j, (int64_t)b->pid);
 }
 
-int
-accepting(const struct broker *b)
-{
-	return !b->draining && b->have_listener;
-}
-
 static double
 uptime(const struct broker *b)
 {
@@ -48,13 +42,13 @@ uptime(const struct broker *b)
 }
 
 static void
-kv_src(struct rp_json *j, const char *k, enum src s)
+kv_src(struct rp_json *j, const char *k, enum config_src s)
 {
-	rp_json_kstr(j, k, src_name(s));
+	rp_json_kstr(j, k, config_src_name(s));
 }
 
 static void
-cfg_str(struct rp_json *j, const char *name, const char *v, enum src s)
+cfg_str(struct rp_json *j, const char *name, const char *v, enum config_src s)
 {
 	rp_json_key(j, name);
 	rp_json_obj(j);
@@ -65,7 +59,7 @@ cfg_str(struct rp_json *j, const char *name, const char *v, enum src s)
 }
 
 static void
-cfg_u64(struct rp_json *j, const char *name, uint64_t v, enum src s)
+cfg_u64(struct rp_json *j, const char *name, uint64_t v, enum config_src s)
 {
 	rp_json_key(j, name);
 	rp_json_obj(j);
@@ -76,20 +70,20 @@ cfg_u64(struct rp_json *j, const char *name, uint64_t v, enum src s)
 
 static void
 cfg_rate(struct rp_json *j, const char *name, uint32_t n, uint32_t secs,
-    enum src s)
+    enum config_src s)
 {
 	char v[48];
 
 	if (n == 0 && strcmp(name, "rate_limit") == 0)
-		fmt(v, sizeof(v), "0");
+		rp_utf8_fmt(v, sizeof(v), "0");
 	else
-		fmt(v, sizeof(v), "%u/%u", n, secs);
+		rp_utf8_fmt(v, sizeof(v), "%u/%u", n, secs);
 	cfg_str(j, name, v, s);
 }
 
 /* The effective configuration, each value with where it came from. */
-void
-json_config(struct broker *b, struct rp_json *j)
+static void
+admin_json_config(struct broker *b, struct rp_json *j)
 {
 	const struct config *c = &b->cfg;
 	size_t i;
@@ -101,8 +95,8 @@ json_config(struct broker *b, struct rp_json *j)
 	cfg_str(j, "instance", c->instance_id, c->instance_src);
 	cfg_u64(j, "hello_timeout_ms", (uint64_t)c->hello_timeout_ms,
 	    c->hello_timeout_src);
-	cfg_rate(j, "rate_limit", c->rate_n, c->rate_secs, c->rate_src);
-	cfg_rate(j, "spawn_budget", c->budget_n, c->budget_secs, c->budget_src);
+	cfg_rate(j, "rate_limit", c->rate.n, c->rate.secs, c->rate_src);
+	cfg_rate(j, "spawn_budget", c->budget.n, c->budget.secs, c->budget_src);
 	cfg_u64(j, "spawn_timeout_ms", (uint64_t)c->spawn_timeout_ms,
 	    c->spawn_timeout_src);
 	cfg_u64(j, "spawn_waiters", c->spawn_waiters, c->spawn_waiters_src);
@@ -113,12 +107,12 @@ json_config(struct broker *b, struct rp_json *j)
 	cfg_u64(j, "max_clients", c->max_clients, c->max_clients_src);
 	cfg_u64(j, "drain_timeout_ms", (uint64_t)c->drain_timeout_ms,
 	    c->drain_timeout_src);
-	cfg_str(j, "events", c->events_path, c->events_path ? SRC_FLAG :
-	    SRC_DEFAULT);
+	cfg_str(j, "events", c->events_path, c->events_path ? CONFIG_SRC_FLAG :
+	    CONFIG_SRC_DEFAULT);
 	rp_json_key(j, "handoff");
 	rp_json_obj(j);
 	rp_json_kbool(j, "value", c->handoff);
-	kv_src(j, "source", c->handoff ? SRC_FLAG : SRC_DEFAULT);
+	kv_src(j, "source", c->handoff ? CONFIG_SRC_FLAG : CONFIG_SRC_DEFAULT);
 	rp_json_obj_end(j);
 	cfg_str(j, "handoff_event", c->handoff_event_backend ? "backend" :
 	    "broker", c->handoff_event_src);
@@ -132,7 +126,8 @@ json_config(struct broker *b, struct rp_json *j)
 	for (i = 0; i < c->n_allow_uids; i++)
 		rp_json_u64(j, c->allow_uids[i]);
 	rp_json_arr_end(j);
-	kv_src(j, "source", c->n_allow_uids ? SRC_FLAG : SRC_DEFAULT);
+	kv_src(j, "source",
+	    c->n_allow_uids ? CONFIG_SRC_FLAG : CONFIG_SRC_DEFAULT);
 	rp_json_obj_end(j);
 	rp_json_key(j, "static_backends");
 	rp_json_obj(j);
@@ -149,7 +144,8 @@ json_config(struct broker *b, struct rp_json *j)
 		rp_json_obj_end(j);
 	}
 	rp_json_arr_end(j);
-	kv_src(j, "source", c->n_statics ? SRC_FLAG : SRC_DEFAULT);
+	kv_src(
+	    j, "source", c->n_statics ? CONFIG_SRC_FLAG : CONFIG_SRC_DEFAULT);
 	rp_json_obj_end(j);
 	rp_json_key(j, "nofile_soft_limit");
 	rp_json_obj(j);
@@ -157,15 +153,6 @@ json_config(struct broker *b, struct rp_json *j)
 	rp_json_kstr(j, "source", "rlimit");
 	rp_json_obj_end(j);
 	rp_json_obj_end(j);
-}
-
-int
-healthy(const struct bkey *k)
-{
-	if (k->kind == BK_STATIC)
-		return k->state == BS_LIVE || (k->state == BS_PROBING &&
-		    k->last_probe_ok == 1);
-	return k->state == BS_LIVE;
 }
 
 /* A backend's handoff state: its socket, the connection, the outcomes. */
@@ -184,10 +171,10 @@ json_handoff(struct broker *b, struct rp_json *j, struct bkey *k)
 	rp_json_kstr(j, "event_writer", k->event_backend ? "backend" :
 	    "broker");
 	rp_json_kbool(j, "connected", k->ho.fd >= 0);
-	rp_json_ku64(j, "in_flight", k->ho.qn);
+	rp_json_ku64(j, "in_flight", k->ho.ring.n);
 	rp_json_key(j, "outcomes");
 	rp_json_obj(j);
-	for (i = 0; i < N_HO; i++)
+	for (i = 0; i < HANDOFF_OUTCOMES; i++)
 		rp_json_ku64(j, handoff_outcome_name(i), k->handoffs[i]);
 	rp_json_obj_end(j);
 	rp_json_obj_end(j);
@@ -218,12 +205,12 @@ json_backend(struct broker *b, struct rp_json *j, struct bkey *k, int full)
 		rp_json_obj_end(j);
 		return;
 	}
-	rp_json_kstr(j, "kind", k->kind == BK_STATIC ? "static" : "spawned");
-	rp_json_kbool(j, "healthy", healthy(k));
+	rp_json_kstr(j, "kind", k->kind == BKEY_STATIC ? "static" : "spawned");
+	rp_json_kbool(j, "healthy", bkey_healthy(k));
 	rp_json_key(j, "binary");
 	rp_json_str(j, k->binary[0] ? k->binary : NULL);
 	rp_json_key(j, "started_at_unix_ms");
-	if (k->started_wall_ms && k->state == BS_LIVE)
+	if (k->started_wall_ms && k->state == BKEY_LIVE)
 		rp_json_i64(j, k->started_wall_ms);
 	else
 		rp_json_null(j);
@@ -244,7 +231,7 @@ json_backend(struct broker *b, struct rp_json *j, struct bkey *k, int full)
 	rp_json_ku64(j, "waiters", k->nwaiters);
 	rp_json_ku64(j, "negotiated", k->negotiated);
 	json_handoff(b, j, k);
-	if (k->kind == BK_SPAWNED) {
+	if (k->kind == BKEY_SPAWNED) {
 		rp_json_key(j, "spawn");
 		rp_json_obj(j);
 		rp_json_ku64(j, "succeeded", k->spawn_ok);
@@ -252,8 +239,8 @@ json_backend(struct broker *b, struct rp_json *j, struct bkey *k, int full)
 		rp_json_ku64(j, "deaths", k->deaths);
 		rp_json_ku64(j, "budget_remaining",
 		    bkey_budget_left(b, k, &retry));
-		rp_json_ku64(j, "budget_limit", b->cfg.budget_n);
-		rp_json_ku64(j, "budget_window_secs", b->cfg.budget_secs);
+		rp_json_ku64(j, "budget_limit", b->cfg.budget.n);
+		rp_json_ku64(j, "budget_window_secs", b->cfg.budget.secs);
 		rp_json_ku64(j, "budget_resets_in_ms", retry);
 		rp_json_obj_end(j);
 	}
@@ -275,9 +262,7 @@ json_fd(struct broker *b, struct rp_json *j)
 	rp_json_ku64(j, "soft_limit", b->nofile_soft);
 	rp_json_ku64(j, "hard_limit", b->nofile_hard);
 	rp_json_key(j, "usage_ratio");
-	rp_json_double(j, n < 0 || b->nofile_soft == 0 ||
-	    b->nofile_soft == UINT64_MAX ? 0.0 :
-	    (double)n / (double)b->nofile_soft);
+	rp_json_double(j, broker_fd_ratio(b, n));
 	rp_json_ku64(j, "episodes", b->pressure_episodes);
 	rp_json_obj_end(j);
 }
@@ -291,14 +276,15 @@ verb_status(struct broker *b, const Rp__AdminRequest *req, struct reply *r)
 	struct bkey *k;
 
 	if (!req->json)
-		return rp_buf_printf(&r->body, "broker_instance: %s\n"
-		    "accepting_hello: %s\n", b->cfg.instance_id, accepting(b) ?
-		    "true" : "false");
+		return rp_buf_printf(&r->body,
+		    "broker_instance: %s\n"
+		    "accepting_hello: %s\n",
+		    b->cfg.instance_id, broker_accepting(b) ? "true" : "false");
 	rp_json_init(&j, &r->body, 0);
-	json_head(b, &j, "status");
+	admin_json_head(b, &j, "status");
 	rp_json_key(&j, "uptime_seconds");
 	rp_json_double(&j, uptime(b));
-	rp_json_kbool(&j, "accepting_hello", accepting(b));
+	rp_json_kbool(&j, "accepting_hello", broker_accepting(b));
 	rp_json_ku64(&j, "connections_open", b->nconns);
 	json_fd(b, &j);
 	rp_json_key(&j, "backends");
@@ -315,21 +301,17 @@ verb_status(struct broker *b, const Rp__AdminRequest *req, struct reply *r)
 static void
 json_counters(struct broker *b, struct rp_json *j)
 {
-	struct metrics *m = &b->m;
-	uint64_t by[N_OUTCOMES] = { 0 };
+	const struct counters *m = &b->count;
+	uint64_t by[METRICS_OUTCOMES];
 	size_t i;
 
-	for (i = 0; i < m->hello_cap; i++)
-		if (m->hello[i].used)
-			by[m->hello[i].outcome] += m->hello[i].count;
-	for (i = 0; i < N_OUTCOMES; i++)
-		by[i] += m->hello_other[i].count;
+	metrics_by_outcome(&b->m, by);
 	rp_json_key(j, "counters");
 	rp_json_obj(j);
 	rp_json_key(j, "hello_by_outcome");
 	rp_json_obj(j);
-	for (i = 0; i < N_OUTCOMES; i++)
-		rp_json_ku64(j, outcome_name((unsigned)i), by[i]);
+	for (i = 0; i < METRICS_OUTCOMES; i++)
+		rp_json_ku64(j, metrics_outcome_name((unsigned)i), by[i]);
 	rp_json_obj_end(j);
 	rp_json_ku64(j, "connections_accepted", m->accepted);
 	rp_json_ku64(j, "connections_open", b->nconns);
@@ -340,8 +322,8 @@ json_counters(struct broker *b, struct rp_json *j)
 	    m->accept_refused_max_clients);
 	rp_json_ku64(j, "next_connection_id", b->next_connection_id);
 	rp_json_ku64(j, "backend_crashes", m->deaths_crash);
-	rp_json_ku64(j, "events_written", m->events_written);
-	rp_json_ku64(j, "events_failed", m->events_failed);
+	rp_json_ku64(j, "events_written", b->ev.written);
+	rp_json_ku64(j, "events_failed", b->ev.failed);
 	rp_json_obj_end(j);
 }
 
@@ -355,19 +337,19 @@ verb_dump(struct broker *b, const Rp__AdminRequest *req, struct reply *r)
 	const char *base;
 
 	rp_json_init(&j, &r->body, 0);
-	json_head(b, &j, "dump");
+	admin_json_head(b, &j, "dump");
 	rp_json_key(&j, "started_at_unix_ms");
 	rp_json_i64(&j, b->started_wall_ms);
 	rp_json_key(&j, "uptime_seconds");
 	rp_json_double(&j, uptime(b));
 	rp_json_kstr(&j, "socket", b->cfg.socket);
 	rp_json_kstr(&j, "endpoint_dir", b->dir);
-	rp_json_kbool(&j, "accepting_hello", accepting(b));
+	rp_json_kbool(&j, "accepting_hello", broker_accepting(b));
 	rp_json_kbool(&j, "draining", b->draining);
 	rp_json_ku64(&j, "connections_open", b->nconns);
 	json_fd(b, &j);
 	rp_json_key(&j, "config");
-	json_config(b, &j);
+	admin_json_config(b, &j);
 	rp_json_key(&j, "backends");
 	rp_json_arr(&j);
 	for (k = b->keys; k != NULL; k = k->next)
@@ -375,7 +357,7 @@ verb_dump(struct broker *b, const Rp__AdminRequest *req, struct reply *r)
 	rp_json_arr_end(&j);
 	rp_json_key(&j, "definitions");
 	rp_json_arr(&j);
-	for (d = b->defs; d != NULL; d = d->next) {
+	for (d = b->defs.list; d != NULL; d = d->next) {
 		rp_json_obj(&j);
 		rp_json_kstr(&j, "service_name", d->service);
 		rp_json_kbool(&j, "valid", d->def != NULL);
@@ -389,7 +371,7 @@ verb_dump(struct broker *b, const Rp__AdminRequest *req, struct reply *r)
 	rp_json_arr_end(&j);
 	json_counters(b, &j);
 	rp_json_key(&j, "events");
-	events_json(b, &j);
+	events_json(&b->ev, &j);
 	/* Optionally also written to a file of the caller's choosing (the
 	 * caller is our own uid), atomically. */
 	if (req->output_path != NULL && req->output_path[0] != '\0') {
@@ -433,9 +415,9 @@ verb_config(struct broker *b, struct reply *r)
 	struct rp_json j;
 
 	rp_json_init(&j, &r->body, 0);
-	json_head(b, &j, "config");
+	admin_json_head(b, &j, "config");
 	rp_json_key(&j, "config");
-	json_config(b, &j);
+	admin_json_config(b, &j);
 	rp_json_obj_end(&j);
 	r->kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_JSON;
 	r->content_type = CT_JSON;
@@ -445,16 +427,15 @@ verb_config(struct broker *b, struct reply *r)
 static int
 verb_instances(struct broker *b, struct reply *r)
 {
-	static const char *const iso[] = { "private", "shared", "explicit" };
 	struct rp_json j;
 
 	rp_json_init(&j, &r->body, 0);
-	json_head(b, &j, "list-instances");
+	admin_json_head(b, &j, "list-instances");
 	rp_json_key(&j, "instances");
 	rp_json_arr(&j);
 	rp_json_obj(&j);
 	rp_json_kstr(&j, "instance_id", b->cfg.instance_id);
-	rp_json_kstr(&j, "isolation", iso[b->cfg.iso]);
+	rp_json_kstr(&j, "isolation", rp_names_isolation_name(b->cfg.iso));
 	rp_json_kstr(&j, "name", b->cfg.iso == RP_ISOLATION_SHARED ? "shared" :
 	    b->cfg.instance_name);
 	rp_json_kstr(&j, "socket", b->cfg.socket);
@@ -462,7 +443,7 @@ verb_instances(struct broker *b, struct reply *r)
 	rp_json_i64(&j, (int64_t)b->pid);
 	rp_json_key(&j, "started_at_unix_ms");
 	rp_json_i64(&j, b->started_wall_ms);
-	rp_json_kbool(&j, "accepting_hello", accepting(b));
+	rp_json_kbool(&j, "accepting_hello", broker_accepting(b));
 	rp_json_ku64(&j, "backends", b->nkeys);
 	rp_json_obj_end(&j);
 	rp_json_arr_end(&j);
@@ -483,7 +464,7 @@ verb_backend_health(struct broker *b, const Rp__AdminRequest *req,
 	struct bkey *k;
 
 	rp_json_init(&j, &r->body, 0);
-	json_head(b, &j, "backend-health");
+	admin_json_head(b, &j, "backend-health");
 	rp_json_key(&j, "service_filter");
 	rp_json_str(&j, filter);
 	rp_json_key(&j, "backends");
@@ -494,10 +475,10 @@ verb_backend_health(struct broker *b, const Rp__AdminRequest *req,
 		rp_json_obj(&j);
 		rp_json_kstr(&j, "service_name", k->service);
 		rp_json_kstr(&j, "service_version", k->version);
-		rp_json_kstr(&j, "kind", k->kind == BK_STATIC ? "static" :
+		rp_json_kstr(&j, "kind", k->kind == BKEY_STATIC ? "static" :
 		    "spawned");
 		rp_json_kstr(&j, "state", bkey_state_name(k));
-		rp_json_kbool(&j, "healthy", healthy(k));
+		rp_json_kbool(&j, "healthy", bkey_healthy(k));
 		rp_json_key(&j, "pid");
 		if (k->pid > 0)
 			rp_json_i64(&j, (int64_t)k->pid);
@@ -517,7 +498,7 @@ verb_backend_health(struct broker *b, const Rp__AdminRequest *req,
 			rp_json_null(&j);
 		rp_json_kstr(&j, "last_probe_detail", k->last_probe_detail);
 		rp_json_key(&j, "verified_age_ms");
-		if (k->state == BS_LIVE || k->state == BS_PROBING)
+		if (k->state == BKEY_LIVE || k->state == BKEY_PROBING)
 			rp_json_i64(&j, now - k->verified_ms);
 		else
 			rp_json_null(&j);
@@ -546,13 +527,13 @@ admin_frame(struct broker *b, struct conn *c, Rp__Frame *f)
 	req = rp_wire_unpack(&rp__admin_request__descriptor, f->payload.data,
 	    f->payload.len);
 	if (req == NULL) {
-		conn_close(b, c, CLOSE_BAD_ADMIN);
+		conn_close(b, c, CONN_CLOSE_BAD_ADMIN);
 		return;
 	}
 	memset(&r, 0, sizeof(r));
 	r.kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_TEXT;
 	r.content_type = CT_TEXT;
-	b->m.admin[req->verb < 32 ? req->verb : 31]++;
+	b->count.admin[req->verb < 32 ? req->verb : 31]++;
 	switch (req->verb) {
 	case RP__ADMIN_VERB__ADMIN_VERB_STATUS:
 		built = verb_status(b, req, &r);
@@ -567,7 +548,7 @@ admin_frame(struct broker *b, struct conn *c, Rp__Frame *f)
 		r.text = "ok\n";
 		break;
 	case RP__ADMIN_VERB__ADMIN_VERB_READYZ:
-		if (!b->draining && !broker_fd_pressure(b)) {
+		if (broker_ready(b)) {
 			r.text = "ready\n";
 		} else {
 			r.text = "not ready\n";
@@ -581,7 +562,7 @@ admin_frame(struct broker *b, struct conn *c, Rp__Frame *f)
 		built = verb_config(b, &r);
 		break;
 	case RP__ADMIN_VERB__ADMIN_VERB_DIAGNOSE:
-		if ((n = diagnose(b, &r.body)) < 0)
+		if ((n = admin_diagnose(b, &r.body)) < 0)
 			built = -1;
 		else
 			r.exit_code = (uint32_t)n;
@@ -589,7 +570,7 @@ admin_frame(struct broker *b, struct conn *c, Rp__Frame *f)
 		r.content_type = CT_JSON;
 		break;
 	case RP__ADMIN_VERB__ADMIN_VERB_METRICS:
-		built = metrics_render(b, &r.body);
+		built = admin_metrics(b, &r.body);
 		r.kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_OPENMETRICS;
 		r.content_type = RP_OPENMETRICS_CONTENT_TYPE;
 		break;
@@ -610,9 +591,10 @@ admin_frame(struct broker *b, struct conn *c, Rp__Frame *f)
 		/* Never part of a body under the verb's own exit code: the
 		 * reply says that the broker failed (and if even that cannot
 		 * be encoded, below, the connection closes unanswered). */
-		fmt(failed, sizeof(failed), "rp-broker: cannot build the "
-		    "reply: %s\n", errno == ENOMEM ? "out of memory" :
-		    strerror(errno));
+		rp_utf8_fmt(failed, sizeof(failed),
+		    "rp-broker: cannot build the "
+		    "reply: %s\n",
+		    errno == ENOMEM ? "out of memory" : strerror(errno));
 		rp_buf_free(&r.body);
 		r.text = failed;
 		r.kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_TEXT;
@@ -628,11 +610,11 @@ admin_frame(struct broker *b, struct conn *c, Rp__Frame *f)
 	rp_buf_clear(&b->scratch);
 	if (rp_wire_frame_encode_msg(&b->scratch, &m, &ar.base) < 0) {
 		rp_buf_free(&r.body);
-		conn_close(b, c, CLOSE_WRITE_FAILED);
+		conn_close(b, c, CONN_CLOSE_WRITE_FAILED);
 		return;
 	}
 	rp_buf_free(&r.body);
-	(void)conn_reply(b, c, &b->scratch);
+	(void)conn_reply(b, c, &b->scratch, CONN_THEN_CLOSE);
 	if (shutdown)
 		broker_begin_drain(b, drain, "SHUTDOWN requested");
 }

@@ -1,7 +1,6 @@
 /*
  * config.c — rp-broker's command line and environment: the options, their
- * strict parsing, and where each value came from (for CONFIG and DUMP);
- * plus the diagnostics helpers every file uses.
+ * strict parsing, and where each value came from (for CONFIG and DUMP).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,7 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "broker.h"
+#include "cli.h"
+#include "config.h"
+#include "rp.h"
 
 /* The first lines are the man page's SYNOPSIS, verbatim (a test checks). */
 static const char usage_text[] =
@@ -58,90 +59,12 @@ static const char usage_text[] =
 #define ENV_LOOP "RP_BROKER_LOOP"
 
 
-enum {
-	OPT_INSTANCE = 256,
-	OPT_PRIVATE,
-	OPT_ALLOW_UID,
-	OPT_HELLO_TIMEOUT,
-	OPT_RATE_LIMIT,
-	OPT_SPAWN_BUDGET,
-	OPT_SPAWN_TIMEOUT,
-	OPT_SPAWN_WAITERS,
-	OPT_PROBE_INTERVAL,
-	OPT_PROBE_TIMEOUT,
-	OPT_MAX_CLIENTS,
-	OPT_DRAIN_TIMEOUT,
-	OPT_EVENTS,
-	OPT_READY_FD,
-	OPT_HANDOFF,
-	OPT_HANDOFF_EVENT,
-	OPT_HANDOFF_TIMEOUT,
-	OPT_BACKEND_HANDOFF,
-};
-
-static const struct option longopts[] = {
-	{ "socket", required_argument, NULL, 's' },
-	{ "service-dir", required_argument, NULL, 'd' },
-	{ "backend", required_argument, NULL, 'b' },
-	{ "instance", required_argument, NULL, OPT_INSTANCE },
-	{ "private", required_argument, NULL, OPT_PRIVATE },
-	{ "allow-uid", required_argument, NULL, OPT_ALLOW_UID },
-	{ "hello-timeout", required_argument, NULL, OPT_HELLO_TIMEOUT },
-	{ "rate-limit", required_argument, NULL, OPT_RATE_LIMIT },
-	{ "spawn-budget", required_argument, NULL, OPT_SPAWN_BUDGET },
-	{ "spawn-timeout", required_argument, NULL, OPT_SPAWN_TIMEOUT },
-	{ "spawn-waiters", required_argument, NULL, OPT_SPAWN_WAITERS },
-	{ "probe-interval", required_argument, NULL, OPT_PROBE_INTERVAL },
-	{ "probe-timeout", required_argument, NULL, OPT_PROBE_TIMEOUT },
-	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
-	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
-	{ "events", required_argument, NULL, OPT_EVENTS },
-	{ "ready-fd", required_argument, NULL, OPT_READY_FD },
-	{ "handoff", no_argument, NULL, OPT_HANDOFF },
-	{ "handoff-event", required_argument, NULL, OPT_HANDOFF_EVENT },
-	{ "handoff-timeout", required_argument, NULL, OPT_HANDOFF_TIMEOUT },
-	{ "backend-handoff", required_argument, NULL, OPT_BACKEND_HANDOFF },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
-};
-
-void
-fmt(char *dst, size_t n, const char *f, ...)
+/* No memory while reading the command line: nothing to undo. */
+static void __attribute__((noreturn))
+out_of_memory(void)
 {
-	va_list ap;
-	int r;
-	size_t end;
-
-	if (n == 0)
-		return;
-	va_start(ap, f);
-	r = vsnprintf(dst, n, f, ap);
-	va_end(ap);
-	if (r < 0) {
-		dst[0] = '\0';
-		return;
-	}
-	if ((size_t)r < n)
-		return;
-	/* Cut: back off to the start of a UTF-8 sequence. */
-	end = n - 1;
-	while (end > 0 && ((unsigned char)dst[end] & 0xc0) == 0x80)
-		end--;
-	dst[end] = '\0';
-}
-
-void
-die(int code, const char *fmt, ...)
-{
-	char msg[900];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	cli_warn("%s", msg);
-	exit(code);
+	cli_warn("out of memory");
+	exit(RP_EXIT_INTERNAL);
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -154,14 +77,14 @@ usage_error(const char *fmt, ...)
 }
 
 const char *
-src_name(enum src s)
+config_src_name(enum config_src s)
 {
 	switch (s) {
-	case SRC_ENV:
+	case CONFIG_SRC_ENV:
 		return "env";
-	case SRC_FLAG:
+	case CONFIG_SRC_FLAG:
 		return "flag";
-	case SRC_ACTIVATION:
+	case CONFIG_SRC_ACTIVATION:
 		return "socket-activation";
 	default:
 		return "default";
@@ -207,7 +130,7 @@ opt_rate(const char *name, const char *s, int zero_ok, uint32_t *n,
 
 /* "SERVICE@VERSION=PATH" for option `name`, into sp. */
 static void
-opt_svp(const char *name, const char *s, struct static_spec *sp,
+opt_svp(const char *name, const char *s, struct config_static *sp,
     char *path, size_t pathsz)
 {
 	const char *at = strchr(s, '@'), *eq;
@@ -235,11 +158,11 @@ opt_svp(const char *name, const char *s, struct static_spec *sp,
 static void
 opt_static(struct config *c, const char *s)
 {
-	struct static_spec *sp, *ns;
+	struct config_static *sp, *ns;
 
 	ns = realloc(c->statics, (c->n_statics + 1) * sizeof(*ns));
 	if (ns == NULL)
-		die(RP_EXIT_INTERNAL, "out of memory");
+		out_of_memory();
 	c->statics = ns;
 	sp = &ns[c->n_statics];
 	opt_svp("--backend", s, sp, sp->endpoint, sizeof(sp->endpoint));
@@ -254,13 +177,13 @@ opt_static(struct config *c, const char *s)
 /* --backend-handoff: the -b backend it names gets its handoff socket
  * (checked once every option has been read). */
 static void
-opt_backend_handoff(struct static_spec **hs, size_t *n, const char *s)
+opt_backend_handoff(struct config_static **hs, size_t *n, const char *s)
 {
-	struct static_spec *ns;
+	struct config_static *ns;
 
 	ns = realloc(*hs, (*n + 1) * sizeof(*ns));
 	if (ns == NULL)
-		die(RP_EXIT_INTERNAL, "out of memory");
+		out_of_memory();
 	*hs = ns;
 	opt_svp("--backend-handoff", s, &ns[*n], ns[*n].handoff,
 	    sizeof(ns[*n].handoff));
@@ -268,7 +191,7 @@ opt_backend_handoff(struct static_spec **hs, size_t *n, const char *s)
 }
 
 static void
-match_backend_handoffs(struct config *c, struct static_spec *hs, size_t n)
+match_backend_handoffs(struct config *c, struct config_static *hs, size_t n)
 {
 	size_t i, j;
 
@@ -296,10 +219,10 @@ config_defaults(struct config *c)
 	memset(c, 0, sizeof(*c));
 	c->iso = RP_ISOLATION_SHARED;
 	c->hello_timeout_ms = 30000;
-	c->rate_n = 256;
-	c->rate_secs = 1;
-	c->budget_n = 3;
-	c->budget_secs = 30;
+	c->rate.n = 256;
+	c->rate.secs = 1;
+	c->budget.n = 3;
+	c->budget.secs = 30;
 	c->spawn_timeout_ms = 10000;
 	c->spawn_waiters = 64;
 	c->probe_interval_ms = 5000;
@@ -311,158 +234,324 @@ config_defaults(struct config *c)
 	c->handoff_timeout_ms = 5000;
 }
 
+/* ------------------------------------------------------------ options */
+
+/* What config_parse keeps between options: what is settled once every
+ * option has been read. */
+struct parse {
+	struct config *c;
+	const char *sock, *dir;
+	struct config_static *hs;          /* --backend-handoff, matched last */
+	size_t nhs;
+	int have_inst, have_priv;
+};
+
+/* One row per option: its name, short letter (or 0), whether it takes a
+ * value, what sets it, and for the rows that share a setter the field it
+ * sets (offsetof struct config), the field saying where that came from
+ * (NO_SRC: none), and a number's bounds. */
+struct opt {
+	const char *name;
+	int letter;
+	int has_arg;
+	void (*set)(struct parse *p, const struct opt *o, const char *v);
+	size_t field, src;
+	uint64_t min, max;
+};
+
+#define NO_SRC SIZE_MAX
+
+static void
+set_src(struct parse *p, const struct opt *o)
+{
+	if (o->src != NO_SRC)
+		*(enum config_src *)(void *)((char *)p->c + o->src) =
+		    CONFIG_SRC_FLAG;
+}
+
+/* "--name", for messages. */
+static const char *
+flag(const struct opt *o, char *buf, size_t bufsz)
+{
+	snprintf(buf, bufsz, "--%s", o->name);
+	return buf;
+}
+
+/* A number of milliseconds, an int64_t field. */
+static void
+set_ms(struct parse *p, const struct opt *o, const char *v)
+{
+	char f[32];
+
+	*(int64_t *)(void *)((char *)p->c + o->field) =
+	    (int64_t)opt_u64(flag(o, f, sizeof(f)), v, o->min, o->max);
+	set_src(p, o);
+}
+
+/* A count, a uint32_t field. */
+static void
+set_u32(struct parse *p, const struct opt *o, const char *v)
+{
+	char f[32];
+
+	*(uint32_t *)(void *)((char *)p->c + o->field) =
+	    (uint32_t)opt_u64(flag(o, f, sizeof(f)), v, o->min, o->max);
+	set_src(p, o);
+}
+
+/* N/SECS, a struct config_rate field; min 0 takes a bare "0" (no
+ * limit). */
+static void
+set_rate(struct parse *p, const struct opt *o, const char *v)
+{
+	char f[32];
+	struct config_rate *r = (void *)((char *)p->c + o->field);
+
+	opt_rate(flag(o, f, sizeof(f)), v, o->min == 0, &r->n, &r->secs);
+	set_src(p, o);
+}
+
+static void
+set_socket(struct parse *p, const struct opt *o, const char *v)
+{
+	(void)o;
+	p->sock = v;
+}
+
+static void
+set_service_dir(struct parse *p, const struct opt *o, const char *v)
+{
+	(void)o;
+	p->dir = v;
+}
+
+static void
+set_backend(struct parse *p, const struct opt *o, const char *v)
+{
+	(void)o;
+	opt_static(p->c, v);
+}
+
+/* --instance and --private: one of them, once. */
+static void
+set_instance(struct parse *p, const struct opt *o, const char *v)
+{
+	struct config *c = p->c;
+	int explicit = strcmp(o->name, "instance") == 0;
+
+	if (!rp_names_instance_valid(v, strlen(v)))
+		usage_error("--%s: invalid name \"%s\" (1-64 of [a-z0-9-])",
+		    o->name, v);
+	if ((explicit ? p->have_priv : p->have_inst) ||
+	    p->have_inst + p->have_priv > 0)
+		usage_error("--instance and --private are given together or "
+		    "twice");
+	if (explicit)
+		p->have_inst = 1;
+	else
+		p->have_priv = 1;
+	c->iso = explicit ? RP_ISOLATION_EXPLICIT : RP_ISOLATION_PRIVATE;
+	snprintf(c->instance_name, sizeof(c->instance_name), "%s", v);
+	c->instance_src = CONFIG_SRC_FLAG;
+}
+
+static void
+set_allow_uid(struct parse *p, const struct opt *o, const char *v)
+{
+	struct config *c = p->c;
+	uint32_t *nu;
+	uint64_t u;
+
+	(void)o;
+	u = opt_u64("--allow-uid", v, 0, UINT32_MAX - 1);
+	nu = realloc(c->allow_uids, (c->n_allow_uids + 1) * sizeof(*nu));
+	if (nu == NULL)
+		out_of_memory();
+	c->allow_uids = nu;
+	nu[c->n_allow_uids++] = (uint32_t)u;
+}
+
+static void
+set_events(struct parse *p, const struct opt *o, const char *v)
+{
+	(void)o;
+	if (v[0] == '\0')
+		usage_error("--events: empty file name");
+	p->c->events_path = v;
+}
+
+static void
+set_ready_fd(struct parse *p, const struct opt *o, const char *v)
+{
+	struct config *c = p->c;
+
+	(void)o;
+	c->ready_fd = (int)opt_u64("--ready-fd", v, 0, INT32_MAX);
+	/* Open, and no backend may inherit it. */
+	if (rp_fd_set_cloexec(c->ready_fd, 1) != 0)
+		usage_error("--ready-fd %d: %s", c->ready_fd, strerror(errno));
+}
+
+static void
+set_handoff(struct parse *p, const struct opt *o, const char *v)
+{
+	(void)o;
+	(void)v;
+	p->c->handoff = 1;
+}
+
+static void
+set_handoff_event(struct parse *p, const struct opt *o, const char *v)
+{
+	struct config *c = p->c;
+
+	if (strcmp(v, "backend") == 0)
+		c->handoff_event_backend = 1;
+	else if (strcmp(v, "broker") == 0)
+		c->handoff_event_backend = 0;
+	else
+		usage_error("--handoff-event: \"%s\" is neither backend nor "
+		    "broker", v);
+	set_src(p, o);
+}
+
+static void
+set_backend_handoff(struct parse *p, const struct opt *o, const char *v)
+{
+	(void)o;
+	opt_backend_handoff(&p->hs, &p->nhs, v);
+}
+
+static void
+set_help(struct parse *p, const struct opt *o, const char *v)
+{
+	(void)p;
+	(void)o;
+	(void)v;
+	exit(cli_print(usage_text, NULL));
+}
+
+static void
+set_version(struct parse *p, const struct opt *o, const char *v)
+{
+	(void)p;
+	(void)o;
+	(void)v;
+	exit(cli_version());
+}
+
+#define F(x) offsetof(struct config, x)
+#define ARG required_argument
+
+static const struct opt opts[] = {
+	{ "socket", 's', ARG, set_socket, 0, NO_SRC, 0, 0 },
+	{ "service-dir", 'd', ARG, set_service_dir, 0, NO_SRC, 0, 0 },
+	{ "backend", 'b', ARG, set_backend, 0, NO_SRC, 0, 0 },
+	{ "instance", 0, ARG, set_instance, 0, NO_SRC, 0, 0 },
+	{ "private", 0, ARG, set_instance, 0, NO_SRC, 0, 0 },
+	{ "allow-uid", 0, ARG, set_allow_uid, 0, NO_SRC, 0, 0 },
+	{ "hello-timeout", 0, ARG, set_ms, F(hello_timeout_ms),
+	    F(hello_timeout_src), 1, 86400000 },
+	{ "rate-limit", 0, ARG, set_rate, F(rate), F(rate_src), 0, 0 },
+	{ "spawn-budget", 0, ARG, set_rate, F(budget), F(budget_src), 1, 0 },
+	{ "spawn-timeout", 0, ARG, set_ms, F(spawn_timeout_ms),
+	    F(spawn_timeout_src), 1, 3600000 },
+	{ "spawn-waiters", 0, ARG, set_u32, F(spawn_waiters),
+	    F(spawn_waiters_src), 0, 1000000 },
+	{ "probe-interval", 0, ARG, set_ms, F(probe_interval_ms),
+	    F(probe_interval_src), 0, 86400000 },
+	{ "probe-timeout", 0, ARG, set_ms, F(probe_timeout_ms),
+	    F(probe_timeout_src), 1, 600000 },
+	{ "max-clients", 0, ARG, set_u32, F(max_clients),
+	    F(max_clients_src), 1, 1000000 },
+	{ "drain-timeout", 0, ARG, set_ms, F(drain_timeout_ms),
+	    F(drain_timeout_src), 0, 3600000 },
+	{ "events", 0, ARG, set_events, 0, NO_SRC, 0, 0 },
+	{ "ready-fd", 0, ARG, set_ready_fd, 0, NO_SRC, 0, 0 },
+	{ "handoff", 0, no_argument, set_handoff, 0, NO_SRC, 0, 0 },
+	{ "handoff-event", 0, ARG, set_handoff_event, 0,
+	    F(handoff_event_src), 0, 0 },
+	{ "handoff-timeout", 0, ARG, set_ms, F(handoff_timeout_ms),
+	    F(handoff_timeout_src), 1, 600000 },
+	{ "backend-handoff", 0, ARG, set_backend_handoff, 0, NO_SRC, 0, 0 },
+	{ "help", 'h', no_argument, set_help, 0, NO_SRC, 0, 0 },
+	{ "version", 'V', no_argument, set_version, 0, NO_SRC, 0, 0 },
+};
+
+#undef F
+#undef ARG
+
+#define N_OPT (sizeof(opts) / sizeof(opts[0]))
+
+/* getopt_long's view of the table: a row's value is its letter, or 256
+ * plus its index. */
+static struct option longopts[N_OPT + 1];
+static char shortopts[2 + 2 * N_OPT];
+
+static void
+getopt_tables(void)
+{
+	size_t i, n = 0;
+
+	shortopts[n++] = ':';
+	for (i = 0; i < N_OPT; i++) {
+		longopts[i] = (struct option){ opts[i].name, opts[i].has_arg,
+		    NULL, opts[i].letter ? opts[i].letter : 256 + (int)i };
+		if (opts[i].letter) {
+			shortopts[n++] = (char)opts[i].letter;
+			if (opts[i].has_arg)
+				shortopts[n++] = ':';
+		}
+	}
+	shortopts[n] = '\0';
+}
+
+/* The row of getopt_long's value ch, or NULL. */
+static const struct opt *
+opt_row(int ch)
+{
+	size_t i;
+
+	if (ch >= 256 && ch < 256 + (int)N_OPT)
+		return &opts[ch - 256];
+	for (i = 0; i < N_OPT; i++)
+		if (opts[i].letter != 0 && opts[i].letter == ch)
+			return &opts[i];
+	return NULL;
+}
+
 void
 config_parse(struct config *c, int argc, char **argv)
 {
-	const char *sock = NULL, *dir = NULL, *env;
-	struct static_spec *hs = NULL;
-	size_t nhs = 0;
+	struct parse p = { .c = c };
+	const struct opt *o;
+	const char *sock, *dir, *env;
 	uint64_t v;
-	uint32_t *nu;
-	int ch, have_inst = 0, have_priv = 0;
+	int ch;
 
 	config_defaults(c);
+	getopt_tables();
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":s:d:b:hV", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) !=
 	    -1) {
-		switch (ch) {
-		case 's':
-			sock = optarg;
-			break;
-		case 'd':
-			dir = optarg;
-			break;
-		case 'b':
-			opt_static(c, optarg);
-			break;
-		case OPT_INSTANCE:
-		case OPT_PRIVATE:
-			if (!rp_names_instance_valid(optarg, strlen(optarg)))
-				usage_error("--%s: invalid name \"%s\" (1-64 "
-				    "of [a-z0-9-])", ch == OPT_INSTANCE ?
-				    "instance" : "private", optarg);
-			if ((ch == OPT_INSTANCE ? have_priv : have_inst) ||
-			    have_inst + have_priv > 0)
-				usage_error("--instance and --private are given "
-				    "together or twice");
-			if (ch == OPT_INSTANCE)
-				have_inst = 1;
-			else
-				have_priv = 1;
-			c->iso = ch == OPT_INSTANCE ? RP_ISOLATION_EXPLICIT :
-			    RP_ISOLATION_PRIVATE;
-			snprintf(c->instance_name, sizeof(c->instance_name),
-			    "%s", optarg);
-			c->instance_src = SRC_FLAG;
-			break;
-		case OPT_ALLOW_UID:
-			v = opt_u64("--allow-uid", optarg, 0, UINT32_MAX - 1);
-			nu = realloc(c->allow_uids,
-			    (c->n_allow_uids + 1) * sizeof(*nu));
-			if (nu == NULL)
-				die(RP_EXIT_INTERNAL, "out of memory");
-			c->allow_uids = nu;
-			nu[c->n_allow_uids++] = (uint32_t)v;
-			break;
-		case OPT_HELLO_TIMEOUT:
-			c->hello_timeout_ms = (int64_t)opt_u64("--hello-timeout",
-			    optarg, 1, 86400000);
-			c->hello_timeout_src = SRC_FLAG;
-			break;
-		case OPT_RATE_LIMIT:
-			opt_rate("--rate-limit", optarg, 1, &c->rate_n,
-			    &c->rate_secs);
-			c->rate_src = SRC_FLAG;
-			break;
-		case OPT_SPAWN_BUDGET:
-			opt_rate("--spawn-budget", optarg, 0, &c->budget_n,
-			    &c->budget_secs);
-			c->budget_src = SRC_FLAG;
-			break;
-		case OPT_SPAWN_TIMEOUT:
-			c->spawn_timeout_ms = (int64_t)opt_u64("--spawn-timeout",
-			    optarg, 1, 3600000);
-			c->spawn_timeout_src = SRC_FLAG;
-			break;
-		case OPT_SPAWN_WAITERS:
-			c->spawn_waiters = (uint32_t)opt_u64("--spawn-waiters",
-			    optarg, 0, 1000000);
-			c->spawn_waiters_src = SRC_FLAG;
-			break;
-		case OPT_PROBE_INTERVAL:
-			c->probe_interval_ms = (int64_t)opt_u64(
-			    "--probe-interval", optarg, 0, 86400000);
-			c->probe_interval_src = SRC_FLAG;
-			break;
-		case OPT_PROBE_TIMEOUT:
-			c->probe_timeout_ms = (int64_t)opt_u64("--probe-timeout",
-			    optarg, 1, 600000);
-			c->probe_timeout_src = SRC_FLAG;
-			break;
-		case OPT_MAX_CLIENTS:
-			c->max_clients = (uint32_t)opt_u64("--max-clients",
-			    optarg, 1, 1000000);
-			c->max_clients_src = SRC_FLAG;
-			break;
-		case OPT_DRAIN_TIMEOUT:
-			c->drain_timeout_ms = (int64_t)opt_u64("--drain-timeout",
-			    optarg, 0, 3600000);
-			c->drain_timeout_src = SRC_FLAG;
-			break;
-		case OPT_EVENTS:
-			if (optarg[0] == '\0')
-				usage_error("--events: empty file name");
-			c->events_path = optarg;
-			break;
-		case OPT_READY_FD:
-			c->ready_fd = (int)opt_u64("--ready-fd", optarg, 0,
-			    INT32_MAX);
-			/* Open, and no backend may inherit it. */
-			if (rp_fd_set_cloexec(c->ready_fd, 1) != 0)
-				usage_error("--ready-fd %d: %s", c->ready_fd,
-				    strerror(errno));
-			break;
-		case OPT_HANDOFF:
-			c->handoff = 1;
-			break;
-		case OPT_HANDOFF_EVENT:
-			if (strcmp(optarg, "backend") == 0)
-				c->handoff_event_backend = 1;
-			else if (strcmp(optarg, "broker") == 0)
-				c->handoff_event_backend = 0;
-			else
-				usage_error("--handoff-event: \"%s\" is neither "
-				    "backend nor broker", optarg);
-			c->handoff_event_src = SRC_FLAG;
-			break;
-		case OPT_HANDOFF_TIMEOUT:
-			c->handoff_timeout_ms = (int64_t)opt_u64(
-			    "--handoff-timeout", optarg, 1, 600000);
-			c->handoff_timeout_src = SRC_FLAG;
-			break;
-		case OPT_BACKEND_HANDOFF:
-			opt_backend_handoff(&hs, &nhs, optarg);
-			break;
-		case 'h':
-			exit(cli_print(usage_text, NULL));
-		case 'V':
-			exit(cli_version());
-		default:
+		if ((o = opt_row(ch)) == NULL)
 			exit(cli_getopt_error(ch, argv, longopts));
-		}
+		o->set(&p, o, optarg);
 	}
 	if (optind < argc)
 		usage_error("unexpected argument \"%s\"", argv[optind]);
-	match_backend_handoffs(c, hs, nhs);
-	free(hs);
+	match_backend_handoffs(c, p.hs, p.nhs);
+	free(p.hs);
+	sock = p.sock;
+	dir = p.dir;
 
-	if (c->hello_timeout_src == SRC_DEFAULT &&
+	if (c->hello_timeout_src == CONFIG_SRC_DEFAULT &&
 	    (env = getenv(ENV_HELLO_TIMEOUT)) != NULL && *env != '\0') {
 		if (rp_parse_u64(env, 1, 86400000, &v) != 0)
 			usage_error("%s: \"%s\" is not a number from 1 to "
 			    "86400000", ENV_HELLO_TIMEOUT, env);
 		c->hello_timeout_ms = (int64_t)v;
-		c->hello_timeout_src = SRC_ENV;
+		c->hello_timeout_src = CONFIG_SRC_ENV;
 	}
 
 	/* The event loop's backend: epoll(7) where there is one, unless
@@ -478,10 +567,10 @@ config_parse(struct config *c, int argc, char **argv)
 		usage_error("cannot form the instance id");
 
 	if (sock != NULL) {
-		c->socket_src = SRC_FLAG;
+		c->socket_src = CONFIG_SRC_FLAG;
 	} else if ((env = getenv(ENV_SOCKET)) != NULL && *env != '\0') {
 		sock = env;
-		c->socket_src = SRC_ENV;
+		c->socket_src = CONFIG_SRC_ENV;
 	}
 	if (sock != NULL) {
 		if (strlen(sock) >= sizeof(c->socket))
@@ -499,6 +588,16 @@ config_parse(struct config *c, int argc, char **argv)
 		c->service_dir_err = errno;
 		c->service_dir[0] = '\0';
 	}
-	c->service_dir_src = dir != NULL ? SRC_FLAG :
-	    (env != NULL && *env != '\0') ? SRC_ENV : SRC_DEFAULT;
+	c->service_dir_src = dir != NULL ? CONFIG_SRC_FLAG :
+	    (env != NULL && *env != '\0') ? CONFIG_SRC_ENV : CONFIG_SRC_DEFAULT;
+}
+
+void
+config_free(struct config *c)
+{
+	free(c->allow_uids);
+	free(c->statics);
+	c->allow_uids = NULL;
+	c->statics = NULL;
+	c->n_allow_uids = c->n_statics = 0;
 }

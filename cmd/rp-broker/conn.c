@@ -1,12 +1,10 @@
 /*
- * conn.c — accepting connections and carrying each through its one
- * exchange: read one frame under the deadline, hand it to hello.c or
- * admin.c, write the reply, close.
+ * conn.c — a connection through its one exchange (see conn.h): read one
+ * frame under the deadline, hand it to hello.c or admin.c, write the
+ * reply, close or hand it on.  Accepting is listen.c's.
  *
- * Deadlines: every connection gets the same timeout, counted from when it
- * entered the list, so the list of live connections ordered by entry time
- * is also ordered by deadline.  One loop timer for the head is enough,
- * and adding or removing a connection is O(1).
+ * Deadlines: every connection is on a deadline queue (connq.c) while it
+ * reads or writes; one loop timer per queue, for its head.
  *
  * Fast path: a client usually writes its Hello right after connect, so a
  * new connection is read at once, before it is registered with the loop;
@@ -15,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,9 +21,6 @@
 
 #include "broker.h"
 
-#define ACCEPT_BATCH 128
-#define PRESSURE_BATCH 64
-#define PRESSURE_BACKOFF_MS 50
 #define FREE_CONNS_MAX 1024
 /* A connection over --max-clients gets this long to send its frame, so
  * that its refusal can echo its request id (and an admin request, such as
@@ -47,48 +43,37 @@ static void drain_step(struct broker *b, struct conn *c);
 
 /* ------------------------------------------------------- deadline queues */
 
+#define CONN_OF(l) \
+	((struct conn *)(void *)((char *)(l) - offsetof(struct conn, link)))
+
 static void deadline_cb(struct rp_loop *loop, void *arg);
 
 void
 conn_queues_init(struct broker *b)
 {
 	b->q_hello.b = b;
-	b->q_hello.id = 1;
-	b->q_hello.timeout_ms = b->cfg.hello_timeout_ms;
+	connq_init(&b->q_hello.q, b->cfg.hello_timeout_ms);
 	b->q_grace.b = b;
-	b->q_grace.id = 2;
-	b->q_grace.timeout_ms = GRACE_MS < b->cfg.hello_timeout_ms ? GRACE_MS :
-	    b->cfg.hello_timeout_ms;
+	connq_init(&b->q_grace.q, GRACE_MS < b->cfg.hello_timeout_ms ?
+	    GRACE_MS : b->cfg.hello_timeout_ms);
 }
 
-static struct connq *
-queue_of(struct broker *b, const struct conn *c)
-{
-	return c->in_fifo == 2 ? &b->q_grace : &b->q_hello;
-}
-
+/* One loop timer per queue, for its head.  A head that left before it
+ * fires just has the timer re-armed for the new one. */
 static void
-arm_deadline(struct broker *b, struct connq *q)
+arm_deadline(struct broker *b, struct conn_queue *cq)
 {
-	if (q->head == NULL || q->timer != 0)
+	if (cq->q.head == NULL || cq->timer != 0)
 		return;
-	q->timer = rp_loop_timer(b->loop, q->head->deadline, deadline_cb, q);
+	cq->timer = rp_loop_timer(b->loop, cq->q.head->deadline, deadline_cb,
+	    cq);
 }
 
 static void
-fifo_append_q(struct broker *b, struct connq *q, struct conn *c)
+fifo_append_q(struct broker *b, struct conn_queue *cq, struct conn *c)
 {
-	c->deadline = rp_loop_now(b->loop) + q->timeout_ms;
-	c->next = NULL;
-	c->prev = q->tail;
-	if (q->tail != NULL)
-		q->tail->next = c;
-	else
-		q->head = c;
-	q->tail = c;
-	q->n++;
-	c->in_fifo = q->id;
-	arm_deadline(b, q);
+	connq_push(&cq->q, &c->link, rp_loop_now(b->loop));
+	arm_deadline(b, cq);
 }
 
 static void
@@ -100,42 +85,28 @@ fifo_append(struct broker *b, struct conn *c)
 static void
 fifo_remove(struct broker *b, struct conn *c)
 {
-	struct connq *q;
-
-	if (!c->in_fifo)
-		return;
-	q = queue_of(b, c);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		q->head = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	else
-		q->tail = c->prev;
-	c->prev = c->next = NULL;
-	c->in_fifo = 0;
-	q->n--;
-	/* The timer may now fire for a head that left; it then simply
-	 * re-arms for the new head. */
+	(void)b;
+	connq_remove(&c->link);
 }
 
 static void
 deadline_cb(struct rp_loop *loop, void *arg)
 {
-	struct connq *q = arg;
-	struct broker *b = q->b;
+	struct conn_queue *cq = arg;
+	struct broker *b = cq->b;
 	int64_t now = rp_loop_now(loop);
+	struct connq_link *l;
 	struct conn *c;
 
-	q->timer = 0;
-	while ((c = q->head) != NULL && c->deadline <= now) {
-		fifo_remove(b, c);
+	cq->timer = 0;
+	while ((l = connq_due(&cq->q, now)) != NULL) {
+		c = CONN_OF(l);
+		connq_remove(l);
 		if (c->state == CONN_DRAINING)
 			/* The reply went out; the peer just did not close. */
-			conn_close(b, c, CLOSE_REPLIED);
+			conn_close(b, c, CONN_CLOSE_REPLIED);
 		else if (c->state != CONN_READING)
-			conn_close(b, c, CLOSE_TIMEOUT);
+			conn_close(b, c, CONN_CLOSE_TIMEOUT);
 		else if (c->pressure)
 			/* Over --max-clients and no frame in time: code 9. */
 			hello_refuse_pressure_now(b, c);
@@ -144,7 +115,7 @@ deadline_cb(struct rp_loop *loop, void *arg)
 			 * that ended mid-frame (row 3), answered once. */
 			hello_refuse_frame_status(b, c, RP_FRAME_TIMEOUT);
 	}
-	arm_deadline(b, q);
+	arm_deadline(b, cq);
 }
 
 /* ----------------------------------------------------------- lifecycle */
@@ -155,7 +126,7 @@ conn_new(struct broker *b)
 	struct conn *c = b->free_conns;
 
 	if (c != NULL) {
-		b->free_conns = c->next;
+		b->free_conns = c->wnext;
 		b->nfree--;
 		memset(c, 0, sizeof(*c));
 	} else if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -174,19 +145,19 @@ conn_recycle(struct broker *b, struct conn *c)
 		free(c);
 		return;
 	}
-	c->next = b->free_conns;
+	c->wnext = b->free_conns;
 	b->free_conns = c;
 	b->nfree++;
 }
 
 void
-conn_close(struct broker *b, struct conn *c, enum close_reason why)
+conn_close(struct broker *b, struct conn *c, enum conn_close why)
 {
 	/* A handoff prepared and never made: the client did not take its
 	 * reply, or we are stopping. */
 	if (c->hk != NULL)
-		handoff_drop(b, c, why == CLOSE_DRAIN ? HO_SHUTDOWN :
-		    HO_CLIENT_GONE);
+		handoff_drop(b, c, why == CONN_CLOSE_DRAIN ? HANDOFF_SHUTDOWN :
+		    HANDOFF_CLIENT_GONE);
 	if (c->in_loop)
 		(void)rp_loop_del(b->loop, c->fd);
 	rp_fd_close(&c->fd);
@@ -201,19 +172,19 @@ conn_close(struct broker *b, struct conn *c, enum close_reason why)
 	hello_free_request(c);
 	free(c->out);
 	b->nconns--;
-	b->m.closed[why]++;
+	b->count.closed[why]++;
 	conn_recycle(b, c);
-	conn_pressure_check(b);
+	listen_pressure_check(b);
 	broker_check_drained(b);
 }
 
 void
 conn_close_all(struct broker *b)
 {
-	while (b->q_hello.head != NULL)
-		conn_close(b, b->q_hello.head, CLOSE_DRAIN);
-	while (b->q_grace.head != NULL)
-		conn_close(b, b->q_grace.head, CLOSE_DRAIN);
+	while (b->q_hello.q.head != NULL)
+		conn_close(b, CONN_OF(b->q_hello.q.head), CONN_CLOSE_DRAIN);
+	while (b->q_grace.q.head != NULL)
+		conn_close(b, CONN_OF(b->q_grace.q.head), CONN_CLOSE_DRAIN);
 }
 
 static int
@@ -227,13 +198,38 @@ conn_watch(struct broker *b, struct conn *c, unsigned events)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- state */
+
+/* The one writer of a connection's state. */
+static void
+conn_set_state(struct conn *c, enum conn_state st)
+{
+	c->state = (uint8_t)st;
+}
+
+void
+conn_wait(struct broker *b, struct conn *c, struct bkey *k)
+{
+	(void)b;
+	conn_set_state(c, CONN_WAITING);
+	bkey_enqueue(k, c);
+}
+
+void
+conn_hold(struct broker *b, struct conn *c)
+{
+	conn_set_state(c, CONN_HANDOFF);
+	if (c->in_loop)
+		(void)rp_loop_mod(b->loop, c->fd, 0);
+}
+
 /* ---------------------------------------------------------------- I/O */
 
 /* The whole reply is written: close, or hand the connection on. */
 static void
 conn_done(struct broker *b, struct conn *c)
 {
-	if (c->handoff == 1) {
+	if (c->then == CONN_THEN_TRANSFER) {
 		free(c->out);
 		c->out = NULL;
 		c->out_len = c->out_off = 0;
@@ -245,7 +241,8 @@ conn_done(struct broker *b, struct conn *c)
 		drain_begin(b, c);
 		return;
 	}
-	conn_close(b, c, c->handoff == 2 ? CLOSE_HANDED_OFF : CLOSE_REPLIED);
+	conn_close(b, c, c->then == CONN_THEN_HANDED_OFF ?
+	    CONN_CLOSE_HANDED_OFF : CONN_CLOSE_REPLIED);
 }
 
 /* As much of p as the socket takes now: the count, or -1 when the
@@ -278,7 +275,7 @@ conn_flush(struct broker *b, struct conn *c)
 
 	n = send_some(c->fd, c->out + c->out_off, c->out_len - c->out_off);
 	if (n < 0) {
-		conn_close(b, c, CLOSE_WRITE_FAILED);
+		conn_close(b, c, CONN_CLOSE_WRITE_FAILED);
 		return;
 	}
 	c->out_off += (uint32_t)n;
@@ -286,23 +283,18 @@ conn_flush(struct broker *b, struct conn *c)
 		conn_done(b, c);
 }
 
-/*
- * Send the reply in out (one write in the common case) and close (or,
- * after a Negotiated reply with a token, transfer the connection).  When
- * the socket takes only part of it, the rest is kept and written as the
- * peer reads, under the connection's deadline (a fresh one when the
- * connection had left the list to wait for a backend).  Returns 0 when
- * the connection is closed, 1 when it is still writing.
- */
 int
-conn_reply(struct broker *b, struct conn *c, const struct rp_buf *out)
+conn_reply(struct broker *b, struct conn *c, const struct rp_buf *out,
+    enum conn_then then)
 {
 	ssize_t n;
 	size_t off;
 
+	conn_set_state(c, CONN_WRITING);
+	c->then = (uint8_t)then;
 	n = send_some(c->fd, out->data, out->len);
 	if (n < 0) {
-		conn_close(b, c, CLOSE_WRITE_FAILED);
+		conn_close(b, c, CONN_CLOSE_WRITE_FAILED);
 		return 0;
 	}
 	off = (size_t)n;
@@ -314,15 +306,14 @@ conn_reply(struct broker *b, struct conn *c, const struct rp_buf *out)
 	c->out_off = 0;
 	c->out = malloc(c->out_len);
 	if (c->out == NULL) {
-		conn_close(b, c, CLOSE_WRITE_FAILED);
+		conn_close(b, c, CONN_CLOSE_WRITE_FAILED);
 		return 0;
 	}
 	memcpy(c->out, out->data + off, c->out_len);
-	c->state = CONN_WRITING;
-	if (!c->in_fifo)
+	if (c->link.q == NULL)
 		fifo_append(b, c);
 	if (conn_watch(b, c, RP_LOOP_WRITE) < 0) {
-		conn_close(b, c, CLOSE_WRITE_FAILED);
+		conn_close(b, c, CONN_CLOSE_WRITE_FAILED);
 		return 0;
 	}
 	return 1;
@@ -346,7 +337,7 @@ conn_step(struct broker *b, struct conn *c)
 			return;
 		}
 		if (!c->in_loop && conn_watch(b, c, RP_LOOP_READ) < 0)
-			conn_close(b, c, CLOSE_WRITE_FAILED);
+			conn_close(b, c, CONN_CLOSE_WRITE_FAILED);
 		return;
 	case RP_FRAME_TOO_LARGE:
 		/* Over 64 KiB.  Up to 16 MiB running-process v1 reads the
@@ -358,7 +349,7 @@ conn_step(struct broker *b, struct conn *c)
 		if (c->dec.len <= RP_FRAME_MAX) {
 			c->scan = malloc(sizeof(*c->scan));
 			if (c->scan == NULL) {
-				conn_close(b, c, CLOSE_NO_MEMORY);
+				conn_close(b, c, CONN_CLOSE_NO_MEMORY);
 				return;
 			}
 			rp_framescan_init(c->scan, c->dec.len);
@@ -375,7 +366,7 @@ conn_step(struct broker *b, struct conn *c)
 		 * frame belongs to whoever gets the connection next. */
 		if (c->in_loop && rp_loop_mod(b->loop, c->fd, 0) < 0) {
 			free(body);
-			conn_close(b, c, CLOSE_WRITE_FAILED);
+			conn_close(b, c, CONN_CLOSE_WRITE_FAILED);
 			return;
 		}
 		fifo_remove(b, c);
@@ -411,7 +402,7 @@ big_step(struct broker *b, struct conn *c)
 		if (done >= BIG_STEP_MAX) {
 			/* Enough for one turn; the loop brings us back. */
 			if (!c->in_loop && conn_watch(b, c, RP_LOOP_READ) < 0)
-				conn_close(b, c, CLOSE_WRITE_FAILED);
+				conn_close(b, c, CONN_CLOSE_WRITE_FAILED);
 			return;
 		}
 		want = rp_framescan_left(c->scan) < sizeof(buf) ?
@@ -430,7 +421,7 @@ big_step(struct broker *b, struct conn *c)
 				return;
 			}
 			if (!c->in_loop && conn_watch(b, c, RP_LOOP_READ) < 0)
-				conn_close(b, c, CLOSE_WRITE_FAILED);
+				conn_close(b, c, CONN_CLOSE_WRITE_FAILED);
 			return;
 		}
 		fifo_remove(b, c);
@@ -440,7 +431,7 @@ big_step(struct broker *b, struct conn *c)
 	}
 	/* All of it: nothing more is read until the reply is out. */
 	if (c->in_loop && rp_loop_mod(b->loop, c->fd, 0) < 0) {
-		conn_close(b, c, CLOSE_WRITE_FAILED);
+		conn_close(b, c, CONN_CLOSE_WRITE_FAILED);
 		return;
 	}
 	c->t0_ns = rp_now_ns();
@@ -463,15 +454,15 @@ drain_begin(struct broker *b, struct conn *c)
 	c->linger = 0;
 	if (c->pressure == 2 || shutdown(c->fd, SHUT_WR) < 0) {
 		/* Accepted only to be refused: no fd to keep for this. */
-		conn_close(b, c, CLOSE_REPLIED);
+		conn_close(b, c, CONN_CLOSE_REPLIED);
 		return;
 	}
-	c->state = CONN_DRAINING;
+	conn_set_state(c, CONN_DRAINING);
 	c->drain_left = DRAIN_MAX;
-	if (!c->in_fifo)
+	if (c->link.q == NULL)
 		fifo_append(b, c);
 	if (conn_watch(b, c, RP_LOOP_READ) < 0) {
-		conn_close(b, c, CLOSE_REPLIED);
+		conn_close(b, c, CONN_CLOSE_REPLIED);
 		return;
 	}
 	drain_step(b, c);
@@ -502,7 +493,7 @@ drain_step(struct broker *b, struct conn *c)
 	}
 	if (done >= BIG_STEP_MAX && c->drain_left > 0)
 		return;
-	conn_close(b, c, CLOSE_REPLIED);
+	conn_close(b, c, CONN_CLOSE_REPLIED);
 }
 
 static void
@@ -525,222 +516,34 @@ conn_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg)
 		drain_step(b, c);
 }
 
-/* -------------------------------------------------------------- accept */
+/* ------------------------------------------------------------- accept */
 
-static void
-resume_cb(struct rp_loop *loop, void *arg)
+int
+conn_accept(struct broker *b, int fd, uint32_t pid, int pressure)
 {
-	struct broker *b = arg;
-
-	(void)loop;
-	b->resume_timer = 0;
-	if (b->have_listener && b->listening)
-		(void)rp_loop_mod(b->loop, b->lst.fd, RP_LOOP_READ);
-	conn_pressure_check(b);
-}
-
-/* Stop polling the listener for a moment: the cure for a busy loop when
- * accept cannot make progress. */
-static void
-listen_backoff(struct broker *b)
-{
-	if (b->resume_timer != 0 || !b->listening)
-		return;
-	(void)rp_loop_mod(b->loop, b->lst.fd, 0);
-	b->resume_timer = rp_loop_timer(b->loop,
-	    rp_loop_now(b->loop) + PRESSURE_BACKOFF_MS, resume_cb, b);
-	if (b->resume_timer == 0)
-		(void)rp_loop_mod(b->loop, b->lst.fd, RP_LOOP_READ);
-}
-
-void
-conn_pressure_check(struct broker *b)
-{
-	char r[160];
-
-	if (!b->demoted || b->resume_timer != 0)
-		return;
-	if (b->nofile_soft != UINT64_MAX &&
-	    (uint64_t)broker_fds_in_use(b) * 10 >= b->nofile_soft * 8)
-		return;
-	b->demoted = 0;
-	fmt(r, sizeof(r), "file descriptors available again (%zu of "
-	    "%llu in use); ready", broker_fds_in_use(b),
-	    (unsigned long long)b->nofile_soft);
-	event_emit(b, RP__EVENT_KIND__EVENT_KIND_RESOURCE_PRESSURE, SEV_INFO,
-	    NULL, r, NULL, 0, 0, NULL, 0);
-}
-
-static void
-enter_pressure(struct broker *b, int err)
-{
-	char r[200];
-
-	if (b->demoted)
-		return;
-	b->demoted = 1;
-	b->demoted_since_wall_ms = rp_wall_ms();
-	b->pressure_episodes++;
-	fmt(r, sizeof(r), "accept failed: %s; refusing new connections "
-	    "with code 9 until fds are free", strerror(err));
-	cli_warn("%s", r);
-	event_emit(b, RP__EVENT_KIND__EVENT_KIND_RESOURCE_PRESSURE, SEV_WARN,
-	    NULL, r, NULL, 0, 0, NULL, 0);
-}
-
-/*
- * A connection has been accepted.  Peer credentials come first: another
- * uid is closed without a byte read or written.  `pressure` marks a
- * connection taken only to be refused with code 9 (no fds, or
- * --max-clients reached); it still gets one immediate read so that an
- * admin request (readyz) or a Hello already sent is answered properly.
- */
-static void
-accepted(struct broker *b, int fd, int pressure)
-{
-	struct rp_peercred pc = { 0 };
 	struct conn *c;
-	char r[96];
 
-	b->m.accepted++;
-	if (rp_sock_peercred(fd, &pc) < 0 || !broker_uid_allowed(b, pc.uid)) {
-		close(fd);
-		b->m.peer_rejected++;
-		b->m.closed[CLOSE_PEER_REJECTED]++;
-		fmt(r, sizeof(r), "connection from uid %u refused",
-		    (unsigned)pc.uid);
-		event_emit(b, RP__EVENT_KIND__EVENT_KIND_SECURITY_VIOLATION,
-		    SEV_WARN, NULL, r, NULL, 0, pc.pid, NULL, 0);
-		return;
-	}
-	if (!pressure && b->nconns >= b->cfg.max_clients) {
-		pressure = 1;
-		b->m.accept_refused_max_clients++;
-	}
-	if ((c = conn_new(b)) == NULL) {
-		close(fd);
-		b->m.closed[CLOSE_REFUSED_AT_ACCEPT]++;
-		return;
-	}
+	if ((c = conn_new(b)) == NULL)
+		return -1;
 	c->fd = fd;
-	c->pid = pc.pid;
-	if (pressure == 1 && b->q_grace.n >= GRACE_MAX)
+	c->pid = pid;
+	if (pressure == 1 && b->q_grace.q.n >= GRACE_MAX)
 		pressure = 2;
 	c->pressure = (uint8_t)pressure;
 	b->nconns++;
 	fifo_append_q(b, pressure == 1 ? &b->q_grace : &b->q_hello, c);
 	conn_step(b, c);
-}
-
-/*
- * accept ran out of fds: give the reserve fd up, accept-and-refuse what
- * is waiting (each refused connection frees its slot for the next), take
- * the reserve back.  Every round does real work, so the listener stays
- * polled; only when not even the reserve's slot lets accept through
- * (ENFILE, or fds taken elsewhere) is it paused for a moment, which is
- * what keeps a full process from spinning on a readable listener.
- */
-static void
-accept_pressure(struct broker *b, int err)
-{
-	int fd, i, n = 0;
-
-	b->m.accept_emfile++;
-	enter_pressure(b, err);
-	rp_fd_close(&b->reserve_fd);
-	for (i = 0; i < PRESSURE_BATCH; i++) {
-		fd = rp_sock_accept(b->lst.fd, 1);
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE)
-				b->m.accept_emfile++;
-			break;
-		}
-		n++;
-		b->m.accept_refused_emfile++;
-		/* Refused at once: the slot it holds is the reserve's. */
-		accepted(b, fd, 2);
-	}
-	b->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (n == 0 || b->reserve_fd < 0)
-		listen_backoff(b);
-}
-
-static void
-accept_batch(struct broker *b, int max)
-{
-	int fd, i;
-
-	for (i = 0; i < max && b->have_listener; i++) {
-		fd = rp_sock_accept(b->lst.fd, 1);
-		if (fd >= 0) {
-			accepted(b, fd, 0);
-			continue;
-		}
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return;
-		switch (errno) {
-		case EMFILE:
-		case ENFILE:
-			accept_pressure(b, errno);
-			return;
-		case ECONNABORTED:
-		case EPROTO:
-		case EPERM:
-			/* That connection is gone; the next may be fine. */
-			b->m.accept_errors++;
-			continue;
-		default:
-			/* ENOBUFS, ENOMEM...: give the system a moment. */
-			b->m.accept_errors++;
-			listen_backoff(b);
-			return;
-		}
-	}
+	return 0;
 }
 
 void
-conn_listen_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg)
+conn_free_all(struct broker *b)
 {
-	(void)loop;
-	(void)fd;
-	(void)ev;
-	accept_batch(arg, ACCEPT_BATCH);
-}
+	struct conn *c;
 
-/* Take in everything already waiting (used when the drain starts). */
-void
-conn_accept_all(struct broker *b)
-{
-	size_t guard = (size_t)b->cfg.max_clients + 4096;
-
-	while (guard-- > 0 && b->have_listener) {
-		uint64_t before = b->m.accepted;
-
-		accept_batch(b, ACCEPT_BATCH);
-		if (b->m.accepted == before || b->resume_timer != 0)
-			break;
+	while ((c = b->free_conns) != NULL) {
+		b->free_conns = c->wnext;
+		free(c);
 	}
-}
-
-void
-conn_listen_start(struct broker *b)
-{
-	if (b->listening || !b->have_listener)
-		return;
-	if (rp_loop_add(b->loop, b->lst.fd, RP_LOOP_READ, conn_listen_cb,
-	    b) == 0)
-		b->listening = 1;
-}
-
-void
-conn_listen_stop(struct broker *b)
-{
-	if (b->resume_timer != 0) {
-		rp_loop_timer_cancel(b->loop, b->resume_timer);
-		b->resume_timer = 0;
-	}
-	if (!b->listening)
-		return;
-	(void)rp_loop_del(b->loop, b->lst.fd);
-	b->listening = 0;
+	b->nfree = 0;
 }

@@ -36,7 +36,6 @@ check(struct checks *ck, const char *name, const char *status,
 static void
 check_definitions(struct broker *b, struct checks *ck)
 {
-	static const char *const iso[] = { "private", "shared", "explicit" };
 	size_t sl = strlen(RP_SERVICEDEF_SUFFIX), n;
 	char path[PATH_MAX], why[512], name[128], detail[700];
 	Rp__ServiceDefinition *d;
@@ -57,8 +56,8 @@ check_definitions(struct broker *b, struct checks *ck)
 			    "more than 256 definitions; the rest not checked");
 			break;
 		}
-		fmt(name, sizeof(name), "definition:%.*s", (int)(n - sl),
-		    de->d_name);
+		rp_utf8_fmt(name, sizeof(name), "definition:%.*s",
+		    (int)(n - sl), de->d_name);
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s",
 		    b->cfg.service_dir, de->d_name) >= sizeof(path))
 			continue;
@@ -72,17 +71,17 @@ check_definitions(struct broker *b, struct checks *ck)
 		    strcmp(b->cfg.iso == RP_ISOLATION_EXPLICIT ?
 		    d->explicit_instance : d->service_name,
 		    b->cfg.instance_name) != 0)) {
-			fmt(detail, sizeof(detail), "valid, but its "
+			rp_utf8_fmt(detail, sizeof(detail), "valid, but its "
 			    "isolation is %s%s%s while this broker is %s; it "
-			    "is served here anyway", (unsigned)d->isolation < 3 ?
-			    iso[d->isolation] : "unknown",
+			    "is served here anyway",
+			    rp_names_isolation_name((unsigned)d->isolation),
 			    d->isolation == RP__BROKER_ISOLATION__BROKER_ISOLATION_EXPLICIT_INSTANCE ?
 			    ":" : "", d->isolation ==
 			    RP__BROKER_ISOLATION__BROKER_ISOLATION_EXPLICIT_INSTANCE ?
 			    d->explicit_instance : "", b->cfg.instance_id);
 			check(ck, name, "warn", detail);
 		} else {
-			fmt(detail, sizeof(detail), "valid; binary %s",
+			rp_utf8_fmt(detail, sizeof(detail), "valid; binary %s",
 			    d->binary_path);
 			check(ck, name, "ok", detail);
 		}
@@ -94,7 +93,7 @@ check_definitions(struct broker *b, struct checks *ck)
 /* DIAGNOSE into out; returns the reply's exit code (1 when a check
  * fails), or -1 with errno when the body could not be built. */
 int
-diagnose(struct broker *b, struct rp_buf *out)
+admin_diagnose(struct broker *b, struct rp_buf *out)
 {
 	struct checks ck = { 0 };
 	char dir[PATH_MAX], why[256], detail[700];
@@ -105,28 +104,30 @@ diagnose(struct broker *b, struct rp_buf *out)
 
 	rp_json_init(&j, out, 0);
 	ck.j = &j;
-	json_head(b, &j, "diagnose");
+	admin_json_head(b, &j, "diagnose");
 	rp_json_key(&j, "checks");
 	rp_json_arr(&j);
 
-	if (b->cfg.socket_src == SRC_ACTIVATION) {
+	if (b->cfg.socket_src == CONFIG_SRC_ACTIVATION) {
 		check(&ck, "socket", "ok", "socket activation: fd 3");
 	} else if (!b->have_listener) {
 		check(&ck, "socket", "warn", "not listening (draining)");
 	} else if (lstat(b->lst.path, &st) < 0 || !S_ISSOCK(st.st_mode) ||
 	    (uint64_t)st.st_ino != b->lst.ino ||
 	    (uint64_t)st.st_dev != b->lst.dev) {
-		fmt(detail, sizeof(detail), "%s is gone or was replaced; "
-		    "clients cannot reach this broker", b->lst.path);
+		rp_utf8_fmt(detail, sizeof(detail),
+		    "%s is gone or was replaced; "
+		    "clients cannot reach this broker",
+		    b->lst.path);
 		check(&ck, "socket", "fail", detail);
 	} else {
-		fmt(detail, sizeof(detail), "%s", b->lst.path);
+		rp_utf8_fmt(detail, sizeof(detail), "%s", b->lst.path);
 		check(&ck, "socket", "ok", detail);
 	}
 	if (rp_fs_dirname(b->cfg.socket, dir, sizeof(dir)) == 0 &&
-	    b->cfg.socket_src != SRC_ACTIVATION) {
+	    b->cfg.socket_src != CONFIG_SRC_ACTIVATION) {
 		if (rp_fs_check_dir(dir, RP_DIR_PRIVATE, why, sizeof(why)) < 0) {
-			fmt(detail, sizeof(detail), "%s %s", dir, why);
+			rp_utf8_fmt(detail, sizeof(detail), "%s %s", dir, why);
 			check(&ck, "socket_dir", "fail", detail);
 		} else {
 			check(&ck, "socket_dir", "ok", dir);
@@ -138,7 +139,7 @@ diagnose(struct broker *b, struct rp_buf *out)
 		    "$HOME is set");
 	} else if (rp_fs_check_dir(b->cfg.service_dir, RP_DIR_PRIVATE, why,
 	    sizeof(why)) < 0) {
-		fmt(detail, sizeof(detail), "%s %s", b->cfg.service_dir,
+		rp_utf8_fmt(detail, sizeof(detail), "%s %s", b->cfg.service_dir,
 		    why);
 		check(&ck, "service_dir", errno == ENOENT ? "warn" : "fail",
 		    detail);
@@ -147,29 +148,35 @@ diagnose(struct broker *b, struct rp_buf *out)
 		check_definitions(b, &ck);
 	}
 	n = rp_fd_count();
-	fmt(detail, sizeof(detail), "%d of %llu file descriptors open%s",
-	    n, (unsigned long long)b->nofile_soft, b->demoted ?
-	    "; accept ran out of fds (not ready)" : "");
+	rp_utf8_fmt(detail, sizeof(detail),
+	    "%d of %llu file descriptors open%s", n,
+	    (unsigned long long)b->nofile_soft,
+	    b->demoted ? "; accept ran out of fds (not ready)" : "");
 	check(&ck, "fd_usage", b->demoted || broker_fd_pressure(b) ? "fail" :
 	    (n >= 0 && (uint64_t)n * 10 >= b->nofile_soft * 8) ? "warn" : "ok",
 	    detail);
-	fmt(detail, sizeof(detail), "soft RLIMIT_NOFILE %llu (hard %llu) "
-	    "for --max-clients %u", (unsigned long long)b->nofile_soft,
+	rp_utf8_fmt(detail, sizeof(detail),
+	    "soft RLIMIT_NOFILE %llu (hard %llu) "
+	    "for --max-clients %u",
+	    (unsigned long long)b->nofile_soft,
 	    (unsigned long long)b->nofile_hard, b->cfg.max_clients);
 	check(&ck, "rlimit_nofile", b->nofile_soft <
-	    (uint64_t)b->cfg.max_clients + FD_SLACK ? "warn" : "ok", detail);
+	    (uint64_t)b->cfg.max_clients + BROKER_FD_SLACK ? "warn" : "ok",
+	    detail);
 	for (k = b->keys; k != NULL; k = k->next) {
-		fmt(why, sizeof(why), "backend:%s@%s", k->service,
+		rp_utf8_fmt(why, sizeof(why), "backend:%s@%s", k->service,
 		    k->version);
-		fmt(detail, sizeof(detail), "%s; %s%s", bkey_state_name(k),
+		rp_utf8_fmt(detail, sizeof(detail), "%s; %s%s",
+		    bkey_state_name(k),
 		    k->last_probe_detail[0] ? "last probe: " : "no probe yet",
 		    k->last_probe_detail);
-		check(&ck, why, k->kind == BK_STATIC && !healthy(k) ? "fail" :
-		    k->kind == BK_SPAWNED && k->last_probe_ok == 0 &&
-		    k->state != BS_LIVE ? "warn" : "ok", detail);
+		check(&ck, why, k->kind == BKEY_STATIC && !bkey_healthy(k) ?
+		    "fail" : k->kind == BKEY_SPAWNED && k->last_probe_ok == 0 &&
+		    k->state != BKEY_LIVE ? "warn" : "ok", detail);
 	}
-	check(&ck, "accepting_hello", accepting(b) ? "ok" : "warn",
-	    accepting(b) ? "accepting Hellos" : "draining: not accepting");
+	check(&ck, "accepting_hello", broker_accepting(b) ? "ok" : "warn",
+	    broker_accepting(b) ? "accepting Hellos" :
+	    "draining: not accepting");
 	rp_json_arr_end(&j);
 	rp_json_kstr(&j, "status", ck.fails ? "fail" : ck.warns ? "warn" :
 	    "ok");

@@ -1,75 +1,75 @@
-/*
- * events.c — lifecycle events: JSON lines appended to --events FILE, and
- * a ring of recent ones for DUMP.
- *
- * Each line is written with one write(2) of at most 4096 bytes to a file
- * opened O_APPEND, so lines from several writers never interleave: an
- * over-long reason is cut (then the extra fields dropped) to fit.  Nothing
- * is formatted unless --events is on; the ring keeps plain structs.
- */
+/* events.c — lifecycle events to --events and the DUMP ring (events.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "broker.h"
+#include "deadline.h"
+#include "events.h"
+#include "io.h"
+#include "parse.h"
+#include "wire.h"
 
 #define LINE_MAX_BYTES 4096
 
 static int
-open_events(const char *path)
+open_file(const char *path)
 {
 	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
 	    0600);
 }
 
 int
-events_open(struct broker *b)
+events_open(struct events *ev, const char *path, const char *instance)
 {
-	if (b->cfg.events_path == NULL)
+	ev->fd = -1;
+	ev->path = path;
+	ev->instance = instance;
+	if (path == NULL)
 		return 0;
-	b->ev.fd = open_events(b->cfg.events_path);
-	return b->ev.fd < 0 ? -1 : 0;
+	ev->fd = open_file(path);
+	return ev->fd < 0 ? -1 : 0;
 }
 
-/* SIGHUP: the file may have been rotated away; a failed reopen keeps
- * writing to the old one. */
-void
-events_reopen(struct broker *b)
+int
+events_reopen(struct events *ev)
 {
 	int fd;
 
-	if (b->cfg.events_path == NULL)
-		return;
-	fd = open_events(b->cfg.events_path);
-	if (fd < 0) {
-		cli_warn("cannot reopen --events %s: %s; keeping the old file",
-		    b->cfg.events_path, strerror(errno));
-		return;
-	}
-	rp_fd_close(&b->ev.fd);
-	b->ev.fd = fd;
+	if (ev->path == NULL)
+		return 0;
+	if ((fd = open_file(ev->path)) < 0)
+		return -1;
+	rp_fd_close(&ev->fd);
+	ev->fd = fd;
+	return 0;
 }
 
 void
-events_close(struct broker *b)
+events_close(struct events *ev)
 {
-	rp_fd_close(&b->ev.fd);
-	rp_buf_free(&b->ev.line);
+	rp_fd_close(&ev->fd);
+	rp_buf_free(&ev->line);
+}
+
+int
+events_on(const struct events *ev)
+{
+	return ev->fd >= 0;
 }
 
 static const char *
 severity_text(uint32_t sev)
 {
-	return sev >= SEV_ERROR ? "ERROR" : sev >= SEV_WARN ? "WARN" : "INFO";
+	return sev >= EV_ERROR ? "ERROR" : sev >= EV_WARN ? "WARN" : "INFO";
 }
 
 static void
-format(struct broker *b, struct rp_buf *out, int64_t ts, uint32_t kind,
-    uint32_t sev, const char *service, const char *reason, size_t rlen,
-    const char *request_id, uint64_t connection_id, uint32_t pid,
-    const struct ev_kv *extra, size_t nextra)
+format(const struct events *ev, struct rp_buf *out, int64_t ts,
+    uint32_t kind, uint32_t sev, const char *service, const char *reason,
+    size_t rlen, const char *request_id, uint64_t connection_id,
+    uint32_t pid, const struct ev_kv *extra, size_t nextra)
 {
 	struct rp_json j;
 	size_t i;
@@ -88,7 +88,7 @@ format(struct broker *b, struct rp_buf *out, int64_t ts, uint32_t kind,
 	rp_json_kstr(&j, "severity_text", severity_text(sev));
 	rp_json_kstr(&j, "request_id", request_id ? request_id : "");
 	rp_json_ku64(&j, "connection_id", connection_id);
-	rp_json_kstr(&j, "broker_instance", b->cfg.instance_id);
+	rp_json_kstr(&j, "broker_instance", ev->instance ? ev->instance : "");
 	rp_json_key(&j, "extra");
 	rp_json_obj(&j);
 	for (i = 0; i < nextra; i++)
@@ -100,43 +100,43 @@ format(struct broker *b, struct rp_buf *out, int64_t ts, uint32_t kind,
 }
 
 static void
-write_line(struct broker *b, int64_t ts, uint32_t kind, uint32_t sev,
+write_line(struct events *ev, int64_t ts, uint32_t kind, uint32_t sev,
     const char *service, const char *reason, const char *request_id,
     uint64_t connection_id, uint32_t pid, const struct ev_kv *extra,
     size_t nextra)
 {
-	struct rp_buf *out = &b->ev.line;
+	struct rp_buf *out = &ev->line;
 	size_t rlen = strlen(reason), over;
 	ssize_t n;
 
-	format(b, out, ts, kind, sev, service, reason, rlen, request_id,
+	format(ev, out, ts, kind, sev, service, reason, rlen, request_id,
 	    connection_id, pid, extra, nextra);
 	/* Too long: cut the reason by the excess (escaping can only make
 	 * the cut worth more), then, if needed, lose the extras. */
 	while (out->len > LINE_MAX_BYTES && rlen > 0) {
 		over = out->len - LINE_MAX_BYTES;
 		rlen = over >= rlen ? 0 : rlen - over;
-		format(b, out, ts, kind, sev, service, reason, rlen, request_id,
-		    connection_id, pid, extra, nextra);
+		format(ev, out, ts, kind, sev, service, reason, rlen,
+		    request_id, connection_id, pid, extra, nextra);
 	}
 	if (out->len > LINE_MAX_BYTES)
-		format(b, out, ts, kind, sev, service, reason, 0, request_id,
+		format(ev, out, ts, kind, sev, service, reason, 0, request_id,
 		    connection_id, pid, NULL, 0);
 	if (out->len == 0 || out->len > LINE_MAX_BYTES) {
-		b->m.events_failed++;
+		ev->failed++;
 		return;
 	}
 	do
-		n = write(b->ev.fd, out->data, out->len);
+		n = write(ev->fd, out->data, out->len);
 	while (n < 0 && errno == EINTR);
 	if (n == (ssize_t)out->len)
-		b->m.events_written++;
+		ev->written++;
 	else
-		b->m.events_failed++;
+		ev->failed++;
 }
 
 void
-event_emit(struct broker *b, uint32_t kind, uint32_t severity,
+events_emit(struct events *ev, uint32_t kind, uint32_t severity,
     const char *service, const char *reason, const char *request_id,
     uint64_t connection_id, uint32_t pid, const struct ev_kv *extra,
     size_t nextra)
@@ -146,37 +146,34 @@ event_emit(struct broker *b, uint32_t kind, uint32_t severity,
 
 	if (reason == NULL)
 		reason = "";
-	/* The ring would be all acceptances on a busy broker; those are in
-	 * the metrics, and in --events. */
 	if (kind != RP__EVENT_KIND__EVENT_KIND_HELLO_ACCEPTED) {
-		r = &b->ev.ring[b->ev.ring_n++ % EV_RING];
+		r = &ev->ring[ev->ring_n++ % EV_RING];
 		r->ts_ms = ts;
 		r->kind = kind;
 		r->pid = pid;
 		r->severity = severity;
 		r->connection_id = connection_id;
-		fmt(r->service, sizeof(r->service), "%s",
+		rp_utf8_fmt(r->service, sizeof(r->service), "%s",
 		    service ? service : "");
-		fmt(r->request_id, sizeof(r->request_id), "%s",
+		rp_utf8_fmt(r->request_id, sizeof(r->request_id), "%s",
 		    request_id ? request_id : "");
-		fmt(r->reason, sizeof(r->reason), "%s", reason);
+		rp_utf8_fmt(r->reason, sizeof(r->reason), "%s", reason);
 	}
-	if (b->ev.fd >= 0)
-		write_line(b, ts, kind, severity, service, reason, request_id,
+	if (ev->fd >= 0)
+		write_line(ev, ts, kind, severity, service, reason, request_id,
 		    connection_id, pid, extra, nextra);
 }
 
-/* The ring, oldest first, as a JSON array (for DUMP). */
 void
-events_json(struct broker *b, struct rp_json *j)
+events_json(const struct events *ev, struct rp_json *j)
 {
-	size_t n = b->ev.ring_n < EV_RING ? b->ev.ring_n : EV_RING;
-	size_t i, start = b->ev.ring_n - n;
+	size_t n = ev->ring_n < EV_RING ? ev->ring_n : EV_RING;
+	size_t i, start = ev->ring_n - n;
 	const struct ev_rec *r;
 
 	rp_json_arr(j);
 	for (i = 0; i < n; i++) {
-		r = &b->ev.ring[(start + i) % EV_RING];
+		r = &ev->ring[(start + i) % EV_RING];
 		rp_json_obj(j);
 		rp_json_key(j, "ts_ms");
 		rp_json_i64(j, r->ts_ms);

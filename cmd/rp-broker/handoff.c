@@ -40,13 +40,12 @@
 #include "broker.h"
 
 #define HPEND_MAX 1024u         /* transfers in flight to one backend */
-#define HPEND_MIN 16u
 #define RETRY_MS 1000           /* after a failed connect, before another */
 #define QUIET_MS 1000           /* set-up failures: one event per this */
 #define ACK_READ 4096
 #define TOKENS_CAP 16384
 
-static const char *const ho_names[N_HO] = {
+static const char *const ho_names[HANDOFF_OUTCOMES] = {
 	"accepted", "refused", "ack_timeout", "bad_ack", "backend_gone",
 	"no_socket", "client_gone", "busy", "shutdown",
 };
@@ -56,7 +55,7 @@ static void hconn_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg);
 const char *
 handoff_outcome_name(unsigned o)
 {
-	return o < N_HO ? ho_names[o] : "unknown";
+	return o < HANDOFF_OUTCOMES ? ho_names[o] : "unknown";
 }
 
 int
@@ -77,70 +76,32 @@ handoff_init(struct broker *b)
  * while setting up (no socket, busy) can repeat on every Hello, so their
  * events are thinned to one per QUIET_MS per backend. */
 static void
-count(struct broker *b, struct bkey *k, enum ho_outcome o, uint64_t corr,
+count(struct broker *b, struct bkey *k, enum handoff_outcome o, uint64_t corr,
     const char *detail)
 {
 	struct ev_kv extra[2];
 	char r[600];
 
 	k->handoffs[o]++;
-	if (o == HO_ACCEPTED)
+	if (o == HANDOFF_ACCEPTED)
 		return;
-	if (o == HO_NO_SOCKET || o == HO_BUSY) {
+	if (o == HANDOFF_NO_SOCKET || o == HANDOFF_BUSY) {
 		int64_t now = rp_loop_now(b->loop);
 
 		if (now < k->ho.quiet_until)
 			return;
 		k->ho.quiet_until = now + QUIET_MS;
 	}
-	fmt(r, sizeof(r), "no handoff of connection %" PRIu64 " to %s@%s "
-	    "(%s%s%s); the client reconnects to backend_pipe", corr,
-	    k->service, k->version, ho_names[o], detail && *detail ? ": " : "",
-	    detail ? detail : "");
+	rp_utf8_fmt(r, sizeof(r),
+	    "no handoff of connection %" PRIu64 " to %s@%s "
+	    "(%s%s%s); the client reconnects to backend_pipe",
+	    corr, k->service, k->version, ho_names[o],
+	    detail && *detail ? ": " : "", detail ? detail : "");
 	extra[0] = (struct ev_kv){ "handoff_outcome", ho_names[o] };
 	extra[1] = (struct ev_kv){ "handoff_pipe", k->hpipe };
-	event_emit(b, RP__EVENT_KIND__EVENT_KIND_PROTOCOL_DOWNGRADE, SEV_WARN,
-	    k->service, r, NULL, corr, (uint32_t)(k->pid > 0 ? k->pid : 0),
-	    extra, 2);
-}
-
-/* ------------------------------------------------------ the pending ring */
-
-static struct hpend *
-q_at(struct hconn *hc, uint32_t i)
-{
-	return &hc->q[(hc->qhead + i) & (hc->qcap - 1)];
-}
-
-static int
-q_push(struct hconn *hc, const struct hpend *p)
-{
-	struct hpend *nq;
-	uint32_t i, ncap;
-
-	if (hc->qn == hc->qcap) {
-		ncap = hc->qcap ? hc->qcap * 2 : HPEND_MIN;
-		if ((nq = malloc(ncap * sizeof(*nq))) == NULL)
-			return -1;
-		for (i = 0; i < hc->qn; i++)
-			nq[i] = *q_at(hc, i);
-		free(hc->q);
-		hc->q = nq;
-		hc->qcap = ncap;
-		hc->qhead = 0;
-	}
-	*q_at(hc, hc->qn++) = *p;
-	return 0;
-}
-
-/* Drop answered transfers from the head. */
-static void
-q_trim(struct hconn *hc)
-{
-	while (hc->qn > 0 && hc->q[hc->qhead].done) {
-		hc->qhead = (hc->qhead + 1) & (hc->qcap - 1);
-		hc->qn--;
-	}
+	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_PROTOCOL_DOWNGRADE,
+	    EV_WARN, k->service, r, NULL, corr,
+	    (uint32_t)(k->pid > 0 ? k->pid : 0), extra, 2);
 }
 
 static void hconn_timer_cb(struct rp_loop *loop, void *arg);
@@ -152,9 +113,9 @@ arm(struct broker *b, struct bkey *k)
 {
 	struct hconn *hc = &k->ho;
 
-	if (hc->timer != 0 || hc->qn == 0)
+	if (hc->timer != 0 || hc->ring.n == 0)
 		return;
-	hc->timer = rp_loop_timer(b->loop, hc->q[hc->qhead].deadline,
+	hc->timer = rp_loop_timer(b->loop, hring_at(&hc->ring, 0)->deadline,
 	    hconn_timer_cb, k);
 }
 
@@ -163,8 +124,8 @@ arm(struct broker *b, struct bkey *k)
 /* A transfer is over: forget its token, count it, and if the broker
  * kept the client's connection for the event, write it or let go. */
 static void
-finish(struct broker *b, struct bkey *k, struct hpend *p, enum ho_outcome o,
-    const char *detail)
+transfer_end(struct broker *b, struct bkey *k, struct hpend *p,
+    enum handoff_outcome o, const char *detail)
 {
 	struct conn *c = p->c;
 
@@ -174,8 +135,8 @@ finish(struct broker *b, struct bkey *k, struct hpend *p, enum ho_outcome o,
 	count(b, k, o, p->corr, detail);
 	if (c == NULL)
 		return;
-	if (o != HO_ACCEPTED) {
-		conn_close(b, c, CLOSE_HANDOFF_FAILED);
+	if (o != HANDOFF_ACCEPTED) {
+		conn_close(b, c, CONN_CLOSE_HANDOFF_FAILED);
 		return;
 	}
 	/* {1, EVENT, 0xD0FF, request_id = connection_id, the Ack}: now the
@@ -183,16 +144,14 @@ finish(struct broker *b, struct bkey *k, struct hpend *p, enum ho_outcome o,
 	rp_buf_clear(&b->scratch);
 	if (rp_wire_ack_encode(&b->scratch, RP_KIND_EVENT, p->corr, p->tok,
 	    RP_TOKEN_LEN, 1, NULL, p->corr) < 0) {
-		conn_close(b, c, CLOSE_HANDOFF_FAILED);
+		conn_close(b, c, CONN_CLOSE_HANDOFF_FAILED);
 		return;
 	}
-	c->state = CONN_READING;
-	c->handoff = 2;
-	(void)conn_reply(b, c, &b->scratch);
+	(void)conn_reply(b, c, &b->scratch, CONN_THEN_HANDED_OFF);
 }
 
 void
-handoff_key_close(struct broker *b, struct bkey *k, enum ho_outcome why,
+handoff_key_close(struct broker *b, struct bkey *k, enum handoff_outcome why,
     const char *detail)
 {
 	struct hconn *hc = &k->ho;
@@ -215,13 +174,9 @@ handoff_key_close(struct broker *b, struct bkey *k, enum ho_outcome why,
 	hc->retry_at = 0;
 	/* Each is taken off the ring before it is finished: finishing one
 	 * may close connections and start a stop that comes back here. */
-	while (hc->qn > 0) {
-		p = hc->q[hc->qhead];
-		hc->qhead = (hc->qhead + 1) & (hc->qcap - 1);
-		hc->qn--;
+	while (hring_pop(&hc->ring, &p))
 		if (!p.done)
-			finish(b, k, &p, why, detail);
-	}
+			transfer_end(b, k, &p, why, detail);
 }
 
 void
@@ -230,7 +185,8 @@ handoff_close_all(struct broker *b)
 	struct bkey *k;
 
 	for (k = b->keys; k != NULL; k = k->next)
-		handoff_key_close(b, k, HO_SHUTDOWN, "the broker is stopping");
+		handoff_key_close(b, k, HANDOFF_SHUTDOWN,
+		    "the broker is stopping");
 }
 
 void
@@ -239,27 +195,10 @@ handoff_key_free(struct bkey *k)
 	rp_fd_close(&k->ho.fd);
 	rp_frame_decoder_reset(&k->ho.dec);
 	rp_buf_free(&k->ho.out);
-	free(k->ho.q);
-	k->ho.q = NULL;
-	k->ho.qcap = k->ho.qn = k->ho.qhead = 0;
+	hring_free(&k->ho.ring);
 }
 
 /* ---------------------------------------------------------------- Acks */
-
-static struct hpend *
-find(struct hconn *hc, uint64_t corr)
-{
-	uint32_t i;
-	struct hpend *p;
-
-	/* In order, so nearly always the first. */
-	for (i = 0; i < hc->qn; i++) {
-		p = q_at(hc, i);
-		if (!p->done && p->corr == corr)
-			return p;
-	}
-	return NULL;
-}
 
 /* One Ack.  Returns 0, or -1 when the connection was closed. */
 static int
@@ -274,28 +213,29 @@ ack(struct broker *b, struct bkey *k, uint8_t *body, size_t len)
 	/* Any request_id: Acks come in the order the backend answers. */
 	a = rp_wire_ack_parse(body, len, RP_KIND_RESPONSE, 0, 0, &why);
 	free(body);
-	if (a != NULL && (p = find(hc, a->correlation_id)) == NULL) {
-		fmt(msg, sizeof(msg), "an Ack for no transfer in flight "
-		    "(correlation_id %" PRIu64 ")", a->correlation_id);
+	if (a != NULL && (p = hring_find(&hc->ring, a->correlation_id)) ==
+	    NULL) {
+		rp_utf8_fmt(msg, sizeof(msg), "an Ack for no transfer in "
+		    "flight (correlation_id %" PRIu64 ")", a->correlation_id);
 		why = msg;
 	} else if (a != NULL) {
 		/* The Ack must name the very token of that transfer. */
 		if (a->token.len != RP_TOKEN_LEN ||
 		    !rp_token_equal(a->token.data, p->tok))
-			finish(b, k, p, HO_BAD_ACK, "the Ack carries another "
-			    "token");
+			transfer_end(b, k, p, HANDOFF_BAD_ACK,
+			    "the Ack carries another token");
 		else if (!a->accepted)
-			finish(b, k, p, HO_REFUSED, a->error_detail);
+			transfer_end(b, k, p, HANDOFF_REFUSED, a->error_detail);
 		else
-			finish(b, k, p, HO_ACCEPTED, NULL);
+			transfer_end(b, k, p, HANDOFF_ACCEPTED, NULL);
 		rp_wire_free(a);
-		q_trim(hc);
+		hring_trim(&hc->ring);
 		return 0;
 	}
 	rp_wire_free(a);
 	/* A backend that answers out of turn cannot be trusted with the
 	 * transfers still in flight either. */
-	handoff_key_close(b, k, HO_BAD_ACK, why);
+	handoff_key_close(b, k, HANDOFF_BAD_ACK, why);
 	return -1;
 }
 
@@ -317,10 +257,11 @@ read_acks(struct broker *b, struct bkey *k)
 	if (n <= 0) {
 		char why[128];
 
-		fmt(why, sizeof(why), "%s%s", n == 0 ? "the backend closed its "
-		    "handoff connection" : "the handoff connection failed: ",
+		rp_utf8_fmt(why, sizeof(why), "%s%s", n == 0 ?
+		    "the backend closed its handoff connection" :
+		    "the handoff connection failed: ",
 		    n == 0 ? "" : strerror(errno));
-		handoff_key_close(b, k, HO_BACKEND_GONE, why);
+		handoff_key_close(b, k, HANDOFF_BACKEND_GONE, why);
 		return;
 	}
 	while (off < (size_t)n) {
@@ -330,7 +271,7 @@ read_acks(struct broker *b, struct bkey *k)
 		if (st == RP_FRAME_MORE)
 			continue;
 		if (st != RP_FRAME_OK) {
-			handoff_key_close(b, k, HO_BAD_ACK,
+			handoff_key_close(b, k, HANDOFF_BAD_ACK,
 			    rp_frame_status_str(st));
 			return;
 		}
@@ -368,9 +309,10 @@ flush(struct broker *b, struct bkey *k)
 		if (n < 0) {
 			char why[128];
 
-			fmt(why, sizeof(why), "the handoff connection failed: "
-			    "%s", strerror(errno));
-			handoff_key_close(b, k, HO_BACKEND_GONE, why);
+			rp_utf8_fmt(why, sizeof(why),
+			    "the handoff connection failed: %s",
+			    strerror(errno));
+			handoff_key_close(b, k, HANDOFF_BACKEND_GONE, why);
 			return -1;
 		}
 		memmove(hc->out.data, hc->out.data + n, hc->out.len - (size_t)n);
@@ -403,17 +345,17 @@ hconn_timer_cb(struct rp_loop *loop, void *arg)
 	char why[96];
 
 	hc->timer = 0;
-	q_trim(hc);
-	if (hc->qn == 0)
+	hring_trim(&hc->ring);
+	if (hc->ring.n == 0)
 		return;
-	if (hc->q[hc->qhead].deadline > rp_loop_now(loop)) {
+	if (hring_at(&hc->ring, 0)->deadline > rp_loop_now(loop)) {
 		arm(b, k);
 		return;
 	}
 	/* Acks come in order: the others are behind this one. */
-	fmt(why, sizeof(why), "no Ack within %" PRId64 " ms",
+	rp_utf8_fmt(why, sizeof(why), "no Ack within %" PRId64 " ms",
 	    b->cfg.handoff_timeout_ms);
-	handoff_key_close(b, k, HO_ACK_TIMEOUT, why);
+	handoff_key_close(b, k, HANDOFF_ACK_TIMEOUT, why);
 }
 
 /* ------------------------------------------------------------- set-up */
@@ -428,7 +370,7 @@ hconn_open(struct broker *b, struct bkey *k, char *why, size_t whysz)
 	int fd;
 
 	if (now < hc->retry_at) {
-		fmt(why, whysz, "%s could not be reached a moment ago",
+		rp_utf8_fmt(why, whysz, "%s could not be reached a moment ago",
 		    k->hpipe);
 		return -1;
 	}
@@ -436,21 +378,21 @@ hconn_open(struct broker *b, struct bkey *k, char *why, size_t whysz)
 	 * (EAGAIN) is a failure like any other here. */
 	fd = rp_sock_connect(k->hpipe, 1, 0);
 	if (fd < 0) {
-		fmt(why, whysz, "cannot connect to %s: %s", k->hpipe,
+		rp_utf8_fmt(why, whysz, "cannot connect to %s: %s", k->hpipe,
 		    strerror(errno));
 		hc->retry_at = now + RETRY_MS;
 		return -1;
 	}
 	/* Only a process of our own uid may take our clients' connections. */
 	if (rp_sock_peercred(fd, &pc) < 0 || pc.uid != b->euid) {
-		fmt(why, whysz, "%s is served by uid %u, not ours", k->hpipe,
-		    (unsigned)pc.uid);
+		rp_utf8_fmt(why, whysz, "%s is served by uid %u, not ours",
+		    k->hpipe, (unsigned)pc.uid);
 		close(fd);
 		hc->retry_at = now + RETRY_MS;
 		return -1;
 	}
 	if (rp_loop_add(b->loop, fd, RP_LOOP_READ, hconn_cb, k) < 0) {
-		fmt(why, whysz, "cannot watch %s: %s", k->hpipe,
+		rp_utf8_fmt(why, whysz, "cannot watch %s: %s", k->hpipe,
 		    strerror(errno));
 		close(fd);
 		return -1;
@@ -473,18 +415,19 @@ handoff_prepare(struct broker *b, struct conn *c, struct bkey *k)
 	    !(c->hello->client_capabilities & RP_CAP_HANDLE_PASSING))
 		return 0;
 	if (hc->fd < 0 && hconn_open(b, k, why, sizeof(why)) < 0) {
-		count(b, k, HO_NO_SOCKET, c->corr, why);
+		count(b, k, HANDOFF_NO_SOCKET, c->corr, why);
 		return 0;
 	}
 	/* The fd must follow every byte already queued on the connection;
 	 * a backend that is not keeping up gets no more for now. */
-	if (hc->qn >= HPEND_MAX || hc->out.len > 0) {
-		count(b, k, HO_BUSY, c->corr, "the backend is not keeping up");
+	if (hc->ring.n >= HPEND_MAX || hc->out.len > 0) {
+		count(b, k, HANDOFF_BUSY, c->corr,
+		    "the backend is not keeping up");
 		return 0;
 	}
 	if (rp_token_store_issue(b->tokens, rp_loop_now(b->loop),
 	    c->tok) < 0) {
-		count(b, k, HO_BUSY, c->corr, "too many handoffs pending");
+		count(b, k, HANDOFF_BUSY, c->corr, "too many handoffs pending");
 		return 0;
 	}
 	c->hk = k;
@@ -493,30 +436,29 @@ handoff_prepare(struct broker *b, struct conn *c, struct bkey *k)
 }
 
 void
-handoff_drop(struct broker *b, struct conn *c, enum ho_outcome why)
+handoff_drop(struct broker *b, struct conn *c, enum handoff_outcome why)
 {
 	struct bkey *k = c->hk;
 
 	if (k == NULL)
 		return;
 	c->hk = NULL;
-	c->handoff = 0;
 	k->hrefs--;
 	(void)rp_token_store_revoke(b->tokens, c->tok);
-	if (why < N_HO)
-		count(b, k, why, c->corr, why == HO_CLIENT_GONE ?
+	if (why < HANDOFF_OUTCOMES)
+		count(b, k, why, c->corr, why == HANDOFF_CLIENT_GONE ?
 		    "the client left before its connection was sent" : NULL);
 }
 
 /* The transfer could not be made: the client's connection is closed
  * without a word, and it reconnects. */
 static void
-fail_now(struct broker *b, struct bkey *k, struct conn *c, enum ho_outcome o,
-    const char *detail)
+fail_now(struct broker *b, struct bkey *k, struct conn *c,
+    enum handoff_outcome o, const char *detail)
 {
 	(void)rp_token_store_revoke(b->tokens, c->tok);
 	count(b, k, o, c->corr, detail);
-	conn_close(b, c, CLOSE_HANDOFF_FAILED);
+	conn_close(b, c, CONN_CLOSE_HANDOFF_FAILED);
 }
 
 void
@@ -530,13 +472,13 @@ handoff_transfer(struct broker *b, struct conn *c)
 	int keep = !k->event_backend;
 
 	c->hk = NULL;
-	c->handoff = 0;
 	k->hrefs--;
 	/* Only when the reply had to wait for the client can the handoff
 	 * connection have changed since handoff_prepare. */
 	if (hc->fd < 0 || hc->out.len > 0) {
-		fail_now(b, k, c, hc->fd < 0 ? HO_BACKEND_GONE : HO_BUSY,
-		    hc->fd < 0 ? "the handoff connection is gone" :
+		fail_now(b, k, c, hc->fd < 0 ? HANDOFF_BACKEND_GONE :
+		    HANDOFF_BUSY, hc->fd < 0 ?
+		    "the handoff connection is gone" :
 		    "the backend is not keeping up");
 		return;
 	}
@@ -545,7 +487,7 @@ handoff_transfer(struct broker *b, struct conn *c)
 	rp_buf_clear(&b->scratch);
 	if (rp_wire_offer_encode(&b->scratch, c->tok, RP_TOKEN_LEN, k->service,
 	    c->corr, 0) < 0) {
-		fail_now(b, k, c, HO_BUSY, "cannot encode the offer");
+		fail_now(b, k, c, HANDOFF_BUSY, "cannot encode the offer");
 		return;
 	}
 	/* The token and the fd in one message, the offer right behind it,
@@ -556,13 +498,14 @@ handoff_transfer(struct broker *b, struct conn *c)
 		int err = errno;
 
 		if (err == EAGAIN || err == EWOULDBLOCK) {
-			fail_now(b, k, c, HO_BUSY, "the handoff socket is full");
+			fail_now(b, k, c, HANDOFF_BUSY,
+			    "the handoff socket is full");
 			return;
 		}
-		fmt(why, sizeof(why), "sending the connection: %s",
+		rp_utf8_fmt(why, sizeof(why), "sending the connection: %s",
 		    strerror(err));
-		fail_now(b, k, c, HO_BACKEND_GONE, why);
-		handoff_key_close(b, k, HO_BACKEND_GONE, why);
+		fail_now(b, k, c, HANDOFF_BACKEND_GONE, why);
+		handoff_key_close(b, k, HANDOFF_BACKEND_GONE, why);
 		return;
 	}
 	memset(&p, 0, sizeof(p));
@@ -573,26 +516,24 @@ handoff_transfer(struct broker *b, struct conn *c)
 		/* The spec's sequence: the event is ours to write once the
 		 * backend has acked, so the connection stays, silent. */
 		p.c = c;
-		c->state = CONN_HANDOFF;
-		if (c->in_loop)
-			(void)rp_loop_mod(b->loop, c->fd, 0);
+		conn_hold(b, c);
 	}
-	if (q_push(hc, &p) < 0) {
+	if (hring_push(&hc->ring, &p) < 0) {
 		/* The fd is on its way but cannot be accounted for: the
 		 * connection to this backend starts over. */
-		fail_now(b, k, c, HO_BUSY, "out of memory");
-		handoff_key_close(b, k, HO_BACKEND_GONE, "out of memory");
+		fail_now(b, k, c, HANDOFF_BUSY, "out of memory");
+		handoff_key_close(b, k, HANDOFF_BACKEND_GONE, "out of memory");
 		return;
 	}
 	if (!keep)
 		/* The kernel holds the fd in flight; ours is not needed. */
-		conn_close(b, c, CLOSE_HANDED_OFF);
+		conn_close(b, c, CONN_CLOSE_HANDED_OFF);
 	if ((size_t)n < b->scratch.len) {
 		/* What of the offer the socket did not take goes when it
 		 * can; nothing else may be sent before it. */
 		if (rp_buf_append(&hc->out, b->scratch.data + n,
 		    b->scratch.len - (size_t)n) < 0) {
-			handoff_key_close(b, k, HO_BACKEND_GONE,
+			handoff_key_close(b, k, HANDOFF_BACKEND_GONE,
 			    "out of memory");
 			return;
 		}

@@ -1,6 +1,6 @@
 /*
- * hello.c — the Hello pipeline of 10-wire.md §6, in the order of its rows,
- * and the service-definition cache behind rows 19-22.
+ * hello.c — the Hello pipeline of 10-wire.md §6, in the order of its rows
+ * (the definitions behind rows 19-22 are defs.c's).
  *
  * Rows 1-3 come from the frame decoder (conn.c), 4-8 from
  * rp_wire_request_parse (0xAD01 goes to admin.c), with fd pressure (18)
@@ -15,15 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "broker.h"
-
-/* A definition file changed less than this long before we read it may
- * change again within the same timestamp tick; it is re-read until it is
- * older ("racily clean", as git calls it). */
-#define RACY_NS INT64_C(1000000000)
-#define DEFS_MAX 4096
 
 void
 hello_free_request(struct conn *c)
@@ -41,7 +34,7 @@ request_id(const struct conn *c, char buf[24])
 	if (c->hello != NULL && c->hello->request_id[0] != '\0')
 		return c->hello->request_id;
 	if (c->frame != NULL && c->frame->request_id != 0) {
-		fmt(buf, 24, "%" PRIu64, c->frame->request_id);
+		rp_utf8_fmt(buf, 24, "%" PRIu64, c->frame->request_id);
 		return buf;
 	}
 	return NULL;
@@ -86,21 +79,21 @@ refuse(struct broker *b, struct conn *c, enum rp_refusal id,
 		/* Out of memory (the text is repaired, the echo was decoded):
 		 * as running-process v1 when it cannot encode a reply, none
 		 * is sent. */
-		conn_close(b, c, CLOSE_NO_MEMORY);
+		conn_close(b, c, CONN_CLOSE_NO_MEMORY);
 		return;
 	}
 	/* Refusals also go to the DUMP ring, so they are recorded even
 	 * without --events; acceptances only with it (the fast path). */
-	fmt(reason, sizeof(reason), "%s%s%s", row->reason,
+	rp_utf8_fmt(reason, sizeof(reason), "%s%s%s", row->reason,
 	    row->takes_detail && detail && *detail ? ": " : "",
 	    row->takes_detail && detail ? detail : "");
 	labels(c, &svc, &ver);
 	extra[0] = (struct ev_kv){ "wanted_version", ver };
 	extra[1] = (struct ev_kv){ "code", rp_wire_error_code_name(row->code) };
-	event_emit(b, RP__EVENT_KIND__EVENT_KIND_HELLO_REFUSED,
-	    row->code == 7 || row->code == 3 ? SEV_ERROR : SEV_WARN, svc,
+	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_HELLO_REFUSED,
+	    row->code == 7 || row->code == 3 ? EV_ERROR : EV_WARN, svc,
 	    reason, request_id(c, rid), 0, c->pid, extra, 2);
-	(void)conn_reply(b, c, &b->scratch);
+	(void)conn_reply(b, c, &b->scratch, CONN_THEN_CLOSE);
 }
 
 void
@@ -145,7 +138,7 @@ negotiate(struct broker *b, struct conn *c, struct bkey *k)
 		/* The backend's endpoint cannot go on the wire (a broker
 		 * directory that is not UTF-8), or no memory: it is not a
 		 * backend this broker can offer. */
-		handoff_drop(b, c, N_HO);
+		handoff_drop(b, c, HANDOFF_OUTCOMES);
 		refuse(b, c, RP_REFUSE_INSTALL, errno == EILSEQ ?
 		    "its backend_pipe is not UTF-8" : "out of memory", 0);
 		return;
@@ -154,37 +147,28 @@ negotiate(struct broker *b, struct conn *c, struct bkey *k)
 	b->next_connection_id++;
 	k->negotiated++;
 	k->last_active_wall_ms = rp_wall_ms();
-	account(b, c, OUTCOME_NEGOTIATED);
-	if (b->ev.fd >= 0) {
+	account(b, c, METRICS_NEGOTIATED);
+	if (events_on(&b->ev)) {
 		extra[0] = (struct ev_kv){ "route", c->hk != NULL ? "handoff" :
 		    "reconnect" };
-		event_emit(b, RP__EVENT_KIND__EVENT_KIND_HELLO_ACCEPTED, SEV_INFO,
-		    k->service, "negotiated", request_id(c, rid),
+		events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_HELLO_ACCEPTED,
+		    EV_INFO, k->service, "negotiated", request_id(c, rid),
 		    n.connection_id, c->pid, extra, 1);
 	}
 	/* With a token, the connection goes to the backend once the reply
 	 * is out (conn.c). */
-	c->handoff = c->hk != NULL;
-	(void)conn_reply(b, c, &b->scratch);
+	(void)conn_reply(b, c, &b->scratch, c->hk != NULL ?
+	    CONN_THEN_TRANSFER : CONN_THEN_CLOSE);
 }
 
 void
 hello_answer_waiter(struct broker *b, struct conn *c, struct bkey *k,
     enum rp_refusal id, const char *detail, uint64_t retry)
 {
-	c->state = CONN_READING;
 	if (id == RP_REFUSE_NONE)
 		negotiate(b, c, k);
 	else
 		refuse(b, c, id, detail, retry);
-}
-
-static void
-wait_for(struct broker *b, struct conn *c, struct bkey *k)
-{
-	(void)b;
-	c->state = CONN_WAITING;
-	bkey_enqueue(k, c);
 }
 
 /* The backend part: rows 23-26, or Negotiated. */
@@ -195,37 +179,37 @@ serve_key(struct broker *b, struct conn *c, struct bkey *k,
 	char why[512];
 	uint64_t retry = 0;
 
-	if (k->kind == BK_STATIC) {
-		if (k->state == BS_PROBING) {
+	if (k->kind == BKEY_STATIC) {
+		if (k->state == BKEY_PROBING) {
 			if (k->nwaiters >= (uint64_t)b->cfg.spawn_waiters + 1) {
 				refuse(b, c, RP_REFUSE_SPAWN_IN_PROGRESS, NULL, 0);
 				return;
 			}
-			wait_for(b, c, k);
+			conn_wait(b, c, k);
 			return;
 		}
-		if (k->state != BS_LIVE || bkey_needs_probe(b, k)) {
+		if (k->state != BKEY_LIVE || bkey_needs_probe(b, k)) {
 			/* Queue first: a probe that fails at once answers
 			 * its waiters before returning. */
-			wait_for(b, c, k);
-			bkey_probe_static(b, k);
+			conn_wait(b, c, k);
+			bkey_verify(b, k);
 			return;
 		}
 		negotiate(b, c, k);
 		return;
 	}
 	switch (k->state) {
-	case BS_LIVE:
+	case BKEY_LIVE:
 		negotiate(b, c, k);
 		return;
-	case BS_SPAWNING:
+	case BKEY_SPAWNING:
 		/* The Hello that started the spawn waits too; it is not one
 		 * of the --spawn-waiters. */
 		if (k->nwaiters >= (uint64_t)b->cfg.spawn_waiters + 1) {
 			refuse(b, c, RP_REFUSE_SPAWN_IN_PROGRESS, NULL, 0);
 			return;
 		}
-		wait_for(b, c, k);
+		conn_wait(b, c, k);
 		return;
 	default:
 		if (bkey_budget_take(b, k, &retry) < 0) {
@@ -236,7 +220,7 @@ serve_key(struct broker *b, struct conn *c, struct bkey *k,
 			refuse(b, c, RP_REFUSE_SPAWN_FAILED, why, 0);
 			return;
 		}
-		wait_for(b, c, k);
+		conn_wait(b, c, k);
 		return;
 	}
 }
@@ -246,9 +230,9 @@ version_mismatch(struct broker *b, struct conn *c, const char *why)
 {
 	char rid[24];
 
-	event_emit(b, RP__EVENT_KIND__EVENT_KIND_VERSION_MISMATCH, SEV_WARN,
-	    c->hello->service_name, why, request_id(c, rid), 0, c->pid, NULL,
-	    0);
+	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_VERSION_MISMATCH,
+	    EV_WARN, c->hello->service_name, why, request_id(c, rid), 0, c->pid,
+	    NULL, 0);
 }
 
 /* Rows 19-22, then the backend. */
@@ -261,12 +245,12 @@ route(struct broker *b, struct conn *c)
 	struct bkey *k;
 	int err;
 
-	k = bkey_find(b, h->service_name, h->wanted_version, BK_STATIC);
+	k = bkey_find(b, h->service_name, h->wanted_version, BKEY_STATIC);
 	if (k != NULL) {
 		serve_key(b, c, k, NULL);
 		return;
 	}
-	err = defs_lookup(b, h->service_name, &def, &why);
+	err = defs_lookup(&b->defs, h->service_name, &def, &why);
 	if (err == ENOENT) {
 		/* A service served only by -b backends has nothing to start
 		 * another version with: running-process v1's router says
@@ -316,7 +300,7 @@ hello_frame(struct broker *b, struct conn *c, uint8_t *body, size_t len)
 	if (f != NULL && f->payload_protocol == RP_PP_ADMIN) {
 		if (id != RP_REFUSE_NONE) {
 			/* A malformed admin frame gets no reply at all. */
-			conn_close(b, c, CLOSE_BAD_ADMIN);
+			conn_close(b, c, CONN_CLOSE_BAD_ADMIN);
 			return;
 		}
 		admin_frame(b, c, f);
@@ -324,7 +308,7 @@ hello_frame(struct broker *b, struct conn *c, uint8_t *body, size_t len)
 	}
 	if (id == RP_REFUSE_OUT_OF_MEMORY) {
 		/* running-process v1 has no answer for this (it aborts). */
-		conn_close(b, c, CLOSE_NO_MEMORY);
+		conn_close(b, c, CONN_CLOSE_NO_MEMORY);
 		return;
 	}
 	/* File-descriptor pressure (row 18) is judged where running-process
@@ -342,7 +326,7 @@ hello_frame(struct broker *b, struct conn *c, uint8_t *body, size_t len)
 	c->hello = rp_wire_hello_decode(f);
 	if (c->hello == NULL) {
 		if (errno == ENOMEM)
-			conn_close(b, c, CLOSE_NO_MEMORY);
+			conn_close(b, c, CONN_CLOSE_NO_MEMORY);
 		else
 			refuse(b, c, RP_REFUSE_MALFORMED_HELLO, NULL, 0);
 		return;
@@ -353,7 +337,7 @@ hello_frame(struct broker *b, struct conn *c, uint8_t *body, size_t len)
 		refuse(b, c, id, NULL, 0);
 		return;
 	}
-	if (ratelimit_check(b, c->pid, rp_loop_now(b->loop), &retry)) {
+	if (ratelimit_check(&b->rl, c->pid, rp_loop_now(b->loop), &retry)) {
 		refuse(b, c, RP_REFUSE_RATE_LIMITED, NULL, retry);
 		return;
 	}
@@ -385,7 +369,7 @@ hello_big_frame(struct broker *b, struct conn *c)
 	free(s);
 	c->scan = NULL;
 	if (frame_ok && c->frame == NULL) {
-		conn_close(b, c, CLOSE_NO_MEMORY);
+		conn_close(b, c, CONN_CLOSE_NO_MEMORY);
 		return;
 	}
 	if (c->frame == NULL) {
@@ -395,7 +379,7 @@ hello_big_frame(struct broker *b, struct conn *c)
 	if (c->frame->payload_protocol == RP_PP_ADMIN) {
 		if (rp_wire_envelope_check(c->frame, RP_KIND_REQUEST,
 		    RP_PP_ADMIN) != RP_ENV_OK || !admin_ok) {
-			conn_close(b, c, CLOSE_BAD_ADMIN);
+			conn_close(b, c, CONN_CLOSE_BAD_ADMIN);
 			return;
 		}
 		/* The request was re-encoded as the frame's payload. */
@@ -403,154 +387,4 @@ hello_big_frame(struct broker *b, struct conn *c)
 		return;
 	}
 	refuse(b, c, RP_REFUSE_TOO_LARGE, NULL, 0);
-}
-
-/* ------------------------------------------------- definition cache */
-
-static struct defent *
-defs_find(struct broker *b, const char *service)
-{
-	struct defent *d;
-
-	for (d = b->defs; d != NULL; d = d->next)
-		if (strcmp(d->service, service) == 0)
-			return d;
-	return NULL;
-}
-
-void
-defs_flush(struct broker *b)
-{
-	struct defent *d;
-
-	while ((d = b->defs) != NULL) {
-		b->defs = d->next;
-		rp_wire_free(d->def);
-		free(d);
-	}
-	b->ndefs = 0;
-}
-
-static int64_t
-ts_ns(const struct timespec *ts)
-{
-	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
-}
-
-/* (Re)read d from path: its definition, or why not (errno in d->err). */
-static void
-defs_read(struct broker *b, struct defent *d, const char *path)
-{
-	rp_wire_free(d->def);
-	d->loaded_ns = rp_wall_ms() * 1000000;
-	d->why[0] = '\0';
-	d->def = rp_servicedef_load_file(path, d->why, sizeof(d->why));
-	d->err = d->def != NULL ? 0 : errno != 0 ? errno : EINVAL;
-	if (d->err == ENOENT)
-		d->err = EIO;   /* raced with a removal: not "not found" */
-	b->m.def_loads++;
-}
-
-static void
-defs_load(struct broker *b, struct defent *d, const char *path,
-    const struct stat *st)
-{
-	int first = !d->have, was_ok = d->def != NULL;
-	char reason[400];
-
-	d->have = 1;
-	d->dev = (uint64_t)st->st_dev;
-	d->ino = (uint64_t)st->st_ino;
-	d->size = (uint64_t)st->st_size;
-	d->mtime_ns = ts_ns(&st->st_mtim);
-	d->ctime_ns = ts_ns(&st->st_ctim);
-	defs_read(b, d, path);
-	if (d->def != NULL)
-		fmt(reason, sizeof(reason), "%s %s", path, first ?
-		    "loaded" : was_ok ? "changed" : "is valid again");
-	else
-		fmt(reason, sizeof(reason), "%s could not be loaded: %s",
-		    path, d->why);
-	event_emit(b, first ? RP__EVENT_KIND__EVENT_KIND_SERVICE_DEF_LOADED :
-	    RP__EVENT_KIND__EVENT_KIND_SERVICE_DEF_CHANGED,
-	    d->def != NULL ? SEV_INFO : SEV_WARN, d->service, reason, NULL, 0,
-	    0, NULL, 0);
-}
-
-int
-defs_lookup(struct broker *b, const char *service,
-    const Rp__ServiceDefinition **def, const char **why)
-{
-	static char msg[512];
-	char path[PATH_MAX], dwhy[256];
-	struct defent *d;
-	struct stat st;
-	int err;
-
-	*def = NULL;
-	*why = NULL;
-	if (b->cfg.service_dir[0] == '\0')
-		return ENOENT;
-	/* The directory is checked on every Hello: a definition in a
-	 * directory others can write is not one we trust. */
-	if (rp_fs_check_dir(b->cfg.service_dir, RP_DIR_PRIVATE, dwhy,
-	    sizeof(dwhy)) < 0) {
-		err = errno;
-		if (err == ENOENT)
-			return ENOENT;
-		fmt(msg, sizeof(msg), "directory %s %s",
-		    b->cfg.service_dir, dwhy);
-		if (!b->defdir_bad) {
-			b->defdir_bad = 1;
-			event_emit(b,
-			    RP__EVENT_KIND__EVENT_KIND_SECURITY_VIOLATION,
-			    SEV_ERROR, service, msg, NULL, 0, 0, NULL, 0);
-		}
-		*why = msg;
-		return err != 0 ? err : EPERM;
-	}
-	b->defdir_bad = 0;
-	if (rp_servicedef_path(path, sizeof(path), b->cfg.service_dir,
-	    service) < 0)
-		return ENOENT;
-	if (stat(path, &st) < 0) {
-		err = errno;
-		if (err == ENOENT || err == ENOTDIR)
-			return ENOENT;
-		fmt(msg, sizeof(msg), "%s: %s", path, strerror(err));
-		*why = msg;
-		return err;
-	}
-	d = defs_find(b, service);
-	if (d == NULL) {
-		if (b->ndefs >= DEFS_MAX) {
-			/* Only files the owner wrote get entries, so this
-			 * is a very full directory; start over. */
-			defs_flush(b);
-		}
-		if ((d = calloc(1, sizeof(*d))) == NULL) {
-			*why = "out of memory";
-			return ENOMEM;
-		}
-		fmt(d->service, sizeof(d->service), "%s", service);
-		d->next = b->defs;
-		b->defs = d;
-		b->ndefs++;
-	}
-	if (!d->have || d->dev != (uint64_t)st.st_dev ||
-	    d->ino != (uint64_t)st.st_ino || d->size != (uint64_t)st.st_size ||
-	    d->mtime_ns != ts_ns(&st.st_mtim) ||
-	    d->ctime_ns != ts_ns(&st.st_ctim)) {
-		defs_load(b, d, path, &st);
-	} else if (d->loaded_ns - d->mtime_ns < RACY_NS ||
-	    d->loaded_ns - d->ctime_ns < RACY_NS) {
-		/* Same stat, but too fresh to trust it: re-read quietly. */
-		defs_read(b, d, path);
-	}
-	if (d->def == NULL) {
-		*why = d->why;
-		return d->err;
-	}
-	*def = d->def;
-	return 0;
 }

@@ -4,17 +4,16 @@
  * verifies backends, and tells clients where to find them.
  *
  * It runs in the foreground under a supervisor and never daemonizes.  This
- * file holds main's straight line (parse, start, run, stop: one way out,
- * which removes the socket and stops the backends whatever ended the
- * run), start-up (limits, the socket, static backends, readiness) and the
- * drain; the rest is split by concern: config.c (options),
- * conn.c (accept, connections), hello.c (the Hello pipeline), backend.c and
- * probe.c (backends), admin.c and diagnose.c (admin verbs), metrics.c,
- * events.c, ratelimit.c.
+ * file is main's straight line: parse, start, run, stop.  Start-up may
+ * die() (nothing to undo yet: the loop has not run); once the socket
+ * exists, every way out is stop()'s, which removes the socket and stops
+ * the backends whatever ended the run.  doc/ARCHITECTURE.md says where
+ * the rest lives.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,150 +23,18 @@
 
 const char cli_prog[] = "rp-broker";
 
-/* ------------------------------------------------------- fds, pressure */
-
-size_t
-broker_fds_in_use(const struct broker *b)
+/* Start-up only: one line "rp-broker: ..." on stderr, then exit(code). */
+static void __attribute__((noreturn, format(printf, 2, 3)))
+die(int code, const char *f, ...)
 {
-	return b->fd_base + b->nconns + b->nprobes + b->nhconns;
-}
+	char msg[900];
+	va_list ap;
 
-/* Above 90 % of the soft limit, or after accept ran out of fds and before
- * it recovered. */
-int
-broker_fd_pressure(const struct broker *b)
-{
-	if (b->demoted)
-		return 1;
-	return b->nofile_soft != UINT64_MAX &&
-	    (uint64_t)broker_fds_in_use(b) * 10 >= b->nofile_soft * 9;
-}
-
-int
-broker_uid_allowed(const struct broker *b, uint32_t uid)
-{
-	return rp_identity_uid_allowed(uid, b->euid, b->cfg.allow_uids,
-	    b->cfg.n_allow_uids);
-}
-
-/* ------------------------------------------------------------ stopping */
-
-static void
-finish(struct broker *b)
-{
-	if (b->done)
-		return;
-	b->done = 1;
-	rp_loop_stop(b->loop);
-}
-
-static void
-final_timer_cb(struct rp_loop *loop, void *arg)
-{
-	struct broker *b = arg;
-
-	(void)loop;
-	b->final_timer = 0;
-	cli_warn("backends did not all exit in time; leaving");
-	finish(b);
-}
-
-/* Everything accepted has been answered: stop the backends, then leave
- * once they are reaped. */
-static void
-stop_backends(struct broker *b)
-{
-	if (b->stopping)
-		return;
-	b->stopping = 1;
-	if (b->drain_timer != 0) {
-		rp_loop_timer_cancel(b->loop, b->drain_timer);
-		b->drain_timer = 0;
-	}
-	backends_stop_all(b);
-	if (b->dying == NULL) {
-		finish(b);
-		return;
-	}
-	b->final_timer = rp_loop_timer(b->loop,
-	    rp_loop_now(b->loop) + 2 * STOP_GRACE_MS + 1000, final_timer_cb, b);
-}
-
-void
-broker_check_drained(struct broker *b)
-{
-	if (!b->draining)
-		return;
-	if (b->stopping) {
-		if (b->dying == NULL)
-			finish(b);
-		return;
-	}
-	if (b->nconns == 0 && backends_in_flight(b) == 0)
-		stop_backends(b);
-}
-
-static void
-drain_timer_cb(struct rp_loop *loop, void *arg)
-{
-	struct broker *b = arg;
-
-	(void)loop;
-	b->drain_timer = 0;
-	/* Out of time: spawns still in flight fail (their waiters hear
-	 * code 5), and whoever is still connected is let go. */
-	backends_cancel_spawns(b);
-	handoff_close_all(b);
-	conn_close_all(b);
-	stop_backends(b);
-}
-
-void
-broker_begin_drain(struct broker *b, int64_t deadline_ms, const char *why)
-{
-	if (b->draining)
-		return;
-	b->draining = 1;
-	cli_warn("%s; draining", why);
-	/* Connections already in the backlog were made before we stopped:
-	 * take them in so their Hellos are answered (with code 5) rather
-	 * than reset. */
-	if (b->have_listener) {
-		conn_accept_all(b);
-		conn_listen_stop(b);
-		rp_sock_unlisten(&b->lst);
-		b->have_listener = 0;
-	}
-	if (rp_daemon_notify("STOPPING=1") < 0)
-		cli_warn("sd_notify STOPPING=1: %s", strerror(errno));
-	b->drain_deadline = rp_loop_now(b->loop) + deadline_ms;
-	b->drain_timer = rp_loop_timer(b->loop, b->drain_deadline,
-	    drain_timer_cb, b);
-	broker_check_drained(b);
-}
-
-static void
-signal_cb(struct rp_loop *loop, int signo, void *arg)
-{
-	struct broker *b = arg;
-
-	(void)loop;
-	switch (signo) {
-	case SIGCHLD:
-		backends_sigchld(b);
-		broker_check_drained(b);
-		break;
-	case SIGHUP:
-		/* Configuration that can change under us: the event log
-		 * (rotated) and the definitions (re-read on next use). */
-		events_reopen(b);
-		defs_flush(b);
-		break;
-	default:
-		broker_begin_drain(b, b->cfg.drain_timeout_ms,
-		    signo == SIGINT ? "SIGINT" : "SIGTERM");
-		break;
-	}
+	va_start(ap, f);
+	vsnprintf(msg, sizeof(msg), f, ap);
+	va_end(ap);
+	cli_warn("%s", msg);
+	exit(code);
 }
 
 /* ------------------------------------------------------------ start-up */
@@ -178,7 +45,7 @@ resolve_socket(struct broker *b)
 	struct config *c = &b->cfg;
 	char dir[PATH_MAX];
 
-	if (c->socket_src != SRC_DEFAULT)
+	if (c->socket_src != CONFIG_SRC_DEFAULT)
 		return;
 	if (cli_broker_dir(dir, sizeof(dir), b->euid) < 0)
 		exit(RP_EXIT_USAGE);
@@ -211,7 +78,7 @@ activation(struct broker *b)
 		die(RP_EXIT_USAGE, "socket activation: fd 3 is not a listening "
 		    "Unix stream socket: %s", strerror(errno));
 	b->have_listener = 1;
-	b->cfg.socket_src = SRC_ACTIVATION;
+	b->cfg.socket_src = CONFIG_SRC_ACTIVATION;
 	snprintf(b->cfg.socket, sizeof(b->cfg.socket), "%s", b->lst.path);
 	return 1;
 }
@@ -234,7 +101,7 @@ listen_socket(struct broker *b)
 		    b->cfg.socket);
 	case ENAMETOOLONG:
 		die(RP_EXIT_USAGE, "%s (from %s)", why,
-		    src_name(b->cfg.socket_src));
+		    config_src_name(b->cfg.socket_src));
 	default:
 		die(RP_EXIT_UNREACHABLE, "cannot listen on %s: %s%s%s",
 		    b->cfg.socket, why, why[0] ? ": " : "", strerror(err));
@@ -280,31 +147,15 @@ ready(struct broker *b)
 static void
 broker_free(struct broker *b)
 {
-	struct bkey *k;
-	struct conn *c;
-	struct dying *y;
-
-	while ((k = b->keys) != NULL) {
-		b->keys = k->next;
-		handoff_key_free(k);
-		free(k);
-	}
-	defs_flush(b);
-	while ((c = b->free_conns) != NULL) {
-		b->free_conns = c->next;
-		free(c);
-	}
-	while ((y = b->dying) != NULL) {
-		b->dying = y->next;
-		free(y);
-	}
+	backends_free(b);
+	defs_flush(&b->defs);
+	conn_free_all(b);
 	rp_buf_free(&b->scratch);
 	rp_token_store_free(b->tokens);
 	ratelimit_free(&b->rl);
 	metrics_free(&b->m);
-	events_close(b);
-	free(b->cfg.allow_uids);
-	free(b->cfg.statics);
+	events_close(&b->ev);
+	config_free(&b->cfg);
 }
 
 /*
@@ -334,10 +185,11 @@ start(struct broker *b)
 	if (cli_machine_id(b->machine_id, sizeof(b->machine_id)) < 0)
 		exit(RP_EXIT_INTERNAL);
 	rp_names_user_hash(b->hash16, b->euid, b->machine_id);
+	ratelimit_init(&b->rl, b->cfg.rate.n, b->cfg.rate.secs);
 	if (metrics_init(&b->m) < 0 || handoff_init(b) < 0)
 		die(RP_EXIT_INTERNAL, "out of memory");
 
-	want = (uint64_t)b->cfg.max_clients + FD_SLACK;
+	want = (uint64_t)b->cfg.max_clients + BROKER_FD_SLACK;
 	if (rp_daemon_nofile(want, &b->nofile_soft, &b->nofile_hard) < 0)
 		die(RP_EXIT_INTERNAL, "cannot read RLIMIT_NOFILE: %s",
 		    strerror(errno));
@@ -353,10 +205,11 @@ start(struct broker *b)
 		die(RP_EXIT_INTERNAL, "cannot create the event loop: %s",
 		    strerror(errno));
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (rp_loop_signal(b->loop, sigs[i], signal_cb, b) < 0)
+		if (rp_loop_signal(b->loop, sigs[i], broker_signal, b) < 0)
 			die(RP_EXIT_INTERNAL, "cannot watch signal %d: %s",
 			    sigs[i], strerror(errno));
-	if (events_open(b) < 0)
+	defs_init(&b->defs, b->cfg.service_dir, &b->ev);
+	if (events_open(&b->ev, b->cfg.events_path, b->cfg.instance_id) < 0)
 		die(RP_EXIT_UNREACHABLE, "cannot open --events %s: %s",
 		    b->cfg.events_path, strerror(errno));
 
@@ -382,7 +235,7 @@ start(struct broker *b)
 		return RP_EXIT_INTERNAL;
 	}
 	conn_queues_init(b);
-	conn_listen_start(b);
+	listen_start(b);
 	if (!b->listening) {
 		cli_warn("cannot watch the listening socket: %s",
 		    strerror(errno));
@@ -419,7 +272,7 @@ static void
 stop(struct broker *b)
 {
 	if (b->have_listener) {
-		conn_listen_stop(b);
+		listen_stop(b);
 		rp_sock_unlisten(&b->lst);
 		b->have_listener = 0;
 	}

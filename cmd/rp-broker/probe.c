@@ -5,6 +5,11 @@
  * peer.  A spawned backend is probed again and again (1, 2, 4 ... 50 ms
  * apart) until it answers with the pid we started or the spawn deadline
  * passes; a static backend gets one attempt each time it is in doubt.
+ *
+ * This file does the asking; what the answer means for the backend (live,
+ * a failed spawn, a static backend in doubt) is backend.c's, which owns
+ * its state: every attempt ends in probe_end, and every verdict goes to
+ * bkey_verified.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -39,91 +44,53 @@ probe_close(struct broker *b, struct bkey *k)
 }
 
 void
-record_probe(struct bkey *k, int ok, const char *detail)
+probe_record(struct bkey *k, int ok, const char *detail)
 {
 	k->last_probe_ok = ok;
 	k->last_probe_wall_ms = rp_wall_ms();
-	fmt(k->last_probe_detail, sizeof(k->last_probe_detail), "%s",
+	rp_utf8_fmt(k->last_probe_detail, sizeof(k->last_probe_detail), "%s",
 	    detail);
 }
 
+/*
+ * An attempt is over: verified, or why not.  retry: it failed for want of
+ * an answer, so a spawned backend is asked again, a little later, until
+ * its spawn deadline; a wrong answer is final, and so is the one attempt
+ * a static backend gets.  The verdict goes to backend.c.
+ */
 static void
-spawn_succeeded(struct broker *b, struct bkey *k)
-{
-	char r[400], ms[24], pid[16];
-	struct ev_kv extra[3];
-	int64_t took = rp_loop_now(b->loop) - k->spawn_t0_ms;
-
-	k->state = BS_LIVE;
-	k->verified_ms = rp_loop_now(b->loop);
-	k->started_wall_ms = rp_wall_ms();
-	k->spawn_ok++;
-	/* A success starts the budget over. */
-	k->budget_used = 0;
-	fmt(r, sizeof(r), "backend %s@%s is pid %ld on %s", k->service,
-	    k->version, (long)k->pid, k->pipe);
-	fmt(ms, sizeof(ms), "%" PRId64, took);
-	fmt(pid, sizeof(pid), "%ld", (long)k->pid);
-	extra[0] = (struct ev_kv){ "outcome", "success" };
-	extra[1] = (struct ev_kv){ "backend_pipe", k->pipe };
-	extra[2] = (struct ev_kv){ "spawn_ms", ms };
-	event_emit(b, RP__EVENT_KIND__EVENT_KIND_SPAWN, SEV_INFO, k->service, r,
-	    NULL, 0, (uint32_t)k->pid, extra, 3);
-	bkey_answer_all(b, k, RP_REFUSE_NONE, NULL, 0);
-	broker_check_drained(b);
-}
-
-static void
-static_probe_done(struct broker *b, struct bkey *k, int ok,
-    const char *detail, uint32_t pid)
-{
-	char why[400];
-
-	record_probe(k, ok, detail);
-	if (ok) {
-		k->state = BS_LIVE;
-		k->verified_ms = rp_loop_now(b->loop);
-		if (pid != 0)
-			k->pid = (pid_t)pid;
-		bkey_answer_all(b, k, RP_REFUSE_NONE, NULL, 0);
-	} else {
-		k->state = BS_IDLE;
-		fmt(why, sizeof(why), "static backend %s failed its "
-		    "identity probe: %s", k->pipe, detail);
-		cli_warn("%s@%s: %s", k->service, k->version, why);
-		bkey_answer_all(b, k, RP_REFUSE_SPAWN_FAILED, why, 0);
-	}
-	broker_check_drained(b);
-}
-
-/* An attempt did not get an answer: try again (spawned, before the
- * deadline) or give up. */
-static void
-probe_retry(struct broker *b, struct bkey *k, const char *why)
+probe_end(struct broker *b, struct bkey *k, int ok, int retry,
+    const char *why, uint32_t pid)
 {
 	struct prober *p = &k->probe;
 	int64_t now = rp_loop_now(b->loop), at;
 	char msg[400];
 
 	probe_close(b, k);
-	if (k->kind == BK_STATIC) {
-		static_probe_done(b, k, 0, why, 0);
-		return;
+	probe_record(k, ok, ok ? "verified" : why);
+	if (!ok && retry && k->kind == BKEY_SPAWNED) {
+		if (now < k->spawn_deadline) {
+			p->backoff_ms = p->backoff_ms == 0 ? 1 :
+			    p->backoff_ms * 2;
+			if (p->backoff_ms > BACKOFF_MAX_MS)
+				p->backoff_ms = BACKOFF_MAX_MS;
+			at = now + p->backoff_ms;
+			if (at > k->spawn_deadline)
+				at = k->spawn_deadline;
+			p->timer = rp_loop_timer(b->loop, at, probe_timer_cb,
+			    k);
+			if (p->timer != 0)
+				return;
+			why = "cannot arm a timer";
+		} else {
+			rp_utf8_fmt(msg, sizeof(msg),
+			    "no verified identity within %" PRId64
+			    " ms (last attempt: %s)",
+			    b->cfg.spawn_timeout_ms, why);
+			why = msg;
+		}
 	}
-	record_probe(k, 0, why);
-	if (now >= k->spawn_deadline) {
-		fmt(msg, sizeof(msg), "no verified identity within %" PRId64
-		    " ms (last attempt: %s)", b->cfg.spawn_timeout_ms, why);
-		spawn_failed(b, k, msg);
-		return;
-	}
-	p->backoff_ms = p->backoff_ms == 0 ? 1 : p->backoff_ms * 2;
-	if (p->backoff_ms > BACKOFF_MAX_MS)
-		p->backoff_ms = BACKOFF_MAX_MS;
-	at = now + p->backoff_ms;
-	if (at > k->spawn_deadline)
-		at = k->spawn_deadline;
-	p->timer = rp_loop_timer(b->loop, at, probe_timer_cb, k);
+	bkey_verified(b, k, ok, ok ? NULL : why, pid);
 }
 
 static void
@@ -134,11 +101,12 @@ probe_verdict(struct broker *b, struct bkey *k, uint8_t *body, size_t len)
 	struct rp_probe_report *rep;
 	enum rp_probe_status st;
 	char why[600];
+	uint32_t pid;
 
 	rep = malloc(sizeof(*rep));
 	if (rep == NULL) {
 		free(body);
-		probe_retry(b, k, "out of memory");
+		probe_end(b, k, 0, 1, "out of memory", 0);
 		return;
 	}
 	memset(&exp, 0, sizeof(exp));
@@ -146,32 +114,24 @@ probe_verdict(struct broker *b, struct bkey *k, uint8_t *body, size_t len)
 	/* A spawned backend must be the very process we started: a
 	 * wrapper that forks, or anyone else answering on the endpoint,
 	 * is not it. */
-	if (k->kind == BK_SPAWNED)
+	if (k->kind == BKEY_SPAWNED)
 		exp.pid = (uint32_t)k->pid;
 	st = rp_probe_verify(body, len, p->nonce, k->pipe, &p->peer, &exp, rep);
 	free(body);
-	probe_close(b, k);
 	if (st == RP_PROBE_OK) {
-		record_probe(k, 1, "verified");
-		if (k->kind == BK_STATIC)
-			static_probe_done(b, k, 1, "verified", rep->id.pid);
-		else
-			spawn_succeeded(b, k);
+		pid = rep->id.pid;
 		free(rep);
+		probe_end(b, k, 1, 0, NULL, pid);
 		return;
 	}
 	if (rep->field != NULL)
-		fmt(why, sizeof(why), "identity mismatch: %s: %s",
+		rp_utf8_fmt(why, sizeof(why), "identity mismatch: %s: %s",
 		    rep->field, rep->detail);
 	else
-		fmt(why, sizeof(why), "identity probe failed: %s",
+		rp_utf8_fmt(why, sizeof(why), "identity probe failed: %s",
 		    rep->detail);
 	free(rep);
-	record_probe(k, 0, why);
-	if (k->kind == BK_STATIC)
-		static_probe_done(b, k, 0, why, 0);
-	else
-		spawn_failed(b, k, why);
+	probe_end(b, k, 0, 0, why, 0);
 }
 
 static void
@@ -197,19 +157,16 @@ probe_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg)
 		return;
 	case RP_FRAME_BAD_VERSION:
 	case RP_FRAME_TOO_LARGE:
-		fmt(why, sizeof(why), "identity probe failed: malformed "
-		    "reply: %s", rp_frame_status_str(st));
-		probe_close(b, k);
-		record_probe(k, 0, why);
-		if (k->kind == BK_STATIC)
-			static_probe_done(b, k, 0, why, 0);
-		else
-			spawn_failed(b, k, why);
+		rp_utf8_fmt(why, sizeof(why),
+		    "identity probe failed: malformed "
+		    "reply: %s",
+		    rp_frame_status_str(st));
+		probe_end(b, k, 0, 0, why, 0);
 		return;
 	default:
-		fmt(why, sizeof(why), "the endpoint closed the probe "
+		rp_utf8_fmt(why, sizeof(why), "the endpoint closed the probe "
 		    "connection: %s", rp_frame_status_str(st));
-		probe_retry(b, k, why);
+		probe_end(b, k, 0, 1, why, 0);
 		return;
 	}
 }
@@ -224,9 +181,9 @@ probe_timer_cb(struct rp_loop *loop, void *arg)
 	(void)loop;
 	k->probe.timer = 0;
 	if (k->probe.fd >= 0) {
-		fmt(why, sizeof(why), "no answer to the identity probe "
+		rp_utf8_fmt(why, sizeof(why), "no answer to the identity probe "
 		    "within %" PRId64 " ms", b->cfg.probe_timeout_ms);
-		probe_retry(b, k, why);
+		probe_end(b, k, 0, 1, why, 0);
 		return;
 	}
 	probe_attempt(b, k);
@@ -241,12 +198,12 @@ probe_attempt(struct broker *b, struct bkey *k)
 	char why[300];
 	ssize_t n;
 
-	if (k->kind == BK_SPAWNED && now >= k->spawn_deadline) {
+	if (k->kind == BKEY_SPAWNED && now >= k->spawn_deadline) {
 		/* The deadline came during a backoff: report what the last
 		 * attempt saw. */
-		fmt(why, sizeof(why), "%s", k->last_probe_detail[0] ?
+		rp_utf8_fmt(why, sizeof(why), "%s", k->last_probe_detail[0] ?
 		    k->last_probe_detail : "no attempt was made");
-		probe_retry(b, k, why);
+		probe_end(b, k, 0, 1, why, 0);
 		return;
 	}
 	p->attempts++;
@@ -255,112 +212,62 @@ probe_attempt(struct broker *b, struct bkey *k)
 	 * full backlog reads as ETIMEDOUT). */
 	p->fd = rp_sock_connect(k->pipe, 1, 0);
 	if (p->fd < 0) {
-		fmt(why, sizeof(why), "cannot connect to %s: %s", k->pipe,
-		    strerror(errno));
-		probe_retry(b, k, why);
+		rp_utf8_fmt(why, sizeof(why), "cannot connect to %s: %s",
+		    k->pipe, strerror(errno));
+		probe_end(b, k, 0, 1, why, 0);
 		return;
 	}
 	b->nprobes++;
 	if (rp_sock_peercred(p->fd, &p->peer) < 0 ||
 	    rp_probe_request(p->nonce, &req) < 0) {
-		fmt(why, sizeof(why), "cannot prepare the probe: %s",
+		rp_utf8_fmt(why, sizeof(why), "cannot prepare the probe: %s",
 		    strerror(errno));
 		rp_buf_free(&req);
-		probe_retry(b, k, why);
+		probe_end(b, k, 0, 1, why, 0);
 		return;
 	}
 	do
 		n = send(p->fd, req.data, req.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 || (size_t)n != req.len) {
-		fmt(why, sizeof(why), "cannot send the probe: %s",
+		rp_utf8_fmt(why, sizeof(why), "cannot send the probe: %s",
 		    n < 0 ? strerror(errno) : "short write");
 		rp_buf_free(&req);
-		probe_retry(b, k, why);
+		probe_end(b, k, 0, 1, why, 0);
 		return;
 	}
 	rp_buf_free(&req);
 	rp_frame_decoder_init(&p->dec, PROBE_REPLY_MAX);
 	if (rp_loop_add(b->loop, p->fd, RP_LOOP_READ, probe_cb, k) < 0) {
-		fmt(why, sizeof(why), "cannot watch the probe: %s",
+		rp_utf8_fmt(why, sizeof(why), "cannot watch the probe: %s",
 		    strerror(errno));
-		probe_retry(b, k, why);
+		probe_end(b, k, 0, 1, why, 0);
 		return;
 	}
 	p->attempt_deadline = now + b->cfg.probe_timeout_ms;
-	if (k->kind == BK_SPAWNED && p->attempt_deadline > k->spawn_deadline)
+	if (k->kind == BKEY_SPAWNED && p->attempt_deadline > k->spawn_deadline)
 		p->attempt_deadline = k->spawn_deadline;
 	p->timer = rp_loop_timer(b->loop, p->attempt_deadline, probe_timer_cb,
 	    k);
 }
 
-int
-bkey_needs_probe(struct broker *b, struct bkey *k)
-{
-	return k->kind == BK_STATIC && (k->state != BS_LIVE ||
-	    rp_loop_now(b->loop) - k->verified_ms >= b->cfg.probe_interval_ms);
-}
-
+/* One attempt, now (a static backend in doubt). */
 void
-bkey_probe_static(struct broker *b, struct bkey *k)
+probe_once(struct broker *b, struct bkey *k)
 {
-	if (k->state == BS_PROBING)
-		return;
-	k->state = BS_PROBING;
 	k->probe.backoff_ms = 0;
 	probe_attempt(b, k);
-}
-
-int
-backends_add_static(struct broker *b, const struct static_spec *s,
-    char *why, size_t whysz)
-{
-	struct rp_probe_report *rep;
-	struct bkey *k;
-
-	rep = calloc(1, sizeof(*rep));
-	if (rep == NULL) {
-		fmt(why, whysz, "out of memory");
-		return -1;
-	}
-	if (rp_probe(s->endpoint, NULL, rp_deadline_in(b->cfg.probe_timeout_ms),
-	    rep) != RP_PROBE_OK) {
-		if (rep->field != NULL)
-			fmt(why, whysz, "identity mismatch: %s: %s",
-			    rep->field, rep->detail);
-		else
-			fmt(why, whysz, "identity probe failed: %s",
-			    rep->detail);
-		free(rep);
-		return -1;
-	}
-	if ((k = bkey_new(b, s->service, s->version, BK_STATIC)) == NULL) {
-		free(rep);
-		fmt(why, whysz, "out of memory");
-		return -1;
-	}
-	fmt(k->pipe, sizeof(k->pipe), "%s", s->endpoint);
-	fmt(k->hpipe, sizeof(k->hpipe), "%s", s->handoff);
-	fmt(k->binary, sizeof(k->binary), "%s", rep->id.exe_path);
-	k->pid = (pid_t)rep->id.pid;
-	k->state = BS_LIVE;
-	k->verified_ms = rp_now_ms();
-	k->started_wall_ms = rp_wall_ms();
-	record_probe(k, 1, "verified");
-	free(rep);
-	return 0;
 }
 
 /* A spawned child has only just exec'd: the first look is a moment
  * away, then attempts follow until its identity checks out or the spawn
  * deadline passes. */
-void
+int
 probe_spawned(struct broker *b, struct bkey *k)
 {
 	k->probe.backoff_ms = 1;
 	k->probe.attempts = 0;
 	k->probe.timer = rp_loop_timer(b->loop, k->spawn_t0_ms + 1,
 	    probe_timer_cb, k);
-	if (k->probe.timer == 0)
-		spawn_failed(b, k, "cannot arm a timer");
+	return k->probe.timer == 0 ? -1 : 0;
 }

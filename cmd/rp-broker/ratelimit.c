@@ -1,19 +1,24 @@
 /*
- * ratelimit.c — the per-peer Hello rate limit (row 16): at most N Hellos
- * per SECS-second window for each kernel-reported pid.  The window starts
- * with a peer's first Hello; the refusal says how much of it is left.
+ * ratelimit.c — the per-peer Hello rate limit (see ratelimit.h).
  *
- * An open-addressing table keyed by pid.  It is pruned of expired windows
- * when it fills up, and grows only when the live windows need the room, so
- * its size follows the number of peers active within one window.
+ * An open-addressing table keyed by pid.  It is pruned of closed windows
+ * when it fills up, and grows only when the open windows need the room,
+ * so its size follows the number of peers active within one window.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker.h"
+#include "ratelimit.h"
 
 #define RL_FIRST 256
+
+void
+ratelimit_init(struct ratelimit *rl, uint32_t limit, uint32_t secs)
+{
+	memset(rl, 0, sizeof(*rl));
+	rl->limit = limit;
+	rl->len_ms = (int64_t)secs * 1000;
+}
 
 static size_t
 slot_of(uint32_t pid, size_t cap)
@@ -33,9 +38,9 @@ rl_lookup(struct ratelimit *rl, uint32_t pid)
 	return &rl->t[i];
 }
 
-/* Rebuild into cap slots, keeping windows that are still open. */
+/* Rebuild into cap slots, keeping the windows still open. */
 static int
-rl_rebuild(struct ratelimit *rl, size_t cap, int64_t now, int64_t window)
+rl_rebuild(struct ratelimit *rl, size_t cap, int64_t now)
 {
 	struct rl_ent *old = rl->t, *e;
 	size_t oldcap = rl->cap, i;
@@ -48,7 +53,8 @@ rl_rebuild(struct ratelimit *rl, size_t cap, int64_t now, int64_t window)
 	rl->cap = cap;
 	rl->n = 0;
 	for (i = 0; i < oldcap; i++) {
-		if (old[i].pid == 0 || now - old[i].start >= window)
+		if (old[i].pid == 0 ||
+		    !window_open(&old[i].w, now, rl->len_ms))
 			continue;
 		e = rl_lookup(rl, old[i].pid);
 		*e = old[i];
@@ -59,51 +65,44 @@ rl_rebuild(struct ratelimit *rl, size_t cap, int64_t now, int64_t window)
 }
 
 int
-ratelimit_check(struct broker *b, uint32_t pid, int64_t now,
+ratelimit_check(struct ratelimit *rl, uint32_t pid, int64_t now,
     uint64_t *retry_ms)
 {
-	struct ratelimit *rl = &b->rl;
-	int64_t window = (int64_t)b->cfg.rate_secs * 1000;
 	struct rl_ent *e;
 
-	if (b->cfg.rate_n == 0 || pid == 0)
+	if (rl->limit == 0 || pid == 0)
 		return 0;
-	if (rl->t == NULL && rl_rebuild(rl, RL_FIRST, now, window) < 0)
+	if (rl->t == NULL && rl_rebuild(rl, RL_FIRST, now) < 0)
 		return 0;
 	e = rl_lookup(rl, pid);
 	if (e->pid == 0) {
 		/* Keep the load under a half: prune first, grow if the
 		 * open windows still fill it. */
 		if ((rl->n + 1) * 2 > rl->cap) {
-			if (rl_rebuild(rl, rl->cap, now, window) < 0)
+			if (rl_rebuild(rl, rl->cap, now) < 0)
 				return 0;
 			if ((rl->n + 1) * 2 > rl->cap &&
-			    rl_rebuild(rl, rl->cap * 2, now, window) < 0)
+			    rl_rebuild(rl, rl->cap * 2, now) < 0)
 				return 0;
 			e = rl_lookup(rl, pid);
 		}
 		e->pid = pid;
-		e->count = 0;
-		e->start = now;
+		window_reset(&e->w);
 		rl->n++;
 	}
-	if (now - e->start >= window) {
-		e->start = now;
-		e->count = 0;
-	}
-	if (e->count < b->cfg.rate_n) {
-		e->count++;
-		return 0;
-	}
-	*retry_ms = (uint64_t)(e->start + window - now);
-	if (*retry_ms == 0)
-		*retry_ms = 1;
-	return 1;
+	return window_take(&e->w, now, rl->len_ms, rl->limit, retry_ms) < 0;
+}
+
+size_t
+ratelimit_peers(const struct ratelimit *rl)
+{
+	return rl->n;
 }
 
 void
 ratelimit_free(struct ratelimit *rl)
 {
 	free(rl->t);
-	memset(rl, 0, sizeof(*rl));
+	rl->t = NULL;
+	rl->cap = rl->n = 0;
 }

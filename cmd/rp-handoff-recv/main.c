@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -90,87 +89,63 @@ recv_uid_allowed(const struct recv_opts *o, uint32_t uid)
 	    o->n_allow_uids);
 }
 
-enum {
-	OPT_TOKEN_FILE = 256, OPT_TOKEN, OPT_NEW_TOKEN, OPT_TIMEOUT,
-	OPT_COUNT, OPT_FD, OPT_RAW, OPT_ALLOW_UID, OPT_READY_FD, OPT_SERVE,
-	OPT_HANDOFF, OPT_MAX_CONNS, OPT_NAMESPACE, OPT_PROBE_WINDOW,
-	OPT_BROKER_UID, OPT_HANDOFF_EVENT, OPT_ECHO,
-};
-
-static const struct option longopts[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
-	{ "token", required_argument, NULL, OPT_TOKEN },
-	{ "new-token", no_argument, NULL, OPT_NEW_TOKEN },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "count", required_argument, NULL, OPT_COUNT },
-	{ "fd", required_argument, NULL, OPT_FD },
-	{ "raw", no_argument, NULL, OPT_RAW },
-	{ "allow-uid", required_argument, NULL, OPT_ALLOW_UID },
-	{ "ready-fd", required_argument, NULL, OPT_READY_FD },
-	{ "serve", required_argument, NULL, OPT_SERVE },
-	{ "handoff", required_argument, NULL, OPT_HANDOFF },
-	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
-	{ "namespace", required_argument, NULL, OPT_NAMESPACE },
-	{ "probe-window", required_argument, NULL, OPT_PROBE_WINDOW },
-	{ "broker-uid", required_argument, NULL, OPT_BROKER_UID },
-	{ "handoff-event", required_argument, NULL, OPT_HANDOFF_EVENT },
-	{ "echo", no_argument, NULL, OPT_ECHO },
-	{ NULL, 0, NULL, 0 },
-};
-
 /*
  * Is PROG there to be run?  Checked before we listen, so a backend with a
  * typo in its command fails at once (126 / 127) instead of on every
- * connection.  Returns 0 or the exit status.
+ * connection; found as exec will find it (rp_spawn_find).  Returns 0 or
+ * the exit status.
  */
 static int
 prog_check(const char *file)
 {
-	const char *path, *p, *end;
-	char buf[PATH_MAX];
-	struct stat st;
-	int seen = 0;
-	size_t n;
+	char path[PATH_MAX];
+	int err;
 
-	if (strchr(file, '/') != NULL) {
-		if (stat(file, &st) != 0) {
-			cli_warn("%s: %s", file, strerror(errno));
-			return rp_exit_from_exec_errno(errno);
-		}
-		if (!S_ISREG(st.st_mode) || access(file, X_OK) != 0) {
-			cli_warn("%s: not executable", file);
-			return RP_EXIT_NOEXEC;
-		}
+	if (rp_spawn_find(file, path, sizeof(path)) == 0)
 		return 0;
-	}
-	path = getenv("PATH");
-	if (path == NULL || *path == '\0')
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path; ; p = end + 1) {
-		end = strchr(p, ':');
-		if (end == NULL)
-			end = p + strlen(p);
-		n = (size_t)(end - p);
-		if (snprintf(buf, sizeof(buf), "%.*s%s%s", (int)n, p,
-		    n ? "/" : "", file) < (int)sizeof(buf) &&
-		    stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
-			if (access(buf, X_OK) == 0)
-				return 0;
-			seen = 1;
-		}
-		if (*end == '\0')
-			break;
-	}
-	cli_warn("%s: %s", file, seen ? "not executable" : "not found");
-	return seen ? RP_EXIT_NOEXEC : RP_EXIT_NOTFOUND;
+	err = errno;
+	if (err == EACCES)
+		cli_warn("%s: not executable", file);
+	else if (err == ENOENT && strchr(file, '/') == NULL)
+		cli_warn("%s: not found", file);
+	else
+		cli_warn("%s: %s", file, strerror(err));
+	return rp_exit_from_exec_errno(err);
 }
 
-struct seen {
-	int token_file, token, count, fd, raw, new_token;
-	int handoff, max_conns, namespace_id, probe_window, broker_uid;
-	int handoff_event, echo;
+/* --------------------------------------------------------- the options */
+
+/* Which mode an option belongs to. */
+#define ONESHOT 1u
+#define SERVE 2u
+#define BOTH (ONESHOT | SERVE)
+
+/* The options, in the order of the table below. */
+enum {
+	O_HELP, O_VERSION, O_TOKEN_FILE, O_TOKEN, O_NEW_TOKEN, O_TIMEOUT,
+	O_COUNT, O_FD, O_RAW, O_ALLOW_UID, O_READY_FD, O_SERVE, O_HANDOFF,
+	O_MAX_CONNS, O_NAMESPACE, O_PROBE_WINDOW, O_BROKER_UID,
+	O_HANDOFF_EVENT, O_ECHO, N_OPT
+};
+
+/* The command line being read. */
+struct args {
+	struct recv_opts *o;
+	unsigned char seen[N_OPT];
+	const char *tfile;
+	char *thex[RECV_MAX_TOKENS];
+	size_t nthex;
+};
+
+/* One option: how it is spelled, in which mode it counts, and what it
+ * does with its value: 0, -1 when the program is done (exit 0), or the
+ * exit status. */
+struct opt {
+	const char *name;
+	int letter;                     /* its short form, or 0 */
+	int has_arg;
+	unsigned modes;
+	int (*set)(struct args *a, char *v);
 };
 
 static int
@@ -185,11 +160,281 @@ parse_event(const char *s, int *backend)
 	return 0;
 }
 
+static int
+set_help(struct args *a, char *v)
+{
+	int r = cli_print(usage_text, help_text);
+
+	(void)a;
+	(void)v;
+	return r == RP_EXIT_OK ? -1 : r;
+}
+
+static int
+set_version(struct args *a, char *v)
+{
+	int r = cli_version();
+
+	(void)a;
+	(void)v;
+	return r == RP_EXIT_OK ? -1 : r;
+}
+
+static int
+set_token_file(struct args *a, char *v)
+{
+	a->tfile = v;
+	return 0;
+}
+
+static int
+set_token(struct args *a, char *v)
+{
+	if (a->nthex == RECV_MAX_TOKENS)
+		return cli_usage("at most %d --token", RECV_MAX_TOKENS);
+	a->thex[a->nthex++] = v;
+	return 0;
+}
+
+static int
+set_new_token(struct args *a, char *v)
+{
+	(void)v;
+	a->o->new_token = 1;
+	return 0;
+}
+
+static int
+set_timeout(struct args *a, char *v)
+{
+	return cli_opt_ms("--timeout", v, &a->o->timeout_ms);
+}
+
+static int
+set_count(struct args *a, char *v)
+{
+	uint32_t n;
+	int r;
+
+	if ((r = cli_opt_u32("--count", v, 1, RECV_MAX_TOKENS, &n)) == 0)
+		a->o->count = n;
+	return r;
+}
+
+static int
+set_fd(struct args *a, char *v)
+{
+	uint32_t n;
+	int r;
+
+	if ((r = cli_opt_u32("--fd", v, 0, 1023, &n)) == 0)
+		a->o->fd = (int)n;
+	return r;
+}
+
+static int
+set_raw(struct args *a, char *v)
+{
+	(void)v;
+	if (!rp_fdpass_has_sideband())
+		return cli_usage("--raw: there is no sideband on this system "
+		    "(a transfer is the offer's handle_value)");
+	a->o->raw = 1;
+	return 0;
+}
+
+static int
+set_allow_uid(struct args *a, char *v)
+{
+	struct recv_opts *o = a->o;
+	uint32_t uid;
+	int r;
+
+	if (o->n_allow_uids == RECV_MAX_ALLOW_UIDS)
+		return cli_usage("at most %d --allow-uid", RECV_MAX_ALLOW_UIDS);
+	if ((r = cli_opt_u32("--allow-uid", v, 0, UINT32_MAX - 1, &uid)) == 0)
+		o->allow_uids[o->n_allow_uids++] = uid;
+	return r;
+}
+
+static int
+set_ready_fd(struct args *a, char *v)
+{
+	uint32_t n;
+	int r;
+
+	if ((r = cli_opt_u32("--ready-fd", v, 0, INT_MAX, &n)) == 0)
+		a->o->ready_fd = (int)n;
+	return r;
+}
+
+static int
+set_serve(struct args *a, char *v)
+{
+	a->o->serve = 1;
+	a->o->endpoint = v;
+	return 0;
+}
+
+static int
+set_handoff(struct args *a, char *v)
+{
+	a->o->handoff = v;
+	return 0;
+}
+
+static int
+set_max_conns(struct args *a, char *v)
+{
+	uint32_t n;
+	int r;
+
+	if ((r = cli_opt_u32("--max-conns", v, 1, 65536, &n)) == 0)
+		a->o->max_conns = n;
+	return r;
+}
+
+static int
+set_namespace(struct args *a, char *v)
+{
+	a->o->namespace_id = v;
+	return 0;
+}
+
+static int
+set_probe_window(struct args *a, char *v)
+{
+	return cli_opt_ms("--probe-window", v, &a->o->probe_window_ms);
+}
+
+static int
+set_broker_uid(struct args *a, char *v)
+{
+	return cli_opt_u32("--broker-uid", v, 0, UINT32_MAX - 1,
+	    &a->o->broker_uid);
+}
+
+static int
+set_handoff_event(struct args *a, char *v)
+{
+	if (parse_event(v, &a->o->event_backend) != 0)
+		return cli_usage("--handoff-event: '%s' is neither backend nor "
+		    "broker", v);
+	return 0;
+}
+
+static int
+set_echo(struct args *a, char *v)
+{
+	(void)v;
+	a->o->echo = 1;
+	return 0;
+}
+
+/* One row per option.  --serve picks the mode, --new-token excludes
+ * everything else: both count in either. */
+static const struct opt opts[N_OPT] = {
+	[O_HELP] = { "help", 'h', no_argument, BOTH, set_help },
+	[O_VERSION] = { "version", 'V', no_argument, BOTH, set_version },
+	[O_TOKEN_FILE] = { "token-file", 0, required_argument, ONESHOT,
+	    set_token_file },
+	[O_TOKEN] = { "token", 0, required_argument, ONESHOT, set_token },
+	[O_NEW_TOKEN] = { "new-token", 0, no_argument, BOTH, set_new_token },
+	[O_TIMEOUT] = { "timeout", 0, required_argument, BOTH, set_timeout },
+	[O_COUNT] = { "count", 0, required_argument, ONESHOT, set_count },
+	[O_FD] = { "fd", 0, required_argument, ONESHOT, set_fd },
+	[O_RAW] = { "raw", 0, no_argument, ONESHOT, set_raw },
+	[O_ALLOW_UID] = { "allow-uid", 0, required_argument, BOTH,
+	    set_allow_uid },
+	[O_READY_FD] = { "ready-fd", 0, required_argument, BOTH, set_ready_fd },
+	[O_SERVE] = { "serve", 0, required_argument, BOTH, set_serve },
+	[O_HANDOFF] = { "handoff", 0, required_argument, SERVE, set_handoff },
+	[O_MAX_CONNS] = { "max-conns", 0, required_argument, SERVE,
+	    set_max_conns },
+	[O_NAMESPACE] = { "namespace", 0, required_argument, SERVE,
+	    set_namespace },
+	[O_PROBE_WINDOW] = { "probe-window", 0, required_argument, SERVE,
+	    set_probe_window },
+	[O_BROKER_UID] = { "broker-uid", 0, required_argument, SERVE,
+	    set_broker_uid },
+	[O_HANDOFF_EVENT] = { "handoff-event", 0, required_argument, SERVE,
+	    set_handoff_event },
+	[O_ECHO] = { "echo", 0, no_argument, SERVE, set_echo },
+};
+
+/* getopt_long's view of the table: a row's value is its letter, or 256
+ * plus its index. */
+static struct option longopts[N_OPT + 1];
+static char shortopts[2 + 2 * N_OPT];
+
+static void
+getopt_tables(void)
+{
+	size_t i, n = 0;
+
+	shortopts[n++] = ':';
+	for (i = 0; i < N_OPT; i++) {
+		longopts[i] = (struct option){ opts[i].name, opts[i].has_arg,
+		    NULL, opts[i].letter ? opts[i].letter : 256 + (int)i };
+		if (opts[i].letter) {
+			shortopts[n++] = (char)opts[i].letter;
+			if (opts[i].has_arg)
+				shortopts[n++] = ':';
+		}
+	}
+	shortopts[n] = '\0';
+}
+
+/* The row of getopt_long's value c, or -1. */
+static int
+opt_index(int c)
+{
+	size_t i;
+
+	if (c >= 256 && c < 256 + N_OPT)
+		return c - 256;
+	for (i = 0; i < N_OPT; i++)
+		if (opts[i].letter != 0 && opts[i].letter == c)
+			return (int)i;
+	return -1;
+}
+
+/* An option given for the other mode: "--a, --b and --c <tail>", naming
+ * every option of that mode alone. */
+static int
+wrong_mode(const struct args *a, unsigned mode, const char *tail)
+{
+	char list[256];
+	size_t i, n = 0, k = 0, len = 0;
+	int hit = 0;
+
+	for (i = 0; i < N_OPT; i++) {
+		if (opts[i].modes != mode)
+			continue;
+		n++;
+		hit |= a->seen[i];
+	}
+	if (!hit)
+		return 0;
+	for (i = 0; i < N_OPT; i++) {
+		if (opts[i].modes != mode)
+			continue;
+		k++;
+		len += (size_t)snprintf(list + len, sizeof(list) - len,
+		    "%s--%s", k == 1 ? "" : k == n ? " and " : ", ",
+		    opts[i].name);
+		if (len >= sizeof(list))
+			break;
+	}
+	return cli_usage("%s %s", list, tail);
+}
+
 /* The expected tokens, from --token-file, --token (repeatable) or
  * RP_HANDOFF_TOKEN; several are separated by white space. */
 static int
-load_tokens(struct recv_opts *o, const char *file, char **hex, size_t nhex)
+load_tokens(struct args *a)
 {
+	struct recv_opts *o = a->o;
 	int r;
 
 	o->tokens = calloc(RECV_MAX_TOKENS, RP_TOKEN_LEN);
@@ -197,8 +442,8 @@ load_tokens(struct recv_opts *o, const char *file, char **hex, size_t nhex)
 		cli_warn("out of memory");
 		return RP_EXIT_INTERNAL;
 	}
-	if ((r = cli_load_tokens(file, hex, nhex, o->tokens, RECV_MAX_TOKENS,
-	    &o->ntokens)) != 0)
+	if ((r = cli_load_tokens(a->tfile, a->thex, a->nthex, o->tokens,
+	    RECV_MAX_TOKENS, &o->ntokens)) != 0)
 		return r;
 	if (o->count > o->ntokens)
 		return cli_usage("--count %u needs %u tokens, one per "
@@ -207,14 +452,14 @@ load_tokens(struct recv_opts *o, const char *file, char **hex, size_t nhex)
 }
 
 static int
-check_serve(struct recv_opts *o, const struct seen *s, int npos)
+check_serve(struct args *a, int npos)
 {
+	struct recv_opts *o = a->o;
 	const char *env;
 	int r;
 
-	if (s->token_file || s->token || s->count || s->fd || s->raw)
-		return cli_usage("--token-file, --token, --count, --fd and "
-		    "--raw are not for --serve");
+	if ((r = wrong_mode(a, ONESHOT, "are not for --serve")) != 0)
+		return r;
 	if (npos > 0)
 		return cli_usage("--serve takes no SOCKET argument (put -- "
 		    "before PROG)");
@@ -227,14 +472,14 @@ check_serve(struct recv_opts *o, const struct seen *s, int npos)
 			    "RUNNING_PROCESS_BROKER_V1_BACKEND_PIPE is not set");
 		o->endpoint = env;
 	}
-	if (!s->handoff) {
+	if (!a->seen[O_HANDOFF]) {
 		env = getenv("RUNNING_PROCESS_BROKER_V1_HANDOFF_PIPE");
 		if (env != NULL && *env != '\0')
 			o->handoff = env;
 	} else if (o->handoff[0] == '\0') {
 		return cli_usage("--handoff: the socket path is empty");
 	}
-	if (!s->namespace_id) {
+	if (!a->seen[O_NAMESPACE]) {
 		env = getenv("RUNNING_PROCESS_BROKER_V1_BACKEND_NAMESPACE");
 		o->namespace_id = env != NULL ? env : "";
 	}
@@ -249,7 +494,7 @@ check_serve(struct recv_opts *o, const struct seen *s, int npos)
 	    rp_parse_u32(env, 1, INT32_MAX, &o->broker_pid) != 0)
 		return cli_usage("RUNNING_PROCESS_BROKER_V1_BROKER_PID: '%s' "
 		    "is not a pid", env);
-	if (!s->handoff_event) {
+	if (!a->seen[O_HANDOFF_EVENT]) {
 		env = getenv("RP_HANDOFF_EVENT");
 		if (env != NULL && *env != '\0' &&
 		    parse_event(env, &o->event_backend) != 0)
@@ -262,16 +507,13 @@ check_serve(struct recv_opts *o, const struct seen *s, int npos)
 }
 
 static int
-check_oneshot(struct recv_opts *o, const struct seen *s, int npos,
-    const char *tfile, char **thex, size_t nthex)
+check_oneshot(struct args *a, int npos)
 {
+	struct recv_opts *o = a->o;
 	int r;
 
-	if (s->handoff || s->max_conns || s->namespace_id ||
-	    s->probe_window || s->broker_uid || s->handoff_event || s->echo)
-		return cli_usage("--handoff, --max-conns, --namespace, "
-		    "--probe-window, --broker-uid, --handoff-event and --echo "
-		    "are only for --serve");
+	if ((r = wrong_mode(a, SERVE, "are only for --serve")) != 0)
+		return r;
 	if (npos == 0)
 		return cli_usage("no SOCKET given");
 	if (npos > 1)
@@ -280,25 +522,24 @@ check_oneshot(struct recv_opts *o, const struct seen *s, int npos,
 		return cli_usage("the socket path is empty");
 	if (o->fd >= 0 && o->prog == NULL)
 		return cli_usage("--fd needs -- PROG");
-	if ((r = load_tokens(o, tfile, thex, nthex)) != 0)
+	if ((r = load_tokens(a)) != 0)
 		return r;
 	if (o->prog != NULL && (r = prog_check(o->prog[0])) != 0)
 		return r;
 	return 0;
 }
 
+/* 0 with *o filled, -1 when the program is done (--help, --version), or
+ * the exit status. */
 static int
 parse_args(int argc, char **argv, struct recv_opts *o)
 {
-	struct seen s;
-	const char *tfile = NULL;
-	char *thex[RECV_MAX_TOKENS];
-	size_t nthex = 0;
-	int split, c, r, npos;
-	uint32_t v;
+	struct args a;
+	int split, c, i, r, npos;
 
-	memset(&s, 0, sizeof(s));
+	memset(&a, 0, sizeof(a));
 	memset(o, 0, sizeof(*o));
+	a.o = o;
 	o->timeout_ms = RECV_TIMEOUT_MS;
 	o->ready_fd = -1;
 	o->count = 1;
@@ -307,7 +548,8 @@ parse_args(int argc, char **argv, struct recv_opts *o)
 	o->probe_window_ms = RECV_PROBE_WINDOW_MS;
 	o->broker_uid = rp_host_euid();
 
-	split = cli_split(argc, argv, ":hV", longopts);
+	getopt_tables();
+	split = cli_split(argc, argv, shortopts, longopts);
 	if (split < argc) {
 		if (split + 1 >= argc)
 			return cli_usage("nothing after --");
@@ -316,120 +558,18 @@ parse_args(int argc, char **argv, struct recv_opts *o)
 		o->prog = argv + split + 1;
 	}
 	opterr = 0;
-	while ((c = getopt_long(split, argv, ":hV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			r = cli_print(usage_text, help_text);
-			return r == RP_EXIT_OK ? -1 : r;
-		case 'V':
-			r = cli_version();
-			return r == RP_EXIT_OK ? -1 : r;
-		case OPT_TOKEN_FILE:
-			s.token_file = 1;
-			tfile = optarg;
-			break;
-		case OPT_TOKEN:
-			s.token = 1;
-			if (nthex == RECV_MAX_TOKENS)
-				return cli_usage("at most %d --token",
-				    RECV_MAX_TOKENS);
-			thex[nthex++] = optarg;
-			break;
-		case OPT_NEW_TOKEN:
-			s.new_token = 1;
-			break;
-		case OPT_TIMEOUT:
-			if ((r = cli_opt_ms("--timeout", optarg,
-			    &o->timeout_ms)) != 0)
-				return r;
-			break;
-		case OPT_COUNT:
-			s.count = 1;
-			if ((r = cli_opt_u32("--count", optarg, 1,
-			    RECV_MAX_TOKENS, &v)) != 0)
-				return r;
-			o->count = v;
-			break;
-		case OPT_FD:
-			s.fd = 1;
-			if ((r = cli_opt_u32("--fd", optarg, 0, 1023,
-			    &v)) != 0)
-				return r;
-			o->fd = (int)v;
-			break;
-		case OPT_RAW:
-			if (!rp_fdpass_has_sideband())
-				return cli_usage("--raw: there is no sideband "
-				    "on this system (a transfer is the offer's "
-				    "handle_value)");
-			s.raw = 1;
-			o->raw = 1;
-			break;
-		case OPT_ALLOW_UID:
-			if (o->n_allow_uids == RECV_MAX_ALLOW_UIDS)
-				return cli_usage("at most %d --allow-uid",
-				    RECV_MAX_ALLOW_UIDS);
-			if ((r = cli_opt_u32("--allow-uid", optarg, 0,
-			    UINT32_MAX - 1, &v)) != 0)
-				return r;
-			o->allow_uids[o->n_allow_uids++] = v;
-			break;
-		case OPT_READY_FD:
-			if ((r = cli_opt_u32("--ready-fd", optarg, 0,
-			    INT_MAX, &v)) != 0)
-				return r;
-			o->ready_fd = (int)v;
-			break;
-		case OPT_SERVE:
-			o->serve = 1;
-			o->endpoint = optarg;
-			break;
-		case OPT_HANDOFF:
-			s.handoff = 1;
-			o->handoff = optarg;
-			break;
-		case OPT_MAX_CONNS:
-			s.max_conns = 1;
-			if ((r = cli_opt_u32("--max-conns", optarg, 1,
-			    65536, &v)) != 0)
-				return r;
-			o->max_conns = v;
-			break;
-		case OPT_NAMESPACE:
-			s.namespace_id = 1;
-			o->namespace_id = optarg;
-			break;
-		case OPT_PROBE_WINDOW:
-			s.probe_window = 1;
-			if ((r = cli_opt_ms("--probe-window", optarg,
-			    &o->probe_window_ms)) != 0)
-				return r;
-			break;
-		case OPT_BROKER_UID:
-			s.broker_uid = 1;
-			if ((r = cli_opt_u32("--broker-uid", optarg, 0,
-			    UINT32_MAX - 1, &o->broker_uid)) != 0)
-				return r;
-			break;
-		case OPT_HANDOFF_EVENT:
-			s.handoff_event = 1;
-			if (parse_event(optarg, &o->event_backend) != 0)
-				return cli_usage("--handoff-event: '%s' is "
-				    "neither backend nor broker", optarg);
-			break;
-		case OPT_ECHO:
-			s.echo = 1;
-			o->echo = 1;
-			break;
-		default:
+	while ((c = getopt_long(split, argv, shortopts, longopts, NULL)) !=
+	    -1) {
+		if ((i = opt_index(c)) < 0)
 			return cli_getopt_error(c, argv, longopts);
-		}
+		a.seen[i] = 1;
+		if ((r = opts[i].set(&a, optarg)) != 0)
+			return r;
 	}
 	npos = split - optind;
-	if (s.new_token) {
+	if (o->new_token) {
 		if (argc != 2)
 			return cli_usage("--new-token takes nothing else");
-		o->new_token = 1;
 		return 0;
 	}
 	/* The readiness fd must be open, and no child may inherit it. */
@@ -437,9 +577,9 @@ parse_args(int argc, char **argv, struct recv_opts *o)
 		return cli_usage("--ready-fd %d: %s", o->ready_fd,
 		    strerror(errno));
 	if (o->serve)
-		return check_serve(o, &s, npos);
+		return check_serve(&a, npos);
 	o->socket = npos > 0 ? argv[optind] : NULL;
-	return check_oneshot(o, &s, npos, tfile, thex, nthex);
+	return check_oneshot(&a, npos);
 }
 
 int

@@ -225,7 +225,7 @@ stop_grace_over(struct rp_loop *loop, void *arg)
 		(void)rp_spawn_wait(sv->kids[i], 0, &st);
 	}
 	cli_warn("%zu child(ren) did not stop within %d ms; killed",
-	    sv->nkids, STOP_GRACE_MS);
+	    sv->nkids, RP_SPAWN_STOP_GRACE_MS);
 	sv->busy -= (unsigned)sv->nkids;
 	sv->nkids = 0;
 	rp_loop_stop(loop);
@@ -269,7 +269,7 @@ on_stop(struct rp_loop *loop, int signo, void *arg)
 		rp_loop_stop(loop);
 		return;
 	}
-	if (rp_loop_timer(loop, rp_loop_now(loop) + STOP_GRACE_MS,
+	if (rp_loop_timer(loop, rp_loop_now(loop) + RP_SPAWN_STOP_GRACE_MS,
 	    stop_grace_over, sv) == 0)
 		stop_grace_over(loop, sv);
 }

@@ -31,7 +31,6 @@
 #define MAX_CTLS 16               /* handoff connections from the broker */
 #define CTL_OUT_HIGH (64u * 1024u) /* unread Acks before we stop reading */
 #define EMFILE_PAUSE_MS 100
-#define STOP_GRACE_MS 2000
 #define TOKEN_STORE_CAP 16384
 #define SIDEBAND_BUF 64
 #define SCAN_ROUNDS 64            /* reads of an over-cap offer per turn */

@@ -101,26 +101,6 @@ rp_host_exe_open(uint32_t pid)
 	return fd;
 }
 
-/* Strict decimal u64 of s[0..len). */
-static int
-parse_u64(const char *s, size_t len, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	if (len == 0 || len > 20)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		if (v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 /*
  * Field 22 (starttime, clock ticks after boot) of a /proc/<pid>/stat
  * line.  Field 2 is "(comm)" and comm is whatever the process chose, ')'
@@ -152,7 +132,8 @@ stat_starttime(const char *line, size_t len, uint64_t *out)
 		if (p == tok)
 			return -1;
 		if (field == 22)
-			return parse_u64(tok, (size_t)(p - tok), out);
+			return rp_parse_u64_n(tok, (size_t)(p - tok), 0,
+			    UINT64_MAX, out);
 	}
 	return -1;
 }
@@ -178,7 +159,7 @@ boot_time(uint64_t *out)
 		e = strchr(s, '\n');
 		if (e == NULL)
 			e = s + strlen(s);
-		rc = parse_u64(s, (size_t)(e - s), out);
+		rc = rp_parse_u64_n(s, (size_t)(e - s), 0, UINT64_MAX, out);
 	}
 	rp_buf_free(&b);
 	if (rc < 0)

@@ -15,7 +15,6 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "deadline.h"
@@ -29,15 +28,6 @@
  * long is stuck or hostile (in a shared directory such as /tmp anyone can
  * take it), and we give up rather than hang. */
 #define LOCK_WAIT_MS 5000
-
-static void
-nap_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
 
 /* Fill sun for path; ENAMETOOLONG rather than a truncated name. */
 static int
@@ -81,7 +71,7 @@ lock_dir(const char *dir)
 			continue;
 		if (errno != EWOULDBLOCK || rp_deadline_passed(deadline))
 			break;
-		nap_ms(nap);
+		rp_sleep_ms(nap);
 		if (nap < 16)
 			nap *= 2;
 	}
@@ -390,7 +380,7 @@ rp_sock_connect(const char *path, int nonblock, int64_t deadline)
 			goto fail;
 		}
 		/* A system that did not wait for room: do not spin. */
-		nap_ms(2);
+		rp_sleep_ms(2);
 	}
 	memset(&tv, 0, sizeof(tv));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
@@ -522,8 +512,8 @@ rp_sock_connect_wait(const char *path, int nonblock, int64_t deadline)
 				break;
 			drain_events(ifd);
 		} else {
-			nap_ms((long)(until - rp_now_ms()) > 0 ?
-			    (long)(until - rp_now_ms()) : 0);
+			rp_sleep_ms(until - rp_now_ms() > 0 ?
+			    until - rp_now_ms() : 0);
 		}
 	}
 	err = errno;

@@ -19,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -387,6 +388,98 @@ fail:
 	free(pr.tmp);
 	free(pr.keep);
 	errno = saved;
+	return -1;
+}
+
+/* What execve would say of path: 0 when it would run it (as a program
+ * or, ENOEXEC, as a script), else its errno. */
+static int
+exec_verdict(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return errno;
+	if (!S_ISREG(st.st_mode) || access(path, X_OK) != 0)
+		return EACCES;
+	return 0;
+}
+
+int
+rp_spawn_find(const char *file, char *out, size_t outsz)
+{
+	const char *path, *p, *end;
+	char def[64];
+	size_t dl, fl = file != NULL ? strlen(file) : 0;
+	int err, seen_eacces = 0;
+
+	if (fl == 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (strchr(file, '/') != NULL) {
+		if (fl >= outsz) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		if ((err = exec_verdict(file)) != 0) {
+			errno = err;
+			return -1;
+		}
+		memcpy(out, file, fl + 1);
+		return 0;
+	}
+	if (fl > NAME_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	path = getenv("PATH");
+	if (path == NULL) {
+		/* execvpe's default: the system's standard utilities. */
+		if (confstr(_CS_PATH, def, sizeof(def)) == 0 ||
+		    strlen(def) >= sizeof(def) - 1)
+			snprintf(def, sizeof(def), "/bin:/usr/bin");
+		path = def;
+	}
+	for (p = path;; p = end + 1) {
+		end = strchr(p, ':');
+		if (end == NULL)
+			end = p + strlen(p);
+		dl = (size_t)(end - p);
+		/* An empty element is the current directory: "./file",
+		 * which exec runs without a search of its own. */
+		if ((dl ? dl : 1) + 1 + fl >= outsz || dl > INT_MAX) {
+			err = ENAMETOOLONG;
+		} else {
+			snprintf(out, outsz, "%.*s/%s", (int)(dl ? dl : 1),
+			    dl ? p : ".", file);
+			err = exec_verdict(out);
+		}
+		switch (err) {
+		case 0:
+			return 0;
+		case EACCES:
+			seen_eacces = 1;
+			break;
+		case ENOENT:
+		case ENOTDIR:
+		case ESTALE:
+		case ENODEV:
+		case ETIMEDOUT:
+			break;
+		default:
+			/* execvpe stops here, with this error. */
+			if (outsz > 0)
+				out[0] = '\0';
+			errno = err;
+			return -1;
+		}
+		if (*end == '\0')
+			break;
+	}
+	if (outsz > 0)
+		out[0] = '\0';
+	errno = seen_eacces ? EACCES : ENOENT;
 	return -1;
 }
 

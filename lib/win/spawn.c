@@ -370,6 +370,13 @@ rp_win_find_exe(const char *file, char *out, size_t outsz)
 	return -1;
 }
 
+/* spawn.h's contract on Windows: where rp_spawn will start file from. */
+int
+rp_spawn_find(const char *file, char *out, size_t outsz)
+{
+	return rp_win_find_exe(file, out, outsz);
+}
+
 /* ---------------------------------------------------------- starting */
 
 static HANDLE

@@ -255,6 +255,23 @@ TOOLS=(
 	[ ! -e "$T/ran" ] && [ ! -e "$T/r.json" ]
 }
 
+@test "rp-handoff-recv: an option of the other mode is refused naming that mode's options" {
+	local tok=0123456789abcdef0123456789abcdef
+	usage_is "--token-file, --token, --count, --fd and --raw are not for --serve" \
+		rp-handoff-recv --serve "$T/e.sock" --echo --count 2
+	usage_is "--token-file, --token, --count, --fd and --raw are not for --serve" \
+		rp-handoff-recv --raw --serve "$T/e.sock" --echo
+	usage_is "--handoff, --max-conns, --namespace, --probe-window, --broker-uid, --handoff-event and --echo are only for --serve" \
+		rp-handoff-recv --token "$tok" --echo /x.sock
+	usage_is "--handoff, --max-conns, --namespace, --probe-window, --broker-uid, --handoff-event and --echo are only for --serve" \
+		rp-handoff-recv --token "$tok" --broker-uid 0 /x.sock
+	usage_is "--new-token takes nothing else" \
+		rp-handoff-recv --new-token --timeout 5
+	usage_is "at most 16 --allow-uid" rp-handoff-recv --token "$tok" \
+		$(printf -- '--allow-uid %d ' $(seq 1 17)) /x.sock
+	[ ! -e "$T/e.sock" ]
+}
+
 @test "--ready-fd that is not open: one usage line, from both daemons" {
 	usage_is "--ready-fd 77: Bad file descriptor" \
 		rp-broker -s "$T/b.sock" --ready-fd 77

@@ -41,20 +41,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "rp.h"
 
-
-static void
-nap_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
 
 static void
 dump_env(void)
@@ -246,7 +236,7 @@ main(int argc, char **argv)
 		return 125;
 	dump_env();
 	if (delay != NULL && *delay != '\0')
-		nap_ms(strtol(delay, NULL, 10));
+		rp_sleep_ms(strtol(delay, NULL, 10));
 	if (strcmp(mode, "exit") == 0)
 		return argc > 2 ? (int)strtol(argv[2], NULL, 10) : 0;
 	if (strcmp(mode, "handoff") == 0) {

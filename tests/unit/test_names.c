@@ -129,6 +129,17 @@ test_sun_path(void)
 	T_EQ(rp_names_sun_path_fits(p), -1);
 }
 
+/* The isolation names, in BrokerIsolation numbering. */
+static void
+test_isolation_name(void)
+{
+	T_STR(rp_names_isolation_name(RP_ISOLATION_PRIVATE), "private");
+	T_STR(rp_names_isolation_name(RP_ISOLATION_SHARED), "shared");
+	T_STR(rp_names_isolation_name(RP_ISOLATION_EXPLICIT), "explicit");
+	T_STR(rp_names_isolation_name(3), "unknown");
+	T_STR(rp_names_isolation_name(~0u), "unknown");
+}
+
 static void
 test_instance_id(void)
 {
@@ -538,6 +549,7 @@ main(void)
 	T_RUN(test_floor);
 	T_RUN(test_allow_list);
 	T_RUN(test_sun_path);
+	T_RUN(test_isolation_name);
 	T_RUN(test_instance_id);
 	T_RUN(test_user_hash);
 	T_RUN(test_broker_dir);

@@ -62,6 +62,34 @@ test_u64_range(void)
 	T_UEQ(v, 42);
 }
 
+/* A field of a longer string: only its len bytes count. */
+static void
+test_u64_n(void)
+{
+	uint64_t v = 42;
+
+	T_EQ(rp_parse_u64_n("123 456", 3, 0, UINT64_MAX, &v), 0);
+	T_UEQ(v, 123);
+	T_EQ(rp_parse_u64_n("4.5.6", 1, 0, 9, &v), 0);
+	T_UEQ(v, 4);
+	errno = 0;
+	T_EQ(rp_parse_u64_n("123 456", 4, 0, UINT64_MAX, &v), -1);
+	T_EQ(errno, EINVAL);
+	errno = 0;
+	T_EQ(rp_parse_u64_n("123", 0, 0, UINT64_MAX, &v), -1);
+	T_EQ(errno, EINVAL);
+	errno = 0;
+	T_EQ(rp_parse_u64_n("184467440737095516160", 20, 0, UINT64_MAX, &v),
+	    -1);
+	T_EQ(errno, ERANGE);
+	T_EQ(rp_parse_u64_n("184467440737095516160", 19, 0, UINT64_MAX, &v),
+	    0);
+	T_UEQ(v, UINT64_C(1844674407370955161));
+	errno = 0;
+	T_EQ(rp_parse_u64_n(NULL, 1, 0, 1, &v), -1);
+	T_EQ(errno, EINVAL);
+}
+
 static void
 test_u32_and_int(void)
 {
@@ -279,17 +307,111 @@ test_duration_range(void)
 	T_EQ(errno, EINVAL);
 }
 
+/* Text repaired as a reader would: each maximal ill-formed subpart
+ * becomes one U+FFFD. */
+static void
+repair(const char *s, size_t n, char *out)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t i = 0;
+	int k;
+
+	while (i < n) {
+		k = rp_utf8_char(p + i, n - i);
+		if (k > 0) {
+			memcpy(out, p + i, (size_t)k);
+			out += k;
+			i += (size_t)k;
+		} else {
+			memcpy(out, "\xef\xbf\xbd", 3);
+			out += 3;
+			i += (size_t)-k;
+		}
+	}
+	*out = '\0';
+}
+
+#define R "\xef\xbf\xbd"
+
+/* The expected strings are Python's bytes.decode("utf-8", "replace"),
+ * which follows the same practice as Rust's String::from_utf8_lossy. */
+static void
+test_utf8_char(void)
+{
+	static const struct {
+		const char *s;
+		size_t n;
+		const char *want;
+	} cases[] = {
+		{ "a\xf1\x80\x80\xe1\x80\xc2\x62\x80\x63\x80\xbf\x64", 13,
+		    "a" R R R "b" R "c" R R "d" },     /* Unicode's example */
+		{ "/home/\xff\xfe/x: \xe2\x82", 13, "/home/" R R "/x: " R },
+		{ "\xed\xa0\x80", 3, R R R },          /* surrogate */
+		{ "\xf4\x90\x80\x80", 4, R R R R },     /* past U+10FFFF */
+		{ "\xc0\xaf", 2, R R },                /* overlong */
+		{ "\xe0\x80\xaf", 3, R R R },
+		{ "\xf0\x9f\x98", 3, R },               /* cut short */
+		{ "\xf0\x9f\x98\x80", 4, "\xf0\x9f\x98\x80" },
+		{ "\xe2\x82\xe2\x82\xac", 5, R "\xe2\x82\xac" },
+		{ "a\0b", 3, "a" },                    /* NUL is a character */
+	};
+	char out[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		repair(cases[i].s, cases[i].n, out);
+		T_STR(out, cases[i].want);
+	}
+	T_EQ(rp_utf8_char((const uint8_t *)"\0", 1), 1);
+	T_EQ(rp_utf8_char((const uint8_t *)"\xc3\xa9", 2), 2);
+	T_EQ(rp_utf8_char((const uint8_t *)"\xc3\xa9", 1), -1);
+	T_EQ(rp_utf8_char((const uint8_t *)"\xf0\x9f\x98\x80", 3), -3);
+}
+
+/* A message cut to fit never ends in part of a character. */
+static void
+test_utf8_fmt(void)
+{
+	char buf[8];
+
+	T_EQ(rp_utf8_fmt(buf, sizeof(buf), "%s", "abc"), 3);
+	T_STR(buf, "abc");
+	T_EQ(rp_utf8_fmt(buf, sizeof(buf), "%s", "abcdefghij"), 7);
+	T_STR(buf, "abcdefg");
+	/* "abcde" and a 3-byte character: 8 bytes, one too many. */
+	T_EQ(rp_utf8_fmt(buf, sizeof(buf), "abcde%s", "\xe2\x82\xac"), 5);
+	T_STR(buf, "abcde");
+	T_EQ(rp_utf8_fmt(buf, sizeof(buf), "abcd%s", "\xe2\x82\xac!"), 7);
+	T_STR(buf, "abcd\xe2\x82\xac");
+	T_EQ(rp_utf8_fmt(buf, sizeof(buf), "abcdef%s", "\xc3\xa9"), 6);
+	T_STR(buf, "abcdef");
+	T_EQ(rp_utf8_fmt(buf, sizeof(buf), "abc%s", "\xf0\x9f\x98\x80\xf0"),
+	    7);
+	T_STR(buf, "abc\xf0\x9f\x98\x80");
+	T_EQ(rp_utf8_fmt(buf, sizeof(buf), "abcd%s", "\xf0\x9f\x98\x80"), 4);
+	T_STR(buf, "abcd");
+	/* Bytes that are no character's start are the input's own: kept. */
+	T_EQ(rp_utf8_fmt(buf, sizeof(buf), "abcdef%s", "\xff\xff"), 7);
+	T_STR(buf, "abcdef\xff");
+	T_EQ(rp_utf8_fmt(buf, 1, "%s", "x"), 0);
+	T_STR(buf, "");
+	T_EQ(rp_utf8_fmt(buf, 0, "%s", "x"), 0);
+}
+
 int
 main(void)
 {
 	T_RUN(test_u64_accepts_plain_decimal);
 	T_RUN(test_u64_rejects_what_atoi_would_take);
 	T_RUN(test_u64_range);
+	T_RUN(test_u64_n);
 	T_RUN(test_u32_and_int);
 	T_RUN(test_duration_units);
 	T_RUN(test_duration_rejects);
 	T_RUN(test_duration_range);
 	T_RUN(test_hex);
 	T_RUN(test_utf8);
+	T_RUN(test_utf8_char);
+	T_RUN(test_utf8_fmt);
 	return t_done();
 }

@@ -1,6 +1,7 @@
 /*
- * Unit tests for spawn: exec errors, fd placement, closing every other fd,
- * signal state, sessions, environment, cwd, waiting and reaping.
+ * Unit tests for spawn: exec errors, finding a program, fd placement, closing
+ * every other fd, signal state, sessions, environment, cwd, waiting and
+ * reaping.
  *
  * The child side of several tests is this very binary, re-executed through
  * /proc/self/exe with a helper verb, so what the child sees is read from
@@ -223,6 +224,126 @@ test_exec_eacces(void)
 	T_EQ(rp_spawn(&sp, &ef), -1);
 	T_EQ(ef, 1);
 	T_EQ(errno, EACCES);
+}
+
+/* A shell script at dir/name that prints its directory's tag. */
+static void
+script(const char *dir, const char *name, const char *tag, mode_t mode)
+{
+	char path[PATH_MAX], body[128];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	n = snprintf(body, sizeof(body), "#!/bin/sh\necho %s\n", tag);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	T_OK(fd >= 0);
+	T_EQ(write(fd, body, (size_t)n), n);
+	close(fd);
+	T_EQ(chmod(path, mode), 0);
+}
+
+/* What `name` prints when rp_spawn runs it (searched by execvpe), or
+ * "exec failed: <errno>". */
+static const char *
+spawned_says(const char *name)
+{
+	static char out[128];
+	char *argv[] = { (char *)name, NULL };
+	struct rp_spawn_fd map[1];
+	struct rp_spawn sp = { .argv = argv, .fds = map, .nfds = 1 };
+	int p[2], ef = 0;
+	ssize_t n;
+	pid_t pid;
+
+	T_EQ(pipe(p), 0);
+	map[0] = (struct rp_spawn_fd){ p[1], 1 };
+	pid = rp_spawn(&sp, &ef);
+	close(p[1]);
+	if (pid < 0) {
+		snprintf(out, sizeof(out), "exec failed: %d", errno);
+		close(p[0]);
+		return out;
+	}
+	n = read(p[0], out, sizeof(out) - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	T_EQ(rp_spawn_wait(pid, 0, NULL), 1);
+	return out;
+}
+
+/* rp_spawn_find finds what exec then runs, by execvpe's rules. */
+static void
+test_find(void)
+{
+	char d1[PATH_MAX], d2[PATH_MAX], out[PATH_MAX];
+	char path[2 * PATH_MAX + 32], want[PATH_MAX + 32];
+
+	snprintf(d1, sizeof(d1), "%s/d1", t_tmpdir());
+	snprintf(d2, sizeof(d2), "%s/d2", t_tmpdir());
+	T_EQ(mkdir(d1, 0700), 0);
+	T_EQ(mkdir(d2, 0700), 0);
+	script(d1, "prog", "d1", 0644);         /* found, not executable */
+	script(d2, "prog", "d2", 0755);
+
+	/* Skipped as execvpe skips it: the next one is the program. */
+	snprintf(path, sizeof(path), "%s:%s", d1, d2);
+	T_EQ(setenv("PATH", path, 1), 0);
+	T_EQ(rp_spawn_find("prog", out, sizeof(out)), 0);
+	snprintf(want, sizeof(want), "%s/prog", d2);
+	T_STR(out, want);
+	T_STR(spawned_says("prog"), "d2\n");
+	/* Only that one: not executable. */
+	T_EQ(setenv("PATH", d1, 1), 0);
+	errno = 0;
+	T_EQ(rp_spawn_find("prog", out, sizeof(out)), -1);
+	T_EQ(errno, EACCES);
+	snprintf(want, sizeof(want), "exec failed: %d", EACCES);
+	T_STR(spawned_says("prog"), want);
+	/* Nowhere. */
+	errno = 0;
+	T_EQ(rp_spawn_find("rp-no-such-program-3f9a", out, sizeof(out)), -1);
+	T_EQ(errno, ENOENT);
+	errno = 0;
+	T_EQ(rp_spawn_find("", out, sizeof(out)), -1);
+	T_EQ(errno, ENOENT);
+
+	/* An empty element, or an empty PATH, is the current directory. */
+	T_EQ(chdir(d2), 0);
+	snprintf(path, sizeof(path), "%s::/nonexistent", d1);
+	T_EQ(setenv("PATH", path, 1), 0);
+	T_EQ(rp_spawn_find("prog", out, sizeof(out)), 0);
+	T_STR(out, "./prog");
+	T_STR(spawned_says("prog"), "d2\n");
+	T_EQ(setenv("PATH", "", 1), 0);
+	T_EQ(rp_spawn_find("prog", out, sizeof(out)), 0);
+	T_STR(out, "./prog");
+	T_STR(spawned_says("prog"), "d2\n");
+
+	/* Unset: the system's standard path. */
+	T_EQ(unsetenv("PATH"), 0);
+	T_EQ(rp_spawn_find("sh", out, sizeof(out)), 0);
+	T_OK(strcmp(out, "/bin/sh") == 0 || strcmp(out, "/usr/bin/sh") == 0);
+	errno = 0;
+	T_EQ(rp_spawn_find("prog", out, sizeof(out)), -1);
+	T_EQ(errno, ENOENT);
+
+	/* With a '/', no search: the file itself. */
+	snprintf(path, sizeof(path), "%s/prog", d2);
+	T_EQ(rp_spawn_find(path, out, sizeof(out)), 0);
+	T_STR(out, path);
+	snprintf(path, sizeof(path), "%s/prog", d1);
+	errno = 0;
+	T_EQ(rp_spawn_find(path, out, sizeof(out)), -1);
+	T_EQ(errno, EACCES);
+	errno = 0;
+	T_EQ(rp_spawn_find(d1, out, sizeof(out)), -1);   /* a directory */
+	T_EQ(errno, EACCES);
+	errno = 0;
+	T_EQ(rp_spawn_find("/nonexistent/prog", out, sizeof(out)), -1);
+	T_EQ(errno, ENOENT);
+	errno = 0;
+	T_EQ(rp_spawn_find("./prog", out, 4), -1);
+	T_EQ(errno, ENAMETOOLONG);
 }
 
 static void
@@ -957,6 +1078,7 @@ main(int argc, char **argv)
 		return helper(argc, argv);
 	T_RUN(test_exec_enoent);
 	T_RUN(test_exec_eacces);
+	T_RUN(test_find);
 	T_RUN(test_exit_codes_and_signals);
 	T_RUN(test_wait_until);
 	T_RUN(test_fd_mapping);

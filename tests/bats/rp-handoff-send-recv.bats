@@ -389,6 +389,27 @@ print(a.recv(1) == b"")                        # and the fd was closed' "$S" "$T
 	[ ! -e "$S" ]
 }
 
+@test "recv: PROG is looked for as exec looks for it (execvpe's PATH rules)" {
+	local recv
+	recv=$(command -v rp-handoff-recv)
+	mkdir "$T/d1" "$T/d2"
+	printf '#!/bin/sh\nexit 0\n' >"$T/d1/prog"
+	printf '#!/bin/sh\nexit 0\n' >"$T/d2/prog"
+	chmod 0755 "$T/d2/prog"
+	# Found not executable, then found: exec runs the second one.
+	PATH="$T/d1:$T/d2" run -4 "$recv" --timeout 50 --token-file "$T/tok" \
+	    "$S" -- prog
+	# Only the one that is not executable.
+	PATH="$T/d1" run -126 "$recv" --timeout 50 --token-file "$T/tok" \
+	    "$S" -- prog
+	assert_output --partial "prog: not executable"
+	# An empty PATH is the current directory, as it is to exec.
+	cd "$T/d2"
+	PATH= run -4 "$recv" --timeout 50 --token-file "$T/tok" "$S" -- prog
+	cd "$T/d1"
+	PATH= run -126 "$recv" --timeout 50 --token-file "$T/tok" "$S" -- prog
+}
+
 # ------------------------------------------------------- hostile senders
 
 @test "hostile: several fds in one message, rejected (exit 1), every fd closed" {

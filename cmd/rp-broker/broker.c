@@ -1,0 +1,178 @@
+/*
+ * broker.c — what concerns the broker as a whole: the file descriptors it
+ * counts and the pressure they make, readiness, the signals, and the
+ * drain (stop accepting, answer what was accepted, stop the backends,
+ * leave the loop).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "broker.h"
+
+/* ------------------------------------------------------- fds, pressure */
+
+size_t
+broker_fds_in_use(const struct broker *b)
+{
+	return b->fd_base + b->nconns + b->nprobes + b->nhconns;
+}
+
+int
+broker_fd_pressure(const struct broker *b)
+{
+	if (b->demoted)
+		return 1;
+	return b->nofile_soft != UINT64_MAX &&
+	    (uint64_t)broker_fds_in_use(b) * 10 >= b->nofile_soft * 9;
+}
+
+double
+broker_fd_ratio(const struct broker *b, int nfd)
+{
+	if (nfd < 0 || b->nofile_soft == 0 || b->nofile_soft == UINT64_MAX)
+		return 0.0;
+	return (double)nfd / (double)b->nofile_soft;
+}
+
+int
+broker_accepting(const struct broker *b)
+{
+	return !b->draining && b->have_listener;
+}
+
+int
+broker_ready(const struct broker *b)
+{
+	return !b->draining && !broker_fd_pressure(b);
+}
+
+int
+broker_uid_allowed(const struct broker *b, uint32_t uid)
+{
+	return rp_identity_uid_allowed(uid, b->euid, b->cfg.allow_uids,
+	    b->cfg.n_allow_uids);
+}
+
+/* ------------------------------------------------------------ stopping */
+
+static void
+leave_loop(struct broker *b)
+{
+	if (b->done)
+		return;
+	b->done = 1;
+	rp_loop_stop(b->loop);
+}
+
+static void
+final_timer_cb(struct rp_loop *loop, void *arg)
+{
+	struct broker *b = arg;
+
+	(void)loop;
+	b->final_timer = 0;
+	cli_warn("backends did not all exit in time; leaving");
+	leave_loop(b);
+}
+
+/* Everything accepted has been answered: stop the backends, then leave
+ * once they are reaped. */
+static void
+stop_backends(struct broker *b)
+{
+	if (b->stopping)
+		return;
+	b->stopping = 1;
+	if (b->drain_timer != 0) {
+		rp_loop_timer_cancel(b->loop, b->drain_timer);
+		b->drain_timer = 0;
+	}
+	backends_stop_all(b);
+	if (b->dying == NULL) {
+		leave_loop(b);
+		return;
+	}
+	b->final_timer = rp_loop_timer(b->loop, rp_loop_now(b->loop) +
+	    2 * RP_SPAWN_STOP_GRACE_MS + 1000, final_timer_cb, b);
+}
+
+void
+broker_check_drained(struct broker *b)
+{
+	if (!b->draining)
+		return;
+	if (b->stopping) {
+		if (b->dying == NULL)
+			leave_loop(b);
+		return;
+	}
+	if (b->nconns == 0 && backends_in_flight(b) == 0)
+		stop_backends(b);
+}
+
+static void
+drain_timer_cb(struct rp_loop *loop, void *arg)
+{
+	struct broker *b = arg;
+
+	(void)loop;
+	b->drain_timer = 0;
+	/* Out of time: spawns still in flight fail (their waiters hear
+	 * code 5), and whoever is still connected is let go. */
+	backends_cancel_spawns(b);
+	handoff_close_all(b);
+	conn_close_all(b);
+	stop_backends(b);
+}
+
+void
+broker_begin_drain(struct broker *b, int64_t deadline_ms, const char *why)
+{
+	if (b->draining)
+		return;
+	b->draining = 1;
+	cli_warn("%s; draining", why);
+	/* Connections already in the backlog were made before we stopped:
+	 * take them in so their Hellos are answered (with code 5) rather
+	 * than reset. */
+	if (b->have_listener) {
+		listen_accept_all(b);
+		listen_stop(b);
+		rp_sock_unlisten(&b->lst);
+		b->have_listener = 0;
+	}
+	if (rp_daemon_notify("STOPPING=1") < 0)
+		cli_warn("sd_notify STOPPING=1: %s", strerror(errno));
+	b->drain_deadline = rp_loop_now(b->loop) + deadline_ms;
+	b->drain_timer = rp_loop_timer(b->loop, b->drain_deadline,
+	    drain_timer_cb, b);
+	broker_check_drained(b);
+}
+
+void
+broker_signal(struct rp_loop *loop, int signo, void *arg)
+{
+	struct broker *b = arg;
+
+	(void)loop;
+	switch (signo) {
+	case SIGCHLD:
+		children_sigchld(b);
+		broker_check_drained(b);
+		break;
+	case SIGHUP:
+		/* Configuration that can change under us: the event log
+		 * (rotated) and the definitions (re-read on next use). */
+		if (events_reopen(&b->ev) < 0)
+			cli_warn("cannot reopen --events %s: %s; keeping the "
+			    "old file", b->cfg.events_path, strerror(errno));
+		defs_flush(&b->defs);
+		break;
+	default:
+		broker_begin_drain(b, b->cfg.drain_timeout_ms,
+		    signo == SIGINT ? "SIGINT" : "SIGTERM");
+		break;
+	}
+}

@@ -1,0 +1,278 @@
+/*
+ * children.c — the processes rp-broker starts (see children.h): their
+ * environment, starting them, stopping them (SIGTERM to the group, then
+ * SIGKILL after a grace), and reaping them, spawned backends and the
+ * stopped alike.  What a backend's end means for its key is backend.c's
+ * (bkey_ended).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "broker.h"
+
+#define ENV_PREFIX "RUNNING_PROCESS_BROKER_V1_"
+
+void
+children_remove_endpoint(const char *path)
+{
+	struct stat st;
+
+	/* Our own private directory; only ever a socket file. */
+	if (path[0] != '\0' && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		(void)unlink(path);
+}
+
+void
+children_describe(char *out, size_t outsz, const struct rp_spawn_status *st)
+{
+	char sig[16];
+
+	if (st->signo != 0)
+		rp_utf8_fmt(out, outsz, "killed by %s",
+		    rp_spawn_signame(st->signo, sig));
+	else
+		rp_utf8_fmt(out, outsz, "exited with status %d", st->code);
+}
+
+/* The environment of a spawned backend: ours, less what belongs to us
+ * alone (socket activation, the supervisor's notify socket) and less any
+ * inherited value of the variables we set, plus those. */
+static char **
+spawn_env(struct broker *b, struct bkey *k, const Rp__Frame *f,
+    struct rp_buf *store)
+{
+	static const char *const drop[] = { "LISTEN_PID=", "LISTEN_FDS=",
+		"LISTEN_FDNAMES=", "NOTIFY_SOCKET=", ENV_PREFIX "SERVICE_NAME=",
+		ENV_PREFIX "SERVICE_VERSION=", ENV_PREFIX "BACKEND_PIPE=",
+		ENV_PREFIX "BACKEND_NAMESPACE=", ENV_PREFIX "INSTANCE=",
+		ENV_PREFIX "TRACEPARENT=", ENV_PREFIX "TRACESTATE=",
+		ENV_PREFIX "BROKER_PID=", ENV_PREFIX "HANDOFF_PIPE=",
+		"RP_HANDOFF_EVENT=" };
+	const char *inst;
+	size_t n = 0, i, j, nours;
+	char **env;
+	int r = 0;
+
+	inst = b->cfg.iso == RP_ISOLATION_SHARED ? "shared" :
+	    b->cfg.instance_name;
+	r |= rp_buf_printf(store, ENV_PREFIX "SERVICE_NAME=%s%c", k->service,
+	    0);
+	r |= rp_buf_printf(store, ENV_PREFIX "SERVICE_VERSION=%s%c", k->version,
+	    0);
+	r |= rp_buf_printf(store, ENV_PREFIX "BACKEND_PIPE=%s%c", k->pipe, 0);
+	r |= rp_buf_printf(store, ENV_PREFIX "BACKEND_NAMESPACE=%s%c",
+	    b->cfg.instance_id, 0);
+	r |= rp_buf_printf(store, ENV_PREFIX "INSTANCE=%s%c", inst, 0);
+	r |= rp_buf_printf(store, ENV_PREFIX "BROKER_PID=%ld%c", (long)b->pid,
+	    0);
+	nours = 6;
+	if (k->hpipe[0] != '\0') {
+		/* Where the broker hands connections over, and who tells the
+		 * client (rp-handoff-recv reads RP_HANDOFF_EVENT). */
+		r |= rp_buf_printf(store, ENV_PREFIX "HANDOFF_PIPE=%s%c",
+		    k->hpipe, 0);
+		r |= rp_buf_printf(store, "RP_HANDOFF_EVENT=%s%c",
+		    k->event_backend ? "backend" : "broker", 0);
+		nours += 2;
+	}
+	if (f != NULL && f->traceparent != NULL && f->traceparent[0] != '\0') {
+		r |= rp_buf_printf(store, ENV_PREFIX "TRACEPARENT=%s%c",
+		    f->traceparent, 0);
+		nours++;
+	}
+	if (f != NULL && f->tracestate != NULL && f->tracestate[0] != '\0') {
+		r |= rp_buf_printf(store, ENV_PREFIX "TRACESTATE=%s%c",
+		    f->tracestate, 0);
+		nours++;
+	}
+	if (r != 0)
+		return NULL;
+	while (environ != NULL && environ[n] != NULL)
+		n++;
+	env = calloc(n + nours + 1, sizeof(*env));
+	if (env == NULL)
+		return NULL;
+	for (i = 0, j = 0; i < n; i++) {
+		size_t d;
+
+		for (d = 0; d < sizeof(drop) / sizeof(drop[0]); d++)
+			if (strncmp(environ[i], drop[d], strlen(drop[d])) == 0)
+				break;
+		if (d == sizeof(drop) / sizeof(drop[0]))
+			env[j++] = environ[i];
+	}
+	/* The store does not move any more: point into it. */
+	{
+		char *s = (char *)store->data;
+		size_t left = nours;
+
+		while (left-- > 0) {
+			env[j++] = s;
+			s += strlen(s) + 1;
+		}
+	}
+	env[j] = NULL;
+	return env;
+}
+
+pid_t
+children_start(struct broker *b, struct bkey *k, const Rp__Frame *f,
+    char *why, size_t whysz)
+{
+	struct rp_spawn_fd fds[3] = { { -1, 0 }, { 2, 1 }, { 2, 2 } };
+	struct rp_buf store = { 0 };
+	struct rp_spawn sp;
+	char *argv[2];
+	char **env;
+	int exec_failed = 0, err;
+	pid_t pid;
+
+	env = spawn_env(b, k, f, &store);
+	if (env == NULL) {
+		rp_buf_free(&store);
+		rp_utf8_fmt(why, whysz, "out of memory");
+		return -1;
+	}
+	argv[0] = k->binary;
+	argv[1] = NULL;
+	memset(&sp, 0, sizeof(sp));
+	sp.file = k->binary;
+	sp.argv = argv;
+	sp.envp = env;
+	sp.fds = fds;
+	sp.nfds = 3;
+	/* Its own process group, so stopping it stops what it started. */
+	sp.flags = RP_SPAWN_SETPGID;
+	pid = rp_spawn(&sp, &exec_failed);
+	err = errno;
+	free(env);
+	rp_buf_free(&store);
+	if (pid < 0)
+		rp_utf8_fmt(why, whysz, "%s %s: %s",
+		    exec_failed ? "cannot execute" : "cannot start", k->binary,
+		    strerror(err));
+	return pid;
+}
+
+static void
+kill_timer_cb(struct rp_loop *loop, void *arg)
+{
+	struct dying *y = arg;
+
+	(void)loop;
+	y->kill_timer = 0;
+	y->killed = 1;
+	(void)rp_spawn_kill(y->pid, SIGKILL, 1);
+	(void)rp_spawn_kill(y->pid, SIGKILL, 0);
+}
+
+void
+children_stop(struct broker *b, const struct bkey *k, int reason)
+{
+	struct dying *y;
+
+	(void)rp_spawn_kill(k->pid, SIGTERM, 1);
+	y = calloc(1, sizeof(*y));
+	if (y == NULL) {
+		/* No room to wait politely. */
+		(void)rp_spawn_kill(k->pid, SIGKILL, 1);
+		(void)rp_spawn_wait(k->pid, 0, NULL);
+		children_remove_endpoint(k->pipe);
+		children_remove_endpoint(k->hpipe);
+	} else {
+		y->pid = k->pid;
+		y->reason = reason;
+		rp_utf8_fmt(y->service, sizeof(y->service), "%s", k->service);
+		rp_utf8_fmt(y->pipe, sizeof(y->pipe), "%s", k->pipe);
+		rp_utf8_fmt(y->hpipe, sizeof(y->hpipe), "%s", k->hpipe);
+		y->kill_timer = rp_loop_timer(b->loop, rp_loop_now(b->loop) +
+		    RP_SPAWN_STOP_GRACE_MS, kill_timer_cb, y);
+		y->next = b->dying;
+		b->dying = y;
+	}
+}
+
+void
+children_sigchld(struct broker *b)
+{
+	struct rp_spawn_status st;
+	struct dying **pp, *y;
+	struct bkey *k;
+	char how[64], r[300];
+	int rc;
+
+	for (k = b->keys; k != NULL; k = k->next) {
+		if (k->kind != BKEY_SPAWNED || k->pid <= 0)
+			continue;
+		rc = rp_spawn_wait(k->pid, RP_SPAWN_WAIT_NOHANG, &st);
+		if (rc == 1)
+			bkey_ended(b, k, &st);
+	}
+	for (pp = &b->dying; (y = *pp) != NULL;) {
+		rc = rp_spawn_wait(y->pid, RP_SPAWN_WAIT_NOHANG, &st);
+		if (rc == 0 || (rc < 0 && errno != ECHILD)) {
+			pp = &y->next;
+			continue;
+		}
+		*pp = y->next;
+		if (y->kill_timer != 0)
+			rp_loop_timer_cancel(b->loop, y->kill_timer);
+		if (rc == 1) {
+			children_describe(how, sizeof(how), &st);
+			rp_utf8_fmt(r, sizeof(r),
+			    "backend %s (pid %ld) stopped: %s", y->service,
+			    (long)y->pid, how);
+			if (y->reason ==
+			    RP__EVENT_KIND__EVENT_KIND_DIED_SHUTDOWN)
+				b->count.deaths_shutdown++;
+			events_emit(&b->ev, (uint32_t)y->reason, EV_INFO,
+			    y->service, r, NULL, 0, (uint32_t)y->pid, NULL, 0);
+		}
+		if (y->killed)
+			(void)rp_spawn_kill(y->pid, SIGKILL, 1);
+		children_remove_endpoint(y->pipe);
+		children_remove_endpoint(y->hpipe);
+		free(y);
+	}
+}
+
+void
+children_wait_all(struct broker *b)
+{
+	int64_t deadline;
+	struct dying *y;
+
+	deadline = rp_deadline_in(RP_SPAWN_STOP_GRACE_MS);
+	for (y = b->dying; y != NULL; y = y->next) {
+		if (rp_spawn_wait_until(y->pid, RP_SPAWN_WAIT_NOWAIT, deadline,
+		    NULL) != 0)
+			continue;
+		y->killed = 1;
+		(void)rp_spawn_kill(y->pid, SIGKILL, 1);
+		(void)rp_spawn_kill(y->pid, SIGKILL, 0);
+	}
+	deadline = rp_deadline_in(RP_SPAWN_STOP_GRACE_MS);
+	for (y = b->dying; y != NULL; y = y->next)
+		(void)rp_spawn_wait_until(y->pid, RP_SPAWN_WAIT_NOWAIT,
+		    deadline, NULL);
+	children_sigchld(b);            /* reaps and reports each that ended */
+	for (y = b->dying; y != NULL; y = y->next)
+		cli_warn("backend %s (pid %ld) did not exit after SIGKILL; "
+		    "leaving it", y->service, (long)y->pid);
+}
+
+void
+children_free(struct broker *b)
+{
+	struct dying *y;
+
+	while ((y = b->dying) != NULL) {
+		b->dying = y->next;
+		free(y);
+	}
+}

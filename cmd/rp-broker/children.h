@@ -1,0 +1,60 @@
+/*
+ * children.h — the processes rp-broker starts for spawned backends: their
+ * environment, starting, stopping and reaping.  A stopped child is kept
+ * on the dying list (SIGKILL after RP_SPAWN_STOP_GRACE_MS) until it is
+ * reaped; a spawned backend that ends is reported to backend.c.
+ */
+#ifndef RP_BROKER_CHILDREN_H
+#define RP_BROKER_CHILDREN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "rp.h"
+
+struct bkey;
+struct broker;
+
+/* A child we stopped or gave up on, waiting to be reaped. */
+struct dying {
+	struct dying *next;
+	pid_t pid;
+	int reason;                    /* event kind when it is reaped */
+	char service[RP_NAME_MAX + 1];
+	char pipe[RP_SUN_PATH_MAX];
+	char hpipe[RP_SUN_PATH_MAX];
+	uint64_t kill_timer;
+	int killed;                    /* SIGKILL sent */
+};
+
+/* Start k->binary in its own process group, its environment ours plus
+ * k's endpoints, instance and f's trace context: its pid (it has
+ * exec'd), or -1 with why. */
+pid_t children_start(struct broker *b, struct bkey *k, const Rp__Frame *f,
+    char *why, size_t whysz);
+
+/* Stop k's child k->pid: SIGTERM to its group now, SIGKILL after a
+ * grace; when it is reaped, reason (an EventKind) is reported. */
+void children_stop(struct broker *b, const struct bkey *k, int reason);
+
+/* SIGCHLD: a spawned backend that ended goes to bkey_ended; a stopped
+ * child is reported and forgotten. */
+void children_sigchld(struct broker *b);
+
+/* Without the loop: wait for the dying (SIGKILL after the grace, then as
+ * long again), reap and report them; one that outlasts that is left,
+ * and said. */
+void children_wait_all(struct broker *b);
+
+/* Forget the dying (the end). */
+void children_free(struct broker *b);
+
+/* Remove a backend's endpoint, a socket in our private directory. */
+void children_remove_endpoint(const char *path);
+
+/* "exited with status N", "killed by SIGX". */
+void children_describe(char *out, size_t outsz,
+    const struct rp_spawn_status *st);
+
+#endif

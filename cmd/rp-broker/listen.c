@@ -1,0 +1,228 @@
+/*
+ * listen.c — the listening socket (see listen.h).
+ *
+ * Peer credentials come first: another uid is closed without a byte read
+ * or written.  When accept runs out of file descriptors, the reserve fd
+ * is given up so that what is waiting can be accepted and refused with
+ * code 9 (each refusal frees its slot for the next), and the broker is
+ * not ready until usage falls below 80 %.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker.h"
+
+#define ACCEPT_BATCH 128
+#define PRESSURE_BATCH 64
+#define PRESSURE_BACKOFF_MS 50
+
+static void
+resume_cb(struct rp_loop *loop, void *arg)
+{
+	struct broker *b = arg;
+
+	(void)loop;
+	b->resume_timer = 0;
+	if (b->have_listener && b->listening)
+		(void)rp_loop_mod(b->loop, b->lst.fd, RP_LOOP_READ);
+	listen_pressure_check(b);
+}
+
+/* Stop polling the listener for a moment: the cure for a busy loop when
+ * accept cannot make progress. */
+static void
+listen_backoff(struct broker *b)
+{
+	if (b->resume_timer != 0 || !b->listening)
+		return;
+	(void)rp_loop_mod(b->loop, b->lst.fd, 0);
+	b->resume_timer = rp_loop_timer(b->loop,
+	    rp_loop_now(b->loop) + PRESSURE_BACKOFF_MS, resume_cb, b);
+	if (b->resume_timer == 0)
+		(void)rp_loop_mod(b->loop, b->lst.fd, RP_LOOP_READ);
+}
+
+void
+listen_pressure_check(struct broker *b)
+{
+	char r[160];
+
+	if (!b->demoted || b->resume_timer != 0)
+		return;
+	if (b->nofile_soft != UINT64_MAX &&
+	    (uint64_t)broker_fds_in_use(b) * 10 >= b->nofile_soft * 8)
+		return;
+	b->demoted = 0;
+	rp_utf8_fmt(r, sizeof(r), "file descriptors available again (%zu of "
+	    "%llu in use); ready", broker_fds_in_use(b),
+	    (unsigned long long)b->nofile_soft);
+	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_RESOURCE_PRESSURE,
+	    EV_INFO, NULL, r, NULL, 0, 0, NULL, 0);
+}
+
+static void
+enter_pressure(struct broker *b, int err)
+{
+	char r[200];
+
+	if (b->demoted)
+		return;
+	b->demoted = 1;
+	b->demoted_since_wall_ms = rp_wall_ms();
+	b->pressure_episodes++;
+	rp_utf8_fmt(r, sizeof(r), "accept failed: %s; refusing new connections "
+	    "with code 9 until fds are free", strerror(err));
+	cli_warn("%s", r);
+	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_RESOURCE_PRESSURE,
+	    EV_WARN, NULL, r, NULL, 0, 0, NULL, 0);
+}
+
+/*
+ * A connection has been accepted.  Peer credentials come first: another
+ * uid is closed without a byte read or written.  `pressure` marks a
+ * connection taken only to be refused with code 9 (no fds, or
+ * --max-clients reached); it still gets one immediate read so that an
+ * admin request (readyz) or a Hello already sent is answered properly.
+ */
+static void
+accepted(struct broker *b, int fd, int pressure)
+{
+	struct rp_peercred pc = { 0 };
+	char r[96];
+
+	b->count.accepted++;
+	if (rp_sock_peercred(fd, &pc) < 0 || !broker_uid_allowed(b, pc.uid)) {
+		close(fd);
+		b->count.peer_rejected++;
+		b->count.closed[CONN_CLOSE_PEER_REJECTED]++;
+		rp_utf8_fmt(r, sizeof(r), "connection from uid %u refused",
+		    (unsigned)pc.uid);
+		events_emit(&b->ev,
+		    RP__EVENT_KIND__EVENT_KIND_SECURITY_VIOLATION, EV_WARN,
+		    NULL, r, NULL, 0, pc.pid, NULL, 0);
+		return;
+	}
+	if (!pressure && b->nconns >= b->cfg.max_clients) {
+		pressure = 1;
+		b->count.accept_refused_max_clients++;
+	}
+	if (conn_accept(b, fd, pc.pid, pressure) < 0) {
+		close(fd);
+		b->count.closed[CONN_CLOSE_REFUSED_AT_ACCEPT]++;
+	}
+}
+
+/*
+ * accept ran out of fds: give the reserve fd up, accept-and-refuse what
+ * is waiting (each refused connection frees its slot for the next), take
+ * the reserve back.  Every round does real work, so the listener stays
+ * polled; only when not even the reserve's slot lets accept through
+ * (ENFILE, or fds taken elsewhere) is it paused for a moment, which is
+ * what keeps a full process from spinning on a readable listener.
+ */
+static void
+accept_pressure(struct broker *b, int err)
+{
+	int fd, i, n = 0;
+
+	b->count.accept_emfile++;
+	enter_pressure(b, err);
+	rp_fd_close(&b->reserve_fd);
+	for (i = 0; i < PRESSURE_BATCH; i++) {
+		fd = rp_sock_accept(b->lst.fd, 1);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE)
+				b->count.accept_emfile++;
+			break;
+		}
+		n++;
+		b->count.accept_refused_emfile++;
+		/* Refused at once: the slot it holds is the reserve's. */
+		accepted(b, fd, 2);
+	}
+	b->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (n == 0 || b->reserve_fd < 0)
+		listen_backoff(b);
+}
+
+static void
+accept_batch(struct broker *b, int max)
+{
+	int fd, i;
+
+	for (i = 0; i < max && b->have_listener; i++) {
+		fd = rp_sock_accept(b->lst.fd, 1);
+		if (fd >= 0) {
+			accepted(b, fd, 0);
+			continue;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		switch (errno) {
+		case EMFILE:
+		case ENFILE:
+			accept_pressure(b, errno);
+			return;
+		case ECONNABORTED:
+		case EPROTO:
+		case EPERM:
+			/* That connection is gone; the next may be fine. */
+			b->count.accept_errors++;
+			continue;
+		default:
+			/* ENOBUFS, ENOMEM...: give the system a moment. */
+			b->count.accept_errors++;
+			listen_backoff(b);
+			return;
+		}
+	}
+}
+
+static void
+listen_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg)
+{
+	(void)loop;
+	(void)fd;
+	(void)ev;
+	accept_batch(arg, ACCEPT_BATCH);
+}
+
+/* Take in everything already waiting (used when the drain starts). */
+void
+listen_accept_all(struct broker *b)
+{
+	size_t guard = (size_t)b->cfg.max_clients + 4096;
+
+	while (guard-- > 0 && b->have_listener) {
+		uint64_t before = b->count.accepted;
+
+		accept_batch(b, ACCEPT_BATCH);
+		if (b->count.accepted == before || b->resume_timer != 0)
+			break;
+	}
+}
+
+void
+listen_start(struct broker *b)
+{
+	if (b->listening || !b->have_listener)
+		return;
+	if (rp_loop_add(b->loop, b->lst.fd, RP_LOOP_READ, listen_cb,
+	    b) == 0)
+		b->listening = 1;
+}
+
+void
+listen_stop(struct broker *b)
+{
+	if (b->resume_timer != 0) {
+		rp_loop_timer_cancel(b->loop, b->resume_timer);
+		b->resume_timer = 0;
+	}
+	if (!b->listening)
+		return;
+	(void)rp_loop_del(b->loop, b->lst.fd);
+	b->listening = 0;
+}
