@@ -40,7 +40,7 @@ start_backend() {
 	local p
 	p=$(pipe_name ee)
 	start_backend "$p"
-	run timeout -k 5 60 "$WINE" "$(helper pipe-relay)" "$p" 10000 15 \
+	wine_run "$(helper pipe-relay)" "$p" 10000 15 \
 		< <(printf 'hello, backend\n') 3>&-
 	[ "$status" -eq 0 ]
 	[ "${lines[-1]}" = "hello, backend" ]

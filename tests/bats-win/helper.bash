@@ -17,15 +17,28 @@ WINE=${WINE:-/usr/lib/wine/wine64}
 RP_BUILD_WIN=${RP_BUILD_WIN:-$BATS_TEST_DIRNAME/../../build-win}
 
 wine_run() {
-	local expect=()
+	local expect=() f
 	case ${1-} in -[0-9]*) expect=("$1"); shift ;; esac
-	run "${expect[@]}" timeout -k 10 120 "$WINE" "$@" 3>&-
+	# Through a file, not bats' pipe: a Wine process the run starts and
+	# that outlives it (explorer.exe /desktop, started by the first
+	# pseudo console or window) inherits the output, and would keep a
+	# pipe open, and bats waiting, for as long as it lives.
+	f=$(mktemp "$BATS_TEST_TMPDIR/wine_run.XXXXXX")
+	run "${expect[@]}" wine_to_file "$f" "$@"
+	output=$(cat "$f")
+	rm -f "$f"
 	output=${output//$'\r'/}
 	lines=()
 	if [ -n "$output" ]; then
 		# shellcheck disable=SC2034  # bats' own $lines
 		mapfile -t lines <<<"$output"
 	fi
+}
+
+wine_to_file() {
+	local f=$1
+	shift
+	timeout -k 10 120 "$WINE" "$@" >"$f" 2>&1 3>&-
 }
 
 # Every .exe of the build.

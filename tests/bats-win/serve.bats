@@ -72,7 +72,7 @@ serve() {
 	local p
 	p=$(pipe_name echo)
 	serve "$p" --echo --probe-window 20
-	run timeout -k 5 60 "$WINE" "$(helper pipe-relay)" "$p" 10000 12 \
+	wine_run "$(helper pipe-relay)" "$p" 10000 12 \
 		< <(printf 'hello, pipe\n') 3>&-
 	[ "$status" -eq 0 ]
 	[[ ${lines[-1]} == "hello, pipe" ]]
@@ -82,7 +82,7 @@ serve() {
 	local p
 	p=$(pipe_name prog)
 	serve "$p" --probe-window 20 -- "$(helper child)" hello
-	run timeout -k 5 60 "$WINE" "$(helper pipe-relay)" "$p" \
+	wine_run "$(helper pipe-relay)" "$p" \
 		< <(printf 'echo me\n') 3>&-
 	[ "$status" -eq 0 ]
 	[[ $output =~ hello\ from\ [0-9]+,\ route\ reconnect ]]

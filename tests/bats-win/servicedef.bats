@@ -20,6 +20,14 @@ load helper
 d = json.loads(sys.argv[1])
 assert d["definition"]["binary_path"] == "C:\\Program Files\\rp\\echo-backend.exe", d
 assert d["definition"]["min_version"] == "1.0.0", d' "$output"
+	# No such program on this machine: check says so.
+	wine_run "$(rp rp-servicedef)" check --dir "$(winpath "$dir")"
+	[ "$status" -eq 1 ]
+	[[ $output == *"does not exist"* ]]
+	wine_run "$(rp rp-servicedef)" write --dir "$(winpath "$dir")" \
+		--service echo --binary "$(winpath "$(rp echo-backend)")" \
+		--min-version 1.0.0
+	[ "$status" -eq 0 ]
 	wine_run "$(rp rp-servicedef)" check --dir "$(winpath "$dir")"
 	[ "$status" -eq 0 ]
 }
@@ -43,7 +51,7 @@ assert d["definition"]["min_version"] == "1.0.0", d' "$output"
 	mkdir -m 0700 "$dir"
 	for w in a-ok open; do
 		wine_run "$(rp rp-servicedef)" write --dir "$(winpath "$dir")" \
-			--service "$w" --binary 'C:\x.exe'
+			--service "$w" --binary "$(winpath "$(rp echo-backend)")"
 		[ "$status" -eq 0 ]
 	done
 	chmod 0644 "$dir/a-ok.servicedef"

@@ -93,7 +93,7 @@ PY
 # console's output pipe open after it closes, so rp-spawn-pty waits out
 # its idle window and says so.
 @test "piped stdin: the output is complete and the end comes without a warning" {
-	run timeout -k 5 60 "$WINE" "$(rp rp-spawn-pty)" -- "$(helper child)" \
+	wine_run "$(rp rp-spawn-pty)" -- "$(helper child)" \
 		conout 10 3>&- < <(printf 'some input\n')
 	[ "$status" -eq 3 ]
 	[[ $output == *"line 00009"* ]]

@@ -136,7 +136,7 @@ test_output_ends_after_input_was_written(void)
 	 * the pseudo console whatever the timing. */
 	pid = start(&p, "conin", "10");
 	T_EQ(rp_io_write_full(p.master, "hi\r", 3, rp_deadline_in(1000)), 0);
-	T_OK(drain(&p, pid, &st, rp_deadline_in(5000)));
+	T_OK(drain(&p, pid, &st, rp_deadline_in(30000)));
 	T_EQ(count_lines(10), 10);
 	rp_pty_close(&p);
 }

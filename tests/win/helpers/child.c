@@ -9,6 +9,11 @@
  *   args ...     each argument on a line of its own
  *   hello        "hello from PID" and the RP_ROUTE it was given on
  *                stdout, then one line of stdin back, and exit
+ *   broker FILE  a stand-in broker for one request: read one v1 frame
+ *                from stdin, answer with FILE's bytes (a HelloReply or an
+ *                AdminReply built by the test) as the payload of a
+ *                RESPONSE frame echoing the request's payload_protocol and
+ *                request_id, and exit
  * Plain Win32 and the C runtime, no librp.
  */
 #include <windows.h>
@@ -17,6 +22,7 @@
 #include <string.h>
 
 static int run(int argc, char **argv);
+static int broker(const char *file);
 int wmain(int argc, wchar_t **wargv);
 
 /* The arguments as UTF-8, as rp's programs see theirs. */
@@ -104,6 +110,130 @@ run(int argc, char **argv)
 				return 1;
 		return 0;
 	}
+	if (strcmp(mode, "broker") == 0 && argc > 2)
+		return broker(argv[2]);
 	fprintf(stderr, "child: unknown mode '%s'\n", mode);
 	return 99;
+}
+
+/* ---------------------------------------------- the stand-in broker */
+
+static int
+read_all(HANDLE h, unsigned char *p, DWORD n)
+{
+	DWORD r;
+
+	while (n > 0) {
+		if (!ReadFile(h, p, n, &r, NULL) || r == 0)
+			return -1;
+		p += r;
+		n -= r;
+	}
+	return 0;
+}
+
+/* A varint at p[0..n): its length, or 0. */
+static size_t
+get_varint(const unsigned char *p, size_t n, unsigned long long *v)
+{
+	size_t i;
+
+	*v = 0;
+	for (i = 0; i < n && i < 10; i++) {
+		*v |= (unsigned long long)(p[i] & 0x7f) << (7 * i);
+		if ((p[i] & 0x80) == 0)
+			return i + 1;
+	}
+	return 0;
+}
+
+static size_t
+put_varint(unsigned char *p, unsigned long long v)
+{
+	size_t i = 0;
+
+	while (v >= 0x80) {
+		p[i++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	p[i++] = (unsigned char)v;
+	return i;
+}
+
+static int
+broker(const char *file)
+{
+	static unsigned char in[1 << 16], pay[1 << 16], out[(1 << 16) + 64];
+	HANDLE hin = GetStdHandle(STD_INPUT_HANDLE);
+	HANDLE hout = GetStdHandle(STD_OUTPUT_HANDLE);
+	unsigned long long key, v, proto = 0, rid = 0;
+	size_t off = 0, k, m = 5, npay;
+	DWORD len, w;
+	FILE *f;
+
+	if (read_all(hin, in, 5) != 0 || in[0] != 1)
+		return 20;
+	len = (DWORD)in[1] | (DWORD)in[2] << 8 | (DWORD)in[3] << 16 |
+	    (DWORD)in[4] << 24;
+	if (len > sizeof(in) || read_all(hin, in, len) != 0)
+		return 21;
+	while (off < len) {
+		if ((k = get_varint(in + off, len - off, &key)) == 0)
+			return 22;
+		off += k;
+		switch (key & 7) {
+		case 0:
+			if ((k = get_varint(in + off, len - off, &v)) == 0)
+				return 22;
+			if (key >> 3 == 3)
+				proto = v;
+			if (key >> 3 == 5)
+				rid = v;
+			off += k;
+			break;
+		case 1:
+			off += 8;
+			break;
+		case 5:
+			off += 4;
+			break;
+		case 2:
+			if ((k = get_varint(in + off, len - off, &v)) == 0)
+				return 22;
+			off += k + (size_t)v;
+			break;
+		default:
+			return 22;
+		}
+	}
+	if ((f = fopen(file, "rb")) == NULL)
+		return 23;
+	npay = fread(pay, 1, sizeof(pay), f);
+	fclose(f);
+	/* Frame{envelope_version 1, kind RESPONSE, payload_protocol,
+	 * payload, request_id}, fields in order as any encoder writes. */
+	out[m++] = 0x08;
+	out[m++] = 0x01;
+	out[m++] = 0x10;
+	out[m++] = 0x01;
+	if (proto != 0) {
+		out[m++] = 0x18;
+		m += put_varint(out + m, proto);
+	}
+	if (npay > 0) {
+		out[m++] = 0x22;
+		m += put_varint(out + m, npay);
+		memcpy(out + m, pay, npay);
+		m += npay;
+	}
+	if (rid != 0) {
+		out[m++] = 0x28;
+		m += put_varint(out + m, rid);
+	}
+	out[0] = 1;
+	out[1] = (unsigned char)(m - 5);
+	out[2] = (unsigned char)((m - 5) >> 8);
+	out[3] = (unsigned char)((m - 5) >> 16);
+	out[4] = (unsigned char)((m - 5) >> 24);
+	return WriteFile(hout, out, (DWORD)m, &w, NULL) && w == m ? 0 : 24;
 }
