@@ -51,7 +51,10 @@ static const char usage_text[] =
 "      --handoff-event WHO  who tells the client its connection was handed\n"
 "                           off: backend (default) or broker\n"
 "      --handoff-timeout MS  deadline of a backend's Ack (5000)\n"
-"      --backend-handoff S@V=PATH  the handoff socket of a -b backend\n";
+"      --backend-handoff S@V=PATH  the handoff socket of a -b backend\n"
+"\n"
+"A duration (MS) is a number of milliseconds, or a number with a unit:\n"
+"500ms, 2s, 1.5s, 1m, 1h.\n";
 
 #define ENV_SOCKET "RUNNING_PROCESS_BROKER_V1_SOCKET"
 #define ENV_HELLO_TIMEOUT "RUNNING_PROCESS_BROKER_HELLO_TIMEOUT_MS"
@@ -277,14 +280,19 @@ flag(const struct opt *o, char *buf, size_t bufsz)
 	return buf;
 }
 
-/* A number of milliseconds, an int64_t field. */
+/* A duration, an int64_t field of milliseconds: a bare number counts
+ * milliseconds, or one with a unit (500ms, 2s, 1.5s, 1m, 1h). */
 static void
 set_ms(struct parse *p, const struct opt *o, const char *v)
 {
 	char f[32];
+	int64_t ms;
+	int r;
 
-	*(int64_t *)(void *)((char *)p->c + o->field) =
-	    (int64_t)opt_u64(flag(o, f, sizeof(f)), v, o->min, o->max);
+	if ((r = cli_opt_duration(flag(o, f, sizeof(f)), v, 1, o->min,
+	    o->max, &ms)) != 0)
+		exit(r);
+	*(int64_t *)(void *)((char *)p->c + o->field) = ms;
 	set_src(p, o);
 }
 

@@ -179,6 +179,26 @@ start_broker_oom() {
 	[ "$(echo "$output" | jf "$c['hello_timeout_ms']['source']")" = flag ]
 }
 
+@test "durations take a unit: 2s, 1.5s, 250ms, 1m; a bare number is milliseconds" {
+	start_broker --hello-timeout 2s --spawn-timeout 1.5s --probe-interval 1m \
+		--probe-timeout 250ms --drain-timeout 3 --handoff --handoff-timeout 1s
+	run -0 admin config --body
+	local c='d["config"]'
+	[ "$(echo "$output" | jf "$c['hello_timeout_ms']['value']")" = 2000 ]
+	[ "$(echo "$output" | jf "$c['spawn_timeout_ms']['value']")" = 1500 ]
+	[ "$(echo "$output" | jf "$c['probe_interval_ms']['value']")" = 60000 ]
+	[ "$(echo "$output" | jf "$c['probe_timeout_ms']['value']")" = 250 ]
+	[ "$(echo "$output" | jf "$c['drain_timeout_ms']['value']")" = 3 ]
+	[ "$(echo "$output" | jf "$c['handoff_timeout_ms']['value']")" = 1000 ]
+	# out of range or not a duration: one usage line naming the option
+	rp_check_usage_error rp-broker --hello-timeout 2d
+	rp_check_usage_error rp-broker --hello-timeout 25h
+	rp_check_usage_error rp-broker --spawn-timeout 0s
+	rp_check_usage_error rp-broker --probe-timeout 1.0005s
+	run -2 rp-broker --drain-timeout 2x
+	[[ "$output" == "rp-broker: --drain-timeout: '2x' is not a duration"* ]]
+}
+
 @test "list-instances, backend-health (with a service filter), dump" {
 	def a serve
 	def b exit
