@@ -151,6 +151,26 @@ broker_begin_drain(struct broker *b, int64_t deadline_ms, const char *why)
 	broker_check_drained(b);
 }
 
+static void
+reopen(struct broker *b, int signo)
+{
+	const char *sig = signo == SIGHUP ? "SIGHUP" : signo == SIGUSR1 ?
+	    "SIGUSR1" : "SIGUSR2";
+	const char *defs = signo == SIGHUP ? "; service definitions will be "
+	    "read again" : "";
+
+	if (signo == SIGHUP)
+		defs_flush(&b->defs);
+	if (b->cfg.events_path == NULL)
+		cli_warn("%s: no --events file to reopen%s", sig, defs);
+	else if (events_reopen(&b->ev) < 0)
+		cli_warn("%s: cannot reopen --events %s: %s; keeping the old "
+		    "file%s", sig, b->cfg.events_path, strerror(errno), defs);
+	else
+		cli_warn("%s: reopened --events %s%s", sig,
+		    b->cfg.events_path, defs);
+}
+
 void
 broker_signal(struct rp_loop *loop, int signo, void *arg)
 {
@@ -163,12 +183,12 @@ broker_signal(struct rp_loop *loop, int signo, void *arg)
 		broker_check_drained(b);
 		break;
 	case SIGHUP:
+	case SIGUSR1:
+	case SIGUSR2:
 		/* Configuration that can change under us: the event log
-		 * (rotated) and the definitions (re-read on next use). */
-		if (events_reopen(&b->ev) < 0)
-			cli_warn("cannot reopen --events %s: %s; keeping the "
-			    "old file", b->cfg.events_path, strerror(errno));
-		defs_flush(&b->defs);
+		 * (rotated), and on SIGHUP the definitions (re-read on next
+		 * use).  logrotate scripts send any of the three. */
+		reopen(b, signo);
 		break;
 	default:
 		broker_begin_drain(b, b->cfg.drain_timeout_ms,

@@ -166,7 +166,8 @@ broker_free(struct broker *b)
 static int
 start(struct broker *b)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1,
+	    SIGUSR2 };
 	char why[512];
 	uint64_t want;
 	size_t i;

@@ -2,7 +2,7 @@
 # rp-broker through the real binary: usage, where it listens and the
 # directory and stale-socket rules, socket activation, readiness (--ready-fd
 # and sd_notify), stopping (SIGTERM, SIGINT, SHUTDOWN) with the drain, and
-# the events file's reopening on SIGHUP.
+# the events file's reopening on SIGHUP, SIGUSR1 and SIGUSR2.
 
 load broker
 bats_require_minimum_version 1.5.0
@@ -395,6 +395,29 @@ print("let go:", sum(c.recv(1) == b"" for c in cs))' "$SOCK" "$T/held" >"$T/held
 	wait_for grep -q '"service_name":"again"' "$T/ev"
 	run ! grep -q '"service_name":"again"' "$T/ev.1"
 	[ "$(stat -c %a "$T/ev")" = 600 ]
+	# and says so, in one line
+	wait_for grep -q "SIGHUP: reopened --events $T/ev; service definitions will be read again" "$T/broker.err"
+}
+
+@test "SIGUSR1 and SIGUSR2 reopen the --events file and the broker keeps serving" {
+	start_broker --events "$T/ev"
+	local sig
+	for sig in USR1 USR2; do
+		mv "$T/ev" "$T/ev.$sig" 2>/dev/null || true
+		kill -"$sig" "$BPID"
+		wait_for grep -q "SIG$sig: reopened --events $T/ev\$" "$T/broker.err"
+		[ -e "$T/ev" ]
+		hello --service "after-${sig,,}" --version 1.0.0 >/dev/null
+		wait_for grep -q "\"service_name\":\"after-${sig,,}\"" "$T/ev"
+	done
+	kill -0 "$BPID"
+	run -0 admin status --body
+	# without --events, a line says there was nothing to reopen
+	stop_broker
+	rp_start broker2 rp-broker -s "$SOCK" --ready-fd 3
+	kill -USR1 "$RP_LAST_PID"
+	wait_for grep -q "SIGUSR1: no --events file to reopen" "$T/broker2.err"
+	kill -0 "$RP_LAST_PID"
 }
 
 @test "an --events file that cannot be opened: exit 3 before listening" {
