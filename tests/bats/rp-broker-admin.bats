@@ -296,6 +296,32 @@ start_broker_oom() {
 	echo "$m" | grep -qx 'gauge running_process_broker_v1_ready{} 1'
 }
 
+@test "metrics: build_info and the standard process_* names of every exporter" {
+	local t0 t1
+	t0=$(date +%s)
+	start_broker
+	t1=$(date +%s)
+	local m
+	m=$(bw admin --socket "$SOCK" metrics --body | om_parse)
+	echo "$m" | grep -qx 'gauge running_process_broker_v1_build_info{protocol=v1,version=0.1.0} 1'
+	echo "$m" | grep -Eqx 'gauge process_open_fds\{\} [0-9]+'
+	local soft
+	soft=$(awk '/^Max open files/ { print $4 }' "/proc/$BPID/limits")
+	echo "$m" | grep -qx "gauge process_max_fds{} $soft"
+	# the values, as prometheus_client reads them
+	bw admin --socket "$SOCK" metrics --body | /usr/bin/python3 -c '
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+t0, t1, nfd = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+v = {s.name: s.value for f in text_string_to_metric_families(sys.stdin.read())
+     for s in f.samples}
+assert t0 - 1 <= v["process_start_time_seconds"] <= t1 + 1, v
+# the admin connection asking is one of them, the broker counts its own
+assert abs(v["process_open_fds"] - nfd) <= 2, (v["process_open_fds"], nfd)
+assert v["process_open_fds"] == v["running_process_broker_v1_fds_open"]
+' "$t0" "$t1" "$(rp_fd_count "$BPID")"
+}
+
 @test "metrics account for every connection: accepted = closed + open" {
 	def echo serve
 	start_broker
