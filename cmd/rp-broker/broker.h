@@ -31,6 +31,7 @@
 #include "probe.h"
 #include "ratelimit.h"
 #include "rp.h"
+#include "window.h"
 
 /* File descriptors for what is not a client: listener, loop, signals,
  * events, the reserve, probes, spawning.  The soft RLIMIT_NOFILE should be
@@ -71,6 +72,9 @@ struct broker {
 	int64_t demoted_since_wall_ms;
 	uint64_t resume_timer;
 	uint64_t pressure_episodes;
+	struct window reject_log;      /* lines about refused other uids */
+	uint64_t reject_unlogged;      /* refused since, not yet summed up */
+	uint64_t reject_timer;         /* says "N more" when the window ends */
 
 	/* connections (conn.c) */
 	struct conn_queue q_hello;     /* --hello-timeout from accept */
