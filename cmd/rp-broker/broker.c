@@ -182,6 +182,10 @@ broker_signal(struct rp_loop *loop, int signo, void *arg)
 		children_sigchld(b);
 		broker_check_drained(b);
 		break;
+	case SIGXFSZ:
+		/* A file size limit reached by the events file: the write
+		 * says so (EFBIG, or short), events.c copes. */
+		break;
 	case SIGHUP:
 	case SIGUSR1:
 	case SIGUSR2:

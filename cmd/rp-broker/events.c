@@ -93,10 +93,39 @@ format(const struct events *ev, struct rp_buf *out, int64_t ts,
 	rp_json_obj(&j);
 	for (i = 0; i < nextra; i++)
 		rp_json_kstr(&j, extra[i].k, extra[i].v ? extra[i].v : "");
+	if (ev->lost > 0) {
+		char n[24];
+
+		snprintf(n, sizeof(n), "%llu", (unsigned long long)ev->lost);
+		rp_json_kstr(&j, "events_lost", n);
+	}
 	rp_json_obj_end(&j);
 	rp_json_obj_end(&j);
 	if (rp_json_finish(&j) < 0)
 		rp_buf_clear(out);
+}
+
+static void
+lose(struct events *ev)
+{
+	ev->failed++;
+	ev->lost++;
+}
+
+/*
+ * Only the first n bytes of a line went out (the disk filled, or a file
+ * size limit): cut them off again so that every line in the file is
+ * whole.  Where that cannot be done, the fragment is ended with the next
+ * line's newline, so only it is lost.
+ */
+static void
+untear(struct events *ev, size_t n)
+{
+	off_t end = lseek(ev->fd, 0, SEEK_CUR);
+
+	if (end >= (off_t)n && ftruncate(ev->fd, end - (off_t)n) == 0)
+		return;
+	ev->torn = 1;
 }
 
 static void
@@ -123,16 +152,28 @@ write_line(struct events *ev, int64_t ts, uint32_t kind, uint32_t sev,
 		format(ev, out, ts, kind, sev, service, reason, 0, request_id,
 		    connection_id, pid, NULL, 0);
 	if (out->len == 0 || out->len > LINE_MAX_BYTES) {
-		ev->failed++;
+		lose(ev);
 		return;
+	}
+	if (ev->torn) {
+		if (write(ev->fd, "\n", 1) != 1) {
+			lose(ev);
+			return;
+		}
+		ev->torn = 0;
 	}
 	do
 		n = write(ev->fd, out->data, out->len);
 	while (n < 0 && errno == EINTR);
-	if (n == (ssize_t)out->len)
+	if (n == (ssize_t)out->len) {
 		ev->written++;
-	else
-		ev->failed++;
+		ev->lost = 0;
+		ev->torn = 0;
+		return;
+	}
+	lose(ev);
+	if (n > 0)
+		untear(ev, (size_t)n);
 }
 
 void

@@ -4,7 +4,9 @@
  *
  * Each line is written with one write(2) of at most 4096 bytes to a file
  * opened O_APPEND, so lines from several writers never interleave: an
- * over-long reason is cut (then the extra fields dropped) to fit.  Nothing
+ * over-long reason is cut (then the extra fields dropped) to fit.  A line
+ * written short (a full disk) is cut off the file again, and the next
+ * line that is written whole says how many were lost (extra.events_lost).  Nothing
  * is formatted without --events; the ring keeps plain structs, and
  * acceptances stay out of it (they would be all of it on a busy broker;
  * they are in the metrics, and in --events).
@@ -47,6 +49,10 @@ struct events {
 	struct ev_rec ring[EV_RING];
 	size_t ring_n;                 /* total ever recorded */
 	uint64_t written, failed;      /* lines */
+	uint64_t lost;                 /* lines failed since the last written
+	                                  (its extra.events_lost) */
+	int torn;                      /* a fragment could not be cut off:
+	                                  the next line starts with '\n' */
 };
 
 /* One key=value of an event's "extra" object. */

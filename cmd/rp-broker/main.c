@@ -167,7 +167,7 @@ static int
 start(struct broker *b)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1,
-	    SIGUSR2 };
+	    SIGUSR2, SIGXFSZ };
 	char why[512];
 	uint64_t want;
 	size_t i;

@@ -420,6 +420,35 @@ print("let go:", sum(c.recv(1) == b"" for c in cs))' "$SOCK" "$T/held" >"$T/held
 	kill -0 "$RP_LAST_PID"
 }
 
+@test "a full --events file (a file size limit) loses lines, never tears one, and says how many" {
+	start_broker --events "$T/ev"
+	hello --service one --version 1.0.0 >/dev/null
+	wait_for grep -q '"service_name":"one"' "$T/ev"
+	local size
+	size=$(stat -c %s "$T/ev")
+	# room for part of one more line: the next writes are short, then fail
+	prlimit --pid "$BPID" --fsize=$((size + 100)):unlimited
+	hello --service two --version 1.0.0 >/dev/null
+	hello --service three --version 1.0.0 >/dev/null
+	[ "$(stat -c %s "$T/ev")" -eq "$size" ]
+	[ "$(metric running_process_broker_v1_events_total result=failed)" = 2 ]
+	# space again
+	prlimit --pid "$BPID" --fsize=unlimited:unlimited
+	hello --service four --version 1.0.0 >/dev/null
+	wait_for grep -q '"service_name":"four"' "$T/ev"
+	/usr/bin/python3 - "$T/ev" <<'PY'
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+assert raw.endswith(b"\n")
+lines = [json.loads(l) for l in raw.decode().splitlines()]
+assert [l["service_name"] for l in lines] == ["one", "four"], lines
+assert lines[1]["extra"]["events_lost"] == "2", lines[1]
+assert "events_lost" not in lines[0]["extra"]
+PY
+	kill -0 "$BPID"
+	[ "$(metric running_process_broker_v1_events_total result=written)" = 2 ]
+}
+
 @test "an --events file that cannot be opened: exit 3 before listening" {
 	run -3 rp-broker -s "$SOCK" --events "$T/no/such/dir/ev"
 	[[ "$output" == *"cannot open --events"* ]]
