@@ -27,6 +27,7 @@
 #include "handoff.h"
 #include "hello.h"
 #include "listen.h"
+#include "logq.h"
 #include "metrics.h"
 #include "probe.h"
 #include "ratelimit.h"
@@ -112,6 +113,11 @@ struct broker {
 	struct counters count;
 	struct events ev;
 	struct rp_token_store *tokens; /* handoff tokens issued, pending */
+
+	/* standard error once serving (broker.c, logq.h) */
+	int log_on;                    /* cli_warn's lines go to log */
+	int log_watched;               /* log.fd polled for writability */
+	struct logq log;
 };
 
 /* fds in use by what the broker counts (clients, probes, handoff
@@ -139,5 +145,11 @@ void broker_check_drained(struct broker *b);
 /* The signals the broker handles: SIGTERM, SIGINT (drain), SIGHUP
  * (reopen --events, forget the definitions), SIGCHLD. */
 void broker_signal(struct rp_loop *loop, int signo, void *arg);
+
+/* From now on, standard error (cli_warn, --events -) goes through a
+ * bounded queue that never blocks the loop; broker_log_end writes what
+ * is left, waiting at most deadline_ms, and goes back to plain stderr. */
+void broker_log_start(struct broker *b);
+void broker_log_end(struct broker *b, int64_t deadline_ms);
 
 #endif

@@ -44,7 +44,7 @@ static const char usage_text[] =
 "      --probe-timeout MS   deadline of one identity probe (500)\n"
 "      --max-clients N      connections at once (4096)\n"
 "      --drain-timeout MS   how long a graceful stop may take (10000)\n"
-"      --events FILE        append lifecycle events as JSON lines\n"
+"      --events FILE        append lifecycle events as JSON lines (-: stderr)\n"
 "      --ready-fd N         write a newline to fd N once listening\n"
 "      --handoff            hand client connections that ask for it to\n"
 "                           their backend (capability bit 0)\n"

@@ -26,10 +26,24 @@ events_open(struct events *ev, const char *path, const char *instance)
 	ev->fd = -1;
 	ev->path = path;
 	ev->instance = instance;
-	if (path == NULL)
+	if (path == NULL || events_stderr(ev))
 		return 0;
 	ev->fd = open_file(path);
 	return ev->fd < 0 ? -1 : 0;
+}
+
+int
+events_stderr(const struct events *ev)
+{
+	return ev->path != NULL && strcmp(ev->path, "-") == 0;
+}
+
+void
+events_set_sink(struct events *ev,
+    int (*sink)(void *arg, const char *line, size_t len), void *arg)
+{
+	ev->sink = sink;
+	ev->sink_arg = arg;
 }
 
 int
@@ -37,7 +51,7 @@ events_reopen(struct events *ev)
 {
 	int fd;
 
-	if (ev->path == NULL)
+	if (ev->path == NULL || events_stderr(ev))
 		return 0;
 	if ((fd = open_file(ev->path)) < 0)
 		return -1;
@@ -56,7 +70,7 @@ events_close(struct events *ev)
 int
 events_on(const struct events *ev)
 {
-	return ev->fd >= 0;
+	return ev->fd >= 0 || events_stderr(ev);
 }
 
 static const char *
@@ -155,6 +169,26 @@ write_line(struct events *ev, int64_t ts, uint32_t kind, uint32_t sev,
 		lose(ev);
 		return;
 	}
+	if (ev->fd < 0 && ev->sink != NULL) {
+		/* --events -: the queue takes it or counts it dropped */
+		if (ev->sink(ev->sink_arg, (const char *)out->data,
+		    out->len) == 0) {
+			ev->written++;
+			ev->lost = 0;
+		} else {
+			lose(ev);
+		}
+		return;
+	}
+	if (ev->fd < 0) {
+		/* --events - before the queue exists (start-up): stderr */
+		if (rp_io_write_full(2, out->data, out->len,
+		    rp_now_ms() + 1000) == 0)
+			ev->written++;
+		else
+			lose(ev);
+		return;
+	}
 	if (ev->torn) {
 		if (write(ev->fd, "\n", 1) != 1) {
 			lose(ev);
@@ -200,7 +234,7 @@ events_emit(struct events *ev, uint32_t kind, uint32_t severity,
 		    request_id ? request_id : "");
 		rp_utf8_fmt(r->reason, sizeof(r->reason), "%s", reason);
 	}
-	if (ev->fd >= 0)
+	if (events_on(ev))
 		write_line(ev, ts, kind, severity, service, reason, request_id,
 		    connection_id, pid, extra, nextra);
 }

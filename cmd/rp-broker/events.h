@@ -43,6 +43,9 @@ struct ev_rec {
 
 struct events {
 	int fd;                        /* --events file, or -1 */
+	/* --events -: each whole line to this (the broker's stderr queue) */
+	int (*sink)(void *arg, const char *line, size_t len);
+	void *sink_arg;
 	const char *path;              /* NULL: no --events */
 	const char *instance;          /* every line's broker_instance */
 	struct rp_buf line;
@@ -61,9 +64,17 @@ struct ev_kv {
 	const char *v;
 };
 
-/* Start with path (NULL: no file, the ring only); instance is kept by
- * reference.  0, or -1 with errno when the file cannot be opened. */
+/* Start with path (NULL: no file, the ring only; "-": the lines go to
+ * sink(sink_arg, line, len), which must not wait:
+ * 0 when it took the line, -1 when it dropped it); instance is kept by
+ * reference.  0, or -1 with errno when the file
+ * cannot be opened. */
 int events_open(struct events *ev, const char *path, const char *instance);
+void events_set_sink(struct events *ev,
+    int (*sink)(void *arg, const char *line, size_t len), void *arg);
+
+/* 1 when the lines go to standard error (--events -). */
+int events_stderr(const struct events *ev);
 
 /* SIGHUP: open the file again (it may have been rotated away).  0, or
  * -1 with errno, and the old file is kept. */

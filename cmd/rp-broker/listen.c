@@ -100,7 +100,8 @@ reject_summary(struct broker *b)
 	    (unsigned long long)b->reject_unlogged);
 	b->reject_unlogged = 0;
 	kv[0] = (struct ev_kv){ "suppressed", n };
-	cli_warn("%s", r);
+	if (!events_stderr(&b->ev))
+		cli_warn("%s", r);
 	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_SECURITY_VIOLATION,
 	    EV_WARN, NULL, r, NULL, 0, 0, kv, 1);
 }
@@ -137,7 +138,8 @@ reject_log(struct broker *b, uint32_t uid, uint32_t pid)
 	}
 	rp_utf8_fmt(r, sizeof(r), "connection from uid %u refused",
 	    (unsigned)uid);
-	cli_warn("%s (pid %u)", r, (unsigned)pid);
+	if (!events_stderr(&b->ev))    /* else the event is the line */
+		cli_warn("%s (pid %u)", r, (unsigned)pid);
 	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_SECURITY_VIOLATION,
 	    EV_WARN, NULL, r, NULL, 0, pid, NULL, 0);
 }

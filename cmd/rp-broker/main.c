@@ -242,6 +242,7 @@ start(struct broker *b)
 		    strerror(errno));
 		return RP_EXIT_INTERNAL;
 	}
+	broker_log_start(b);
 	ready(b);
 	{
 		int n = rp_fd_count();
@@ -282,6 +283,7 @@ stop(struct broker *b)
 	conn_close_all(b);
 	backends_stop_now(b);
 	rp_fd_close(&b->reserve_fd);
+	broker_log_end(b, 1000);
 	rp_loop_free(b->loop);
 	b->loop = NULL;
 	broker_free(b);
