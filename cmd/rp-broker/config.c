@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -528,6 +529,19 @@ opt_row(int ch)
 	return NULL;
 }
 
+/* 1 when path is a directory (following symlinks); else 0, with errno
+ * (0: it exists but is something else). */
+static int
+is_dir(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return 0;
+	errno = 0;
+	return S_ISDIR(st.st_mode);
+}
+
 void
 config_parse(struct config *c, int argc, char **argv)
 {
@@ -550,6 +564,10 @@ config_parse(struct config *c, int argc, char **argv)
 		usage_error("unexpected argument \"%s\"", argv[optind]);
 	match_backend_handoffs(c, p.hs, p.nhs);
 	free(p.hs);
+	if (!c->handoff && c->handoff_timeout_src == CONFIG_SRC_FLAG)
+		usage_error("--handoff-timeout needs --handoff");
+	if (!c->handoff && c->handoff_event_src == CONFIG_SRC_FLAG)
+		usage_error("--handoff-event needs --handoff");
 	sock = p.sock;
 	dir = p.dir;
 
@@ -598,6 +616,12 @@ config_parse(struct config *c, int argc, char **argv)
 	}
 	c->service_dir_src = dir != NULL ? CONFIG_SRC_FLAG :
 	    (env != NULL && *env != '\0') ? CONFIG_SRC_ENV : CONFIG_SRC_DEFAULT;
+	/* A directory named on the command line must be one now (a typo
+	 * would otherwise serve nothing, without a word); the default one
+	 * and the environment's may come later. */
+	if (dir != NULL && !is_dir(c->service_dir))
+		usage_error("-d %s: %s", c->service_dir, errno == 0 ?
+		    "not a directory" : strerror(errno));
 }
 
 void

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "deadline.h"
@@ -28,8 +29,24 @@ events_open(struct events *ev, const char *path, const char *instance)
 	ev->instance = instance;
 	if (path == NULL || events_stderr(ev))
 		return 0;
-	ev->fd = open_file(path);
+	/* Whether we made the file: start-up that fails removes it again. */
+	ev->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOCTTY, 0600);
+	ev->created = ev->fd >= 0;
+	if (ev->fd < 0 && errno == EEXIST)
+		ev->fd = open_file(path);
 	return ev->fd < 0 ? -1 : 0;
+}
+
+void
+events_abandon(struct events *ev)
+{
+	struct stat st;
+
+	if (ev->fd >= 0 && ev->created && fstat(ev->fd, &st) == 0 &&
+	    st.st_size == 0)
+		(void)unlink(ev->path);
+	ev->created = 0;
 }
 
 int

@@ -54,6 +54,7 @@ struct events {
 	uint64_t written, failed;      /* lines */
 	uint64_t lost;                 /* lines failed since the last written
 	                                  (its extra.events_lost) */
+	int created;                   /* events_open made the file */
 	int torn;                      /* a fragment could not be cut off:
 	                                  the next line starts with '\n' */
 };
@@ -79,6 +80,10 @@ int events_stderr(const struct events *ev);
 /* SIGHUP: open the file again (it may have been rotated away).  0, or
  * -1 with errno, and the old file is kept. */
 int events_reopen(struct events *ev);
+
+/* Start-up failed: a file that events_open created and nothing was
+ * written to is removed again (a failed start leaves nothing behind). */
+void events_abandon(struct events *ev);
 
 void events_close(struct events *ev);
 

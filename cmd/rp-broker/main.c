@@ -23,6 +23,8 @@
 
 const char cli_prog[] = "rp-broker";
 
+static struct broker br;
+
 /* Start-up only: one line "rp-broker: ..." on stderr, then exit(code). */
 static void __attribute__((noreturn, format(printf, 2, 3)))
 die(int code, const char *f, ...)
@@ -34,6 +36,7 @@ die(int code, const char *f, ...)
 	vsnprintf(msg, sizeof(msg), f, ap);
 	va_end(ap);
 	cli_warn("%s", msg);
+	events_abandon(&br.ev);
 	exit(code);
 }
 
@@ -88,9 +91,13 @@ listen_socket(struct broker *b)
 {
 	char why[512];
 	int err;
+	/* Only the default runtime directories are made; an explicit
+	 * path's directory must exist (a typo makes no tree). */
+	int policy = RP_DIR_PRIVATE | (b->cfg.socket_src == CONFIG_SRC_DEFAULT ?
+	    RP_DIR_CREATE : 0);
 
-	if (rp_sock_listen(b->cfg.socket, RP_DIR_PRIVATE | RP_DIR_CREATE, 4096,
-	    &b->lst, why, sizeof(why)) == 0) {
+	if (rp_sock_listen(b->cfg.socket, policy, 4096, &b->lst, why,
+	    sizeof(why)) == 0) {
 		b->have_listener = 1;
 		return;
 	}
@@ -102,6 +109,14 @@ listen_socket(struct broker *b)
 	case ENAMETOOLONG:
 		die(RP_EXIT_USAGE, "%s (from %s)", why,
 		    config_src_name(b->cfg.socket_src));
+	case ENOENT:
+		if (b->cfg.socket_src != CONFIG_SRC_DEFAULT)
+			die(RP_EXIT_UNREACHABLE, "cannot listen on %s: %s (the "
+			    "directory of a socket from %s is never created)",
+			    b->cfg.socket, why[0] ? why : strerror(err),
+			    b->cfg.socket_src == CONFIG_SRC_ENV ?
+			    "$RUNNING_PROCESS_BROKER_V1_SOCKET" : "-s");
+		/* fall through */
 	default:
 		die(RP_EXIT_UNREACHABLE, "cannot listen on %s: %s%s%s",
 		    b->cfg.socket, why, why[0] ? ": " : "", strerror(err));
@@ -292,7 +307,6 @@ stop(struct broker *b)
 int
 main(int argc, char **argv)
 {
-	static struct broker br;
 	struct broker *b = &br;
 	int rc;
 
@@ -303,6 +317,8 @@ main(int argc, char **argv)
 	config_parse(&b->cfg, argc, argv);
 	if ((rc = start(b)) == RP_EXIT_OK)
 		rc = run(b);
+	else
+		events_abandon(&b->ev);
 	stop(b);
 	return rc;
 }

@@ -68,6 +68,45 @@ bats_require_minimum_version 1.5.0
 	[ ! -e "$long" ]
 }
 
+@test "start-up surprises: an explicit socket's directory is never created, -d must exist, --handoff-* need --handoff, a failed start leaves no --events file" {
+	# a typo in -s (or the environment's socket) makes no tree
+	run -3 rp-broker -s "$T/no/such/dir/x.sock" --events "$T/ev"
+	[ "${#lines[@]}" -eq 1 ]
+	assert_output "rp-broker: cannot listen on $T/no/such/dir/x.sock: directory $T/no/such/dir does not exist (the directory of a socket from -s is never created)"
+	[ ! -e "$T/no" ]
+	# ... and the --events file it made is gone again
+	[ ! -e "$T/ev" ]
+	RUNNING_PROCESS_BROKER_V1_SOCKET="$T/no/x.sock" run -3 rp-broker
+	[[ "$output" == *"(the directory of a socket from \$RUNNING_PROCESS_BROKER_V1_SOCKET is never created)" ]]
+	[ ! -e "$T/no" ]
+	# an --events file that was there before is kept, as it was
+	echo '{"old":1}' >"$T/ev"
+	run -3 rp-broker -s "$T/no/x.sock" --events "$T/ev"
+	[ "$(cat "$T/ev")" = '{"old":1}' ]
+	# -d that is not a directory
+	rp_check_usage_error rp-broker -d "$T/nope"
+	run -2 rp-broker -d "$T/nope"
+	assert_output "rp-broker: -d $T/nope: No such file or directory (see --help)"
+	run -2 rp-broker -d "$T/ev"
+	assert_output "rp-broker: -d $T/ev: not a directory (see --help)"
+	# the environment's directory may come later (as the default may)
+	RUNNING_PROCESS_SERVICE_DEF_DIR="$T/later" rp_start broker rp-broker -s "$SOCK" --ready-fd 3
+	BPID=$RP_LAST_PID
+	stop_broker
+	# handoff options without --handoff
+	rp_check_usage_error rp-broker --handoff-timeout 5000
+	run -2 rp-broker --handoff-timeout 1s
+	assert_output "rp-broker: --handoff-timeout needs --handoff (see --help)"
+	run -2 rp-broker --handoff-event broker
+	assert_output "rp-broker: --handoff-event needs --handoff (see --help)"
+	# the default runtime directories are still made
+	rm -rf "$XDG_RUNTIME_DIR/running-process"
+	rp_start broker2 rp-broker --ready-fd 3
+	[ -d "$XDG_RUNTIME_DIR/running-process/broker" ]
+	kill -TERM "$RP_LAST_PID"
+	wait "$RP_LAST_PID"
+}
+
 # --------------------------------------------------------- where it listens
 
 @test "the default socket: XDG_RUNTIME_DIR, hash16 of uid:machine-id, shared" {
@@ -135,11 +174,16 @@ bats_require_minimum_version 1.5.0
 	[ "$(echo "$output" | jf 'd["config"]["socket"]["source"]')" = flag ]
 }
 
-@test "a missing socket directory is created 0700 (with its parents)" {
-	SOCK="$T/run/a/b/c.sock"
-	start_broker
-	[ "$(stat -c %a "$T/run/a/b")" = 700 ]
-	[ "$(stat -c %a "$SOCK")" = 600 ]
+@test "a missing default socket directory is created 0700 (with its parents); an explicit one never" {
+	rm -rf "$XDG_RUNTIME_DIR/running-process"
+	rp_start broker rp-broker --ready-fd 3
+	BPID=$RP_LAST_PID
+	[ "$(stat -c %a "$XDG_RUNTIME_DIR/running-process")" = 700 ]
+	[ "$(stat -c %a "$XDG_RUNTIME_DIR/running-process/broker")" = 700 ]
+	[ "$(stat -c %a "$XDG_RUNTIME_DIR"/running-process/broker/rpb-v1-*-shared.sock)" = 600 ]
+	# -s names a socket, not a tree to make (rp-broker(1), -s)
+	run -3 rp-broker -s "$T/run/a/b/c.sock"
+	[ ! -e "$T/run/a" ]
 }
 
 @test "a socket directory with group/other bits, a symlink or another owner: exit 3" {
