@@ -209,9 +209,10 @@ start_broker_oom() {
 	[ "$(echo "$output" | jf 'd["command"]')" = list-instances ]
 	[ "$(echo "$output" | jf 'd["instances"][0]["socket"]')" = "$SOCK" ]
 	[ "$(echo "$output" | jf 'd["instances"][0]["accepting_hello"]')" = true ]
-	run -0 admin backend-health --body
+	# one of them (b) is not healthy: exit 1, as grpc_health_probe
+	run -1 admin backend-health --body
 	[ "$(echo "$output" | jf 'len(d["backends"])')" = 2 ]
-	run -0 admin backend-health --service b --body
+	run -1 admin backend-health --service b --body
 	[ "$(echo "$output" | jf 'd["service_filter"]')" = b ]
 	[ "$(echo "$output" | jf 'len(d["backends"])')" = 1 ]
 	[ "$(echo "$output" | jf 'd["backends"][0]["healthy"]')" = false ]
@@ -219,6 +220,13 @@ start_broker_oom() {
 	run -0 admin backend-health --service a --body
 	[ "$(echo "$output" | jf 'd["backends"][0]["healthy"]')" = true ]
 	[ "$(echo "$output" | jf 'd["backends"][0]["last_probe_ok"]')" = true ]
+	# a service with no backend at all is not healthy either
+	run -1 admin backend-health --service zzz --body
+	[ "$(echo "$output" | jf 'len(d["backends"])')" = 0 ]
+	# and rp-probe passes the exit status through
+	run -1 rp-probe admin -s "$SOCK" backend-health --service b
+	[[ "$output" == *'"healthy":false'* ]]
+	run -0 rp-probe admin -s "$SOCK" backend-health --service a
 	run -0 admin dump --body
 	[ "$(echo "$output" | jf 'd["command"]')" = dump ]
 	[ "$(echo "$output" | jf 'd["config"]["socket"]["value"]')" = "$SOCK" ]
