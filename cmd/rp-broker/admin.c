@@ -320,7 +320,14 @@ json_counters(struct broker *b, struct rp_json *j)
 	rp_json_ku64(j, "accept_refused_fd_exhausted", m->accept_refused_emfile);
 	rp_json_ku64(j, "accept_refused_max_clients",
 	    m->accept_refused_max_clients);
-	rp_json_ku64(j, "next_connection_id", b->next_connection_id);
+	{
+		/* a 64-bit id: a decimal string, as in the events */
+		char d[24];
+
+		snprintf(d, sizeof(d), "%llu",
+		    (unsigned long long)b->next_connection_id);
+		rp_json_kstr(j, "next_connection_id", d);
+	}
 	rp_json_ku64(j, "backend_crashes", m->deaths_crash);
 	rp_json_ku64(j, "events_written", b->ev.written);
 	rp_json_ku64(j, "events_failed", b->ev.failed);

@@ -90,6 +90,17 @@ events_on(const struct events *ev)
 	return ev->fd >= 0 || events_stderr(ev);
 }
 
+/* A 64-bit id as a decimal JSON string: JSON readers that hold numbers
+ * in doubles lose digits past 2^53 (rp-probe writes its ids alike). */
+static void
+key_dec(struct rp_json *j, const char *k, uint64_t v)
+{
+	char d[24];
+
+	snprintf(d, sizeof(d), "%llu", (unsigned long long)v);
+	rp_json_kstr(j, k, d);
+}
+
 static const char *
 severity_text(uint32_t sev)
 {
@@ -118,7 +129,7 @@ format(const struct events *ev, struct rp_buf *out, int64_t ts,
 	rp_json_ku64(&j, "severity_number", sev);
 	rp_json_kstr(&j, "severity_text", severity_text(sev));
 	rp_json_kstr(&j, "request_id", request_id ? request_id : "");
-	rp_json_ku64(&j, "connection_id", connection_id);
+	key_dec(&j, "connection_id", connection_id);
 	rp_json_kstr(&j, "broker_instance", ev->instance ? ev->instance : "");
 	rp_json_key(&j, "extra");
 	rp_json_obj(&j);
@@ -276,7 +287,7 @@ events_json(const struct events *ev, struct rp_json *j)
 		rp_json_ku64(j, "severity_number", r->severity);
 		rp_json_kstr(j, "severity_text", severity_text(r->severity));
 		rp_json_kstr(j, "request_id", r->request_id);
-		rp_json_ku64(j, "connection_id", r->connection_id);
+		key_dec(j, "connection_id", r->connection_id);
 		rp_json_obj_end(j);
 	}
 	rp_json_arr_end(j);

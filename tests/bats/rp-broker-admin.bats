@@ -365,6 +365,9 @@ print(int(v[p + "connections_accepted_total"]), int(v[p + "connections_closed_to
 	hello --service dies >/dev/null                    # SPAWN_ATTEMPT (failed)
 	def echo serve --min-version 0.1.0
 	hello --version 0.9.0 >/dev/null                   # SERVICE_DEF_CHANGED
+	# 64-bit ids in dump are decimal strings too
+	admin dump --body | jf 'repr(d["counters"]["next_connection_id"])' | grep -Eqx "'[0-9]+'"
+	admin dump --body | jf 'repr([e["connection_id"] for e in d["events"]][0])' | grep -Eqx "'[0-9]+'"
 	kill -KILL "$(admin backend-health --service echo --body | jf '[b["pid"] for b in d["backends"] if b["service_version"] == "1.0.0"][0]')"
 	wait_for grep -q DIED_CRASH "$T/ev"                # DIED_CRASH
 	chmod 0750 "$DEFS"
@@ -388,8 +391,10 @@ for line in open(sys.argv[1], "rb"):
 print(" ".join(sorted(kinds)))
 ' "$T/ev"
 	[ "$output" = "DIED_CRASH DIED_SHUTDOWN HELLO_ACCEPTED HELLO_REFUSED SECURITY_VIOLATION SERVICE_DEF_CHANGED SERVICE_DEF_LOADED SPAWN SPAWN_ATTEMPT VERSION_MISMATCH" ]
-	# an accepted Hello's event carries its connection id and request id
-	grep '"kind":"HELLO_ACCEPTED"' "$T/ev" | head -1 | jf 'd["connection_id"]' | grep -qx 1
+	# an accepted Hello's event carries its connection id and request id;
+	# the id, 64 bits, is a decimal string (as rp-probe writes it)
+	grep '"kind":"HELLO_ACCEPTED"' "$T/ev" | head -1 | jf 'repr(d["connection_id"])' | grep -qx "'1'"
+
 }
 
 @test "--events: a reason too long for 4096 bytes is cut, the line still parses" {

@@ -46,7 +46,7 @@ test_line(void)
 	T_OK(strstr(s, "\"pid\":4242,\"service_name\":\"echo\","
 	    "\"kind\":\"HELLO_REFUSED\",\"reason\":\"no service definition\","
 	    "\"severity_number\":13,\"severity_text\":\"WARN\","
-	    "\"request_id\":\"r-1\",\"connection_id\":7,"
+	    "\"request_id\":\"r-1\",\"connection_id\":\"7\","
 	    "\"broker_instance\":\"private:echo\",\"extra\":{\"code\":"
 	    "\"SERVICE_UNKNOWN\",\"wanted_version\":\"\"}}\n") != NULL);
 	T_UEQ(ev.written, 1);
