@@ -102,6 +102,12 @@ listen_socket(struct broker *b)
 		return;
 	}
 	err = errno;
+	if (err == ENOENT && b->cfg.socket_src != CONFIG_SRC_DEFAULT)
+		die(RP_EXIT_UNREACHABLE, "cannot listen on %s: %s (the directory "
+		    "of a socket from %s is never created)", b->cfg.socket,
+		    why[0] ? why : strerror(err),
+		    b->cfg.socket_src == CONFIG_SRC_ENV ?
+		    "$RUNNING_PROCESS_BROKER_V1_SOCKET" : "-s");
 	switch (err) {
 	case EADDRINUSE:
 		die(RP_EXIT_UNREACHABLE, "another broker is live on %s",
@@ -109,14 +115,6 @@ listen_socket(struct broker *b)
 	case ENAMETOOLONG:
 		die(RP_EXIT_USAGE, "%s (from %s)", why,
 		    config_src_name(b->cfg.socket_src));
-	case ENOENT:
-		if (b->cfg.socket_src != CONFIG_SRC_DEFAULT)
-			die(RP_EXIT_UNREACHABLE, "cannot listen on %s: %s (the "
-			    "directory of a socket from %s is never created)",
-			    b->cfg.socket, why[0] ? why : strerror(err),
-			    b->cfg.socket_src == CONFIG_SRC_ENV ?
-			    "$RUNNING_PROCESS_BROKER_V1_SOCKET" : "-s");
-		/* fall through */
 	default:
 		die(RP_EXIT_UNREACHABLE, "cannot listen on %s: %s%s%s",
 		    b->cfg.socket, why, why[0] ? ": " : "", strerror(err));
