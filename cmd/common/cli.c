@@ -96,6 +96,9 @@ write_all(int fd, const char *buf, size_t len)
 static void emit(const char *tail, const char *fmt, va_list ap)
 	CLI_PRINTF(2, 0);
 
+static void (*warn_sink)(void *, const char *, size_t);
+static void *warn_sink_arg;
+
 static void
 emit(const char *tail, const char *fmt, va_list ap)
 {
@@ -129,8 +132,19 @@ emit(const char *tail, const char *fmt, va_list ap)
 	memcpy(line + len, tail, el);
 	len += el;
 	line[len++] = '\n';
-	write_all(STDERR_FILENO, line, len);
+	if (warn_sink != NULL)
+		warn_sink(warn_sink_arg, line, len);
+	else
+		write_all(STDERR_FILENO, line, len);
 	errno = saved;
+}
+
+void
+cli_warn_sink(void (*fn)(void *arg, const char *line, size_t len),
+    void *arg)
+{
+	warn_sink = fn;
+	warn_sink_arg = arg;
 }
 
 void

@@ -30,6 +30,11 @@ extern const char cli_prog[];
 /* "<prog>: <message>" on stderr. */
 void cli_warn(const char *fmt, ...) CLI_PRINTF(1, 2);
 void cli_vwarn(const char *fmt, va_list ap) CLI_PRINTF(1, 0);
+/* Hand each whole line (with its '\n') of cli_warn, cli_usage... to fn
+ * instead of writing it to stderr (a long-running program's non-blocking
+ * log); NULL: stderr again. */
+void cli_warn_sink(void (*fn)(void *arg, const char *line, size_t len),
+    void *arg);
 
 /* "<prog>: <message> (see --help)" on stderr; returns RP_EXIT_USAGE. */
 int cli_usage(const char *fmt, ...) CLI_PRINTF(1, 2);

@@ -320,7 +320,14 @@ json_counters(struct broker *b, struct rp_json *j)
 	rp_json_ku64(j, "accept_refused_fd_exhausted", m->accept_refused_emfile);
 	rp_json_ku64(j, "accept_refused_max_clients",
 	    m->accept_refused_max_clients);
-	rp_json_ku64(j, "next_connection_id", b->next_connection_id);
+	{
+		/* a 64-bit id: a decimal string, as in the events */
+		char d[24];
+
+		snprintf(d, sizeof(d), "%llu",
+		    (unsigned long long)b->next_connection_id);
+		rp_json_kstr(j, "next_connection_id", d);
+	}
 	rp_json_ku64(j, "backend_crashes", m->deaths_crash);
 	rp_json_ku64(j, "events_written", b->ev.written);
 	rp_json_ku64(j, "events_failed", b->ev.failed);
@@ -462,6 +469,7 @@ verb_backend_health(struct broker *b, const Rp__AdminRequest *req,
 	int64_t now = rp_now_ms();
 	struct rp_json j;
 	struct bkey *k;
+	size_t listed = 0, sick = 0;
 
 	rp_json_init(&j, &r->body, 0);
 	admin_json_head(b, &j, "backend-health");
@@ -479,6 +487,8 @@ verb_backend_health(struct broker *b, const Rp__AdminRequest *req,
 		    "spawned");
 		rp_json_kstr(&j, "state", bkey_state_name(k));
 		rp_json_kbool(&j, "healthy", bkey_healthy(k));
+		listed++;
+		sick += !bkey_healthy(k);
 		rp_json_key(&j, "pid");
 		if (k->pid > 0)
 			rp_json_i64(&j, (int64_t)k->pid);
@@ -506,6 +516,11 @@ verb_backend_health(struct broker *b, const Rp__AdminRequest *req,
 	}
 	rp_json_arr_end(&j);
 	rp_json_obj_end(&j);
+	/* As grpc_health_probe: a script's "is it healthy?" is the exit
+	 * status.  1 when a backend listed is not, or the service asked
+	 * about has none. */
+	if (sick > 0 || (filter != NULL && listed == 0))
+		r->exit_code = 1;
 	r->kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_JSON;
 	r->content_type = CT_JSON;
 	return rp_json_finish(&j);

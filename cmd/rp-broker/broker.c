@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -151,6 +152,29 @@ broker_begin_drain(struct broker *b, int64_t deadline_ms, const char *why)
 	broker_check_drained(b);
 }
 
+static void
+reopen(struct broker *b, int signo)
+{
+	const char *sig = signo == SIGHUP ? "SIGHUP" : signo == SIGUSR1 ?
+	    "SIGUSR1" : "SIGUSR2";
+	const char *defs = signo == SIGHUP ? "; service definitions will be "
+	    "read again" : "";
+
+	if (signo == SIGHUP)
+		defs_flush(&b->defs);
+	if (b->cfg.events_path == NULL)
+		cli_warn("%s: no --events file to reopen%s", sig, defs);
+	else if (events_stderr(&b->ev))
+		cli_warn("%s: --events goes to standard error, nothing to "
+		    "reopen%s", sig, defs);
+	else if (events_reopen(&b->ev) < 0)
+		cli_warn("%s: cannot reopen --events %s: %s; keeping the old "
+		    "file%s", sig, b->cfg.events_path, strerror(errno), defs);
+	else
+		cli_warn("%s: reopened --events %s%s", sig,
+		    b->cfg.events_path, defs);
+}
+
 void
 broker_signal(struct rp_loop *loop, int signo, void *arg)
 {
@@ -162,17 +186,103 @@ broker_signal(struct rp_loop *loop, int signo, void *arg)
 		children_sigchld(b);
 		broker_check_drained(b);
 		break;
+	case SIGXFSZ:
+		/* A file size limit reached by the events file: the write
+		 * says so (EFBIG, or short), events.c copes. */
+		break;
 	case SIGHUP:
+	case SIGUSR1:
+	case SIGUSR2:
 		/* Configuration that can change under us: the event log
-		 * (rotated) and the definitions (re-read on next use). */
-		if (events_reopen(&b->ev) < 0)
-			cli_warn("cannot reopen --events %s: %s; keeping the "
-			    "old file", b->cfg.events_path, strerror(errno));
-		defs_flush(&b->defs);
+		 * (rotated), and on SIGHUP the definitions (re-read on next
+		 * use).  logrotate scripts send any of the three. */
+		reopen(b, signo);
 		break;
 	default:
 		broker_begin_drain(b, b->cfg.drain_timeout_ms,
 		    signo == SIGINT ? "SIGINT" : "SIGTERM");
 		break;
 	}
+}
+
+/* ------------------------------------------------------ standard error */
+
+static void log_watch(struct broker *b);
+
+static void
+log_cb(struct rp_loop *loop, int fd, unsigned events, void *arg)
+{
+	struct broker *b = arg;
+
+	(void)loop;
+	(void)fd;
+	(void)events;
+	logq_flush(&b->log);
+	log_watch(b);
+}
+
+/* Poll the fd for writability exactly while bytes wait.  Where it cannot
+ * be polled (epoll refuses regular files, which never wait anyway), the
+ * next line flushes what is left. */
+static void
+log_watch(struct broker *b)
+{
+	int want = logq_pending(&b->log);
+
+	if (want == b->log_watched)
+		return;
+	if (want) {
+		if (rp_loop_add(b->loop, b->log.fd, RP_LOOP_WRITE, log_cb, b) ==
+		    0)
+			b->log_watched = 1;
+		return;
+	}
+	(void)rp_loop_del(b->loop, b->log.fd);
+	b->log_watched = 0;
+}
+
+static int
+log_event(void *arg, const char *line, size_t len)
+{
+	struct broker *b = arg;
+	int r = logq_put(&b->log, line, len);
+
+	log_watch(b);
+	return r;
+}
+
+static void
+log_line(void *arg, const char *line, size_t len)
+{
+	(void)log_event(arg, line, len);
+}
+
+void
+broker_log_start(struct broker *b)
+{
+	if (logq_open(&b->log, 2) < 0)
+		return;                /* plain stderr, as before */
+	b->log_on = 1;
+	cli_warn_sink(log_line, b);
+	events_set_sink(&b->ev, log_event, b);
+}
+
+void
+broker_log_end(struct broker *b, int64_t deadline_ms)
+{
+	int64_t deadline = rp_now_ms() + deadline_ms;
+
+	if (!b->log_on)
+		return;
+	cli_warn_sink(NULL, NULL);
+	events_set_sink(&b->ev, NULL, NULL);
+	if (b->log_watched && b->loop != NULL)
+		(void)rp_loop_del(b->loop, b->log.fd);
+	b->log_watched = 0;
+	logq_flush(&b->log);
+	while (logq_pending(&b->log) &&
+	    rp_io_wait(b->log.fd, RP_IO_WRITE, deadline) > 0)
+		logq_flush(&b->log);
+	logq_close(&b->log);
+	b->log_on = 0;
 }

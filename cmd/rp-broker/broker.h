@@ -27,10 +27,12 @@
 #include "handoff.h"
 #include "hello.h"
 #include "listen.h"
+#include "logq.h"
 #include "metrics.h"
 #include "probe.h"
 #include "ratelimit.h"
 #include "rp.h"
+#include "window.h"
 
 /* File descriptors for what is not a client: listener, loop, signals,
  * events, the reserve, probes, spawning.  The soft RLIMIT_NOFILE should be
@@ -71,6 +73,9 @@ struct broker {
 	int64_t demoted_since_wall_ms;
 	uint64_t resume_timer;
 	uint64_t pressure_episodes;
+	struct window reject_log;      /* lines about refused other uids */
+	uint64_t reject_unlogged;      /* refused since, not yet summed up */
+	uint64_t reject_timer;         /* says "N more" when the window ends */
 
 	/* connections (conn.c) */
 	struct conn_queue q_hello;     /* --hello-timeout from accept */
@@ -108,6 +113,11 @@ struct broker {
 	struct counters count;
 	struct events ev;
 	struct rp_token_store *tokens; /* handoff tokens issued, pending */
+
+	/* standard error once serving (broker.c, logq.h) */
+	int log_on;                    /* cli_warn's lines go to log */
+	int log_watched;               /* log.fd polled for writability */
+	struct logq log;
 };
 
 /* fds in use by what the broker counts (clients, probes, handoff
@@ -135,5 +145,11 @@ void broker_check_drained(struct broker *b);
 /* The signals the broker handles: SIGTERM, SIGINT (drain), SIGHUP
  * (reopen --events, forget the definitions), SIGCHLD. */
 void broker_signal(struct rp_loop *loop, int signo, void *arg);
+
+/* From now on, standard error (cli_warn, --events -) goes through a
+ * bounded queue that never blocks the loop; broker_log_end writes what
+ * is left, waiting at most deadline_ms, and goes back to plain stderr. */
+void broker_log_start(struct broker *b);
+void broker_log_end(struct broker *b, int64_t deadline_ms);
 
 #endif

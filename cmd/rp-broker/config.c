@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -44,14 +45,17 @@ static const char usage_text[] =
 "      --probe-timeout MS   deadline of one identity probe (500)\n"
 "      --max-clients N      connections at once (4096)\n"
 "      --drain-timeout MS   how long a graceful stop may take (10000)\n"
-"      --events FILE        append lifecycle events as JSON lines\n"
+"      --events FILE        append lifecycle events as JSON lines (-: stderr)\n"
 "      --ready-fd N         write a newline to fd N once listening\n"
 "      --handoff            hand client connections that ask for it to\n"
 "                           their backend (capability bit 0)\n"
 "      --handoff-event WHO  who tells the client its connection was handed\n"
 "                           off: backend (default) or broker\n"
 "      --handoff-timeout MS  deadline of a backend's Ack (5000)\n"
-"      --backend-handoff S@V=PATH  the handoff socket of a -b backend\n";
+"      --backend-handoff S@V=PATH  the handoff socket of a -b backend\n"
+"\n"
+"A duration (MS) is a number of milliseconds, or a number with a unit:\n"
+"500ms, 2s, 1.5s, 1m, 1h.\n";
 
 #define ENV_SOCKET "RUNNING_PROCESS_BROKER_V1_SOCKET"
 #define ENV_HELLO_TIMEOUT "RUNNING_PROCESS_BROKER_HELLO_TIMEOUT_MS"
@@ -277,14 +281,19 @@ flag(const struct opt *o, char *buf, size_t bufsz)
 	return buf;
 }
 
-/* A number of milliseconds, an int64_t field. */
+/* A duration, an int64_t field of milliseconds: a bare number counts
+ * milliseconds, or one with a unit (500ms, 2s, 1.5s, 1m, 1h). */
 static void
 set_ms(struct parse *p, const struct opt *o, const char *v)
 {
 	char f[32];
+	int64_t ms;
+	int r;
 
-	*(int64_t *)(void *)((char *)p->c + o->field) =
-	    (int64_t)opt_u64(flag(o, f, sizeof(f)), v, o->min, o->max);
+	if ((r = cli_opt_duration(flag(o, f, sizeof(f)), v, 1, o->min,
+	    o->max, &ms)) != 0)
+		exit(r);
+	*(int64_t *)(void *)((char *)p->c + o->field) = ms;
 	set_src(p, o);
 }
 
@@ -520,6 +529,19 @@ opt_row(int ch)
 	return NULL;
 }
 
+/* 1 when path is a directory (following symlinks); else 0, with errno
+ * (0: it exists but is something else). */
+static int
+is_dir(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return 0;
+	errno = 0;
+	return S_ISDIR(st.st_mode);
+}
+
 void
 config_parse(struct config *c, int argc, char **argv)
 {
@@ -542,6 +564,10 @@ config_parse(struct config *c, int argc, char **argv)
 		usage_error("unexpected argument \"%s\"", argv[optind]);
 	match_backend_handoffs(c, p.hs, p.nhs);
 	free(p.hs);
+	if (!c->handoff && c->handoff_timeout_src == CONFIG_SRC_FLAG)
+		usage_error("--handoff-timeout needs --handoff");
+	if (!c->handoff && c->handoff_event_src == CONFIG_SRC_FLAG)
+		usage_error("--handoff-event needs --handoff");
 	sock = p.sock;
 	dir = p.dir;
 
@@ -590,6 +616,12 @@ config_parse(struct config *c, int argc, char **argv)
 	}
 	c->service_dir_src = dir != NULL ? CONFIG_SRC_FLAG :
 	    (env != NULL && *env != '\0') ? CONFIG_SRC_ENV : CONFIG_SRC_DEFAULT;
+	/* A directory named on the command line must be one now (a typo
+	 * would otherwise serve nothing, without a word); the default one
+	 * and the environment's may come later. */
+	if (dir != NULL && !is_dir(c->service_dir))
+		usage_error("-d %s: %s", c->service_dir, errno == 0 ?
+		    "not a directory" : strerror(errno));
 }
 
 void

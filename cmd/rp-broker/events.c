@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "deadline.h"
@@ -26,10 +27,40 @@ events_open(struct events *ev, const char *path, const char *instance)
 	ev->fd = -1;
 	ev->path = path;
 	ev->instance = instance;
-	if (path == NULL)
+	if (path == NULL || events_stderr(ev))
 		return 0;
-	ev->fd = open_file(path);
+	/* Whether we made the file: start-up that fails removes it again. */
+	ev->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOCTTY, 0600);
+	ev->created = ev->fd >= 0;
+	if (ev->fd < 0 && errno == EEXIST)
+		ev->fd = open_file(path);
 	return ev->fd < 0 ? -1 : 0;
+}
+
+void
+events_abandon(struct events *ev)
+{
+	struct stat st;
+
+	if (ev->fd >= 0 && ev->created && fstat(ev->fd, &st) == 0 &&
+	    st.st_size == 0)
+		(void)unlink(ev->path);
+	ev->created = 0;
+}
+
+int
+events_stderr(const struct events *ev)
+{
+	return ev->path != NULL && strcmp(ev->path, "-") == 0;
+}
+
+void
+events_set_sink(struct events *ev,
+    int (*sink)(void *arg, const char *line, size_t len), void *arg)
+{
+	ev->sink = sink;
+	ev->sink_arg = arg;
 }
 
 int
@@ -37,7 +68,7 @@ events_reopen(struct events *ev)
 {
 	int fd;
 
-	if (ev->path == NULL)
+	if (ev->path == NULL || events_stderr(ev))
 		return 0;
 	if ((fd = open_file(ev->path)) < 0)
 		return -1;
@@ -56,7 +87,18 @@ events_close(struct events *ev)
 int
 events_on(const struct events *ev)
 {
-	return ev->fd >= 0;
+	return ev->fd >= 0 || events_stderr(ev);
+}
+
+/* A 64-bit id as a decimal JSON string: JSON readers that hold numbers
+ * in doubles lose digits past 2^53 (rp-probe writes its ids alike). */
+static void
+key_dec(struct rp_json *j, const char *k, uint64_t v)
+{
+	char d[24];
+
+	snprintf(d, sizeof(d), "%llu", (unsigned long long)v);
+	rp_json_kstr(j, k, d);
 }
 
 static const char *
@@ -87,16 +129,45 @@ format(const struct events *ev, struct rp_buf *out, int64_t ts,
 	rp_json_ku64(&j, "severity_number", sev);
 	rp_json_kstr(&j, "severity_text", severity_text(sev));
 	rp_json_kstr(&j, "request_id", request_id ? request_id : "");
-	rp_json_ku64(&j, "connection_id", connection_id);
+	key_dec(&j, "connection_id", connection_id);
 	rp_json_kstr(&j, "broker_instance", ev->instance ? ev->instance : "");
 	rp_json_key(&j, "extra");
 	rp_json_obj(&j);
 	for (i = 0; i < nextra; i++)
 		rp_json_kstr(&j, extra[i].k, extra[i].v ? extra[i].v : "");
+	if (ev->lost > 0) {
+		char n[24];
+
+		snprintf(n, sizeof(n), "%llu", (unsigned long long)ev->lost);
+		rp_json_kstr(&j, "events_lost", n);
+	}
 	rp_json_obj_end(&j);
 	rp_json_obj_end(&j);
 	if (rp_json_finish(&j) < 0)
 		rp_buf_clear(out);
+}
+
+static void
+lose(struct events *ev)
+{
+	ev->failed++;
+	ev->lost++;
+}
+
+/*
+ * Only the first n bytes of a line went out (the disk filled, or a file
+ * size limit): cut them off again so that every line in the file is
+ * whole.  Where that cannot be done, the fragment is ended with the next
+ * line's newline, so only it is lost.
+ */
+static void
+untear(struct events *ev, size_t n)
+{
+	off_t end = lseek(ev->fd, 0, SEEK_CUR);
+
+	if (end >= (off_t)n && ftruncate(ev->fd, end - (off_t)n) == 0)
+		return;
+	ev->torn = 1;
 }
 
 static void
@@ -123,16 +194,48 @@ write_line(struct events *ev, int64_t ts, uint32_t kind, uint32_t sev,
 		format(ev, out, ts, kind, sev, service, reason, 0, request_id,
 		    connection_id, pid, NULL, 0);
 	if (out->len == 0 || out->len > LINE_MAX_BYTES) {
-		ev->failed++;
+		lose(ev);
 		return;
+	}
+	if (ev->fd < 0 && ev->sink != NULL) {
+		/* --events -: the queue takes it or counts it dropped */
+		if (ev->sink(ev->sink_arg, (const char *)out->data,
+		    out->len) == 0) {
+			ev->written++;
+			ev->lost = 0;
+		} else {
+			lose(ev);
+		}
+		return;
+	}
+	if (ev->fd < 0) {
+		/* --events - before the queue exists (start-up): stderr */
+		if (rp_io_write_full(2, out->data, out->len,
+		    rp_now_ms() + 1000) == 0)
+			ev->written++;
+		else
+			lose(ev);
+		return;
+	}
+	if (ev->torn) {
+		if (write(ev->fd, "\n", 1) != 1) {
+			lose(ev);
+			return;
+		}
+		ev->torn = 0;
 	}
 	do
 		n = write(ev->fd, out->data, out->len);
 	while (n < 0 && errno == EINTR);
-	if (n == (ssize_t)out->len)
+	if (n == (ssize_t)out->len) {
 		ev->written++;
-	else
-		ev->failed++;
+		ev->lost = 0;
+		ev->torn = 0;
+		return;
+	}
+	lose(ev);
+	if (n > 0)
+		untear(ev, (size_t)n);
 }
 
 void
@@ -159,7 +262,7 @@ events_emit(struct events *ev, uint32_t kind, uint32_t severity,
 		    request_id ? request_id : "");
 		rp_utf8_fmt(r->reason, sizeof(r->reason), "%s", reason);
 	}
-	if (ev->fd >= 0)
+	if (events_on(ev))
 		write_line(ev, ts, kind, severity, service, reason, request_id,
 		    connection_id, pid, extra, nextra);
 }
@@ -184,7 +287,7 @@ events_json(const struct events *ev, struct rp_json *j)
 		rp_json_ku64(j, "severity_number", r->severity);
 		rp_json_kstr(j, "severity_text", severity_text(r->severity));
 		rp_json_kstr(j, "request_id", r->request_id);
-		rp_json_ku64(j, "connection_id", r->connection_id);
+		key_dec(j, "connection_id", r->connection_id);
 		rp_json_obj_end(j);
 	}
 	rp_json_arr_end(j);

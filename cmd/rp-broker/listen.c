@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,6 +18,10 @@
 #define ACCEPT_BATCH 128
 #define PRESSURE_BATCH 64
 #define PRESSURE_BACKOFF_MS 50
+/* Lines about peers of another uid: at most this many per window; the
+ * rest are summed up in one line when the window ends. */
+#define REJECT_LINES 10
+#define REJECT_WINDOW_MS 5000
 
 static void
 resume_cb(struct rp_loop *loop, void *arg)
@@ -79,6 +84,66 @@ enter_pressure(struct broker *b, int err)
 	    EV_WARN, NULL, r, NULL, 0, 0, NULL, 0);
 }
 
+/* "N more ..." for the refusals not logged one by one, if any. */
+static void
+reject_summary(struct broker *b)
+{
+	char r[160];
+	char n[24];
+	struct ev_kv kv[1];
+
+	if (b->reject_unlogged == 0)
+		return;
+	snprintf(n, sizeof(n), "%llu", (unsigned long long)b->reject_unlogged);
+	rp_utf8_fmt(r, sizeof(r), "%llu more connections from other uids "
+	    "refused (not logged one by one)",
+	    (unsigned long long)b->reject_unlogged);
+	b->reject_unlogged = 0;
+	kv[0] = (struct ev_kv){ "suppressed", n };
+	if (!events_stderr(&b->ev))
+		cli_warn("%s", r);
+	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_SECURITY_VIOLATION,
+	    EV_WARN, NULL, r, NULL, 0, 0, kv, 1);
+}
+
+static void
+reject_timer_cb(struct rp_loop *loop, void *arg)
+{
+	struct broker *b = arg;
+
+	(void)loop;
+	b->reject_timer = 0;
+	reject_summary(b);
+}
+
+/* A peer of another uid was refused: a line on stderr and an event, at
+ * most REJECT_LINES per window; the rest counted and summed up when the
+ * window ends (or the listener stops). */
+static void
+reject_log(struct broker *b, uint32_t uid, uint32_t pid)
+{
+	int64_t now = rp_loop_now(b->loop);
+	uint64_t retry;
+	char r[96];
+
+	if (!window_open(&b->reject_log, now, REJECT_WINDOW_MS))
+		reject_summary(b);
+	if (window_take(&b->reject_log, now, REJECT_WINDOW_MS, REJECT_LINES,
+	    &retry) < 0) {
+		b->reject_unlogged++;
+		if (b->reject_timer == 0)
+			b->reject_timer = rp_loop_timer(b->loop, now +
+			    (int64_t)retry, reject_timer_cb, b);
+		return;
+	}
+	rp_utf8_fmt(r, sizeof(r), "connection from uid %u refused",
+	    (unsigned)uid);
+	if (!events_stderr(&b->ev))    /* else the event is the line */
+		cli_warn("%s (pid %u)", r, (unsigned)pid);
+	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_SECURITY_VIOLATION,
+	    EV_WARN, NULL, r, NULL, 0, pid, NULL, 0);
+}
+
 /*
  * A connection has been accepted.  Peer credentials come first: another
  * uid is closed without a byte read or written.  `pressure` marks a
@@ -90,18 +155,13 @@ static void
 accepted(struct broker *b, int fd, int pressure)
 {
 	struct rp_peercred pc = { 0 };
-	char r[96];
 
 	b->count.accepted++;
 	if (rp_sock_peercred(fd, &pc) < 0 || !broker_uid_allowed(b, pc.uid)) {
 		close(fd);
 		b->count.peer_rejected++;
 		b->count.closed[CONN_CLOSE_PEER_REJECTED]++;
-		rp_utf8_fmt(r, sizeof(r), "connection from uid %u refused",
-		    (unsigned)pc.uid);
-		events_emit(&b->ev,
-		    RP__EVENT_KIND__EVENT_KIND_SECURITY_VIOLATION, EV_WARN,
-		    NULL, r, NULL, 0, pc.pid, NULL, 0);
+		reject_log(b, pc.uid, pc.pid);
 		return;
 	}
 	if (!pressure && b->nconns >= b->cfg.max_clients) {
@@ -221,6 +281,11 @@ listen_stop(struct broker *b)
 		rp_loop_timer_cancel(b->loop, b->resume_timer);
 		b->resume_timer = 0;
 	}
+	if (b->reject_timer != 0) {
+		rp_loop_timer_cancel(b->loop, b->reject_timer);
+		b->reject_timer = 0;
+	}
+	reject_summary(b);
 	if (!b->listening)
 		return;
 	(void)rp_loop_del(b->loop, b->lst.fd);

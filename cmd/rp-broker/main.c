@@ -23,6 +23,8 @@
 
 const char cli_prog[] = "rp-broker";
 
+static struct broker br;
+
 /* Start-up only: one line "rp-broker: ..." on stderr, then exit(code). */
 static void __attribute__((noreturn, format(printf, 2, 3)))
 die(int code, const char *f, ...)
@@ -34,6 +36,7 @@ die(int code, const char *f, ...)
 	vsnprintf(msg, sizeof(msg), f, ap);
 	va_end(ap);
 	cli_warn("%s", msg);
+	events_abandon(&br.ev);
 	exit(code);
 }
 
@@ -88,13 +91,23 @@ listen_socket(struct broker *b)
 {
 	char why[512];
 	int err;
+	/* Only the default runtime directories are made; an explicit
+	 * path's directory must exist (a typo makes no tree). */
+	int policy = RP_DIR_PRIVATE | (b->cfg.socket_src == CONFIG_SRC_DEFAULT ?
+	    RP_DIR_CREATE : 0);
 
-	if (rp_sock_listen(b->cfg.socket, RP_DIR_PRIVATE | RP_DIR_CREATE, 4096,
-	    &b->lst, why, sizeof(why)) == 0) {
+	if (rp_sock_listen(b->cfg.socket, policy, 4096, &b->lst, why,
+	    sizeof(why)) == 0) {
 		b->have_listener = 1;
 		return;
 	}
 	err = errno;
+	if (err == ENOENT && b->cfg.socket_src != CONFIG_SRC_DEFAULT)
+		die(RP_EXIT_UNREACHABLE, "cannot listen on %s: %s (the directory "
+		    "of a socket from %s is never created)", b->cfg.socket,
+		    why[0] ? why : strerror(err),
+		    b->cfg.socket_src == CONFIG_SRC_ENV ?
+		    "$RUNNING_PROCESS_BROKER_V1_SOCKET" : "-s");
 	switch (err) {
 	case EADDRINUSE:
 		die(RP_EXIT_UNREACHABLE, "another broker is live on %s",
@@ -166,7 +179,8 @@ broker_free(struct broker *b)
 static int
 start(struct broker *b)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1,
+	    SIGUSR2, SIGXFSZ };
 	char why[512];
 	uint64_t want;
 	size_t i;
@@ -241,6 +255,7 @@ start(struct broker *b)
 		    strerror(errno));
 		return RP_EXIT_INTERNAL;
 	}
+	broker_log_start(b);
 	ready(b);
 	{
 		int n = rp_fd_count();
@@ -281,6 +296,7 @@ stop(struct broker *b)
 	conn_close_all(b);
 	backends_stop_now(b);
 	rp_fd_close(&b->reserve_fd);
+	broker_log_end(b, 1000);
 	rp_loop_free(b->loop);
 	b->loop = NULL;
 	broker_free(b);
@@ -289,7 +305,6 @@ stop(struct broker *b)
 int
 main(int argc, char **argv)
 {
-	static struct broker br;
 	struct broker *b = &br;
 	int rc;
 
@@ -300,6 +315,8 @@ main(int argc, char **argv)
 	config_parse(&b->cfg, argc, argv);
 	if ((rc = start(b)) == RP_EXIT_OK)
 		rc = run(b);
+	else
+		events_abandon(&b->ev);
 	stop(b);
 	return rc;
 }

@@ -65,6 +65,41 @@ render_backends(struct broker *b, struct rp_buf *o)
 	return r;
 }
 
+/*
+ * What every Prometheus exporter has: the build as an info gauge (value
+ * 1, the version in a label), and the process collector's standard
+ * names, so that stock dashboards and alerts work on the broker too.
+ */
+static int
+render_standard(const struct broker *b, struct rp_buf *o, int nfd)
+{
+	int r = 0;
+
+	r |= metrics_family(o, "build_info", "gauge",
+	    "The broker's build: always 1, the version in a label.");
+	r |= rp_buf_puts(o, PREFIX "build_info{");
+	r |= metrics_label(o, "version", RP_VERSION, 1);
+	r |= metrics_label(o, "protocol", "v1", 0);
+	r |= rp_buf_puts(o, "} 1\n");
+	r |= rp_buf_printf(o, "# HELP process_open_fds Number of open file "
+	    "descriptors.\n# TYPE process_open_fds gauge\n"
+	    "process_open_fds %d\n", nfd < 0 ? 0 : nfd);
+	r |= rp_buf_puts(o, "# HELP process_max_fds Maximum number of open "
+	    "file descriptors (the soft RLIMIT_NOFILE).\n"
+	    "# TYPE process_max_fds gauge\n");
+	if (b->nofile_soft == UINT64_MAX)
+		r |= rp_buf_puts(o, "process_max_fds +Inf\n");
+	else
+		r |= rp_buf_printf(o, "process_max_fds %" PRIu64 "\n",
+		    b->nofile_soft);
+	r |= rp_buf_printf(o, "# HELP process_start_time_seconds Start time "
+	    "of the process since the Unix epoch in seconds.\n"
+	    "# TYPE process_start_time_seconds gauge\n"
+	    "process_start_time_seconds %" PRId64 ".%03" PRId64 "\n",
+	    b->started_wall_ms / 1000, b->started_wall_ms % 1000);
+	return r;
+}
+
 /* Handoffs by backend and outcome (with --handoff). */
 static int
 render_handoffs(struct broker *b, struct rp_buf *o)
@@ -215,6 +250,7 @@ admin_metrics(struct broker *b, struct rp_buf *o)
 	    "", b->nofile_soft == UINT64_MAX ? 0 : b->nofile_soft);
 	r |= metrics_simple(o, "fds_open", "gauge", "Open file descriptors.",
 	    "", nfd < 0 ? 0 : (uint64_t)nfd);
+	r |= render_standard(b, o, nfd);
 	r |= rp_buf_puts(o, "# EOF\n");
 	if (r != 0) {
 		errno = ENOMEM;

@@ -179,6 +179,26 @@ start_broker_oom() {
 	[ "$(echo "$output" | jf "$c['hello_timeout_ms']['source']")" = flag ]
 }
 
+@test "durations take a unit: 2s, 1.5s, 250ms, 1m; a bare number is milliseconds" {
+	start_broker --hello-timeout 2s --spawn-timeout 1.5s --probe-interval 1m \
+		--probe-timeout 250ms --drain-timeout 3 --handoff --handoff-timeout 1s
+	run -0 admin config --body
+	local c='d["config"]'
+	[ "$(echo "$output" | jf "$c['hello_timeout_ms']['value']")" = 2000 ]
+	[ "$(echo "$output" | jf "$c['spawn_timeout_ms']['value']")" = 1500 ]
+	[ "$(echo "$output" | jf "$c['probe_interval_ms']['value']")" = 60000 ]
+	[ "$(echo "$output" | jf "$c['probe_timeout_ms']['value']")" = 250 ]
+	[ "$(echo "$output" | jf "$c['drain_timeout_ms']['value']")" = 3 ]
+	[ "$(echo "$output" | jf "$c['handoff_timeout_ms']['value']")" = 1000 ]
+	# out of range or not a duration: one usage line naming the option
+	rp_check_usage_error rp-broker --hello-timeout 2d
+	rp_check_usage_error rp-broker --hello-timeout 25h
+	rp_check_usage_error rp-broker --spawn-timeout 0s
+	rp_check_usage_error rp-broker --probe-timeout 1.0005s
+	run -2 rp-broker --drain-timeout 2x
+	[[ "$output" == "rp-broker: --drain-timeout: '2x' is not a duration"* ]]
+}
+
 @test "list-instances, backend-health (with a service filter), dump" {
 	def a serve
 	def b exit
@@ -189,9 +209,10 @@ start_broker_oom() {
 	[ "$(echo "$output" | jf 'd["command"]')" = list-instances ]
 	[ "$(echo "$output" | jf 'd["instances"][0]["socket"]')" = "$SOCK" ]
 	[ "$(echo "$output" | jf 'd["instances"][0]["accepting_hello"]')" = true ]
-	run -0 admin backend-health --body
+	# one of them (b) is not healthy: exit 1, as grpc_health_probe
+	run -1 admin backend-health --body
 	[ "$(echo "$output" | jf 'len(d["backends"])')" = 2 ]
-	run -0 admin backend-health --service b --body
+	run -1 admin backend-health --service b --body
 	[ "$(echo "$output" | jf 'd["service_filter"]')" = b ]
 	[ "$(echo "$output" | jf 'len(d["backends"])')" = 1 ]
 	[ "$(echo "$output" | jf 'd["backends"][0]["healthy"]')" = false ]
@@ -199,6 +220,13 @@ start_broker_oom() {
 	run -0 admin backend-health --service a --body
 	[ "$(echo "$output" | jf 'd["backends"][0]["healthy"]')" = true ]
 	[ "$(echo "$output" | jf 'd["backends"][0]["last_probe_ok"]')" = true ]
+	# a service with no backend at all is not healthy either
+	run -1 admin backend-health --service zzz --body
+	[ "$(echo "$output" | jf 'len(d["backends"])')" = 0 ]
+	# and rp-probe passes the exit status through
+	run -1 rp-probe admin -s "$SOCK" backend-health --service b
+	[[ "$output" == *'"healthy":false'* ]]
+	run -0 rp-probe admin -s "$SOCK" backend-health --service a
 	run -0 admin dump --body
 	[ "$(echo "$output" | jf 'd["command"]')" = dump ]
 	[ "$(echo "$output" | jf 'd["config"]["socket"]["value"]')" = "$SOCK" ]
@@ -276,6 +304,32 @@ start_broker_oom() {
 	echo "$m" | grep -qx 'gauge running_process_broker_v1_ready{} 1'
 }
 
+@test "metrics: build_info and the standard process_* names of every exporter" {
+	local t0 t1
+	t0=$(date +%s)
+	start_broker
+	t1=$(date +%s)
+	local m
+	m=$(bw admin --socket "$SOCK" metrics --body | om_parse)
+	echo "$m" | grep -qx 'gauge running_process_broker_v1_build_info{protocol=v1,version=0.1.0} 1'
+	echo "$m" | grep -Eqx 'gauge process_open_fds\{\} [0-9]+'
+	local soft
+	soft=$(awk '/^Max open files/ { print $4 }' "/proc/$BPID/limits")
+	echo "$m" | grep -qx "gauge process_max_fds{} $soft"
+	# the values, as prometheus_client reads them
+	bw admin --socket "$SOCK" metrics --body | /usr/bin/python3 -c '
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+t0, t1, nfd = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+v = {s.name: s.value for f in text_string_to_metric_families(sys.stdin.read())
+     for s in f.samples}
+assert t0 - 1 <= v["process_start_time_seconds"] <= t1 + 1, v
+# the admin connection asking is one of them, the broker counts its own
+assert abs(v["process_open_fds"] - nfd) <= 2, (v["process_open_fds"], nfd)
+assert v["process_open_fds"] == v["running_process_broker_v1_fds_open"]
+' "$t0" "$t1" "$(rp_fd_count "$BPID")"
+}
+
 @test "metrics account for every connection: accepted = closed + open" {
 	def echo serve
 	start_broker
@@ -311,6 +365,9 @@ print(int(v[p + "connections_accepted_total"]), int(v[p + "connections_closed_to
 	hello --service dies >/dev/null                    # SPAWN_ATTEMPT (failed)
 	def echo serve --min-version 0.1.0
 	hello --version 0.9.0 >/dev/null                   # SERVICE_DEF_CHANGED
+	# 64-bit ids in dump are decimal strings too
+	admin dump --body | jf 'repr(d["counters"]["next_connection_id"])' | grep -Eqx "'[0-9]+'"
+	admin dump --body | jf 'repr([e["connection_id"] for e in d["events"]][0])' | grep -Eqx "'[0-9]+'"
 	kill -KILL "$(admin backend-health --service echo --body | jf '[b["pid"] for b in d["backends"] if b["service_version"] == "1.0.0"][0]')"
 	wait_for grep -q DIED_CRASH "$T/ev"                # DIED_CRASH
 	chmod 0750 "$DEFS"
@@ -334,8 +391,10 @@ for line in open(sys.argv[1], "rb"):
 print(" ".join(sorted(kinds)))
 ' "$T/ev"
 	[ "$output" = "DIED_CRASH DIED_SHUTDOWN HELLO_ACCEPTED HELLO_REFUSED SECURITY_VIOLATION SERVICE_DEF_CHANGED SERVICE_DEF_LOADED SPAWN SPAWN_ATTEMPT VERSION_MISMATCH" ]
-	# an accepted Hello's event carries its connection id and request id
-	grep '"kind":"HELLO_ACCEPTED"' "$T/ev" | head -1 | jf 'd["connection_id"]' | grep -qx 1
+	# an accepted Hello's event carries its connection id and request id;
+	# the id, 64 bits, is a decimal string (as rp-probe writes it)
+	grep '"kind":"HELLO_ACCEPTED"' "$T/ev" | head -1 | jf 'repr(d["connection_id"])' | grep -qx "'1'"
+
 }
 
 @test "--events: a reason too long for 4096 bytes is cut, the line still parses" {

@@ -259,7 +259,8 @@ expect_refused() {
 }
 
 @test "row 19: a service directory that does not exist" {
-	start_broker -d "$T/none"
+	# (from the environment: -d must name a directory at start-up)
+	RUNNING_PROCESS_SERVICE_DEF_DIR="$T/none" start_broker
 	run -0 hello
 	expect_refused 2 "service definition was not found" 0
 }

@@ -85,6 +85,43 @@ EOF
 	[ "$output" -gt 40 ]
 }
 
+@test "3000 refused peers of another uid: 10 lines, then one \"N more\" line" {
+	SHARED=$(rp_shared_dir)
+	SOCK="$SHARED/b.sock"
+	rp_start broker $(bw_exec) activate --path "$SOCK" --mode 777 \
+		--ready-from 3 --ready-to 5 -- rp-broker --ready-fd 5 --events "$T/ev"
+	BPID=$RP_LAST_PID
+	cat >"$SHARED/flood.py" <<'EOF'
+import socket, sys
+for _ in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    try:
+        while s.recv(64):       # closed unread: end of file (or a reset)
+            pass
+    except ConnectionResetError:
+        pass
+    s.close()
+EOF
+	chmod 0644 "$SHARED/flood.py"
+	rp_as_nobody timeout 60 /usr/bin/python3 "$SHARED/flood.py" "$SOCK" 3000
+	[ "$(metric running_process_broker_v1_peer_rejected_total)" = 3000 ]
+	# one line each for the first 10, on stderr and in the events file
+	[ "$(grep -c 'connection from uid 65534 refused' "$T/ev")" -eq 10 ]
+	[ "$(grep -c 'rp-broker: connection from uid 65534 refused (pid [0-9]*)$' "$T/broker.err")" -eq 10 ]
+	# the rest summed up when the window ends, with the count
+	wait_for grep -q '"reason":"2990 more connections from other uids refused (not logged one by one)"' "$T/ev"
+	grep '2990 more' "$T/ev" | grep -q '"extra":{"suppressed":"2990"}'
+	grep -qx 'rp-broker: 2990 more connections from other uids refused (not logged one by one)' "$T/broker.err"
+	[ "$(wc -l <"$T/ev")" -eq 11 ]
+	# a new window logs again; a stop sums up what is pending at once
+	rp_as_nobody timeout 60 /usr/bin/python3 "$SHARED/flood.py" "$SOCK" 15
+	[ "$(grep -c 'connection from uid 65534 refused' "$T/ev")" -eq 20 ]
+	stop_broker
+	grep -q '"reason":"5 more connections from other uids refused' "$T/ev"
+	[ "$(wc -l <"$T/ev")" -eq 22 ]
+}
+
 @test "500 connections that send nothing while another client negotiates" {
 	def echo serve
 	start_broker

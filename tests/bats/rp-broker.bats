@@ -2,7 +2,7 @@
 # rp-broker through the real binary: usage, where it listens and the
 # directory and stale-socket rules, socket activation, readiness (--ready-fd
 # and sd_notify), stopping (SIGTERM, SIGINT, SHUTDOWN) with the drain, and
-# the events file's reopening on SIGHUP.
+# the events file's reopening on SIGHUP, SIGUSR1 and SIGUSR2.
 
 load broker
 bats_require_minimum_version 1.5.0
@@ -66,6 +66,45 @@ bats_require_minimum_version 1.5.0
 	# from the environment too, and nothing was created
 	RUNNING_PROCESS_BROKER_V1_SOCKET=$long run -2 rp-broker
 	[ ! -e "$long" ]
+}
+
+@test "start-up surprises: an explicit socket's directory is never created, -d must exist, --handoff-* need --handoff, a failed start leaves no --events file" {
+	# a typo in -s (or the environment's socket) makes no tree
+	run -3 rp-broker -s "$T/no/such/dir/x.sock" --events "$T/ev"
+	[ "${#lines[@]}" -eq 1 ]
+	assert_output "rp-broker: cannot listen on $T/no/such/dir/x.sock: directory $T/no/such/dir does not exist (the directory of a socket from -s is never created)"
+	[ ! -e "$T/no" ]
+	# ... and the --events file it made is gone again
+	[ ! -e "$T/ev" ]
+	RUNNING_PROCESS_BROKER_V1_SOCKET="$T/no/x.sock" run -3 rp-broker
+	[[ "$output" == *"(the directory of a socket from \$RUNNING_PROCESS_BROKER_V1_SOCKET is never created)" ]]
+	[ ! -e "$T/no" ]
+	# an --events file that was there before is kept, as it was
+	echo '{"old":1}' >"$T/ev"
+	run -3 rp-broker -s "$T/no/x.sock" --events "$T/ev"
+	[ "$(cat "$T/ev")" = '{"old":1}' ]
+	# -d that is not a directory
+	rp_check_usage_error rp-broker -d "$T/nope"
+	run -2 rp-broker -d "$T/nope"
+	assert_output "rp-broker: -d $T/nope: No such file or directory (see --help)"
+	run -2 rp-broker -d "$T/ev"
+	assert_output "rp-broker: -d $T/ev: not a directory (see --help)"
+	# the environment's directory may come later (as the default may)
+	RUNNING_PROCESS_SERVICE_DEF_DIR="$T/later" rp_start broker rp-broker -s "$SOCK" --ready-fd 3
+	BPID=$RP_LAST_PID
+	stop_broker
+	# handoff options without --handoff
+	rp_check_usage_error rp-broker --handoff-timeout 5000
+	run -2 rp-broker --handoff-timeout 1s
+	assert_output "rp-broker: --handoff-timeout needs --handoff (see --help)"
+	run -2 rp-broker --handoff-event broker
+	assert_output "rp-broker: --handoff-event needs --handoff (see --help)"
+	# the default runtime directories are still made
+	rm -rf "$XDG_RUNTIME_DIR/running-process"
+	rp_start broker2 rp-broker --ready-fd 3
+	[ -d "$XDG_RUNTIME_DIR/running-process/broker" ]
+	kill -TERM "$RP_LAST_PID"
+	wait "$RP_LAST_PID"
 }
 
 # --------------------------------------------------------- where it listens
@@ -135,11 +174,16 @@ bats_require_minimum_version 1.5.0
 	[ "$(echo "$output" | jf 'd["config"]["socket"]["source"]')" = flag ]
 }
 
-@test "a missing socket directory is created 0700 (with its parents)" {
-	SOCK="$T/run/a/b/c.sock"
-	start_broker
-	[ "$(stat -c %a "$T/run/a/b")" = 700 ]
-	[ "$(stat -c %a "$SOCK")" = 600 ]
+@test "a missing default socket directory is created 0700 (with its parents); an explicit one never" {
+	rm -rf "$XDG_RUNTIME_DIR/running-process"
+	rp_start broker rp-broker --ready-fd 3
+	BPID=$RP_LAST_PID
+	[ "$(stat -c %a "$XDG_RUNTIME_DIR/running-process")" = 700 ]
+	[ "$(stat -c %a "$XDG_RUNTIME_DIR/running-process/broker")" = 700 ]
+	[ "$(stat -c %a "$XDG_RUNTIME_DIR"/running-process/broker/rpb-v1-*-shared.sock)" = 600 ]
+	# -s names a socket, not a tree to make (rp-broker(1), -s)
+	run -3 rp-broker -s "$T/run/a/b/c.sock"
+	[ ! -e "$T/run/a" ]
 }
 
 @test "a socket directory with group/other bits, a symlink or another owner: exit 3" {
@@ -395,6 +439,58 @@ print("let go:", sum(c.recv(1) == b"" for c in cs))' "$SOCK" "$T/held" >"$T/held
 	wait_for grep -q '"service_name":"again"' "$T/ev"
 	run ! grep -q '"service_name":"again"' "$T/ev.1"
 	[ "$(stat -c %a "$T/ev")" = 600 ]
+	# and says so, in one line
+	wait_for grep -q "SIGHUP: reopened --events $T/ev; service definitions will be read again" "$T/broker.err"
+}
+
+@test "SIGUSR1 and SIGUSR2 reopen the --events file and the broker keeps serving" {
+	start_broker --events "$T/ev"
+	local sig
+	for sig in USR1 USR2; do
+		mv "$T/ev" "$T/ev.$sig" 2>/dev/null || true
+		kill -"$sig" "$BPID"
+		wait_for grep -q "SIG$sig: reopened --events $T/ev\$" "$T/broker.err"
+		[ -e "$T/ev" ]
+		hello --service "after-${sig,,}" --version 1.0.0 >/dev/null
+		wait_for grep -q "\"service_name\":\"after-${sig,,}\"" "$T/ev"
+	done
+	kill -0 "$BPID"
+	run -0 admin status --body
+	# without --events, a line says there was nothing to reopen
+	stop_broker
+	rp_start broker2 rp-broker -s "$SOCK" --ready-fd 3
+	kill -USR1 "$RP_LAST_PID"
+	wait_for grep -q "SIGUSR1: no --events file to reopen" "$T/broker2.err"
+	kill -0 "$RP_LAST_PID"
+}
+
+@test "a full --events file (a file size limit) loses lines, never tears one, and says how many" {
+	start_broker --events "$T/ev"
+	hello --service one --version 1.0.0 >/dev/null
+	wait_for grep -q '"service_name":"one"' "$T/ev"
+	local size
+	size=$(stat -c %s "$T/ev")
+	# room for part of one more line: the next writes are short, then fail
+	prlimit --pid "$BPID" --fsize=$((size + 100)):unlimited
+	hello --service two --version 1.0.0 >/dev/null
+	hello --service three --version 1.0.0 >/dev/null
+	[ "$(stat -c %s "$T/ev")" -eq "$size" ]
+	[ "$(metric running_process_broker_v1_events_total result=failed)" = 2 ]
+	# space again
+	prlimit --pid "$BPID" --fsize=unlimited:unlimited
+	hello --service four --version 1.0.0 >/dev/null
+	wait_for grep -q '"service_name":"four"' "$T/ev"
+	/usr/bin/python3 - "$T/ev" <<'PY'
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+assert raw.endswith(b"\n")
+lines = [json.loads(l) for l in raw.decode().splitlines()]
+assert [l["service_name"] for l in lines] == ["one", "four"], lines
+assert lines[1]["extra"]["events_lost"] == "2", lines[1]
+assert "events_lost" not in lines[0]["extra"]
+PY
+	kill -0 "$BPID"
+	[ "$(metric running_process_broker_v1_events_total result=written)" = 2 ]
 }
 
 @test "an --events file that cannot be opened: exit 3 before listening" {

@@ -1,10 +1,12 @@
 /* Unit tests for rp-broker's lifecycle events (cmd/rp-broker/events.c):
- * the JSON lines, their 4096-byte cap, the DUMP ring. */
+ * the JSON lines, their 4096-byte cap, a short write, the DUMP ring. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,7 +46,7 @@ test_line(void)
 	T_OK(strstr(s, "\"pid\":4242,\"service_name\":\"echo\","
 	    "\"kind\":\"HELLO_REFUSED\",\"reason\":\"no service definition\","
 	    "\"severity_number\":13,\"severity_text\":\"WARN\","
-	    "\"request_id\":\"r-1\",\"connection_id\":7,"
+	    "\"request_id\":\"r-1\",\"connection_id\":\"7\","
 	    "\"broker_instance\":\"private:echo\",\"extra\":{\"code\":"
 	    "\"SERVICE_UNKNOWN\",\"wanted_version\":\"\"}}\n") != NULL);
 	T_UEQ(ev.written, 1);
@@ -89,6 +91,68 @@ test_line_cap(void)
 	T_UEQ(ev.failed, 0);
 	events_close(&ev);
 	free(reason);
+	rp_buf_free(&b);
+}
+
+/* A full disk (here a file size limit, which fails a write the same way:
+ * short, then not at all) loses lines but never tears one: the part
+ * written is cut off again, every line in the file is whole JSON, and
+ * the next line written says how many were lost. */
+static void
+test_short_write(void)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	struct rlimit rl, small;
+	struct events ev;
+	struct rp_buf b = { 0 };
+	char path[4096];
+	const char *s;
+	size_t first;
+
+	memset(&ev, 0, sizeof(ev));
+	sigemptyset(&ign.sa_mask);
+	T_EQ(sigaction(SIGXFSZ, &ign, &old), 0);
+	T_EQ(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	snprintf(path, sizeof(path), "%s/ev.jsonl", t_tmpdir());
+	T_EQ(events_open(&ev, path, "shared"), 0);
+	events_emit(&ev, RP__EVENT_KIND__EVENT_KIND_DIED_CRASH, EV_ERROR,
+	    "echo", "one", NULL, 0, 0, NULL, 0);
+	file_of(path, &b);
+	first = b.len;
+	/* room for half a line more */
+	small = rl;
+	small.rlim_cur = (rlim_t)(first + first / 2);
+	T_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+	events_emit(&ev, RP__EVENT_KIND__EVENT_KIND_DIED_CRASH, EV_ERROR,
+	    "echo", "two", NULL, 0, 0, NULL, 0);
+	events_emit(&ev, RP__EVENT_KIND__EVENT_KIND_DIED_CRASH, EV_ERROR,
+	    "echo", "three", NULL, 0, 0, NULL, 0);
+	file_of(path, &b);
+	T_UEQ(b.len, first);
+	T_UEQ(ev.failed, 2);
+	T_UEQ(ev.lost, 2);
+	/* space again */
+	T_EQ(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	events_emit(&ev, RP__EVENT_KIND__EVENT_KIND_DIED_CRASH, EV_ERROR,
+	    "echo", "four", NULL, 0, 0, NULL, 0);
+	file_of(path, &b);
+	s = rp_buf_str(&b);
+	T_OK(strstr(s, "\"reason\":\"two\"") == NULL);
+	T_OK(strstr(s + first, "{\"ts_ms\":") == s + first);
+	T_OK(strstr(s + first, "\"reason\":\"four\"") != NULL);
+	T_OK(strstr(s + first, "\"extra\":{\"events_lost\":\"2\"}}\n") != NULL);
+	T_EQ(b.data[b.len - 1], '\n');
+	T_OK(memchr(s + first, '\n', b.len - first - 1) == NULL);
+	T_UEQ(ev.written, 2);
+	T_UEQ(ev.lost, 0);
+	/* and the line after that is plain again */
+	events_emit(&ev, RP__EVENT_KIND__EVENT_KIND_DIED_CRASH, EV_ERROR,
+	    "echo", "five", NULL, 0, 0, NULL, 0);
+	file_of(path, &b);
+	T_OK(strstr(rp_buf_str(&b), "\"reason\":\"five\"") != NULL);
+	T_OK(strstr(rp_buf_str(&b), "\"extra\":{}}\n") != NULL);
+	events_close(&ev);
+	T_EQ(sigaction(SIGXFSZ, &old, NULL), 0);
 	rp_buf_free(&b);
 }
 
@@ -161,6 +225,7 @@ main(void)
 {
 	T_RUN(test_line);
 	T_RUN(test_line_cap);
+	T_RUN(test_short_write);
 	T_RUN(test_ring);
 	T_RUN(test_open_errors);
 	return t_done();
