@@ -127,7 +127,7 @@ int bkey_needs_probe(struct broker *b, struct bkey *k);
 /* Verify static k now (its waiters are answered when the verdict comes). */
 void bkey_verify(struct broker *b, struct bkey *k);
 
-/* k's child ended as st says (children.c reaped it). */
+/* k's child ended as st says (children.c reaps it right after). */
 void bkey_ended(struct broker *b, struct bkey *k,
     const struct rp_spawn_status *st);
 

@@ -92,3 +92,41 @@ gone() {
 	[ "$(field backend_pipe)" = "$pipe" ]
 	stop_broker
 }
+
+@test "a clean stop leaves no descendant: not one that ignores SIGTERM, not one that called setsid" {
+	def gk grandkids
+	start_broker --events "$T/ev"
+	run -0 hello --service gk
+	[ "$(field result)" = negotiated ]
+	local be term sid
+	be=$(backend_pid gk)
+	term=$(cat "$RP_TEST_ENV_DIR/gc-term.pid")
+	sid=$(cat "$RP_TEST_ENV_DIR/gc-setsid.pid")
+	kill -0 "$term"
+	kill -0 "$sid"
+	# one in the backend's group, one in a session of its own
+	[ "$(ps -o pgid= -p "$term" | tr -d ' ')" = "$be" ]
+	[ "$(ps -o sid= -p "$sid" | tr -d ' ')" = "$sid" ]
+	stop_broker
+	# gone before the broker's exit, reaped by it: not even zombies
+	run ! kill -0 "$be"
+	run ! kill -0 "$term"
+	run ! kill -0 "$sid"
+	grep -q '"kind":"DIED_SHUTDOWN"' "$T/ev"
+}
+
+@test "descendants orphaned while the broker runs are reaped, not left zombies" {
+	def gk grandkids
+	start_broker --events "$T/ev"
+	run -0 hello --service gk
+	local be sid
+	be=$(backend_pid gk)
+	sid=$(cat "$RP_TEST_ENV_DIR/gc-setsid.pid")
+	kill -KILL "$be"
+	wait_for grep -q DIED_CRASH "$T/ev"
+	# the setsid one came back to the broker, a child subreaper
+	wait_for bash -c '[ "$(ps -o ppid= -p "$1" | tr -d " ")" = "$2" ]' _ "$sid" "$BPID"
+	kill -KILL "$sid"
+	wait_for bash -c '! kill -0 "$1" 2>/dev/null' _ "$sid"
+	stop_broker
+}
