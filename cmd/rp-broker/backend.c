@@ -33,6 +33,8 @@
 const char *
 bkey_state_name(const struct bkey *k)
 {
+	if (k->stopped != 0 && k->pid > 0)
+		return "stopped";
 	switch (k->state) {
 	case BKEY_SPAWNING:
 		return "spawning";
@@ -53,7 +55,7 @@ bkey_healthy(const struct bkey *k)
 	if (k->kind == BKEY_STATIC)
 		return k->state == BKEY_LIVE || (k->state == BKEY_PROBING &&
 		    k->last_probe_ok == 1);
-	return k->state == BKEY_LIVE;
+	return k->state == BKEY_LIVE && k->stopped == 0;
 }
 
 static void
@@ -225,6 +227,7 @@ bkey_stop(struct broker *b, struct bkey *k, int reason)
 	    HANDOFF_BACKEND_GONE, "the backend is being stopped");
 	children_stop(b, k, reason);
 	k->pid = 0;
+	k->stopped = 0;
 	bkey_set_state(k, BKEY_IDLE);
 }
 
@@ -448,12 +451,31 @@ backends_in_flight(const struct broker *b)
 }
 
 void
+bkey_stopped(struct broker *b, struct bkey *k, int signo)
+{
+	char sig[16];
+
+	(void)b;
+	if ((signo != 0) == (k->stopped != 0))
+		return;
+	k->stopped = signo;
+	if (signo != 0)
+		cli_warn("backend %s@%s (pid %ld) was stopped by %s; it is not "
+		    "handed out until it continues", k->service, k->version,
+		    (long)k->pid, rp_spawn_signame(signo, sig));
+	else
+		cli_warn("backend %s@%s (pid %ld) continued", k->service,
+		    k->version, (long)k->pid);
+}
+
+void
 bkey_ended(struct broker *b, struct bkey *k, const struct rp_spawn_status *st)
 {
 	char how[64], r[400], pid[16];
 	struct ev_kv extra[1];
 	int kind;
 
+	k->stopped = 0;
 	children_describe(how, sizeof(how), st);
 	rp_utf8_fmt(pid, sizeof(pid), "%ld", (long)k->pid);
 	rp_utf8_fmt(r, sizeof(r), "the backend %s", how);

@@ -225,6 +225,8 @@ children_stop(struct broker *b, const struct bkey *k, int reason)
 	struct dying *y;
 
 	(void)rp_spawn_kill(k->pid, SIGTERM, 1);
+	/* A stopped process would hold the SIGTERM until continued. */
+	(void)rp_spawn_kill(k->pid, SIGCONT, 1);
 	y = calloc(1, sizeof(*y));
 	if (y == NULL) {
 		/* No room to wait politely. */
@@ -284,6 +286,12 @@ children_sigchld(struct broker *b)
 	struct bkey *k;
 	pid_t pid;
 
+	/* Stops and continues: a stopped backend is not handed out. */
+	while ((pid = rp_spawn_wait_any(RP_SPAWN_WAIT_NOHANG |
+	    RP_SPAWN_WAIT_STOPS, &st)) > 0)
+		if ((k = key_of(b, pid)) != NULL)
+			bkey_stopped(b, k, st.event == RP_SPAWN_STOPPED ?
+			    st.signo : 0);
 	/* Ends, each seen while it is still a zombie (its pid and group
 	 * reserved), then reaped. */
 	while ((pid = rp_spawn_wait_any(RP_SPAWN_WAIT_NOHANG |

@@ -200,6 +200,11 @@ serve_key(struct broker *b, struct conn *c, struct bkey *k,
 	}
 	switch (k->state) {
 	case BKEY_LIVE:
+		if (k->stopped != 0) {
+			/* It would take the client and never answer. */
+			refuse(b, c, RP_REFUSE_BACKEND_STOPPED, NULL, 0);
+			return;
+		}
 		negotiate(b, c, k);
 		return;
 	case BKEY_SPAWNING:

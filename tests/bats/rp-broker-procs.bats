@@ -130,3 +130,34 @@ gone() {
 	wait_for bash -c '! kill -0 "$1" 2>/dev/null' _ "$sid"
 	stop_broker
 }
+
+@test "a stopped backend is not handed out: code 3, state stopped; continued, it serves again" {
+	def echo serve
+	start_broker
+	run -0 hello
+	local pid
+	pid=$(backend_pid echo)
+	kill -STOP "$pid"
+	echo "$pid" >"$RP_TEST_ENV_DIR/stopped.pid"
+	wait_for state_is echo stopped
+	[ "$(admin backend-health --body | jf 'd["backends"][0]["healthy"]')" = false ]
+	[ "$(admin status --json --body | jf 'd["backends"][0]["state"]')" = stopped ]
+	[ "$(admin dump --body | jf 'd["backends"][0]["state"]')" = stopped ]
+	run -0 hello
+	[ "$(field result)" = refused ]
+	[ "$(field code)" = 3 ]
+	[ "$(field reason)" = "backend is stopped" ]
+	[ "$(field retry_after_ms)" = 1000 ]
+	grep -q "was stopped by SIGSTOP" "$T/broker.err"
+	kill -CONT "$pid"
+	wait_for state_is echo live
+	run -0 hello
+	[ "$(field result)" = negotiated ]
+	[ "$(backend_pid echo)" = "$pid" ]
+	# stopped again, a clean stop still ends it at once (SIGCONT follows
+	# the SIGTERM)
+	kill -STOP "$pid"
+	wait_for state_is echo stopped
+	stop_broker
+	run ! kill -0 "$pid"
+}
