@@ -147,6 +147,19 @@ bkey_get(struct broker *b, const char *service, const char *version)
 	return bkey_new(b, service, version, BKEY_SPAWNED);
 }
 
+uint32_t
+bkey_running(const struct broker *b, const char *service)
+{
+	const struct bkey *k;
+	uint32_t n = 0;
+
+	for (k = b->keys; k != NULL; k = k->next)
+		if (k->kind == BKEY_SPAWNED && k->pid > 0 &&
+		    strcmp(k->service, service) == 0)
+			n++;
+	return n;
+}
+
 void
 bkey_enqueue(struct bkey *k, struct conn *c)
 {

@@ -96,6 +96,10 @@ const char *bkey_state_name(const struct bkey *k);
  * re-verified counts while its last probe was good). */
 int bkey_healthy(const struct bkey *k);
 
+/* How many spawned backends of service are running (starting, live or
+ * stopped), against --max-backends. */
+uint32_t bkey_running(const struct broker *b, const char *service);
+
 /* The Hellos waiting for k's backend. */
 void bkey_enqueue(struct bkey *k, struct conn *c);
 void bkey_unqueue(struct bkey *k, struct conn *c);

@@ -161,3 +161,47 @@ gone() {
 	stop_broker
 	run ! kill -0 "$pid"
 }
+
+@test "--max-backends bounds one service's backends: code 4, retry 1000, serving throughout" {
+	def echo serve
+	def other serve
+	start_broker --max-backends 2
+	run -0 hello --version 1.0.0
+	[ "$(field result)" = negotiated ]
+	run -0 hello --version 1.0.1
+	[ "$(field result)" = negotiated ]
+	run -0 hello --version 1.0.2
+	[ "$(field result)" = refused ]
+	[ "$(field code)" = 4 ]
+	[ "$(field reason)" = "backend spawn budget exhausted" ]
+	[ "$(field retry_after_ms)" = 1000 ]
+	# the running ones and other services are served as before
+	run -0 hello --version 1.0.1
+	[ "$(field result)" = negotiated ]
+	run -0 hello --service other
+	[ "$(field result)" = negotiated ]
+	[ "$(admin config --body | jf 'd["config"]["max_backends"]["value"]')" = 2 ]
+	# a backend that ends makes room
+	kill -KILL "$(backend_pid echo 1.0.0)"
+	wait_for state_is echo idle
+	run -0 hello --version 1.0.2
+	[ "$(field result)" = negotiated ]
+	stop_broker
+}
+
+@test "by default 8 backends of one service, however many versions are asked for" {
+	def echo serve
+	start_broker
+	local v n=0 refused=0
+	for v in $(seq 1 12); do
+		run -0 hello --version "1.0.$v"
+		case $(field result) in
+		negotiated) n=$((n + 1)) ;;
+		refused) [ "$(field code)" = 4 ]; refused=$((refused + 1)) ;;
+		esac
+	done
+	[ "$n" = 8 ]
+	[ "$refused" = 4 ]
+	[ "$(children_of "$BPID" | wc -l)" = 8 ]
+	stop_broker
+}
