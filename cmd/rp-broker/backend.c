@@ -266,8 +266,9 @@ bkey_spawn_failed(struct broker *b, struct bkey *k, const char *why)
 {
 	probe_close(b, k);
 	report_spawn_failure(b, k, why);
+	/* Stopped by us, not a crash: the failure above says it all. */
 	if (k->pid > 0)
-		bkey_stop(b, k, RP__EVENT_KIND__EVENT_KIND_DIED_CRASH);
+		bkey_stop(b, k, RP__EVENT_KIND__EVENT_KIND_UNSPECIFIED);
 	bkey_set_state(k, BKEY_IDLE);
 	bkey_answer_all(b, k, RP_REFUSE_SPAWN_FAILED, why, 0);
 	broker_check_drained(b);

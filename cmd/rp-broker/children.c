@@ -12,7 +12,6 @@
  * stop; a stopped backend that has exited takes the rest of its group
  * with it (SIGKILL, while its zombie still holds the group's id).
  */
-
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -271,8 +270,10 @@ dying_ended(struct broker *b, struct dying *y, const struct rp_spawn_status *st)
 	    (long)y->pid, how);
 	if (y->reason == RP__EVENT_KIND__EVENT_KIND_DIED_SHUTDOWN)
 		b->count.deaths_shutdown++;
-	events_emit(&b->ev, (uint32_t)y->reason, EV_INFO, y->service, r, NULL,
-	    0, (uint32_t)y->pid, NULL, 0);
+	/* UNSPECIFIED: a failed spawn's child, said with the failure. */
+	if (y->reason != RP__EVENT_KIND__EVENT_KIND_UNSPECIFIED)
+		events_emit(&b->ev, (uint32_t)y->reason, EV_INFO, y->service,
+		    r, NULL, 0, (uint32_t)y->pid, NULL, 0);
 	children_remove_endpoint(y->pipe);
 	children_remove_endpoint(y->hpipe);
 	free(y);

@@ -205,3 +205,16 @@ gone() {
 	[ "$(children_of "$BPID" | wc -l)" = 8 ]
 	stop_broker
 }
+
+@test "the process of a failed spawn, stopped by the broker, is no crash" {
+	def quiet silent
+	start_broker --spawn-timeout 300 --events "$T/ev"
+	run -0 hello --service quiet
+	[ "$(field code)" = 3 ]
+	wait_for bash -c '[ -z "$(cat /proc/$1/task/*/children)" ]' _ "$BPID"
+	grep -q '"outcome":"failure"' "$T/ev"
+	run ! grep -q DIED_CRASH "$T/ev"
+	run ! grep -q 'killed by SIGTERM' "$T/ev"
+	[ "$(metric running_process_broker_v1_backend_deaths_total reason=crash)" = 0 ]
+	stop_broker
+}
