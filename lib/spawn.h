@@ -28,6 +28,13 @@
                                   controlling terminal (TIOCSCTTY) */
 #define RP_SPAWN_KEEP_STD 0x8u /* keep fds 0-2 unless mapped (else they are
                                   /dev/null unless mapped) */
+#define RP_SPAWN_PDEATHSIG 0x10u /* the child is sent SIGKILL when the
+                                  thread that started it ends, however it
+                                  ends (Linux PR_SET_PDEATHSIG, set before
+                                  exec; a child whose parent is already
+                                  gone by then exits instead of running the
+                                  program).  Windows: every child is in a
+                                  Job Object that dies with us already. */
 
 /* How long a supervisor of ours gives a child between SIGTERM and SIGKILL
  * (rp-broker's backends, rp-handoff-recv --serve's programs). */
@@ -92,14 +99,21 @@ int rp_spawn_exec(const struct rp_spawn *sp);
 
 /* How a child ended, in the shell's terms. */
 struct rp_spawn_status {
-	int signo;      /* 0: it exited with `code`; else killed by signo */
+	int signo;      /* 0: it exited with `code`; else killed by signo
+	                   (with RP_SPAWN_STOPPED: the signal that stopped it) */
 	int code;       /* exit code 0..255 (when signo == 0) */
 	int core;       /* 1 when it dumped core */
+	int event;      /* RP_SPAWN_ENDED, or with RP_SPAWN_WAIT_STOPS
+	                   RP_SPAWN_STOPPED / RP_SPAWN_CONTINUED */
 };
+
+enum { RP_SPAWN_ENDED = 0, RP_SPAWN_STOPPED, RP_SPAWN_CONTINUED };
 
 #define RP_SPAWN_WAIT_NOHANG 0x1u /* return 0 at once if still running */
 #define RP_SPAWN_WAIT_NOWAIT 0x2u /* observe the end, leave it a zombie
                                      (its pid and group stay reserved) */
+#define RP_SPAWN_WAIT_STOPS 0x4u  /* rp_spawn_wait_any: report a child
+                                     stopped or continued, not ended */
 
 /* Wait for child pid to end (EINTR is retried).  Returns 1 with *st filled,
  * 0 (NOHANG) when it is still running, or -1 with errno (ECHILD). */
@@ -111,6 +125,14 @@ int rp_spawn_wait(pid_t pid, unsigned flags, struct rp_spawn_status *st);
  * life.  Returns its pid with *st filled (st may be NULL), 0 when no child
  * has ended (or there is none), -1 with errno. */
 pid_t rp_spawn_reap_any(struct rp_spawn_status *st);
+
+/* Any child of ours (NOHANG, NOWAIT as above): one that ended, or with
+ * RP_SPAWN_WAIT_STOPS instead one that was stopped or continued by a
+ * signal since last asked (st->event says which; each stop and continue
+ * is reported once).  Returns its pid with *st filled (st may be NULL), 0
+ * when there is nothing to report (or no child at all), -1 with errno.
+ * Windows has no stopped processes: STOPS always returns 0 there. */
+pid_t rp_spawn_wait_any(unsigned flags, struct rp_spawn_status *st);
 
 /* rp_spawn_wait until an absolute deadline (deadline.h): 1 with *st filled
  * once pid has ended (NOWAIT in flags leaves it a zombie), 0 when it is

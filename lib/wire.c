@@ -667,6 +667,7 @@ const struct rp_refusal_row rp_refusal_table[RP_REFUSE_COUNT] = {
 	    "launched backend identity did not match request", 0, 0),
 	ROW(RP_REFUSE_INSTALL, 26, 7,
 	    "registered backend could not be installed", 0, 1),
+	ROW(RP_REFUSE_BACKEND_STOPPED, 25, 3, "backend is stopped", 1000, 0),
 };
 
 #undef ROW

@@ -189,6 +189,8 @@ enum rp_refusal {
 	                                service or version */
 	RP_REFUSE_INSTALL,           /* a backend that cannot be put in the
 	                                table or on the wire */
+	RP_REFUSE_BACKEND_STOPPED,   /* ours, code 3: the live backend is
+	                                stopped by a signal (SIGSTOP...) */
 	RP_REFUSE_COUNT,
 	/* Not a row: no memory to decode the request (errno ENOMEM).
 	 * running-process v1 has no answer for that (it aborts); nothing is

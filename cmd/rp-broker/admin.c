@@ -100,6 +100,7 @@ admin_json_config(struct broker *b, struct rp_json *j)
 	cfg_u64(j, "spawn_timeout_ms", (uint64_t)c->spawn_timeout_ms,
 	    c->spawn_timeout_src);
 	cfg_u64(j, "spawn_waiters", c->spawn_waiters, c->spawn_waiters_src);
+	cfg_u64(j, "max_backends", c->max_backends, c->max_backends_src);
 	cfg_u64(j, "probe_interval_ms", (uint64_t)c->probe_interval_ms,
 	    c->probe_interval_src);
 	cfg_u64(j, "probe_timeout_ms", (uint64_t)c->probe_timeout_ms,

@@ -33,6 +33,8 @@
 const char *
 bkey_state_name(const struct bkey *k)
 {
+	if (k->stopped != 0 && k->pid > 0)
+		return "stopped";
 	switch (k->state) {
 	case BKEY_SPAWNING:
 		return "spawning";
@@ -53,7 +55,7 @@ bkey_healthy(const struct bkey *k)
 	if (k->kind == BKEY_STATIC)
 		return k->state == BKEY_LIVE || (k->state == BKEY_PROBING &&
 		    k->last_probe_ok == 1);
-	return k->state == BKEY_LIVE;
+	return k->state == BKEY_LIVE && k->stopped == 0;
 }
 
 static void
@@ -145,6 +147,19 @@ bkey_get(struct broker *b, const char *service, const char *version)
 	return bkey_new(b, service, version, BKEY_SPAWNED);
 }
 
+uint32_t
+bkey_running(const struct broker *b, const char *service)
+{
+	const struct bkey *k;
+	uint32_t n = 0;
+
+	for (k = b->keys; k != NULL; k = k->next)
+		if (k->kind == BKEY_SPAWNED && k->pid > 0 &&
+		    strcmp(k->service, service) == 0)
+			n++;
+	return n;
+}
+
 void
 bkey_enqueue(struct bkey *k, struct conn *c)
 {
@@ -225,6 +240,7 @@ bkey_stop(struct broker *b, struct bkey *k, int reason)
 	    HANDOFF_BACKEND_GONE, "the backend is being stopped");
 	children_stop(b, k, reason);
 	k->pid = 0;
+	k->stopped = 0;
 	bkey_set_state(k, BKEY_IDLE);
 }
 
@@ -250,8 +266,9 @@ bkey_spawn_failed(struct broker *b, struct bkey *k, const char *why)
 {
 	probe_close(b, k);
 	report_spawn_failure(b, k, why);
+	/* Stopped by us, not a crash: the failure above says it all. */
 	if (k->pid > 0)
-		bkey_stop(b, k, RP__EVENT_KIND__EVENT_KIND_DIED_CRASH);
+		bkey_stop(b, k, RP__EVENT_KIND__EVENT_KIND_UNSPECIFIED);
 	bkey_set_state(k, BKEY_IDLE);
 	bkey_answer_all(b, k, RP_REFUSE_SPAWN_FAILED, why, 0);
 	broker_check_drained(b);
@@ -448,12 +465,31 @@ backends_in_flight(const struct broker *b)
 }
 
 void
+bkey_stopped(struct broker *b, struct bkey *k, int signo)
+{
+	char sig[16];
+
+	(void)b;
+	if ((signo != 0) == (k->stopped != 0))
+		return;
+	k->stopped = signo;
+	if (signo != 0)
+		cli_warn("backend %s@%s (pid %ld) was stopped by %s; it is not "
+		    "handed out until it continues", k->service, k->version,
+		    (long)k->pid, rp_spawn_signame(signo, sig));
+	else
+		cli_warn("backend %s@%s (pid %ld) continued", k->service,
+		    k->version, (long)k->pid);
+}
+
+void
 bkey_ended(struct broker *b, struct bkey *k, const struct rp_spawn_status *st)
 {
 	char how[64], r[400], pid[16];
 	struct ev_kv extra[1];
 	int kind;
 
+	k->stopped = 0;
 	children_describe(how, sizeof(how), st);
 	rp_utf8_fmt(pid, sizeof(pid), "%ld", (long)k->pid);
 	rp_utf8_fmt(r, sizeof(r), "the backend %s", how);

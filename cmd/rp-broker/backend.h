@@ -46,6 +46,8 @@ struct bkey {
 	uint8_t kind;                  /* enum bkey_kind */
 	uint8_t state;                 /* enum bkey_state */
 	pid_t pid;                     /* child (spawned) or claimed (static) */
+	int stopped;                   /* spawned: the signal that stopped its
+	                                  child (SIGSTOP...), 0 when running */
 	char pipe[RP_SUN_PATH_MAX];
 	char hpipe[RP_SUN_PATH_MAX];   /* its handoff socket, or "" */
 	char binary[PATH_MAX];
@@ -88,11 +90,15 @@ struct bkey *bkey_get(struct broker *b, const char *service,
 /* 1 when -b registered some version of service. */
 int bkey_static_service(struct broker *b, const char *service);
 /* "idle", "spawning", "live", "probing" ("unverified": a static key in
- * doubt). */
+ * doubt), "stopped" (a spawned backend stopped by a signal). */
 const char *bkey_state_name(const struct bkey *k);
-/* Fit to be offered: live (a static one being re-verified counts while
- * its last probe was good). */
+/* Fit to be offered: live and not stopped (a static one being
+ * re-verified counts while its last probe was good). */
 int bkey_healthy(const struct bkey *k);
+
+/* How many spawned backends of service are running (starting, live or
+ * stopped), against --max-backends. */
+uint32_t bkey_running(const struct broker *b, const char *service);
 
 /* The Hellos waiting for k's backend. */
 void bkey_enqueue(struct bkey *k, struct conn *c);
@@ -127,7 +133,11 @@ int bkey_needs_probe(struct broker *b, struct bkey *k);
 /* Verify static k now (its waiters are answered when the verdict comes). */
 void bkey_verify(struct broker *b, struct bkey *k);
 
-/* k's child ended as st says (children.c reaped it). */
+/* k's child was stopped by signal signo, or continued (signo 0): a
+ * stopped backend is not handed out (children.c saw it). */
+void bkey_stopped(struct broker *b, struct bkey *k, int signo);
+
+/* k's child ended as st says (children.c reaps it right after). */
 void bkey_ended(struct broker *b, struct bkey *k,
     const struct rp_spawn_status *st);
 

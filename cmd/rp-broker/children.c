@@ -4,13 +4,22 @@
  * SIGKILL after a grace), and reaping them, spawned backends and the
  * stopped alike.  What a backend's end means for its key is backend.c's
  * (bkey_ended).
+ *
+ * Nothing we started outlives us: a backend dies with the broker
+ * (RP_SPAWN_PDEATHSIG), even of SIGKILL; the broker is a child subreaper,
+ * so a descendant that leaves its backend's process group (setsid) or is
+ * orphaned comes back to us, is reaped while we run and is killed when we
+ * stop; a stopped backend that has exited takes the rest of its group
+ * with it (SIGKILL, while its zombie still holds the group's id).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "broker.h"
@@ -25,6 +34,41 @@ children_remove_endpoint(const char *path)
 	/* Our own private directory; only ever a socket file. */
 	if (path[0] != '\0' && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
 		(void)unlink(path);
+}
+
+void
+children_sweep(struct broker *b)
+{
+	char prefix[64], path[RP_SUN_PATH_MAX];
+	struct dirent *e;
+	struct stat st;
+	size_t pl, nl;
+	DIR *d;
+	int fd;
+
+	if (b->dir[0] == '\0' || (d = opendir(b->dir)) == NULL)
+		return;
+	pl = (size_t)snprintf(prefix, sizeof(prefix), "rpb-v1-%s-", b->hash16);
+	while ((e = readdir(d)) != NULL) {
+		nl = strlen(e->d_name);
+		if (strncmp(e->d_name, prefix, pl) != 0 || nl < pl + 8 ||
+		    (strncmp(e->d_name + pl, "be-", 3) != 0 &&
+		    strncmp(e->d_name + pl, "ho-", 3) != 0) ||
+		    strcmp(e->d_name + nl - 5, ".sock") != 0)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", b->dir, e->d_name) >=
+		    (int)sizeof(path) || lstat(path, &st) != 0 ||
+		    !S_ISSOCK(st.st_mode))
+			continue;
+		fd = rp_sock_connect(path, 1, rp_deadline_in(100));
+		if (fd >= 0) {
+			close(fd);
+			continue;
+		}
+		if (errno == ECONNREFUSED && unlink(path) == 0)
+			cli_warn("removed %s: a stale backend endpoint", path);
+	}
+	closedir(d);
 }
 
 void
@@ -146,8 +190,11 @@ children_start(struct broker *b, struct bkey *k, const Rp__Frame *f,
 	sp.envp = env;
 	sp.fds = fds;
 	sp.nfds = 3;
-	/* Its own process group, so stopping it stops what it started. */
-	sp.flags = RP_SPAWN_SETPGID;
+	/* Its own process group, so stopping it stops what it started; it
+	 * dies with us; what escapes its group comes back to us. */
+	sp.flags = RP_SPAWN_SETPGID | RP_SPAWN_PDEATHSIG;
+	if (rp_spawn_subreaper() != 0 && errno != ENOSYS)
+		cli_warn("cannot become a child subreaper: %s", strerror(errno));
 	pid = rp_spawn(&sp, &exec_failed);
 	err = errno;
 	free(env);
@@ -177,6 +224,8 @@ children_stop(struct broker *b, const struct bkey *k, int reason)
 	struct dying *y;
 
 	(void)rp_spawn_kill(k->pid, SIGTERM, 1);
+	/* A stopped process would hold the SIGTERM until continued. */
+	(void)rp_spawn_kill(k->pid, SIGCONT, 1);
 	y = calloc(1, sizeof(*y));
 	if (y == NULL) {
 		/* No room to wait politely. */
@@ -197,48 +246,102 @@ children_stop(struct broker *b, const struct bkey *k, int reason)
 	}
 }
 
+static struct bkey *
+key_of(struct broker *b, pid_t pid)
+{
+	struct bkey *k;
+
+	for (k = b->keys; k != NULL; k = k->next)
+		if (k->kind == BKEY_SPAWNED && k->pid == pid)
+			return k;
+	return NULL;
+}
+
+/* A child we stopped ended as st says: reported, its endpoints removed. */
+static void
+dying_ended(struct broker *b, struct dying *y, const struct rp_spawn_status *st)
+{
+	char how[64], r[300];
+
+	if (y->kill_timer != 0)
+		rp_loop_timer_cancel(b->loop, y->kill_timer);
+	children_describe(how, sizeof(how), st);
+	rp_utf8_fmt(r, sizeof(r), "backend %s (pid %ld) stopped: %s", y->service,
+	    (long)y->pid, how);
+	if (y->reason == RP__EVENT_KIND__EVENT_KIND_DIED_SHUTDOWN)
+		b->count.deaths_shutdown++;
+	/* UNSPECIFIED: a failed spawn's child, said with the failure. */
+	if (y->reason != RP__EVENT_KIND__EVENT_KIND_UNSPECIFIED)
+		events_emit(&b->ev, (uint32_t)y->reason, EV_INFO, y->service,
+		    r, NULL, 0, (uint32_t)y->pid, NULL, 0);
+	children_remove_endpoint(y->pipe);
+	children_remove_endpoint(y->hpipe);
+	free(y);
+}
+
 void
 children_sigchld(struct broker *b)
 {
 	struct rp_spawn_status st;
 	struct dying **pp, *y;
 	struct bkey *k;
-	char how[64], r[300];
-	int rc;
+	pid_t pid;
 
-	for (k = b->keys; k != NULL; k = k->next) {
-		if (k->kind != BKEY_SPAWNED || k->pid <= 0)
-			continue;
-		rc = rp_spawn_wait(k->pid, RP_SPAWN_WAIT_NOHANG, &st);
-		if (rc == 1)
+	/* Stops and continues: a stopped backend is not handed out. */
+	while ((pid = rp_spawn_wait_any(RP_SPAWN_WAIT_NOHANG |
+	    RP_SPAWN_WAIT_STOPS, &st)) > 0)
+		if ((k = key_of(b, pid)) != NULL)
+			bkey_stopped(b, k, st.event == RP_SPAWN_STOPPED ?
+			    st.signo : 0);
+	/* Ends, each seen while it is still a zombie (its pid and group
+	 * reserved), then reaped. */
+	while ((pid = rp_spawn_wait_any(RP_SPAWN_WAIT_NOHANG |
+	    RP_SPAWN_WAIT_NOWAIT, &st)) > 0) {
+		if ((k = key_of(b, pid)) != NULL) {
 			bkey_ended(b, k, &st);
-	}
-	for (pp = &b->dying; (y = *pp) != NULL;) {
-		rc = rp_spawn_wait(y->pid, RP_SPAWN_WAIT_NOHANG, &st);
-		if (rc == 0 || (rc < 0 && errno != ECHILD)) {
-			pp = &y->next;
+			(void)rp_spawn_wait(pid, 0, NULL);
 			continue;
 		}
-		*pp = y->next;
-		if (y->kill_timer != 0)
-			rp_loop_timer_cancel(b->loop, y->kill_timer);
-		if (rc == 1) {
-			children_describe(how, sizeof(how), &st);
-			rp_utf8_fmt(r, sizeof(r),
-			    "backend %s (pid %ld) stopped: %s", y->service,
-			    (long)y->pid, how);
-			if (y->reason ==
-			    RP__EVENT_KIND__EVENT_KIND_DIED_SHUTDOWN)
-				b->count.deaths_shutdown++;
-			events_emit(&b->ev, (uint32_t)y->reason, EV_INFO,
-			    y->service, r, NULL, 0, (uint32_t)y->pid, NULL, 0);
+		for (pp = &b->dying; (y = *pp) != NULL; pp = &y->next)
+			if (y->pid == pid)
+				break;
+		if (y != NULL) {
+			/* We asked it to stop and it has: what is left of
+			 * its group (a helper that ignores SIGTERM) goes
+			 * with it. */
+			(void)rp_spawn_kill(pid, SIGKILL, 1);
+			(void)rp_spawn_wait(pid, 0, NULL);
+			*pp = y->next;
+			dying_ended(b, y, &st);
+			continue;
 		}
-		if (y->killed)
-			(void)rp_spawn_kill(y->pid, SIGKILL, 1);
-		children_remove_endpoint(y->pipe);
-		children_remove_endpoint(y->hpipe);
-		free(y);
+		/* An orphan that came back to us, the subreaper. */
+		(void)rp_spawn_wait(pid, 0, NULL);
 	}
+}
+
+/* The escaped and the orphaned that came back to us: SIGTERM, the grace,
+ * then SIGKILL until none is left. */
+static void
+kill_the_rest(void)
+{
+	struct timespec nap = { 0, 10 * 1000000L };
+	int64_t deadline;
+
+	while (rp_spawn_reap_any(NULL) > 0)
+		;
+	if (rp_spawn_kill_children(SIGTERM) <= 0)
+		return;
+	(void)rp_spawn_kill_children(SIGCONT);
+	deadline = rp_deadline_in(RP_SPAWN_STOP_GRACE_MS);
+	while (rp_now_ms() < deadline) {
+		while (rp_spawn_reap_any(NULL) > 0)
+			;
+		if (rp_spawn_kill_children(0) <= 0)
+			return;
+		(void)nanosleep(&nap, NULL);
+	}
+	(void)rp_spawn_kill_all();
 }
 
 void
@@ -264,6 +367,8 @@ children_wait_all(struct broker *b)
 	for (y = b->dying; y != NULL; y = y->next)
 		cli_warn("backend %s (pid %ld) did not exit after SIGKILL; "
 		    "leaving it", y->service, (long)y->pid);
+	if (b->dying == NULL)
+		kill_the_rest();
 }
 
 void

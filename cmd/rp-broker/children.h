@@ -50,6 +50,11 @@ void children_wait_all(struct broker *b);
 /* Forget the dying (the end). */
 void children_free(struct broker *b);
 
+/* At start: remove the backend endpoints in our private directory that
+ * nobody listens on (left by a broker that was killed; its backends died
+ * with it).  Another broker's live ones answer a connect and are left. */
+void children_sweep(struct broker *b);
+
 /* Remove a backend's endpoint, a socket in our private directory. */
 void children_remove_endpoint(const char *path);
 

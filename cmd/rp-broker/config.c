@@ -22,7 +22,7 @@ static const char usage_text[] =
 "          [--hello-timeout MS] [--rate-limit N/SECS] [--spawn-budget N/SECS]\n"
 "          [--spawn-timeout MS] [--spawn-waiters N] [--probe-interval MS]\n"
 "          [--probe-timeout MS] [--max-clients N] [--drain-timeout MS]\n"
-"          [--events FILE] [--ready-fd N]\n"
+"          [--max-backends N] [--events FILE] [--ready-fd N]\n"
 "          [--handoff [--handoff-event backend|broker] [--handoff-timeout MS]\n"
 "           [--backend-handoff SERVICE@VERSION=SOCKET]...]\n"
 "rp-broker -h | --help | -V | --version\n"
@@ -41,6 +41,7 @@ static const char usage_text[] =
 "      --spawn-budget N/SECS  spawns per backend and window (3/30)\n"
 "      --spawn-timeout MS   deadline for a spawned backend's identity (10000)\n"
 "      --spawn-waiters N    Hellos that may wait for one spawn (64)\n"
+"      --max-backends N     backends of one service running at once (8)\n"
 "      --probe-interval MS  re-verify a static backend after this (5000)\n"
 "      --probe-timeout MS   deadline of one identity probe (500)\n"
 "      --max-clients N      connections at once (4096)\n"
@@ -229,6 +230,7 @@ config_defaults(struct config *c)
 	c->budget.secs = 30;
 	c->spawn_timeout_ms = 10000;
 	c->spawn_waiters = 64;
+	c->max_backends = 8;
 	c->probe_interval_ms = 5000;
 	c->probe_timeout_ms = RP_PROBE_TIMEOUT_MS;
 	c->max_clients = 4096;
@@ -467,6 +469,8 @@ static const struct opt opts[] = {
 	    F(spawn_timeout_src), 1, 3600000 },
 	{ "spawn-waiters", 0, ARG, set_u32, F(spawn_waiters),
 	    F(spawn_waiters_src), 0, 1000000 },
+	{ "max-backends", 0, ARG, set_u32, F(max_backends),
+	    F(max_backends_src), 1, 1024 },
 	{ "probe-interval", 0, ARG, set_ms, F(probe_interval_ms),
 	    F(probe_interval_src), 0, 86400000 },
 	{ "probe-timeout", 0, ARG, set_ms, F(probe_timeout_ms),

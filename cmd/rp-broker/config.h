@@ -59,6 +59,8 @@ struct config {
 	enum config_src spawn_timeout_src;
 	uint32_t spawn_waiters;
 	enum config_src spawn_waiters_src;
+	uint32_t max_backends;             /* spawned, per service */
+	enum config_src max_backends_src;
 	int64_t probe_interval_ms;
 	enum config_src probe_interval_src;
 	int64_t probe_timeout_ms;

@@ -200,6 +200,11 @@ serve_key(struct broker *b, struct conn *c, struct bkey *k,
 	}
 	switch (k->state) {
 	case BKEY_LIVE:
+		if (k->stopped != 0) {
+			/* It would take the client and never answer. */
+			refuse(b, c, RP_REFUSE_BACKEND_STOPPED, NULL, 0);
+			return;
+		}
 		negotiate(b, c, k);
 		return;
 	case BKEY_SPAWNING:
@@ -212,6 +217,12 @@ serve_key(struct broker *b, struct conn *c, struct bkey *k,
 		conn_wait(b, c, k);
 		return;
 	default:
+		/* One more backend for this service would be over
+		 * --max-backends: the budget's answer, code 4, retry 1 s. */
+		if (bkey_running(b, k->service) >= b->cfg.max_backends) {
+			refuse(b, c, RP_REFUSE_SPAWN_BUDGET, NULL, 1000);
+			return;
+		}
 		if (bkey_budget_take(b, k, &retry) < 0) {
 			refuse(b, c, RP_REFUSE_SPAWN_BUDGET, NULL, retry);
 			return;

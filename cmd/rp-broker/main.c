@@ -243,6 +243,7 @@ start(struct broker *b)
 
 	/* From here on, the socket is ours to remove. */
 	endpoint_dir(b);
+	children_sweep(b);
 	b->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (b->reserve_fd < 0) {
 		cli_warn("cannot open the reserve fd: %s", strerror(errno));

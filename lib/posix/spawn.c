@@ -45,6 +45,7 @@ struct prep {
 	int *keep;      /* sorted fds that survive the close-everything step */
 	size_t nkeep;
 	int floor;      /* above every child_fd: where temporaries live */
+	pid_t parent;   /* who started the child (RP_SPAWN_PDEATHSIG) */
 };
 
 static void
@@ -252,6 +253,14 @@ child(const struct rp_spawn *sp, struct prep *pr, int errfd)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			default_disposition(sig, &sa);
 
+	/* Dying with the parent: armed, then the race checked, for a
+	 * parent already gone (we were re-parented) is never signalled. */
+	if (sp->flags & RP_SPAWN_PDEATHSIG) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+			goto setup_failed;
+		if (getppid() != pr->parent)
+			_exit(127);
+	}
 	if ((sp->flags & RP_SPAWN_SETSID) && setsid() < 0)
 		goto setup_failed;
 	if ((sp->flags & (RP_SPAWN_SETSID | RP_SPAWN_SETPGID)) ==
@@ -338,6 +347,7 @@ prepare(const struct rp_spawn *sp, struct prep *pr)
 			maxfd = sp->fds[i].child_fd;
 	}
 	pr->floor = maxfd + 1;
+	pr->parent = getpid();
 	pr->tmp = calloc(sp->nfds + 1, sizeof(int));
 	pr->keep = calloc(sp->nfds + 4, sizeof(int));
 	if (pr->tmp == NULL || pr->keep == NULL) {
@@ -566,7 +576,12 @@ static void
 fill_status(const siginfo_t *si, struct rp_spawn_status *st)
 {
 	memset(st, 0, sizeof(*st));
-	if (si->si_code == CLD_EXITED) {
+	if (si->si_code == CLD_STOPPED || si->si_code == CLD_TRAPPED) {
+		st->event = RP_SPAWN_STOPPED;
+		st->signo = si->si_status;
+	} else if (si->si_code == CLD_CONTINUED) {
+		st->event = RP_SPAWN_CONTINUED;
+	} else if (si->si_code == CLD_EXITED) {
 		st->code = si->si_status & 0xff;
 	} else {
 		st->signo = si->si_status;
@@ -608,6 +623,33 @@ rp_spawn_reap_any(struct rp_spawn_status *st)
 	for (;;) {
 		memset(&si, 0, sizeof(si));
 		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG) == 0)
+			break;
+		if (errno == ECHILD)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+	}
+	if (si.si_pid == 0)
+		return 0;
+	if (st != NULL)
+		fill_status(&si, st);
+	return si.si_pid;
+}
+
+pid_t
+rp_spawn_wait_any(unsigned flags, struct rp_spawn_status *st)
+{
+	siginfo_t si;
+	int opt;
+
+	opt = (flags & RP_SPAWN_WAIT_STOPS) ? WSTOPPED | WCONTINUED : WEXITED;
+	if (flags & RP_SPAWN_WAIT_NOHANG)
+		opt |= WNOHANG;
+	if (flags & RP_SPAWN_WAIT_NOWAIT)
+		opt |= WNOWAIT;
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, opt) == 0)
 			break;
 		if (errno == ECHILD)
 			return 0;

@@ -1062,6 +1062,27 @@ rp_spawn_reap_any(struct rp_spawn_status *st)
 	return pid;
 }
 
+/* The same with the flags of spawn.h: nothing is ever stopped here. */
+pid_t
+rp_spawn_wait_any(unsigned flags, struct rp_spawn_status *st)
+{
+	struct child *c;
+	pid_t pid;
+
+	if (flags & RP_SPAWN_WAIT_STOPS)
+		return 0;
+	AcquireSRWLockShared(&kids_lock);
+	for (c = children; c != NULL; c = c->next)
+		if (WaitForSingleObject(c->proc, 0) == WAIT_OBJECT_0)
+			break;
+	ReleaseSRWLockShared(&kids_lock);
+	if (c == NULL)
+		return 0;
+	pid = c->pid;
+	ended(c, flags, st);
+	return pid;
+}
+
 int
 rp_spawn_kill_children(int sig)
 {

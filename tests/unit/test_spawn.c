@@ -890,6 +890,95 @@ test_reap_any(void)
 	T_EQ(rp_spawn_reap_any(&st), 0);
 }
 
+/* Stops and continues are reported once each with WAIT_STOPS, and leave
+ * the end alone; without it, only ends, NOWAIT leaving a zombie. */
+static void
+test_wait_any_stops(void)
+{
+	char *slow[] = { (char *)"sleep", (char *)"300", NULL };
+	struct rp_spawn sp = { .argv = slow };
+	struct rp_spawn_status st;
+	pid_t s;
+
+	T_EQ(rp_spawn_wait_any(RP_SPAWN_WAIT_NOHANG, &st), 0);
+	s = rp_spawn(&sp, NULL);
+	T_OK(s > 0);
+	T_EQ(rp_spawn_wait_any(RP_SPAWN_WAIT_STOPS | RP_SPAWN_WAIT_NOHANG,
+	    &st), 0);
+	T_EQ(kill(s, SIGSTOP), 0);
+	memset(&st, 0xff, sizeof(st));
+	T_EQ(rp_spawn_wait_any(RP_SPAWN_WAIT_STOPS, &st), s);
+	T_EQ(st.event, RP_SPAWN_STOPPED);
+	T_EQ(st.signo, SIGSTOP);
+	T_EQ(rp_spawn_wait_any(RP_SPAWN_WAIT_STOPS | RP_SPAWN_WAIT_NOHANG,
+	    &st), 0);
+	T_EQ(rp_spawn_wait_any(RP_SPAWN_WAIT_NOHANG, &st), 0);
+	T_EQ(kill(s, SIGCONT), 0);
+	T_EQ(rp_spawn_wait_any(RP_SPAWN_WAIT_STOPS, &st), s);
+	T_EQ(st.event, RP_SPAWN_CONTINUED);
+	T_EQ(rp_spawn_wait_any(RP_SPAWN_WAIT_STOPS | RP_SPAWN_WAIT_NOHANG,
+	    &st), 0);
+	T_EQ(kill(s, SIGTERM), 0);
+	T_EQ(rp_spawn_wait_any(RP_SPAWN_WAIT_NOWAIT, &st), s);
+	T_EQ(st.event, RP_SPAWN_ENDED);
+	T_EQ(st.signo, SIGTERM);
+	T_EQ(kill(s, 0), 0);              /* a zombie still */
+	T_EQ(rp_spawn_wait_any(RP_SPAWN_WAIT_STOPS | RP_SPAWN_WAIT_NOHANG,
+	    &st), 0);
+	T_EQ(rp_spawn_wait_any(0, &st), s);
+	T_EQ(st.signo, SIGTERM);
+	T_EQ(rp_spawn_wait_any(RP_SPAWN_WAIT_NOHANG, NULL), 0);
+}
+
+/* A child started with PDEATHSIG dies of SIGKILL when its parent is
+ * killed; without it, it runs on.  The middle process here is killed; we
+ * are a subreaper, so its orphan comes to us to be waited for. */
+static pid_t
+orphan_of_killed_parent(unsigned flags)
+{
+	char *slow[] = { (char *)"sleep", (char *)"300", NULL };
+	struct rp_spawn sp = { .argv = slow, .flags = flags };
+	int pfd[2];
+	pid_t mid, pid = 0;
+
+	if (pipe(pfd) != 0)
+		return -1;
+	mid = fork();
+	if (mid == 0) {
+		pid = rp_spawn(&sp, NULL);
+		(void)!write(pfd[1], &pid, sizeof(pid));
+		pause();
+		_exit(0);
+	}
+	close(pfd[1]);
+	if (mid < 0 || read(pfd[0], &pid, sizeof(pid)) != sizeof(pid))
+		pid = -1;
+	close(pfd[0]);
+	if (mid > 0) {
+		(void)kill(mid, SIGKILL);
+		(void)waitpid(mid, NULL, 0);
+	}
+	return pid;
+}
+
+static void
+test_pdeathsig(void)
+{
+	struct rp_spawn_status st;
+	pid_t pid;
+
+	T_EQ(rp_spawn_subreaper(), 0);
+	pid = orphan_of_killed_parent(RP_SPAWN_PDEATHSIG);
+	T_OK(pid > 0);
+	T_EQ(rp_spawn_wait_until(pid, 0, rp_deadline_in(5000), &st), 1);
+	T_EQ(st.signo, SIGKILL);
+	pid = orphan_of_killed_parent(0);
+	T_OK(pid > 0);
+	T_EQ(rp_spawn_wait_until(pid, 0, rp_deadline_in(200), &st), 0);
+	T_EQ(kill(pid, SIGKILL), 0);
+	T_EQ(rp_spawn_wait(pid, 0, &st), 1);
+}
+
 static void
 test_die_of_signal(void)
 {
@@ -1097,6 +1186,8 @@ main(int argc, char **argv)
 	T_RUN(test_subreaper_kill_all);
 	T_RUN(test_reap_others);
 	T_RUN(test_reap_any);
+	T_RUN(test_wait_any_stops);
+	T_RUN(test_pdeathsig);
 	T_RUN(test_die_of_signal);
 	T_RUN(test_exec_in_place);
 	T_RUN(test_devnull_beside_low_target);

@@ -329,6 +329,8 @@ static const struct {
 	  "launched backend identity did not match request", 0, 0 },
 	{ RP_REFUSE_INSTALL, 26, 7, "registered backend could not be installed",
 	  0, 1 },
+	/* Not upstream's: a stopped backend (doc/CONFORMANCE.md). */
+	{ RP_REFUSE_BACKEND_STOPPED, 25, 3, "backend is stopped", 1000, 0 },
 };
 
 #define N_SPEC (sizeof(spec) / sizeof(spec[0]))
