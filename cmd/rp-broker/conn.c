@@ -164,6 +164,8 @@ conn_close(struct broker *b, struct conn *c, enum conn_close why)
 	fifo_remove(b, c);
 	if (c->key != NULL)
 		bkey_unqueue(c->key, c);
+	if (c->work != NULL)
+		admin_work_forget(c);
 	rp_frame_decoder_reset(&c->dec);
 	if (c->scan != NULL) {
 		rp_framescan_free(c->scan);
@@ -213,6 +215,13 @@ conn_wait(struct broker *b, struct conn *c, struct bkey *k)
 	(void)b;
 	conn_set_state(c, CONN_WAITING);
 	bkey_enqueue(k, c);
+}
+
+void
+conn_park(struct broker *b, struct conn *c)
+{
+	(void)b;
+	conn_set_state(c, CONN_WAITING);
 }
 
 void
@@ -519,7 +528,8 @@ conn_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg)
 /* ------------------------------------------------------------- accept */
 
 int
-conn_accept(struct broker *b, int fd, uint32_t pid, int pressure)
+conn_accept(struct broker *b, int fd, uint32_t pid, uint32_t uid,
+    int pressure)
 {
 	struct conn *c;
 
@@ -527,6 +537,7 @@ conn_accept(struct broker *b, int fd, uint32_t pid, int pressure)
 		return -1;
 	c->fd = fd;
 	c->pid = pid;
+	c->uid = uid;
 	if (pressure == 1 && b->q_grace.q.n >= GRACE_MAX)
 		pressure = 2;
 	c->pressure = (uint8_t)pressure;

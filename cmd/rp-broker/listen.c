@@ -108,7 +108,7 @@ accepted(struct broker *b, int fd, int pressure)
 		pressure = 1;
 		b->count.accept_refused_max_clients++;
 	}
-	if (conn_accept(b, fd, pc.pid, pressure) < 0) {
+	if (conn_accept(b, fd, pc.pid, pc.uid, pressure) < 0) {
 		close(fd);
 		b->count.closed[CONN_CLOSE_REFUSED_AT_ACCEPT]++;
 	}
