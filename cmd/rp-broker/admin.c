@@ -324,6 +324,7 @@ json_counters(struct broker *b, struct rp_json *j)
 	rp_json_ku64(j, "accept_refused_fd_exhausted", m->accept_refused_emfile);
 	rp_json_ku64(j, "accept_refused_max_clients",
 	    m->accept_refused_max_clients);
+	rp_json_ku64(j, "connections_evicted", m->evicted);
 	rp_json_ku64(j, "next_connection_id", b->next_connection_id);
 	rp_json_ku64(j, "backend_crashes", m->deaths_crash);
 	rp_json_ku64(j, "events_written", b->ev.written);

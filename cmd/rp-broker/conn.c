@@ -527,6 +527,35 @@ conn_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg)
 
 /* ------------------------------------------------------------- accept */
 
+/*
+ * The table is full (--max-clients): make room as a load balancer does,
+ * by evicting the oldest connection that has not completed its frame
+ * (answered code 9, "at its connection limit", request_id 0).  Oldest
+ * first: q_hello is in accept order, so its READING entries are the ones
+ * that have held a slot longest without asking anything; a client that
+ * writes its Hello at connect is answered before it could be one.
+ * Returns 1 when a slot was freed.
+ */
+int
+conn_evict_oldest(struct broker *b)
+{
+	struct connq_link *l;
+	struct conn *c;
+
+	for (l = b->q_hello.q.head; l != NULL; l = l->next) {
+		c = CONN_OF(l);
+		if (c->state != CONN_READING || c->pressure)
+			continue;
+		connq_remove(l);
+		arm_deadline(b, &b->q_hello);
+		c->pressure = 1;
+		b->count.evicted++;
+		hello_refuse_pressure_now(b, c);
+		return 1;
+	}
+	return 0;
+}
+
 int
 conn_accept(struct broker *b, int fd, uint32_t pid, uint32_t uid,
     int pressure)

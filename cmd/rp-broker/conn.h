@@ -119,6 +119,10 @@ struct conn_queue {
  * over --max-clients. */
 void conn_queues_init(struct broker *b);
 
+/* The table is full: evict the oldest connection still waiting for its
+ * frame (answered code 9).  1 when a slot was freed, else 0. */
+int conn_evict_oldest(struct broker *b);
+
 /* A connection accepted on fd from pid, uid: read at once (a Hello sent right
  * after connect is answered without touching the loop).  pressure: taken
  * only to be refused with code 9 (1: after a grace for its frame, 2: at

@@ -106,11 +106,20 @@ hello_refuse_frame_status(struct broker *b, struct conn *c, int st)
 	refuse(b, c, id, NULL, 0);
 }
 
+/* Code 9, with the reason that is true: over --max-clients (pressure 1,
+ * or evicted), else short of fds. */
+static enum rp_refusal
+pressure_row(const struct conn *c)
+{
+	return c->pressure == 1 ? RP_REFUSE_MAX_CLIENTS :
+	    RP_REFUSE_FD_PRESSURE;
+}
+
 void
 hello_refuse_pressure_now(struct broker *b, struct conn *c)
 {
 	rp_frame_decoder_reset(&c->dec);
-	refuse(b, c, RP_REFUSE_FD_PRESSURE, NULL, 0);
+	refuse(b, c, pressure_row(c), NULL, 0);
 }
 
 static void
@@ -316,7 +325,8 @@ hello_frame(struct broker *b, struct conn *c, uint8_t *body, size_t len)
 	 * anything else is looked at, the envelope included. */
 	if (id != RP_REFUSE_MALFORMED_FRAME &&
 	    (c->pressure || broker_fd_pressure(b))) {
-		refuse(b, c, RP_REFUSE_FD_PRESSURE, NULL, 0);
+		refuse(b, c, c->pressure ? pressure_row(c) :
+		    RP_REFUSE_FD_PRESSURE, NULL, 0);
 		return;
 	}
 	if (id != RP_REFUSE_NONE) {

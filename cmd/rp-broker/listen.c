@@ -49,6 +49,8 @@ listen_pressure_check(struct broker *b)
 {
 	char r[160];
 
+	if (b->full && b->nconns < b->cfg.max_clients)
+		b->full = 0;
 	if (!b->demoted || b->resume_timer != 0)
 		return;
 	if (b->nofile_soft != UINT64_MAX &&
@@ -104,8 +106,12 @@ accepted(struct broker *b, int fd, int pressure)
 		    NULL, r, NULL, 0, pc.pid, NULL, 0);
 		return;
 	}
-	if (!pressure && b->nconns >= b->cfg.max_clients) {
+	if (!pressure && b->nconns >= b->cfg.max_clients &&
+	    !conn_evict_oldest(b)) {
+		/* Every slot is doing real work: this one is refused, and
+		 * the broker is not ready until a slot frees. */
 		pressure = 1;
+		b->full = 1;
 		b->count.accept_refused_max_clients++;
 	}
 	if (conn_accept(b, fd, pc.pid, pc.uid, pressure) < 0) {

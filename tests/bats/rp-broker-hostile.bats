@@ -153,6 +153,35 @@ EOF
 	[ "$(children_of "$BPID" | wc -l)" = 1 ]
 }
 
+@test "silent connections past --max-clients: the oldest are evicted (code 9), well-behaved clients are served" {
+	def echo serve
+	start_broker --max-clients 64
+	hello >/dev/null
+	bw_bg "$T/idle" idle --socket "$SOCK" --count 300 --go "$T/go"
+	local idle=$BG_PID
+	wait_for grep -q ready "$T/idle"
+	# the table is full of connections that sent nothing: a client that
+	# sends its Hello is served all the same, admin too, and the broker
+	# is ready (it is: it serves)
+	run -0 hello --frame-id 1
+	[ "$(field result)" = negotiated ]
+	run -0 admin healthz --body
+	[ "$output" = ok ]
+	run -0 admin readyz --body
+	[ "$output" = ready ]
+	run -0 rp-probe hello -s "$SOCK" --service echo --version 1.0.0
+	touch "$T/go"
+	wait "$idle"
+	# every silent one past the limit was evicted with code 9, the
+	# reason being the limit, not fds
+	[ "$(tail -1 "$T/idle" | jf 'd["refused"]')" -ge 236 ]
+	[ "$(tail -1 "$T/idle" | jf 'list(d["codes"].keys())')" = '["9"]' ]
+	run -0 admin dump --body
+	[ "$(echo "$output" | jf 'd["counters"]["connections_evicted"]')" -ge 236 ]
+	[ "$(echo "$output" | jf 'd["counters"]["accept_refused_max_clients"]')" = 0 ]
+	accounting_holds
+}
+
 @test "a client that trickles one byte at a time cannot extend its deadline" {
 	def echo serve
 	start_broker --hello-timeout 500

@@ -329,6 +329,8 @@ static const struct {
 	  "launched backend identity did not match request", 0, 0 },
 	{ RP_REFUSE_INSTALL, 26, 7, "registered backend could not be installed",
 	  0, 1 },
+	{ RP_REFUSE_MAX_CLIENTS, 18, 9,
+	  "broker is at its connection limit; retry shortly", 1000, 0 },
 };
 
 #define N_SPEC (sizeof(spec) / sizeof(spec[0]))
