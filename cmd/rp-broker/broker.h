@@ -82,6 +82,7 @@ struct broker {
 	struct conn *free_conns;
 	size_t nfree;
 	size_t nconns;
+	size_t out_pending;            /* reply bytes kept for slow readers */
 	uint64_t next_connection_id;   /* consumed by each Negotiated */
 
 	/* file descriptors (broker.c) */

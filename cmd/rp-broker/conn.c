@@ -34,6 +34,12 @@
 #define BIG_CHUNK 16384
 #define BIG_STEP_MAX (1u << 20)
 #define DRAIN_MAX RP_FRAME_MAX
+/* What the socket did not take of a reply is kept until the peer reads
+ * it: at most OUT_CONN_MAX bytes for one connection and OUT_TOTAL_MAX for
+ * all of them, so clients that ask and never read cannot make the broker
+ * grow; past either, the connection is closed (output_budget). */
+#define OUT_CONN_MAX (4u << 20)
+#define OUT_TOTAL_MAX (64u << 20)
 
 static void conn_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg);
 static void conn_step(struct broker *b, struct conn *c);
@@ -172,6 +178,7 @@ conn_close(struct broker *b, struct conn *c, enum conn_close why)
 		free(c->scan);
 	}
 	hello_free_request(c);
+	b->out_pending -= c->out_len - c->out_off;
 	free(c->out);
 	b->nconns--;
 	b->count.closed[why]++;
@@ -239,6 +246,7 @@ static void
 conn_done(struct broker *b, struct conn *c)
 {
 	if (c->then == CONN_THEN_TRANSFER) {
+		b->out_pending -= c->out_len - c->out_off;
 		free(c->out);
 		c->out = NULL;
 		c->out_len = c->out_off = 0;
@@ -288,6 +296,7 @@ conn_flush(struct broker *b, struct conn *c)
 		return;
 	}
 	c->out_off += (uint32_t)n;
+	b->out_pending -= (size_t)n;
 	if (c->out_off == c->out_len)
 		conn_done(b, c);
 }
@@ -311,13 +320,19 @@ conn_reply(struct broker *b, struct conn *c, const struct rp_buf *out,
 		conn_done(b, c);
 		return 0;
 	}
-	c->out_len = (uint32_t)(out->len - off);
-	c->out_off = 0;
-	c->out = malloc(c->out_len);
+	if (out->len - off > OUT_CONN_MAX ||
+	    b->out_pending + (out->len - off) > OUT_TOTAL_MAX) {
+		conn_close(b, c, CONN_CLOSE_OUT_BUDGET);
+		return 0;
+	}
+	c->out = malloc(out->len - off);
 	if (c->out == NULL) {
 		conn_close(b, c, CONN_CLOSE_WRITE_FAILED);
 		return 0;
 	}
+	c->out_len = (uint32_t)(out->len - off);
+	c->out_off = 0;
+	b->out_pending += c->out_len;
 	memcpy(c->out, out->data + off, c->out_len);
 	if (c->link.q == NULL)
 		fifo_append(b, c);

@@ -56,6 +56,7 @@ enum conn_close {
 	CONN_CLOSE_PEER_REJECTED,
 	CONN_CLOSE_HANDED_OFF,
 	CONN_CLOSE_HANDOFF_FAILED,
+	CONN_CLOSE_OUT_BUDGET,         /* its unread reply over the budget */
 	CONN_CLOSES,
 };
 
