@@ -90,6 +90,22 @@ int rp_fs_read_trusted(const char *path, size_t max, struct rp_buf *out,
 int rp_fs_write_atomic(const char *dir, const char *name, const void *data,
     size_t len, unsigned mode);
 
+/* Open the absolute directory dir without following a symbolic link in
+ * any of its components (each one opened with O_NOFOLLOW from "/"): an
+ * fd (close-on-exec), or -1 with errno: EINVAL (not absolute), ELOOP (a
+ * component is a symbolic link), ENOTDIR, ENOENT, or the error of open.
+ * Windows: -1 with ENOTSUP. */
+int rp_fs_open_dir_nofollow(const char *dir);
+
+/* rp_fs_write_atomic for a path a less trusted party may have prepared:
+ * dir is absolute and opened with rp_fs_open_dir_nofollow (a symbolic
+ * link anywhere in it is ELOOP), and an existing dir/name is replaced
+ * only when it is a regular file or a symbolic link (the link itself is
+ * replaced, never followed); a directory is EISDIR, anything else
+ * EINVAL.  Windows: -1 with ENOTSUP (nothing there calls it yet). */
+int rp_fs_write_atomic_nofollow(const char *dir, const char *name,
+    const void *data, size_t len, unsigned mode);
+
 /* The absolute path of an existing file or directory with every symlink,
  * "." and ".." resolved (realpath(3)), into out.  0, or -1 with errno
  * (ENOENT, ENAMETOOLONG when out is too small...). */

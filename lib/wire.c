@@ -644,6 +644,8 @@ const struct rp_refusal_row rp_refusal_table[RP_REFUSE_COUNT] = {
 	    0),
 	ROW(RP_REFUSE_FD_PRESSURE, 18, 9,
 	    "broker is low on file descriptors; retry shortly", 1000, 0),
+	ROW(RP_REFUSE_MAX_CLIENTS, 18, 9,
+	    "broker is at its connection limit; retry shortly", 1000, 0),
 	ROW(RP_REFUSE_NO_DEFINITION, 19, 2,
 	    "service definition was not found", 0, 0),
 	ROW(RP_REFUSE_NOT_REGISTERED, 19, 2, "service is not registered", 0,

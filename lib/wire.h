@@ -172,6 +172,10 @@ enum rp_refusal {
 	RP_REFUSE_RATE_LIMITED,      /* 16 */
 	RP_REFUSE_SHUTTING_DOWN,     /* 17 */
 	RP_REFUSE_FD_PRESSURE,       /* 18 */
+	RP_REFUSE_MAX_CLIENTS,       /* 18, code 9 as well: over the
+	                                broker's connection limit (not in
+	                                running-process v1, whose only code 9
+	                                is the fd one) */
 	RP_REFUSE_NO_DEFINITION,     /* 19 */
 	RP_REFUSE_NOT_REGISTERED,    /* 19, a backend table without the
 	                                service (upstream's HelloHandler) */

@@ -4,10 +4,13 @@
  * carry schema_version 1, the command and generated_at_unix_ms.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "broker.h"
 
@@ -20,6 +23,7 @@ struct reply {
 	uint32_t kind;          /* AdminReplyKind */
 	uint32_t exit_code;
 	const char *content_type;
+	int built;              /* -1: the body could not be built */
 };
 
 void
@@ -321,6 +325,7 @@ json_counters(struct broker *b, struct rp_json *j)
 	rp_json_ku64(j, "accept_refused_fd_exhausted", m->accept_refused_emfile);
 	rp_json_ku64(j, "accept_refused_max_clients",
 	    m->accept_refused_max_clients);
+	rp_json_ku64(j, "connections_evicted", m->evicted);
 	{
 		/* a 64-bit id: a decimal string, as in the events */
 		char d[24];
@@ -335,14 +340,182 @@ json_counters(struct broker *b, struct rp_json *j)
 	rp_json_obj_end(j);
 }
 
+/* ------------------------------------------------- DUMP's output_path */
+
+/*
+ * DUMP with output_path also writes the JSON to that file, for a caller
+ * of the broker's own uid only (a peer let in by --allow-uid is refused:
+ * the broker may be root).  The file is written by rp_fs_write_atomic_
+ * nofollow (no symbolic link followed, a new file renamed into place) in
+ * a short-lived thread, so that its fsyncs never hold up the loop; the
+ * connection is parked meanwhile and answered when the thread is done.
+ */
+#define DUMP_WRITES_MAX 4
+
+struct admin_work {
+	struct broker *b;
+	struct conn *c;                /* NULL once it has closed */
+	pthread_t th;
+	int pfd[2];                    /* the thread says "done" here */
+	char dir[PATH_MAX];
+	char name[RP_FS_NAME_MAX + 1];
+	struct rp_buf file;            /* what goes in the file */
+	struct rp_buf body;            /* the reply so far, and its writer */
+	struct rp_json j;
+	int err;                       /* the write's errno, 0: written */
+};
+
+static size_t dump_writes;             /* in flight (one loop thread) */
+
+static void
+work_free(struct admin_work *w)
+{
+	rp_fd_close(&w->pfd[0]);
+	rp_fd_close(&w->pfd[1]);
+	rp_buf_free(&w->file);
+	rp_buf_free(&w->body);
+	free(w);
+}
+
+static void *
+work_thread(void *arg)
+{
+	struct admin_work *w = arg;
+	ssize_t n;
+
+	w->err = rp_fs_write_atomic_nofollow(w->dir, w->name, w->file.data,
+	    w->file.len, 0600) == 0 ? 0 : errno;
+	do
+		n = write(w->pfd[1], "", 1);
+	while (n < 0 && errno == EINTR);
+	return NULL;
+}
+
+static void reply_send(struct broker *b, struct conn *c, struct reply *r);
+
+static void
+work_done_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg)
+{
+	struct admin_work *w = arg;
+	struct conn *c = w->c;
+	struct reply r;
+	char x;
+
+	(void)ev;
+	if (read(fd, &x, 1) != 1 && errno == EAGAIN)
+		return;
+	(void)rp_loop_del(loop, fd);
+	(void)pthread_join(w->th, NULL);
+	dump_writes--;
+	if (c == NULL) {
+		work_free(w);
+		return;
+	}
+	c->work = NULL;
+	memset(&r, 0, sizeof(r));
+	rp_json_kbool(&w->j, "written", w->err == 0);
+	if (w->err != 0)
+		rp_json_kstr(&w->j, "write_error", strerror(w->err));
+	rp_json_obj_end(&w->j);
+	r.kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_JSON;
+	r.content_type = CT_JSON;
+	r.body = w->body;
+	w->body = (struct rp_buf){ 0 };
+	if (rp_json_finish(&w->j) < 0) {
+		rp_buf_free(&r.body);
+		r.body = (struct rp_buf){ 0 };
+		errno = ENOMEM;
+		r.built = -1;
+	}
+	work_free(w);
+	reply_send(c->b, c, &r);
+}
+
+void
+admin_work_forget(struct conn *c)
+{
+	c->work->c = NULL;
+	c->work = NULL;
+}
+
+/* The rest of the DUMP reply once j has every field but the file's: the
+ * write started off the loop (1: c is parked), or its failure said at
+ * once (the reply's body finished, 0; -1 with errno: out of memory). */
 static int
-verb_dump(struct broker *b, const Rp__AdminRequest *req, struct reply *r)
+dump_to_file(struct broker *b, struct conn *c, const char *path,
+    struct rp_json *j, struct reply *r)
+{
+	const char *base = strrchr(path, '/');
+	struct admin_work *w = NULL;
+	const char *why = NULL;
+	struct rp_json jc;
+
+	rp_json_kstr(j, "output_path", path);
+	r->kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_JSON;
+	r->content_type = CT_JSON;
+	if (path[0] != '/' || base == NULL || base[1] == '\0')
+		why = "output_path must be an absolute file path";
+	else if (strlen(base + 1) + 26 > RP_FS_NAME_MAX)
+		why = strerror(ENAMETOOLONG);
+	else if (dump_writes >= DUMP_WRITES_MAX)
+		why = "too many dump files being written; try again";
+	else if ((w = calloc(1, sizeof(*w))) == NULL)
+		why = strerror(ENOMEM);
+	if (w != NULL) {
+		w->pfd[0] = w->pfd[1] = -1;
+		if (rp_fs_dirname(path, w->dir, sizeof(w->dir)) < 0)
+			why = strerror(ENAMETOOLONG);
+	}
+	if (why != NULL) {
+		free(w);
+		rp_json_kbool(j, "written", 0);
+		rp_json_kstr(j, "write_error", why);
+		rp_json_obj_end(j);
+		return rp_json_finish(j);
+	}
+	memcpy(w->name, base + 1, strlen(base + 1) + 1);
+	/* The file: a copy of the body closed as written. */
+	jc = *j;
+	if (rp_buf_append(&w->file, r->body.data, r->body.len) != 0)
+		jc.err = errno;
+	jc.out = &w->file;
+	rp_json_kbool(&jc, "written", 1);
+	rp_json_obj_end(&jc);
+	if (rp_json_finish(&jc) < 0 ||
+	    pipe2(w->pfd, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    rp_loop_add(b->loop, w->pfd[0], RP_LOOP_READ, work_done_cb,
+	    w) < 0)
+		goto fail;
+	if ((errno = pthread_create(&w->th, NULL, work_thread, w)) != 0) {
+		(void)rp_loop_del(b->loop, w->pfd[0]);
+		goto fail;
+	}
+	/* The reply so far goes with the work; its end comes when the file
+	 * is written. */
+	w->b = b;
+	w->c = c;
+	w->body = r->body;
+	r->body = (struct rp_buf){ 0 };
+	w->j = *j;
+	w->j.out = &w->body;
+	c->work = w;
+	dump_writes++;
+	conn_park(b, c);
+	return 1;
+fail:
+	work_free(w);
+	if (errno == 0)
+		errno = ENOMEM;
+	return -1;
+}
+
+static int
+verb_dump(struct broker *b, struct conn *c, const Rp__AdminRequest *req,
+    struct reply *r)
 {
 	struct rp_json j;
 	struct defent *d;
 	struct bkey *k;
-	char dir[PATH_MAX];
-	const char *base;
 
 	rp_json_init(&j, &r->body, 0);
 	admin_json_head(b, &j, "dump");
@@ -380,37 +553,8 @@ verb_dump(struct broker *b, const Rp__AdminRequest *req, struct reply *r)
 	json_counters(b, &j);
 	rp_json_key(&j, "events");
 	events_json(&b->ev, &j);
-	/* Optionally also written to a file of the caller's choosing (the
-	 * caller is our own uid), atomically. */
-	if (req->output_path != NULL && req->output_path[0] != '\0') {
-		struct rp_buf copy = { 0 };
-		int ok;
-
-		base = strrchr(req->output_path, '/');
-		ok = base != NULL && base[1] != '\0' &&
-		    rp_fs_dirname(req->output_path, dir, sizeof(dir)) == 0;
-		rp_json_kstr(&j, "output_path", req->output_path);
-		if (ok) {
-			/* Close a copy to write it; the reply goes on. */
-			struct rp_json jc = j;
-
-			if (rp_buf_append(&copy, r->body.data,
-			    r->body.len) != 0)
-				jc.err = errno;
-			jc.out = &copy;
-			rp_json_kbool(&jc, "written", 1);
-			rp_json_obj_end(&jc);
-			ok = rp_json_finish(&jc) == 0 &&
-			    rp_fs_write_atomic(dir, base + 1, copy.data,
-			    copy.len, 0600) == 0;
-		}
-		rp_json_kbool(&j, "written", ok);
-		if (!ok)
-			rp_json_kstr(&j, "write_error", base == NULL ||
-			    base[1] == '\0' ? "output_path must be an absolute "
-			    "file path" : strerror(errno));
-		rp_buf_free(&copy);
-	}
+	if (req->output_path != NULL && req->output_path[0] != '\0')
+		return dump_to_file(b, c, req->output_path, &j, r);
 	rp_json_obj_end(&j);
 	r->kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_JSON;
 	r->content_type = CT_JSON;
@@ -529,14 +673,51 @@ verb_backend_health(struct broker *b, const Rp__AdminRequest *req,
 
 /* ------------------------------------------------------------ dispatch */
 
+/* Encode r as the reply to c's request, send it and close c. */
+static void
+reply_send(struct broker *b, struct conn *c, struct reply *r)
+{
+	Rp__AdminReply ar = RP__ADMIN_REPLY__INIT;
+	struct rp_frame_meta m;
+	char failed[128];
+
+	if (r->built < 0) {
+		/* Never part of a body under the verb's own exit code: the
+		 * reply says that the broker failed (and if even that cannot
+		 * be encoded, below, the connection closes unanswered). */
+		rp_utf8_fmt(failed, sizeof(failed),
+		    "rp-broker: cannot build the "
+		    "reply: %s\n",
+		    errno == ENOMEM ? "out of memory" : strerror(errno));
+		rp_buf_free(&r->body);
+		r->text = failed;
+		r->kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_TEXT;
+		r->content_type = CT_TEXT;
+		r->exit_code = RP_EXIT_INTERNAL;
+	}
+	ar.kind = (Rp__AdminReplyKind)r->kind;
+	ar.body = (char *)(uintptr_t)(r->text != NULL ? r->text :
+	    r->body.data != NULL ? (char *)r->body.data : "");
+	ar.exit_code = r->exit_code;
+	ar.content_type = (char *)(uintptr_t)r->content_type;
+	rp_wire_echo(&m, c->frame);
+	rp_buf_clear(&b->scratch);
+	if (rp_wire_frame_encode_msg(&b->scratch, &m, &ar.base) < 0) {
+		rp_buf_free(&r->body);
+		conn_close(b, c, CONN_CLOSE_WRITE_FAILED);
+		return;
+	}
+	rp_buf_free(&r->body);
+	(void)conn_reply(b, c, &b->scratch, CONN_THEN_CLOSE);
+}
+
+
 void
 admin_frame(struct broker *b, struct conn *c, Rp__Frame *f)
 {
-	Rp__AdminReply ar = RP__ADMIN_REPLY__INIT;
 	Rp__AdminRequest *req;
-	struct rp_frame_meta m;
 	struct reply r;
-	char failed[128];
+	char refused[128];
 	int64_t drain = 0;
 	int shutdown = 0, built = 0, n;
 
@@ -555,7 +736,18 @@ admin_frame(struct broker *b, struct conn *c, Rp__Frame *f)
 		built = verb_status(b, req, &r);
 		break;
 	case RP__ADMIN_VERB__ADMIN_VERB_DUMP:
-		built = verb_dump(b, req, &r);
+		if (req->output_path != NULL && req->output_path[0] != '\0' &&
+		    c->uid != b->euid) {
+			/* The broker writes files for its own uid only. */
+			rp_utf8_fmt(refused, sizeof(refused), "rp-broker: "
+			    "output_path refused: uid %u may not make the "
+			    "broker (uid %u) write files\n", (unsigned)c->uid,
+			    (unsigned)b->euid);
+			r.text = refused;
+			r.exit_code = 1;
+			break;
+		}
+		built = verb_dump(b, c, req, &r);
 		break;
 	case RP__ADMIN_VERB__ADMIN_VERB_LIST_INSTANCES:
 		built = verb_instances(b, &r);
@@ -603,34 +795,10 @@ admin_frame(struct broker *b, struct conn *c, Rp__Frame *f)
 		break;
 	}
 	rp_wire_free(req);
-	if (built < 0) {
-		/* Never part of a body under the verb's own exit code: the
-		 * reply says that the broker failed (and if even that cannot
-		 * be encoded, below, the connection closes unanswered). */
-		rp_utf8_fmt(failed, sizeof(failed),
-		    "rp-broker: cannot build the "
-		    "reply: %s\n",
-		    errno == ENOMEM ? "out of memory" : strerror(errno));
-		rp_buf_free(&r.body);
-		r.text = failed;
-		r.kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_TEXT;
-		r.content_type = CT_TEXT;
-		r.exit_code = RP_EXIT_INTERNAL;
-	}
-	ar.kind = (Rp__AdminReplyKind)r.kind;
-	ar.body = (char *)(uintptr_t)(r.text != NULL ? r.text :
-	    r.body.data != NULL ? (char *)r.body.data : "");
-	ar.exit_code = r.exit_code;
-	ar.content_type = (char *)(uintptr_t)r.content_type;
-	rp_wire_echo(&m, f);
-	rp_buf_clear(&b->scratch);
-	if (rp_wire_frame_encode_msg(&b->scratch, &m, &ar.base) < 0) {
-		rp_buf_free(&r.body);
-		conn_close(b, c, CONN_CLOSE_WRITE_FAILED);
-		return;
-	}
-	rp_buf_free(&r.body);
-	(void)conn_reply(b, c, &b->scratch, CONN_THEN_CLOSE);
+	if (built > 0)
+		return;         /* parked: answered when its work is done */
+	r.built = built;
+	reply_send(b, c, &r);
 	if (shutdown)
 		broker_begin_drain(b, drain, "SHUTDOWN requested");
 }

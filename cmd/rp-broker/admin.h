@@ -15,6 +15,10 @@ struct conn;
 /* Answer c's admin request f, and close c. */
 void admin_frame(struct broker *b, struct conn *c, Rp__Frame *f);
 
+/* c closed while its admin work (c->work) was still running off the
+ * loop: the work finishes, and its reply is dropped. */
+void admin_work_forget(struct conn *c);
+
 /* The head every JSON body has: schema_version 1, the command,
  * generated_at_unix_ms, the broker's instance and pid. */
 void admin_json_head(struct broker *b, struct rp_json *j,

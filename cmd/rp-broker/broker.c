@@ -46,7 +46,7 @@ broker_accepting(const struct broker *b)
 int
 broker_ready(const struct broker *b)
 {
-	return !b->draining && !broker_fd_pressure(b);
+	return !b->draining && !broker_fd_pressure(b) && !b->full;
 }
 
 int

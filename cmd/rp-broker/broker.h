@@ -49,6 +49,7 @@ struct counters {
 	uint64_t accept_emfile;
 	uint64_t accept_refused_emfile;
 	uint64_t accept_refused_max_clients;
+	uint64_t evicted;              /* silent, evicted when full */
 	uint64_t accept_errors;
 	uint64_t admin[32];            /* by verb (0..21, others at 31) */
 	uint64_t deaths_crash, deaths_shutdown;
@@ -70,6 +71,8 @@ struct broker {
 	int listening;                 /* polled by the loop */
 	int reserve_fd;                /* spare fd for accept-and-refuse */
 	int demoted;                   /* out of fds: not ready */
+	int full;                      /* --max-clients reached with nothing
+	                                  to evict: not ready */
 	int64_t demoted_since_wall_ms;
 	uint64_t resume_timer;
 	uint64_t pressure_episodes;
@@ -84,6 +87,7 @@ struct broker {
 	struct conn *free_conns;
 	size_t nfree;
 	size_t nconns;
+	size_t out_pending;            /* reply bytes kept for slow readers */
 	uint64_t next_connection_id;   /* consumed by each Negotiated */
 
 	/* file descriptors (broker.c) */
@@ -130,7 +134,8 @@ int broker_fd_pressure(const struct broker *b);
 double broker_fd_ratio(const struct broker *b, int nfd);
 /* Accepting Hellos: listening and not draining. */
 int broker_accepting(const struct broker *b);
-/* READYZ and the ready gauge: not draining, no fd pressure. */
+/* READYZ and the ready gauge: not draining, no fd pressure, not at
+ * --max-clients with nothing to evict. */
 int broker_ready(const struct broker *b);
 /* Our euid or one of --allow-uid. */
 int broker_uid_allowed(const struct broker *b, uint32_t uid);

@@ -34,6 +34,12 @@
 #define BIG_CHUNK 16384
 #define BIG_STEP_MAX (1u << 20)
 #define DRAIN_MAX RP_FRAME_MAX
+/* What the socket did not take of a reply is kept until the peer reads
+ * it: at most OUT_CONN_MAX bytes for one connection and OUT_TOTAL_MAX for
+ * all of them, so clients that ask and never read cannot make the broker
+ * grow; past either, the connection is closed (output_budget). */
+#define OUT_CONN_MAX (4u << 20)
+#define OUT_TOTAL_MAX (64u << 20)
 
 static void conn_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg);
 static void conn_step(struct broker *b, struct conn *c);
@@ -164,12 +170,15 @@ conn_close(struct broker *b, struct conn *c, enum conn_close why)
 	fifo_remove(b, c);
 	if (c->key != NULL)
 		bkey_unqueue(c->key, c);
+	if (c->work != NULL)
+		admin_work_forget(c);
 	rp_frame_decoder_reset(&c->dec);
 	if (c->scan != NULL) {
 		rp_framescan_free(c->scan);
 		free(c->scan);
 	}
 	hello_free_request(c);
+	b->out_pending -= c->out_len - c->out_off;
 	free(c->out);
 	b->nconns--;
 	b->count.closed[why]++;
@@ -216,6 +225,13 @@ conn_wait(struct broker *b, struct conn *c, struct bkey *k)
 }
 
 void
+conn_park(struct broker *b, struct conn *c)
+{
+	(void)b;
+	conn_set_state(c, CONN_WAITING);
+}
+
+void
 conn_hold(struct broker *b, struct conn *c)
 {
 	conn_set_state(c, CONN_HANDOFF);
@@ -230,6 +246,7 @@ static void
 conn_done(struct broker *b, struct conn *c)
 {
 	if (c->then == CONN_THEN_TRANSFER) {
+		b->out_pending -= c->out_len - c->out_off;
 		free(c->out);
 		c->out = NULL;
 		c->out_len = c->out_off = 0;
@@ -279,6 +296,7 @@ conn_flush(struct broker *b, struct conn *c)
 		return;
 	}
 	c->out_off += (uint32_t)n;
+	b->out_pending -= (size_t)n;
 	if (c->out_off == c->out_len)
 		conn_done(b, c);
 }
@@ -302,13 +320,19 @@ conn_reply(struct broker *b, struct conn *c, const struct rp_buf *out,
 		conn_done(b, c);
 		return 0;
 	}
-	c->out_len = (uint32_t)(out->len - off);
-	c->out_off = 0;
-	c->out = malloc(c->out_len);
+	if (out->len - off > OUT_CONN_MAX ||
+	    b->out_pending + (out->len - off) > OUT_TOTAL_MAX) {
+		conn_close(b, c, CONN_CLOSE_OUT_BUDGET);
+		return 0;
+	}
+	c->out = malloc(out->len - off);
 	if (c->out == NULL) {
 		conn_close(b, c, CONN_CLOSE_WRITE_FAILED);
 		return 0;
 	}
+	c->out_len = (uint32_t)(out->len - off);
+	c->out_off = 0;
+	b->out_pending += c->out_len;
 	memcpy(c->out, out->data + off, c->out_len);
 	if (c->link.q == NULL)
 		fifo_append(b, c);
@@ -518,8 +542,38 @@ conn_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg)
 
 /* ------------------------------------------------------------- accept */
 
+/*
+ * The table is full (--max-clients): make room as a load balancer does,
+ * by evicting the oldest connection that has not completed its frame
+ * (answered code 9, "at its connection limit", request_id 0).  Oldest
+ * first: q_hello is in accept order, so its READING entries are the ones
+ * that have held a slot longest without asking anything; a client that
+ * writes its Hello at connect is answered before it could be one.
+ * Returns 1 when a slot was freed.
+ */
 int
-conn_accept(struct broker *b, int fd, uint32_t pid, int pressure)
+conn_evict_oldest(struct broker *b)
+{
+	struct connq_link *l;
+	struct conn *c;
+
+	for (l = b->q_hello.q.head; l != NULL; l = l->next) {
+		c = CONN_OF(l);
+		if (c->state != CONN_READING || c->pressure)
+			continue;
+		connq_remove(l);
+		arm_deadline(b, &b->q_hello);
+		c->pressure = 1;
+		b->count.evicted++;
+		hello_refuse_pressure_now(b, c);
+		return 1;
+	}
+	return 0;
+}
+
+int
+conn_accept(struct broker *b, int fd, uint32_t pid, uint32_t uid,
+    int pressure)
 {
 	struct conn *c;
 
@@ -527,6 +581,7 @@ conn_accept(struct broker *b, int fd, uint32_t pid, int pressure)
 		return -1;
 	c->fd = fd;
 	c->pid = pid;
+	c->uid = uid;
 	if (pressure == 1 && b->q_grace.q.n >= GRACE_MAX)
 		pressure = 2;
 	c->pressure = (uint8_t)pressure;

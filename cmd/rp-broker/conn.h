@@ -6,6 +6,7 @@
  *
  *	READING -> WRITING -> closed
  *	READING -> WAITING (for a backend) -> WRITING -> closed
+ *	READING -> WAITING (for admin work off the loop) -> WRITING -> closed
  *	WRITING -> (handed to the backend) closed, or HANDOFF -> WRITING
  *	           (the broker writes the handoff event once acked)
  *	READING (over 64 KiB) -> WRITING -> DRAINING -> closed
@@ -19,6 +20,7 @@
 #include "connq.h"
 #include "rp.h"
 
+struct admin_work;
 struct bkey;
 struct broker;
 
@@ -54,6 +56,7 @@ enum conn_close {
 	CONN_CLOSE_PEER_REJECTED,
 	CONN_CLOSE_HANDED_OFF,
 	CONN_CLOSE_HANDOFF_FAILED,
+	CONN_CLOSE_OUT_BUDGET,         /* its unread reply over the budget */
 	CONN_CLOSES,
 };
 
@@ -78,6 +81,7 @@ struct conn {
 	uint8_t then;                  /* enum conn_then */
 	uint8_t linger;                /* drain once the reply is written */
 	uint32_t pid;                  /* kernel peer pid (0: unknown) */
+	uint32_t uid;                  /* kernel peer uid */
 
 	/* A first frame over 64 KiB, read as it streams past (hello.c
 	 * answers it once it is all read); then what draining may still
@@ -92,6 +96,10 @@ struct conn {
 	int64_t t0_ns;                 /* frame complete */
 	uint8_t *out;
 	uint32_t out_len, out_off;
+
+	/* Work done off the loop for its reply (admin.c's DUMP file):
+	 * told when the connection closes first. */
+	struct admin_work *work;
 
 	/* A handoff in preparation: its backend, token, correlation id. */
 	struct bkey *hk;
@@ -112,11 +120,16 @@ struct conn_queue {
  * over --max-clients. */
 void conn_queues_init(struct broker *b);
 
-/* A connection accepted on fd from pid: read at once (a Hello sent right
+/* The table is full: evict the oldest connection still waiting for its
+ * frame (answered code 9).  1 when a slot was freed, else 0. */
+int conn_evict_oldest(struct broker *b);
+
+/* A connection accepted on fd from pid, uid: read at once (a Hello sent right
  * after connect is answered without touching the loop).  pressure: taken
  * only to be refused with code 9 (1: after a grace for its frame, 2: at
  * once).  0, or -1 (no memory: fd is the caller's to close). */
-int conn_accept(struct broker *b, int fd, uint32_t pid, int pressure);
+int conn_accept(struct broker *b, int fd, uint32_t pid, uint32_t uid,
+    int pressure);
 
 /*
  * Send the reply in out (one write in the common case), then as then
@@ -130,6 +143,10 @@ int conn_reply(struct broker *b, struct conn *c, const struct rp_buf *out,
 
 /* c waits for k's backend (enqueued; answered by bkey_answer_all). */
 void conn_wait(struct broker *b, struct conn *c, struct bkey *k);
+
+/* c waits, off every queue and unwatched, for work done off the loop
+ * (c->work); its reply comes with conn_reply once that is done. */
+void conn_park(struct broker *b, struct conn *c);
 
 /* c has been sent to its backend, which acks before the broker writes
  * the handoff event: kept, silent, until then. */

@@ -40,14 +40,37 @@ request_id(const struct conn *c, char buf[24])
 	return NULL;
 }
 
-/* Service and version make metric labels only once they are known to be
- * valid names (rows 11 and 12 passed). */
-static void
-labels(const struct conn *c, const char **svc, const char **ver)
+/* A service the broker knows: a backend key (static or spawned) or a
+ * valid definition in the cache. */
+static int
+service_known(const struct broker *b, const char *svc)
 {
-	*svc = c->hello != NULL && c->labels_ok ? c->hello->service_name : "";
-	*ver = c->hello != NULL && c->labels_ok ? c->hello->wanted_version :
-	    "";
+	const struct defent *d;
+	const struct bkey *k;
+
+	for (k = b->keys; k != NULL; k = k->next)
+		if (strcmp(k->service, svc) == 0)
+			return 1;
+	for (d = b->defs.list; d != NULL; d = d->next)
+		if (d->def != NULL && strcmp(d->service, svc) == 0)
+			return 1;
+	return 0;
+}
+
+/* Service and version make metric labels only once they are known to be
+ * valid names (rows 11 and 12 passed) of a service that exists: a
+ * made-up name, each a new series, would grow METRICS without bound, so
+ * its Hellos are counted under service "" (whatever the outcome, the
+ * rate limit's included). */
+static void
+labels(const struct broker *b, const struct conn *c, const char **svc,
+    const char **ver)
+{
+	int ok = c->hello != NULL && c->labels_ok &&
+	    service_known(b, c->hello->service_name);
+
+	*svc = ok ? c->hello->service_name : "";
+	*ver = ok ? c->hello->wanted_version : "";
 }
 
 static void
@@ -55,7 +78,7 @@ account(struct broker *b, struct conn *c, unsigned outcome)
 {
 	const char *svc, *ver;
 
-	labels(c, &svc, &ver);
+	labels(b, c, &svc, &ver);
 	metrics_hello(&b->m, svc, ver, outcome);
 	if (c->t0_ns != 0)
 		metrics_duration(&b->m, svc, rp_now_ns() - c->t0_ns);
@@ -87,7 +110,10 @@ refuse(struct broker *b, struct conn *c, enum rp_refusal id,
 	rp_utf8_fmt(reason, sizeof(reason), "%s%s%s", row->reason,
 	    row->takes_detail && detail && *detail ? ": " : "",
 	    row->takes_detail && detail ? detail : "");
-	labels(c, &svc, &ver);
+	/* The event names the service asked for (a line in a log, not a
+	 * series): only its validity matters. */
+	svc = c->hello != NULL && c->labels_ok ? c->hello->service_name : "";
+	ver = c->hello != NULL && c->labels_ok ? c->hello->wanted_version : "";
 	extra[0] = (struct ev_kv){ "wanted_version", ver };
 	extra[1] = (struct ev_kv){ "code", rp_wire_error_code_name(row->code) };
 	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_HELLO_REFUSED,
@@ -106,11 +132,20 @@ hello_refuse_frame_status(struct broker *b, struct conn *c, int st)
 	refuse(b, c, id, NULL, 0);
 }
 
+/* Code 9, with the reason that is true: over --max-clients (pressure 1,
+ * or evicted), else short of fds. */
+static enum rp_refusal
+pressure_row(const struct conn *c)
+{
+	return c->pressure == 1 ? RP_REFUSE_MAX_CLIENTS :
+	    RP_REFUSE_FD_PRESSURE;
+}
+
 void
 hello_refuse_pressure_now(struct broker *b, struct conn *c)
 {
 	rp_frame_decoder_reset(&c->dec);
-	refuse(b, c, RP_REFUSE_FD_PRESSURE, NULL, 0);
+	refuse(b, c, pressure_row(c), NULL, 0);
 }
 
 static void
@@ -327,7 +362,8 @@ hello_frame(struct broker *b, struct conn *c, uint8_t *body, size_t len)
 	 * anything else is looked at, the envelope included. */
 	if (id != RP_REFUSE_MALFORMED_FRAME &&
 	    (c->pressure || broker_fd_pressure(b))) {
-		refuse(b, c, RP_REFUSE_FD_PRESSURE, NULL, 0);
+		refuse(b, c, c->pressure ? pressure_row(c) :
+		    RP_REFUSE_FD_PRESSURE, NULL, 0);
 		return;
 	}
 	if (id != RP_REFUSE_NONE) {

@@ -54,6 +54,8 @@ listen_pressure_check(struct broker *b)
 {
 	char r[160];
 
+	if (b->full && b->nconns < b->cfg.max_clients)
+		b->full = 0;
 	if (!b->demoted || b->resume_timer != 0)
 		return;
 	if (b->nofile_soft != UINT64_MAX &&
@@ -164,11 +166,15 @@ accepted(struct broker *b, int fd, int pressure)
 		reject_log(b, pc.uid, pc.pid);
 		return;
 	}
-	if (!pressure && b->nconns >= b->cfg.max_clients) {
+	if (!pressure && b->nconns >= b->cfg.max_clients &&
+	    !conn_evict_oldest(b)) {
+		/* Every slot is doing real work: this one is refused, and
+		 * the broker is not ready until a slot frees. */
 		pressure = 1;
+		b->full = 1;
 		b->count.accept_refused_max_clients++;
 	}
-	if (conn_accept(b, fd, pc.pid, pressure) < 0) {
+	if (conn_accept(b, fd, pc.pid, pc.uid, pressure) < 0) {
 		close(fd);
 		b->count.closed[CONN_CLOSE_REFUSED_AT_ACCEPT]++;
 	}

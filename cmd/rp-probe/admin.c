@@ -228,7 +228,7 @@ probe_admin(int argc, char **argv)
 	}
 	r = rp_io_write_full(fd, out.data, out.len, deadline);
 	rp_buf_free(&out);
-	if (r != 0) {
+	if (r != 0 && !probe_send_broken(errno)) {
 		rc = probe_send_failed(fd, path, "admin", errno);
 		goto out;
 	}
@@ -237,6 +237,11 @@ probe_admin(int argc, char **argv)
 		goto out;
 	f = rp_wire_frame_parse(body, len, RP_KIND_RESPONSE, RP_PP_ADMIN, 1,
 	    m.request_id, &why);
+	if (f == NULL && (rc = probe_broker_refused(body, len, "admin",
+	    m.request_id, verb == RP__ADMIN_VERB__ADMIN_VERB_READYZ)) >= 0) {
+		free(body);
+		goto out;
+	}
 	free(body);
 	if (f != NULL) {
 		rep = rp_wire_unpack(&rp__admin_reply__descriptor,

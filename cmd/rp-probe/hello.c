@@ -206,8 +206,9 @@ send_hello(int fd, const char *path, const struct hello_opts *o, uint64_t rid,
 	}
 	r = rp_io_write_full(fd, out.data, out.len, deadline);
 	rp_buf_free(&out);
-	if (r != 0)
+	if (r != 0 && !probe_send_broken(errno))
 		return probe_send_failed(fd, path, "hello", errno);
+	/* Closed before we wrote: its refusal is read all the same. */
 	return RP_EXIT_OK;
 }
 
@@ -482,6 +483,11 @@ probe_hello(int argc, char **argv)
 		goto out;
 	f = rp_wire_frame_parse(body, len, RP_KIND_RESPONSE, RP_PP_CONTROL, 1,
 	    rid, &why);
+	if (f == NULL && (rc = probe_broker_refused(body, len, "hello", rid,
+	    0)) >= 0) {
+		free(body);
+		goto out;
+	}
 	free(body);
 	if (f != NULL) {
 		reply = rp_wire_unpack(&rp__hello_reply__descriptor,

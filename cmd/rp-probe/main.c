@@ -202,6 +202,43 @@ closed_early(int fd, const char *path, const char *what, const char *how)
 }
 
 int
+probe_send_broken(int err)
+{
+	return err == EPIPE || err == ECONNRESET;
+}
+
+int
+probe_broker_refused(const uint8_t *body, size_t len, const char *what,
+    uint64_t rid, int admin_readyz)
+{
+	Rp__HelloReply *reply = NULL;
+	Rp__Frame *f;
+	const char *why = NULL;
+	int rc = -1;
+
+	f = rp_wire_frame_parse(body, len, RP_KIND_RESPONSE, RP_PP_CONTROL, 0,
+	    0, &why);
+	if (f == NULL)
+		return -1;
+	if (f->request_id == 0 || f->request_id == rid)
+		reply = rp_wire_unpack(&rp__hello_reply__descriptor,
+		    f->payload.data, f->payload.len);
+	rp_wire_free(f);
+	if (reply == NULL)
+		return -1;
+	if (reply->result_case == RP__HELLO_REPLY__RESULT_REFUSED) {
+		const Rp__Refused *r = reply->refused;
+
+		cli_warn("%s: the broker refused the connection: %s (%u): %s",
+		    what, rp_wire_error_code_name(r->code), (unsigned)r->code,
+		    r->reason);
+		rc = admin_readyz ? RP_EXIT_NO : rp_exit_from_refusal(r->code);
+	}
+	rp_wire_free(reply);
+	return rc;
+}
+
+int
 probe_send_failed(int fd, const char *path, const char *what, int err)
 {
 	if (err == EPIPE || err == ECONNRESET)

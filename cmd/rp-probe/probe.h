@@ -51,6 +51,16 @@ int probe_connect_broker(const char *path, int wait, int64_t deadline);
  * closed the connection on us is said to have done so, and why it most
  * likely did. */
 int probe_send_failed(int fd, const char *path, const char *what, int err);
+/* 1 when sending failed because the broker closed its end (EPIPE,
+ * ECONNRESET): what it sent before closing (a refusal, under fd
+ * pressure) is still there to read, and is read before anything is said. */
+int probe_send_broken(int err);
+/* body is not the reply expected but perhaps a Refused HelloReply
+ * (request_id rid or 0: the broker refused before it read our frame,
+ * code 9 under fd pressure): say so and return the exit status, 10 + the
+ * code (admin_readyz: 1, not ready); -1 when it is no refusal. */
+int probe_broker_refused(const uint8_t *body, size_t len, const char *what,
+    uint64_t rid, int admin_readyz);
 
 /* Read one reply frame under the deadline; on failure report it (as
  * "<what>: ...", a connection the broker at path closed without a reply

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -329,34 +330,22 @@ fail:
 	return -1;
 }
 
-int
-rp_fs_write_atomic(const char *dir, const char *name, const void *data,
-    size_t len, unsigned mode)
+/* write_atomic's work in the directory open as dfd (closed here). */
+static int
+write_atomic_at(int dfd, const char *name, const void *data, size_t len,
+    unsigned mode)
 {
-	static unsigned counter;
+	/* Atomic: the broker writes from a thread of its own. */
+	static atomic_uint counter;
 	char tmp[NAME_MAX + 1];
-	int dfd, fd = -1, err, tries;
-	size_t nlen;
+	int fd = -1, err, tries;
 
-	if (name == NULL || (nlen = strlen(name)) == 0 ||
-	    strchr(name, '/') != NULL || strcmp(name, ".") == 0 ||
-	    strcmp(name, "..") == 0 || (data == NULL && len > 0)) {
-		errno = EINVAL;
-		return -1;
-	}
-	/* ".{name}.{24 hex}" must still be a valid file name. */
-	if (nlen + 26 > NAME_MAX) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -1;
 	/* O_EXCL on a name nobody else can guess well enough to pre-empt:
 	 * a pre-existing file, symlink included, is never written through. */
 	for (tries = 0; tries < 100; tries++) {
 		snprintf(tmp, sizeof(tmp), ".%s.%08lx%08x%08lx", name,
-		    (unsigned long)getpid() & 0xffffffffUL, counter++,
+		    (unsigned long)getpid() & 0xffffffffUL,
+		    (unsigned)atomic_fetch_add(&counter, 1u),
 		    (unsigned long)rp_now_ns() & 0xffffffffUL);
 		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
 		    O_NOFOLLOW | O_NOCTTY, 0600);
@@ -378,6 +367,8 @@ rp_fs_write_atomic(const char *dir, const char *name, const void *data,
 		goto fail;
 	}
 	fd = -1;
+	/* rename(2) replaces the name itself: a symlink there is replaced,
+	 * never followed. */
 	if (renameat(dfd, tmp, dfd, name) < 0)
 		goto fail;
 	/* The rename is durable only once the directory is. */
@@ -397,6 +388,104 @@ fail:
 	close(dfd);
 	errno = err;
 	return -1;
+}
+
+static int
+check_name(const char *name, const void *data, size_t len)
+{
+	size_t nlen;
+
+	if (name == NULL || (nlen = strlen(name)) == 0 ||
+	    strchr(name, '/') != NULL || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0 || (data == NULL && len > 0)) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* ".{name}.{24 hex}" must still be a valid file name. */
+	if (nlen + 26 > NAME_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int
+rp_fs_write_atomic(const char *dir, const char *name, const void *data,
+    size_t len, unsigned mode)
+{
+	int dfd;
+
+	if (check_name(name, data, len) < 0)
+		return -1;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	return write_atomic_at(dfd, name, data, len, mode);
+}
+
+int
+rp_fs_open_dir_nofollow(const char *dir)
+{
+	char comp[NAME_MAX + 1];
+	const char *p = dir, *e;
+	size_t n;
+	int dfd, next, err;
+
+	if (dir == NULL || dir[0] != '/') {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((dfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	for (;;) {
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			return dfd;
+		e = strchr(p, '/');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (n > NAME_MAX) {
+			close(dfd);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		p += n;
+		/* O_NOFOLLOW: a symlink is ELOOP (O_DIRECTORY: ENOTDIR on
+		 * some systems), never walked through. */
+		next = openat(dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		err = errno;
+		close(dfd);
+		if (next < 0) {
+			errno = err == ENOTDIR || err == ELOOP ? ELOOP : err;
+			return -1;
+		}
+		dfd = next;
+	}
+}
+
+int
+rp_fs_write_atomic_nofollow(const char *dir, const char *name,
+    const void *data, size_t len, unsigned mode)
+{
+	struct stat st;
+	int dfd;
+
+	if (check_name(name, data, len) < 0)
+		return -1;
+	if ((dfd = rp_fs_open_dir_nofollow(dir)) < 0)
+		return -1;
+	/* Only a regular file (or nothing) is replaced: never a device, a
+	 * FIFO, a socket or a directory someone put under that name. */
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+		close(dfd);
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return -1;
+	}
+	return write_atomic_at(dfd, name, data, len, mode);
 }
 
 int

@@ -591,6 +591,31 @@ fail:
 	return -1;
 }
 
+/* ------------------------------------------- write_atomic_nofollow */
+
+/* Not needed on Windows yet (rp-broker, its one caller, is not built
+ * there: issue 15): documented as ENOTSUP in fs.h. */
+int
+rp_fs_open_dir_nofollow(const char *dir)
+{
+	(void)dir;
+	errno = ENOTSUP;
+	return -1;
+}
+
+int
+rp_fs_write_atomic_nofollow(const char *dir, const char *name,
+    const void *data, size_t len, unsigned mode)
+{
+	(void)dir;
+	(void)name;
+	(void)data;
+	(void)len;
+	(void)mode;
+	errno = ENOTSUP;
+	return -1;
+}
+
 /* ----------------------------------------------------- write_atomic */
 
 int

@@ -91,6 +91,19 @@ spawn_in_flight() {
 	wait_for grep -q SPAWN_ATTEMPT "$T/ev"
 }
 
+# full_of_waiting [ARGS...] — a broker with --max-clients 1 (and ARGS)
+# whose one slot is a Hello waiting for a backend that takes 3 s to come
+# up: a connection doing real work, which is never evicted (pid in FIRST,
+# reply in $T/first), so the next client is over the limit.
+full_of_waiting() {
+	def echo serve
+	export RP_TEST_BACKEND_DELAY_MS=3000
+	start_broker --max-clients 1 --events "$T/ev" "$@"
+	bw_bg "$T/first" hello --socket "$SOCK"
+	FIRST=$BG_PID
+	wait_for grep -q SPAWN_ATTEMPT "$T/ev"
+}
+
 first_negotiated() {
 	wait "$FIRST"
 	[ "$(jf 'd["result"]' <"$T/first")" = negotiated ]

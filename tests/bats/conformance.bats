@@ -257,14 +257,11 @@ bw.expect_exact(got, how, bw.refused_frame(3, "backend is not registered", 1000,
 ' "$SOCK"
 }
 
-@test "fd pressure (code 9) comes right after the Frame decodes, before the envelope and the Hello, as upstream; admin is still served" {
-	start_broker --max-clients 1
-	bw_bg "$T/h" held --socket "$SOCK" --go "$T/go"
-	local h=$BG_PID
-	wait_for grep -q connected "$T/h"
+@test "code 9 (here: over --max-clients) comes right after the Frame decodes, before the envelope and the Hello, as upstream's fd pressure; admin is still served" {
+	full_of_waiting
 	run -0 py '
 path = sys.argv[1]
-nine = dict(code=9, reason="broker is low on file descriptors; retry shortly", retry=1000)
+nine = dict(code=9, reason="broker is at its connection limit; retry shortly", retry=1000)
 for i, data in enumerate([
         bw.frame(bw.hello(), envelope=2, request_id=61),           # row 5
         bw.frame(bw.hello(), kind=1, request_id=62),               # row 6
@@ -285,8 +282,7 @@ bw.expect_exact(got, how, bw.admin_reply_frame(0, "ok\n", 0, "text/plain", reque
 print("ok")
 ' "$SOCK"
 	[ "${lines[-1]}" = ok ]
-	touch "$T/go"
-	wait "$h"
+	first_negotiated
 }
 
 # ------------------------------------------------- first frames over 64 KiB

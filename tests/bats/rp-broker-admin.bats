@@ -289,7 +289,9 @@ start_broker_oom() {
 	local m
 	m=$(bw admin --socket "$SOCK" metrics --body | om_parse)
 	echo "$m" | grep -qx 'counter running_process_broker_v1_hello_total{outcome=negotiated,service=echo,version=1.0.0} 2'
-	echo "$m" | grep -qx 'counter running_process_broker_v1_hello_total{outcome=service_unknown,service=nope,version=1.0.0} 1'
+	# a service with no definition makes no series of its own
+	echo "$m" | grep -qx 'counter running_process_broker_v1_hello_total{outcome=service_unknown,service=,version=} 1'
+	! echo "$m" | grep -q 'service=nope'
 	echo "$m" | grep -qx 'counter running_process_broker_v1_hello_total{outcome=peer_rejected,service=,version=} 1'
 	echo "$m" | grep -qx 'histogram running_process_broker_v1_hello_duration_seconds_count{service=echo} 2'
 	echo "$m" | grep -qx 'histogram running_process_broker_v1_hello_duration_seconds_bucket{le=+Inf,service=echo} 2'
@@ -328,6 +330,37 @@ assert t0 - 1 <= v["process_start_time_seconds"] <= t1 + 1, v
 assert abs(v["process_open_fds"] - nfd) <= 2, (v["process_open_fds"], nfd)
 assert v["process_open_fds"] == v["running_process_broker_v1_fds_open"]
 ' "$t0" "$t1" "$(rp_fd_count "$BPID")"
+}
+
+@test "metrics: Hellos for made-up services add no series, rate-limited or not" {
+	def echo serve
+	# one peer process: its first 10 are answered, the rest rate-limited
+	start_broker --rate-limit 10/60
+	hello >/dev/null
+	hello --service nope >/dev/null
+	local i
+	for i in $(seq 1 40); do
+		printf '%s\n' "$(bw encode-hello --service "made-up-$i" --frame-id $i)"
+	done >"$T/hex"
+	run -0 /usr/bin/python3 -c '
+import socket, sys
+for line in open(sys.argv[2]):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.sendall(bytes.fromhex(line.strip()))
+    while s.recv(4096):
+        pass
+    s.close()
+' "$SOCK" "$T/hex"
+	# the only services in METRICS: echo's and "" (the rest)
+	[ "$(bw admin --socket "$SOCK" metrics --body | grep -o 'service="[^"]*"' | sort -u | tr '\n' ' ')" = 'service="" service="echo" ' ]
+	local m
+	m=$(bw admin --socket "$SOCK" metrics --body | om_parse)
+	echo "$m" | grep -qx 'counter running_process_broker_v1_hello_total{outcome=service_unknown,service=,version=} 11'
+	echo "$m" | grep -qx 'counter running_process_broker_v1_hello_total{outcome=rate_limited,service=,version=} 30'
+	! echo "$m" | grep -q 'made-up'
+	# a service that exists has its series
+	echo "$m" | grep -qx 'counter running_process_broker_v1_hello_total{outcome=negotiated,service=echo,version=1.0.0} 1'
 }
 
 @test "metrics account for every connection: accepted = closed + open" {

@@ -74,12 +74,11 @@ teardown() {
 }
 
 @test "rp-probe admin over --max-clients is still answered" {
-	start_broker --max-clients 1
-	bw_bg "$T/h" held --socket "$SOCK" --go "$T/go"
-	wait_for grep -q connected "$T/h"
+	full_of_waiting
 	run -0 rp-probe admin -s "$SOCK" healthz
 	[ "$output" = ok ]
+	run -1 rp-probe admin -s "$SOCK" readyz
 	run -19 rp-probe hello -s "$SOCK" --service echo --version 1.0.0
-	[[ "$output" == *"FD_PRESSURE (9)"* ]]
-	touch "$T/go"
+	[[ "$output" == *"FD_PRESSURE (9): broker is at its connection limit"* ]]
+	first_negotiated
 }

@@ -222,25 +222,29 @@ expect_refused() {
 }
 
 @test "row 18: over --max-clients, connections are refused with code 9 (request id echoed)" {
-	start_broker --max-clients 1
-	bw_bg "$T/h" held --socket "$SOCK" --go "$T/go"
-	local h=$BG_PID
-	wait_for grep -q connected "$T/h"
+	# the one slot does real work (a Hello waiting for its spawn): nothing
+	# to evict, so the next ones are over the limit, and told so
+	full_of_waiting
 	run -0 hello --frame-id 21
-	expect_refused 9 "broker is low on file descriptors; retry shortly" 1000
+	expect_refused 9 "broker is at its connection limit; retry shortly" 1000
 	[ "$(field request_id)" = 21 ]
-	# admin still answers (readyz: ready; the cap is not fd exhaustion)
+	# admin still answers, and readyz tells the truth: not ready
 	run -0 admin healthz --body
 	[ "$output" = ok ]
+	run -0 admin readyz
+	[ "$(field exit_code)" = 1 ]
+	[ "$(field body)" = "not ready" ]
 	# one that sends nothing is refused once its short grace is over
 	run -0 bw raw --socket "$SOCK" --hex ""
-	expect_refused 9 "broker is low on file descriptors; retry shortly" 1000
+	expect_refused 9 "broker is at its connection limit; retry shortly" 1000
 	[ "$(field request_id)" = 0 ]
-	touch "$T/go"
-	wait "$h"
-	[ "$(metric running_process_broker_v1_accept_refused_total reason=max_clients)" = 3 ]
+	first_negotiated
+	# the slot is free again: ready
+	run -0 admin readyz --body
+	[ "$output" = ready ]
+	[ "$(metric running_process_broker_v1_accept_refused_total reason=max_clients)" = 4 ]
 	run -0 hello
-	expect_refused 2 "service definition was not found" 0
+	[ "$(field result)" = negotiated ]
 }
 
 # --------------------------------------- rows 19-22: service definition

@@ -122,6 +122,50 @@ EOF
 	[ "$(wc -l <"$T/ev")" -eq 22 ]
 }
 
+@test "DUMP output_path: refused to another uid; our own uid's file is written without following links" {
+	rp_share_pb
+	SOCK="$SHARED/b.sock"
+	rp_start broker $(bw_exec) activate --path "$SOCK" --mode 777 \
+		--ready-from 3 --ready-to 5 -- rp-broker --ready-fd 5 --allow-uid 65534
+	BPID=$RP_LAST_PID
+	printf 'precious\n' >"$T/victim"
+	chmod 0644 "$T/victim"
+	# uid 65534 may talk to us, but never make us (root) write a file
+	run -0 rp_as_nobody env PYTHONPATH="$SHARED/pb" /usr/bin/python3 \
+		"$RP_ROOT/tests/bats/py/brokerwire.py" admin --socket "$SOCK" \
+		dump --output-path "$T/victim"
+	[ "$(field exit_code)" = 1 ]
+	[ "$(field admin_kind)" = 0 ]
+	[[ "$(field body)" == *"output_path refused: uid 65534 may not make the broker (uid 0) write files"* ]]
+	[ "$(cat "$T/victim")" = precious ]
+	[ "$(stat -c %a "$T/victim")" = 644 ]
+	# its DUMP without output_path is still answered
+	run -0 rp_as_nobody env PYTHONPATH="$SHARED/pb" /usr/bin/python3 \
+		"$RP_ROOT/tests/bats/py/brokerwire.py" admin --socket "$SOCK" dump --body
+	[ "$(echo "$output" | jf 'd["command"]')" = dump ]
+	# our own uid: a symlink planted at the name is replaced, not followed
+	ln -s "$T/victim" "$T/planted"
+	run -0 admin dump --output-path "$T/planted" --body
+	[ "$(echo "$output" | jf 'd["written"]')" = true ]
+	[ -f "$T/planted" ] && [ ! -L "$T/planted" ]
+	[ "$(jf 'd["command"]' <"$T/planted")" = dump ]
+	[ "$(stat -c %a "$T/planted")" = 600 ]
+	[ "$(cat "$T/victim")" = precious ]
+	# nor is a symlink in the directory's path walked through
+	mkdir "$T/real"
+	ln -s "$T/real" "$T/dirlink"
+	run -0 admin dump --output-path "$T/dirlink/x.json" --body
+	[ "$(echo "$output" | jf 'd["written"]')" = false ]
+	[[ "$(echo "$output" | jf 'd["write_error"]')" == *"symbolic links"* ]]
+	[ -z "$(ls -A "$T/real")" ]
+	# a relative path is refused as before
+	run -0 admin dump --output-path "rel/x.json" --body
+	[ "$(echo "$output" | jf 'd["write_error"]')" = "output_path must be an absolute file path" ]
+	# and the loop kept serving throughout
+	run -0 admin healthz --body
+	[ "$output" = ok ]
+}
+
 @test "500 connections that send nothing while another client negotiates" {
 	def echo serve
 	start_broker
@@ -144,6 +188,35 @@ EOF
 	accounting_holds
 	# (the backend's process is a child, not an fd: unchanged)
 	[ "$(children_of "$BPID" | wc -l)" = 1 ]
+}
+
+@test "silent connections past --max-clients: the oldest are evicted (code 9), well-behaved clients are served" {
+	def echo serve
+	start_broker --max-clients 64
+	hello >/dev/null
+	bw_bg "$T/idle" idle --socket "$SOCK" --count 300 --go "$T/go"
+	local idle=$BG_PID
+	wait_for grep -q ready "$T/idle"
+	# the table is full of connections that sent nothing: a client that
+	# sends its Hello is served all the same, admin too, and the broker
+	# is ready (it is: it serves)
+	run -0 hello --frame-id 1
+	[ "$(field result)" = negotiated ]
+	run -0 admin healthz --body
+	[ "$output" = ok ]
+	run -0 admin readyz --body
+	[ "$output" = ready ]
+	run -0 rp-probe hello -s "$SOCK" --service echo --version 1.0.0
+	touch "$T/go"
+	wait "$idle"
+	# every silent one past the limit was evicted with code 9, the
+	# reason being the limit, not fds
+	[ "$(tail -1 "$T/idle" | jf 'd["refused"]')" -ge 236 ]
+	[ "$(tail -1 "$T/idle" | jf 'list(d["codes"].keys())')" = '["9"]' ]
+	run -0 admin dump --body
+	[ "$(echo "$output" | jf 'd["counters"]["connections_evicted"]')" -ge 236 ]
+	[ "$(echo "$output" | jf 'd["counters"]["accept_refused_max_clients"]')" = 0 ]
+	accounting_holds
 }
 
 @test "a client that trickles one byte at a time cannot extend its deadline" {

@@ -514,3 +514,27 @@ fake_backend_start() {
 	run rp-probe admin -s "$BS" status
 	assert_failure 3
 }
+
+@test "hello and admin: a refusal sent before the request is written is read and reported, not a broken pipe" {
+	# connecthup.so holds connect(2) until the scripted broker has sent
+	# its code 9 and closed: the request's write then fails with EPIPE.
+	local pre="$RP_BUILD/tests/preload/connecthup.so"
+	local asan="ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+	broker_start refuse-first
+	run -19 env LD_PRELOAD="$pre" RP_CONNECTHUP=1 "$asan" \
+		rp-probe hello -s "$BS" --service echo --version 1.0.0
+	[[ "$output" == *"hello: the broker refused the connection: FD_PRESSURE (9): broker is low on file descriptors"* ]]
+	[[ "$output" != *"Broken pipe"* ]]
+	broker_wait
+	rm -f "$BS"
+	broker_start refuse-first
+	run -1 env LD_PRELOAD="$pre" RP_CONNECTHUP=1 "$asan" \
+		rp-probe admin -s "$BS" readyz
+	[[ "$output" == *"admin: the broker refused the connection: FD_PRESSURE (9)"* ]]
+	broker_wait
+	rm -f "$BS"
+	broker_start refuse-first
+	run -19 env LD_PRELOAD="$pre" RP_CONNECTHUP=1 "$asan" \
+		rp-probe admin -s "$BS" status
+	broker_wait
+}

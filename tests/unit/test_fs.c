@@ -508,6 +508,70 @@ test_write_atomic(void)
 	rp_buf_free(&b);
 }
 
+/* A path someone else may have prepared: no symbolic link is walked
+ * through, in the directory or at the name; only a regular file (or a
+ * link, itself) is replaced. */
+static void
+test_write_atomic_nofollow(void)
+{
+	const char *d = t_tmpdir();
+	char dir[256], link[600], target[512], fifo[600];
+	struct rp_buf b = { 0 };
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s/real", d);
+	T_EQ(mkdir(dir, 0700), 0);
+	snprintf(target, sizeof(target), "%s/victim", d);
+	T_EQ(rp_fs_write_atomic(d, "victim", "precious", 8, 0644), 0);
+
+	/* A new file, then an atomic replace. */
+	T_EQ(rp_fs_write_atomic_nofollow(dir, "out", "one", 3, 0600), 0);
+	T_EQ(rp_fs_write_atomic_nofollow(dir, "out", "two", 3, 0600), 0);
+	snprintf(link, sizeof(link), "%s/out", dir);
+	T_EQ(rp_fs_read_file(link, 100, &b), 0);
+	T_STR(rp_buf_str(&b), "two");
+	T_EQ(mode_of(link), 0600);
+
+	/* A symlink at the name is replaced, its target untouched. */
+	snprintf(link, sizeof(link), "%s/planted", dir);
+	T_EQ(symlink(target, link), 0);
+	T_EQ(rp_fs_write_atomic_nofollow(dir, "planted", "dump", 4, 0600), 0);
+	T_EQ(lstat(link, &st), 0);
+	T_OK(S_ISREG(st.st_mode));
+	rp_buf_clear(&b);
+	T_EQ(rp_fs_read_file(target, 100, &b), 0);
+	T_STR(rp_buf_str(&b), "precious");
+
+	/* A symlink in the directory's path: ELOOP, nothing written. */
+	snprintf(link, sizeof(link), "%s/dirlink", d);
+	T_EQ(symlink(dir, link), 0);
+	errno = 0;
+	T_EQ(rp_fs_write_atomic_nofollow(link, "x", "x", 1, 0600), -1);
+	T_EQ(errno, ELOOP);
+	snprintf(link, sizeof(link), "%s/dirlink/.", d);
+	errno = 0;
+	T_EQ(rp_fs_open_dir_nofollow(link), -1);
+	T_EQ(errno, ELOOP);
+	errno = 0;
+	T_EQ(rp_fs_open_dir_nofollow("relative/dir"), -1);
+	T_EQ(errno, EINVAL);
+	T_EQ(count_entries(dir), 2);
+
+	/* Not a regular file at the name: left alone. */
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	T_EQ(mkfifo(fifo, 0600), 0);
+	errno = 0;
+	T_EQ(rp_fs_write_atomic_nofollow(dir, "fifo", "x", 1, 0600), -1);
+	T_EQ(errno, EINVAL);
+	T_EQ(lstat(fifo, &st), 0);
+	T_OK(S_ISFIFO(st.st_mode));
+	T_EQ(count_entries(dir), 3);
+	errno = 0;
+	T_EQ(rp_fs_write_atomic_nofollow(d, "real", "x", 1, 0600), -1);
+	T_EQ(errno, EISDIR);
+	rp_buf_free(&b);
+}
+
 /* Names of one file, spelled every way a path to a socket may come:
  * absolute, relative, through a linked directory, a link to the file;
  * another file (even of the same name elsewhere) is not it. */
@@ -670,6 +734,7 @@ main(void)
 	T_RUN(test_read_file);
 	T_RUN(test_read_trusted);
 	T_RUN(test_write_atomic);
+	T_RUN(test_write_atomic_nofollow);
 	T_RUN(test_realpath);
 	T_RUN(test_dirname);
 	T_RUN(test_same_file);

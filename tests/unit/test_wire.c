@@ -331,6 +331,8 @@ static const struct {
 	  0, 1 },
 	/* Not upstream's: a stopped backend (doc/CONFORMANCE.md). */
 	{ RP_REFUSE_BACKEND_STOPPED, 25, 3, "backend is stopped", 1000, 0 },
+	{ RP_REFUSE_MAX_CLIENTS, 18, 9,
+	  "broker is at its connection limit; retry shortly", 1000, 0 },
 };
 
 #define N_SPEC (sizeof(spec) / sizeof(spec[0]))

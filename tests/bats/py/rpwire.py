@@ -469,6 +469,15 @@ def cmd_serve_hello(a):
     srv = listen_ready(a.path, a.ready, 8)
     c, _ = srv.accept()
     c.settimeout(10)
+    if a.mode == "refuse-first":
+        # As a broker short of fds: code 9 (request_id 0) before the
+        # frame is read, then closed.
+        r = pb.Refused(code=9, reason="broker is low on file descriptors")
+        c.sendall(encode(RESPONSE, PP_CONTROL, pb.HelloReply(
+            refused=r).SerializeToString()))
+        c.close()
+        print("refused first")
+        return 0
     try:
         f = read_frame(c)
     except Exception as e:  # noqa: BLE001 - report whatever went wrong
