@@ -338,6 +338,33 @@ cli_opt_secs(const char *name, const char *s, uint64_t min, uint64_t max,
 	return 0;
 }
 
+void
+cli_shortopts(const struct option *longopts, char *out)
+{
+	const struct option *o;
+
+	*out++ = ':';
+	for (o = longopts; o->name != NULL; o++) {
+		if (o->val >= CLI_OPT_ROW)
+			continue;
+		*out++ = (char)o->val;
+		if (o->has_arg != no_argument)
+			*out++ = ':';
+	}
+	*out = '\0';
+}
+
+int
+cli_opt_row(const struct option *longopts, int c)
+{
+	int i;
+
+	for (i = 0; longopts[i].name != NULL; i++)
+		if (longopts[i].val == c)
+			return i;
+	return -1;
+}
+
 int
 cli_split(int argc, char **argv, const char *shortopts,
     const struct option *longopts)

@@ -70,6 +70,18 @@ int cli_opt_u32(const char *name, const char *s, uint32_t min, uint32_t max,
     uint32_t *out);
 
 /*
+ * Table-driven options.  A program keeps one row per option and gives
+ * getopt_long a longopts array (terminated by a zero row) in which row i
+ * has val = its short letter, or CLI_OPT_ROW + i when it has none.
+ * cli_shortopts writes the matching optstring (':' first, so a missing
+ * value is told apart) into out, which holds 2 + 2 * rows bytes;
+ * cli_opt_row gives the row of getopt_long's value c, or -1.
+ */
+#define CLI_OPT_ROW 256
+void cli_shortopts(const struct option *longopts, char *out);
+int cli_opt_row(const struct option *longopts, int c);
+
+/*
  * Where "--" ends the program's own options: its index in argv, or argc
  * when there is none.  The value of an option that takes one is skipped,
  * so "--token-file --" names a file called "--".  shortopts and longopts

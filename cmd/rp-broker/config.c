@@ -497,41 +497,28 @@ static const struct opt opts[] = {
 
 #define N_OPT (sizeof(opts) / sizeof(opts[0]))
 
-/* getopt_long's view of the table: a row's value is its letter, or 256
- * plus its index. */
+/* getopt_long's view of the table (cli.h: table-driven options). */
 static struct option longopts[N_OPT + 1];
 static char shortopts[2 + 2 * N_OPT];
 
 static void
 getopt_tables(void)
 {
-	size_t i, n = 0;
+	size_t i;
 
-	shortopts[n++] = ':';
-	for (i = 0; i < N_OPT; i++) {
+	for (i = 0; i < N_OPT; i++)
 		longopts[i] = (struct option){ opts[i].name, opts[i].has_arg,
-		    NULL, opts[i].letter ? opts[i].letter : 256 + (int)i };
-		if (opts[i].letter) {
-			shortopts[n++] = (char)opts[i].letter;
-			if (opts[i].has_arg)
-				shortopts[n++] = ':';
-		}
-	}
-	shortopts[n] = '\0';
+		    NULL, opts[i].letter ? opts[i].letter : CLI_OPT_ROW + (int)i };
+	cli_shortopts(longopts, shortopts);
 }
 
 /* The row of getopt_long's value ch, or NULL. */
 static const struct opt *
 opt_row(int ch)
 {
-	size_t i;
+	int i = cli_opt_row(longopts, ch);
 
-	if (ch >= 256 && ch < 256 + (int)N_OPT)
-		return &opts[ch - 256];
-	for (i = 0; i < N_OPT; i++)
-		if (opts[i].letter != 0 && opts[i].letter == ch)
-			return &opts[i];
-	return NULL;
+	return i < 0 ? NULL : &opts[i];
 }
 
 /* 1 when path is a directory (following symlinks); else 0, with errno

@@ -362,42 +362,21 @@ static const struct opt opts[N_OPT] = {
 	[O_ECHO] = { "echo", 0, no_argument, SERVE, set_echo },
 };
 
-/* getopt_long's view of the table: a row's value is its letter, or 256
- * plus its index. */
+/* getopt_long's view of the table (cli.h: table-driven options). */
 static struct option longopts[N_OPT + 1];
 static char shortopts[2 + 2 * N_OPT];
 
 static void
 getopt_tables(void)
 {
-	size_t i, n = 0;
-
-	shortopts[n++] = ':';
-	for (i = 0; i < N_OPT; i++) {
-		longopts[i] = (struct option){ opts[i].name, opts[i].has_arg,
-		    NULL, opts[i].letter ? opts[i].letter : 256 + (int)i };
-		if (opts[i].letter) {
-			shortopts[n++] = (char)opts[i].letter;
-			if (opts[i].has_arg)
-				shortopts[n++] = ':';
-		}
-	}
-	shortopts[n] = '\0';
-}
-
-/* The row of getopt_long's value c, or -1. */
-static int
-opt_index(int c)
-{
 	size_t i;
 
-	if (c >= 256 && c < 256 + N_OPT)
-		return c - 256;
 	for (i = 0; i < N_OPT; i++)
-		if (opts[i].letter != 0 && opts[i].letter == c)
-			return (int)i;
-	return -1;
+		longopts[i] = (struct option){ opts[i].name, opts[i].has_arg,
+		    NULL, opts[i].letter ? opts[i].letter : CLI_OPT_ROW + (int)i };
+	cli_shortopts(longopts, shortopts);
 }
+
 
 /* An option given for the other mode: "--a, --b and --c <tail>", naming
  * every option of that mode alone. */
@@ -560,7 +539,7 @@ parse_args(int argc, char **argv, struct recv_opts *o)
 	opterr = 0;
 	while ((c = getopt_long(split, argv, shortopts, longopts, NULL)) !=
 	    -1) {
-		if ((i = opt_index(c)) < 0)
+		if ((i = cli_opt_row(longopts, c)) < 0)
 			return cli_getopt_error(c, argv, longopts);
 		a.seen[i] = 1;
 		if ((r = opts[i].set(&a, optarg)) != 0)
