@@ -589,55 +589,14 @@ fill_status(const siginfo_t *si, struct rp_spawn_status *st)
 	}
 }
 
-int
-rp_spawn_wait(pid_t pid, unsigned flags, struct rp_spawn_status *st)
-{
-	siginfo_t si;
-	int opt = WEXITED, r;
-
-	if (flags & RP_SPAWN_WAIT_NOHANG)
-		opt |= WNOHANG;
-	if (flags & RP_SPAWN_WAIT_NOWAIT)
-		opt |= WNOWAIT;
-	for (;;) {
-		memset(&si, 0, sizeof(si));
-		r = waitid(P_PID, (id_t)pid, &si, opt);
-		if (r == 0)
-			break;
-		if (errno != EINTR)
-			return -1;
-	}
-	/* WNOHANG with nothing to report leaves si_pid zero. */
-	if (si.si_pid == 0)
-		return 0;
-	if (st != NULL)
-		fill_status(&si, st);
-	return 1;
-}
-
-pid_t
-rp_spawn_reap_any(struct rp_spawn_status *st)
-{
-	siginfo_t si;
-
-	for (;;) {
-		memset(&si, 0, sizeof(si));
-		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG) == 0)
-			break;
-		if (errno == ECHILD)
-			return 0;
-		if (errno != EINTR)
-			return -1;
-	}
-	if (si.si_pid == 0)
-		return 0;
-	if (st != NULL)
-		fill_status(&si, st);
-	return si.si_pid;
-}
-
-pid_t
-rp_spawn_wait_any(unsigned flags, struct rp_spawn_status *st)
+/*
+ * One waitid(2) for idtype/id with the rp_spawn_wait flags, retried on
+ * EINTR: the pid reported (its status in *st), 0 when WNOHANG found
+ * nothing or (any_child) there is no child at all, -1 with errno.
+ */
+static pid_t
+wait_one(idtype_t idtype, id_t id, int any_child, unsigned flags,
+    struct rp_spawn_status *st)
 {
 	siginfo_t si;
 	int opt;
@@ -649,18 +608,40 @@ rp_spawn_wait_any(unsigned flags, struct rp_spawn_status *st)
 		opt |= WNOWAIT;
 	for (;;) {
 		memset(&si, 0, sizeof(si));
-		if (waitid(P_ALL, 0, &si, opt) == 0)
+		if (waitid(idtype, id, &si, opt) == 0)
 			break;
-		if (errno == ECHILD)
+		if (any_child && errno == ECHILD)
 			return 0;
 		if (errno != EINTR)
 			return -1;
 	}
+	/* WNOHANG with nothing to report leaves si_pid zero. */
 	if (si.si_pid == 0)
 		return 0;
 	if (st != NULL)
 		fill_status(&si, st);
 	return si.si_pid;
+}
+
+int
+rp_spawn_wait(pid_t pid, unsigned flags, struct rp_spawn_status *st)
+{
+	pid_t r = wait_one(P_PID, (id_t)pid, 0,
+	    flags & ~(unsigned)RP_SPAWN_WAIT_STOPS, st);
+
+	return r < 0 ? -1 : r > 0;
+}
+
+pid_t
+rp_spawn_reap_any(struct rp_spawn_status *st)
+{
+	return wait_one(P_ALL, 0, 1, RP_SPAWN_WAIT_NOHANG, st);
+}
+
+pid_t
+rp_spawn_wait_any(unsigned flags, struct rp_spawn_status *st)
+{
+	return wait_one(P_ALL, 0, 1, flags, st);
 }
 
 int
