@@ -123,6 +123,15 @@ int rp_fs_dirname(const char *path, char *out, size_t outsz);
  * executable", "cannot be examined: <the system's reason>". */
 int rp_fs_check_exec(const char *path, char *why, size_t whysz);
 
+/* What identifies the contents of the open file fd, for caches that
+ * must not outlive a change: the file (device and inode; volume and file
+ * index) with its size, change and modification times.  Two ids compare
+ * with memcmp.  0, or -1 with errno. */
+struct rp_file_id {
+	uint64_t w[8];
+};
+int rp_fs_file_id(int fd, struct rp_file_id *id);
+
 /* The inodes of the file system that holds path: *avail (for an
  * unprivileged user) and *total.  0, or -1 with errno (ENOENT when path
  * does not exist).  *total is 0 when the file system has no fixed inode

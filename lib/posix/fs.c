@@ -615,6 +615,20 @@ rp_fs_inodes(const char *path, uint64_t *avail, uint64_t *total)
 }
 
 int
+rp_fs_file_id(int fd, struct rp_file_id *id)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return -1;
+	*id = (struct rp_file_id){ { (uint64_t)st.st_dev,
+		(uint64_t)st.st_ino, (uint64_t)st.st_size,
+		(uint64_t)st.st_ctim.tv_sec, (uint64_t)st.st_ctim.tv_nsec,
+		(uint64_t)st.st_mtim.tv_sec, (uint64_t)st.st_mtim.tv_nsec, 0 } };
+	return 0;
+}
+
+int
 rp_fs_is_socket(const char *path)
 {
 	struct stat st;

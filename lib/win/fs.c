@@ -901,6 +901,23 @@ rp_fs_inodes(const char *path, uint64_t *avail, uint64_t *total)
 #define IO_REPARSE_TAG_AF_UNIX 0x80000023u
 #endif
 
+/* On NTFS a file's contents are identified by its volume serial, file
+ * index, size and last write time (no change time is kept apart). */
+int
+rp_fs_file_id(int fd, struct rp_file_id *id)
+{
+	BY_HANDLE_FILE_INFORMATION fi;
+
+	if (!GetFileInformationByHandle(rp_wfd_handle(fd), &fi))
+		return rp_win_fail();
+	*id = (struct rp_file_id){ { fi.dwVolumeSerialNumber,
+		((uint64_t)fi.nFileIndexHigh << 32) | fi.nFileIndexLow,
+		((uint64_t)fi.nFileSizeHigh << 32) | fi.nFileSizeLow,
+		((uint64_t)fi.ftLastWriteTime.dwHighDateTime << 32) |
+		    fi.ftLastWriteTime.dwLowDateTime, 0, 0, 0, 0 } };
+	return 0;
+}
+
 int
 rp_fs_is_socket(const char *path)
 {
