@@ -101,15 +101,3 @@ rp_daemon_nofile(uint64_t want, uint64_t *soft, uint64_t *hard)
 		*hard = lim64(rl.rlim_max);
 	return 0;
 }
-
-int
-rp_daemon_ready_fd(int *fd)
-{
-	int r;
-
-	if (*fd < 0)
-		return 0;
-	r = rp_io_write_full(*fd, "\n", 1, rp_deadline_in(1000));
-	rp_fd_close(fd);
-	return r;
-}
