@@ -48,7 +48,7 @@ field() {
 broker_setup() {
 	rp_setup_dirs
 	export RP_TEST_BACKEND="$RP_BUILD/tests/helpers/rp-test-backend"
-	unset RP_TEST_ENV_DIR RP_TEST_BACKEND_DELAY_MS NOTIFY_SOCKET \
+	unset RP_TEST_ENV_DIR RP_TEST_BACKEND_DELAY_MS RP_TEST_BACKEND_GATE NOTIFY_SOCKET \
 		LISTEN_PID LISTEN_FDS RUNNING_PROCESS_BROKER_HELLO_TIMEOUT_MS
 	BK="$RP_ROOT/tests/bats/backends"
 	DEFS="$RUNNING_PROCESS_SERVICE_DEF_DIR"
@@ -77,34 +77,46 @@ start_broker() {
 	BPID=$RP_LAST_PID
 }
 
-# spawn_in_flight DELAY_MS WAITERS — a broker with --spawn-waiters WAITERS
-# and events to $T/ev, whose backend (serve) takes DELAY_MS to come up, and
-# a first Hello in the background (pid in FIRST, reply in $T/first) whose
-# spawn is under way on return.  first_negotiated waits for that Hello and
-# expects it negotiated.
+# spawn_in_flight WAITERS — a broker with --spawn-waiters WAITERS and
+# events to $T/ev, whose backend (serve) is held at its start until
+# release_backends, and a first Hello in the background (pid in FIRST,
+# reply in $T/first) whose spawn is under way on return.  first_negotiated
+# releases the backend, waits for that Hello and expects it negotiated.
 spawn_in_flight() {
 	def echo serve
-	export RP_TEST_BACKEND_DELAY_MS=$1
-	start_broker --spawn-waiters "$2" --events "$T/ev"
+	hold_backends
+	start_broker --spawn-waiters "$1" --events "$T/ev" --spawn-timeout 120s
 	bw_bg "$T/first" hello --socket "$SOCK"
 	FIRST=$BG_PID
 	wait_for grep -q SPAWN_ATTEMPT "$T/ev"
 }
 
 # full_of_waiting [ARGS...] — a broker with --max-clients 1 (and ARGS)
-# whose one slot is a Hello waiting for a backend that takes 3 s to come
-# up: a connection doing real work, which is never evicted (pid in FIRST,
-# reply in $T/first), so the next client is over the limit.
+# whose one slot is a Hello waiting for a backend held at its start (as in
+# spawn_in_flight): a connection doing real work, which is never evicted
+# (pid in FIRST, reply in $T/first), so the next client is over the limit.
 full_of_waiting() {
 	def echo serve
-	export RP_TEST_BACKEND_DELAY_MS=3000
-	start_broker --max-clients 1 --events "$T/ev" "$@"
+	hold_backends
+	start_broker --max-clients 1 --events "$T/ev" --spawn-timeout 120s "$@"
 	bw_bg "$T/first" hello --socket "$SOCK"
 	FIRST=$BG_PID
 	wait_for grep -q SPAWN_ATTEMPT "$T/ev"
 }
 
+# hold_backends: test backends started from now on wait, before anything
+# else, until release_backends (rp-test-backend's RP_TEST_BACKEND_GATE).
+hold_backends() {
+	rm -f "$T/gate"
+	export RP_TEST_BACKEND_GATE="$T/gate"
+}
+
+release_backends() {
+	touch "$T/gate"
+}
+
 first_negotiated() {
+	release_backends
 	wait "$FIRST"
 	[ "$(jf 'd["result"]' <"$T/first")" = negotiated ]
 }

@@ -124,12 +124,22 @@ no_zombies() {
 	[ "$(metric running_process_broker_v1_spawn_attempts_total service=echo)" = 1 ]
 }
 
+refused_at_least() {
+	[ "$(grep -c HELLO_REFUSED "$T/ev")" -ge "$1" ]
+}
+
 @test "--spawn-waiters caps how many wait; the rest hear code 4" {
-	spawn_in_flight 500 2
-	run -0 hello --parallel 5
+	spawn_in_flight 2
+	bw_bg "$T/five" hello --socket "$SOCK" --parallel 5
+	local five=$BG_PID
+	# three are refused while the spawn is held; two wait for it
+	wait_for refused_at_least 3
+	first_negotiated
+	wait "$five"
+	output=$(cat "$T/five")
 	[ "$(echo "$output" | jf 'sum(1 for r in d if r["result"] == "negotiated")')" = 2 ]
 	[ "$(echo "$output" | jf 'sum(1 for r in d if r.get("code") == 4 and r["reason"] == "backend spawn already in progress")')" = 3 ]
-	first_negotiated
+	[ "$(grep -c HELLO_REFUSED "$T/ev")" = 3 ]
 }
 
 @test "per_version_binary_dir: <dir>/<version>/<basename> when it exists" {

@@ -328,12 +328,13 @@ fallback_thrice() {
 
 @test "fallback: the client is gone before the transfer" {
 	def echo ho-real
-	# The Hello waits for a slow spawn; its client leaves meanwhile.
-	export RP_TEST_BACKEND_DELAY_MS=300
+	# The Hello waits for a held spawn; its client leaves meanwhile.
+	hold_backends
 	start_broker --handoff --events "$EV"
 	local base
 	base=$(rp_fd_count "$BPID")
 	run -0 bw early-close --socket "$SOCK" --capabilities 1
+	release_backends
 	wait_for outcome_is client_gone 1
 	wait_for settled
 	grep '"handoff_outcome":"client_gone"' "$EV" | grep -q "the client left"

@@ -412,7 +412,7 @@ expect_refused() {
 # ------------------------------------------------ rows 23-26: backends
 
 @test "row 23: a spawn in flight, with --spawn-waiters 0" {
-	spawn_in_flight 800 0
+	spawn_in_flight 0
 	run -0 hello
 	expect_refused 4 "backend spawn already in progress" 1000
 	first_negotiated

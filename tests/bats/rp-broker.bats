@@ -412,12 +412,14 @@ print("let go:", sum(c.recv(1) == b"" for c in cs))' "$SOCK" "$T/held" >"$T/held
 
 @test "a spawn in flight finishes during the drain and its Hello is answered" {
 	def echo serve
-	export RP_TEST_BACKEND_DELAY_MS=400
+	hold_backends
 	start_broker --events "$T/ev"
 	bw_bg "$T/h" hello --socket "$SOCK" --service echo --version 1.0.0
 	local h=$BG_PID
 	wait_for grep -q SPAWN_ATTEMPT "$T/ev"
 	kill -TERM "$BPID"
+	wait_for grep -q "draining" "$T/broker.err"
+	release_backends
 	wait "$h"
 	[ "$(jf 'd["result"]' <"$T/h")" = negotiated ]
 	local rc=0

@@ -8,7 +8,9 @@
  * sets them.  With $RP_TEST_ENV_DIR set, the environment it was started
  * with is written to $RP_TEST_ENV_DIR/<pid>.env first (one VAR=value a
  * line), and with $RP_TEST_BACKEND_DELAY_MS it waits that long before
- * doing anything (a slow starter).
+ * doing anything (a slow starter); with $RP_TEST_BACKEND_GATE=FILE it
+ * waits until FILE exists (a starter held until the test releases it,
+ * whatever the machine's load).
  *
  * Modes:
  *   serve     listen and answer identity probes until killed
@@ -40,11 +42,41 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "rp.h"
 
+/* Wait until path exists: inotify on its directory, checked after the
+ * watch is in place so a creation in between is not missed. */
+static void
+wait_gate(const char *path)
+{
+	char dir[4096], buf[4096];
+	char *slash;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if ((fd = inotify_init1(IN_CLOEXEC)) < 0 ||
+	    inotify_add_watch(fd, dir, IN_CREATE | IN_MOVED_TO) < 0) {
+		perror("rp-test-backend: gate");
+		exit(125);
+	}
+	while (access(path, F_OK) != 0)
+		if (read(fd, buf, sizeof(buf)) < 0 && errno != EINTR) {
+			perror("rp-test-backend: gate");
+			exit(125);
+		}
+	close(fd);
+}
 
 static void
 dump_env(void)
@@ -230,6 +262,7 @@ main(int argc, char **argv)
 	const char *mode = argc > 1 ? argv[1] : "serve";
 	const char *endpoint = getenv("RUNNING_PROCESS_BROKER_V1_BACKEND_PIPE");
 	const char *delay = getenv("RP_TEST_BACKEND_DELAY_MS");
+	const char *gate = getenv("RP_TEST_BACKEND_GATE");
 	pid_t pid;
 
 	if (rp_init() < 0)
@@ -237,6 +270,8 @@ main(int argc, char **argv)
 	dump_env();
 	if (delay != NULL && *delay != '\0')
 		rp_sleep_ms(strtol(delay, NULL, 10));
+	if (gate != NULL && *gate != '\0')
+		wait_gate(gate);
 	if (strcmp(mode, "exit") == 0)
 		return argc > 2 ? (int)strtol(argv[2], NULL, 10) : 0;
 	if (strcmp(mode, "handoff") == 0) {
