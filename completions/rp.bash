@@ -30,12 +30,12 @@ _rp_opts_probe_admin='-s --socket --wait-for-socket --json --service
 --drain-deadline --format -o --output --timeout -h --help'
 _rp_opts_probe_doctor='-s --socket -d --service-dir --json --timeout -h --help'
 _rp_opts_send='--fd --token-file --token --service --timeout --raw --no-wait
---wait-for-socket --new-token -h --help -V --version'
+--wait-for-socket --new-token --allow-uid -h --help -V --version'
 _rp_opts_recv='--token-file --token --timeout --count --fd --raw --allow-uid
 --ready-fd --serve --handoff --max-conns --namespace --probe-window
 --broker-uid --handoff-event --echo --new-token -h --help -V --version'
 _rp_opts_pty='--size --timeout --kill-after --exit-record --transcript --raise
---no-stdin --master-to --token-file -h --help -V --version'
+--no-stdin --master-to --token-file --allow-uid -h --help -V --version'
 _rp_opts_sd_write='--service --binary --min-version --allow-version
 --isolation --instance --per-version-dir --label --dir --json -h --help'
 _rp_opts_sd_show='--json --dir -h --help'

@@ -338,6 +338,40 @@ cli_opt_secs(const char *name, const char *s, uint64_t min, uint64_t max,
 	return 0;
 }
 
+int
+cli_check_receiver(int sock, const char *what, const char *where,
+    const uint32_t *allow, size_t n)
+{
+	struct rp_peercred peer;
+
+	if (rp_sock_peercred(sock, &peer) != 0) {
+		cli_warn("refused to hand %s to %s: who listens there cannot "
+		    "be told: %s", what, where, strerror(errno));
+		return RP_EXIT_NO;
+	}
+	/* Root reads every process's fds anyway: nothing to keep from it. */
+	if (peer.uid == 0 ||
+	    rp_identity_uid_allowed(peer.uid, rp_host_euid(), allow, n))
+		return 0;
+	cli_warn("refused to hand %s to %s: its listener runs as uid %u "
+	    "(pid %u), not as ours or root's (--allow-uid %u trusts it)", what, where,
+	    (unsigned)peer.uid, (unsigned)peer.pid, (unsigned)peer.uid);
+	return RP_EXIT_NO;
+}
+
+int
+cli_allow_uid(const char *v, uint32_t *allow, size_t *n, size_t max)
+{
+	uint32_t uid;
+	int r;
+
+	if (*n == max)
+		return cli_usage("at most %zu --allow-uid", max);
+	if ((r = cli_opt_u32("--allow-uid", v, 0, UINT32_MAX - 1, &uid)) == 0)
+		allow[(*n)++] = uid;
+	return r;
+}
+
 void
 cli_shortopts(const struct option *longopts, char *out)
 {

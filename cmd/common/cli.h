@@ -70,6 +70,20 @@ int cli_opt_u32(const char *name, const char *s, uint32_t min, uint32_t max,
     uint32_t *out);
 
 /*
+ * Before an fd (or a terminal) goes to the listener at the other end of
+ * sock: that process must run as our uid, as root, or as one of the n in
+ * allow (the --allow-uid values; on Windows: the user of the pipe's
+ * server process).
+ * 0, or after a diagnostic naming what (the thing handed over), where
+ * (the endpoint) and the peer's uid and pid, RP_EXIT_NO.
+ */
+int cli_check_receiver(int sock, const char *what, const char *where,
+    const uint32_t *allow, size_t n);
+/* One more --allow-uid value into allow[*n] (at most max): 0, or the exit
+ * status after a usage line. */
+int cli_allow_uid(const char *v, uint32_t *allow, size_t *n, size_t max);
+
+/*
  * Table-driven options.  A program keeps one row per option and gives
  * getopt_long a longopts array (terminated by a zero row) in which row i
  * has val = its short letter, or CLI_OPT_ROW + i when it has none.

@@ -247,14 +247,9 @@ static int
 set_allow_uid(struct args *a, char *v)
 {
 	struct recv_opts *o = a->o;
-	uint32_t uid;
-	int r;
 
-	if (o->n_allow_uids == RECV_MAX_ALLOW_UIDS)
-		return cli_usage("at most %d --allow-uid", RECV_MAX_ALLOW_UIDS);
-	if ((r = cli_opt_u32("--allow-uid", v, 0, UINT32_MAX - 1, &uid)) == 0)
-		o->allow_uids[o->n_allow_uids++] = uid;
-	return r;
+	return cli_allow_uid(v, o->allow_uids, &o->n_allow_uids,
+	    RECV_MAX_ALLOW_UIDS);
 }
 
 static int

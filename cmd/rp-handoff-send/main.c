@@ -18,6 +18,7 @@
 
 #define SEND_TIMEOUT_MS 5000
 #define RETRY_NAP_MS 10
+#define SEND_MAX_ALLOW_UIDS 16
 
 const char cli_prog[] = "rp-handoff-send";
 
@@ -25,7 +26,7 @@ const char cli_prog[] = "rp-handoff-send";
 static const char usage_text[] =
     "rp-handoff-send [--fd N] [--token-file F | --token HEX] [--service NAME]\n"
     "                [--timeout MS] [--raw] [--no-wait] [--wait-for-socket]\n"
-    "                SOCKET\n"
+    "                [--allow-uid UID]... SOCKET\n"
     "rp-handoff-send --new-token\n"
     "rp-handoff-send -h | --help | -V | --version\n";
 
@@ -45,12 +46,14 @@ static const char help_text[] =
     "  --no-wait            send the offer but do not wait for the ack\n"
     "  --wait-for-socket    retry while SOCKET is missing or refuses, until\n"
     "                       the deadline\n"
+    "  --allow-uid UID      also hand the fd to a receiver running as UID\n"
+    "                       (repeatable; by default only one running as us)\n"
     "  --new-token          print a fresh token and exit\n"
     "\n"
     "MS: milliseconds, or with a unit: 500ms, 2s, 1m, 1h.\n"
     "\n"
-    "Exit: 0 accepted (or sent); 1 rejected; 2 usage; 3 unreachable;\n"
-    "4 no ack in time; 5 malformed ack; 125 internal.\n";
+    "Exit: 0 accepted (or sent); 1 rejected, or the receiver is not ours;\n"
+    "2 usage; 3 unreachable; 4 no ack in time; 5 malformed ack; 125 internal.\n";
 
 struct opts {
 	int fd;
@@ -59,11 +62,13 @@ struct opts {
 	int64_t timeout_ms;
 	int raw, no_wait, wait_for_socket, new_token;
 	const char *socket;
+	uint32_t allow_uids[SEND_MAX_ALLOW_UIDS];
+	size_t n_allow_uids;
 };
 
 enum {
 	OPT_FD = 256, OPT_TOKEN_FILE, OPT_TOKEN, OPT_SERVICE, OPT_TIMEOUT,
-	OPT_RAW, OPT_NO_WAIT, OPT_WAIT_SOCKET, OPT_NEW_TOKEN,
+	OPT_RAW, OPT_NO_WAIT, OPT_WAIT_SOCKET, OPT_NEW_TOKEN, OPT_ALLOW_UID,
 };
 
 static const struct option longopts[] = {
@@ -78,6 +83,7 @@ static const struct option longopts[] = {
 	{ "no-wait", no_argument, NULL, OPT_NO_WAIT },
 	{ "wait-for-socket", no_argument, NULL, OPT_WAIT_SOCKET },
 	{ "new-token", no_argument, NULL, OPT_NEW_TOKEN },
+	{ "allow-uid", required_argument, NULL, OPT_ALLOW_UID },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -142,6 +148,11 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_NEW_TOKEN:
 			o->new_token = 1;
+			break;
+		case OPT_ALLOW_UID:
+			if ((r = cli_allow_uid(optarg, o->allow_uids,
+			    &o->n_allow_uids, SEND_MAX_ALLOW_UIDS)) != 0)
+				return r;
 			break;
 		default:
 			return cli_getopt_error(c, argv, longopts);
@@ -249,8 +260,13 @@ main(int argc, char **argv)
 		cli_warn("cannot connect to %s: %s", o.socket, strerror(errno));
 		return rp_exit_from_errno(errno);
 	}
-	r = report(&o, rp_handoff_send(sock, o.fd, o.token, o.service, o.raw,
-	    !o.no_wait, deadline, detail, sizeof(detail)), detail);
+	snprintf(detail, sizeof(detail), "fd %d", o.fd);
+	r = cli_check_receiver(sock, detail, o.socket, o.allow_uids,
+	    o.n_allow_uids);
+	if (r == 0)
+		r = report(&o, rp_handoff_send(sock, o.fd, o.token, o.service,
+		    o.raw, !o.no_wait, deadline, detail, sizeof(detail)),
+		    detail);
 	rp_fd_close(&sock);
 	return r;
 }

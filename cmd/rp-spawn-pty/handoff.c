@@ -59,8 +59,12 @@ spawn_pty_handoff(const struct opts *o, int master)
 		    strerror(errno));
 		return rp_exit_from_errno(errno);
 	}
-	rc = report(o->master_to, rp_handoff_send(sock, master, o->token, "",
-	    0, 1, deadline, detail, sizeof(detail)), detail);
+	rc = cli_check_receiver(sock, "the terminal", o->master_to,
+	    o->allow_uids, o->n_allow_uids);
+	if (rc == 0)
+		rc = report(o->master_to, rp_handoff_send(sock, master,
+		    o->token, "", 0, 1, deadline, detail, sizeof(detail)),
+		    detail);
 	rp_fd_close(&sock);
 	return rc;
 }

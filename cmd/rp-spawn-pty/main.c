@@ -22,7 +22,8 @@ const char cli_prog[] = "rp-spawn-pty";
 static const char usage_text[] =
     "rp-spawn-pty [--size COLSxROWS] [--timeout SECS] [--kill-after SECS]\n"
     "             [--exit-record FILE] [--transcript FILE] [--raise] [--no-stdin]\n"
-    "             [--master-to SOCKET --token-file F] [--] PROG [ARGS...]\n"
+    "             [--master-to SOCKET --token-file F [--allow-uid UID]...]\n"
+    "             [--] PROG [ARGS...]\n"
     "rp-spawn-pty -h | --help | -V | --version\n";
 
 static const char help_text[] =
@@ -39,6 +40,8 @@ static const char help_text[] =
     "  --no-stdin           do not read stdin (PROG never sees EOF)\n"
     "  --master-to SOCKET   hand the terminal's master to SOCKET, only supervise\n"
     "  --token-file F       the handoff token (32 hex digits) for --master-to\n"
+    "  --allow-uid UID      --master-to may also hand it to a receiver running\n"
+    "                       as UID (repeatable; by default only as us)\n"
     "  -h, --help           this text\n"
     "  -V, --version        the version\n"
     "\n"
@@ -90,6 +93,7 @@ enum {
 	OPT_NO_STDIN,
 	OPT_MASTER_TO,
 	OPT_TOKEN_FILE,
+	OPT_ALLOW_UID,
 };
 
 static const struct option longopts[] = {
@@ -102,6 +106,7 @@ static const struct option longopts[] = {
 	{ "no-stdin", no_argument, NULL, OPT_NO_STDIN },
 	{ "master-to", required_argument, NULL, OPT_MASTER_TO },
 	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+	{ "allow-uid", required_argument, NULL, OPT_ALLOW_UID },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -161,6 +166,11 @@ parse_args(int argc, char **argv, struct opts *o)
 		case OPT_TOKEN_FILE:
 			o->token_file = optarg;
 			break;
+		case OPT_ALLOW_UID:
+			if ((c = cli_allow_uid(optarg, o->allow_uids,
+			    &o->n_allow_uids, SPAWN_PTY_MAX_ALLOW_UIDS)) != 0)
+				return c;
+			break;
 		default:
 			return cli_getopt_error(c, argv, longopts);
 		}
@@ -174,6 +184,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		    "--master-to (the output goes to the receiver)");
 	if (o->master_to == NULL && o->token_file != NULL)
 		return cli_usage("--token-file is only for --master-to");
+	if (o->master_to == NULL && o->n_allow_uids > 0)
+		return cli_usage("--allow-uid is only for --master-to");
 	if (o->master_to != NULL && o->master_to[0] == '\0')
 		return cli_usage("--master-to: the socket path is empty");
 	if (o->master_to != NULL && o->token_file == NULL &&

@@ -18,6 +18,8 @@
 #define WIRE_CAP (16u * 1024u)  /* encoded input, read for the terminal's
                                    settings of the moment */
 
+#define SPAWN_PTY_MAX_ALLOW_UIDS 16
+
 struct opts {
 	struct rp_pty_size size;
 	int have_size;
@@ -28,6 +30,8 @@ struct opts {
 	const char *master_to;
 	const char *token_file;
 	uint8_t token[16];          /* --master-to: from the file or env */
+	uint32_t allow_uids[SPAWN_PTY_MAX_ALLOW_UIDS]; /* --allow-uid */
+	size_t n_allow_uids;
 	int raise;
 	int no_stdin;
 	char **argv;               /* PROG ARGS..., NULL-terminated */

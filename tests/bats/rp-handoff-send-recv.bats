@@ -234,6 +234,46 @@ exit_code_for() {
 	grep -qx "data: sent by rp" "$T/py.out"
 }
 
+# recv-fds as uid 65534 on $SHARED/h.sock (after rp_share_pb); its report
+# in $T/py.out, its pid in $PY.
+nobody_recv_fds() {
+	chmod 0777 "$SHARED"
+	rm -f "$SHARED/ready"
+	mkfifo -m 0666 "$SHARED/ready"
+	rpwire_as_nobody recv-fds "$SHARED/h.sock" "$SHARED/ready" >"$T/py.out" &
+	PY=$!
+	rp_wait_fifo "$SHARED/ready"
+}
+
+@test "send: a receiver of another uid gets neither token nor fd (exit 1); --allow-uid trusts it" {
+	rp_share_pb
+	echo "for our own eyes" >"$T/data"
+	nobody_recv_fds
+	run rp-handoff-send --raw --token-file "$T/tok" "$SHARED/h.sock" <"$T/data"
+	[ "$status" -eq 1 ]
+	[[ "$output" =~ ^"rp-handoff-send: refused to hand fd 0 to $SHARED/h.sock: its listener runs as uid 65534 (pid "[0-9]+"), not as ours or root's (--allow-uid 65534 trusts it)"$ ]]
+	wait "$PY"
+	grep -qx "token: " "$T/py.out"
+	grep -qx "fds: 0" "$T/py.out"
+	# the full transfer (offer and ack) is refused the same way
+	nobody_recv_fds
+	run -1 rp-handoff-send --token-file "$T/tok" --fd 5 "$SHARED/h.sock" 5<"$T/data"
+	[[ "$output" == *"refused to hand fd 5 to $SHARED/h.sock: its listener runs as uid 65534"* ]]
+	wait "$PY"
+	grep -qx "fds: 0" "$T/py.out"
+	# named with --allow-uid, it is trusted
+	nobody_recv_fds
+	run -0 rp-handoff-send --raw --allow-uid 1234 --allow-uid 65534 \
+		--token-file "$T/tok" "$SHARED/h.sock" <"$T/data"
+	wait "$PY"
+	grep -qx "token: $TOK" "$T/py.out"
+	grep -qx "fds: 1" "$T/py.out"
+	grep -qx "data: for our own eyes" "$T/py.out"
+	# a bad --allow-uid is a usage error
+	run -2 rp-handoff-send --allow-uid x --token-file "$T/tok" "$S"
+	[ "$output" = "rp-handoff-send: --allow-uid: 'x' is not a number from 0 to 4294967294 (see --help)" ]
+}
+
 # ----------------------------------------------- the sender's exit codes
 
 @test "send exit 1: the receiver rejects a wrong token (and says why)" {

@@ -583,6 +583,38 @@ EOF
 	done
 }
 
+@test "--master-to: a receiver of another uid never gets the terminal (1, the program never runs); --allow-uid trusts it" {
+	SHARED=$(rp_shared_dir)
+	chmod 1777 "$SHARED"    # as /tmp is
+	rp-handoff-recv --new-token >"$SHARED/tok"
+	chmod 0644 "$SHARED/tok"
+	# rp-handoff-recv as uid 65534, which itself admits a sender of uid 0
+	rp_start recv setpriv --reuid=65534 --regid=65534 --clear-groups -- \
+		rp-handoff-recv --token-file "$SHARED/tok" --allow-uid 0 \
+		--timeout 20000 --ready-fd 3 "$SHARED/m.sock"
+	run --separate-stderr timeout -s KILL 20 "$SP" --master-to "$SHARED/m.sock" \
+		--token-file "$SHARED/tok" -- touch "$T/ran"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" =~ ^"rp-spawn-pty: refused to hand the terminal to $SHARED/m.sock: its listener runs as uid 65534 (pid "[0-9]+"), not as ours or root's (--allow-uid 65534 trusts it)"$ ]]
+	[ ! -e "$T/ran" ]
+	# it got a connection that sent nothing, and says so
+	run -5 wait "$RP_LAST_PID"
+	grep -q "closed the connection without sending" "$T/recv.err"
+	# trusted by --allow-uid, the terminal is its
+	rp_start recv2 setpriv --reuid=65534 --regid=65534 --clear-groups -- \
+		rp-handoff-recv --token-file "$SHARED/tok" --allow-uid 0 \
+		--timeout 20000 --ready-fd 3 "$SHARED/m.sock"
+	run --separate-stderr timeout -s KILL 20 "$SP" --master-to "$SHARED/m.sock" \
+		--token-file "$SHARED/tok" --allow-uid 65534 -- sh -c 'echo from-pty; exit 4'
+	[ "$status" -eq 4 ]
+	wait "$RP_LAST_PID"
+	[ "$(tr -d '\r' <"$T/recv2.out")" = "from-pty" ]
+	# only with --master-to
+	run --separate-stderr "$SP" --allow-uid 65534 -- true
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "rp-spawn-pty: --allow-uid is only for --master-to (see --help)" ]
+}
+
 @test "--master-to: nobody listening is 3, a bad token file is 2" {
 	run --separate-stderr "$SP" --master-to "$T/none.sock" --token-file /dev/null -- touch "$T/ran"
 	[ "$status" -eq 2 ]

@@ -334,8 +334,11 @@ def cmd_recv_fds(a):
     msg, fds, flags, _ = socket.recv_fds(c, 64, 4)
     print("token: %s" % msg.hex())
     print("fds: %d" % len(fds))
-    with os.fdopen(fds[0], "rb") as f:
-        print("data: %s" % f.read().decode(errors="replace").strip())
+    if not fds:
+        print("data: (no fd)")
+    else:
+        with os.fdopen(fds[0], "rb") as f:
+            print("data: %s" % f.read().decode(errors="replace").strip())
     for fd in fds[1:]:
         os.close(fd)
     c.close()
