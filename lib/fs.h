@@ -18,8 +18,11 @@
 enum rp_dir_policy {
 	/* The broker's socket directory and the service-definition directory:
 	 * a real directory (not a symlink), owned by our euid, no group or
-	 * other permission bits.  With RP_DIR_CREATE a missing directory (and
-	 * missing parents) is created 0700. */
+	 * other permission bits, and every directory above it (resolved)
+	 * owned by our euid or root and writable by nobody else unless
+	 * sticky (on Windows the DACL rules below apply to dir alone).  With
+	 * RP_DIR_CREATE a missing directory (and missing parents) is created
+	 * 0700. */
 	RP_DIR_PRIVATE = 1,
 	/* A directory we only put a socket in (rp-handoff-recv SOCKET): a real
 	 * directory owned by us or root, not writable by group or other unless

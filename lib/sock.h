@@ -88,6 +88,12 @@ int rp_sock_pair(int sv[2], int nonblock);
  * Into out: its length, or -1 with errno (EINVAL, ENAMETOOLONG). */
 int rp_sock_endpoint_name(const char *path, char *out, size_t outsz);
 
+/* A socket path as clients elsewhere can use it: a relative one joined to
+ * the working directory (no link resolved); on Windows, where endpoints
+ * are pipe names, unchanged.  Into out: 0, or -1 with errno (ENAMETOOLONG
+ * when it does not fit outsz, or getcwd's). */
+int rp_sock_endpoint_abs(const char *path, char *out, size_t outsz);
+
 /* 1 when the endpoint names a and b are the same as strings go: equal
  * (Windows: as full pipe names, case-insensitively, a bare name with its
  * prefix), else 0. */

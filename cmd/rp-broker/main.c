@@ -115,6 +115,12 @@ listen_socket(struct broker *b)
 	case ENAMETOOLONG:
 		die(RP_EXIT_USAGE, "%s (from %s)", why,
 		    config_src_name(b->cfg.socket_src));
+	case EMFILE:
+	case ENFILE:
+	case ENOMEM:
+		/* Our own resources, not the path's fault. */
+		die(RP_EXIT_INTERNAL, "cannot listen on %s: %s%s%s",
+		    b->cfg.socket, why, why[0] ? ": " : "", strerror(err));
 	default:
 		die(RP_EXIT_UNREACHABLE, "cannot listen on %s: %s%s%s",
 		    b->cfg.socket, why, why[0] ? ": " : "", strerror(err));

@@ -103,6 +103,10 @@ probe_flush(struct rp_buf *out, int oom)
 	return r;
 }
 
+/* Set by probe_broker_socket: the path is the derived default one, so
+ * probe_connect_broker checks who listens there. */
+static int broker_is_default;
+
 int
 probe_broker_socket(const char *opt, char *out, size_t outsz)
 {
@@ -127,8 +131,10 @@ probe_broker_socket(const char *opt, char *out, size_t outsz)
 	/* The per-user shared broker, named as 20-broker.md says (on
 	 * Windows its pipe, as 70-windows.md says). */
 	if (rp_host_broker_endpoint(out, outsz, RP_ISOLATION_SHARED,
-	    NULL) >= 0)
+	    NULL) >= 0) {
+		broker_is_default = 1;
 		return 0;
+	}
 	/* Each step again, for the one that failed to say why. */
 	err = errno;
 	if (cli_broker_dir(dir, sizeof(dir), euid) < 0)
@@ -158,6 +164,38 @@ probe_oom(void)
 	return RP_EXIT_INTERNAL;
 }
 
+/*
+ * Our default broker must be ours: run as our uid or root.  Its name is
+ * derived, in a directory (/tmp/running-process-UID without
+ * XDG_RUNTIME_DIR) that another user may have made first and filled with
+ * a broker of theirs, which would answer us with endpoints of its
+ * choosing.  A path given with -s or the environment is the user's
+ * choice and not second-guessed.  fd, or -1 with errno EPERM.
+ */
+static int
+default_broker_trusted(int fd, const char *path)
+{
+	struct rp_peercred pc;
+	uint32_t me = rp_host_euid();
+
+	if (rp_sock_peercred(fd, &pc) != 0) {
+		cli_warn("who runs the broker at %s cannot be told: %s", path,
+		    strerror(errno));
+		rp_fd_close(&fd);
+		errno = EPERM;
+		return -1;
+	}
+	if (pc.uid == me || pc.uid == 0)
+		return fd;
+	cli_warn("the broker at %s runs as uid %u, not as uid %u or root: "
+	    "not trusted (another user may have made its directory; give it "
+	    "with -s to use it all the same)", path, (unsigned)pc.uid,
+	    (unsigned)me);
+	rp_fd_close(&fd);
+	errno = EPERM;
+	return -1;
+}
+
 int
 probe_connect_broker(const char *path, int wait, int64_t deadline)
 {
@@ -166,7 +204,7 @@ probe_connect_broker(const char *path, int wait, int64_t deadline)
 	fd = wait ? rp_sock_connect_wait(path, 0, deadline) :
 	    rp_sock_connect(path, 0, deadline);
 	if (fd >= 0)
-		return fd;
+		return broker_is_default ? default_broker_trusted(fd, path) : fd;
 	err = errno;
 	if (wait && err == ETIMEDOUT)
 		cli_warn("the broker at %s did not come up before the "

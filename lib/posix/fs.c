@@ -53,6 +53,56 @@ make_dirs(const char *dir)
 	return 0;
 }
 
+/*
+ * Every directory above a private one, as the system resolves them: owned
+ * by euid or root, and writable by nobody else unless sticky (/tmp).
+ * Whoever may rename entries of a parent may swap our directory for one
+ * of theirs (sshd's StrictModes asks the same of a home directory).
+ */
+static int
+check_ancestors(const char *dir, uid_t euid, char *why, size_t whysz)
+{
+	char parent[PATH_MAX], real[PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	if (rp_fs_dirname(dir, parent, sizeof(parent)) < 0 ||
+	    realpath(parent, real) == NULL) {
+		rp_err_why(why, whysz, "has a parent that cannot be examined");
+		return -1;
+	}
+	for (;;) {
+		if (lstat(real, &st) < 0) {
+			rp_err_why(why, whysz, "has a parent that cannot be "
+			    "examined");
+			return -1;
+		}
+		if (st.st_uid != euid && st.st_uid != 0) {
+			rp_err_why(why, whysz, "is inside %s, owned by uid "
+			    "%lu (not %lu or root), who could swap it for "
+			    "another", real, (unsigned long)st.st_uid,
+			    (unsigned long)euid);
+			errno = EPERM;
+			return -1;
+		}
+		if ((st.st_mode & 022) != 0 && !(st.st_mode & S_ISVTX)) {
+			rp_err_why(why, whysz, "is inside %s, of mode %04o "
+			    "(writable by group/other without the sticky "
+			    "bit): others could swap it for another", real,
+			    (unsigned)(st.st_mode & 07777));
+			errno = EPERM;
+			return -1;
+		}
+		if (strcmp(real, "/") == 0)
+			return 0;
+		slash = strrchr(real, '/');
+		if (slash == real)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+}
+
 int
 rp_fs_check_dir(const char *dir, int policy, char *why, size_t whysz)
 {
@@ -121,7 +171,7 @@ rp_fs_check_dir(const char *dir, int policy, char *why, size_t whysz)
 			errno = EPERM;
 			return -1;
 		}
-		return 0;
+		return check_ancestors(last, euid, why, whysz);
 	}
 	if (st.st_uid != euid && st.st_uid != 0) {
 		rp_err_why(why, whysz, "is owned by uid %lu, not %lu or root",

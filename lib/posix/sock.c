@@ -589,6 +589,43 @@ rp_sock_endpoint_name(const char *path, char *out, size_t outsz)
 }
 
 int
+rp_sock_endpoint_abs(const char *path, char *out, size_t outsz)
+{
+	char cwd[PATH_MAX];
+	size_t n = strlen(path), c;
+
+	if (path[0] == '/') {
+		if (n >= outsz) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(out, path, n + 1);
+		return 0;
+	}
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return -1;
+	c = strlen(cwd);
+	if (c > 0 && cwd[c - 1] == '/')
+		c--;
+	while (n >= 2 && path[0] == '.' && path[1] == '/') {
+		path += 2;
+		n -= 2;
+		while (*path == '/') {
+			path++;
+			n--;
+		}
+	}
+	if (c + 1 + n >= outsz) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(out, cwd, c);
+	out[c] = '/';
+	memcpy(out + c + 1, path, n + 1);
+	return 0;
+}
+
+int
 rp_sock_endpoint_equal(const char *a, const char *b)
 {
 	return strcmp(a, b) == 0;

@@ -373,6 +373,19 @@ rp_sock_endpoint_name(const char *path, char *out, size_t outsz)
 }
 
 int
+rp_sock_endpoint_abs(const char *path, char *out, size_t outsz)
+{
+	size_t n = strlen(path);
+
+	if (n >= outsz) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(out, path, n + 1);
+	return 0;
+}
+
+int
 rp_sock_endpoint_equal(const char *a, const char *b)
 {
 	char fa[RP_SUN_PATH_MAX], fb[RP_SUN_PATH_MAX];

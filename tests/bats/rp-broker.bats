@@ -161,6 +161,80 @@ bats_require_minimum_version 1.5.0
 	[ ! -e "$sock" ]
 }
 
+# setpriv to uid $1 with XDG_RUNTIME_DIR and the socket variable unset.
+as_uid() {
+	local u=$1
+	shift
+	setpriv --reuid="$u" --regid="$u" --clear-groups -- \
+		env -u XDG_RUNTIME_DIR -u RUNNING_PROCESS_BROKER_V1_SOCKET "$@"
+}
+
+@test "without XDG_RUNTIME_DIR: a /tmp/running-process-UID made by another user is refused by the broker, and a broker of theirs there by rp-probe" {
+	# uid 4242 the victim, 4243 who came first (uids no other test uses)
+	local top=/tmp/running-process-4242 hash sock
+	rm -rf "$top"
+	hash=$(printf '4242:%s' "$(cat /etc/machine-id)" | b3sum --no-names -l 8)
+	sock=$top/broker/rpb-v1-$hash-shared.sock
+	SHARED=$(rp_shared_dir)
+	mkdir -m 0700 "$SHARED/svc"
+	chown 4242 "$SHARED/svc"
+	as_uid 4243 mkdir -m 0777 "$top"
+	run -3 as_uid 4242 rp-broker -d "$SHARED/svc"
+	[ "$output" = "rp-broker: cannot listen on $sock: directory $top/broker is inside $top, owned by uid 4243 (not 4242 or root), who could swap it for another: Operation not permitted" ]
+	[ ! -e "$sock" ]
+	# a mode that lets others in is refused the same way, whoever owns it
+	rm -rf "$top"
+	mkdir -m 0777 "$top"
+	run -3 as_uid 4242 rp-broker -d "$SHARED/svc"
+	[[ "$output" == *"is inside $top, of mode 0777 (writable by group/other without the sticky bit): others could swap it for another"* ]]
+	# a broker of uid 4243 where ours would be: rp-probe does not talk to it
+	rm -rf "$top"
+	as_uid 4243 mkdir -m 0755 "$top" "$top/broker"
+	rp_start fake setpriv --reuid=4243 --regid=4243 --clear-groups -- \
+		rp-handoff-recv --serve "$sock" --echo --ready-fd 3
+	as_uid 4243 chmod 0666 "$sock"
+	run -3 as_uid 4242 rp-probe hello --service echo --version 1.0.0
+	[ "$output" = "rp-probe: the broker at $sock runs as uid 4243, not as uid 4242 or root: not trusted (another user may have made its directory; give it with -s to use it all the same)" ]
+	run -3 as_uid 4242 rp-probe admin healthz
+	[[ "$output" == *"runs as uid 4243, not as uid 4242 or root: not trusted"* ]]
+	kill "$RP_LAST_PID"
+	wait "$RP_LAST_PID" || true
+	rm -rf "$top"
+	# ours, made by our broker: both work
+	rp_start victim setpriv --reuid=4242 --regid=4242 --clear-groups -- \
+		env -u XDG_RUNTIME_DIR rp-broker -d "$SHARED/svc" --ready-fd 3
+	run -0 as_uid 4242 rp-probe admin healthz
+	[ "$output" = ok ]
+	kill "$RP_LAST_PID"
+	wait "$RP_LAST_PID" || true
+	rm -rf "$top"
+}
+
+@test "a relative -s is made absolute: clients elsewhere get usable endpoints; -s '' is a usage error; no fds to listen is 125" {
+	def echo serve
+	mkdir -m 0700 "$T/rel"
+	mkfifo "$T/ready"
+	(cd "$T" && exec rp-broker -s ./rel/b.sock --ready-fd 3 3>"$T/ready" \
+		2>"$T/rel.err") &
+	local b=$!
+	RP_BG_PIDS+=("$b")
+	rp_wait_fifo "$T/ready"
+	SOCK=$T/rel/b.sock
+	run -0 rp-probe admin -s "$SOCK" config --json
+	[ "$(echo "$output" | jf 'd["config"]["socket"]["value"]')" = "$T/rel/b.sock" ]
+	run -0 rp-probe hello -s "$SOCK" --service echo --version 1.0.0
+	[[ "$output" == "$T/rel/rpb-v1-"*"-be-"*".sock" ]]
+	kill -TERM "$b"
+	wait "$b"
+	run -2 rp-broker -s ''
+	[ "$output" = "rp-broker: -s: the socket path is empty (see --help)" ]
+	# (bats holds fds of its own: closed, so the limit is the broker's)
+	run -125 bash -c 'for fd in /proc/self/fd/*; do fd=${fd##*/}
+		[ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
+		exec prlimit --nofile=5:5 rp-broker -s "$1"' _ "$T/rel/c.sock"
+	[[ "${lines[-1]}" == "rp-broker: cannot listen on $T/rel/c.sock: "*"Too many open files" ]]
+}
+
 @test "RUNNING_PROCESS_BROKER_V1_SOCKET is used when -s is not given; -s wins" {
 	RUNNING_PROCESS_BROKER_V1_SOCKET="$T/run/env.sock" rp_start b1 rp-broker --ready-fd 3
 	SOCK="$T/run/env.sock"
