@@ -296,6 +296,7 @@ stop(struct broker *b)
 	handoff_close_all(b);
 	conn_close_all(b);
 	backends_stop_now(b);
+	children_output_end(b);
 	rp_fd_close(&b->reserve_fd);
 	broker_log_end(b, 1000);
 	rp_loop_free(b->loop);

@@ -13,6 +13,7 @@
 static int
 render_backends(struct broker *b, struct rp_buf *o)
 {
+	struct bout_series *s;
 	struct bkey *k, *j;
 	uint64_t retry;
 	int r = 0;
@@ -61,6 +62,14 @@ render_backends(struct broker *b, struct rp_buf *o)
 		r |= metrics_label(o, "service", k->service, 1);
 		r |= metrics_label(o, "version", k->version, 0);
 		r |= rp_buf_printf(o, "} %u\n", bkey_budget_left(b, k, &retry));
+	}
+	r |= metrics_family(o, "backend_output_dropped_bytes", "counter",
+	    "Bytes of spawned backends' output dropped over the log budget, "
+	    "by service.");
+	for (s = b->bout_series; s != NULL; s = s->next) {
+		r |= rp_buf_puts(o, PREFIX "backend_output_dropped_bytes_total{");
+		r |= metrics_label(o, "service", s->service, 1);
+		r |= rp_buf_printf(o, "} %" PRIu64 "\n", s->dropped);
 	}
 	return r;
 }
