@@ -162,6 +162,26 @@ gone() {
 	run ! kill -0 "$pid"
 }
 
+@test "a stopped backend: diagnose fails its check (exit 1), rp-probe diagnose says so" {
+	def echo serve
+	start_broker
+	run -0 hello
+	local pid
+	pid=$(backend_pid echo)
+	run -0 rp-probe admin -s "$SOCK" diagnose
+	kill -STOP "$pid"
+	echo "$pid" >"$RP_TEST_ENV_DIR/stopped.pid"
+	wait_for state_is echo stopped
+	run -0 admin diagnose
+	[ "$(field exit_code)" = 1 ]
+	[ "$(field body | jf '[c["status"] for c in d["checks"] if c["name"] == "backend:echo@1.0.0"][0]')" = fail ]
+	[[ "$(field body | jf '[c["detail"] for c in d["checks"] if c["name"] == "backend:echo@1.0.0"][0]')" == stopped* ]]
+	run -1 rp-probe admin -s "$SOCK" diagnose
+	kill -CONT "$pid"
+	wait_for state_is echo live
+	run -0 rp-probe admin -s "$SOCK" diagnose
+}
+
 @test "--max-backends bounds one service's backends: code 4, retry 1000, serving throughout" {
 	def echo serve
 	def other serve
