@@ -19,7 +19,7 @@ render_backends(struct broker *b, struct rp_buf *o)
 	int r = 0;
 
 	r |= metrics_family(o, "active_backends", "gauge",
-	    "Backends verified and serving, by service.");
+	    "Backends verified and serving (not stopped), by service.");
 	for (k = b->keys; k != NULL; k = k->next) {
 		uint64_t live = 0;
 
@@ -31,7 +31,7 @@ render_backends(struct broker *b, struct rp_buf *o)
 			continue;
 		for (j = k; j != NULL; j = j->next)
 			if (strcmp(j->service, k->service) == 0 &&
-			    j->state == BKEY_LIVE)
+			    bkey_healthy(j))
 				live++;
 		r |= rp_buf_puts(o, PREFIX "active_backends{");
 		r |= metrics_label(o, "service", k->service, 1);

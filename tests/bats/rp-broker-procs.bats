@@ -182,6 +182,22 @@ gone() {
 	run -0 rp-probe admin -s "$SOCK" diagnose
 }
 
+@test "a stopped backend is not counted in active_backends" {
+	def echo serve
+	start_broker
+	run -0 hello
+	local pid
+	pid=$(backend_pid echo)
+	[ "$(metric running_process_broker_v1_active_backends service=echo)" = 1 ]
+	kill -STOP "$pid"
+	echo "$pid" >"$RP_TEST_ENV_DIR/stopped.pid"
+	wait_for state_is echo stopped
+	[ "$(metric running_process_broker_v1_active_backends service=echo)" = 0 ]
+	kill -CONT "$pid"
+	wait_for state_is echo live
+	[ "$(metric running_process_broker_v1_active_backends service=echo)" = 1 ]
+}
+
 @test "--max-backends bounds one service's backends: code 4, retry 1000, serving throughout" {
 	def echo serve
 	def other serve
