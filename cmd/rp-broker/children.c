@@ -58,16 +58,22 @@ children_sweep(struct broker *b)
 		    strncmp(e->d_name + pl, "ho-", 3) != 0) ||
 		    strcmp(e->d_name + nl - 5, ".sock") != 0)
 			continue;
+		/* Ours alone: a socket of our uid that refuses a connect
+		 * and that no live socket is bound to (one between its
+		 * bind and its listen, a backend of another broker of ours
+		 * starting, is refused a connect too). */
 		if (snprintf(path, sizeof(path), "%s/%s", b->dir, e->d_name) >=
 		    (int)sizeof(path) || lstat(path, &st) != 0 ||
-		    !S_ISSOCK(st.st_mode))
+		    !S_ISSOCK(st.st_mode) || st.st_uid != b->euid)
 			continue;
 		fd = rp_sock_connect(path, 1, rp_deadline_in(100));
 		if (fd >= 0) {
 			close(fd);
 			continue;
 		}
-		if (errno == ECONNREFUSED && unlink(path) == 0)
+		if (errno != ECONNREFUSED || rp_sock_path_bound(path) == 1)
+			continue;
+		if (unlink(path) == 0)
 			cli_warn("removed %s: a stale backend endpoint", path);
 	}
 	closedir(d);

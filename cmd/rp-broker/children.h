@@ -89,7 +89,10 @@ void children_free(struct broker *b);
 
 /* At start: remove the backend endpoints in our private directory that
  * nobody listens on (left by a broker that was killed; its backends died
- * with it).  Another broker's live ones answer a connect and are left. */
+ * with it): sockets named as ours (rpb-v1-{hash16}-be-/-ho-...sock),
+ * owned by our uid, refusing a connect, and bound by no live socket.
+ * Another broker's live ones answer a connect, and its starting ones are
+ * bound: both are left. */
 void children_sweep(struct broker *b);
 
 /* Remove a backend's endpoint, a socket in our private directory. */
