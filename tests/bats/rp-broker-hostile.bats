@@ -183,7 +183,8 @@ EOF
 	wait "$idle"
 	# nobody was answered: they never sent a frame and the deadline is far
 	[ "$(tail -1 "$T/idle" | jf 'd["open"]')" = 500 ]
-	fds_back_to $((base + 0))
+	# and the backend started meanwhile holds one: its output's pipe
+	fds_back_to $((base + 1))
 	[ "$(metric running_process_broker_v1_connections_open)" = 1 ]
 	accounting_holds
 	# (the backend's process is a child, not an fd: unchanged)
