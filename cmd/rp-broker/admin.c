@@ -107,6 +107,9 @@ admin_json_config(struct broker *b, struct rp_json *j)
 	cfg_u64(j, "max_backends", c->max_backends, c->max_backends_src);
 	cfg_u64(j, "backend_output_rate", c->bout_rate, c->bout_rate_src);
 	cfg_u64(j, "backend_output_burst", c->bout_burst, c->bout_burst_src);
+	cfg_u64(j, "max_unread", c->max_unread, c->max_unread_src);
+	cfg_u64(j, "max_unread_total", c->max_unread_total,
+	    c->max_unread_total_src);
 	cfg_u64(j, "probe_interval_ms", (uint64_t)c->probe_interval_ms,
 	    c->probe_interval_src);
 	cfg_u64(j, "probe_timeout_ms", (uint64_t)c->probe_timeout_ms,

@@ -35,11 +35,10 @@
 #define BIG_STEP_MAX (1u << 20)
 #define DRAIN_MAX RP_FRAME_MAX
 /* What the socket did not take of a reply is kept until the peer reads
- * it: at most OUT_CONN_MAX bytes for one connection and OUT_TOTAL_MAX for
- * all of them, so clients that ask and never read cannot make the broker
- * grow; past either, the connection is closed (output_budget). */
-#define OUT_CONN_MAX (4u << 20)
-#define OUT_TOTAL_MAX (64u << 20)
+ * it: at most --max-unread bytes for one connection and
+ * --max-unread-total for all of them, so clients that ask and never read
+ * cannot make the broker grow; past either, the connection is closed
+ * (output_budget). */
 /* Under fd pressure a request that came whole may evict this many silent
  * connections to get under 90 % of RLIMIT_NOFILE (conn_make_room). */
 #define ROOM_EVICT_MAX 64
@@ -323,8 +322,8 @@ conn_reply(struct broker *b, struct conn *c, const struct rp_buf *out,
 		conn_done(b, c);
 		return 0;
 	}
-	if (out->len - off > OUT_CONN_MAX ||
-	    b->out_pending + (out->len - off) > OUT_TOTAL_MAX) {
+	if (out->len - off > b->cfg.max_unread ||
+	    b->out_pending + (out->len - off) > b->cfg.max_unread_total) {
 		conn_close(b, c, CONN_CLOSE_OUT_BUDGET);
 		return 0;
 	}

@@ -265,6 +265,121 @@ cpu_ticks() {
 	accounting_holds
 }
 
+# many_services N — N definitions s0..s(N-1) that refuse every version
+# asked for (min_version 99.0.0): each Hello for one adds its series to
+# METRICS (about 750 bytes each) and starts nothing.
+many_services() {
+	PYTHONPATH="$RP_PB_DIR" /usr/bin/python3 - "$DEFS" "$1" <<'PY'
+import os, sys
+import rp_v1_pb2 as pb
+d, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    p = os.path.join(d, "s%d.servicedef" % i)
+    with open(p, "wb") as f:
+        f.write(pb.ServiceDefinition(service_name="s%d" % i, binary_path="/bin/false",
+                                     min_version="99.0.0").SerializeToString())
+    os.chmod(p, 0o600)
+PY
+}
+
+# ask_services N — one Hello for each of s0..s(N-1).
+ask_services() {
+	PYTHONPATH="$RP_PB_DIR:$RP_ROOT/tests/bats/py" timeout -k 5 120 \
+		/usr/bin/python3 - "$SOCK" "$1" <<'PY'
+import sys
+import brokerwire as bw
+sock, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    s = bw.connect(sock, 10)
+    s.sendall(bw.frame(bw.hello("s%d" % i), request_id=3))
+    assert bw.describe(bw.read_reply(s))["code"] == 8
+    s.close()
+PY
+}
+
+# unread_metrics COUNT — COUNT clients that ask for METRICS and do not
+# read; once healthz (queued behind them) is answered, print the broker's
+# VmHWM and VmRSS (KiB), then read every reply: how many came whole, how
+# many were cut (closed by the broker), as JSON.
+unread_metrics() {
+	PYTHONPATH="$RP_PB_DIR:$RP_ROOT/tests/bats/py" timeout -k 5 120 \
+		/usr/bin/python3 - "$SOCK" "$BPID" "$1" <<'PY'
+import json, sys, time
+import brokerwire as bw
+import rp_v1_pb2 as pb
+sock, pid, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+req = bw.frame(pb.AdminRequest(verb=pb.ADMIN_VERB_METRICS).SerializeToString(),
+               protocol=bw.ADMIN, request_id=1)
+socks = []
+for _ in range(n):
+    s = bw.connect(sock, 30)
+    s.sendall(req)
+    socks.append(s)
+t = time.monotonic()
+s = bw.connect(sock, 10)
+s.sendall(bw.frame(pb.AdminRequest(verb=pb.ADMIN_VERB_HEALTHZ).SerializeToString(),
+                   protocol=bw.ADMIN, request_id=2))
+d = bw.describe(bw.read_reply(s))
+healthz = time.monotonic() - t
+st = {l.split(":")[0]: int(l.split()[1]) for l in open("/proc/%d/status" % pid)
+      if l.startswith(("VmHWM", "VmRSS"))}
+out = {"healthz": d.get("body"), "healthz_s": round(healthz, 3), "hwm_kib": st["VmHWM"],
+       "rss_kib": st["VmRSS"], "whole": 0, "cut": 0}
+for s in socks:
+    try:
+        b = bw.describe(bw.read_reply(s))
+        out["whole" if b.get("body", "").endswith("# EOF\n") else "cut"] += 1
+    except (OSError, SystemExit):
+        out["cut"] += 1
+    s.close()
+print(json.dumps(out))
+PY
+}
+
+@test "clients that ask for METRICS and never read: past 64 MiB kept in all they are closed, others are served, memory bounded" {
+	many_services 1000
+	start_broker --rate-limit 0
+	ask_services 1000
+	admin metrics --body >"$T/m.txt"
+	local size
+	size=$(stat -c %s "$T/m.txt")
+	echo "metrics: $size bytes"
+	[ "$size" -ge 600000 ]
+	run -0 unread_metrics 200
+	echo "# $output" >&3
+	[ "$(echo "$output" | jf 'd["healthz"]')" = ok ]
+	# some were kept whole, the ones past the total budget were closed
+	local cut
+	cut=$(echo "$output" | jf 'd["cut"]')
+	[ "$cut" -ge 1 ]
+	[ "$(echo "$output" | jf 'd["whole"]')" -ge 50 ]
+	[ "$(metric running_process_broker_v1_connections_closed_total reason=output_budget)" = "$cut" ]
+	# memory: the 64 MiB budget and the broker's own, never more
+	# (without the budget: 108 MB, and more with more clients)
+	[ "$(echo "$output" | jf 'd["hwm_kib"]')" -le $(( (64 + 16) * 1024 )) ]
+	run -0 hello --service s1
+	[ "$(field code)" = 8 ]
+	accounting_holds
+}
+
+@test "--max-unread: a client that leaves more than that unread is closed at once, others are served" {
+	many_services 1000
+	start_broker --rate-limit 0 --max-unread 65536
+	ask_services 1000
+	run -0 unread_metrics 50
+	echo "$output"
+	[ "$(echo "$output" | jf 'd["healthz"]')" = ok ]
+	[ "$(echo "$output" | jf 'd["cut"]')" = 50 ]
+	[ "$(echo "$output" | jf 'd["hwm_kib"]')" -le $(( 48 * 1024 )) ]
+	# (the judgement is made at once, before anyone could read: a
+	# METRICS this big can be cut for a reader too, so no metric here)
+	run -0 admin config --body
+	[ "$(echo "$output" | jf 'd["config"]["max_unread"]["value"]')" = 65536 ]
+	[ "$(echo "$output" | jf 'd["config"]["max_unread"]["source"]')" = flag ]
+	run -0 hello --service s1
+	[ "$(field code)" = 8 ]
+}
+
 @test "a client that trickles one byte at a time cannot extend its deadline" {
 	def echo serve
 	start_broker --hello-timeout 500
