@@ -204,18 +204,29 @@ bpipe_emit(void *arg, const char *line, size_t len)
 	    line);
 }
 
-/* Say what was dropped since the last time, and count it. */
+/* What was dropped, in the metric at once. */
+static void
+bpipe_count(struct bpipe *p)
+{
+	struct bout_series *s;
+
+	if (p->out.dropped_total == p->counted ||
+	    (s = bout_series_of(p->b, p->service)) == NULL)
+		return;
+	s->dropped += p->out.dropped_total - p->counted;
+	p->counted = p->out.dropped_total;
+}
+
+/* Say what was dropped since the last time. */
 static void
 bpipe_report(struct bpipe *p)
 {
 	struct broker *b = p->b;
-	struct bout_series *s;
 	uint64_t n = bout_take_dropped(&p->out);
 
+	bpipe_count(p);
 	if (n == 0)
 		return;
-	if ((s = bout_series_of(b, p->service)) != NULL)
-		s->dropped += n;
 	cli_warn("dropped %" PRIu64 " bytes of output from backend %s[%ld]: "
 	    "over its budget of %" PRIu32 " bytes a second (burst %" PRIu32
 	    ")", n, p->service, (long)p->pid, b->cfg.bout_rate,
@@ -273,6 +284,7 @@ bpipe_read(struct broker *b, struct bpipe *p, size_t max)
 			break;
 		return 0;               /* the end of its output, or an error */
 	}
+	bpipe_count(p);
 	if (p->out.dropped > 0 && p->report_timer == 0 && b->loop != NULL)
 		p->report_timer = rp_loop_timer(b->loop, rp_loop_now(b->loop) +
 		    BPIPE_REPORT_MS, bpipe_report_cb, p);

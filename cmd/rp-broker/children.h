@@ -35,6 +35,7 @@ struct bpipe {
 	pid_t pid;
 	char service[RP_NAME_MAX + 1];
 	uint64_t report_timer;
+	uint64_t counted;              /* of out.dropped_total, in the metric */
 	struct bout out;
 };
 
