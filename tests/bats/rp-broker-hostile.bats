@@ -380,6 +380,19 @@ PY
 	[ "$(field code)" = 8 ]
 }
 
+@test "tests/load/broker-hostile.sh, a tenth of it: every client served in each scenario" {
+	run -0 env RP_LOAD_SCALE=10 timeout -k 5 300 "$RP_ROOT/tests/load/broker-hostile.sh" "$RP_BUILD"
+	echo "$output" | sed 's/^/# /' >&3
+	[[ "$output" == *"while held: 5/5 Hellos answered (code 2, not 9), 5/5 healthz ok"* ]]
+	[[ "$output" == *"unread METRICS x100: rss "*" KiB, healthz ok"* ]]
+	[[ "$output" =~ "burst of 200 METRICS: "([0-9]+)" healthz during it, "([0-9]+)" ok" ]]
+	[ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ]
+	[[ "$output" == *"RLIMIT_NOFILE 256, 300 silent connections: 5/5 Hellos negotiated"*"5/5 healthz ok"* ]]
+	[[ "$output" =~ "a backend flooding its output (negotiated) for "[0-9.]+" s: "[0-9]+" Hellos and healthz, slowest "[0-9.]+" ms; log grew "([0-9]+)" bytes; "([0-9]+)" bytes dropped" ]]
+	[ "${BASH_REMATCH[1]}" -le 400000 ]
+	[ "${BASH_REMATCH[2]}" -gt 0 ]
+}
+
 @test "a client that trickles one byte at a time cannot extend its deadline" {
 	def echo serve
 	start_broker --hello-timeout 500
