@@ -302,7 +302,7 @@ PY
 # VmHWM and VmRSS (KiB), then read every reply: how many came whole, how
 # many were cut (closed by the broker), as JSON.
 unread_metrics() {
-	PYTHONPATH="$RP_PB_DIR:$RP_ROOT/tests/bats/py" timeout -k 5 120 \
+	PYTHONPATH="$RP_PB_DIR:$RP_ROOT/tests/bats/py" timeout -k 5 240 \
 		/usr/bin/python3 - "$SOCK" "$BPID" "$1" <<'PY'
 import json, sys, time
 import brokerwire as bw
@@ -316,7 +316,9 @@ for _ in range(n):
     s.sendall(req)
     socks.append(s)
 t = time.monotonic()
-s = bw.connect(sock, 10)
+# (queued behind them: each of those replies is copied for its
+# connection, seconds in all on a loaded machine; this is about memory)
+s = bw.connect(sock, 60)
 s.sendall(bw.frame(pb.AdminRequest(verb=pb.ADMIN_VERB_HEALTHZ).SerializeToString(),
                    protocol=bw.ADMIN, request_id=2))
 d = bw.describe(bw.read_reply(s))
