@@ -18,7 +18,8 @@
 # values are separate words, as the man pages write them.
 _rp_opts_broker='-s --socket -d --service-dir -b --backend --instance --private
 --allow-uid --hello-timeout --rate-limit --spawn-budget --spawn-timeout
---spawn-waiters --max-backends --probe-interval --probe-timeout --max-clients --drain-timeout
+--spawn-waiters --max-backends --backend-output-rate --backend-output-burst
+--max-unread --max-unread-total --probe-interval --probe-timeout --max-clients --drain-timeout
 --events --ready-fd --handoff --handoff-event --handoff-timeout
 --backend-handoff -h --help -V --version'
 _rp_opts_probe_identity='--timeout --json --expect-pid --expect-exe
@@ -60,6 +61,7 @@ _rp_value_kind() {
 	--service | --private) echo service ;;
 	-b | --backend | --instance | --allow-uid | --hello-timeout | \
 		--rate-limit | --spawn-budget | --spawn-timeout | --spawn-waiters | --max-backends | \
+		--backend-output-rate | --backend-output-burst | --max-unread | --max-unread-total | \
 		--probe-interval | --probe-timeout | --max-clients | \
 		--drain-timeout | --ready-fd | --handoff-timeout | \
 		--backend-handoff | --timeout | --expect-pid | --expect-hash | \

@@ -99,4 +99,12 @@ int rp_sock_endpoint_abs(const char *path, char *out, size_t outsz);
  * prefix), else 0. */
 int rp_sock_endpoint_equal(const char *a, const char *b);
 
+/* Whether a live socket is bound to the filesystem name path, listening
+ * or not yet (between bind(2) and listen(2), when a connect is refused
+ * as it is at a stale one): 1 when one is, 0 when none is, -1 with errno
+ * when it cannot be known.  (Linux: /proc/net/unix, which lists the
+ * sockets of our network namespace; elsewhere, and on Windows, -1 with
+ * ENOTSUP.) */
+int rp_sock_path_bound(const char *path);
+
 #endif

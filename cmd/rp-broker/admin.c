@@ -105,6 +105,11 @@ admin_json_config(struct broker *b, struct rp_json *j)
 	    c->spawn_timeout_src);
 	cfg_u64(j, "spawn_waiters", c->spawn_waiters, c->spawn_waiters_src);
 	cfg_u64(j, "max_backends", c->max_backends, c->max_backends_src);
+	cfg_u64(j, "backend_output_rate", c->bout_rate, c->bout_rate_src);
+	cfg_u64(j, "backend_output_burst", c->bout_burst, c->bout_burst_src);
+	cfg_u64(j, "max_unread", c->max_unread, c->max_unread_src);
+	cfg_u64(j, "max_unread_total", c->max_unread_total,
+	    c->max_unread_total_src);
 	cfg_u64(j, "probe_interval_ms", (uint64_t)c->probe_interval_ms,
 	    c->probe_interval_src);
 	cfg_u64(j, "probe_timeout_ms", (uint64_t)c->probe_timeout_ms,
@@ -353,6 +358,7 @@ json_counters(struct broker *b, struct rp_json *j)
 #define DUMP_WRITES_MAX 4
 
 struct admin_work {
+	struct admin_work *next;       /* in flight */
 	struct broker *b;
 	struct conn *c;                /* NULL once it has closed */
 	pthread_t th;
@@ -366,6 +372,7 @@ struct admin_work {
 };
 
 static size_t dump_writes;             /* in flight (one loop thread) */
+static struct admin_work *works;       /* the same, listed */
 
 static void
 work_free(struct admin_work *w)
@@ -396,7 +403,7 @@ static void reply_send(struct broker *b, struct conn *c, struct reply *r);
 static void
 work_done_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg)
 {
-	struct admin_work *w = arg;
+	struct admin_work *w = arg, **pw;
 	struct conn *c = w->c;
 	struct reply r;
 	char x;
@@ -407,6 +414,9 @@ work_done_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg)
 	(void)rp_loop_del(loop, fd);
 	(void)pthread_join(w->th, NULL);
 	dump_writes--;
+	for (pw = &works; *pw != w; pw = &(*pw)->next)
+		;
+	*pw = w->next;
 	if (c == NULL) {
 		work_free(w);
 		return;
@@ -436,6 +446,32 @@ admin_work_forget(struct conn *c)
 {
 	c->work->c = NULL;
 	c->work = NULL;
+}
+
+void
+admin_work_end(struct broker *b, int64_t deadline)
+{
+	struct admin_work *w;
+
+	if (works == NULL)
+		return;
+	cli_warn("waiting for %zu dump file%s being written", dump_writes,
+	    dump_writes == 1 ? "" : "s");
+	while ((w = works) != NULL) {
+		if (rp_io_wait(w->pfd[0], RP_IO_READ, deadline) < 0) {
+			/* A disk that does not answer: the thread keeps w. */
+			cli_warn("dump file %s/%s: still being written; not "
+			    "waiting any longer", w->dir, w->name);
+			works = w->next;
+			(void)rp_loop_del(b->loop, w->pfd[0]);
+			(void)pthread_detach(w->th);
+			if (w->c != NULL)
+				w->c->work = NULL;
+			continue;
+		}
+		/* Done: joined and answered as on the loop. */
+		work_done_cb(b->loop, w->pfd[0], RP_LOOP_READ, w);
+	}
 }
 
 /* The rest of the DUMP reply once j has every field but the file's: the
@@ -500,6 +536,8 @@ dump_to_file(struct broker *b, struct conn *c, const char *path,
 	w->j.out = &w->body;
 	c->work = w;
 	dump_writes++;
+	w->next = works;
+	works = w;
 	conn_park(b, c);
 	return 1;
 fail:

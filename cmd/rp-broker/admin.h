@@ -19,6 +19,12 @@ void admin_frame(struct broker *b, struct conn *c, Rp__Frame *f);
  * loop: the work finishes, and its reply is dropped. */
 void admin_work_forget(struct conn *c);
 
+/* On the way out: wait until deadline (absolute, rp_now_ms) for the work
+ * still running off the loop (DUMP files being written), answer its
+ * connections, and join its threads; work that outlasts the deadline is
+ * said and left to end with the process. */
+void admin_work_end(struct broker *b, int64_t deadline);
+
 /* The head every JSON body has: schema_version 1, the command,
  * generated_at_unix_ms, the broker's instance and pid. */
 void admin_json_head(struct broker *b, struct rp_json *j,

@@ -17,7 +17,8 @@
 size_t
 broker_fds_in_use(const struct broker *b)
 {
-	return b->fd_base + b->nconns + b->nprobes + b->nhconns;
+	return b->fd_base + b->nconns + b->nprobes + b->nhconns +
+	    b->nbpipes;
 }
 
 int

@@ -110,6 +110,10 @@ struct broker {
 	struct bkey *keys;
 	size_t nkeys;
 	struct dying *dying;
+	struct bpipe *bpipes;          /* backends' output (children.c) */
+	size_t nbpipes;
+	struct bout_series *bout_series;
+	size_t nbout_series;
 
 	struct defs defs;
 	struct ratelimit rl;

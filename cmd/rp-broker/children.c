@@ -14,6 +14,8 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,16 +58,22 @@ children_sweep(struct broker *b)
 		    strncmp(e->d_name + pl, "ho-", 3) != 0) ||
 		    strcmp(e->d_name + nl - 5, ".sock") != 0)
 			continue;
+		/* Ours alone: a socket of our uid that refuses a connect
+		 * and that no live socket is bound to (one between its
+		 * bind and its listen, a backend of another broker of ours
+		 * starting, is refused a connect too). */
 		if (snprintf(path, sizeof(path), "%s/%s", b->dir, e->d_name) >=
 		    (int)sizeof(path) || lstat(path, &st) != 0 ||
-		    !S_ISSOCK(st.st_mode))
+		    !S_ISSOCK(st.st_mode) || st.st_uid != b->euid)
 			continue;
 		fd = rp_sock_connect(path, 1, rp_deadline_in(100));
 		if (fd >= 0) {
 			close(fd);
 			continue;
 		}
-		if (errno == ECONNREFUSED && unlink(path) == 0)
+		if (errno != ECONNREFUSED || rp_sock_path_bound(path) == 1)
+			continue;
+		if (unlink(path) == 0)
 			cli_warn("removed %s: a stale backend endpoint", path);
 	}
 	closedir(d);
@@ -164,21 +172,201 @@ spawn_env(struct broker *b, struct bkey *k, const Rp__Frame *f,
 	return env;
 }
 
+/* ------------------------------------------------- a backend's output */
+
+/* The counter of service's dropped bytes, made if need be (NULL: no
+ * memory). */
+static struct bout_series *
+bout_series_of(struct broker *b, const char *service)
+{
+	struct bout_series *s;
+
+	if (b->nbout_series >= BOUT_SERIES_MAX)
+		service = "~other";
+	for (s = b->bout_series; s != NULL; s = s->next)
+		if (strcmp(s->service, service) == 0)
+			return s;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	rp_utf8_fmt(s->service, sizeof(s->service), "%s", service);
+	s->next = b->bout_series;
+	b->bout_series = s;
+	b->nbout_series++;
+	return s;
+}
+
+static void
+bpipe_emit(void *arg, const char *line, size_t len)
+{
+	struct bpipe *p = arg;
+
+	cli_warn("backend %s[%ld]: %.*s", p->service, (long)p->pid, (int)len,
+	    line);
+}
+
+/* What was dropped, in the metric at once. */
+static void
+bpipe_count(struct bpipe *p)
+{
+	struct bout_series *s;
+
+	if (p->out.dropped_total == p->counted ||
+	    (s = bout_series_of(p->b, p->service)) == NULL)
+		return;
+	s->dropped += p->out.dropped_total - p->counted;
+	p->counted = p->out.dropped_total;
+}
+
+/* Say what was dropped since the last time. */
+static void
+bpipe_report(struct bpipe *p)
+{
+	struct broker *b = p->b;
+	uint64_t n = bout_take_dropped(&p->out);
+
+	bpipe_count(p);
+	if (n == 0)
+		return;
+	cli_warn("dropped %" PRIu64 " bytes of output from backend %s[%ld]: "
+	    "over its budget of %" PRIu32 " bytes a second (burst %" PRIu32
+	    ")", n, p->service, (long)p->pid, b->cfg.bout_rate,
+	    b->cfg.bout_burst);
+}
+
+static void
+bpipe_report_cb(struct rp_loop *loop, void *arg)
+{
+	struct bpipe *p = arg;
+
+	(void)loop;
+	p->report_timer = 0;
+	bpipe_report(p);
+}
+
+/* The end of p's output: its last line, what was dropped, and p. */
+static void
+bpipe_close(struct broker *b, struct bpipe *p)
+{
+	struct bpipe **pp;
+
+	bout_end(&p->out, b->loop != NULL ? rp_loop_now(b->loop) :
+	    rp_now_ms(), bpipe_emit, p);
+	bpipe_report(p);
+	if (p->report_timer != 0 && b->loop != NULL)
+		rp_loop_timer_cancel(b->loop, p->report_timer);
+	if (b->loop != NULL)
+		(void)rp_loop_del(b->loop, p->fd);
+	rp_fd_close(&p->fd);
+	for (pp = &b->bpipes; *pp != p; pp = &(*pp)->next)
+		;
+	*pp = p->next;
+	b->nbpipes--;
+	free(p);
+}
+
+/* Read what is there, at most max bytes: 1 while the pipe stays open. */
+static int
+bpipe_read(struct broker *b, struct bpipe *p, size_t max)
+{
+	uint8_t buf[16384];
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < max) {
+		n = rp_io_read_some(p->fd, buf, sizeof(buf));
+		if (n > 0) {
+			bout_feed(&p->out, buf, (size_t)n, b->loop != NULL ?
+			    rp_loop_now(b->loop) : rp_now_ms(), bpipe_emit, p);
+			done += (size_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		return 0;               /* the end of its output, or an error */
+	}
+	bpipe_count(p);
+	if (p->out.dropped > 0 && p->report_timer == 0 && b->loop != NULL)
+		p->report_timer = rp_loop_timer(b->loop, rp_loop_now(b->loop) +
+		    BPIPE_REPORT_MS, bpipe_report_cb, p);
+	return 1;
+}
+
+static void
+bpipe_cb(struct rp_loop *loop, int fd, unsigned events, void *arg)
+{
+	struct bpipe *p = arg;
+
+	(void)loop;
+	(void)fd;
+	(void)events;
+	if (!bpipe_read(p->b, p, BPIPE_TURN_MAX))
+		bpipe_close(p->b, p);
+}
+
+/* Watch the read end rd of k's new child pid's output (rd is ours from
+ * here on, whatever happens). */
+static void
+bpipe_watch(struct broker *b, const struct bkey *k, int rd, pid_t pid)
+{
+	struct bpipe *p = calloc(1, sizeof(*p));
+
+	if (p == NULL || rp_loop_add(b->loop, rd, RP_LOOP_READ, bpipe_cb,
+	    p) < 0) {
+		/* Its output then goes nowhere: the backend gets EPIPE. */
+		cli_warn("backend %s[%ld]: its output cannot be read: %s",
+		    k->service, (long)pid, strerror(errno));
+		free(p);
+		close(rd);
+		return;
+	}
+	p->b = b;
+	p->fd = rd;
+	p->pid = pid;
+	rp_utf8_fmt(p->service, sizeof(p->service), "%s", k->service);
+	bout_init(&p->out, b->cfg.bout_rate, b->cfg.bout_burst,
+	    rp_loop_now(b->loop));
+	p->next = b->bpipes;
+	b->bpipes = p;
+	b->nbpipes++;
+}
+
+void
+children_output_end(struct broker *b)
+{
+	while (b->bpipes != NULL) {
+		/* What it wrote last, within the bound of one turn. */
+		(void)bpipe_read(b, b->bpipes, BPIPE_TURN_MAX);
+		bpipe_close(b, b->bpipes);
+	}
+}
+
+/* ------------------------------------------------------------- starting */
+
 pid_t
 children_start(struct broker *b, struct bkey *k, const Rp__Frame *f,
     char *why, size_t whysz)
 {
-	struct rp_spawn_fd fds[3] = { { -1, 0 }, { 2, 1 }, { 2, 2 } };
+	struct rp_spawn_fd fds[3] = { { -1, 0 }, { -1, 1 }, { -1, 2 } };
 	struct rp_buf store = { 0 };
 	struct rp_spawn sp;
 	char *argv[2];
 	char **env;
-	int exec_failed = 0, err;
+	int exec_failed = 0, err, out[2];
 	pid_t pid;
 
+	/* Its stdout and stderr: a pipe that only the loop reads. */
+	if (pipe2(out, O_CLOEXEC) < 0 || rp_fd_set_nonblock(out[0], 1) < 0) {
+		err = errno;
+		rp_utf8_fmt(why, whysz, "cannot start %s: no pipe for its "
+		    "output: %s", k->binary, strerror(err));
+		return -1;
+	}
+	fds[1].parent_fd = fds[2].parent_fd = out[1];
 	env = spawn_env(b, k, f, &store);
 	if (env == NULL) {
 		rp_buf_free(&store);
+		close(out[0]);
+		close(out[1]);
 		rp_utf8_fmt(why, whysz, "out of memory");
 		return -1;
 	}
@@ -199,10 +387,15 @@ children_start(struct broker *b, struct bkey *k, const Rp__Frame *f,
 	err = errno;
 	free(env);
 	rp_buf_free(&store);
-	if (pid < 0)
+	close(out[1]);
+	if (pid < 0) {
+		close(out[0]);
 		rp_utf8_fmt(why, whysz, "%s %s: %s",
 		    exec_failed ? "cannot execute" : "cannot start", k->binary,
 		    strerror(err));
+		return -1;
+	}
+	bpipe_watch(b, k, out[0], pid);
 	return pid;
 }
 
@@ -374,7 +567,15 @@ children_wait_all(struct broker *b)
 void
 children_free(struct broker *b)
 {
+	struct bout_series *s;
 	struct dying *y;
+
+	children_output_end(b);
+	while ((s = b->bout_series) != NULL) {
+		b->bout_series = s->next;
+		free(s);
+	}
+	b->nbout_series = 0;
 
 	while ((y = b->dying) != NULL) {
 		b->dying = y->next;

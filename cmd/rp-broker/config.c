@@ -22,7 +22,9 @@ static const char usage_text[] =
 "          [--hello-timeout MS] [--rate-limit N/SECS] [--spawn-budget N/SECS]\n"
 "          [--spawn-timeout MS] [--spawn-waiters N] [--probe-interval MS]\n"
 "          [--probe-timeout MS] [--max-clients N] [--drain-timeout MS]\n"
-"          [--max-backends N] [--events FILE] [--ready-fd N]\n"
+"          [--max-backends N] [--backend-output-rate BYTES]\n"
+"          [--backend-output-burst BYTES] [--max-unread BYTES]\n"
+"          [--max-unread-total BYTES] [--events FILE] [--ready-fd N]\n"
 "          [--handoff [--handoff-event backend|broker] [--handoff-timeout MS]\n"
 "           [--backend-handoff SERVICE@VERSION=SOCKET]...]\n"
 "rp-broker -h | --help | -V | --version\n"
@@ -42,6 +44,12 @@ static const char usage_text[] =
 "      --spawn-timeout MS   deadline for a spawned backend's identity (10000)\n"
 "      --spawn-waiters N    Hellos that may wait for one spawn (64)\n"
 "      --max-backends N     backends of one service running at once (8)\n"
+"      --backend-output-rate BYTES  a backend's output to the log, bytes\n"
+"                           a second (32768); the rest is dropped\n"
+"      --backend-output-burst BYTES  and at once (131072)\n"
+"      --max-unread BYTES   reply bytes kept for a client that does not\n"
+"                           read them; past it, closed (4194304)\n"
+"      --max-unread-total BYTES  the same for all clients (67108864)\n"
 "      --probe-interval MS  re-verify a static backend after this (5000)\n"
 "      --probe-timeout MS   deadline of one identity probe (500)\n"
 "      --max-clients N      connections at once; when full, the oldest\n"
@@ -232,6 +240,10 @@ config_defaults(struct config *c)
 	c->spawn_timeout_ms = 10000;
 	c->spawn_waiters = 64;
 	c->max_backends = 8;
+	c->bout_rate = 32768;
+	c->bout_burst = 131072;
+	c->max_unread = 4u << 20;
+	c->max_unread_total = 64u << 20;
 	c->probe_interval_ms = 5000;
 	c->probe_timeout_ms = RP_PROBE_TIMEOUT_MS;
 	c->max_clients = 4096;
@@ -472,6 +484,14 @@ static const struct opt opts[] = {
 	    F(spawn_waiters_src), 0, 1000000 },
 	{ "max-backends", 0, ARG, set_u32, F(max_backends),
 	    F(max_backends_src), 1, 1024 },
+	{ "backend-output-rate", 0, ARG, set_u32, F(bout_rate),
+	    F(bout_rate_src), 1, 1000000000 },
+	{ "backend-output-burst", 0, ARG, set_u32, F(bout_burst),
+	    F(bout_burst_src), 2048, 1000000000 },
+	{ "max-unread", 0, ARG, set_u32, F(max_unread), F(max_unread_src), 0,
+	    1u << 30 },
+	{ "max-unread-total", 0, ARG, set_u32, F(max_unread_total),
+	    F(max_unread_total_src), 0, 1u << 30 },
 	{ "probe-interval", 0, ARG, set_ms, F(probe_interval_ms),
 	    F(probe_interval_src), 0, 86400000 },
 	{ "probe-timeout", 0, ARG, set_ms, F(probe_timeout_ms),

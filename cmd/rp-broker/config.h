@@ -61,6 +61,14 @@ struct config {
 	enum config_src spawn_waiters_src;
 	uint32_t max_backends;             /* spawned, per service */
 	enum config_src max_backends_src;
+	uint32_t bout_rate;                /* a backend's output to the log: */
+	enum config_src bout_rate_src;     /* bytes a second, */
+	uint32_t bout_burst;               /* and at once */
+	enum config_src bout_burst_src;
+	uint32_t max_unread;               /* reply bytes kept for one */
+	enum config_src max_unread_src;    /* connection that does not read, */
+	uint32_t max_unread_total;         /* and for all of them */
+	enum config_src max_unread_total_src;
 	int64_t probe_interval_ms;
 	enum config_src probe_interval_src;
 	int64_t probe_timeout_ms;

@@ -35,11 +35,13 @@
 #define BIG_STEP_MAX (1u << 20)
 #define DRAIN_MAX RP_FRAME_MAX
 /* What the socket did not take of a reply is kept until the peer reads
- * it: at most OUT_CONN_MAX bytes for one connection and OUT_TOTAL_MAX for
- * all of them, so clients that ask and never read cannot make the broker
- * grow; past either, the connection is closed (output_budget). */
-#define OUT_CONN_MAX (4u << 20)
-#define OUT_TOTAL_MAX (64u << 20)
+ * it: at most --max-unread bytes for one connection and
+ * --max-unread-total for all of them, so clients that ask and never read
+ * cannot make the broker grow; past either, the connection is closed
+ * (output_budget). */
+/* Under fd pressure a request that came whole may evict this many silent
+ * connections to get under 90 % of RLIMIT_NOFILE (conn_make_room). */
+#define ROOM_EVICT_MAX 64
 
 static void conn_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg);
 static void conn_step(struct broker *b, struct conn *c);
@@ -320,8 +322,8 @@ conn_reply(struct broker *b, struct conn *c, const struct rp_buf *out,
 		conn_done(b, c);
 		return 0;
 	}
-	if (out->len - off > OUT_CONN_MAX ||
-	    b->out_pending + (out->len - off) > OUT_TOTAL_MAX) {
+	if (out->len - off > b->cfg.max_unread ||
+	    b->out_pending + (out->len - off) > b->cfg.max_unread_total) {
 		conn_close(b, c, CONN_CLOSE_OUT_BUDGET);
 		return 0;
 	}
@@ -552,7 +554,7 @@ conn_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg)
  * Returns 1 when a slot was freed.
  */
 int
-conn_evict_oldest(struct broker *b)
+conn_evict_oldest(struct broker *b, int for_fds)
 {
 	struct connq_link *l;
 	struct conn *c;
@@ -563,10 +565,26 @@ conn_evict_oldest(struct broker *b)
 			continue;
 		connq_remove(l);
 		arm_deadline(b, &b->q_hello);
-		c->pressure = 1;
+		/* The reason its code 9 gives: the limit, or fds. */
+		c->pressure = for_fds ? 2 : 1;
 		b->count.evicted++;
 		hello_refuse_pressure_now(b, c);
 		return 1;
+	}
+	return 0;
+}
+
+int
+conn_make_room(struct broker *b)
+{
+	int i;
+
+	for (i = 0; i < ROOM_EVICT_MAX; i++) {
+		if (b->nofile_soft == UINT64_MAX ||
+		    (uint64_t)broker_fds_in_use(b) * 10 < b->nofile_soft * 9)
+			return 1;
+		if (!conn_evict_oldest(b, 1))
+			return 0;
 	}
 	return 0;
 }

@@ -120,9 +120,16 @@ struct conn_queue {
  * over --max-clients. */
 void conn_queues_init(struct broker *b);
 
-/* The table is full: evict the oldest connection still waiting for its
- * frame (answered code 9).  1 when a slot was freed, else 0. */
-int conn_evict_oldest(struct broker *b);
+/* The table is full (for_fds 0), or the fds are (1): evict the oldest
+ * connection still waiting for its frame (answered code 9, with the
+ * reason: the connection limit, or fds).  1 when one was, else 0. */
+int conn_evict_oldest(struct broker *b, int for_fds);
+
+/* Under fd pressure, room for a request that came whole: the oldest
+ * silent connections are evicted (at most 64) until less than 90 % of
+ * RLIMIT_NOFILE is in use.  1 when it is, 0 when there was nobody left
+ * to evict. */
+int conn_make_room(struct broker *b);
 
 /* A connection accepted on fd from pid, uid: read at once (a Hello sent right
  * after connect is answered without touching the loop).  pressure: taken

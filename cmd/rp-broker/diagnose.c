@@ -170,8 +170,11 @@ admin_diagnose(struct broker *b, struct rp_buf *out)
 		    bkey_state_name(k),
 		    k->last_probe_detail[0] ? "last probe: " : "no probe yet",
 		    k->last_probe_detail);
-		check(&ck, why, k->kind == BKEY_STATIC && !bkey_healthy(k) ?
-		    "fail" : k->kind == BKEY_SPAWNED && k->last_probe_ok == 0 &&
+		/* A stopped backend is refused to every Hello until it is
+		 * continued: that service fails. */
+		check(&ck, why, (k->kind == BKEY_STATIC && !bkey_healthy(k)) ||
+		    (k->stopped != 0 && k->pid > 0) ? "fail" :
+		    k->kind == BKEY_SPAWNED && k->last_probe_ok == 0 &&
 		    k->state != BKEY_LIVE ? "warn" : "ok", detail);
 	}
 	check(&ck, "accepting_hello", broker_accepting(b) ? "ok" : "warn",

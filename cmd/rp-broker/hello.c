@@ -133,7 +133,8 @@ hello_refuse_frame_status(struct broker *b, struct conn *c, int st)
 }
 
 /* Code 9, with the reason that is true: over --max-clients (pressure 1,
- * or evicted), else short of fds. */
+ * or evicted for it), else short of fds (at accept, or evicted for
+ * them). */
 static enum rp_refusal
 pressure_row(const struct conn *c)
 {
@@ -360,8 +361,8 @@ hello_frame(struct broker *b, struct conn *c, uint8_t *body, size_t len)
 	/* File-descriptor pressure (row 18) is judged where running-process
 	 * v1 judges it: once the body decoded as a Frame (row 4) and before
 	 * anything else is looked at, the envelope included. */
-	if (id != RP_REFUSE_MALFORMED_FRAME &&
-	    (c->pressure || broker_fd_pressure(b))) {
+	if (id != RP_REFUSE_MALFORMED_FRAME && (c->pressure ||
+	    (broker_fd_pressure(b) && !conn_make_room(b)))) {
 		refuse(b, c, c->pressure ? pressure_row(c) :
 		    RP_REFUSE_FD_PRESSURE, NULL, 0);
 		return;

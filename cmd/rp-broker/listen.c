@@ -2,10 +2,11 @@
  * listen.c — the listening socket (see listen.h).
  *
  * Peer credentials come first: another uid is closed without a byte read
- * or written.  When accept runs out of file descriptors, the reserve fd
- * is given up so that what is waiting can be accepted and refused with
- * code 9 (each refusal frees its slot for the next), and the broker is
- * not ready until usage falls below 80 %.
+ * or written.  When accept runs out of file descriptors, the oldest
+ * silent connections are evicted to make room; with none left, the
+ * reserve fd is given up so that what is waiting can be accepted and
+ * refused with code 9 (each refusal frees its slot for the next).  The
+ * broker is not ready until usage falls below 80 %.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -79,8 +80,9 @@ enter_pressure(struct broker *b, int err)
 	b->demoted = 1;
 	b->demoted_since_wall_ms = rp_wall_ms();
 	b->pressure_episodes++;
-	rp_utf8_fmt(r, sizeof(r), "accept failed: %s; refusing new connections "
-	    "with code 9 until fds are free", strerror(err));
+	rp_utf8_fmt(r, sizeof(r), "accept failed: %s; evicting silent "
+	    "connections, refusing new ones with code 9 when none is left, "
+	    "until fds are free", strerror(err));
 	cli_warn("%s", r);
 	events_emit(&b->ev, RP__EVENT_KIND__EVENT_KIND_RESOURCE_PRESSURE,
 	    EV_WARN, NULL, r, NULL, 0, 0, NULL, 0);
@@ -167,7 +169,7 @@ accepted(struct broker *b, int fd, int pressure)
 		return;
 	}
 	if (!pressure && b->nconns >= b->cfg.max_clients &&
-	    !conn_evict_oldest(b)) {
+	    !conn_evict_oldest(b, 0)) {
 		/* Every slot is doing real work: this one is refused, and
 		 * the broker is not ready until a slot frees. */
 		pressure = 1;
@@ -181,9 +183,13 @@ accepted(struct broker *b, int fd, int pressure)
 }
 
 /*
- * accept ran out of fds: give the reserve fd up, accept-and-refuse what
- * is waiting (each refused connection frees its slot for the next), take
- * the reserve back.  Every round does real work, so the listener stays
+ * accept ran out of fds.  First, as at --max-clients, the oldest
+ * connections that have sent nothing give their fds up (code 9, for want
+ * of fds) and what is waiting is accepted as usual, so that silent
+ * connections cannot lock out clients that ask something.  With none left
+ * to evict: give the reserve fd up, accept-and-refuse what is waiting
+ * (each refused connection frees its slot for the next), take the
+ * reserve back.  Every round does real work, so the listener stays
  * polled; only when not even the reserve's slot lets accept through
  * (ENFILE, or fds taken elsewhere) is it paused for a moment, which is
  * what keeps a full process from spinning on a readable listener.
@@ -195,6 +201,22 @@ accept_pressure(struct broker *b, int err)
 
 	b->count.accept_emfile++;
 	enter_pressure(b, err);
+	for (i = 0; i < PRESSURE_BATCH && conn_evict_oldest(b, 1); i++) {
+		fd = rp_sock_accept(b->lst.fd, 1);
+		if (fd >= 0) {
+			accepted(b, fd, 0);
+			continue;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		if (errno != EMFILE && errno != ENFILE) {
+			b->count.accept_errors++;
+			return;
+		}
+		b->count.accept_emfile++;
+	}
+	if (i == PRESSURE_BATCH)
+		return;                 /* more next turn */
 	rp_fd_close(&b->reserve_fd);
 	for (i = 0; i < PRESSURE_BATCH; i++) {
 		fd = rp_sock_accept(b->lst.fd, 1);

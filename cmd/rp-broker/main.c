@@ -21,6 +21,9 @@
 
 #include "broker.h"
 
+/* How long the way out waits for DUMP files still being written. */
+#define DUMP_WAIT_MS 5000
+
 const char cli_prog[] = "rp-broker";
 
 static struct broker br;
@@ -300,8 +303,10 @@ stop(struct broker *b)
 	}
 	backends_cancel_spawns(b);
 	handoff_close_all(b);
+	admin_work_end(b, rp_deadline_in(DUMP_WAIT_MS));
 	conn_close_all(b);
 	backends_stop_now(b);
+	children_output_end(b);
 	rp_fd_close(&b->reserve_fd);
 	broker_log_end(b, 1000);
 	rp_loop_free(b->loop);

@@ -13,12 +13,13 @@
 static int
 render_backends(struct broker *b, struct rp_buf *o)
 {
+	struct bout_series *s;
 	struct bkey *k, *j;
 	uint64_t retry;
 	int r = 0;
 
 	r |= metrics_family(o, "active_backends", "gauge",
-	    "Backends verified and serving, by service.");
+	    "Backends verified and serving (not stopped), by service.");
 	for (k = b->keys; k != NULL; k = k->next) {
 		uint64_t live = 0;
 
@@ -30,7 +31,7 @@ render_backends(struct broker *b, struct rp_buf *o)
 			continue;
 		for (j = k; j != NULL; j = j->next)
 			if (strcmp(j->service, k->service) == 0 &&
-			    j->state == BKEY_LIVE)
+			    bkey_healthy(j))
 				live++;
 		r |= rp_buf_puts(o, PREFIX "active_backends{");
 		r |= metrics_label(o, "service", k->service, 1);
@@ -61,6 +62,14 @@ render_backends(struct broker *b, struct rp_buf *o)
 		r |= metrics_label(o, "service", k->service, 1);
 		r |= metrics_label(o, "version", k->version, 0);
 		r |= rp_buf_printf(o, "} %u\n", bkey_budget_left(b, k, &retry));
+	}
+	r |= metrics_family(o, "backend_output_dropped_bytes", "counter",
+	    "Bytes of spawned backends' output dropped over the log budget, "
+	    "by service.");
+	for (s = b->bout_series; s != NULL; s = s->next) {
+		r |= rp_buf_puts(o, PREFIX "backend_output_dropped_bytes_total{");
+		r |= metrics_label(o, "service", s->service, 1);
+		r |= rp_buf_printf(o, "} %" PRIu64 "\n", s->dropped);
 	}
 	return r;
 }

@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #ifdef __linux__
@@ -629,4 +631,40 @@ int
 rp_sock_endpoint_equal(const char *a, const char *b)
 {
 	return strcmp(a, b) == 0;
+}
+
+int
+rp_sock_path_bound(const char *path)
+{
+#ifdef __linux__
+	size_t pl = strlen(path), cap = 0;
+	char *line = NULL;
+	ssize_t n;
+	int found = 0;
+	FILE *f;
+
+	/* "Num RefCount Protocol Flags Type St Inode Path": the path, when
+	 * there is one, last, after a space. */
+	if ((f = fopen("/proc/net/unix", "re")) == NULL)
+		return -1;
+	while (!found && (n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		found = (size_t)n > pl && line[(size_t)n - pl - 1] == ' ' &&
+		    memcmp(line + (size_t)n - pl, path, pl) == 0;
+	}
+	if (!found && ferror(f)) {
+		free(line);
+		(void)fclose(f);
+		errno = EIO;
+		return -1;
+	}
+	free(line);
+	(void)fclose(f);
+	return found;
+#else
+	(void)path;
+	errno = ENOTSUP;
+	return -1;
+#endif
 }

@@ -422,3 +422,11 @@ rp_sock_connect_wait(const char *path, int nonblock, int64_t deadline)
 			nap = nap * 2 > 100 ? 100 : nap * 2;
 	}
 }
+
+int
+rp_sock_path_bound(const char *path)
+{
+	(void)path;
+	errno = ENOTSUP;
+	return -1;
+}

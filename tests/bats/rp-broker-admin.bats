@@ -273,6 +273,23 @@ start_broker_oom() {
 	[[ "$(field body | jf '[c["detail"] for c in d["checks"] if c["name"] == "service_dir"][0]')" == *"has mode 0750"* ]]
 }
 
+@test "dump output_path: a broker that stops while the file is written waits for it (bounded), and answers" {
+	rp_start broker env LD_PRELOAD="$RP_BUILD/tests/preload/slowfsync.so" \
+		RP_SLOWFSYNC_MS=1500 rp-broker -s "$SOCK" --ready-fd 3 --drain-timeout 100ms
+	BPID=$RP_LAST_PID
+	bw_bg "$T/reply" admin --socket "$SOCK" dump --output-path "$T/dump.json" --body
+	local client=$BG_PID
+	# the write is under way: its temporary file is there
+	wait_for compgen -G "$T/.dump.json.*"
+	stop_broker
+	# the file was written whole, renamed into place, nothing left over
+	[ "$(jf 'd["command"]' <"$T/dump.json")" = dump ]
+	[ -z "$(compgen -G "$T/.dump.json.*")" ]
+	grep -q "waiting for 1 dump file being written" "$T/broker.err"
+	wait "$client"
+	[ "$(jf 'd["written"]' <"$T/reply")" = true ]
+}
+
 # -------------------------------------------------------------- metrics
 
 @test "metrics: OpenMetrics that the reference parser accepts, with real values" {

@@ -338,9 +338,9 @@ fallback_thrice() {
 	wait_for outcome_is client_gone 1
 	wait_for settled
 	grep '"handoff_outcome":"client_gone"' "$EV" | grep -q "the client left"
-	# Only the handoff connection is new.
+	# Only the handoff connection is new, and the backend's output pipe.
 	[ "$(metric running_process_broker_v1_handoff_connections)" = 1 ]
-	wait_for fd_count_is "$BPID" $((base + 1))
+	wait_for fd_count_is "$BPID" $((base + 2))
 	run -0 adopt --connect <<<"still fine"
 	assert_line "still fine"
 	assert_line "rp-probe: route: handoff"

@@ -93,6 +93,43 @@ gone() {
 	stop_broker
 }
 
+@test "the start-up sweep removes only stale endpoints: not one bound and not yet listening, not another owner's" {
+	local h pre
+	h=$(printf '%s' "$(id -u):$(cat /etc/machine-id)" | b3sum --no-names -l 8)
+	pre="$T/run/rpb-v1-$h"
+	mkdir -p "$T/run"
+	chmod 0700 "$T/run"
+	# a backend of another broker of ours between its bind and its
+	# listen: held bound (not listening) by a helper until its stdin ends
+	mkfifo "$T/hold"
+	/usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+print("bound", flush=True)
+sys.stdin.read()
+' "$pre-be-00000000000000000000000000000001.sock" <"$T/hold" >"$T/held" &
+	RP_BG_PIDS+=("$!")
+	exec {hold}>"$T/hold"
+	wait_for grep -q bound "$T/held"
+	# stale ones: bound, then closed; one of them given to another owner
+	/usr/bin/python3 -c '
+import socket, sys
+for p in sys.argv[1:]:
+    s = socket.socket(socket.AF_UNIX); s.bind(p); s.close()
+' "$pre-be-00000000000000000000000000000002.sock" "$pre-ho-00000000000000000000000000000003.sock" \
+		"$pre-be-00000000000000000000000000000004.sock"
+	chown 65534 "$pre-be-00000000000000000000000000000004.sock"
+	start_broker
+	[ ! -e "$pre-be-00000000000000000000000000000002.sock" ]
+	[ ! -e "$pre-ho-00000000000000000000000000000003.sock" ]
+	[ -S "$pre-be-00000000000000000000000000000001.sock" ]
+	[ -S "$pre-be-00000000000000000000000000000004.sock" ]
+	[ "$(grep -c 'stale backend endpoint' "$T/broker.err")" -eq 2 ]
+	exec {hold}>&-
+	stop_broker
+}
+
 @test "a clean stop leaves no descendant: not one that ignores SIGTERM, not one that called setsid" {
 	def gk grandkids
 	start_broker --events "$T/ev"
@@ -160,6 +197,42 @@ gone() {
 	wait_for state_is echo stopped
 	stop_broker
 	run ! kill -0 "$pid"
+}
+
+@test "a stopped backend: diagnose fails its check (exit 1), rp-probe diagnose says so" {
+	def echo serve
+	start_broker
+	run -0 hello
+	local pid
+	pid=$(backend_pid echo)
+	run -0 rp-probe admin -s "$SOCK" diagnose
+	kill -STOP "$pid"
+	echo "$pid" >"$RP_TEST_ENV_DIR/stopped.pid"
+	wait_for state_is echo stopped
+	run -0 admin diagnose
+	[ "$(field exit_code)" = 1 ]
+	[ "$(field body | jf '[c["status"] for c in d["checks"] if c["name"] == "backend:echo@1.0.0"][0]')" = fail ]
+	[[ "$(field body | jf '[c["detail"] for c in d["checks"] if c["name"] == "backend:echo@1.0.0"][0]')" == stopped* ]]
+	run -1 rp-probe admin -s "$SOCK" diagnose
+	kill -CONT "$pid"
+	wait_for state_is echo live
+	run -0 rp-probe admin -s "$SOCK" diagnose
+}
+
+@test "a stopped backend is not counted in active_backends" {
+	def echo serve
+	start_broker
+	run -0 hello
+	local pid
+	pid=$(backend_pid echo)
+	[ "$(metric running_process_broker_v1_active_backends service=echo)" = 1 ]
+	kill -STOP "$pid"
+	echo "$pid" >"$RP_TEST_ENV_DIR/stopped.pid"
+	wait_for state_is echo stopped
+	[ "$(metric running_process_broker_v1_active_backends service=echo)" = 0 ]
+	kill -CONT "$pid"
+	wait_for state_is echo live
+	[ "$(metric running_process_broker_v1_active_backends service=echo)" = 1 ]
 }
 
 @test "--max-backends bounds one service's backends: code 4, retry 1000, serving throughout" {

@@ -878,6 +878,39 @@ test_connect_wait_deadline(void)
 	T_EQ(fd_count(), n0);
 }
 
+/* A socket bound and not yet listening is refused a connect as a stale
+ * file is; /proc/net/unix tells them apart. */
+static void
+test_path_bound(void)
+{
+	struct sockaddr_un sa;
+	char path[512];
+	int fd, c;
+
+	snprintf(path, sizeof(path), "%s/b.sock", t_tmpdir());
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	T_EQ(rp_sock_path_bound(path), 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	T_OK(fd >= 0);
+	T_EQ(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	/* bound, not listening: refused, yet bound */
+	c = rp_sock_connect(path, 0, rp_deadline_in(1000));
+	T_EQ(c, -1);
+	T_EQ(errno, ECONNREFUSED);
+	T_EQ(rp_sock_path_bound(path), 1);
+	T_EQ(listen(fd, 1), 0);
+	T_EQ(rp_sock_path_bound(path), 1);
+	/* closed: the file stays, nobody has it */
+	close(fd);
+	T_OK(access(path, F_OK) == 0);
+	T_EQ(rp_sock_path_bound(path), 0);
+	/* a name that only ends like it is not it */
+	snprintf(path, sizeof(path), "%s/xb.sock", t_tmpdir());
+	T_EQ(rp_sock_path_bound(path), 0);
+}
+
 int
 main(void)
 {
@@ -897,5 +930,6 @@ main(void)
 	T_RUN(test_connect_wait_for_a_tree);
 	T_RUN(test_connect_wait_for_listen);
 	T_RUN(test_connect_wait_deadline);
+	T_RUN(test_path_bound);
 	return t_done();
 }
