@@ -14,6 +14,9 @@
  *       P99 of each, each server's CPU time per exchange (from
  *       /proc/PID/schedstat before and after each round; pid 0: none),
  *       and the ratios to the echo baseline
+ *   broker hellos BROKER_SOCKET COUNT
+ *       COUNT Hellos one after the other, nothing measured (for
+ *       bench/syscalls.sh, which counts the broker's system calls)
  *   broker throughput ECHO_SOCKET BROKER_SOCKET CLIENTS SECONDS
  *       CLIENTS threads doing the same exchanges back to back; rates
  *   broker memory BROKER_SOCKET BROKER_PID CONNECTIONS SAMPLES
@@ -550,6 +553,13 @@ main(int argc, char **argv)
 			bench_fail("bad sample count or pid");
 		return latency(argv[3], (long)epid, argv[5], (long)bpid,
 		    argc == 9 ? argv[7] : NULL, (long)fpid, (size_t)v);
+	}
+	if (argc == 4 && strcmp(argv[1], "hellos") == 0) {
+		if (rp_parse_u64(argv[3], 1, 100000000, &v) < 0)
+			bench_fail("bad count");
+		while (v-- > 0)
+			one_hello(argv[2], v == 0);
+		return 0;
 	}
 	if (argc == 6 && strcmp(argv[1], "throughput") == 0) {
 		uint64_t c, s;
