@@ -14,7 +14,8 @@
 # (broker, its backend, the echo and floor servers) on the last CPU, for
 # every side of every comparison; with one CPU nothing is pinned.
 # Sizes: RP_BENCH_SAMPLES (10000), RP_BENCH_CLIENTS (32), RP_BENCH_SECS
-# (3), RP_BENCH_IDLE (10000).
+# (3), RP_BENCH_IDLE (10000).  RP_BENCH_BROKER runs another rp-broker
+# binary (an older build, for a before/after).
 set -u
 B=${RP_BUILD:?RP_BUILD not set}
 bin=$B/bench/broker
@@ -37,7 +38,7 @@ pids+=("$epid")
 "${pin_server[@]}" "$bin" floor-server "$tmp/run/floor.sock" 3 3>"$tmp/r3" &
 fpid=$!
 pids+=("$fpid")
-"${pin_server[@]}" "$B/bin/rp-broker" -s "$tmp/run/broker.sock" \
+"${pin_server[@]}" "${RP_BENCH_BROKER:-$B/bin/rp-broker}" -s "$tmp/run/broker.sock" \
 	-d "$tmp/defs" --rate-limit 0 --max-clients $((idle + 100)) \
 	--hello-timeout 600000 --ready-fd 3 3>"$tmp/r2" &
 bpid=$!
