@@ -66,6 +66,7 @@ awk -v size="$size" -v b3="$b3_ns" -v ours="$ours_best" -v impl="$impl" \
 	printf "  %-34s %8.1f MB/s (start-up %.1f ms subtracted)\n", "b3sum --num-threads 1", b3mb, start / 1e6
 	printf "  %-34s %8.1f MB/s\n", "rp_blake3_file (" impl ")", omb
 	printf "  ratio ours/b3sum %.2f (target >= 0.50: %s)\n", ratio, (ratio >= 0.5 ? "met" : "NOT MET")
+	printf "RESULT\tours / b3sum --num-threads 1, MB/s\t%.3f\t>=\t0.5\n", ratio
 }'
 
 # For reference: the narrower implementations this CPU has.

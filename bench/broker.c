@@ -2,11 +2,21 @@
  * bench/broker — the C client (and the baseline server) for bench/broker.sh.
  *
  *   broker echo-server SOCKET READY_FD
- *       the baseline: a trivial blocking echo server (accept, read 100
+ *       the baseline: a lean blocking echo server (accept, read 100
  *       bytes, write them back, close), one connection at a time
- *   broker latency ECHO_SOCKET BROKER_SOCKET SAMPLES
- *       connect + 100-byte echo + close, and connect + Hello + reply +
- *       close, interleaved in rounds; P50 and P99 of each and the ratios
+ *   broker floor-server SOCKET READY_FD
+ *       the floor of an epoll server: one accept4 per wake-up,
+ *       SO_PEERCRED, read, send, close, speaking the same echo
+ *   broker latency SAMPLES ECHO_SOCKET ECHO_PID BROKER_SOCKET BROKER_PID
+ *                  [FLOOR_SOCKET FLOOR_PID]
+ *       connect + 100-byte echo + close (echo, floor), and connect +
+ *       Hello + reply + close (broker), interleaved in rounds; P50 and
+ *       P99 of each, each server's CPU time per exchange (from
+ *       /proc/PID/schedstat before and after each round; pid 0: none),
+ *       and the ratios to the echo baseline
+ *   broker hellos BROKER_SOCKET COUNT
+ *       COUNT Hellos one after the other, nothing measured (for
+ *       bench/syscalls.sh, which counts the broker's system calls)
  *   broker throughput ECHO_SOCKET BROKER_SOCKET CLIENTS SECONDS
  *       CLIENTS threads doing the same exchanges back to back; rates
  *   broker memory BROKER_SOCKET BROKER_PID CONNECTIONS SAMPLES
@@ -15,6 +25,8 @@
  *
  * The Hello asks for service "echo" version 1.0.0 and must be negotiated
  * (the script sets that up).  Everything is printed; nothing is asserted.
+ * Measures with a target are also printed as RESULT lines for bench/run's
+ * summary (bench_result).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -90,35 +103,123 @@ one_hello(const char *path, int check)
 	}
 }
 
-/* ------------------------------------------------------------ baseline */
+/* ----------------------------------------------------------- baselines */
 
 static int
-echo_server(const char *path, int ready_fd)
+listen_ready(const char *path, int ready_fd, int nonblock)
 {
 	struct rp_sock_listener l;
-	uint8_t buf[ECHO_LEN];
 	char why[256];
-	int fd;
 
 	if (rp_sock_listen(path, RP_DIR_PRIVATE | RP_DIR_CREATE, 4096, &l, why,
 	    sizeof(why)) < 0)
 		bench_fail("listen %s: %s", path, why);
-	if (rp_fd_set_nonblock(l.fd, 0) < 0)
-		bench_fail("blocking: %s", strerror(errno));
+	if (rp_fd_set_nonblock(l.fd, nonblock) < 0)
+		bench_fail("non-blocking: %s", strerror(errno));
 	if (write(ready_fd, "\n", 1) != 1)
 		bench_fail("ready fd: %s", strerror(errno));
 	close(ready_fd);
+	return l.fd;
+}
+
+/*
+ * The lean baseline: blocking accept, read, send, close, one connection
+ * at a time; four system calls per exchange (the client writes its 100
+ * bytes in one send, so one read takes them all).
+ */
+static int
+echo_server(const char *path, int ready_fd)
+{
+	uint8_t buf[ECHO_LEN];
+	int lfd = listen_ready(path, ready_fd, 0), fd;
+	size_t have;
+	ssize_t n;
+
 	for (;;) {
-		fd = accept4(l.fd, NULL, NULL, SOCK_CLOEXEC);
+		fd = accept(lfd, NULL, NULL);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			bench_fail("accept: %s", strerror(errno));
 		}
-		if (rp_io_read_full(fd, buf, ECHO_LEN, RP_DEADLINE_NEVER) ==
-		    ECHO_LEN)
+		for (have = 0; have < ECHO_LEN; have += (size_t)n) {
+			n = read(fd, buf + have, ECHO_LEN - have);
+			if (n <= 0)
+				break;
+		}
+		if (have == ECHO_LEN)
 			(void)send(fd, buf, ECHO_LEN, MSG_NOSIGNAL);
 		close(fd);
+	}
+}
+
+/*
+ * The floor of an event-driven server such as the broker: epoll, one
+ * accept4 per wake-up of the listener (non-blocking, close-on-exec),
+ * SO_PEERCRED, read, send, close: what the broker cannot do without, and
+ * nothing else.  A connection whose bytes are not there yet is watched
+ * until they are.
+ */
+#define FLOOR_FDS 4096
+static struct {
+	uint8_t have;
+	uint8_t buf[ECHO_LEN];
+} floor_conn[FLOOR_FDS];
+
+static void
+floor_serve(int ep, int fd, int watched)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	ssize_t n;
+
+	n = read(fd, floor_conn[fd].buf + floor_conn[fd].have,
+	    ECHO_LEN - floor_conn[fd].have);
+	if (n > 0)
+		floor_conn[fd].have += (uint8_t)n;
+	if (n > 0 && floor_conn[fd].have == ECHO_LEN)
+		(void)send(fd, floor_conn[fd].buf, ECHO_LEN, MSG_NOSIGNAL);
+	else if (n < 0 && errno == EAGAIN) {
+		if (!watched && epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+			bench_fail("epoll_ctl: %s", strerror(errno));
+		return;
+	} else if (n > 0)
+		return;
+	floor_conn[fd].have = 0;
+	close(fd);     /* also leaves the epoll set */
+}
+
+static int
+floor_server(const char *path, int ready_fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, evs[64];
+	int lfd = listen_ready(path, ready_fd, 1), ep, n, i, fd;
+	struct ucred uc;
+	socklen_t len;
+
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		bench_fail("epoll: %s", strerror(errno));
+	ev.data.fd = lfd;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0)
+		bench_fail("epoll_ctl: %s", strerror(errno));
+	for (;;) {
+		n = epoll_wait(ep, evs, 64, -1);
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.fd != lfd) {
+				floor_serve(ep, evs[i].data.fd, 1);
+				continue;
+			}
+			fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK |
+			    SOCK_CLOEXEC);
+			if (fd < 0)
+				continue;
+			len = sizeof(uc);
+			if (fd >= FLOOR_FDS || getsockopt(fd, SOL_SOCKET,
+			    SO_PEERCRED, &uc, &len) < 0) {
+				close(fd);
+				continue;
+			}
+			floor_serve(ep, fd, 0);
+		}
 	}
 }
 
@@ -126,69 +227,137 @@ echo_server(const char *path, int ready_fd)
 
 struct lat {
 	double p50, p99;
+	double cpu_us;         /* the server's CPU per exchange (or -1) */
 };
 
-/* n samples of one kind, after a warm-up. */
+/* One server measured: where it listens, its pid (0: no CPU figure), and
+ * whether it is spoken to with a Hello or the echo. */
+struct side {
+	const char *path;
+	long pid;
+	int hello;
+	int64_t *v;
+	int64_t cpu;
+	struct lat lat;
+};
+
 static void
-sample(const char *path, int hello, int64_t *v, size_t n)
+one(const struct side *s, int check)
+{
+	if (s->hello)
+		one_hello(s->path, check);
+	else
+		one_echo(s->path);
+}
+
+/* n samples of one kind, after a warm-up; the server's CPU added up. */
+static void
+sample(struct side *s, int64_t *v, size_t n)
 {
 	size_t i;
-	int64_t t0;
+	int64_t t0, c0 = s->pid > 0 ? bench_cpu_ns(s->pid) : 0;
 
 	for (i = 0; i < n; i++) {
 		t0 = rp_now_ns();
-		if (hello)
-			one_hello(path, i == 0);
-		else
-			one_echo(path);
+		one(s, i == 0);
 		v[i] = rp_now_ns() - t0;
 	}
+	if (s->pid > 0)
+		s->cpu += bench_cpu_ns(s->pid) - c0;
 }
 
-/* Interleaved rounds of each, so drift hits both sides alike. */
+/* Interleaved rounds of each side, so drift hits them all alike. */
 static void
-latency_pair(const char *echo, const char *broker, size_t n,
-    struct lat *e, struct lat *h)
+latency_sides(struct side *sd, size_t ns, size_t n)
 {
-	int64_t *ve = calloc(n, sizeof(*ve)), *vh = calloc(n, sizeof(*vh));
-	size_t per = n / ROUNDS, r, i;
+	size_t per = n / ROUNDS, r, i, k;
 
-	if (ve == NULL || vh == NULL)
-		bench_fail("out of memory");
-	for (i = 0; i < 1000; i++) {
-		if (echo != NULL)
-			one_echo(echo);
-		one_hello(broker, i == 0);
+	for (k = 0; k < ns; k++) {
+		sd[k].v = calloc(n, sizeof(*sd[k].v));
+		sd[k].cpu = 0;
+		if (sd[k].v == NULL)
+			bench_fail("out of memory");
 	}
-	for (r = 0; r < ROUNDS; r++) {
-		if (echo != NULL)
-			sample(echo, 0, ve + r * per, per);
-		sample(broker, 1, vh + r * per, per);
-	}
+	for (i = 0; i < 1000; i++)
+		for (k = 0; k < ns; k++)
+			one(&sd[k], i == 0);
+	for (r = 0; r < ROUNDS; r++)
+		for (k = 0; k < ns; k++)
+			sample(&sd[k], sd[k].v + r * per, per);
 	n = per * ROUNDS;
-	bench_sort(vh, n);
-	h->p50 = bench_pct(vh, n, 50);
-	h->p99 = bench_pct(vh, n, 99);
-	if (echo != NULL) {
-		bench_sort(ve, n);
-		e->p50 = bench_pct(ve, n, 50);
-		e->p99 = bench_pct(ve, n, 99);
+	for (k = 0; k < ns; k++) {
+		bench_sort(sd[k].v, n);
+		sd[k].lat.p50 = bench_pct(sd[k].v, n, 50);
+		sd[k].lat.p99 = bench_pct(sd[k].v, n, 99);
+		sd[k].lat.cpu_us = sd[k].pid > 0 ?
+		    (double)sd[k].cpu / 1000.0 / (double)n : -1;
+		free(sd[k].v);
+		sd[k].v = NULL;
 	}
-	free(ve);
-	free(vh);
 }
 
-static int
-latency(const char *echo, const char *broker, size_t n)
+/* Hello latency alone (the memory test's fresh client). */
+static void
+latency_pair(const char *broker, size_t n, struct lat *h)
 {
-	struct lat e, h;
+	struct side s = { .path = broker, .hello = 1 };
 
-	latency_pair(echo, broker, n, &e, &h);
-	printf("hello latency (%zu samples each, interleaved):\n", n);
-	printf("  echo baseline  p50 %7.1f us  p99 %7.1f us\n", e.p50, e.p99);
-	printf("  broker Hello   p50 %7.1f us  p99 %7.1f us\n", h.p50, h.p99);
-	printf("  ratio          p50 %6.2fx (target <= 1.3)  p99 %6.2fx "
-	    "(target <= 1.5)\n", h.p50 / e.p50, h.p99 / e.p99);
+	latency_sides(&s, 1, n);
+	*h = s.lat;
+}
+
+static void
+print_side(const char *name, const struct lat *l)
+{
+	printf("  %-14s p50 %7.1f us  p99 %7.1f us", name, l->p50, l->p99);
+	if (l->cpu_us >= 0)
+		printf("  server CPU %6.2f us per exchange", l->cpu_us);
+	putchar('\n');
+}
+
+static void
+print_ratio(const char *name, const struct lat *x, const struct lat *e)
+{
+	printf("  %-14s p50 %6.2fx       p99 %6.2fx", name, x->p50 / e->p50,
+	    x->p99 / e->p99);
+	if (x->cpu_us >= 0 && e->cpu_us > 0)
+		printf("       CPU %6.2fx", x->cpu_us / e->cpu_us);
+	putchar('\n');
+}
+
+/*
+ * sides: the echo server, the broker, and optionally the epoll floor
+ * (floor == NULL: none).  Pids 0: no CPU figures.
+ */
+static int
+latency(const char *echo, long epid, const char *broker, long bpid,
+    const char *floor, long fpid, size_t n)
+{
+	struct side sd[3] = {
+		{ .path = echo, .pid = epid, .hello = 0 },
+		{ .path = broker, .pid = bpid, .hello = 1 },
+		{ .path = floor, .pid = fpid, .hello = 0 },
+	};
+	size_t ns = floor != NULL ? 3 : 2;
+	const struct lat *e = &sd[0].lat, *h = &sd[1].lat;
+
+	latency_sides(sd, ns, n);
+	printf("hello latency (%zu samples each, interleaved rounds):\n", n);
+	print_side("echo baseline", e);
+	if (ns == 3)
+		print_side("epoll floor", &sd[2].lat);
+	print_side("broker Hello", h);
+	printf("ratios to the echo baseline:\n");
+	if (ns == 3)
+		print_ratio("epoll floor", &sd[2].lat, e);
+	print_ratio("broker Hello", h, e);
+	bench_result("Hello latency / bare echo, p50", h->p50 / e->p50, "<=",
+	    1.15);
+	bench_result("Hello latency / bare echo, p99", h->p99 / e->p99, "<=",
+	    1.3);
+	if (h->cpu_us >= 0 && e->cpu_us > 0)
+		bench_result("broker CPU per Hello / echo CPU per exchange",
+		    h->cpu_us / e->cpu_us, "<=", 1.15);
 	return 0;
 }
 
@@ -265,6 +434,7 @@ throughput(const char *echo, const char *broker, int clients, int secs)
 	printf("  echo baseline  %9.0f exchanges/s\n", e);
 	printf("  broker Hello   %9.0f Hellos/s\n", h);
 	printf("  ratio          %6.2fx (target >= 0.8)\n", h / e);
+	bench_result("Hello throughput / echo, 32 clients", h / e, ">=", 0.8);
 	return 0;
 }
 
@@ -309,7 +479,7 @@ static int
 memory(const char *broker, long pid, int conns, size_t n)
 {
 	struct rlimit rl;
-	struct lat idle, loaded, none;
+	struct lat idle, loaded;
 	long rss0, rss1, fd0;
 	int *fds, i;
 	int64_t deadline;
@@ -326,7 +496,7 @@ memory(const char *broker, long pid, int conns, size_t n)
 	fds = calloc((size_t)conns, sizeof(*fds));
 	if (fds == NULL)
 		bench_fail("out of memory");
-	latency_pair(NULL, broker, n, &none, &idle);
+	latency_pair(broker, n, &idle);
 	rss0 = rss_kib(pid);
 	fd0 = fds_of(pid);
 	for (i = 0; i < conns; i++)
@@ -336,7 +506,7 @@ memory(const char *broker, long pid, int conns, size_t n)
 	while (fds_of(pid) < fd0 + conns && !rp_deadline_passed(deadline))
 		usleep(10000);
 	rss1 = rss_kib(pid);
-	latency_pair(NULL, broker, n, &none, &loaded);
+	latency_pair(broker, n, &loaded);
 	for (i = 0; i < conns; i++)
 		close(fds[i]);
 	free(fds);
@@ -348,6 +518,10 @@ memory(const char *broker, long pid, int conns, size_t n)
 	    "them open: %.2fx (target <= 2)  [p50 %.1f / %.1f us]\n",
 	    idle.p99, loaded.p99, loaded.p99 / idle.p99, idle.p50,
 	    loaded.p50);
+	bench_result("broker bytes per idle connection",
+	    (double)(rss1 - rss0) * 1024.0 / conns, "<=", 8192);
+	bench_result("fresh Hello p99, idle conns open / none",
+	    loaded.p99 / idle.p99, "<=", 2);
 	return 0;
 }
 
@@ -361,15 +535,31 @@ main(int argc, char **argv)
 		bench_fail("init: %s", strerror(errno));
 	bench_hello(&hello_frame, 0);
 	memset(echo_msg, 'e', sizeof(echo_msg));
-	if (argc == 4 && strcmp(argv[1], "echo-server") == 0) {
+	if (argc == 4 && (strcmp(argv[1], "echo-server") == 0 ||
+	    strcmp(argv[1], "floor-server") == 0)) {
 		if (rp_parse_u64(argv[3], 0, 1024, &v) < 0)
 			bench_fail("bad fd");
-		return echo_server(argv[2], (int)v);
+		return argv[1][0] == 'e' ? echo_server(argv[2], (int)v) :
+		    floor_server(argv[2], (int)v);
 	}
-	if (argc == 5 && strcmp(argv[1], "latency") == 0) {
-		if (rp_parse_u64(argv[4], ROUNDS, 10000000, &v) < 0)
-			bench_fail("bad sample count");
-		return latency(argv[2], argv[3], (size_t)v);
+	if ((argc == 7 || argc == 9) && strcmp(argv[1], "latency") == 0) {
+		uint64_t epid, bpid, fpid = 0;
+
+		if (rp_parse_u64(argv[2], ROUNDS, 10000000, &v) < 0 ||
+		    rp_parse_u64(argv[4], 0, INT32_MAX, &epid) < 0 ||
+		    rp_parse_u64(argv[6], 0, INT32_MAX, &bpid) < 0 ||
+		    (argc == 9 && rp_parse_u64(argv[8], 0, INT32_MAX,
+		    &fpid) < 0))
+			bench_fail("bad sample count or pid");
+		return latency(argv[3], (long)epid, argv[5], (long)bpid,
+		    argc == 9 ? argv[7] : NULL, (long)fpid, (size_t)v);
+	}
+	if (argc == 4 && strcmp(argv[1], "hellos") == 0) {
+		if (rp_parse_u64(argv[3], 1, 100000000, &v) < 0)
+			bench_fail("bad count");
+		while (v-- > 0)
+			one_hello(argv[2], v == 0);
+		return 0;
 	}
 	if (argc == 6 && strcmp(argv[1], "throughput") == 0) {
 		uint64_t c, s;

@@ -61,6 +61,7 @@ throughput() {
 		printf "  rp-spawn-pty   %7.3f s  %7.1f MiB/s\n", a / 1e6, mb / (a / 1e6)
 		printf "  script -qefc   %7.3f s  %7.1f MiB/s\n", b / 1e6, mb / (b / 1e6)
 		printf "  ratio script/rp-spawn-pty: %.2f\n", b / a
+		printf "RESULT\t%d MiB %s: script time / rp-spawn-pty time, median of %d\t%.3f\t>=\t1\n", mb, n, r, b / a
 	}'
 }
 

@@ -305,6 +305,36 @@ rp_frame_decoder_read(struct rp_frame_decoder *d, int fd)
 	}
 }
 
+enum rp_frame_status
+rp_frame_decoder_read_ahead(struct rp_frame_decoder *d, int fd, uint8_t *buf,
+    size_t bufsz, size_t *extra)
+{
+	enum rp_frame_status st;
+	size_t used;
+	ssize_t n;
+
+	*extra = 0;
+	for (;;) {
+		st = decoder_state(d);
+		if (st != RP_FRAME_MORE)
+			return st;
+		n = rp_io_read_some(fd, buf, bufsz);
+		if (n == 0)
+			return rp_frame_decoder_feed(d, NULL, 0, &used);
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ?
+			    RP_FRAME_MORE : RP_FRAME_IO;
+		st = rp_frame_decoder_feed(d, buf, (size_t)n, &used);
+		if (st == RP_FRAME_OK || st == RP_FRAME_TOO_LARGE) {
+			*extra = (size_t)n - used;
+			memmove(buf, buf + used, *extra);
+			return st;
+		}
+		if (st != RP_FRAME_MORE || (size_t)n < bufsz)
+			return st;
+	}
+}
+
 uint8_t *
 rp_frame_decoder_take(struct rp_frame_decoder *d, size_t *len)
 {

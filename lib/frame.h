@@ -11,7 +11,8 @@
  * is allocated only once its header is complete, so an idle or trickling
  * peer costs a few bytes.  Readers consume exactly one frame's bytes and
  * never more: what follows stays in the socket for whoever owns it next
- * (this matters for handoff).
+ * (this matters for handoff); only rp_frame_decoder_read_ahead reads past
+ * the frame, for callers that own what follows.
  */
 #ifndef RP_FRAME_H
 #define RP_FRAME_H
@@ -82,6 +83,17 @@ enum rp_frame_status rp_frame_decoder_feed(struct rp_frame_decoder *d,
  * Returns as _feed, with RP_FRAME_MORE on EAGAIN and RP_FRAME_IO (errno) on
  * a read error. */
 enum rp_frame_status rp_frame_decoder_read(struct rp_frame_decoder *d, int fd);
+
+/* As _read, for a fd whose bytes after the frame are the caller's to
+ * deal with (never one that may be handed on whole): one read of up to
+ * bufsz bytes into buf (more reads only while each fills buf and the
+ * frame is still short), fed to the decoder.  The bytes read past the end
+ * of the frame, or past its header when it is RP_FRAME_TOO_LARGE (the
+ * start of its body), are left at the start of buf, their count in
+ * *extra; 0 on every other status (after RP_FRAME_BAD_VERSION the rest of
+ * the read is dropped).  bufsz >= RP_FRAME_HEADER. */
+enum rp_frame_status rp_frame_decoder_read_ahead(struct rp_frame_decoder *d,
+    int fd, uint8_t *buf, size_t bufsz, size_t *extra);
 
 /* After RP_FRAME_OK: take the body (caller frees; NULL when *len == 0) and
  * reset the decoder for the next frame. */

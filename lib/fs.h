@@ -47,6 +47,35 @@ enum rp_dir_policy {
  * lstat/mkdir. */
 int rp_fs_check_dir(const char *dir, int policy, char *why, size_t whysz);
 
+/*
+ * Change notification (lib/posix/fswatch.c: inotify on Linux; elsewhere,
+ * and on Windows, rp_fs_watch_open fails with ENOTSUP and the caller
+ * checks every time instead).  One fd, readable when something watched
+ * may have changed; the caller puts it in its loop.
+ *
+ * RP_FS_WATCH_DIR: the directory itself (its mode, owner, being moved or
+ * removed; never through a symbolic link) and its entries (created,
+ * removed, renamed, written, their mode or owner changed).
+ * RP_FS_WATCH_FILE: the file a path leads to (following links): written,
+ * its mode, owner or link count changed, moved or removed, by whatever
+ * name.  Adding a path again is cheap and harmless.
+ */
+#define RP_FS_WATCH_DIR 1
+#define RP_FS_WATCH_FILE 2
+
+/* A new watch: its fd (non-blocking, close-on-exec; close it to stop),
+ * or -1 with errno (ENOTSUP where there is none, EMFILE, ...). */
+int rp_fs_watch_open(void);
+
+/* Watch path as kind says.  0, or -1 with errno (ENOENT, ENOSPC: no more
+ * watches allowed, ...). */
+int rp_fs_watch_add(int wfd, const char *path, int kind);
+
+/* Read what is pending: 1 when anything watched may have changed since
+ * the last call (an event, or events lost to an overflow), 0 when
+ * nothing was pending, -1 with errno on a read error. */
+int rp_fs_watch_drain(int wfd);
+
 /* Open path for reading: an fd (close-on-exec, never our controlling
  * terminal), or -1 with errno.  Paths are UTF-8 on every system. */
 int rp_fs_open_read(const char *path);

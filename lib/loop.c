@@ -416,28 +416,49 @@ rp_loop_backend(const struct rp_loop *loop)
  * gone, one re-added has a new gen, and one modified is filtered by its
  * new interest (quiet means no callback at all).
  */
+/* The event r, if its watcher still wants it. */
 static void
-dispatch(struct rp_loop *loop, int n)
+dispatch_one(struct rp_loop *loop, const struct rp_loop_ready *r)
 {
-	struct rp_loop_ready *r;
 	struct rp_loop_watch *w;
 	rp_loop_fd_fn fn;
 	unsigned ev;
 	void *arg;
+
+	if ((w = watch_get(loop, r->fd)) == NULL || w->gen != r->gen ||
+	    w->events == 0)
+		return;
+	ev = r->events & (w->events | RP_LOOP_HUP | RP_LOOP_ERR);
+	if (ev == 0)
+		return;
+	fn = w->fn;
+	arg = w->arg;
+	/* May add, del or grow anything, including loop->w. */
+	fn(loop, r->fd, ev, arg);
+}
+
+static void
+dispatch(struct rp_loop *loop, int n)
+{
+	loop->rdy_n = n;
+	for (loop->rdy_next = 0; loop->rdy_next < loop->rdy_n;)
+		dispatch_one(loop, &loop->rdy[loop->rdy_next++]);
+	loop->rdy_n = loop->rdy_next = 0;
+}
+
+void
+rp_loop_dispatch_now(struct rp_loop *loop, int fd)
+{
+	struct rp_loop_ready r;
 	int i;
 
-	for (i = 0; i < n; i++) {
-		r = &loop->rdy[i];
-		if ((w = watch_get(loop, r->fd)) == NULL || w->gen != r->gen ||
-		    w->events == 0)
+	for (i = loop->rdy_next; i < loop->rdy_n; i++) {
+		if (loop->rdy[i].fd != fd)
 			continue;
-		ev = r->events & (w->events | RP_LOOP_HUP | RP_LOOP_ERR);
-		if (ev == 0)
-			continue;
-		fn = w->fn;
-		arg = w->arg;
-		/* May add, del or grow anything, including loop->w. */
-		fn(loop, r->fd, ev, arg);
+		r = loop->rdy[i];
+		loop->rdy[i].fd = -1;  /* not again in this round */
+		dispatch_one(loop, &r);
+		return;
 	}
 }
 

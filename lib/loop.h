@@ -75,6 +75,13 @@ int rp_loop_run(struct rp_loop *loop);
 int rp_loop_run_once(struct rp_loop *loop, int64_t deadline);
 void rp_loop_stop(struct rp_loop *loop);
 
+/* Called from a callback: when fd has an event in the round being
+ * dispatched whose callback has not run yet, run that callback now (it
+ * does not run again in this round); else nothing.  No system call: for
+ * an fd whose news must come before what the current callback answers,
+ * whatever order the round happens to be in. */
+void rp_loop_dispatch_now(struct rp_loop *loop, int fd);
+
 /* Monotonic ms, cached at the start of each dispatch round. */
 int64_t rp_loop_now(const struct rp_loop *loop);
 

@@ -99,6 +99,8 @@ struct rp_loop {
 
 	struct rp_loop_ready *rdy;
 	size_t rdycap;
+	int rdy_n, rdy_next;    /* the round being dispatched: its size, and
+	                           the first event not yet dispatched */
 
 	struct rp_loop_timer *t;
 	size_t nt, tcap;        /* slots handed out so far, allocated */

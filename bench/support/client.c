@@ -120,3 +120,27 @@ bench_pct(const int64_t *v, size_t n, double p)
 		i = n - 1;
 	return (double)v[i] / 1000.0;
 }
+
+int64_t
+bench_cpu_ns(long pid)
+{
+	char path[64];
+	long long ns = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/schedstat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		bench_fail("%s: %s", path, strerror(errno));
+	if (fscanf(f, "%lld", &ns) != 1 || ns < 0)
+		bench_fail("%s: not a schedstat line", path);
+	fclose(f);
+	return (int64_t)ns;
+}
+
+void
+bench_result(const char *measure, double value, const char *op,
+    double limit)
+{
+	printf("RESULT\t%s\t%.3f\t%s\t%g\n", measure, value, op, limit);
+	fflush(stdout);
+}

@@ -44,4 +44,18 @@ void bench_hello(struct rp_buf *out, uint64_t caps);
 void bench_sort(int64_t *v, size_t n);
 double bench_pct(const int64_t *v, size_t n, double p);
 
+/* The CPU time pid's main thread has run so far, in ns (the first field of
+ * /proc/PID/schedstat; dies when it cannot be read).  The servers measured
+ * are single-threaded. */
+int64_t bench_cpu_ns(long pid);
+
+/*
+ * One measure with its target, for bench/run's summary: prints
+ *   RESULT<TAB>measure<TAB>value<TAB>op<TAB>limit
+ * where op is one of <= < >= >; bench/run says met or NOT met.  measure
+ * has no tab or newline.
+ */
+void bench_result(const char *measure, double value, const char *op,
+    double limit);
+
 #endif

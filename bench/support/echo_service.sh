@@ -19,7 +19,8 @@ mkdir -m 0700 "$tmp/run" "$tmp/defs"
 export RP_BIN=$B/bin
 "$B/bin/rp-servicedef" write --dir "$tmp/defs" --service echo \
 	--binary "$PWD/examples/echo-backend" >/dev/null || exit 1
-# A definition changed within the last second is re-read on every Hello
-# (its timestamp cannot yet prove it unchanged); deployed definitions are
-# older than that, so let this one age before measuring.
+# Where the broker cannot watch its definitions (no inotify), one changed
+# within the last second is re-read on every Hello (its timestamp cannot
+# yet prove it unchanged); deployed definitions are older than that, so
+# let this one age before measuring.
 sleep 1.1

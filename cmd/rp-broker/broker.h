@@ -18,6 +18,7 @@
 
 #include "admin.h"
 #include "backend.h"
+#include "burst.h"
 #include "children.h"
 #include "cli.h"
 #include "config.h"
@@ -79,6 +80,7 @@ struct broker {
 	struct window reject_log;      /* lines about refused other uids */
 	uint64_t reject_unlogged;      /* refused since, not yet summed up */
 	uint64_t reject_timer;         /* says "N more" when the window ends */
+	struct burst accept_burst;     /* how many per wake-up (burst.h) */
 
 	/* connections (conn.c) */
 	struct conn_queue q_hello;     /* --hello-timeout from accept */

@@ -43,6 +43,12 @@
  * connections to get under 90 % of RLIMIT_NOFILE (conn_make_room). */
 #define ROOM_EVICT_MAX 64
 
+/* Without --handoff nothing after a connection's frame is anyone's, so
+ * the frame is read with one read into this buffer (one thread), bytes
+ * past it and all; with --handoff they belong to the backend and stay in
+ * the socket: the header is read, then exactly the body (two reads). */
+static uint8_t read_ahead[RP_FRAME_HEADER + RP_FRAME_HELLO_MAX];
+
 static void conn_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg);
 static void conn_step(struct broker *b, struct conn *c);
 static void big_step(struct broker *b, struct conn *c);
@@ -350,9 +356,13 @@ conn_step(struct broker *b, struct conn *c)
 {
 	enum rp_frame_status st;
 	uint8_t *body;
-	size_t len;
+	size_t len, extra = 0;
 
-	st = rp_frame_decoder_read(&c->dec, c->fd);
+	if (b->cfg.handoff)
+		st = rp_frame_decoder_read(&c->dec, c->fd);
+	else
+		st = rp_frame_decoder_read_ahead(&c->dec, c->fd, read_ahead,
+		    sizeof(read_ahead), &extra);
 	switch (st) {
 	case RP_FRAME_MORE:
 		if (c->pressure == 2) {
@@ -380,6 +390,8 @@ conn_step(struct broker *b, struct conn *c)
 			}
 			rp_framescan_init(c->scan, c->dec.len);
 			rp_frame_decoder_reset(&c->dec);
+			/* The start of its body, read ahead. */
+			(void)rp_framescan_feed(c->scan, read_ahead, extra);
 			big_step(b, c);
 			return;
 		}
@@ -388,8 +400,10 @@ conn_step(struct broker *b, struct conn *c)
 		return;
 	case RP_FRAME_OK:
 		body = rp_frame_decoder_take(&c->dec, &len);
-		/* Nothing more is read from this socket: what follows the
-		 * frame belongs to whoever gets the connection next. */
+		/* Nothing more is read from this socket: with --handoff what
+		 * follows the frame belongs to whoever gets the connection
+		 * next; without, bytes read past it (extra) are dropped, as
+		 * closing would drop them. */
 		if (c->in_loop && rp_loop_mod(b->loop, c->fd, 0) < 0) {
 			free(body);
 			conn_close(b, c, CONN_CLOSE_WRITE_FAILED);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "deadline.h"
 #include "defs.h"
@@ -17,12 +18,41 @@
 #define RACY_NS INT64_C(1000000000)
 #define DEFS_MAX 4096
 
+/* Something watched changed (or events were lost): check again. */
+static void
+defs_watch_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg)
+{
+	struct defs *d = arg;
+
+	(void)loop;
+	(void)ev;
+	if (rp_fs_watch_drain(fd) != 0) {
+		d->armed = 0;
+		d->gen++;
+	}
+}
+
 void
-defs_init(struct defs *d, const char *dir, struct events *ev)
+defs_init(struct defs *d, const char *dir, struct events *ev,
+    struct rp_loop *loop)
 {
 	memset(d, 0, sizeof(*d));
 	d->dir = dir;
 	d->ev = ev;
+	d->loop = loop;
+	d->wfd = -1;
+	if (dir[0] == '\0' || (d->wfd = rp_fs_watch_open()) < 0)
+		return;
+	if (rp_loop_add(loop, d->wfd, RP_LOOP_READ, defs_watch_cb, d) < 0)
+		rp_fd_close(&d->wfd);
+}
+
+void
+defs_close(struct defs *d)
+{
+	defs_flush(d);
+	if (d->loop != NULL)           /* else never initialised */
+		rp_fd_close(&d->wfd);
 }
 
 static struct defent *
@@ -47,6 +77,8 @@ defs_flush(struct defs *d)
 		free(e);
 	}
 	d->n = 0;
+	d->armed = 0;
+	d->gen++;
 }
 
 static int64_t
@@ -96,21 +128,21 @@ defs_load(struct defs *d, struct defent *e, const char *path,
 	    NULL, 0);
 }
 
-int
-defs_lookup(struct defs *d, const char *service,
-    const Rp__ServiceDefinition **def, const char **why)
+/*
+ * The directory check, and its watch (added first, so that no change
+ * after the check goes unseen).  0, or an errno with *why set.
+ */
+static int
+defs_check_dir(struct defs *d, const char *service, int64_t now,
+    const char **why)
 {
-	char path[PATH_MAX], dwhy[256];
-	struct defent *e;
-	struct stat st;
-	int err;
+	char dwhy[256];
+	int err, watched;
 
-	*def = NULL;
-	*why = NULL;
-	if (d->dir[0] == '\0')
-		return ENOENT;
-	/* The directory is checked on every Hello: a definition in a
-	 * directory others can write is not one we trust. */
+	watched = d->wfd >= 0 &&
+	    rp_fs_watch_add(d->wfd, d->dir, RP_FS_WATCH_DIR) == 0;
+	/* A definition in a directory others can write is not one we
+	 * trust. */
 	if (rp_fs_check_dir(d->dir, RP_DIR_PRIVATE, dwhy, sizeof(dwhy)) < 0) {
 		err = errno;
 		if (err == ENOENT)
@@ -127,8 +159,52 @@ defs_lookup(struct defs *d, const char *service,
 		return err != 0 ? err : EPERM;
 	}
 	d->dir_bad = 0;
+	d->armed = watched;
+	d->checked_ms = now;
+	d->gen++;      /* every entry is checked again once */
+	return 0;
+}
+
+int
+defs_lookup(struct defs *d, const char *service,
+    const Rp__ServiceDefinition **def, const char **why)
+{
+	char path[PATH_MAX];
+	struct defent *e;
+	struct stat st;
+	int64_t now;
+	int err, watched;
+
+	*def = NULL;
+	*why = NULL;
+	if (d->dir[0] == '\0')
+		return ENOENT;
+	/* A change the loop has in this round, behind the listener, is
+	 * news for this Hello: take it first. */
+	if (d->wfd >= 0)
+		rp_loop_dispatch_now(d->loop, d->wfd);
+	now = rp_loop_now(d->loop);
+	if (!d->armed || now - d->checked_ms >= DEFS_RECHECK_MS ||
+	    now < d->checked_ms) {
+		if ((err = defs_check_dir(d, service, now, why)) != 0)
+			return err;
+	}
+	e = defs_find(d, service);
+	if (e != NULL && e->have && e->watched && e->gen == d->gen &&
+	    d->armed) {
+		/* Watched, and nothing has changed since it was checked. */
+		if (e->def == NULL) {
+			*why = e->why;
+			return e->err;
+		}
+		*def = e->def;
+		return 0;
+	}
 	if (rp_servicedef_path(path, sizeof(path), d->dir, service) < 0)
 		return ENOENT;
+	/* Watched before it is looked at, for the same reason. */
+	watched = d->wfd >= 0 &&
+	    rp_fs_watch_add(d->wfd, path, RP_FS_WATCH_FILE) == 0;
 	if (stat(path, &st) < 0) {
 		err = errno;
 		if (err == ENOENT || err == ENOTDIR)
@@ -138,7 +214,6 @@ defs_lookup(struct defs *d, const char *service,
 		*why = d->msg;
 		return err;
 	}
-	e = defs_find(d, service);
 	if (e == NULL) {
 		if (d->n >= DEFS_MAX) {
 			/* Only files the owner wrote get entries, so this
@@ -154,6 +229,8 @@ defs_lookup(struct defs *d, const char *service,
 		d->list = e;
 		d->n++;
 	}
+	e->watched = watched;
+	e->gen = d->gen;
 	if (!e->have || e->dev != (uint64_t)st.st_dev ||
 	    e->ino != (uint64_t)st.st_ino || e->size != (uint64_t)st.st_size ||
 	    e->mtime_ns != ts_ns(&st.st_mtim) ||
@@ -161,7 +238,8 @@ defs_lookup(struct defs *d, const char *service,
 		defs_load(d, e, path, &st);
 	} else if (e->loaded_ns - e->mtime_ns < RACY_NS ||
 	    e->loaded_ns - e->ctime_ns < RACY_NS) {
-		/* Same stat, but too fresh to trust it: re-read quietly. */
+		/* Same stat, but too fresh to trust it: re-read quietly.
+		 * (Watched, it is read again only after a change.) */
 		defs_read(d, e, path);
 	}
 	if (e->def == NULL) {

@@ -16,7 +16,7 @@
 
 #include "broker.h"
 
-#define ACCEPT_BATCH 128
+#define ACCEPT_BATCH BURST_MAX
 #define PRESSURE_BATCH 64
 #define PRESSURE_BACKOFF_MS 50
 /* Lines about peers of another uid: at most this many per window; the
@@ -235,7 +235,9 @@ accept_pressure(struct broker *b, int err)
 		listen_backoff(b);
 }
 
-static void
+/* Accept up to max connections: 1 when it stopped before max (the queue
+ * ran dry, or accepting cannot go on now), else 0. */
+static int
 accept_batch(struct broker *b, int max)
 {
 	int fd, i;
@@ -247,12 +249,12 @@ accept_batch(struct broker *b, int max)
 			continue;
 		}
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return;
+			return 1;
 		switch (errno) {
 		case EMFILE:
 		case ENFILE:
 			accept_pressure(b, errno);
-			return;
+			return 1;
 		case ECONNABORTED:
 		case EPROTO:
 		case EPERM:
@@ -263,18 +265,25 @@ accept_batch(struct broker *b, int max)
 			/* ENOBUFS, ENOMEM...: give the system a moment. */
 			b->count.accept_errors++;
 			listen_backoff(b);
-			return;
+			return 1;
 		}
 	}
+	return i < max;
 }
 
+/* The listener is readable: accept as many as burst.h says, not until
+ * EAGAIN (a failed accept on every wake-up); the listener is
+ * level-triggered, so what is left brings the loop back. */
 static void
 listen_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg)
 {
+	struct broker *b = arg;
+	int want = burst_want(&b->accept_burst);
+
 	(void)loop;
 	(void)fd;
 	(void)ev;
-	accept_batch(arg, ACCEPT_BATCH);
+	burst_done(&b->accept_burst, want, accept_batch(b, want));
 }
 
 /* Take in everything already waiting (used when the drain starts). */
@@ -286,7 +295,7 @@ listen_accept_all(struct broker *b)
 	while (guard-- > 0 && b->have_listener) {
 		uint64_t before = b->count.accepted;
 
-		accept_batch(b, ACCEPT_BATCH);
+		(void)accept_batch(b, ACCEPT_BATCH);
 		if (b->count.accepted == before || b->resume_timer != 0)
 			break;
 	}

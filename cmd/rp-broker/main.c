@@ -170,7 +170,7 @@ static void
 broker_free(struct broker *b)
 {
 	backends_free(b);
-	defs_flush(&b->defs);
+	defs_close(&b->defs);
 	conn_free_all(b);
 	rp_buf_free(&b->scratch);
 	rp_token_store_free(b->tokens);
@@ -231,7 +231,7 @@ start(struct broker *b)
 		if (rp_loop_signal(b->loop, sigs[i], broker_signal, b) < 0)
 			die(RP_EXIT_INTERNAL, "cannot watch signal %d: %s",
 			    sigs[i], strerror(errno));
-	defs_init(&b->defs, b->cfg.service_dir, &b->ev);
+	defs_init(&b->defs, b->cfg.service_dir, &b->ev, b->loop);
 	if (events_open(&b->ev, b->cfg.events_path, b->cfg.instance_id) < 0)
 		die(RP_EXIT_UNREACHABLE, "cannot open --events %s: %s",
 		    b->cfg.events_path, strerror(errno));

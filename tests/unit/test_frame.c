@@ -606,6 +606,89 @@ test_decoder_read_nonblocking(void)
 	close(sv[1]);
 }
 
+/* Reading ahead: one read takes the frame and what follows it; the rest
+ * is left at the start of the buffer for the caller. */
+static void
+test_decoder_read_ahead(void)
+{
+	struct rp_frame_decoder d;
+	uint8_t buf[16], *body, tmp[8];
+	size_t len, extra = 99;
+	int sv[2];
+
+	pair(sv, 1);
+	rp_frame_decoder_init(&d, 64);
+	T_EQ(rp_frame_decoder_read_ahead(&d, sv[1], buf, sizeof(buf), &extra),
+	    RP_FRAME_MORE);
+	T_EQ(extra, 0);
+	/* Part of the header, then the rest, the body and a next frame's
+	 * first bytes, in one read. */
+	put(sv[0], "\x01\x03", 2);
+	T_EQ(rp_frame_decoder_read_ahead(&d, sv[1], buf, sizeof(buf), &extra),
+	    RP_FRAME_MORE);
+	put(sv[0], "\x00\x00\x00" "abc" "\x01\x01\x00", 9);
+	T_EQ(rp_frame_decoder_read_ahead(&d, sv[1], buf, sizeof(buf), &extra),
+	    RP_FRAME_OK);
+	T_EQ(extra, 3);
+	T_MEM(buf, "\x01\x01\x00", 3);
+	T_EQ(pending(sv[1], tmp, sizeof(tmp)), 0);
+	/* Complete: asked again, nothing is read and nothing is extra. */
+	put(sv[0], "z", 1);
+	T_EQ(rp_frame_decoder_read_ahead(&d, sv[1], buf, sizeof(buf), &extra),
+	    RP_FRAME_OK);
+	T_EQ(extra, 0);
+	T_EQ(pending(sv[1], tmp, sizeof(tmp)), 1);
+	body = rp_frame_decoder_take(&d, &len);
+	T_EQ(len, 3);
+	T_OK(body != NULL && memcmp(body, "abc", 3) == 0);
+	free(body);
+	T_EQ(recv(sv[1], tmp, 1, 0), 1);
+	/* A body longer than the buffer: reads go on while they fill it
+	 * (5 + 39 + 4 bytes: three full reads). */
+	put_header(sv[0], 39);
+	put(sv[0], "012345678901234567890123456789012345678" "tail", 43);
+	T_EQ(rp_frame_decoder_read_ahead(&d, sv[1], buf, sizeof(buf), &extra),
+	    RP_FRAME_OK);
+	T_EQ(extra, 4);
+	T_MEM(buf, "tail", 4);
+	body = rp_frame_decoder_take(&d, &len);
+	T_EQ(len, 39);
+	T_OK(body != NULL && memcmp(body + 30, "012345678", 9) == 0);
+	T_EQ(pending(sv[1], tmp, sizeof(tmp)), 0);
+	free(body);
+	/* Too large: what was read of the body is handed back. */
+	put_header(sv[0], 65);
+	put(sv[0], "bodybody", 8);
+	T_EQ(rp_frame_decoder_read_ahead(&d, sv[1], buf, sizeof(buf), &extra),
+	    RP_FRAME_TOO_LARGE);
+	T_EQ(extra, 8);
+	T_MEM(buf, "bodybody", 8);
+	T_EQ(d.len, 65);
+	rp_frame_decoder_reset(&d);
+	/* A bad first byte: the rest of that read is dropped. */
+	put(sv[0], "\x02xyz", 4);
+	T_EQ(rp_frame_decoder_read_ahead(&d, sv[1], buf, sizeof(buf), &extra),
+	    RP_FRAME_BAD_VERSION);
+	T_EQ(extra, 0);
+	T_EQ(d.bad_byte, 2);
+	rp_frame_decoder_reset(&d);
+	/* End of stream: clean between frames, incomplete inside one. */
+	put(sv[0], "\x01\x05", 2);
+	T_EQ(rp_frame_decoder_read_ahead(&d, sv[1], buf, sizeof(buf), &extra),
+	    RP_FRAME_MORE);
+	close(sv[0]);
+	T_EQ(rp_frame_decoder_read_ahead(&d, sv[1], buf, sizeof(buf), &extra),
+	    RP_FRAME_INCOMPLETE);
+	rp_frame_decoder_reset(&d);
+	T_EQ(rp_frame_decoder_read_ahead(&d, sv[1], buf, sizeof(buf), &extra),
+	    RP_FRAME_EOF);
+	close(sv[1]);
+	/* A read error is IO with errno. */
+	T_EQ(rp_frame_decoder_read_ahead(&d, sv[1], buf, sizeof(buf), &extra),
+	    RP_FRAME_IO);
+	T_EQ(errno, EBADF);
+}
+
 static void
 test_decoder_read_trickle_pipe(void)
 {
@@ -685,6 +768,7 @@ main(void)
 	T_RUN(test_decoder_eof);
 	T_RUN(test_decoder_read_nonblocking);
 	T_RUN(test_decoder_read_trickle_pipe);
+	T_RUN(test_decoder_read_ahead);
 	T_RUN(test_decoder_read_errors);
 	return t_done();
 }

@@ -108,6 +108,76 @@ t_fd_read(int flags)
 }
 BOTH(t_fd_read)
 
+/* rp_loop_dispatch_now: from one callback, run another fd's callback of
+ * the same round at once, whichever comes first in the round; it is not
+ * run again in that round, and an fd not in the round gets nothing. */
+struct first {
+	struct rp_loop *loop;
+	int a, b, c;            /* read ends: a and b readable, c not */
+	int order[8], n;
+};
+
+static void
+on_now(struct rp_loop *loop, int fd, unsigned ev, void *arg)
+{
+	struct first *f = arg;
+	char x;
+	int first;
+
+	(void)ev;
+	if (f->n < 8)
+		f->order[f->n++] = fd;
+	first = f->n == 1;
+	T_EQ(read(fd, &x, 1), 1);
+	if (fd == f->a || fd == f->b) {
+		rp_loop_dispatch_now(loop, f->c);
+		rp_loop_dispatch_now(loop, fd == f->a ? f->b : f->a);
+		/* The other one has run by now, from in here. */
+		if (first)
+			T_EQ(f->n, 2);
+	}
+}
+
+static void
+t_dispatch_now(int flags)
+{
+	struct rp_loop *loop = new_loop(flags);
+	struct first f = { .loop = loop };
+	int pa[2], pb[2], pc[2];
+
+	T_EQ(pipe2(pa, O_CLOEXEC | O_NONBLOCK), 0);
+	T_EQ(pipe2(pb, O_CLOEXEC | O_NONBLOCK), 0);
+	T_EQ(pipe2(pc, O_CLOEXEC | O_NONBLOCK), 0);
+	f.a = pa[0];
+	f.b = pb[0];
+	f.c = pc[0];
+	T_EQ(rp_loop_add(loop, f.a, RP_LOOP_READ, on_now, &f), 0);
+	T_EQ(rp_loop_add(loop, f.b, RP_LOOP_READ, on_now, &f), 0);
+	T_EQ(rp_loop_add(loop, f.c, RP_LOOP_READ, on_now, &f), 0);
+	T_EQ(write(pa[1], "a", 1), 1);
+	T_EQ(write(pb[1], "b", 1), 1);
+	T_EQ(rp_loop_run_once(loop, rp_deadline_in(5000)), 0);
+	/* Both ran once, in one round (the second one read its byte, so a
+	 * second callback would fail its read), c not at all. */
+	T_EQ(f.n, 2);
+	T_OK((f.order[0] == f.a && f.order[1] == f.b) ||
+	    (f.order[0] == f.b && f.order[1] == f.a));
+	/* Outside a round: nothing. */
+	rp_loop_dispatch_now(loop, f.a);
+	T_EQ(f.n, 2);
+	T_EQ(rp_loop_del(loop, f.a), 0);
+	T_EQ(rp_loop_del(loop, f.b), 0);
+	T_EQ(rp_loop_del(loop, f.c), 0);
+	close(pa[0]);
+	close(pa[1]);
+	close(pb[0]);
+	close(pb[1]);
+	close(pc[0]);
+	close(pc[1]);
+	rp_loop_free(loop);
+}
+BOTH(t_dispatch_now)
+
 static void
 t_fd_write(int flags)
 {
@@ -938,5 +1008,6 @@ main(void)
 	RUN_BOTH(t_many_timers);
 	RUN_BOTH(t_many_fds);
 	RUN_BOTH(t_no_leak);
+	RUN_BOTH(t_dispatch_now);
 	return t_done();
 }
