@@ -13,6 +13,10 @@
  *   reconnect  connect the broker, Hello without bit 0, read the reply,
  *              close, connect backend_pipe, send the request, read the
  *              answer, close.
+ *   handoff repeat BROKER_SOCKET N handoff|reconnect
+ *
+ * runs N samples of one kind only and prints nothing but a failure (for
+ * counting system calls with strace -c -p on the broker and the backend).
  * With "naive" (a broker run with --handoff-event broker: the spec's own
  * sequence, the event written by the broker after the backend's Ack) the
  * client waits for the event before it sends the request, as it must
@@ -203,10 +207,28 @@ one_reconnect(const char *broker, steps_t st, int64_t t0)
 	st[3] = rp_now_ns() - t0;
 }
 
-/* Context switches of a process so far: voluntary + involuntary. */
+/* Context switches of a process so far: voluntary + involuntary; and
+ * its CPU time (ns, the first field of /proc/PID/schedstat). */
 struct csw {
 	long vol, invol;
+	long long cpu;
 };
+
+static long long
+cpu_of(long pid)
+{
+	char path[64];
+	long long ns = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/schedstat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		bench_fail("%s: %s", path, strerror(errno));
+	if (fscanf(f, "%lld", &ns) != 1)
+		bench_fail("%s: unreadable", path);
+	fclose(f);
+	return ns;
+}
 
 static void
 csw_of(long pid, struct csw *c)
@@ -215,6 +237,7 @@ csw_of(long pid, struct csw *c)
 	FILE *f;
 
 	c->vol = c->invol = 0;
+	c->cpu = 0;
 	if (pid == 0) {
 		struct rusage ru;
 
@@ -233,6 +256,7 @@ csw_of(long pid, struct csw *c)
 		    &c->invol);
 	}
 	fclose(f);
+	c->cpu = cpu_of(pid);
 }
 
 struct side {
@@ -269,6 +293,7 @@ run_round(const char *broker, struct side *s, size_t from, size_t n,
 		csw_of(pids[j], &z[j]);
 		s->cs[j].vol += z[j].vol - a[j].vol;
 		s->cs[j].invol += z[j].invol - a[j].invol;
+		s->cs[j].cpu += z[j].cpu - a[j].cpu;
 	}
 }
 
@@ -308,6 +333,10 @@ report(struct side *s, size_t n, const char *const steps[NSTEPS])
 		printf(" %s %.2f (+%.2f involuntary)%s", who[j],
 		    (double)s->cs[j].vol / (double)n,
 		    (double)s->cs[j].invol / (double)n, j < 2 ? "," : "\n");
+	printf("  %-10s CPU per exchange: broker %.1f us, backend %.1f us, "
+	    "together %.1f us\n", "", (double)s->cs[1].cpu / 1e3 / (double)n,
+	    (double)s->cs[2].cpu / 1e3 / (double)n,
+	    (double)(s->cs[1].cpu + s->cs[2].cpu) / 1e3 / (double)n);
 }
 
 static int
@@ -350,6 +379,9 @@ latency(const char *broker, size_t n, long broker_pid, long backend_pid)
 	printf("  %s/reconnect  p50 %.2fx  p99 %.2fx  (bar: both < 1); "
 	    "handoffs that fell back: %llu\n", ho.name, p50h / p50r,
 	    p99h / p99r, (unsigned long long)fallbacks);
+	printf("  %s/reconnect  broker + backend CPU per exchange %.2fx "
+	    "(target < 1)\n", ho.name, (double)(ho.cs[1].cpu + ho.cs[2].cpu) /
+	    (double)(rc.cs[1].cpu + rc.cs[2].cpu));
 	if (!naive)
 		printf("  %s\n", p50h < p50r && p99h < p99r && fallbacks == 0 ?
 		    "bar met: handoff faster at P50 and P99" :
@@ -371,6 +403,24 @@ main(int argc, char **argv)
 	if (argc == 7 && strcmp(argv[6], "naive") == 0) {
 		naive = 1;
 		argc--;
+	}
+	if (argc == 5 && strcmp(argv[1], "repeat") == 0) {
+		steps_t st;
+		int ho = strcmp(argv[4], "handoff") == 0;
+
+		if (rp_parse_u64(argv[3], 1, 10000000, &v) < 0 ||
+		    (!ho && strcmp(argv[4], "reconnect") != 0))
+			bench_fail("bad count or kind");
+		while (v-- > 0) {
+			if (ho)
+				one_handoff(argv[2], st, rp_now_ns());
+			else
+				one_reconnect(argv[2], st, rp_now_ns());
+		}
+		if (fallbacks > 0)
+			bench_fail("%llu handoffs fell back to reconnecting",
+			    (unsigned long long)fallbacks);
+		return 0;
 	}
 	if (argc == 6 && strcmp(argv[1], "latency") == 0) {
 		if (rp_parse_u64(argv[3], ROUNDS, 10000000, &v) < 0 ||
