@@ -254,6 +254,7 @@ UNIT_LINK_test_broker_hring     := cmd/rp-broker/hring
 UNIT_LINK_test_broker_events    := cmd/rp-broker/events
 UNIT_LINK_test_broker_metrics   := cmd/rp-broker/metrics
 UNIT_LINK_test_broker_logq      := cmd/rp-broker/logq
+UNIT_LINK_test_broker_refusal   := cmd/rp-broker/refusal
 
 $(B)/obj/tests/unit/test_broker_%.o: CPPFLAGS += -Icmd/rp-broker -Icmd/common
 $(foreach t,$(UNIT_SRC:tests/unit/%.c=%),$(if $(UNIT_LINK_$(t)),$(eval \

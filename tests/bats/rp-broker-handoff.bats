@@ -177,6 +177,22 @@ fallback_thrice() {
 	[ "$(admin config --json --body | jf 'd["config"]["handoff_event"]["source"]')" = flag ]
 }
 
+@test "interop: each transfer is ONE message: Python's socket.recv_fds takes the token, the fd and the whole offer in one call" {
+	def echo ho-py
+	start_broker --handoff --handoff-event broker --events "$EV"
+	run -0 adopt --connect <<<"one message"
+	assert_line "one message"
+	assert_line "rp-probe: route: handoff"
+	run -0 adopt --connect <<<"and another"
+	assert_line "and another"
+	assert_line "rp-probe: route: handoff"
+	wait_for outcome_is accepted 2
+	cat "$RP_TEST_ENV_DIR/py.out"
+	# The offer for service "echo" is 41 bytes: 16 + 41 in one call.
+	[ "$(grep -c '^recv_fds calls: 1 bytes: 57 fds: 1 truncated: 0 offer_whole: 1$' "$RP_TEST_ENV_DIR/py.out")" = 2 ]
+	[ "$(grep -c '^offer: service=echo token_ok=1 corr_ok=1 kind=0 protocol=0xd0ff$' "$RP_TEST_ENV_DIR/py.out")" = 2 ]
+}
+
 @test "a static backend with --backend-handoff, and a token good once across the whole path" {
 	rp_start be rp-handoff-recv --serve "$SHORT/st.sock" --handoff "$SHORT/st-ho.sock" \
 		--echo --ready-fd 3
@@ -258,6 +274,10 @@ fallback_thrice() {
 	start_broker --handoff --events "$EV"
 	fallback_thrice refused "the connection closed before the handoff event"
 	grep '"handoff_outcome":"refused"' "$EV" | grep -q "refused by rp-test-backend"
+	# Counted by the reason the Ack gave too: a backend's own one.
+	[ "$(metric running_process_broker_v1_handoff_refusals_total reason=other)" = 4 ]
+	[ "$(metric running_process_broker_v1_handoff_refusals_total reason=replay)" = 0 ]
+	[ "$(metric running_process_broker_v1_handoff_refusals_total)" = 4 ]
 	# A refusal leaves the handoff connection up.
 	[ "$(metric running_process_broker_v1_handoff_connections)" = 1 ]
 }
