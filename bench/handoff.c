@@ -17,6 +17,9 @@
  *
  * runs N samples of one kind only and prints nothing but a failure (for
  * counting system calls with strace -c -p on the broker and the backend).
+ * With RP_BENCH_EARLY=1 in the environment, a handoff sample sends its
+ * request in the same write as the Hello (rp-probe --early-request),
+ * instead of right after the reply.
  * With "naive" (a broker run with --handoff-event broker: the spec's own
  * sequence, the event written by the broker after the backend's Ack) the
  * client waits for the event before it sends the request, as it must
@@ -136,7 +139,7 @@ over_backend_pipe(const char *pipe)
 typedef int64_t steps_t[NSTEPS];
 
 static uint64_t fallbacks;
-static int naive;
+static int naive, early;
 
 static void
 one_handoff(const char *broker, steps_t st, int64_t t0)
@@ -148,7 +151,17 @@ one_handoff(const char *broker, steps_t st, int64_t t0)
 	ssize_t len;
 	int fd = bench_dial(broker), ok = 0;
 
-	bench_write_all(fd, hello_ho.data, hello_ho.len);
+	if (early) {
+		uint8_t both[4096];
+
+		if (hello_ho.len + REQ_LEN > sizeof(both))
+			bench_fail("the Hello is too long");
+		memcpy(both, hello_ho.data, hello_ho.len);
+		memcpy(both + hello_ho.len, req, REQ_LEN);
+		bench_write_all(fd, both, hello_ho.len + REQ_LEN);
+	} else {
+		bench_write_all(fd, hello_ho.data, hello_ho.len);
+	}
 	if ((len = read_frame(fd, body, sizeof(body))) < 0)
 		bench_fail("no reply to the Hello");
 	parse_reply(body, (size_t)len, &n);
@@ -156,7 +169,7 @@ one_handoff(const char *broker, steps_t st, int64_t t0)
 	if (n.have_tok) {
 		/* The request goes at once: it waits in the socket for
 		 * whoever owns the connection by then. */
-		if (!naive)
+		if (!naive && !early)
 			bench_write_all(fd, req, REQ_LEN);
 		len = read_frame(fd, body, sizeof(body));
 		if (naive && len >= 0)
@@ -173,7 +186,8 @@ one_handoff(const char *broker, steps_t st, int64_t t0)
 	}
 	close(fd);
 	if (!ok) {
-		/* Silently, as a client does: the other way. */
+		/* Silently, as a client does: the other way (the early
+		 * request, too, is sent again there). */
 		fallbacks++;
 		over_backend_pipe(n.pipe);
 		st[1] = st[0];
@@ -400,6 +414,8 @@ main(int argc, char **argv)
 	bench_hello(&hello_ho, RP_CAP_HANDLE_PASSING);
 	bench_hello(&hello_rc, 0);
 	memset(req, 'r', sizeof(req));
+	early = getenv("RP_BENCH_EARLY") != NULL &&
+	    strcmp(getenv("RP_BENCH_EARLY"), "1") == 0;
 	if (argc == 7 && strcmp(argv[6], "naive") == 0) {
 		naive = 1;
 		argc--;
