@@ -256,6 +256,7 @@ UNIT_LINK_test_broker_metrics   := cmd/rp-broker/metrics
 UNIT_LINK_test_broker_logq      := cmd/rp-broker/logq
 UNIT_LINK_test_broker_bout      := cmd/rp-broker/bout
 UNIT_LINK_test_broker_burst     := cmd/rp-broker/burst
+UNIT_LINK_test_broker_refusal   := cmd/rp-broker/refusal
 
 $(B)/obj/tests/unit/test_broker_%.o: CPPFLAGS += -Icmd/rp-broker -Icmd/common
 $(foreach t,$(UNIT_SRC:tests/unit/%.c=%),$(if $(UNIT_LINK_$(t)),$(eval \

@@ -13,6 +13,13 @@
  *   reconnect  connect the broker, Hello without bit 0, read the reply,
  *              close, connect backend_pipe, send the request, read the
  *              answer, close.
+ *   handoff repeat BROKER_SOCKET N handoff|reconnect
+ *
+ * runs N samples of one kind only and prints nothing but a failure (for
+ * counting system calls with strace -c -p on the broker and the backend).
+ * With RP_BENCH_EARLY=1 in the environment, a handoff sample sends its
+ * request in the same write as the Hello (rp-probe --early-request),
+ * instead of right after the reply.
  * With "naive" (a broker run with --handoff-event broker: the spec's own
  * sequence, the event written by the broker after the backend's Ack) the
  * client waits for the event before it sends the request, as it must
@@ -132,7 +139,7 @@ over_backend_pipe(const char *pipe)
 typedef int64_t steps_t[NSTEPS];
 
 static uint64_t fallbacks;
-static int naive;
+static int naive, early;
 
 static void
 one_handoff(const char *broker, steps_t st, int64_t t0)
@@ -144,7 +151,17 @@ one_handoff(const char *broker, steps_t st, int64_t t0)
 	ssize_t len;
 	int fd = bench_dial(broker), ok = 0;
 
-	bench_write_all(fd, hello_ho.data, hello_ho.len);
+	if (early) {
+		uint8_t both[4096];
+
+		if (hello_ho.len + REQ_LEN > sizeof(both))
+			bench_fail("the Hello is too long");
+		memcpy(both, hello_ho.data, hello_ho.len);
+		memcpy(both + hello_ho.len, req, REQ_LEN);
+		bench_write_all(fd, both, hello_ho.len + REQ_LEN);
+	} else {
+		bench_write_all(fd, hello_ho.data, hello_ho.len);
+	}
 	if ((len = read_frame(fd, body, sizeof(body))) < 0)
 		bench_fail("no reply to the Hello");
 	parse_reply(body, (size_t)len, &n);
@@ -152,7 +169,7 @@ one_handoff(const char *broker, steps_t st, int64_t t0)
 	if (n.have_tok) {
 		/* The request goes at once: it waits in the socket for
 		 * whoever owns the connection by then. */
-		if (!naive)
+		if (!naive && !early)
 			bench_write_all(fd, req, REQ_LEN);
 		len = read_frame(fd, body, sizeof(body));
 		if (naive && len >= 0)
@@ -169,7 +186,8 @@ one_handoff(const char *broker, steps_t st, int64_t t0)
 	}
 	close(fd);
 	if (!ok) {
-		/* Silently, as a client does: the other way. */
+		/* Silently, as a client does: the other way (the early
+		 * request, too, is sent again there). */
 		fallbacks++;
 		over_backend_pipe(n.pipe);
 		st[1] = st[0];
@@ -203,10 +221,28 @@ one_reconnect(const char *broker, steps_t st, int64_t t0)
 	st[3] = rp_now_ns() - t0;
 }
 
-/* Context switches of a process so far: voluntary + involuntary. */
+/* Context switches of a process so far: voluntary + involuntary; and
+ * its CPU time (ns, the first field of /proc/PID/schedstat). */
 struct csw {
 	long vol, invol;
+	long long cpu;
 };
+
+static long long
+cpu_of(long pid)
+{
+	char path[64];
+	long long ns = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/schedstat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		bench_fail("%s: %s", path, strerror(errno));
+	if (fscanf(f, "%lld", &ns) != 1)
+		bench_fail("%s: unreadable", path);
+	fclose(f);
+	return ns;
+}
 
 static void
 csw_of(long pid, struct csw *c)
@@ -215,6 +251,7 @@ csw_of(long pid, struct csw *c)
 	FILE *f;
 
 	c->vol = c->invol = 0;
+	c->cpu = 0;
 	if (pid == 0) {
 		struct rusage ru;
 
@@ -233,6 +270,7 @@ csw_of(long pid, struct csw *c)
 		    &c->invol);
 	}
 	fclose(f);
+	c->cpu = cpu_of(pid);
 }
 
 struct side {
@@ -269,6 +307,7 @@ run_round(const char *broker, struct side *s, size_t from, size_t n,
 		csw_of(pids[j], &z[j]);
 		s->cs[j].vol += z[j].vol - a[j].vol;
 		s->cs[j].invol += z[j].invol - a[j].invol;
+		s->cs[j].cpu += z[j].cpu - a[j].cpu;
 	}
 }
 
@@ -308,6 +347,10 @@ report(struct side *s, size_t n, const char *const steps[NSTEPS])
 		printf(" %s %.2f (+%.2f involuntary)%s", who[j],
 		    (double)s->cs[j].vol / (double)n,
 		    (double)s->cs[j].invol / (double)n, j < 2 ? "," : "\n");
+	printf("  %-10s CPU per exchange: broker %.1f us, backend %.1f us, "
+	    "together %.1f us\n", "", (double)s->cs[1].cpu / 1e3 / (double)n,
+	    (double)s->cs[2].cpu / 1e3 / (double)n,
+	    (double)(s->cs[1].cpu + s->cs[2].cpu) / 1e3 / (double)n);
 }
 
 static int
@@ -350,6 +393,9 @@ latency(const char *broker, size_t n, long broker_pid, long backend_pid)
 	printf("  %s/reconnect  p50 %.2fx  p99 %.2fx  (bar: both < 1); "
 	    "handoffs that fell back: %llu\n", ho.name, p50h / p50r,
 	    p99h / p99r, (unsigned long long)fallbacks);
+	printf("  %s/reconnect  broker + backend CPU per exchange %.2fx "
+	    "(target < 1)\n", ho.name, (double)(ho.cs[1].cpu + ho.cs[2].cpu) /
+	    (double)(rc.cs[1].cpu + rc.cs[2].cpu));
 	if (!naive)
 		printf("  %s\n", p50h < p50r && p99h < p99r && fallbacks == 0 ?
 		    "bar met: handoff faster at P50 and P99" :
@@ -368,9 +414,29 @@ main(int argc, char **argv)
 	bench_hello(&hello_ho, RP_CAP_HANDLE_PASSING);
 	bench_hello(&hello_rc, 0);
 	memset(req, 'r', sizeof(req));
+	early = getenv("RP_BENCH_EARLY") != NULL &&
+	    strcmp(getenv("RP_BENCH_EARLY"), "1") == 0;
 	if (argc == 7 && strcmp(argv[6], "naive") == 0) {
 		naive = 1;
 		argc--;
+	}
+	if (argc == 5 && strcmp(argv[1], "repeat") == 0) {
+		steps_t st;
+		int ho = strcmp(argv[4], "handoff") == 0;
+
+		if (rp_parse_u64(argv[3], 1, 10000000, &v) < 0 ||
+		    (!ho && strcmp(argv[4], "reconnect") != 0))
+			bench_fail("bad count or kind");
+		while (v-- > 0) {
+			if (ho)
+				one_handoff(argv[2], st, rp_now_ns());
+			else
+				one_reconnect(argv[2], st, rp_now_ns());
+		}
+		if (fallbacks > 0)
+			bench_fail("%llu handoffs fell back to reconnecting",
+			    (unsigned long long)fallbacks);
+		return 0;
 	}
 	if (argc == 6 && strcmp(argv[1], "latency") == 0) {
 		if (rp_parse_u64(argv[3], ROUNDS, 10000000, &v) < 0 ||

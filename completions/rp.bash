@@ -25,8 +25,8 @@ _rp_opts_broker='-s --socket -d --service-dir -b --backend --instance --private
 _rp_opts_probe_identity='--timeout --json --expect-pid --expect-exe
 --expect-hash --expect-namespace --allow-uid -h --help'
 _rp_opts_probe_hello='-q --quiet -s --socket --wait-for-socket --service
---version --client-version --keepalive --adopt --handoff-timeout --json
---timeout --connect -h --help'
+--version --client-version --keepalive --adopt --handoff-timeout
+--early-request --json --timeout --connect -h --help'
 _rp_opts_probe_admin='-s --socket --wait-for-socket --json --service
 --drain-deadline --format -o --output --timeout -h --help'
 _rp_opts_probe_doctor='-s --socket -d --service-dir --json --timeout -h --help'
@@ -50,6 +50,7 @@ config diagnose metrics shutdown'
 _rp_value_kind() {
 	case $1 in
 	-s | --socket | --events | --token-file | --exit-record | --transcript | \
+		--early-request | \
 		-o | --output | --binary | --expect-exe | --master-to | --serve | \
 		--handoff)
 		# (--handoff takes a value only in rp-handoff-recv.)

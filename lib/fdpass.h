@@ -23,13 +23,16 @@
 int rp_fdpass_send(int sock, int fd, const void *data, size_t len,
     int64_t deadline);
 
-/* For a sender that never waits (non-blocking): rp_fdpass_send, then the
- * tail bytes (the offer) right behind that message, in one system call
- * where the system has one (sendmmsg), so that the receiver is woken once
- * with both there.  Returns how many tail bytes went (0..tail_len; the
- * caller writes the rest later), or -1 with errno when the fd message
- * itself did not go (EAGAIN when the socket is full, EPIPE, EPROTO for a
- * short send ...).  The caller keeps its fd. */
+/* For a sender that never waits (non-blocking): the data bytes, the fd
+ * and the tail bytes (the offer) right behind them, in ONE sendmsg, so
+ * that the receiver is woken once and one recvmsg with room for them
+ * takes everything (the byte stream is the same as rp_fdpass_send
+ * followed by a write of the tail: a receiver that reads exactly len
+ * bytes with the fd finds the tail behind them).  Returns how many tail
+ * bytes went (0..tail_len; the caller writes the rest later), or -1 with
+ * errno when the fd message itself did not go (EAGAIN when the socket is
+ * full, EPIPE, EPROTO when not all len data bytes went ...).  The caller
+ * keeps its fd. */
 ssize_t rp_fdpass_send_with_tail(int sock, int fd, const void *data,
     size_t len, const void *tail, size_t tail_len);
 
@@ -54,7 +57,8 @@ enum rp_fdpass_status {
  * length is the caller's to check (a token is exactly 16 bytes): pass a
  * larger buffer so that a longer message shows as such.  The read ends
  * with the message that carried the fd, so bytes sent after it (the
- * handoff offer) stay in the socket. */
+ * handoff offer) stay in the socket, and bytes sent in the same message
+ * (rp_fdpass_send_with_tail) come with it when bufsz has room for them. */
 /*
  * On Windows, where the fd comes as a handle_value in the offer frame,
  * this looks at that frame without taking it (PeekNamedPipe: the caller

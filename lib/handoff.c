@@ -10,6 +10,7 @@
 #include "frame.h"
 #include "handoff.h"
 #include "io.h"
+#include "replay.h"
 
 /* A send that failed: the receiver hung up (how it refuses a peer), or
  * another error. */
@@ -132,49 +133,82 @@ rp_handoff_send(int sock, int fd, const uint8_t tok[RP_TOKEN_LEN],
 	return r;
 }
 
+/*
+ * Everything but the token's verdict: the sideband, the offer's token,
+ * and that the offer vouches for the token that came with the fd.  NULL
+ * with *tok and *len set to the token to judge, or the refusal.
+ */
+static const char *
+judge_shape(enum rp_fdpass_status fst, int nfds, const uint8_t *side,
+    size_t got, const Rp__HandoffOffer *offer, const uint8_t **tok,
+    size_t *len, char *buf, size_t bufsz)
+{
+	enum rp_token_verdict v;
+
+	*tok = side;
+	*len = got;
+	if (fst != RP_FDPASS_OK)
+		return rp_fdpass_status_str(fst, nfds, buf, bufsz);
+	if ((v = rp_token_check_len(got)) != RP_TOKEN_OK)
+		return rp_token_verdict_str(v, got, buf, bufsz);
+	if (offer != NULL) {
+		*tok = offer->token.data;
+		*len = offer->token.len;
+		if ((v = rp_token_check_len(*len)) != RP_TOKEN_OK)
+			return rp_token_verdict_str(v, *len, buf, bufsz);
+		/* The offer must vouch for the fd that came with it. */
+		if (!rp_token_equal(*tok, side))
+			return "handoff token mismatch";
+	}
+	return NULL;
+}
+
+/* The verdict v on an offer's transfer, settled; NULL when accepted. */
+static const char *
+settle(const Rp__HandoffOffer *offer, const char *no)
+{
+	if (offer != NULL)
+		rp_fdpass_settle(offer->handle_value, no == NULL);
+	return no;
+}
+
 const char *
 rp_handoff_judge(enum rp_fdpass_status fst, int nfds, const uint8_t *side,
     size_t got, const Rp__HandoffOffer *offer, struct rp_token_store *store,
     enum rp_handoff_mode mode, int64_t now, char *buf, size_t bufsz)
 {
 	enum rp_token_verdict v;
-	const uint8_t *tok = side;
+	const uint8_t *tok;
 	const char *no;
-	size_t len = got;
+	size_t len;
 
-	if (fst != RP_FDPASS_OK)
-		return rp_fdpass_status_str(fst, nfds, buf, bufsz);
-	if ((v = rp_token_check_len(got)) != RP_TOKEN_OK) {
-		no = rp_token_verdict_str(v, got, buf, bufsz);
-		goto refuse;
-	}
-	if (offer != NULL) {
-		tok = offer->token.data;
-		len = offer->token.len;
-		if ((v = rp_token_check_len(len)) != RP_TOKEN_OK) {
-			no = rp_token_verdict_str(v, len, buf, bufsz);
-			goto refuse;
-		}
-		/* The offer must vouch for the fd that came with it. */
-		if (!rp_token_equal(tok, side)) {
-			no = "handoff token mismatch";
-			goto refuse;
-		}
-	}
+	no = judge_shape(fst, nfds, side, got, offer, &tok, &len, buf, bufsz);
+	if (no != NULL)
+		return fst != RP_FDPASS_OK ? no : settle(offer, no);
 	if (mode == RP_HANDOFF_EXPECT)
 		v = rp_token_store_take(store, tok, len, now);
 	else
 		v = rp_token_store_remember(store, tok, len, now);
-	if (v == RP_TOKEN_OK) {
-		if (offer != NULL)
-			rp_fdpass_settle(offer->handle_value, 1);
-		return NULL;
-	}
-	no = rp_token_verdict_str(v, len, buf, bufsz);
-refuse:
-	if (offer != NULL)
-		rp_fdpass_settle(offer->handle_value, 0);
-	return no;
+	return settle(offer, v == RP_TOKEN_OK ? NULL :
+	    rp_token_verdict_str(v, len, buf, bufsz));
+}
+
+const char *
+rp_handoff_judge_replay(enum rp_fdpass_status fst, int nfds,
+    const uint8_t *side, size_t got, const Rp__HandoffOffer *offer,
+    struct rp_replay *replay, int64_t now, char *buf, size_t bufsz)
+{
+	enum rp_token_verdict v;
+	const uint8_t *tok;
+	const char *no;
+	size_t len;
+
+	no = judge_shape(fst, nfds, side, got, offer, &tok, &len, buf, bufsz);
+	if (no != NULL)
+		return fst != RP_FDPASS_OK ? no : settle(offer, no);
+	v = rp_replay_check(replay, tok, len, now);
+	return settle(offer, v == RP_TOKEN_OK ? NULL :
+	    rp_token_verdict_str(v, len, buf, bufsz));
 }
 
 int
@@ -192,11 +226,17 @@ rp_handoff_ack_too_large(struct rp_buf *out, const struct rp_framescan *scan,
 }
 
 size_t
-rp_handoff_sideband_spill(enum rp_fdpass_status fst, size_t got)
+rp_handoff_sideband_spill(enum rp_fdpass_status fst, const uint8_t *side,
+    size_t got)
 {
-	if (fst != RP_FDPASS_NO_FD || got <= RP_TOKEN_LEN)
+	if (got <= RP_TOKEN_LEN)
 		return 0;
-	return got - RP_TOKEN_LEN;
+	if (fst == RP_FDPASS_NO_FD)
+		return got - RP_TOKEN_LEN;
+	if (fst == RP_FDPASS_OK && side != NULL &&
+	    side[RP_TOKEN_LEN] == RP_FRAME_VERSION)
+		return got - RP_TOKEN_LEN;
+	return 0;
 }
 
 const char *

@@ -41,14 +41,29 @@ const char *rp_handoff_judge(enum rp_fdpass_status fst, int nfds,
     char *buf, size_t bufsz);
 
 /*
- * A sideband without an fd is not delimited by one, so a stream read may
- * run on into the offer that follows it.  Given such a read of got bytes,
- * how many of them (after the first 16) belong to what follows and must
- * be fed to the offer's decoder: 0 unless fst is RP_FDPASS_NO_FD and
- * got > 16.  (With an fd, the read ends where the fd's message ends, so
- * every byte is sideband: a long one is reported as such.)
+ * rp_handoff_judge for a backend (any token, once), against the replay
+ * memory of replay.h, which stays small at tens of thousands of
+ * handoffs a second: the same checks in the same order, then
+ * rp_replay_check's verdict.
  */
-size_t rp_handoff_sideband_spill(enum rp_fdpass_status fst, size_t got);
+struct rp_replay;
+const char *rp_handoff_judge_replay(enum rp_fdpass_status fst, int nfds,
+    const uint8_t *side, size_t got, const Rp__HandoffOffer *offer,
+    struct rp_replay *replay, int64_t now, char *buf, size_t bufsz);
+
+/*
+ * How many bytes of a sideband read (got bytes in side, after the first
+ * 16) belong to the offer behind it and must be fed to the offer's
+ * decoder.  A sideband without an fd is not delimited by one, so a
+ * stream read may run on into the offer: every byte past 16 is the
+ * offer's.  With an fd, a sender may put the offer in the fd's very
+ * message (rp-broker does, rp_fdpass_send_with_tail): the bytes past 16
+ * are the offer's when they start as a frame does (RP_FRAME_VERSION);
+ * otherwise the message is a long sideband and is judged as one ("length
+ * was N bytes").  0 for every other status, and for got <= 16.
+ */
+size_t rp_handoff_sideband_spill(enum rp_fdpass_status fst,
+    const uint8_t *side, size_t got);
 
 /*
  * An offer frame announced longer than RP_FRAME_SMALL_MAX: the receiver

@@ -41,6 +41,15 @@ ssize_t rp_io_read_some(int fd, void *buf, size_t len);
  * waits only as the fd does: a blocking fd until some is taken. */
 ssize_t rp_io_write_some(int fd, const void *buf, size_t len);
 
+/* rp_io_read_some and rp_io_write_some on a socket that never wait,
+ * whatever its O_NONBLOCK says (MSG_DONTWAIT): for an fd that came from
+ * another process, whose file status flags are the sender's, without
+ * asking for them (fcntl) first.  -1 with ENOTSOCK when fd is not a
+ * socket (always on Windows): the caller then makes it non-blocking
+ * itself (rp_fd_set_nonblock) and uses the plain calls. */
+ssize_t rp_io_recv_nowait(int fd, void *buf, size_t len);
+ssize_t rp_io_send_nowait(int fd, const void *buf, size_t len);
+
 /* Write all len bytes.  Returns 0, or -1 with errno (ETIMEDOUT, EPIPE...). */
 int rp_io_write_full(int fd, const void *buf, size_t len, int64_t deadline);
 

@@ -29,6 +29,7 @@
 #include "names.h"
 #include "blake3.h"
 #include "token.h"
+#include "replay.h"
 #include "fdpass.h"
 #include "fs.h"
 #include "host.h"
@@ -57,5 +58,11 @@ int rp_init(void);
  * now: what is written there is lost, which a program whose output
  * matters must say rather than discard in silence.  Else 0. */
 int rp_init_closed(int fd);
+
+/* How many times this process's line has forked since rp_init (a child
+ * of fork() counts one more than its parent had), so that state drawn
+ * from a random source is never shared by two processes (the token
+ * pool, token.h).  Always 0 where there is no fork (Windows). */
+unsigned long rp_fork_generation(void);
 
 #endif

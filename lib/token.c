@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "parse.h"
+#include "rp.h"
 #include "token.h"
 
 void
@@ -156,6 +157,7 @@ rp_token_check_len(size_t len)
 /* ------------------------------------------------------------ the store */
 
 #define NIL UINT32_MAX
+#define POOL_TOKENS 16           /* 256 bytes: one getrandom() */
 
 enum {
 	ST_FREE = 0,
@@ -185,6 +187,15 @@ struct rp_token_store {
 	 * key keeps a peer from choosing tokens that pile up in one run of
 	 * slots, and keeps probe timing from saying anything about a token. */
 	uint8_t key[crypto_shorthash_KEYBYTES];
+	/* Issued tokens are drawn from a pool filled in one call to the
+	 * random source (a system call each) for POOL_TOKENS at a time.
+	 * Each token's bytes are zeroed in the pool as they are taken, so
+	 * none is issued twice; the pool is refilled in a forked child
+	 * (fork_gen) so that two processes never issue the same tokens;
+	 * and it is zeroed with the store. */
+	uint8_t pool[RP_TOKEN_LEN * POOL_TOKENS];
+	size_t pool_left;        /* bytes not yet taken, at the end */
+	unsigned long pool_gen;  /* rp_fork_generation() at the fill */
 };
 
 /* Entries per store at most: slot counts and indices stay in 32 bits,
@@ -403,6 +414,24 @@ insert(struct rp_token_store *s, const uint8_t *tok, uint32_t hash,
 	s->count++;
 }
 
+/* A fresh token from the pool, refilled when empty or inherited. */
+static void
+pool_draw(struct rp_token_store *s, uint8_t t[RP_TOKEN_LEN])
+{
+	unsigned long gen = rp_fork_generation();
+	uint8_t *p;
+
+	if (s->pool_left < RP_TOKEN_LEN || s->pool_gen != gen) {
+		randombytes_buf(s->pool, sizeof(s->pool));
+		s->pool_left = sizeof(s->pool);
+		s->pool_gen = gen;
+	}
+	p = s->pool + sizeof(s->pool) - s->pool_left;
+	memcpy(t, p, RP_TOKEN_LEN);
+	sodium_memzero(p, RP_TOKEN_LEN);
+	s->pool_left -= RP_TOKEN_LEN;
+}
+
 int
 rp_token_store_issue(struct rp_token_store *s, int64_t now,
     uint8_t tok[RP_TOKEN_LEN])
@@ -418,7 +447,7 @@ rp_token_store_issue(struct rp_token_store *s, int64_t now,
 	/* A repeat of 128 random bits will not happen, but if it did the
 	 * two handoffs would share one token: draw again. */
 	do {
-		rp_token_generate(t);
+		pool_draw(s, t);
 		hash = token_hash(s, t);
 	} while (find_slot(s, t, hash) != NIL);
 	insert(s, t, hash, ST_PENDING, now);

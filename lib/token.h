@@ -87,7 +87,11 @@ struct rp_token_store *rp_token_store_new(size_t capacity, int64_t ttl_ms);
 void rp_token_store_free(struct rp_token_store *s);
 
 /* Generate a fresh pending token (the broker issuing one).  -1 with ENOSPC
- * when the store is full of live entries. */
+ * when the store is full of live entries.  Tokens come from a pool of
+ * random bytes the store fills 16 tokens at a time (one call to the
+ * system's random source instead of one per token); each is taken once
+ * and zeroed in the pool, a forked child refills its own (rp_init()
+ * first), and the pool is zeroed with the store. */
 int rp_token_store_issue(struct rp_token_store *s, int64_t now,
     uint8_t tok[RP_TOKEN_LEN]);
 

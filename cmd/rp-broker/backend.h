@@ -76,6 +76,7 @@ struct bkey {
 	uint64_t spawn_ok, spawn_failed, negotiated;
 	uint64_t deaths;
 	uint64_t handoffs[HANDOFF_OUTCOMES];
+	uint64_t refusals[REFUSALS];    /* the refused ones, by reason */
 };
 
 /* ---------------------------------------------------------------- keys */

@@ -224,8 +224,10 @@ ack(struct broker *b, struct bkey *k, uint8_t *body, size_t len)
 		    !rp_token_equal(a->token.data, p->tok))
 			transfer_end(b, k, p, HANDOFF_BAD_ACK,
 			    "the Ack carries another token");
-		else if (!a->accepted)
+		else if (!a->accepted) {
+			k->refusals[refusal_of(a->error_detail)]++;
 			transfer_end(b, k, p, HANDOFF_REFUSED, a->error_detail);
+		}
 		else
 			transfer_end(b, k, p, HANDOFF_ACCEPTED, NULL);
 		rp_wire_free(a);

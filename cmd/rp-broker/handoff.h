@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "hring.h"
+#include "refusal.h"
 #include "rp.h"
 
 struct bkey;

@@ -137,6 +137,22 @@ render_handoffs(struct broker *b, struct rp_buf *o)
 			    k->handoffs[i]);
 		}
 	}
+	r |= metrics_family(o, "handoff_refusals", "counter",
+	    "Handoffs the backend refused (outcome refused), by service, "
+	    "version and the reason its Ack gave: replay, store_full, "
+	    "expired, token, fd, offer or other.");
+	for (k = b->keys; k != NULL; k = k->next) {
+		if (k->kind == BKEY_STATIC && k->hpipe[0] == '\0')
+			continue;
+		for (i = 0; i < REFUSALS; i++) {
+			r |= rp_buf_puts(o, PREFIX "handoff_refusals_total{");
+			r |= metrics_label(o, "service", k->service, 1);
+			r |= metrics_label(o, "version", k->version, 0);
+			r |= metrics_label(o, "reason", refusal_name(i), 0);
+			r |= rp_buf_printf(o, "} %" PRIu64 "\n",
+			    k->refusals[i]);
+		}
+	}
 	r |= metrics_simple(o, "handoffs_in_flight", "gauge",
 	    "Transfers sent to backends whose Ack has not been read yet.", "",
 	    inflight);

@@ -194,7 +194,7 @@ take_one(const struct recv_opts *o, int lfd, struct rp_token_store *store,
 		break;
 	}
 	if (!o->raw) {
-		spill = rp_handoff_sideband_spill(fst, got);
+		spill = rp_handoff_sideband_spill(fst, side, got);
 		if (spill)
 			got = RP_TOKEN_LEN;
 		body = read_offer(cfd, side + RP_TOKEN_LEN, spill, side, got,

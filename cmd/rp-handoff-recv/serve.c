@@ -332,7 +332,7 @@ serve_free(struct serve *sv)
 	rp_sock_unlisten(&sv->ep);
 	if (sv->have_ho)
 		rp_sock_unlisten(&sv->ho);
-	rp_token_store_free(sv->tokens);
+	rp_replay_free(sv->replay);
 	rp_buf_free(&sv->daemon);
 	free(sv->envp);
 	free(sv->kids);
@@ -361,8 +361,8 @@ recv_serve(struct recv_opts *o)
 	}
 	free(id);
 	sv.kids = calloc(o->max_conns, sizeof(pid_t));
-	sv.tokens = rp_token_store_new(TOKEN_STORE_CAP, RP_TOKEN_TTL_MS);
-	if (sv.kids == NULL || sv.tokens == NULL || make_envp(&sv) != 0) {
+	sv.replay = rp_replay_new(RP_TOKEN_TTL_MS, RP_REPLAY_DEFAULT_MAX);
+	if (sv.kids == NULL || sv.replay == NULL || make_envp(&sv) != 0) {
 		cli_warn("out of memory");
 		goto out;
 	}

@@ -31,9 +31,10 @@
 #define MAX_CTLS 16               /* handoff connections from the broker */
 #define CTL_OUT_HIGH (64u * 1024u) /* unread Acks before we stop reading */
 #define EMFILE_PAUSE_MS 100
-#define TOKEN_STORE_CAP 16384
-#define SIDEBAND_BUF 64
+#define SIDEBAND_BUF 512          /* the token and, from rp-broker, the
+                                     offer in the same message */
 #define SCAN_ROUNDS 64            /* reads of an over-cap offer per turn */
+#define PROBE_EVERY 8             /* see ctl_more */
 
 enum route { ROUTE_RECONNECT = 0, ROUTE_HANDOFF = 1 };
 
@@ -60,6 +61,8 @@ struct conn {
 	uint8_t fill;               /* read once before writing what buf
 	                               holds (the handoff event), so both
 	                               go out in one write */
+	uint8_t nowait;             /* an adopted fd, flags not asked for:
+	                               I/O with MSG_DONTWAIT (c_read) */
 	unsigned events;            /* what the loop watches (0: nothing) */
 	int watched;
 	uint64_t timer;
@@ -83,6 +86,8 @@ struct ctl {
 	enum ctlstate state;
 	unsigned events;
 	uint64_t timer;
+	uint8_t busy;                     /* the last look found a transfer */
+	unsigned rounds;                  /* transfers taken, for PROBE_EVERY */
 	int rfd;                          /* the fd that came with the token */
 	enum rp_fdpass_status fst;        /* how the sideband came, judged */
 	int nfds;                         /* with the offer, later */
@@ -102,7 +107,7 @@ struct serve {
 	int stopping;
 	uint64_t pause_timer;
 	struct rp_buf daemon;       /* our DaemonProcess, encoded once */
-	struct rp_token_store *tokens;
+	struct rp_replay *replay;   /* the tokens accepted (replay.h) */
 
 	char **envp;                /* environ + RP_ROUTE, RP_PEER_PID/UID */
 	size_t env_slot;
@@ -132,7 +137,10 @@ int serve_spawn(struct serve *sv, int fd, int route,
 int serve_accept_failed(struct serve *sv);
 
 /* serve_conn.c */
-struct conn *conn_new(struct serve *sv, int fd, enum cstate s);
+/* A connection in state s.  Watched (quietly) from now on, or, lazy,
+ * only once it asks for events: an adopted fd, for which nothing is
+ * asked of the system before it is used. */
+struct conn *conn_new(struct serve *sv, int fd, enum cstate s, int lazy);
 /* Release c (the fd too, unless handed on: c->fd == -1). */
 void conn_release(struct conn *c);
 /* Release c and let others have its place. */

@@ -48,14 +48,31 @@ set_state(struct conn *c, enum cstate s)
 		sv->busy++;
 }
 
+static void
+conn_fd_cb(struct rp_loop *loop, int fd, unsigned events, void *arg);
+
 /* Change what the loop watches on c.  MOD of a registered fd does not
  * fail in practice; if it ever did, the connection's timer (or the
- * peer's hang-up) still ends it, so we only say so. */
+ * peer's hang-up) still ends it, so we only say so.  A lazy connection
+ * is registered here the first time it asks for events; if that fails,
+ * it is closed (its callers return right after watch). */
 static void
 watch(struct conn *c, unsigned events)
 {
 	if (c->events == events)
 		return;
+	if (!c->watched) {
+		if (rp_loop_add(c->sv->loop, c->fd, events, conn_fd_cb,
+		    c) != 0) {
+			cli_warn("cannot watch a connection: %s",
+			    strerror(errno));
+			conn_close(c);
+			return;
+		}
+		c->watched = 1;
+		c->events = events;
+		return;
+	}
 	if (rp_loop_mod(c->sv->loop, c->fd, events) != 0) {
 		cli_warn("cannot watch a connection: %s", strerror(errno));
 		return;
@@ -78,11 +95,8 @@ set_timer(struct conn *c, int64_t at, rp_loop_timer_fn fn)
 
 /* ------------------------------------------------------------ the pool */
 
-static void
-conn_fd_cb(struct rp_loop *loop, int fd, unsigned events, void *arg);
-
 struct conn *
-conn_new(struct serve *sv, int fd, enum cstate s)
+conn_new(struct serve *sv, int fd, enum cstate s, int lazy)
 {
 	struct conn *c = sv->free_conns;
 
@@ -97,12 +111,12 @@ conn_new(struct serve *sv, int fd, enum cstate s)
 	c->fd = fd;
 	c->state = C_FREE;
 	rp_frame_decoder_init(&c->dec, RP_FRAME_SMALL_MAX);
-	if (rp_loop_add(sv->loop, fd, 0, conn_fd_cb, c) != 0) {
+	if (!lazy && rp_loop_add(sv->loop, fd, 0, conn_fd_cb, c) != 0) {
 		c->next = sv->free_conns;
 		sv->free_conns = c;
 		return NULL;
 	}
-	c->watched = 1;
+	c->watched = !lazy;
 	c->next_all = sv->all;
 	if (sv->all != NULL)
 		sv->all->prev_all = c;
@@ -256,6 +270,44 @@ echo_classify(struct conn *c)
 }
 
 /*
+ * One read or write on c that never waits.  An adopted fd (c->nowait)
+ * has the flags its sender gave it, which we do not ask for: on a socket
+ * MSG_DONTWAIT makes each call non-blocking; anything else is made
+ * non-blocking once, when that shows.
+ */
+static ssize_t
+c_read(struct conn *c, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (c->nowait) {
+		n = rp_io_recv_nowait(c->fd, buf, len);
+		if (n >= 0 || errno != ENOTSOCK)
+			return n;
+		c->nowait = 0;
+		if (rp_fd_set_nonblock(c->fd, 1) != 0)
+			return -1;
+	}
+	return rp_io_read_some(c->fd, buf, len);
+}
+
+static ssize_t
+c_write(struct conn *c, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (c->nowait) {
+		n = rp_io_send_nowait(c->fd, buf, len);
+		if (n >= 0 || errno != ENOTSOCK)
+			return n;
+		c->nowait = 0;
+		if (rp_fd_set_nonblock(c->fd, 1) != 0)
+			return -1;
+	}
+	return rp_io_write_some(c->fd, buf, len);
+}
+
+/*
  * Echo what arrives.  Reads only when everything read before has been
  * written, so one connection holds one buffer and a client that does not
  * read its replies stops being read (no unbounded buffering).
@@ -278,7 +330,7 @@ echo_run(struct conn *c)
 			 * its request already; answer it together with the
 			 * event in front of it. */
 			c->fill = 0;
-			n = rp_io_read_some(c->fd, c->buf + c->len,
+			n = c_read(c, c->buf + c->len,
 			    sizeof(c->buf) - c->len);
 			if (n > 0)
 				c->len += (uint32_t)n;
@@ -286,8 +338,7 @@ echo_run(struct conn *c)
 				c->rd_eof = 1;
 		}
 		if (c->classified && c->off < c->len) {
-			n = rp_io_write_some(c->fd, c->buf + c->off,
-			    c->len - c->off);
+			n = c_write(c, c->buf + c->off, c->len - c->off);
 			if (n < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK ||
 				    errno == EINTR) {
@@ -308,8 +359,7 @@ echo_run(struct conn *c)
 			conn_close(c);
 			return;
 		}
-		n = rp_io_read_some(c->fd, c->buf + c->len,
-		    sizeof(c->buf) - c->len);
+		n = c_read(c, c->buf + c->len, sizeof(c->buf) - c->len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -503,9 +553,9 @@ conn_start(struct serve *sv, int fd, const struct rp_peercred *peer)
 	/* With a free slot an echo connection is served at once and looks
 	 * at its first bytes as it reads them; otherwise it is held. */
 	if (sv->o->echo && sv->busy < sv->o->max_conns)
-		c = conn_new(sv, fd, C_ECHO);
+		c = conn_new(sv, fd, C_ECHO, 0);
 	else
-		c = conn_new(sv, fd, C_CLASSIFY);
+		c = conn_new(sv, fd, C_CLASSIFY, 0);
 	if (c == NULL) {
 		cli_warn("cannot take a connection: %s", strerror(errno));
 		rp_fd_close(&fd);

@@ -39,9 +39,11 @@ adopt(struct serve *sv, int fd, uint64_t correlation_id,
 	if (sv->o->echo && sv->busy < sv->o->max_conns &&
 	    ev.len <= sizeof(c->buf)) {
 		/* The peer's identity only matters to PROG's environment.
-		 * The fd may come blocking from a sender other than ours. */
-		if (rp_fd_set_nonblock(fd, 1) != 0 ||
-		    (c = conn_new(sv, fd, C_ECHO)) == NULL) {
+		 * Nothing is asked of the system for the fd: it came
+		 * close-on-exec (MSG_CMSG_CLOEXEC), it is read and written
+		 * with MSG_DONTWAIT whatever flags its sender gave it, and
+		 * the loop is told of it only when it has to wait. */
+		if ((c = conn_new(sv, fd, C_ECHO, 1)) == NULL) {
 			cli_warn("cannot take a handed-off connection: %s",
 			    strerror(errno));
 			rp_buf_free(&ev);
@@ -49,6 +51,7 @@ adopt(struct serve *sv, int fd, uint64_t correlation_id,
 			return;
 		}
 		c->route = ROUTE_HANDOFF;
+		c->nowait = 1;
 		c->classified = 1;   /* a handed-off client is never a probe */
 		if (ev.len > 0) {
 			memcpy(c->buf, ev.data, ev.len);
@@ -77,7 +80,7 @@ adopt(struct serve *sv, int fd, uint64_t correlation_id,
 		return;
 	}
 	if (rp_fd_set_nonblock(fd, 1) != 0 ||
-	    (c = conn_new(sv, fd, C_CLASSIFY)) == NULL) {
+	    (c = conn_new(sv, fd, C_CLASSIFY, 0)) == NULL) {
 		cli_warn("cannot take a handed-off connection: %s",
 		    strerror(errno));
 		rp_fd_close(&fd);
@@ -166,9 +169,8 @@ ctl_offer(struct ctl *k, uint8_t *body, size_t len)
 		ctl_close(k);
 		return -1;
 	}
-	detail = rp_handoff_judge(k->fst, k->nfds, k->side, k->got, offer,
-	    sv->tokens, RP_HANDOFF_REPLAY, rp_loop_now(sv->loop), msg,
-	    sizeof(msg));
+	detail = rp_handoff_judge_replay(k->fst, k->nfds, k->side, k->got,
+	    offer, sv->replay, rp_loop_now(sv->loop), msg, sizeof(msg));
 	ok = detail == NULL;
 	if (rp_wire_ack_encode(&k->out, RP_KIND_RESPONSE,
 	    offer->correlation_id, offer->token.data, offer->token.len, ok,
@@ -290,14 +292,17 @@ ctl_scan(struct ctl *k)
 }
 
 /*
- * A sideband without an fd may have been read together with the start of
- * the offer behind it: those bytes go to the offer's decoder.  0, or -1
- * when the connection was closed.
+ * The bytes read with the sideband past its 16 (a sideband without an
+ * fd running on into the offer, or the offer sent in the fd's very
+ * message, as rp-broker does) go to the offer's decoder.  1 when they
+ * hold the whole offer, 0 when more is to be read, -1 when the
+ * connection was closed.
  */
 static int
 ctl_spill(struct ctl *k)
 {
-	size_t spill = rp_handoff_sideband_spill(k->fst, k->got), used;
+	size_t spill = rp_handoff_sideband_spill(k->fst, k->side, k->got);
+	size_t used;
 	enum rp_frame_status st;
 
 	if (spill == 0)
@@ -305,14 +310,32 @@ ctl_spill(struct ctl *k)
 	k->got = RP_TOKEN_LEN;
 	st = rp_frame_decoder_feed(&k->dec, k->side + RP_TOKEN_LEN, spill,
 	    &used);
-	if ((st == RP_FRAME_MORE || st == RP_FRAME_OK) && used == spill)
+	if (st == RP_FRAME_MORE && used == spill)
 		return 0;
+	if (st == RP_FRAME_OK && used == spill)
+		return 1;
 	if (st == RP_FRAME_TOO_LARGE)
 		return ctl_too_large(k, k->side + RP_TOKEN_LEN + used,
-		    spill - used);
-	cli_warn("handoff: a transfer without an fd, and no offer after it");
+		    spill - used) == 0 ? 0 : -1;
+	cli_warn("handoff: %s", st == RP_FRAME_OK ? "bytes after the offer "
+	    "in the transfer's message" :
+	    "a transfer without an fd, and no offer after it");
 	ctl_close(k);
 	return -1;
+}
+
+/*
+ * A transfer was taken: look for another at once (a recvmsg, which fails
+ * when there is none), or leave that to the loop's next wait?  In a
+ * burst, several are queued and looking pays (their Acks go out in one
+ * write); one at a time, it is a failed call per transfer.  So look
+ * when the last look found one, and every PROBE_EVERY transfers anyway,
+ * so that a burst is noticed.  Readiness brings back whatever is left.
+ */
+static int
+ctl_more(struct ctl *k)
+{
+	return k->busy || ++k->rounds % PROBE_EVERY == 0;
 }
 
 /*
@@ -327,7 +350,7 @@ ctl_run(struct ctl *k)
 	enum rp_frame_status st;
 	uint8_t *body;
 	size_t len;
-	int round, r;
+	int round, r, taken = 0;
 
 	for (round = 0; round < ACCEPT_BATCH; round++) {
 		if (!sv->polling || k->out.len >= CTL_OUT_HIGH)
@@ -342,18 +365,35 @@ ctl_run(struct ctl *k)
 		}
 		if (k->state == CTL_SIDEBAND) {
 			/* A deadline in the past: never wait, only look. */
+			if (taken > 0 && !ctl_more(k))
+				break;
 			k->fst = rp_fdpass_recv(k->fd, k->side, sizeof(k->side),
 			    &k->got, &k->rfd, &k->nfds, 0);
-			if (k->fst == RP_FDPASS_TIMEOUT)
+			if (k->fst == RP_FDPASS_TIMEOUT) {
+				if (taken > 0)
+					k->busy = 0;
 				break;
+			}
+			if (taken > 0)
+				k->busy = 1;
 			if (k->fst == RP_FDPASS_EOF || k->fst == RP_FDPASS_IO) {
 				ctl_close(k);
 				return;
 			}
 			k->state = CTL_OFFER;
 			rp_frame_decoder_init(&k->dec, RP_FRAME_SMALL_MAX);
-			if (ctl_spill(k) != 0)
+			if ((r = ctl_spill(k)) < 0)
 				return;
+			if (r == 1) {
+				/* The whole offer came with the fd (from
+				 * rp-broker, always): no timer, no read. */
+				k->state = CTL_SIDEBAND;
+				body = rp_frame_decoder_take(&k->dec, &len);
+				if (ctl_offer(k, body, len) != 0)
+					return;
+				taken++;
+				continue;
+			}
 			k->timer = rp_loop_timer(sv->loop, rp_loop_now(sv->loop) +
 			    sv->o->timeout_ms, ctl_offer_timeout, k);
 			if (k->timer == 0) {
@@ -384,6 +424,7 @@ ctl_run(struct ctl *k)
 		body = rp_frame_decoder_take(&k->dec, &len);
 		if (ctl_offer(k, body, len) != 0)
 			return;
+		taken++;
 	}
 	/* The Acks of this round, together, once their clients are served
 	 * (or the broker, which waits for them, has had each already). */

@@ -20,7 +20,7 @@
 enum {
 	OPT_SERVICE = 256, OPT_VERSION, OPT_CLIENT_VERSION, OPT_KEEPALIVE,
 	OPT_ADOPT, OPT_HANDOFF_TIMEOUT, OPT_JSON, OPT_TIMEOUT, OPT_CONNECT,
-	OPT_WAIT,
+	OPT_WAIT, OPT_EARLY,
 };
 
 static const struct option longopts[] = {
@@ -36,6 +36,7 @@ static const struct option longopts[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "connect", no_argument, NULL, OPT_CONNECT },
 	{ "wait-for-socket", no_argument, NULL, OPT_WAIT },
+	{ "early-request", required_argument, NULL, OPT_EARLY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -48,7 +49,12 @@ struct hello_opts {
 	int64_t timeout_ms, handoff_timeout_ms;
 	char **prog;
 	const char *traceparent, *tracestate;
+	const char *early_path;     /* --early-request FILE */
+	uint8_t *early;             /* its bytes */
+	size_t nearly;
 };
+
+#define EARLY_MAX (64u * 1024u)
 
 /* A trace header from the environment: printable ASCII, <= 512 bytes. */
 static int
@@ -132,6 +138,9 @@ parse(int argc, char **argv, struct hello_opts *o)
 		case OPT_WAIT:
 			o->wait = 1;
 			break;
+		case OPT_EARLY:
+			o->early_path = optarg;
+			break;
 		case 'q':
 			o->quiet = 1;
 			break;
@@ -156,10 +165,63 @@ parse(int argc, char **argv, struct hello_opts *o)
 	if (o->json && (o->connect || o->prog != NULL))
 		return cli_usage("hello: --json reports the reply; it does "
 		    "not go with --connect or PROG");
+	if (o->early_path != NULL && (!o->adopt ||
+	    (!o->connect && o->prog == NULL)))
+		return cli_usage("hello: --early-request goes with --adopt "
+		    "and --connect or PROG");
 	if ((r = trace_env("TRACEPARENT", &o->traceparent)) != 0 ||
 	    (r = trace_env("TRACESTATE", &o->tracestate)) != 0)
 		return r;
 	return 0;
+}
+
+/* --early-request FILE: its bytes (at most EARLY_MAX, at least one), read
+ * before anything is sent. */
+static int
+read_early(struct hello_opts *o)
+{
+	struct rp_buf b = { 0 };
+	uint8_t chunk[4096];
+	ssize_t n;
+	int fd;
+
+	if (o->early_path == NULL)
+		return RP_EXIT_OK;
+	fd = rp_fs_open_read(o->early_path);
+	if (fd < 0) {
+		cli_warn("--early-request %s: %s", o->early_path,
+		    strerror(errno));
+		return rp_exit_from_errno(errno);
+	}
+	for (;;) {
+		n = rp_io_read_full(fd, chunk, sizeof(chunk),
+		    RP_DEADLINE_NEVER);
+		if (n < 0 || (n > 0 && rp_buf_append(&b, chunk,
+		    (size_t)n) != 0)) {
+			cli_warn("--early-request %s: %s", o->early_path,
+			    strerror(errno));
+			close(fd);
+			rp_buf_free(&b);
+			return RP_EXIT_INTERNAL;
+		}
+		if (b.len > EARLY_MAX) {
+			close(fd);
+			rp_buf_free(&b);
+			return cli_usage("hello: --early-request %s is longer "
+			    "than %u bytes", o->early_path, EARLY_MAX);
+		}
+		if ((size_t)n < sizeof(chunk))
+			break;
+	}
+	close(fd);
+	if (b.len == 0) {
+		rp_buf_free(&b);
+		return cli_usage("hello: --early-request %s is empty",
+		    o->early_path);
+	}
+	o->early = b.data;
+	o->nearly = b.len;
+	return RP_EXIT_OK;
 }
 
 /* A fresh request id for the Hello: 32 hex digits. */
@@ -200,10 +262,15 @@ send_hello(int fd, const char *path, const struct hello_opts *o, uint64_t rid,
 	h.client_lib_name = (char *)"rp";
 	h.client_lib_version = (char *)RP_VERSION;
 	h.client_keepalive_secs = o->keepalive;
-	if (rp_wire_frame_encode_msg(&out, &m, &h.base) != 0) {
+	if (rp_wire_frame_encode_msg(&out, &m, &h.base) != 0 ||
+	    (o->nearly > 0 && rp_buf_append(&out, o->early, o->nearly) != 0)) {
 		cli_warn("cannot encode the Hello: %s", strerror(errno));
+		rp_buf_free(&out);
 		return RP_EXIT_INTERNAL;
 	}
+	/* With --early-request, the request goes in the same write, right
+	 * behind the Hello: the broker reads exactly the Hello, so the
+	 * request waits in the connection for whoever holds it next. */
 	r = rp_io_write_full(fd, out.data, out.len, deadline);
 	rp_buf_free(&out);
 	if (r != 0 && !probe_send_broken(errno))
@@ -232,6 +299,10 @@ await_handoff(int fd, const Rp__Negotiated *n, int64_t deadline,
 	/* Exactly the event's bytes are read: what the backend sends
 	 * after it stays in the socket for whoever uses it next. */
 	st = rp_frame_read(fd, RP_FRAME_SMALL_MAX, deadline, &body, &len);
+	/* A Unix socket closed with bytes of ours unread (an early
+	 * request) reads as a reset: closed all the same. */
+	if (st == RP_FRAME_IO && errno == ECONNRESET)
+		st = RP_FRAME_EOF;
 	if (st != RP_FRAME_OK) {
 		/* Whoever held the connection let it go without a word: a
 		 * failed transfer looks like this, by design. */
@@ -444,6 +515,17 @@ negotiated(const struct hello_opts *o, int fd, const Rp__Negotiated *n,
 			    n->backend_pipe, strerror(errno));
 			return rp_exit_from_errno(errno);
 		}
+		/* The early request went with the Hello connection: it is
+		 * sent again, first, on this one. */
+		if (o->nearly > 0 && rp_io_write_full(conn, o->early,
+		    o->nearly, deadline) != 0) {
+			cli_warn("cannot send the early request to the "
+			    "backend at %s: %s", n->backend_pipe,
+			    strerror(errno));
+			rc = rp_exit_from_errno(errno);
+			rp_fd_close(&conn);
+			return rc;
+		}
 	}
 	rc = use_connection(o, conn, route);
 	if (conn != fd)
@@ -469,12 +551,18 @@ probe_hello(int argc, char **argv)
 	rc = parse(argc, argv, &o);
 	if (rc != 0)
 		return rc < 0 ? RP_EXIT_OK : rc;
-	if ((rc = probe_broker_socket(o.socket_opt, path, sizeof(path))) != 0)
+	if ((rc = read_early(&o)) != 0)
 		return rc;
+	if ((rc = probe_broker_socket(o.socket_opt, path, sizeof(path))) != 0) {
+		free(o.early);
+		return rc;
+	}
 	deadline = rp_deadline_in(o.timeout_ms);
 	fd = probe_connect_broker(path, o.wait, deadline);
-	if (fd < 0)
+	if (fd < 0) {
+		free(o.early);
 		return rp_exit_from_errno(errno);
+	}
 	rid = probe_request_id();
 	if ((rc = send_hello(fd, path, &o, rid, hrid, deadline)) != 0)
 		goto out;
@@ -517,5 +605,6 @@ probe_hello(int argc, char **argv)
 	rp_wire_free(reply);
 out:
 	rp_fd_close(&fd);
+	free(o.early);
 	return rc;
 }

@@ -100,12 +100,9 @@ rp_fdpass_send_with_tail(int sock, int fd, const void *data, size_t len,
     const void *tail, size_t tail_len)
 {
 	union fd_ctl ctl;
+	struct msghdr msg;
 	struct iovec iov[2];
 	ssize_t n;
-#ifdef __linux__
-	struct mmsghdr mm[2];
-	int sent;
-#endif
 
 	if (fd < 0) {
 		errno = EBADF;
@@ -120,49 +117,27 @@ rp_fdpass_send_with_tail(int sock, int fd, const void *data, size_t len,
 	iov[0].iov_len = len;
 	iov[1].iov_base = (void *)(uintptr_t)tail;
 	iov[1].iov_len = tail_len;
-#ifdef __linux__
-	memset(mm, 0, sizeof(mm));
-	attach_fd(&mm[0].msg_hdr, &iov[0], &ctl, fd);
-	mm[1].msg_hdr.msg_iov = &iov[1];
-	mm[1].msg_hdr.msg_iovlen = 1;
-	/* Two messages, so two buffers on the stream: the fd's data ends
-	 * where its message ends, and the tail is plain bytes behind it. */
+	/* One message: the fd travels with its first byte, and a reader
+	 * whose buffer is large enough takes the data, the fd and the tail
+	 * in one recvmsg.  The byte stream is the same as with two sends,
+	 * so a reader that takes exactly len bytes with the fd finds the
+	 * tail behind them as before. */
+	memset(&msg, 0, sizeof(msg));
+	attach_fd(&msg, &iov[0], &ctl, fd);
+	msg.msg_iovlen = tail_len > 0 ? 2 : 1;
 	do
-		sent = sendmmsg(sock, mm, tail_len > 0 ? 2 : 1,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-	while (sent < 0 && errno == EINTR);
-	if (sent < 1)
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
 		return -1;
-	if (mm[0].msg_len != len) {
+	/* A socket with room for only part of the data bytes: the fd went
+	 * with a cut token, which no receiver can take. */
+	if ((size_t)n < len) {
 		errno = EPROTO;
 		return -1;
 	}
-	/* A tail that did not go (a full socket, or an error the next
-	 * write will see again) is the caller's to write. */
-	return sent == 2 ? (ssize_t)mm[1].msg_len : 0;
-#else
-	{
-		struct msghdr msg;
-
-		memset(&msg, 0, sizeof(msg));
-		attach_fd(&msg, &iov[0], &ctl, fd);
-		do
-			n = sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-		while (n < 0 && errno == EINTR);
-		if (n < 0)
-			return -1;
-		if ((size_t)n != len) {
-			errno = EPROTO;
-			return -1;
-		}
-	}
-#endif
-	if (tail_len == 0)
-		return 0;
-	do
-		n = send(sock, tail, tail_len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? 0 : n;
+	/* A tail that did not all go is the caller's to write. */
+	return n - (ssize_t)len;
 }
 
 /*

@@ -1,6 +1,7 @@
 /* init.c — common start-up for every rp program (see rp.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <unistd.h>
@@ -9,6 +10,20 @@
 
 /* Which of fds 0-2 rp_init found closed (bit N for fd N). */
 static unsigned closed_at_start;
+static volatile unsigned long fork_gen;
+static int atfork_set;
+
+static void
+forked_child(void)
+{
+	fork_gen++;
+}
+
+unsigned long
+rp_fork_generation(void)
+{
+	return fork_gen;
+}
 
 int
 rp_init(void)
@@ -34,6 +49,13 @@ rp_init(void)
 	if (sodium_init() < 0) {
 		errno = EIO;
 		return -1;
+	}
+	if (!atfork_set) {
+		if (pthread_atfork(NULL, NULL, forked_child) != 0) {
+			errno = ENOMEM;
+			return -1;
+		}
+		atfork_set = 1;
 	}
 	return 0;
 }

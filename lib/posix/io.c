@@ -93,6 +93,28 @@ rp_io_read_some(int fd, void *buf, size_t len)
 }
 
 ssize_t
+rp_io_recv_nowait(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = recv(fd, buf, len, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+ssize_t
+rp_io_send_nowait(int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+ssize_t
 rp_io_write_some(int fd, const void *buf, size_t len)
 {
 	ssize_t n;

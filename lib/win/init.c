@@ -15,6 +15,12 @@
 /* Which of 0, 1 and 2 rp_init found closed. */
 static int closed_at_start[3];
 
+unsigned long
+rp_fork_generation(void)
+{
+	return 0;
+}
+
 int
 rp_init_closed(int fd)
 {

@@ -169,6 +169,27 @@ read_one(struct rp_wfd *w, void *buf, size_t len, int nonblock)
 	return n;
 }
 
+/* No socket here is an fd: the caller takes the plain path. */
+ssize_t
+rp_io_recv_nowait(int fd, void *buf, size_t len)
+{
+	(void)fd;
+	(void)buf;
+	(void)len;
+	errno = ENOTSOCK;
+	return -1;
+}
+
+ssize_t
+rp_io_send_nowait(int fd, const void *buf, size_t len)
+{
+	(void)fd;
+	(void)buf;
+	(void)len;
+	errno = ENOTSOCK;
+	return -1;
+}
+
 ssize_t
 rp_io_read_some(int fd, void *buf, size_t len)
 {

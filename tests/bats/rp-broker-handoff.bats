@@ -177,6 +177,64 @@ fallback_thrice() {
 	[ "$(admin config --json --body | jf 'd["config"]["handoff_event"]["source"]')" = flag ]
 }
 
+@test "interop: each transfer is ONE message: Python's socket.recv_fds takes the token, the fd and the whole offer in one call" {
+	def echo ho-py
+	start_broker --handoff --handoff-event broker --events "$EV"
+	run -0 adopt --connect <<<"one message"
+	assert_line "one message"
+	assert_line "rp-probe: route: handoff"
+	run -0 adopt --connect <<<"and another"
+	assert_line "and another"
+	assert_line "rp-probe: route: handoff"
+	wait_for outcome_is accepted 2
+	cat "$RP_TEST_ENV_DIR/py.out"
+	# The offer for service "echo" is 41 bytes: 16 + 41 in one call.
+	[ "$(grep -c '^recv_fds calls: 1 bytes: 57 fds: 1 truncated: 0 offer_whole: 1$' "$RP_TEST_ENV_DIR/py.out")" = 2 ]
+	[ "$(grep -c '^offer: service=echo token_ok=1 corr_ok=1 kind=0 protocol=0xd0ff$' "$RP_TEST_ENV_DIR/py.out")" = 2 ]
+}
+
+@test "--early-request: the request goes behind the Hello; handed off, the backend answers it behind the event" {
+	def echo ho-real
+	start_broker --handoff --events "$EV"
+	printf 'early one\n' >"$T/req"
+	run -0 adopt --early-request "$T/req" --connect </dev/null
+	assert_output "rp-probe: route: handoff
+early one"
+	# With PROG: the answer is there to read, the request already sent.
+	run -0 adopt --early-request "$T/req" -- sh -c 'head -1 <&6; echo "via $RP_ROUTE"'
+	assert_line "early one"
+	assert_line "via handoff"
+	wait_for outcome_is accepted 2
+	# Usage: only with --adopt and somewhere for the answer to go.
+	run -2 rp-probe hello -s "$SOCK" --service echo --version 1.0.0 --early-request "$T/req" --connect
+	assert_output --partial "--early-request goes with --adopt"
+	run -2 adopt --early-request "$T/req"
+	run -2 adopt --early-request /dev/null --connect
+	assert_output --partial "is empty"
+	head -c 70000 /dev/zero >"$T/big"
+	run -2 adopt --early-request "$T/big" --connect
+	assert_output --partial "longer than 65536 bytes"
+	run ! adopt --early-request "$T/nonexistent" --connect
+	assert_output --partial "--early-request $T/nonexistent: No such file"
+}
+
+@test "--early-request on fallback: sent again, once, on the backend_pipe connection" {
+	def echo ho-refuse
+	start_broker --handoff --events "$EV"
+	printf 'idempotent\n' >"$T/req"
+	run -0 adopt --early-request "$T/req" --connect </dev/null
+	assert_output "rp-probe: route: reconnect (the connection closed before the handoff event)
+idempotent"
+	wait_for outcome_is refused 1
+	stop_broker
+	# No handoff at all (a broker without --handoff): the same.
+	def echo ho-real
+	restart_broker 2
+	run -0 adopt --early-request "$T/req" --connect </dev/null
+	assert_output "rp-probe: route: reconnect (the broker issued no handoff token)
+idempotent"
+}
+
 @test "a static backend with --backend-handoff, and a token good once across the whole path" {
 	rp_start be rp-handoff-recv --serve "$SHORT/st.sock" --handoff "$SHORT/st-ho.sock" \
 		--echo --ready-fd 3
@@ -258,6 +316,10 @@ fallback_thrice() {
 	start_broker --handoff --events "$EV"
 	fallback_thrice refused "the connection closed before the handoff event"
 	grep '"handoff_outcome":"refused"' "$EV" | grep -q "refused by rp-test-backend"
+	# Counted by the reason the Ack gave too: a backend's own one.
+	[ "$(metric running_process_broker_v1_handoff_refusals_total reason=other)" = 4 ]
+	[ "$(metric running_process_broker_v1_handoff_refusals_total reason=replay)" = 0 ]
+	[ "$(metric running_process_broker_v1_handoff_refusals_total)" = 4 ]
 	# A refusal leaves the handoff connection up.
 	[ "$(metric running_process_broker_v1_handoff_connections)" = 1 ]
 }

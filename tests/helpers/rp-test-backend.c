@@ -162,12 +162,15 @@ handoff_conn(int c, const char *how)
 	static int held[4096];
 	static size_t nheld;
 	Rp__HandoffOffer *o;
-	uint8_t side[64], *body, other[RP_TOKEN_LEN];
+	uint8_t side[RP_TOKEN_LEN], *body, other[RP_TOKEN_LEN];
 	const char *why;
 	size_t got, len;
 	int fd;
 
 	for (;;) {
+		/* Exactly the token with the fd, as the reference
+		 * implementation's receiver reads it; the offer (sent in the
+		 * same message by rp-broker) is then read from the stream. */
 		if (rp_fdpass_recv(c, side, sizeof(side), &got, &fd, NULL,
 		    RP_DEADLINE_NEVER) != RP_FDPASS_OK)
 			return;

@@ -450,8 +450,9 @@ test_python_receives(void)
 	close(sv[0]);
 }
 
-/* The fd message and the bytes behind it in one call: the receiver sees
- * exactly the 16 bytes with the fd, then the tail as plain bytes. */
+/* The fd, the data and the bytes behind it in one message: a receiver
+ * with room takes all of them in one recvmsg; one that reads exactly the
+ * 16 bytes with the fd finds the tail behind them as plain bytes. */
 static void
 test_send_with_tail(void)
 {
@@ -469,15 +470,29 @@ test_send_with_tail(void)
 	    sizeof(tail) - 1), (ssize_t)sizeof(tail) - 1);
 	T_EQ(rp_fdpass_recv(sv[1], buf, sizeof(buf), &got, &fd, NULL,
 	    rp_deadline_in(1000)), RP_FDPASS_OK);
+	T_UEQ(got, 16 + sizeof(tail) - 1);
+	T_MEM(buf, token, 16);
+	T_MEM(buf + 16, tail, sizeof(tail) - 1);
+	/* Nothing else was left in the socket. */
+	T_EQ(recv(sv[1], text, sizeof(text), MSG_DONTWAIT), -1);
+	T_OK(errno == EAGAIN || errno == EWOULDBLOCK);
+	memset(text, 0, sizeof(text));
+	T_EQ(rp_io_read_full(fd, text, 17, rp_deadline_in(1000)), 17);
+	T_STR(text, "via the tail call");
+	close(fd);
+
+	/* The same stream, read as two sends would be: 16 bytes with the
+	 * fd, then the tail. */
+	T_EQ(rp_fdpass_send_with_tail(sv[0], r, token, 16, tail,
+	    sizeof(tail) - 1), (ssize_t)sizeof(tail) - 1);
+	T_EQ(rp_fdpass_recv(sv[1], buf, 16, &got, &fd, NULL,
+	    rp_deadline_in(1000)), RP_FDPASS_OK);
 	T_UEQ(got, 16);
 	T_MEM(buf, token, 16);
 	memset(text, 0, sizeof(text));
 	T_EQ(rp_io_read_full(sv[1], text, sizeof(tail) - 1,
 	    rp_deadline_in(1000)), (ssize_t)sizeof(tail) - 1);
 	T_STR(text, tail);
-	memset(text, 0, sizeof(text));
-	T_EQ(rp_io_read_full(fd, text, 17, rp_deadline_in(1000)), 17);
-	T_STR(text, "via the tail call");
 	close(fd);
 
 	/* No tail: just the message. */
@@ -520,8 +535,9 @@ test_send_with_tail(void)
 	T_EQ(rp_fd_count(), n0 - 2);
 }
 
-/* Python reads what the one call sent: 16 bytes and the fd, then the
- * tail. */
+/* Python reads what each call sent: with room, the 16 bytes, the fd
+ * and the tail in ONE recv_fds; with exactly 16 bytes of room, the
+ * token and the fd, then the tail from the stream. */
 static void
 test_python_receives_tail(void)
 {
@@ -529,10 +545,13 @@ test_python_receives_tail(void)
 	    "import os, socket, sys\n"
 	    "s = socket.socket(fileno=3)\n"
 	    "msg, fds, flags, addr = socket.recv_fds(s, 64, 4)\n"
-	    "if msg != b'0123456789abcdef': sys.exit(3)\n"
+	    "if msg != b'0123456789abcdeftail bytes': sys.exit(3)\n"
 	    "if len(fds) != 1 or flags & socket.MSG_CTRUNC: sys.exit(4)\n"
+	    "if os.read(fds[0], 64) != b'from C': sys.exit(6)\n"
+	    "msg, fds, flags, addr = socket.recv_fds(s, 16, 4)\n"
+	    "if msg != b'0123456789abcdef' or len(fds) != 1: sys.exit(7)\n"
 	    "if s.recv(64) != b'tail bytes': sys.exit(5)\n"
-	    "if os.read(fds[0], 64) != b'from C': sys.exit(6)\n";
+	    "if os.read(fds[0], 64) != b'again': sys.exit(8)\n";
 	int sv[2], r;
 	pid_t pid;
 
@@ -540,6 +559,10 @@ test_python_receives_tail(void)
 	r = pipe_with("from C");
 	pid = python(script, sv[1]);
 	close(sv[1]);
+	T_EQ(rp_fdpass_send_with_tail(sv[0], r, token, 16, "tail bytes", 10),
+	    10);
+	close(r);
+	r = pipe_with("again");
 	T_EQ(rp_fdpass_send_with_tail(sv[0], r, token, 16, "tail bytes", 10),
 	    10);
 	close(r);

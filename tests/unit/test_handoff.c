@@ -133,12 +133,25 @@ test_shape_faults_come_first_and_consume_nothing(void)
 static void
 test_sideband_spill(void)
 {
-	T_UEQ(rp_handoff_sideband_spill(RP_FDPASS_NO_FD, 40), 24);
-	T_UEQ(rp_handoff_sideband_spill(RP_FDPASS_NO_FD, 16), 0);
-	T_UEQ(rp_handoff_sideband_spill(RP_FDPASS_NO_FD, 3), 0);
-	/* With an fd the read ends with its message: all of it is sideband. */
-	T_UEQ(rp_handoff_sideband_spill(RP_FDPASS_OK, 40), 0);
-	T_UEQ(rp_handoff_sideband_spill(RP_FDPASS_TOO_MANY_FDS, 40), 0);
+	uint8_t side[40];
+
+	memset(side, 0xab, sizeof(side));
+	side[16] = RP_FRAME_VERSION;
+	T_UEQ(rp_handoff_sideband_spill(RP_FDPASS_NO_FD, side, 40), 24);
+	T_UEQ(rp_handoff_sideband_spill(RP_FDPASS_NO_FD, side, 16), 0);
+	T_UEQ(rp_handoff_sideband_spill(RP_FDPASS_NO_FD, side, 3), 0);
+	/* With an fd, the offer may come in the same message: what follows
+	 * the token is the offer when it starts as a frame does ... */
+	T_UEQ(rp_handoff_sideband_spill(RP_FDPASS_OK, side, 40), 24);
+	T_UEQ(rp_handoff_sideband_spill(RP_FDPASS_OK, side, 17), 1);
+	T_UEQ(rp_handoff_sideband_spill(RP_FDPASS_OK, side, 16), 0);
+	/* ... else the whole message is a (long) sideband. */
+	side[16] = 0;
+	T_UEQ(rp_handoff_sideband_spill(RP_FDPASS_OK, side, 40), 0);
+	T_UEQ(rp_handoff_sideband_spill(RP_FDPASS_NO_FD, side, 40), 24);
+	side[16] = RP_FRAME_VERSION;
+	T_UEQ(rp_handoff_sideband_spill(RP_FDPASS_TOO_MANY_FDS, side, 40), 0);
+	T_UEQ(rp_handoff_sideband_spill(RP_FDPASS_TRUNCATED, side, 40), 0);
 }
 
 /*

@@ -9,9 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "io.h"
+#include "rp.h"
 #include "t.h"
 #include "token.h"
 
@@ -1150,6 +1153,62 @@ test_store_many(void)
 	free(taken_at);
 }
 
+/*
+ * Issued tokens come from a pool (one getrandom per 16): still all
+ * different across many refills, and a forked child, whose copy of the
+ * pool holds the very bytes its parent will issue next, draws its own.
+ */
+static void
+test_store_issue_pool(void)
+{
+	enum { N = 1000 };
+	struct rp_token_store *s;
+	uint8_t (*all)[RP_TOKEN_LEN], mine[RP_TOKEN_LEN], theirs[RP_TOKEN_LEN];
+	int i, j, p[2], dup = 0;
+	pid_t pid;
+
+	T_OK(rp_init() == 0);
+	T_OK((all = calloc(N, RP_TOKEN_LEN)) != NULL);
+	T_OK((s = rp_token_store_new(N + 1, 1000)) != NULL);
+	for (i = 0; i < N; i++) {
+		T_EQ(rp_token_store_issue(s, 0, all[i]), 0);
+		T_OK(!sodium_is_zero(all[i], RP_TOKEN_LEN));
+		for (j = 0; j < i; j++)
+			dup += memcmp(all[i], all[j], RP_TOKEN_LEN) == 0;
+	}
+	T_EQ(dup, 0);
+	rp_token_store_free(s);
+
+	/* Half a pool used: the rest is in both processes after fork. */
+	T_OK((s = rp_token_store_new(64, 1000)) != NULL);
+	for (i = 0; i < 8; i++)
+		T_EQ(rp_token_store_issue(s, 0, mine), 0);
+	T_EQ(pipe(p), 0);
+	pid = fork();
+	T_OK(pid >= 0);
+	if (pid == 0) {
+		uint8_t t[RP_TOKEN_LEN];
+
+		close(p[0]);
+		(void)rp_token_store_issue(s, 0, t);
+		_exit(write(p[1], t, sizeof(t)) == (ssize_t)sizeof(t) ? 0 : 1);
+	}
+	close(p[1]);
+	T_EQ(rp_token_store_issue(s, 0, mine), 0);
+	T_EQ(rp_io_read_full(p[0], theirs, sizeof(theirs), RP_DEADLINE_NEVER),
+	    (ssize_t)sizeof(theirs));
+	close(p[0]);
+	{
+		int st = -1;
+
+		T_EQ(waitpid(pid, &st, 0), pid);
+		T_OK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	T_OK(memcmp(mine, theirs, RP_TOKEN_LEN) != 0);
+	rp_token_store_free(s);
+	free(all);
+}
+
 int
 main(void)
 {
@@ -1167,6 +1226,7 @@ main(void)
 	T_RUN(test_read_list);
 	T_RUN(test_store_new_errors);
 	T_RUN(test_store_issue_take);
+	T_RUN(test_store_issue_pool);
 	T_RUN(test_store_expiry);
 	T_RUN(test_store_clock_backwards);
 	T_RUN(test_store_huge_times);

@@ -12,6 +12,8 @@ DIR in PYTHONPATH.
     rpwire.py send-fds SOCKET TOKEN     socket.send_fds: token + one fd
     rpwire.py recv-fds PATH READY       socket.recv_fds: take token + fd
     rpwire.py fake-recv PATH READY MODE a receiver that answers as told
+    rpwire.py one-recv PATH READY COUNT a broker's backend taking each
+                                        transfer in ONE socket.recv_fds
     rpwire.py fake-backend PATH READY MODE
                                         answer identity probes, maybe lying
     rpwire.py serve-hello PATH READY MODE [ARG]
@@ -402,6 +404,45 @@ def cmd_fake_recv(a):
     return 0
 
 
+def cmd_one_recv(a):
+    """The handoff side of a backend, for rp-broker: on the broker's one
+    handoff connection take COUNT transfers, each with exactly ONE
+    socket.recv_fds call (room for 4096 bytes and 4 fds), which must
+    carry the token, the fd and the whole offer frame; print what came,
+    ack it accepted, and echo on the adopted fd (the broker writes the
+    event: --handoff-event broker) until its client half-closes."""
+    srv = listen_ready(a.path, a.ready, 1)
+    c, _ = srv.accept()
+    c.settimeout(10)
+    for _ in range(a.count):
+        msg, fds, flags, _ = socket.recv_fds(c, 4096, 4)
+        tok, raw = msg[:16], msg[16:]
+        whole = (len(raw) >= 5 and raw[0] == 1 and
+                 struct.unpack("<I", raw[1:5])[0] == len(raw) - 5)
+        print("recv_fds calls: 1 bytes: %d fds: %d truncated: %d "
+              "offer_whole: %d" % (len(msg), len(fds),
+                                   bool(flags & socket.MSG_CTRUNC),
+                                   whole), flush=True)
+        if len(fds) != 1 or not whole:
+            return 1
+        f = pb.Frame.FromString(raw[5:])
+        o = pb.HandoffOffer.FromString(f.payload)
+        print("offer: service=%s token_ok=%d corr_ok=%d kind=%d "
+              "protocol=%#x" % (o.service_name, o.token == tok,
+                                o.correlation_id == f.request_id, f.kind,
+                                f.payload_protocol), flush=True)
+        ack = pb.HandoffAck(token=o.token, accepted=True,
+                            correlation_id=o.correlation_id)
+        c.sendall(encode(RESPONSE, PP_HANDOFF, ack.SerializeToString(),
+                         o.correlation_id))
+        with socket.socket(fileno=fds[0]) as conn:
+            conn.settimeout(10)
+            conn.sendall(read_all(conn))
+    c.close()
+    srv.close()
+    return 0
+
+
 # ------------------------------------------------- a scripted (lying) backend
 
 def cmd_fake_backend(a):
@@ -609,6 +650,10 @@ def main(argv):
     q.add_argument("path")
     q.add_argument("ready")
     q.add_argument("mode")
+    q = sub.add_parser("one-recv")
+    q.add_argument("path")
+    q.add_argument("ready")
+    q.add_argument("count", type=int)
     q = sub.add_parser("fake-backend")
     q.add_argument("path")
     q.add_argument("ready")
@@ -623,7 +668,8 @@ def main(argv):
     a = p.parse_args(argv[1:])
     return {"probe": cmd_probe, "echo": cmd_echo, "transfer": cmd_transfer,
             "send-fds": cmd_send_fds, "recv-fds": cmd_recv_fds,
-            "fake-recv": cmd_fake_recv, "fake-backend": cmd_fake_backend,
+            "fake-recv": cmd_fake_recv, "one-recv": cmd_one_recv,
+            "fake-backend": cmd_fake_backend,
             "serve-hello": cmd_serve_hello}[a.cmd](a)
 
 
