@@ -29,10 +29,8 @@
 void
 children_remove_endpoint(const char *path)
 {
-	struct stat st;
-
 	/* Our own private directory; only ever a socket file. */
-	if (path[0] != '\0' && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+	if (path[0] != '\0' && rp_fs_is_socket(path))
 		(void)unlink(path);
 }
 
@@ -41,7 +39,6 @@ children_sweep(struct broker *b)
 {
 	char prefix[64], path[RP_SUN_PATH_MAX];
 	struct dirent *e;
-	struct stat st;
 	size_t pl, nl;
 	DIR *d;
 	int fd;
@@ -57,12 +54,11 @@ children_sweep(struct broker *b)
 		    strcmp(e->d_name + nl - 5, ".sock") != 0)
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", b->dir, e->d_name) >=
-		    (int)sizeof(path) || lstat(path, &st) != 0 ||
-		    !S_ISSOCK(st.st_mode))
+		    (int)sizeof(path) || !rp_fs_is_socket(path))
 			continue;
 		fd = rp_sock_connect(path, 1, rp_deadline_in(100));
 		if (fd >= 0) {
-			close(fd);
+			rp_fd_close(&fd);
 			continue;
 		}
 		if (errno == ECONNREFUSED && unlink(path) == 0)

@@ -3,7 +3,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "deadline.h"
 #include "defs.h"
@@ -49,12 +48,6 @@ defs_flush(struct defs *d)
 	d->n = 0;
 }
 
-static int64_t
-ts_ns(const struct timespec *ts)
-{
-	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
-}
-
 /* (Re)read e from path: its definition, or why not (errno in e->err). */
 static void
 defs_read(struct defs *d, struct defent *e, const char *path)
@@ -71,17 +64,17 @@ defs_read(struct defs *d, struct defent *e, const char *path)
 
 static void
 defs_load(struct defs *d, struct defent *e, const char *path,
-    const struct stat *st)
+    const struct rp_fs_stamp *st)
 {
 	int first = !e->have, was_ok = e->def != NULL;
 	char reason[400];
 
 	e->have = 1;
-	e->dev = (uint64_t)st->st_dev;
-	e->ino = (uint64_t)st->st_ino;
-	e->size = (uint64_t)st->st_size;
-	e->mtime_ns = ts_ns(&st->st_mtim);
-	e->ctime_ns = ts_ns(&st->st_ctim);
+	e->dev = st->dev;
+	e->ino = st->ino;
+	e->size = st->size;
+	e->mtime_ns = st->mtime_ns;
+	e->ctime_ns = st->ctime_ns;
 	defs_read(d, e, path);
 	if (e->def != NULL)
 		rp_utf8_fmt(reason, sizeof(reason), "%s %s", path, first ?
@@ -102,7 +95,7 @@ defs_lookup(struct defs *d, const char *service,
 {
 	char path[PATH_MAX], dwhy[256];
 	struct defent *e;
-	struct stat st;
+	struct rp_fs_stamp st;
 	int err;
 
 	*def = NULL;
@@ -129,7 +122,7 @@ defs_lookup(struct defs *d, const char *service,
 	d->dir_bad = 0;
 	if (rp_servicedef_path(path, sizeof(path), d->dir, service) < 0)
 		return ENOENT;
-	if (stat(path, &st) < 0) {
+	if (rp_fs_stamp(path, &st) < 0) {
 		err = errno;
 		if (err == ENOENT || err == ENOTDIR)
 			return ENOENT;
@@ -154,10 +147,9 @@ defs_lookup(struct defs *d, const char *service,
 		d->list = e;
 		d->n++;
 	}
-	if (!e->have || e->dev != (uint64_t)st.st_dev ||
-	    e->ino != (uint64_t)st.st_ino || e->size != (uint64_t)st.st_size ||
-	    e->mtime_ns != ts_ns(&st.st_mtim) ||
-	    e->ctime_ns != ts_ns(&st.st_ctim)) {
+	if (!e->have || e->dev != st.dev || e->ino != st.ino ||
+	    e->size != st.size || e->mtime_ns != st.mtime_ns ||
+	    e->ctime_ns != st.ctime_ns) {
 		defs_load(d, e, path, &st);
 	} else if (e->loaded_ns - e->mtime_ns < RACY_NS ||
 	    e->loaded_ns - e->ctime_ns < RACY_NS) {

@@ -34,7 +34,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "broker.h"
@@ -250,7 +249,7 @@ read_acks(struct broker *b, struct bkey *k)
 	ssize_t n;
 
 	do
-		n = recv(hc->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		n = rp_io_recv_nowait(hc->fd, buf, sizeof(buf));
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return;
@@ -300,8 +299,7 @@ flush(struct broker *b, struct bkey *k)
 	ssize_t n;
 
 	while (hc->out.len > 0) {
-		n = send(hc->fd, hc->out.data, hc->out.len,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = rp_io_send_nowait(hc->fd, hc->out.data, hc->out.len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -384,10 +382,11 @@ hconn_open(struct broker *b, struct bkey *k, char *why, size_t whysz)
 		return -1;
 	}
 	/* Only a process of our own uid may take our clients' connections. */
-	if (rp_sock_peercred(fd, &pc) < 0 || pc.uid != b->euid) {
+	if (rp_sock_peercred(fd, &pc) < 0 ||
+	    !rp_peercred_allowed(&pc, NULL, 0)) {
 		rp_utf8_fmt(why, whysz, "%s is served by uid %u, not ours",
 		    k->hpipe, (unsigned)pc.uid);
-		close(fd);
+		rp_fd_close(&fd);
 		hc->retry_at = now + RETRY_MS;
 		return -1;
 	}

@@ -113,3 +113,11 @@ rp_daemon_ready_fd(int *fd)
 	rp_fd_close(fd);
 	return r;
 }
+
+void
+rp_daemon_forget_activation(void)
+{
+	(void)unsetenv("LISTEN_PID");
+	(void)unsetenv("LISTEN_FDS");
+	(void)unsetenv("LISTEN_FDNAMES");
+}

@@ -54,3 +54,12 @@ rp_daemon_ready_fd(int *fd)
 	rp_fd_close(fd);
 	return r;
 }
+
+void
+rp_daemon_forget_activation(void)
+{
+	/* An empty value removes the variable. */
+	(void)_putenv_s("LISTEN_PID", "");
+	(void)_putenv_s("LISTEN_FDS", "");
+	(void)_putenv_s("LISTEN_FDNAMES", "");
+}

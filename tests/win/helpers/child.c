@@ -14,9 +14,12 @@
  *                AdminReply built by the test) as the payload of a
  *                RESPONSE frame echoing the request's payload_protocol and
  *                request_id, and exit
+ *   sid          the SID of this process's token (TokenUser) on stdout,
+ *                as ConvertSidToStringSidA writes it (S-1-5-21-...)
  * Plain Win32 and the C runtime, no librp.
  */
 #include <windows.h>
+#include <sddl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +115,20 @@ run(int argc, char **argv)
 	}
 	if (strcmp(mode, "broker") == 0 && argc > 2)
 		return broker(argv[2]);
+	if (strcmp(mode, "sid") == 0) {
+		union { TOKEN_USER tu; char b[256]; } u;
+		HANDLE tok;
+		char *s;
+
+		if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok) ||
+		    !GetTokenInformation(tok, TokenUser, u.b, sizeof(u.b), &r) ||
+		    !ConvertSidToStringSidA(u.tu.User.Sid, &s))
+			return 1;
+		printf("%s\n", s);
+		LocalFree(s);
+		CloseHandle(tok);
+		return 0;
+	}
 	fprintf(stderr, "child: unknown mode '%s'\n", mode);
 	return 99;
 }
