@@ -16,6 +16,8 @@
  *                request_id, and exit
  *   sid          the SID of this process's token (TokenUser) on stdout,
  *                as ConvertSidToStringSidA writes it (S-1-5-21-...)
+ *   alive PID    exit 0 when process PID runs, 1 when it has ended or
+ *                no such process exists (OpenProcess, GetExitCodeProcess)
  * Plain Win32 and the C runtime, no librp.
  */
 #include <windows.h>
@@ -115,6 +117,17 @@ run(int argc, char **argv)
 	}
 	if (strcmp(mode, "broker") == 0 && argc > 2)
 		return broker(argv[2]);
+	if (strcmp(mode, "alive") == 0) {
+		HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE,
+		    (DWORD)n);
+
+		if (h == NULL)
+			return 1;
+		if (!GetExitCodeProcess(h, &r))
+			r = 0;
+		CloseHandle(h);
+		return r == STILL_ACTIVE ? 0 : 1;
+	}
 	if (strcmp(mode, "sid") == 0) {
 		union { TOKEN_USER tu; char b[256]; } u;
 		HANDLE tok;
