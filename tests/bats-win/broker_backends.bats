@@ -84,7 +84,7 @@ print(json.loads(sys.argv[1])["broker_pid"])' "$output")
 	[ "$status" -eq 0 ]
 	# Whatever exit code taskkill chose (Windows 1, Wine 0): the broker
 	# is gone, and so is its pipe.
-	wine_wait 0 || true
+	wine_wait "$BROKER_BG" || true
 	! win_alive "$bpid"
 	wine_run -4 "$(helper pipe-wait)" "$p" 500
 	! win_alive "$pid"

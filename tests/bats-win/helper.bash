@@ -118,9 +118,11 @@ new_token() {
 # ------------------------------------------------------------ the broker
 
 # Start rp-broker.exe with ARGS; wait (bounded) for its pipe PIPE.
+# Its index among the background programs in $BROKER_BG.
 broker_start() {
 	local p=$1
 	shift
+	BROKER_BG=${#WIN_BG[@]}
 	wine_bg broker "$(rp rp-broker)" "$@"
 	wine_run "$(helper pipe-wait)" "$p"
 	[ "$status" -eq 0 ] || { cat "$BATS_TEST_TMPDIR/broker.err"; return 1; }
@@ -132,7 +134,7 @@ broker_shutdown() {
 	local rc=0
 	wine_run "$(rp rp-probe)" admin shutdown -s "$1"
 	[ "$status" -eq 0 ]
-	wine_wait 0 || rc=$?
+	wine_wait "$BROKER_BG" || rc=$?
 	status=$rc
 }
 

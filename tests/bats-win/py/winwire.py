@@ -17,6 +17,10 @@ proto/rp_v1.proto (never with our C library); a plain Win32 client
                                          as decimal)
     winwire.py hello-reply               the HelloReply frame on stdin as
                                          JSON ("eof" when none came)
+    winwire.py handoff-stream            what handoff-client.exe copied
+                                         (stdin): the HelloReply, the
+                                         handoff event, the echoed data,
+                                         as JSON
     winwire.py sid-hash-input SID        "windows-sid:" + the lowercase
                                          hex of the SID's bytes (for b3sum)
 """
@@ -126,6 +130,37 @@ def main(argv):
         for fd, v in m.ListFields():
             out[fd.name] = v.hex() if isinstance(v, bytes) else \
                 list(v) if fd.label == fd.LABEL_REPEATED else v
+        print(json.dumps(out))
+        return 0
+    if cmd == "handoff-stream":
+        data = sys.stdin.buffer.read()
+        out = {}
+        frames = []
+        while len(frames) < 2 and len(data) >= 5 and data[0] == 1:
+            (n,) = struct.unpack("<I", data[1:5])
+            frames.append(read_frame(data[:5 + n]))
+            data = data[5 + n:]
+        if frames:
+            f = frames[0]
+            assert f.kind == RESPONSE and f.payload_protocol == 0, f
+            r = pb.HelloReply()
+            r.ParseFromString(f.payload)
+            n = r.negotiated
+            out["result"] = r.WhichOneof("result")
+            out["token"] = n.handle_passed_token.hex()
+            out["connection_id"] = n.connection_id
+            out["server_capabilities"] = n.server_capabilities
+        if len(frames) > 1:
+            f = frames[1]
+            a = pb.HandoffAck()
+            a.ParseFromString(f.payload)
+            out["event"] = {"kind": f.kind,
+                            "payload_protocol": f.payload_protocol,
+                            "request_id": f.request_id,
+                            "accepted": a.accepted,
+                            "token": a.token.hex(),
+                            "correlation_id": a.correlation_id}
+        out["data"] = data.decode("utf-8", "replace")
         print(json.dumps(out))
         return 0
     if cmd == "sid-hash-input":
