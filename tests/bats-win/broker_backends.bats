@@ -112,3 +112,25 @@ print(json.loads(sys.argv[1])["broker_pid"])' "$output")
 	broker_shutdown "$p"
 	[ "$status" -eq 0 ]
 }
+
+# Console control events: GenerateConsoleCtrlEvent to the broker's own
+# process group (child.exe ctrl), as a console's Ctrl-Break and Ctrl-C
+# are.  Wine 8 delivers neither (tests/win/wine-gaps.txt).
+@test "Ctrl-Break drains the broker: exit 0, 'SIGTERM; draining'" {
+	local p
+	p=$(pipe_name ctrlb)
+	wine_run "$(helper child)" ctrl break "$p" "$(winpath "$(rp rp-broker)")" \
+		-s "$p"
+	[ "$status" -eq 0 ]
+	[[ $output == *"SIGTERM; draining"* ]]
+	[ "${lines[-1]}" = "exit 0" ]
+}
+
+@test "Ctrl-C drains the broker: exit 0, 'SIGINT; draining'" {
+	local p
+	p=$(pipe_name ctrlc)
+	wine_run "$(helper child)" ctrl c "$p" "$(winpath "$(rp rp-broker)")" -s "$p"
+	[ "$status" -eq 0 ]
+	[[ $output == *"SIGINT; draining"* ]]
+	[ "${lines[-1]}" = "exit 0" ]
+}

@@ -18,6 +18,13 @@
  *                as ConvertSidToStringSidA writes it (S-1-5-21-...)
  *   alive PID    exit 0 when process PID runs, 1 when it has ended or
  *                no such process exists (OpenProcess, GetExitCodeProcess)
+ *   ctrl EVENT PIPE PROG [ARG...]
+ *                run PROG in a process group of its own, sharing our
+ *                console; once the named pipe PIPE exists, send it
+ *                EVENT (break: CTRL_BREAK_EVENT, c: CTRL_C_EVENT) with
+ *                GenerateConsoleCtrlEvent, and wait (10 s) for it to
+ *                end: "exit N" on stdout and exit 0; 4 when it did not
+ *                end, 3 when PIPE never came, 1 when it could not run
  * Plain Win32 and the C runtime, no librp.
  */
 #include <windows.h>
@@ -28,6 +35,7 @@
 
 static int run(int argc, char **argv);
 static int broker(const char *file);
+static int ctrl(int argc, char **argv);
 int wmain(int argc, wchar_t **wargv);
 
 /* The arguments as UTF-8, as rp's programs see theirs. */
@@ -128,6 +136,8 @@ run(int argc, char **argv)
 		CloseHandle(h);
 		return r == STILL_ACTIVE ? 0 : 1;
 	}
+	if (strcmp(mode, "ctrl") == 0 && argc > 4)
+		return ctrl(argc - 2, argv + 2);
 	if (strcmp(mode, "sid") == 0) {
 		union { TOKEN_USER tu; char b[256]; } u;
 		HANDLE tok;
@@ -266,4 +276,61 @@ broker(const char *file)
 	out[3] = (unsigned char)((m - 5) >> 16);
 	out[4] = (unsigned char)((m - 5) >> 24);
 	return WriteFile(hout, out, (DWORD)m, &w, NULL) && w == m ? 0 : 24;
+}
+
+/* ------------------------------------------------- console control */
+
+static int
+ctrl(int argc, char **argv)
+{
+	static wchar_t cmd[8192], pipe[300];
+	STARTUPINFOW si;
+	PROCESS_INFORMATION pi;
+	DWORD ev = strcmp(argv[0], "c") == 0 ? CTRL_C_EVENT : CTRL_BREAK_EVENT;
+	DWORD code = 0, start;
+	size_t off = 0;
+	int i;
+
+	if (MultiByteToWideChar(CP_UTF8, 0, argv[1], -1, pipe + 9, 290) <= 0)
+		return 1;
+	memcpy(pipe, L"\\\\.\\pipe\\", 9 * sizeof(wchar_t));
+	for (i = 2; i < argc; i++) {
+		/* Our tests' arguments hold no quotes. */
+		cmd[off++] = L'"';
+		off += (size_t)MultiByteToWideChar(CP_UTF8, 0, argv[i], -1,
+		    cmd + off, (int)(8000 - off)) - 1;
+		cmd[off++] = L'"';
+		cmd[off++] = L' ';
+		if (off > 7900)
+			return 1;
+	}
+	cmd[off] = 0;
+	/* A console to share: the events travel through it. */
+	if (GetConsoleWindow() == NULL && !AllocConsole())
+		fprintf(stderr, "child: AllocConsole: error %lu\n",
+		    GetLastError());
+	memset(&si, 0, sizeof(si));
+	si.cb = sizeof(si);
+	if (!CreateProcessW(NULL, cmd, NULL, NULL, FALSE,
+	    CREATE_NEW_PROCESS_GROUP, NULL, NULL, &si, &pi))
+		return 1;
+	start = GetTickCount();
+	while (!WaitNamedPipeW(pipe, 100)) {
+		if (GetTickCount() - start > 20000 ||
+		    WaitForSingleObject(pi.hProcess, 0) == WAIT_OBJECT_0) {
+			TerminateProcess(pi.hProcess, 99);
+			return 3;
+		}
+		Sleep(10);
+	}
+	if (!GenerateConsoleCtrlEvent(ev, pi.dwProcessId))
+		fprintf(stderr, "child: GenerateConsoleCtrlEvent: error %lu\n",
+		    GetLastError());
+	if (WaitForSingleObject(pi.hProcess, 10000) != WAIT_OBJECT_0) {
+		TerminateProcess(pi.hProcess, 99);
+		return 4;
+	}
+	GetExitCodeProcess(pi.hProcess, &code);
+	printf("exit %lu\n", code);
+	return 0;
 }
