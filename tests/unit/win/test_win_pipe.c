@@ -660,6 +660,75 @@ test_offer_of_a_bad_handle_is_no_fd(void)
 	rp_fd_close(&sv[1]);
 }
 
+/* What rp-broker asks of lib/win beyond the tools: peers judged by SID,
+ * backend pipe names, a pipe pair for the loop, the event log's open,
+ * NUL and a file's stamp. */
+static void
+test_broker_helpers(void)
+{
+	static const uint8_t rnd[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+	    12, 13, 14, 15 };
+	struct rp_peercred pc;
+	struct rp_fs_stamp a, b2;
+	char out[160], f[512], buf[8];
+	int sv[2], fd;
+
+	T_EQ(rp_fd_pipe(sv, 1), 0);
+	T_EQ(rp_fd_is_socket(sv[0]), 0);
+	T_EQ(rp_sock_peercred(sv[0], &pc), 0);
+	T_UEQ(pc.pid, GetCurrentProcessId());
+	T_EQ(rp_peercred_allowed(&pc, NULL, 0), 1);
+	/* A uid (a RID) alone admits nobody. */
+	pc.sidlen = 0;
+	T_EQ(rp_peercred_allowed(&pc, &pc.uid, 1), 0);
+	T_EQ(rp_io_send_nowait(sv[1], "x", 1), 1);
+	T_EQ(rp_io_wait(sv[0], RP_IO_READ, rp_deadline_in(2000)) > 0, 1);
+	T_EQ(rp_io_recv_nowait(sv[0], buf, sizeof(buf)), 1);
+	errno = 0;
+	T_EQ(rp_sock_shutdown_write(sv[0]), -1);
+	T_EQ(errno, ENOTSUP);
+	rp_fd_close(&sv[0]);
+	rp_fd_close(&sv[1]);
+
+	T_OK(rp_sock_backend_endpoint(out, sizeof(out), "ignored",
+	    "0123456789abcdef", rnd, 0) > 0);
+	T_STR(out, "\\\\.\\pipe\\rpb-v1-0123456789abcdef-be-"
+	    "000102030405060708090a0b0c0d0e0f");
+	T_OK(rp_sock_backend_endpoint(out, sizeof(out), NULL,
+	    "0123456789abcdef", rnd, 1) > 0);
+	T_STR(out, "\\\\.\\pipe\\rpb-v1-0123456789abcdef-ho-"
+	    "000102030405060708090a0b0c0d0e0f");
+	T_EQ(rp_sock_backend_endpoint(out, 20, NULL, "0123456789abcdef", rnd,
+	    0), -1);
+	T_EQ(rp_sock_namespace(out, sizeof(out)), 8);
+	T_STR(out, "\\\\.\\pipe");
+
+	snprintf(f, sizeof(f), "%s\\events.log", t_tmpdir());
+	T_OK((fd = rp_fs_open_append(f, 1)) >= 0);
+	T_EQ(rp_io_write_full(fd, "ab", 2, rp_deadline_in(1000)), 0);
+	rp_fd_close(&fd);
+	errno = 0;
+	T_EQ(rp_fs_open_append(f, 1), -1);
+	T_EQ(errno, EEXIST);
+	T_EQ(rp_fs_stamp(f, &a), 0);
+	T_UEQ(a.size, 2);
+	T_OK((fd = rp_fs_open_append(f, 0)) >= 0);
+	T_EQ(rp_io_write_full(fd, "cd", 2, rp_deadline_in(1000)), 0);
+	rp_fd_close(&fd);
+	T_EQ(rp_fs_stamp(f, &b2), 0);
+	T_UEQ(b2.size, 4);
+	T_UEQ(b2.ino, a.ino);
+	T_UEQ(b2.dev, a.dev);
+	T_OK(b2.mtime_ns >= a.mtime_ns && a.mtime_ns > 0);
+	T_OK((fd = rp_fs_open_read(f)) >= 0);
+	T_EQ(rp_io_read_full(fd, buf, sizeof(buf), rp_deadline_in(1000)), 4);
+	T_EQ(memcmp(buf, "abcd", 4), 0);
+	rp_fd_close(&fd);
+	T_OK((fd = rp_fs_open_null()) >= 0);
+	rp_fd_close(&fd);
+	DeleteFileA(f);
+}
+
 static int
 child_main(int argc, char **argv)
 {
@@ -693,5 +762,6 @@ main(int argc, char **argv)
 	T_RUN(test_give_and_take_back);
 	T_RUN(test_refused_transfer_is_taken_back);
 	T_RUN(test_offer_of_a_bad_handle_is_no_fd);
+	T_RUN(test_broker_helpers);
 	return t_done();
 }
