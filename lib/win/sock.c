@@ -168,7 +168,7 @@ rp_sock_accept(int lfd, int nonblock)
 	struct rp_wlisten *ls;
 	HANDLE conn;
 	DWORD err;
-	int a;
+	int a, i;
 
 	if (w == NULL)
 		return -1;
@@ -180,6 +180,19 @@ rp_sock_accept(int lfd, int nonblock)
 	if (a < 0)
 		return -1;
 	if (a == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (!(a & RP_IO_ERR) && w->rd.state != RP_WOP_DONE) {
+		/* A spare instance has the client. */
+		for (i = 0; i < RP_WLISTEN_SPARES; i++) {
+			if (ls->sready[i]) {
+				conn = ls->spare[i];
+				ls->spare[i] = NULL;
+				ls->sready[i] = 0;
+				return rp_wfd_open(conn, RP_WFD_PIPE, nonblock);
+			}
+		}
 		errno = EAGAIN;
 		return -1;
 	}

@@ -185,6 +185,47 @@ test_connect_missing_and_busy(void)
 	rp_sock_unlisten(&l);
 }
 
+/* Instances wait ahead of the clients: once the listener is armed (as a
+ * loop arms it), clients that come together each find one at once, none
+ * a busy name (ERROR_PIPE_BUSY), and each is accepted. */
+static void
+test_clients_together_find_instances(void)
+{
+	struct rp_sock_listener l;
+	HANDLE h[1 + RP_WLISTEN_SPARES];
+	wchar_t w[200];
+	char why[200];
+	int i, fd;
+
+	T_EQ(rp_sock_listen(fresh_name("ahead"), RP_DIR_SAFE, 16, &l, why,
+	    sizeof(why)), 0);
+	errno = 0;
+	T_EQ(rp_sock_accept(l.fd, 1), -1);
+	T_EQ(errno, EAGAIN);
+	swprintf(w, 200, L"%hs", l.path);
+	for (i = 0; i < 1 + RP_WLISTEN_SPARES; i++) {
+		h[i] = CreateFileW(w, GENERIC_READ | GENERIC_WRITE, 0, NULL,
+		    OPEN_EXISTING, 0, NULL);
+		if (h[i] == INVALID_HANDLE_VALUE)
+			fprintf(stderr, "# client %d: error %lu\n", i,
+			    GetLastError());
+		T_OK(h[i] != INVALID_HANDLE_VALUE);
+	}
+	for (i = 0; i < 1 + RP_WLISTEN_SPARES; i++) {
+		T_OK(rp_io_wait(l.fd, RP_IO_READ, rp_deadline_in(2000)) > 0);
+		fd = rp_sock_accept(l.fd, 1);
+		T_OK(fd >= 0);
+		rp_fd_close(&fd);
+	}
+	errno = 0;
+	T_EQ(rp_sock_accept(l.fd, 1), -1);
+	T_EQ(errno, EAGAIN);
+	for (i = 0; i < 1 + RP_WLISTEN_SPARES; i++)
+		if (h[i] != INVALID_HANDLE_VALUE)
+			CloseHandle(h[i]);
+	rp_sock_unlisten(&l);
+}
+
 /* The raw flag, without rp_sock_listen's own look-up first: Windows
  * refuses a second first instance (ERROR_ACCESS_DENIED); Wine 8 does not
  * (tests/win/wine-gaps.txt). */
@@ -750,6 +791,7 @@ main(int argc, char **argv)
 	T_RUN(test_listen_twice_is_in_use);
 	T_RUN(test_listen_refuses_bad_names);
 	T_RUN(test_connect_missing_and_busy);
+	T_RUN(test_clients_together_find_instances);
 	T_RUN(test_first_pipe_instance_is_enforced);
 	T_RUN(test_readiness_takes_nothing);
 	T_RUN(test_read_full_deadline_holds_against_a_trickle);
