@@ -50,6 +50,22 @@ static struct rp_buf daemon_bytes;
 static struct conn *conns;
 static struct rp_token_store *tokens;   /* with a handoff endpoint */
 static int event_backend;               /* RP_HANDOFF_EVENT=backend */
+#define HCONNS 8
+static int hconns[HCONNS] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+
+/* A handoff connection of the broker's goes (or all of them: fd -1). */
+static void
+hconn_close(struct rp_loop *loop, int fd)
+{
+	int i;
+
+	for (i = 0; i < HCONNS; i++) {
+		if (hconns[i] >= 0 && (fd < 0 || hconns[i] == fd)) {
+			rp_loop_del(loop, hconns[i]);
+			rp_fd_close(&hconns[i]);
+		}
+	}
+}
 
 static void
 conn_free(struct conn *c)
@@ -277,8 +293,7 @@ on_handoff(struct rp_loop *loop, int hfd, unsigned ev, void *arg)
 		/* The broker is gone or does not speak the protocol. */
 		free(body);
 		rp_fd_close(&fd);
-		rp_loop_del(loop, hfd);
-		rp_fd_close(&hfd);
+		hconn_close(loop, hfd);
 		return;
 	}
 	free(body);
@@ -289,8 +304,7 @@ on_handoff(struct rp_loop *loop, int hfd, unsigned ev, void *arg)
 	    offer->token.data, offer->token.len, ok, detail,
 	    offer->correlation_id) != 0 ||
 	    rp_io_write_full(hfd, ack.data, ack.len, deadline) != 0) {
-		rp_loop_del(loop, hfd);
-		rp_fd_close(&hfd);
+		hconn_close(loop, hfd);
 		ok = 0;
 	}
 	if (ok)
@@ -306,15 +320,19 @@ static void
 on_handoff_accept(struct rp_loop *loop, int lfd, unsigned ev, void *arg)
 {
 	struct rp_peercred pc;
-	int fd;
+	int fd, i;
 
 	(void)ev;
 	(void)arg;
 	while ((fd = rp_sock_accept(lfd, 1)) >= 0) {
-		if (rp_sock_peercred(fd, &pc) != 0 ||
+		for (i = 0; i < HCONNS && hconns[i] >= 0; i++)
+			;
+		if (i == HCONNS || rp_sock_peercred(fd, &pc) != 0 ||
 		    !rp_peercred_allowed(&pc, NULL, 0) ||
 		    rp_loop_add(loop, fd, RP_LOOP_READ, on_handoff, NULL) != 0)
 			rp_fd_close(&fd);
+		else
+			hconns[i] = fd;
 	}
 }
 
@@ -408,6 +426,7 @@ main(int argc, char **argv)
 		conn_free(conns);
 	rp_loop_del(loop, l.fd);
 	rp_sock_unlisten(&l);
+	hconn_close(loop, -1);
 	if (hl.fd >= 0) {
 		rp_loop_del(loop, hl.fd);
 		rp_sock_unlisten(&hl);
