@@ -143,7 +143,7 @@ MAN_OUT    := $(MAN_SRC:doc/%.scd=$(B)/doc/%)
 # `make windows` cross-builds for Windows with MinGW-w64 into build-win/:
 # this Makefile again with PLATFORM=win, which builds every lib/*.c (so a
 # POSIX call creeping into the portable library fails the build), then
-# lib/win/*.c, the programs (but rp-broker), examples/*.c, the unit tests
+# lib/win/*.c, the programs, examples/*.c, the unit tests
 # in WIN_UNIT and tests/unit/win/, and the test programs of
 # tests/win/helpers, as static .exe files that need no DLL beyond the
 # system's.  libsodium and the protobuf-c runtime for Windows come from
@@ -195,8 +195,6 @@ EXE       := .exe
 # Win32, not built on librp, so the tools meet peers that are not ours.
 HELPER_BINS := $(patsubst tests/win/helpers/%.c,$(B)/tests/win/%.exe, \
 	$(wildcard tests/win/helpers/*.c))
-# The broker joins with part 2 of the port (its own issue).
-TOOLS     := $(filter-out rp-broker,$(TOOLS))
 UNIT_SRC  := $(WIN_UNIT:%=tests/unit/%.c)
 FUZZ_REPLAY :=
 PRELOAD_SOS :=

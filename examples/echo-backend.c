@@ -10,8 +10,13 @@
  * Unix socket elsewhere) and, on every connection, answers an identity
  * probe (30-identity.md) with its own identity, or echoes back whatever
  * a client sends until the client goes.  A connection is a probe when
- * its first bytes form a probe request within 100 ms.  Handoffs are not
- * taken (a broker falls back to reconnecting to the endpoint).  SIGINT
+ * its first bytes form a probe request within 100 ms.  With
+ * RUNNING_PROCESS_BROKER_V1_HANDOFF_PIPE set (a broker's --handoff) it
+ * also takes clients' connections handed over there (40-handoff.md: on
+ * Unix the fd with its token, on Windows a handle the broker duplicated
+ * into us, named by the offer), each judged, acked and echoed; one
+ * transfer is taken at a time, within 2 s, and a broker of another user
+ * is not listened to.  SIGINT
  * and SIGTERM (Ctrl-C and Ctrl-Break on Windows) stop it.  With
  * RP_READY_FD=N it writes a newline to fd N and closes it once it
  * listens (for scripts and tests that start it by hand).
@@ -28,6 +33,7 @@
 
 #define BUF 8192
 #define PROBE_WINDOW_MS 100
+#define HANDOFF_MS 2000
 
 struct conn {
 	struct rp_loop *loop;
@@ -42,6 +48,24 @@ struct conn {
 
 static struct rp_buf daemon_bytes;
 static struct conn *conns;
+static struct rp_token_store *tokens;   /* with a handoff endpoint */
+static int event_backend;               /* RP_HANDOFF_EVENT=backend */
+#define HCONNS 8
+static int hconns[HCONNS] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+
+/* A handoff connection of the broker's goes (or all of them: fd -1). */
+static void
+hconn_close(struct rp_loop *loop, int fd)
+{
+	int i;
+
+	for (i = 0; i < HCONNS; i++) {
+		if (hconns[i] >= 0 && (fd < 0 || hconns[i] == fd)) {
+			rp_loop_del(loop, hconns[i]);
+			rp_fd_close(&hconns[i]);
+		}
+	}
+}
 
 static void
 conn_free(struct conn *c)
@@ -208,6 +232,110 @@ on_accept(struct rp_loop *loop, int lfd, unsigned ev, void *arg)
 	}
 }
 
+/* A client's connection, handed over and accepted: echoed from the
+ * start (never a probe), after the handoff event when that is ours. */
+static void
+adopt(struct rp_loop *loop, int fd, uint64_t corr, const uint8_t *tok)
+{
+	struct rp_buf ev = { 0 };
+	struct conn *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    rp_fd_set_nonblock(fd, 1) != 0 || (event_backend &&
+	    rp_wire_ack_encode(&ev, RP_KIND_EVENT, corr, tok, RP_TOKEN_LEN,
+	    1, NULL, corr) != 0) || ev.len > sizeof(c->buf) ||
+	    rp_loop_add(loop, fd, RP_LOOP_READ, on_conn, c) != 0) {
+		rp_buf_free(&ev);
+		rp_fd_close(&fd);
+		free(c);
+		return;
+	}
+	c->loop = loop;
+	c->fd = fd;
+	c->echoing = 1;
+	if (ev.len > 0)
+		memcpy(c->buf, ev.data, ev.len);
+	c->len = ev.len;
+	rp_buf_free(&ev);
+	c->next = conns;
+	conns = c;
+	pump(c);
+}
+
+/* One transfer on the broker's handoff connection: the fd (or handle)
+ * and its token, the offer, the verdict, the Ack. */
+static void
+on_handoff(struct rp_loop *loop, int hfd, unsigned ev, void *arg)
+{
+	int64_t deadline = rp_deadline_in(HANDOFF_MS);
+	enum rp_fdpass_status st;
+	Rp__HandoffOffer *offer = NULL;
+	struct rp_buf ack = { 0 };
+	uint8_t side[64], hdr[5], *body = NULL;
+	const char *detail, *why = NULL;
+	char msg[96];
+	size_t got = 0, len;
+	int fd = -1, nfds = 0, ok = 0;
+
+	(void)ev;
+	(void)arg;
+	st = rp_fdpass_recv(hfd, side, sizeof(side), &got, &fd, &nfds,
+	    deadline);
+	if (st == RP_FDPASS_EOF || st == RP_FDPASS_IO ||
+	    st == RP_FDPASS_TIMEOUT ||
+	    rp_io_read_full(hfd, hdr, sizeof(hdr), deadline) !=
+	    (ssize_t)sizeof(hdr) || hdr[0] != 1 ||
+	    (len = (size_t)hdr[1] | (size_t)hdr[2] << 8 |
+	    (size_t)hdr[3] << 16 | (size_t)hdr[4] << 24) >
+	    RP_FRAME_SMALL_MAX || (body = malloc(len + 1)) == NULL ||
+	    rp_io_read_full(hfd, body, len, deadline) != (ssize_t)len ||
+	    (offer = rp_wire_offer_parse(body, len, &why)) == NULL) {
+		/* The broker is gone or does not speak the protocol. */
+		free(body);
+		rp_fd_close(&fd);
+		hconn_close(loop, hfd);
+		return;
+	}
+	free(body);
+	detail = rp_handoff_judge(st, nfds, side, got, offer, tokens,
+	    RP_HANDOFF_REPLAY, rp_loop_now(loop), msg, sizeof(msg));
+	ok = detail == NULL;
+	if (rp_wire_ack_encode(&ack, RP_KIND_RESPONSE, offer->correlation_id,
+	    offer->token.data, offer->token.len, ok, detail,
+	    offer->correlation_id) != 0 ||
+	    rp_io_write_full(hfd, ack.data, ack.len, deadline) != 0) {
+		hconn_close(loop, hfd);
+		ok = 0;
+	}
+	if (ok)
+		adopt(loop, fd, offer->correlation_id, offer->token.data);
+	else
+		rp_fd_close(&fd);
+	rp_buf_free(&ack);
+	rp_wire_free(offer);
+}
+
+/* The broker connects to the handoff endpoint once and keeps it. */
+static void
+on_handoff_accept(struct rp_loop *loop, int lfd, unsigned ev, void *arg)
+{
+	struct rp_peercred pc;
+	int fd, i;
+
+	(void)ev;
+	(void)arg;
+	while ((fd = rp_sock_accept(lfd, 1)) >= 0) {
+		for (i = 0; i < HCONNS && hconns[i] >= 0; i++)
+			;
+		if (i == HCONNS || rp_sock_peercred(fd, &pc) != 0 ||
+		    !rp_peercred_allowed(&pc, NULL, 0) ||
+		    rp_loop_add(loop, fd, RP_LOOP_READ, on_handoff, NULL) != 0)
+			rp_fd_close(&fd);
+		else
+			hconns[i] = fd;
+	}
+}
+
 static void
 on_stop(struct rp_loop *loop, int signo, void *arg)
 {
@@ -219,12 +347,15 @@ on_stop(struct rp_loop *loop, int signo, void *arg)
 int
 main(int argc, char **argv)
 {
-	struct rp_sock_listener l;
+	struct rp_sock_listener l, hl = { .fd = -1 };
 	struct rp_identity id;
 	struct rp_loop *loop;
 	const char *ep = argc > 1 ? argv[1] :
 	    getenv("RUNNING_PROCESS_BROKER_V1_BACKEND_PIPE");
 	const char *ns = getenv("RUNNING_PROCESS_BROKER_V1_BACKEND_NAMESPACE");
+	const char *hp = argc > 1 ? NULL :
+	    getenv("RUNNING_PROCESS_BROKER_V1_HANDOFF_PIPE");
+	const char *evw = getenv("RP_HANDOFF_EVENT");
 	char why[256];
 	int rc;
 
@@ -258,6 +389,23 @@ main(int argc, char **argv)
 		rp_loop_free(loop);
 		return rc;
 	}
+	if (hp != NULL && *hp != '\0') {
+		event_backend = evw != NULL && strcmp(evw, "backend") == 0;
+		if ((tokens = rp_token_store_new(1024, HANDOFF_MS)) == NULL ||
+		    rp_sock_listen(hp, RP_DIR_SAFE, 16, &hl, why,
+		    sizeof(why)) != 0 || rp_loop_add(loop, hl.fd,
+		    RP_LOOP_READ, on_handoff_accept, NULL) != 0) {
+			rc = rp_exit_from_errno(errno);
+			fprintf(stderr, "echo-backend: cannot listen on %s: "
+			    "%s\n", hp, strerror(errno));
+			if (hl.fd >= 0)
+				rp_sock_unlisten(&hl);
+			rp_sock_unlisten(&l);
+			rp_token_store_free(tokens);
+			rp_loop_free(loop);
+			return rc;
+		}
+	}
 	rc = RP_EXIT_OK;
 	if (getenv("RP_READY_FD") != NULL) {
 		uint64_t v;
@@ -278,6 +426,12 @@ main(int argc, char **argv)
 		conn_free(conns);
 	rp_loop_del(loop, l.fd);
 	rp_sock_unlisten(&l);
+	hconn_close(loop, -1);
+	if (hl.fd >= 0) {
+		rp_loop_del(loop, hl.fd);
+		rp_sock_unlisten(&hl);
+	}
+	rp_token_store_free(tokens);
 	rp_loop_free(loop);
 	rp_buf_free(&daemon_bytes);
 	return rc;

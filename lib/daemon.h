@@ -28,6 +28,11 @@ int rp_daemon_notify_to(const char *path, const char *state);
  */
 int rp_daemon_ready_fd(int *fd);
 
+/* Forget socket activation once taken: LISTEN_PID, LISTEN_FDS and
+ * LISTEN_FDNAMES removed from our environment, so that no child of ours
+ * takes them for its own. */
+void rp_daemon_forget_activation(void);
+
 /*
  * Make room for `want` open files: raise the soft RLIMIT_NOFILE to
  * min(want, hard) when it is below that (never lowers it).  The limits in

@@ -85,6 +85,26 @@ int rp_fs_open_read(const char *path);
  * fd (close-on-exec), or -1 with errno. */
 int rp_fs_open_write(const char *path);
 
+/* Open path for appending (O_APPEND), creating it with mode 0600 when
+ * it is missing (with excl, only creating it: EEXIST when it exists), as
+ * a log is opened: an fd (close-on-exec, never our controlling
+ * terminal), or -1 with errno.  Windows: FILE_APPEND_DATA, a new file
+ * with the directory's inherited permissions. */
+int rp_fs_open_append(const char *path, int excl);
+/* The null device (/dev/null; Windows NUL) for reading: an fd
+ * (close-on-exec), or -1 with errno. */
+int rp_fs_open_null(void);
+/* What tells a file's new version from its old one: device, inode
+ * (Windows: volume serial number and file index), size, and the times
+ * of its last modification and status change (Windows: the last write
+ * and the change time) in nanoseconds since the epoch. */
+struct rp_fs_stamp {
+	uint64_t dev, ino, size;
+	int64_t mtime_ns, ctime_ns;
+};
+/* stat(2) of path (following symbolic links) into *out: 0, or -1 with
+ * errno (ENOENT, ENOTDIR...). */
+int rp_fs_stamp(const char *path, struct rp_fs_stamp *out);
 /* 0 when dir is a directory we may create files in, else -1 with errno
  * (access(2) with W_OK | X_OK; Windows: a directory whose DACL lets us
  * add files, as far as the system says). */

@@ -264,3 +264,49 @@ rp_fdpass_status_str(enum rp_fdpass_status st, int nfds, char *buf,
 	}
 	return "unknown fd-passing status";
 }
+
+ssize_t
+rp_handoff_offer_nowait(int sock, int fd, const uint8_t tok[RP_TOKEN_LEN],
+    const char *service, uint64_t corr, struct rp_buf *scratch,
+    uint64_t *value, char *why, size_t whysz)
+{
+	ssize_t n;
+	int err;
+
+	*value = 0;
+	rp_err_why(why, whysz, "%s", "");
+	rp_buf_clear(scratch);
+	if (rp_fdpass_has_sideband()) {
+		if (rp_wire_offer_encode(scratch, tok, RP_TOKEN_LEN, service,
+		    corr, 0) < 0) {
+			errno = ENOMEM;
+			return -1;
+		}
+		return rp_fdpass_send_with_tail(sock, fd, tok, RP_TOKEN_LEN,
+		    scratch->data, scratch->len);
+	}
+	/* No sideband: the handle goes first, then the offer that names
+	 * it; a full pipe is found out before anything is given. */
+	if (rp_io_wait(sock, RP_IO_WRITE, 0) < 0 && errno == ETIMEDOUT) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (rp_fdpass_give(sock, fd, tok, value, 0, why, whysz) < 0)
+		return -1;
+	if (rp_wire_offer_encode(scratch, tok, RP_TOKEN_LEN, service, corr,
+	    *value) < 0) {
+		err = ENOMEM;
+	} else {
+		do
+			n = rp_io_send_nowait(sock, scratch->data,
+			    scratch->len);
+		while (n < 0 && errno == EINTR);
+		if (n >= 0)
+			return n;
+		err = errno;
+	}
+	rp_fdpass_take_back(sock, *value);
+	*value = 0;
+	errno = err;
+	return -1;
+}

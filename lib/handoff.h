@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "buf.h"
 #include "fdpass.h"
@@ -81,6 +82,25 @@ size_t rp_handoff_sideband_spill(enum rp_fdpass_status fst,
 #define RP_HANDOFF_OFFER_TOO_LARGE "HandoffOffer frame exceeds 8 KiB"
 int rp_handoff_ack_too_large(struct rp_buf *out,
     const struct rp_framescan *scan, const uint8_t *side, size_t got);
+
+/*
+ * The first half of a transfer for a sender that never waits (the
+ * broker): the offer for fd (service, correlation id corr, token tok)
+ * encoded into scratch, and sent as the platform sends it.  Unix: the
+ * token with fd (SCM_RIGHTS) and the offer right behind, in one system
+ * call where there is one (rp_fdpass_send_with_tail).  Windows: fd's
+ * handle duplicated into the process at the other end of sock
+ * (rp_fdpass_give), then the offer naming it (handle_value) written.
+ * Returns how many bytes of the offer went (the caller writes the rest
+ * of scratch when sock can take it), or -1 with errno: EAGAIN when sock
+ * has no room now (nothing was sent), ENOMEM, or the error of the
+ * transfer, with the reason in why (Windows: the failure classes of
+ * 40-handoff.md).  *value: what rp_fdpass_take_back needs if the
+ * receiver does not accept (0 on Unix).
+ */
+ssize_t rp_handoff_offer_nowait(int sock, int fd,
+    const uint8_t tok[RP_TOKEN_LEN], const char *service, uint64_t corr,
+    struct rp_buf *scratch, uint64_t *value, char *why, size_t whysz);
 
 /* How a send ended (rp_handoff_send). */
 enum rp_handoff_sent {

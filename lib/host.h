@@ -70,6 +70,11 @@ uint32_t rp_host_pid(void);
 /* Our effective uid (uid_t on POSIX; Windows: our SID's RID). */
 uint32_t rp_host_euid(void);
 
+/* hash16 of 20-broker.md for the user we run as, into out: on Unix
+ * rp_names_user_hash of our euid and machine_id (as rp_host_machine_id
+ * read it); on Windows rp_names_user_hash_sid of our token's SID
+ * (machine_id unused).  0, or -1 with errno. */
+int rp_host_user_hash(char out[17], const char *machine_id);
 /* The per-user default broker endpoint of 20-broker.md for iso (name
  * for the service or instance; NULL for shared): on Unix the socket in
  * the broker directory ($XDG_RUNTIME_DIR, else /tmp/running-process-UID)

@@ -47,8 +47,8 @@ ssize_t rp_io_write_some(int fd, const void *buf, size_t len);
  * asking for them (fcntl) first.  -1 with ENOTSOCK when fd is not a
  * socket (always on Windows): the caller then makes it non-blocking
  * itself (rp_fd_set_nonblock) and uses the plain calls. */
-ssize_t rp_io_recv_nowait(int fd, void *buf, size_t len);
-ssize_t rp_io_send_nowait(int fd, const void *buf, size_t len);
+ssize_t rp_io_recv_adopted(int fd, void *buf, size_t len);
+ssize_t rp_io_send_adopted(int fd, const void *buf, size_t len);
 
 /* Write all len bytes.  Returns 0, or -1 with errno (ETIMEDOUT, EPIPE...). */
 int rp_io_write_full(int fd, const void *buf, size_t len, int64_t deadline);
@@ -58,6 +58,29 @@ int rp_io_write_full(int fd, const void *buf, size_t len, int64_t deadline);
  * or -1 with errno (EAGAIN when nothing is there yet, ENOTSOCK for an fd
  * that cannot be looked into). */
 ssize_t rp_io_peek(int fd, void *buf, size_t len);
+
+/* One send(2) that never waits, whatever fd's mode: MSG_DONTWAIT |
+ * MSG_NOSIGNAL on a socket, not retried on EINTR (the caller loops).
+ * The count, or -1 with errno (EAGAIN when there is no room now, EPIPE,
+ * ENOTSOCK for an fd that is not a socket).  Windows: rp_io_write_some
+ * on a non-blocking pipe (the write behind of lib/win/README.md). */
+ssize_t rp_io_send_nowait(int fd, const void *buf, size_t len);
+
+/* One recv(2) that never waits (MSG_DONTWAIT): the count, 0 at the
+ * peer's end, or -1 with errno (EAGAIN when nothing is there yet).
+ * Windows: rp_io_read_some on a non-blocking pipe. */
+ssize_t rp_io_recv_nowait(int fd, void *buf, size_t len);
+
+/* 1 when fd is a socket (S_ISSOCK of fstat(2)), 0 when it is something
+ * else, -1 with errno when it is not open.  Windows: 0 (our endpoints are
+ * named pipes). */
+int rp_fd_is_socket(int fd);
+
+/* A pipe, close-on-exec, both ends non-blocking when nonblock: fds[0]
+ * reads what fds[1] writes (pipe2(2); Windows: a named pipe of a random
+ * name, as rp_sock_pair makes it, whose ends the loop can wait for).
+ * 0, or -1 with errno. */
+int rp_fd_pipe(int fds[2], int nonblock);
 
 /* What fd was opened for: RP_IO_READ and/or RP_IO_WRITE (O_ACCMODE), or
  * -1 with errno (EBADF: fd is not open). */

@@ -46,6 +46,9 @@
 #ifndef SIGTSTP
 #define SIGTSTP 20
 #endif
+#ifndef SIGXFSZ
+#define SIGXFSZ 25
+#endif
 #ifndef SIGWINCH
 #define SIGWINCH 28
 #endif

@@ -42,6 +42,11 @@ int rp_sock_listen_fd(int fd, struct rp_sock_listener *out);
  * names the socket we created (same dev/inode). */
 void rp_sock_unlisten(struct rp_sock_listener *l);
 
+/* 1 when the listener's path still names the socket it created (same
+ * device and inode: not removed, not replaced), else 0.  Windows: 1 (a
+ * pipe's name lives as long as its instances, which the listener holds). */
+int rp_sock_listener_intact(const struct rp_sock_listener *l);
+
 /* Connect to path before the deadline.  Returns the fd (CLOEXEC; left
  * non-blocking when nonblock, else blocking) or -1 with errno (ENOENT,
  * ECONNREFUSED, EACCES, ETIMEDOUT, ENAMETOOLONG...). */
@@ -78,6 +83,34 @@ struct rp_peercred {
  * (GetNamedPipeClientProcessId, or ...ServerProcessId from a client) and
  * the user of that process's token.  0 or -1 with errno. */
 int rp_sock_peercred(int fd, struct rp_peercred *out);
+
+/* 1 when the peer runs as our own user (POSIX: pc->uid is our euid;
+ * Windows: the SID of its token is ours, EqualSid), or, where users are
+ * uids (pc->sidlen == 0), as one of the uids allow[0..n); else 0.  A
+ * Windows peer is never admitted by a uid of allow (a RID names no user
+ * by itself). */
+int rp_peercred_allowed(const struct rp_peercred *pc, const uint32_t *allow,
+    size_t n);
+
+/* No more writes on this connection: shutdown(2) SHUT_WR, so the peer
+ * reads the end of stream after what was written while we may still
+ * read.  0, or -1 with errno.  Windows: -1 with ENOTSUP (a named pipe
+ * has no half-close). */
+int rp_sock_shutdown_write(int fd);
+
+/* The endpoint of a broker's backend (handoff 0) or its handoff
+ * listener (handoff 1), for rnd: on Unix rp_names_backend_endpoint and
+ * rp_names_backend_handoff in dir (the broker's private directory); on
+ * Windows the named pipe \\.\pipe\rpb-v1-{hash16}-be-{32 hex} (-ho-),
+ * whatever dir is.  Length, or -1 with errno as those. */
+int rp_sock_backend_endpoint(char *out, size_t outsz, const char *dir,
+    const char *hash16, const uint8_t rnd[16], int handoff);
+
+/* Where a broker's backends' endpoints live when they need no
+ * directory: "" on Unix (length 0: the caller picks a private
+ * directory); on Windows "\\.\pipe", the pipe namespace (its length).
+ * -1 with ENAMETOOLONG when it does not fit out. */
+int rp_sock_namespace(char *out, size_t outsz);
 
 /* A connected socketpair (CLOEXEC), for tests and in-process plumbing.
  * (Windows: the two ends of a fresh pipe of a random name.) */

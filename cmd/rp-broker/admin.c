@@ -393,7 +393,7 @@ work_thread(void *arg)
 	w->err = rp_fs_write_atomic_nofollow(w->dir, w->name, w->file.data,
 	    w->file.len, 0600) == 0 ? 0 : errno;
 	do
-		n = write(w->pfd[1], "", 1);
+		n = rp_io_write_some(w->pfd[1], "", 1);
 	while (n < 0 && errno == EINTR);
 	return NULL;
 }
@@ -409,7 +409,7 @@ work_done_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg)
 	char x;
 
 	(void)ev;
-	if (read(fd, &x, 1) != 1 && errno == EAGAIN)
+	if (rp_io_read_some(fd, &x, 1) != 1 && errno == EAGAIN)
 		return;
 	(void)rp_loop_del(loop, fd);
 	(void)pthread_join(w->th, NULL);
@@ -518,7 +518,7 @@ dump_to_file(struct broker *b, struct conn *c, const char *path,
 	rp_json_kbool(&jc, "written", 1);
 	rp_json_obj_end(&jc);
 	if (rp_json_finish(&jc) < 0 ||
-	    pipe2(w->pfd, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    rp_fd_pipe(w->pfd, 1) < 0 ||
 	    rp_loop_add(b->loop, w->pfd[0], RP_LOOP_READ, work_done_cb,
 	    w) < 0)
 		goto fail;

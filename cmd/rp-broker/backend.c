@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -409,8 +408,8 @@ bkey_spawn(struct broker *b, struct bkey *k, const Rp__ServiceDefinition *def,
 		return -1;
 	}
 	rp_token_generate(rnd);
-	if (b->dir[0] == '\0' || rp_names_backend_endpoint(k->pipe,
-	    sizeof(k->pipe), b->dir, b->hash16, rnd) < 0) {
+	if (b->dir[0] == '\0' || rp_sock_backend_endpoint(k->pipe,
+	    sizeof(k->pipe), b->dir, b->hash16, rnd, 0) < 0) {
 		rp_utf8_fmt(why, whysz,
 		    "no room for a backend endpoint in %s: %s",
 		    b->dir[0] ? b->dir : "(no private directory)",
@@ -421,8 +420,8 @@ bkey_spawn(struct broker *b, struct bkey *k, const Rp__ServiceDefinition *def,
 	k->hpipe[0] = '\0';
 	if (b->cfg.handoff) {
 		rp_token_generate(rnd);
-		if (rp_names_backend_handoff(k->hpipe, sizeof(k->hpipe),
-		    b->dir, b->hash16, rnd) < 0) {
+		if (rp_sock_backend_endpoint(k->hpipe, sizeof(k->hpipe),
+		    b->dir, b->hash16, rnd, 1) < 0) {
 			cli_warn("%s@%s: no handoff endpoint (%s); its clients "
 			    "reconnect", k->service, k->version,
 			    strerror(errno));

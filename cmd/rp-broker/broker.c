@@ -51,10 +51,9 @@ broker_ready(const struct broker *b)
 }
 
 int
-broker_uid_allowed(const struct broker *b, uint32_t uid)
+broker_peer_allowed(const struct broker *b, const struct rp_peercred *pc)
 {
-	return rp_identity_uid_allowed(uid, b->euid, b->cfg.allow_uids,
-	    b->cfg.n_allow_uids);
+	return rp_peercred_allowed(pc, b->cfg.allow_uids, b->cfg.n_allow_uids);
 }
 
 /* ------------------------------------------------------------ stopping */

@@ -143,8 +143,8 @@ int broker_accepting(const struct broker *b);
 /* READYZ and the ready gauge: not draining, no fd pressure, not at
  * --max-clients with nothing to evict. */
 int broker_ready(const struct broker *b);
-/* Our euid or one of --allow-uid. */
-int broker_uid_allowed(const struct broker *b, uint32_t uid);
+/* Our own user or one of --allow-uid (rp_peercred_allowed). */
+int broker_peer_allowed(const struct broker *b, const struct rp_peercred *pc);
 
 /* Stop taking connections and answer what was accepted, then stop the
  * backends and leave the loop; deadline_ms bounds all of it. */

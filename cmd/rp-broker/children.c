@@ -31,10 +31,8 @@
 void
 children_remove_endpoint(const char *path)
 {
-	struct stat st;
-
 	/* Our own private directory; only ever a socket file. */
-	if (path[0] != '\0' && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+	if (path[0] != '\0' && rp_fs_is_socket(path))
 		(void)unlink(path);
 }
 
@@ -43,10 +41,10 @@ children_sweep(struct broker *b)
 {
 	char prefix[64], path[RP_SUN_PATH_MAX];
 	struct dirent *e;
-	struct stat st;
 	size_t pl, nl;
+	uint32_t uid, mode;
 	DIR *d;
-	int fd;
+	int fd, isdir;
 
 	if (b->dir[0] == '\0' || (d = opendir(b->dir)) == NULL)
 		return;
@@ -63,12 +61,13 @@ children_sweep(struct broker *b)
 		 * bind and its listen, a backend of another broker of ours
 		 * starting, is refused a connect too). */
 		if (snprintf(path, sizeof(path), "%s/%s", b->dir, e->d_name) >=
-		    (int)sizeof(path) || lstat(path, &st) != 0 ||
-		    !S_ISSOCK(st.st_mode) || st.st_uid != b->euid)
+		    (int)sizeof(path) || !rp_fs_is_socket(path) ||
+		    rp_fs_owner_mode(path, &uid, &mode, &isdir) != 0 ||
+		    uid != b->euid)
 			continue;
 		fd = rp_sock_connect(path, 1, rp_deadline_in(100));
 		if (fd >= 0) {
-			close(fd);
+			rp_fd_close(&fd);
 			continue;
 		}
 		if (errno != ECONNREFUSED || rp_sock_path_bound(path) == 1)

@@ -81,7 +81,7 @@ out_of_memory(void)
 	exit(RP_EXIT_INTERNAL);
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
+static void __attribute__((noreturn)) RP_PRINTF(1, 2)
 usage_error(const char *fmt, ...)
 {
 	va_list ap;

@@ -16,7 +16,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "broker.h"
@@ -279,7 +278,7 @@ send_some(int fd, const uint8_t *p, size_t len)
 	ssize_t n;
 
 	while (off < len) {
-		n = send(fd, p + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = rp_io_send_nowait(fd, p + off, len - off);
 		if (n > 0) {
 			off += (size_t)n;
 			continue;
@@ -492,7 +491,7 @@ static void
 drain_begin(struct broker *b, struct conn *c)
 {
 	c->linger = 0;
-	if (c->pressure == 2 || shutdown(c->fd, SHUT_WR) < 0) {
+	if (c->pressure == 2 || rp_sock_shutdown_write(c->fd) < 0) {
 		/* Accepted only to be refused: no fd to keep for this. */
 		conn_close(b, c, CONN_CLOSE_REPLIED);
 		return;

@@ -3,8 +3,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "deadline.h"
 #include "defs.h"
@@ -81,12 +79,6 @@ defs_flush(struct defs *d)
 	d->gen++;
 }
 
-static int64_t
-ts_ns(const struct timespec *ts)
-{
-	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
-}
-
 /* (Re)read e from path: its definition, or why not (errno in e->err). */
 static void
 defs_read(struct defs *d, struct defent *e, const char *path)
@@ -103,17 +95,17 @@ defs_read(struct defs *d, struct defent *e, const char *path)
 
 static void
 defs_load(struct defs *d, struct defent *e, const char *path,
-    const struct stat *st)
+    const struct rp_fs_stamp *st)
 {
 	int first = !e->have, was_ok = e->def != NULL;
 	char reason[400];
 
 	e->have = 1;
-	e->dev = (uint64_t)st->st_dev;
-	e->ino = (uint64_t)st->st_ino;
-	e->size = (uint64_t)st->st_size;
-	e->mtime_ns = ts_ns(&st->st_mtim);
-	e->ctime_ns = ts_ns(&st->st_ctim);
+	e->dev = st->dev;
+	e->ino = st->ino;
+	e->size = st->size;
+	e->mtime_ns = st->mtime_ns;
+	e->ctime_ns = st->ctime_ns;
 	defs_read(d, e, path);
 	if (e->def != NULL)
 		rp_utf8_fmt(reason, sizeof(reason), "%s %s", path, first ?
@@ -171,7 +163,7 @@ defs_lookup(struct defs *d, const char *service,
 {
 	char path[PATH_MAX];
 	struct defent *e;
-	struct stat st;
+	struct rp_fs_stamp st;
 	int64_t now;
 	int err, watched;
 
@@ -205,7 +197,7 @@ defs_lookup(struct defs *d, const char *service,
 	/* Watched before it is looked at, for the same reason. */
 	watched = d->wfd >= 0 &&
 	    rp_fs_watch_add(d->wfd, path, RP_FS_WATCH_FILE) == 0;
-	if (stat(path, &st) < 0) {
+	if (rp_fs_stamp(path, &st) < 0) {
 		err = errno;
 		if (err == ENOENT || err == ENOTDIR)
 			return ENOENT;
@@ -231,10 +223,9 @@ defs_lookup(struct defs *d, const char *service,
 	}
 	e->watched = watched;
 	e->gen = d->gen;
-	if (!e->have || e->dev != (uint64_t)st.st_dev ||
-	    e->ino != (uint64_t)st.st_ino || e->size != (uint64_t)st.st_size ||
-	    e->mtime_ns != ts_ns(&st.st_mtim) ||
-	    e->ctime_ns != ts_ns(&st.st_ctim)) {
+	if (!e->have || e->dev != st.dev || e->ino != st.ino ||
+	    e->size != st.size || e->mtime_ns != st.mtime_ns ||
+	    e->ctime_ns != st.ctime_ns) {
 		defs_load(d, e, path, &st);
 	} else if (e->loaded_ns - e->mtime_ns < RACY_NS ||
 	    e->loaded_ns - e->ctime_ns < RACY_NS) {

@@ -98,7 +98,6 @@ admin_diagnose(struct broker *b, struct rp_buf *out)
 	struct checks ck = { 0 };
 	char dir[PATH_MAX], why[256], detail[700];
 	struct rp_json j;
-	struct stat st;
 	struct bkey *k;
 	int n;
 
@@ -112,9 +111,7 @@ admin_diagnose(struct broker *b, struct rp_buf *out)
 		check(&ck, "socket", "ok", "socket activation: fd 3");
 	} else if (!b->have_listener) {
 		check(&ck, "socket", "warn", "not listening (draining)");
-	} else if (lstat(b->lst.path, &st) < 0 || !S_ISSOCK(st.st_mode) ||
-	    (uint64_t)st.st_ino != b->lst.ino ||
-	    (uint64_t)st.st_dev != b->lst.dev) {
+	} else if (!rp_sock_listener_intact(&b->lst)) {
 		rp_utf8_fmt(detail, sizeof(detail),
 		    "%s is gone or was replaced; "
 		    "clients cannot reach this broker",

@@ -8,6 +8,7 @@
 
 #include "deadline.h"
 #include "events.h"
+#include "fs.h"
 #include "io.h"
 #include "parse.h"
 #include "wire.h"
@@ -17,8 +18,7 @@
 static int
 open_file(const char *path)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-	    0600);
+	return rp_fs_open_append(path, 0);
 }
 
 int
@@ -30,8 +30,7 @@ events_open(struct events *ev, const char *path, const char *instance)
 	if (path == NULL || events_stderr(ev))
 		return 0;
 	/* Whether we made the file: start-up that fails removes it again. */
-	ev->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC |
-	    O_NOCTTY, 0600);
+	ev->fd = rp_fs_open_append(path, 1);
 	ev->created = ev->fd >= 0;
 	if (ev->fd < 0 && errno == EEXIST)
 		ev->fd = open_file(path);

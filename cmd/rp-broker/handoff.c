@@ -34,7 +34,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "broker.h"
@@ -131,6 +130,10 @@ transfer_end(struct broker *b, struct bkey *k, struct hpend *p,
 
 	p->done = 1;
 	p->c = NULL;
+	if (o != HANDOFF_ACCEPTED && k->ho.fd >= 0)
+		/* Windows: a handle the backend did not take is closed in
+		 * it (Unix: nothing to do). */
+		rp_fdpass_take_back(k->ho.fd, p->value);
 	(void)rp_token_store_revoke(b->tokens, p->tok);
 	count(b, k, o, p->corr, detail);
 	if (c == NULL)
@@ -156,8 +159,15 @@ handoff_key_close(struct broker *b, struct bkey *k, enum handoff_outcome why,
 {
 	struct hconn *hc = &k->ho;
 	struct hpend p;
+	uint32_t i;
 
 	if (hc->fd >= 0) {
+		/* Windows: what was given for transfers that end here goes
+		 * back first, while the backend can still be named. */
+		for (i = 0; i < hc->ring.n; i++)
+			if (!hring_at(&hc->ring, i)->done)
+				rp_fdpass_take_back(hc->fd,
+				    hring_at(&hc->ring, i)->value);
 		if (hc->in_loop)
 			(void)rp_loop_del(b->loop, hc->fd);
 		rp_fd_close(&hc->fd);
@@ -252,7 +262,7 @@ read_acks(struct broker *b, struct bkey *k)
 	ssize_t n;
 
 	do
-		n = recv(hc->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		n = rp_io_recv_nowait(hc->fd, buf, sizeof(buf));
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return;
@@ -302,8 +312,7 @@ flush(struct broker *b, struct bkey *k)
 	ssize_t n;
 
 	while (hc->out.len > 0) {
-		n = send(hc->fd, hc->out.data, hc->out.len,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = rp_io_send_nowait(hc->fd, hc->out.data, hc->out.len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -386,10 +395,11 @@ hconn_open(struct broker *b, struct bkey *k, char *why, size_t whysz)
 		return -1;
 	}
 	/* Only a process of our own uid may take our clients' connections. */
-	if (rp_sock_peercred(fd, &pc) < 0 || pc.uid != b->euid) {
+	if (rp_sock_peercred(fd, &pc) < 0 ||
+	    !rp_peercred_allowed(&pc, NULL, 0)) {
 		rp_utf8_fmt(why, whysz, "%s is served by uid %u, not ours",
 		    k->hpipe, (unsigned)pc.uid);
-		close(fd);
+		rp_fd_close(&fd);
 		hc->retry_at = now + RETRY_MS;
 		return -1;
 	}
@@ -484,21 +494,27 @@ handoff_transfer(struct broker *b, struct conn *c)
 		    "the backend is not keeping up");
 		return;
 	}
-	/* Encoded before the fd goes, so that nothing can fail between the
-	 * two halves of the transfer. */
-	rp_buf_clear(&b->scratch);
-	if (rp_wire_offer_encode(&b->scratch, c->tok, RP_TOKEN_LEN, k->service,
-	    c->corr, 0) < 0) {
-		fail_now(b, k, c, HANDOFF_BUSY, "cannot encode the offer");
-		return;
-	}
 	/* The token and the fd in one message, the offer right behind it,
-	 * in one system call: the backend wakes once, with both there. */
-	n = rp_fdpass_send_with_tail(hc->fd, c->fd, c->tok, RP_TOKEN_LEN,
-	    b->scratch.data, b->scratch.len);
+	 * in one system call: the backend wakes once, with both there
+	 * (Windows: the handle duplicated into the backend, then the offer
+	 * that names it). */
+	memset(&p, 0, sizeof(p));
+	n = rp_handoff_offer_nowait(hc->fd, c->fd, c->tok, k->service, c->corr,
+	    &b->scratch, &p.value, why, sizeof(why));
 	if (n < 0) {
 		int err = errno;
 
+		if (err == ENOMEM) {
+			fail_now(b, k, c, HANDOFF_BUSY,
+			    "cannot encode the offer");
+			return;
+		}
+		if (why[0] != '\0') {
+			/* Windows: the handle could not be given (the
+			 * failure classes of 40-handoff.md). */
+			fail_now(b, k, c, HANDOFF_BACKEND_GONE, why);
+			return;
+		}
 		if (err == EAGAIN || err == EWOULDBLOCK) {
 			fail_now(b, k, c, HANDOFF_BUSY,
 			    "the handoff socket is full");
@@ -510,7 +526,6 @@ handoff_transfer(struct broker *b, struct conn *c)
 		handoff_key_close(b, k, HANDOFF_BACKEND_GONE, why);
 		return;
 	}
-	memset(&p, 0, sizeof(p));
 	p.corr = c->corr;
 	p.deadline = rp_loop_now(b->loop) + b->cfg.handoff_timeout_ms;
 	memcpy(p.tok, c->tok, RP_TOKEN_LEN);

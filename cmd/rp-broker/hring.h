@@ -22,6 +22,8 @@ struct hpend {
 	int64_t deadline;              /* monotonic ms */
 	struct conn *c;                /* kept until the Ack when the broker
 	                                  writes the event, else NULL */
+	uint64_t value;                /* Windows: the handle given (for
+	                                  rp_fdpass_take_back); Unix: 0 */
 	uint8_t tok[RP_TOKEN_LEN];
 	uint8_t done;                  /* answered out of order */
 };

@@ -161,8 +161,8 @@ accepted(struct broker *b, int fd, int pressure)
 	struct rp_peercred pc = { 0 };
 
 	b->count.accepted++;
-	if (rp_sock_peercred(fd, &pc) < 0 || !broker_uid_allowed(b, pc.uid)) {
-		close(fd);
+	if (rp_sock_peercred(fd, &pc) < 0 || !broker_peer_allowed(b, &pc)) {
+		rp_fd_close(&fd);
 		b->count.peer_rejected++;
 		b->count.closed[CONN_CLOSE_PEER_REJECTED]++;
 		reject_log(b, pc.uid, pc.pid);
@@ -230,7 +230,7 @@ accept_pressure(struct broker *b, int err)
 		/* Refused at once: the slot it holds is the reserve's. */
 		accepted(b, fd, 2);
 	}
-	b->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	b->reserve_fd = rp_fs_open_null();
 	if (n == 0 || b->reserve_fd < 0)
 		listen_backoff(b);
 }

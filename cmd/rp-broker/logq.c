@@ -2,9 +2,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "io.h"
 #include "logq.h"
@@ -16,16 +13,14 @@
 int
 logq_open(struct logq *q, int fd)
 {
-	struct stat st;
 	int nb;
 
 	q->fd = -1;
 	q->len = 0;
 	q->dropped = q->dropped_total = q->written = 0;
 	q->broken = 0;
-	if (fstat(fd, &st) != 0)
+	if ((q->sock = rp_fd_is_socket(fd)) < 0)
 		return -1;
-	q->sock = S_ISSOCK(st.st_mode);
 	if ((q->fd = rp_pty_out_fd(fd, &nb)) < 0)
 		return -1;
 	return 0;
@@ -50,8 +45,8 @@ write_now(struct logq *q)
 	ssize_t n;
 
 	do
-		n = q->sock ? send(q->fd, q->buf, q->len,
-		    MSG_DONTWAIT | MSG_NOSIGNAL) : write(q->fd, q->buf, q->len);
+		n = q->sock ? rp_io_send_nowait(q->fd, q->buf, q->len) :
+		    rp_io_write_some(q->fd, q->buf, q->len);
 	while (n < 0 && errno == EINTR);
 	return n;
 }

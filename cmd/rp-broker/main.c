@@ -29,7 +29,7 @@ const char cli_prog[] = "rp-broker";
 static struct broker br;
 
 /* Start-up only: one line "rp-broker: ..." on stderr, then exit(code). */
-static void __attribute__((noreturn, format(printf, 2, 3)))
+static void __attribute__((noreturn)) RP_PRINTF(2, 3)
 die(int code, const char *f, ...)
 {
 	char msg[900];
@@ -53,6 +53,10 @@ resolve_socket(struct broker *b)
 
 	if (c->socket_src != CONFIG_SRC_DEFAULT)
 		return;
+	/* (On Windows the named pipe of 70-windows.md.) */
+	if (rp_host_broker_endpoint(c->socket, sizeof(c->socket), c->iso,
+	    c->instance_name) >= 0)
+		return;
 	if (cli_broker_dir(dir, sizeof(dir), b->euid) < 0)
 		exit(RP_EXIT_USAGE);
 	if (rp_names_broker_socket(c->socket, sizeof(c->socket), dir,
@@ -74,9 +78,7 @@ activation(struct broker *b)
 	if (rp_parse_u64(lp, 1, UINT32_MAX, &pid) != 0 ||
 	    pid != (uint64_t)b->pid)
 		return 0;
-	unsetenv("LISTEN_PID");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_FDNAMES");
+	rp_daemon_forget_activation();
 	if (rp_parse_u64(lf, 0, 1024, &n) != 0 || n != 1)
 		die(RP_EXIT_USAGE, "socket activation passed LISTEN_FDS=%s; "
 		    "exactly one listening socket is supported", lf);
@@ -137,6 +139,9 @@ endpoint_dir(struct broker *b)
 {
 	char why[256];
 
+	/* Named pipes (Windows) need no directory. */
+	if (rp_sock_namespace(b->dir, sizeof(b->dir)) > 0)
+		return;
 	if (b->lst.path[0] != '\0' &&
 	    rp_fs_dirname(b->lst.path, b->dir, sizeof(b->dir)) == 0 &&
 	    rp_fs_check_dir(b->dir, RP_DIR_PRIVATE, why, sizeof(why)) == 0)
@@ -207,7 +212,9 @@ start(struct broker *b)
 	 * user's sockets alike (an unreadable machine-id is an error). */
 	if (cli_machine_id(b->machine_id, sizeof(b->machine_id)) < 0)
 		exit(RP_EXIT_INTERNAL);
-	rp_names_user_hash(b->hash16, b->euid, b->machine_id);
+	if (rp_host_user_hash(b->hash16, b->machine_id) < 0)
+		die(RP_EXIT_INTERNAL, "cannot name this user's endpoints: %s",
+		    strerror(errno));
 	ratelimit_init(&b->rl, b->cfg.rate.n, b->cfg.rate.secs);
 	if (metrics_init(&b->m) < 0 || handoff_init(b) < 0)
 		die(RP_EXIT_INTERNAL, "out of memory");
@@ -253,7 +260,7 @@ start(struct broker *b)
 	/* From here on, the socket is ours to remove. */
 	endpoint_dir(b);
 	children_sweep(b);
-	b->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	b->reserve_fd = rp_fs_open_null();
 	if (b->reserve_fd < 0) {
 		cli_warn("cannot open the reserve fd: %s", strerror(errno));
 		return RP_EXIT_INTERNAL;

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "broker.h"
 
@@ -227,7 +226,7 @@ probe_attempt(struct broker *b, struct bkey *k)
 		return;
 	}
 	do
-		n = send(p->fd, req.data, req.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = rp_io_send_nowait(p->fd, req.data, req.len);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 || (size_t)n != req.len) {
 		rp_utf8_fmt(why, sizeof(why), "cannot send the probe: %s",

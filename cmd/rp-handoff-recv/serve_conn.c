@@ -281,7 +281,7 @@ c_read(struct conn *c, void *buf, size_t len)
 	ssize_t n;
 
 	if (c->nowait) {
-		n = rp_io_recv_nowait(c->fd, buf, len);
+		n = rp_io_recv_adopted(c->fd, buf, len);
 		if (n >= 0 || errno != ENOTSOCK)
 			return n;
 		c->nowait = 0;
@@ -297,7 +297,7 @@ c_write(struct conn *c, const void *buf, size_t len)
 	ssize_t n;
 
 	if (c->nowait) {
-		n = rp_io_send_nowait(c->fd, buf, len);
+		n = rp_io_send_adopted(c->fd, buf, len);
 		if (n >= 0 || errno != ENOTSOCK)
 			return n;
 		c->nowait = 0;

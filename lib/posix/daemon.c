@@ -101,3 +101,11 @@ rp_daemon_nofile(uint64_t want, uint64_t *soft, uint64_t *hard)
 		*hard = lim64(rl.rlim_max);
 	return 0;
 }
+
+void
+rp_daemon_forget_activation(void)
+{
+	(void)unsetenv("LISTEN_PID");
+	(void)unsetenv("LISTEN_FDS");
+	(void)unsetenv("LISTEN_FDNAMES");
+}

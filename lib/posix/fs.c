@@ -197,6 +197,36 @@ rp_fs_open_read(const char *path)
 }
 
 int
+rp_fs_open_append(const char *path, int excl)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | (excl ? O_EXCL : 0) |
+	    O_CLOEXEC | O_NOCTTY, 0600);
+}
+
+int
+rp_fs_open_null(void)
+{
+	return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+int
+rp_fs_stamp(const char *path, struct rp_fs_stamp *out)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -1;
+	out->dev = (uint64_t)st.st_dev;
+	out->ino = (uint64_t)st.st_ino;
+	out->size = (uint64_t)st.st_size;
+	out->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 +
+	    st.st_mtim.tv_nsec;
+	out->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 +
+	    st.st_ctim.tv_nsec;
+	return 0;
+}
+
+int
 rp_fs_open_write(const char *path)
 {
 	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY,

@@ -232,3 +232,10 @@ rp_host_broker_endpoint(char *out, size_t outsz, enum rp_isolation iso,
 	rp_names_user_hash(hash, euid, mid);
 	return rp_names_broker_socket(out, outsz, dir, hash, iso, name);
 }
+
+int
+rp_host_user_hash(char out[17], const char *machine_id)
+{
+	rp_names_user_hash(out, rp_host_euid(), machine_id);
+	return 0;
+}

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "deadline.h"
@@ -93,7 +94,7 @@ rp_io_read_some(int fd, void *buf, size_t len)
 }
 
 ssize_t
-rp_io_recv_nowait(int fd, void *buf, size_t len)
+rp_io_recv_adopted(int fd, void *buf, size_t len)
 {
 	ssize_t n;
 
@@ -104,7 +105,7 @@ rp_io_recv_nowait(int fd, void *buf, size_t len)
 }
 
 ssize_t
-rp_io_send_nowait(int fd, const void *buf, size_t len)
+rp_io_send_adopted(int fd, const void *buf, size_t len)
 {
 	ssize_t n;
 
@@ -249,4 +250,32 @@ rp_fd_count(void)
 	closedir(d);
 	/* The directory stream itself was one of them. */
 	return n - 1;
+}
+
+ssize_t
+rp_io_send_nowait(int fd, const void *buf, size_t len)
+{
+	return send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+ssize_t
+rp_io_recv_nowait(int fd, void *buf, size_t len)
+{
+	return recv(fd, buf, len, MSG_DONTWAIT);
+}
+
+int
+rp_fd_is_socket(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return -1;
+	return S_ISSOCK(st.st_mode) ? 1 : 0;
+}
+
+int
+rp_fd_pipe(int fds[2], int nonblock)
+{
+	return pipe2(fds, O_CLOEXEC | (nonblock ? O_NONBLOCK : 0));
 }

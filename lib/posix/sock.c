@@ -22,6 +22,8 @@
 #include "deadline.h"
 #include "err.h"
 #include "fs.h"
+#include "host.h"
+#include "identity.h"
 #include "io.h"
 #include "sock.h"
 
@@ -667,4 +669,45 @@ rp_sock_path_bound(const char *path)
 	errno = ENOTSUP;
 	return -1;
 #endif
+}
+
+int
+rp_peercred_allowed(const struct rp_peercred *pc, const uint32_t *allow,
+    size_t n)
+{
+	return rp_identity_uid_allowed(pc->uid, rp_host_euid(), allow, n);
+}
+
+int
+rp_sock_shutdown_write(int fd)
+{
+	return shutdown(fd, SHUT_WR);
+}
+
+int
+rp_sock_backend_endpoint(char *out, size_t outsz, const char *dir,
+    const char *hash16, const uint8_t rnd[16], int handoff)
+{
+	return handoff ? rp_names_backend_handoff(out, outsz, dir, hash16, rnd) :
+	    rp_names_backend_endpoint(out, outsz, dir, hash16, rnd);
+}
+
+int
+rp_sock_namespace(char *out, size_t outsz)
+{
+	if (outsz < 1) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	out[0] = '\0';
+	return 0;
+}
+
+int
+rp_sock_listener_intact(const struct rp_sock_listener *l)
+{
+	struct stat st;
+
+	return lstat(l->path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    (uint64_t)st.st_ino == l->ino && (uint64_t)st.st_dev == l->dev;
 }

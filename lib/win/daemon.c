@@ -42,3 +42,12 @@ rp_daemon_nofile(uint64_t want, uint64_t *soft, uint64_t *hard)
 		*hard = 2048;
 	return 0;
 }
+
+void
+rp_daemon_forget_activation(void)
+{
+	/* An empty value removes the variable. */
+	(void)_putenv_s("LISTEN_PID", "");
+	(void)_putenv_s("LISTEN_FDS", "");
+	(void)_putenv_s("LISTEN_FDNAMES", "");
+}

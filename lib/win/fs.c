@@ -284,6 +284,65 @@ rp_fs_open_read(const char *path)
 }
 
 int
+rp_fs_open_append(const char *path, int excl)
+{
+	/* Without FILE_WRITE_DATA every write goes to the end. */
+	HANDLE h = open_path(path, FILE_APPEND_DATA | FILE_READ_ATTRIBUTES |
+	    SYNCHRONIZE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+	    excl ? CREATE_NEW : OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+
+	if (h == INVALID_HANDLE_VALUE)
+		return -1;
+	return rp_wfd_open(h, -1, 0);
+}
+
+int
+rp_fs_open_null(void)
+{
+	HANDLE h = CreateFileW(L"NUL", GENERIC_READ, FILE_SHARE_READ |
+	    FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL);
+
+	if (h == INVALID_HANDLE_VALUE)
+		return rp_win_fail();
+	return rp_wfd_open(h, -1, 0);
+}
+
+/* A FILETIME (100 ns since 1601) as nanoseconds since 1970. */
+static int64_t
+filetime_ns(LARGE_INTEGER t)
+{
+	return (t.QuadPart - 116444736000000000LL) * 100;
+}
+
+int
+rp_fs_stamp(const char *path, struct rp_fs_stamp *out)
+{
+	BY_HANDLE_FILE_INFORMATION bi;
+	FILE_BASIC_INFO basic;
+	HANDLE h = open_path(path, FILE_READ_ATTRIBUTES, FILE_SHARE_READ |
+	    FILE_SHARE_WRITE | FILE_SHARE_DELETE, OPEN_EXISTING,
+	    FILE_FLAG_BACKUP_SEMANTICS, NULL);
+	DWORD err;
+
+	if (h == INVALID_HANDLE_VALUE)
+		return -1;
+	if (!GetFileInformationByHandle(h, &bi) ||
+	    !GetFileInformationByHandleEx(h, FileBasicInfo, &basic,
+	    sizeof(basic))) {
+		err = GetLastError();
+		CloseHandle(h);
+		return rp_win_fail_err(err);
+	}
+	CloseHandle(h);
+	out->dev = bi.dwVolumeSerialNumber;
+	out->ino = (uint64_t)bi.nFileIndexHigh << 32 | bi.nFileIndexLow;
+	out->size = (uint64_t)bi.nFileSizeHigh << 32 | bi.nFileSizeLow;
+	out->mtime_ns = filetime_ns(basic.LastWriteTime);
+	out->ctime_ns = filetime_ns(basic.ChangeTime);
+	return 0;
+}
+
+int
 rp_fs_open_write(const char *path)
 {
 	HANDLE h = open_path(path, GENERIC_WRITE, FILE_SHARE_READ |

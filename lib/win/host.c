@@ -232,3 +232,15 @@ rp_host_broker_endpoint(char *out, size_t outsz, enum rp_isolation iso,
 	rp_names_user_hash_sid(hash, (const uint8_t *)sid, GetLengthSid(sid));
 	return rp_names_broker_pipe(out, outsz, hash, iso, name);
 }
+
+int
+rp_host_user_hash(char out[17], const char *machine_id)
+{
+	PSID sid = rp_win_self_sid();
+
+	(void)machine_id;
+	if (sid == NULL)
+		return -1;
+	rp_names_user_hash_sid(out, (const uint8_t *)sid, GetLengthSid(sid));
+	return 0;
+}

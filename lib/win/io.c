@@ -12,6 +12,7 @@
 
 #include "deadline.h"
 #include "io.h"
+#include "sock.h"
 
 #define WRITE_BEHIND_MAX (64u * 1024u)
 
@@ -171,7 +172,7 @@ read_one(struct rp_wfd *w, void *buf, size_t len, int nonblock)
 
 /* No socket here is an fd: the caller takes the plain path. */
 ssize_t
-rp_io_recv_nowait(int fd, void *buf, size_t len)
+rp_io_recv_adopted(int fd, void *buf, size_t len)
 {
 	(void)fd;
 	(void)buf;
@@ -181,7 +182,7 @@ rp_io_recv_nowait(int fd, void *buf, size_t len)
 }
 
 ssize_t
-rp_io_send_nowait(int fd, const void *buf, size_t len)
+rp_io_send_adopted(int fd, const void *buf, size_t len)
 {
 	(void)fd;
 	(void)buf;
@@ -507,4 +508,32 @@ rp_fd_count(void)
 		if (_get_osfhandle(fd) != -1)
 			n++;
 	return n;
+}
+
+ssize_t
+rp_io_send_nowait(int fd, const void *buf, size_t len)
+{
+	return rp_io_write_some(fd, buf, len);
+}
+
+ssize_t
+rp_io_recv_nowait(int fd, void *buf, size_t len)
+{
+	return rp_io_read_some(fd, buf, len);
+}
+
+int
+rp_fd_is_socket(int fd)
+{
+	if (_get_osfhandle(fd) == -1) {
+		errno = EBADF;
+		return -1;
+	}
+	return 0;
+}
+
+int
+rp_fd_pipe(int fds[2], int nonblock)
+{
+	return rp_sock_pair(fds, nonblock);
 }

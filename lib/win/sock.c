@@ -168,7 +168,7 @@ rp_sock_accept(int lfd, int nonblock)
 	struct rp_wlisten *ls;
 	HANDLE conn;
 	DWORD err;
-	int a;
+	int a, i;
 
 	if (w == NULL)
 		return -1;
@@ -180,6 +180,19 @@ rp_sock_accept(int lfd, int nonblock)
 	if (a < 0)
 		return -1;
 	if (a == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (!(a & RP_IO_ERR) && w->rd.state != RP_WOP_DONE) {
+		/* A spare instance has the client. */
+		for (i = 0; i < RP_WLISTEN_SPARES; i++) {
+			if (ls->sready[i]) {
+				conn = ls->spare[i];
+				ls->spare[i] = NULL;
+				ls->sready[i] = 0;
+				return rp_wfd_open(conn, RP_WFD_PIPE, nonblock);
+			}
+		}
 		errno = EAGAIN;
 		return -1;
 	}
@@ -429,4 +442,74 @@ rp_sock_path_bound(const char *path)
 	(void)path;
 	errno = ENOTSUP;
 	return -1;
+}
+
+int
+rp_peercred_allowed(const struct rp_peercred *pc, const uint32_t *allow,
+    size_t n)
+{
+	PSID self = rp_win_self_sid();
+
+	(void)allow;
+	(void)n;
+	return self != NULL && pc->sidlen > 0 && IsValidSid((PSID)pc->sid) &&
+	    GetLengthSid((PSID)pc->sid) == pc->sidlen &&
+	    EqualSid((PSID)pc->sid, self);
+}
+
+int
+rp_sock_shutdown_write(int fd)
+{
+	(void)fd;
+	errno = ENOTSUP;
+	return -1;
+}
+
+int
+rp_sock_backend_endpoint(char *out, size_t outsz, const char *dir,
+    const char *hash16, const uint8_t rnd[16], int handoff)
+{
+	static const char hex[] = "0123456789abcdef";
+	char r[33];
+	int i, n;
+
+	(void)dir;
+	if (rnd == NULL || hash16 == NULL || strlen(hash16) != 16) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; i < 16; i++) {
+		r[2 * i] = hex[rnd[i] >> 4];
+		r[2 * i + 1] = hex[rnd[i] & 15];
+	}
+	r[32] = '\0';
+	n = snprintf(out, outsz, "\\\\.\\pipe\\rpb-v1-%s-%s-%s", hash16,
+	    handoff ? "ho" : "be", r);
+	if (n < 0 || (size_t)n >= outsz) {
+		if (outsz > 0)
+			out[0] = '\0';
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return n;
+}
+
+int
+rp_sock_namespace(char *out, size_t outsz)
+{
+	static const char ns[] = "\\\\.\\pipe";
+
+	if (outsz < sizeof(ns)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(out, ns, sizeof(ns));
+	return (int)sizeof(ns) - 1;
+}
+
+int
+rp_sock_listener_intact(const struct rp_sock_listener *l)
+{
+	(void)l;
+	return 1;
 }

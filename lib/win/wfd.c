@@ -303,16 +303,13 @@ drop_stale(struct rp_wfd *w)
 		rp_wop_reap(&w->rd, 1);
 	if (w->wr.state == RP_WOP_PENDING)
 		rp_wop_reap(&w->wr, 1);
+	/* The spares' waits use the read event: they go first. */
+	if (w->ls != NULL)
+		rp_wlisten_free(w->ls);
 	rp_wop_free(&w->rd);
 	rp_wop_free(&w->wr);
 	if (w->rt != NULL)
 		reader_detach(w->rt);
-	if (w->ls != NULL) {
-		if (w->ls->inst != NULL)
-			CloseHandle(w->ls->inst);
-		free(w->ls->name);
-		free(w->ls);
-	}
 	if (w->pty != NULL)
 		rp_win_pty_release(w);
 	if (w->hw != NULL)
@@ -540,12 +537,8 @@ rp_wfd_release(int fd)
 	rp_wfd_cancel_read(w);
 	if (w->wr.state == RP_WOP_PENDING)
 		linger_start(w->hw != NULL ? w->hw : w->h, &w->wr);
-	if (w->ls != NULL) {
-		if (w->ls->inst != NULL)
-			CloseHandle(w->ls->inst);
-		free(w->ls->name);
-		free(w->ls);
-	}
+	if (w->ls != NULL)
+		rp_wlisten_free(w->ls);
 	rp_wop_free(&w->rd);
 	rp_wop_free(&w->wr);
 	if (w->rt != NULL)
@@ -610,6 +603,68 @@ arm_pipe(struct rp_wfd *w)
 	}
 }
 
+void
+rp_wlisten_free(struct rp_wlisten *ls)
+{
+	DWORD n;
+	int i;
+
+	for (i = 0; i < RP_WLISTEN_SPARES; i++) {
+		if (ls->spare[i] == NULL)
+			continue;
+		if (!ls->sready[i] && CancelIoEx(ls->spare[i], &ls->sov[i]))
+			(void)GetOverlappedResult(ls->spare[i], &ls->sov[i], &n,
+			    TRUE);
+		CloseHandle(ls->spare[i]);
+	}
+	if (ls->inst != NULL)
+		CloseHandle(ls->inst);
+	free(ls->name);
+	free(ls);
+}
+
+/* Keep the spare instances waiting for clients: each made when missing,
+ * its ConnectNamedPipe on the listener's read event.  1 when one has a
+ * client. */
+static int
+spares_arm(struct rp_wfd *w)
+{
+	struct rp_wlisten *ls = w->ls;
+	DWORD n, err;
+	int i, ready = 0;
+
+	for (i = 0; i < RP_WLISTEN_SPARES; i++) {
+		if (ls->spare[i] != NULL && !ls->sready[i] &&
+		    HasOverlappedIoCompleted(&ls->sov[i])) {
+			if (GetOverlappedResult(ls->spare[i], &ls->sov[i], &n,
+			    FALSE)) {
+				ls->sready[i] = 1;
+			} else {
+				/* Made again below. */
+				CloseHandle(ls->spare[i]);
+				ls->spare[i] = NULL;
+			}
+		}
+		if (ls->spare[i] == NULL &&
+		    (ls->spare[i] = rp_win_pipe_instance(ls->name, 0)) != NULL) {
+			memset(&ls->sov[i], 0, sizeof(ls->sov[i]));
+			ls->sov[i].hEvent = (HANDLE)((uintptr_t)w->rd.ev | 1);
+			err = ConnectNamedPipe(ls->spare[i], &ls->sov[i]) ? 0 :
+			    GetLastError();
+			if (err == 0 || err == ERROR_PIPE_CONNECTED) {
+				ls->sready[i] = 1;
+			} else if (err != ERROR_IO_PENDING) {
+				/* A client that came and went, or worse: the
+				 * next arming makes another. */
+				CloseHandle(ls->spare[i]);
+				ls->spare[i] = NULL;
+			}
+		}
+		ready |= ls->sready[i];
+	}
+	return ready;
+}
+
 static int
 arm_listen(struct rp_wfd *w)
 {
@@ -617,8 +672,16 @@ arm_listen(struct rp_wfd *w)
 	DWORD err;
 
 	for (;;) {
-		if (w->rd.state == RP_WOP_PENDING && !rp_wop_reap(&w->rd, 0))
-			return 0;
+		if (w->rd.state == RP_WOP_PENDING) {
+			/* The event is shared with the spares: cleared, then
+			 * every operation looked at (one that ends from now
+			 * on sets it again). */
+			ResetEvent(w->rd.ev);
+			if (HasOverlappedIoCompleted(&w->rd.ov))
+				SetEvent(w->rd.ev);
+			if (!rp_wop_reap(&w->rd, 0))
+				return spares_arm(w) ? RP_IO_READ : 0;
+		}
 		if (w->rd.state == RP_WOP_DONE) {
 			if (w->rd.err == 0)
 				return RP_IO_READ;
@@ -644,7 +707,7 @@ arm_listen(struct rp_wfd *w)
 		}
 		if (err == ERROR_IO_PENDING) {
 			w->rd.state = RP_WOP_PENDING;
-			return 0;
+			return spares_arm(w) ? RP_IO_READ : 0;
 		}
 		if (err == ERROR_NO_DATA) {
 			/* A client came and went before we looked: the

@@ -133,12 +133,22 @@ struct rp_wpty;
 struct rp_loop;
 
 /* A listener's state (sock.c makes it, wfd.c arms it). */
+#define RP_WLISTEN_SPARES 3
 struct rp_wlisten {
 	wchar_t *name;          /* \\.\pipe\... */
 	HANDLE inst;            /* the instance waiting for a client, or
 	                           NULL when one could not be made */
 	DWORD inst_err;         /* why not */
+	/* More instances waiting, so that clients arriving together find
+	 * one each rather than a busy name: their ConnectNamedPipe signals
+	 * the listener's read event too. */
+	HANDLE spare[RP_WLISTEN_SPARES];
+	OVERLAPPED sov[RP_WLISTEN_SPARES];
+	uint8_t sready[RP_WLISTEN_SPARES];  /* a client is connected */
 };
+
+/* The spares' end: their waits cancelled, their handles closed. */
+void rp_wlisten_free(struct rp_wlisten *ls);
 
 /* A new instance of our pipe name (sock.c): overlapped, byte mode, remote
  * clients rejected, our security descriptor; the first one of a name

@@ -114,3 +114,95 @@ winwire() {
 new_token() {
 	od -An -tx1 -N16 /dev/urandom | tr -d ' \n'
 }
+
+# ------------------------------------------------------------ the broker
+
+# Start rp-broker.exe with ARGS; wait (bounded) for its pipe PIPE.
+# Its index among the background programs in $BROKER_BG.
+broker_start() {
+	local p=$1
+	shift
+	BROKER_BG=${#WIN_BG[@]}
+	wine_bg broker "$(rp rp-broker)" "$@"
+	wine_run "$(helper pipe-wait)" "$p"
+	[ "$status" -eq 0 ] || { cat "$BATS_TEST_TMPDIR/broker.err"; return 1; }
+}
+
+# Ask the broker on PIPE to stop, and wait for it: its exit status in
+# $status.
+broker_shutdown() {
+	local rc=0
+	wine_run "$(rp rp-probe)" admin shutdown -s "$1"
+	[ "$status" -eq 0 ]
+	wine_wait "$BROKER_BG" || rc=$?
+	status=$rc
+}
+
+# Bytes in FILE to PIPE by pipe-relay.exe; the HelloReply that came
+# back as JSON in $output (decoded by Python).
+relay_reply() {
+	timeout -k 5 60 "$WINE" "$(helper pipe-relay)" "$1" <"$2" \
+		>"$BATS_TEST_TMPDIR/reply" 2>/dev/null 3>&-
+	run winwire hello-reply <"$BATS_TEST_TMPDIR/reply"
+}
+
+# hello_reply PIPE SERVICE VERSION [FIELD=VALUE...]: a Hello built by
+# Python through the pipe, the HelloReply as JSON in $output.
+hello_reply() {
+	local p=$1
+	shift
+	winwire hello "$@" >"$BATS_TEST_TMPDIR/hello"
+	relay_reply "$p" "$BATS_TEST_TMPDIR/hello"
+}
+
+# A private directory (Wine makes its DACL of the Unix mode), in
+# Windows terms: the service definitions of a test.
+defs_dir() {
+	mkdir -m 0700 "$BATS_TEST_TMPDIR/defs"
+	winpath "$BATS_TEST_TMPDIR/defs"
+}
+
+# A Python check of a JSON document: d is the document.
+pyjson() {
+	/usr/bin/python3 -c "import json, sys
+d = json.loads(sys.argv[1])
+$1" "${@:2}"
+}
+
+# The pipe name (bare) of this user's default broker: hash16 of the
+# user's SID (as child.exe's token says) computed here, by b3sum.
+default_pipe() {
+	local sid h
+	sid=$(timeout -k 5 60 "$WINE" "$(helper child)" sid </dev/null 3>&-)
+	sid=${sid%$'\r'}
+	[[ $sid == S-1-* ]] || return 1
+	h=$(winwire sid-hash-input "$sid" | b3sum --no-names -l 8)
+	echo "rpb-v1-$h-shared"
+}
+
+# A definition of echo for echo-backend.exe in a private directory;
+# that directory's Windows name in $DEFS.
+echo_def() {
+	DEFS=$(defs_dir)
+	wine_run "$(rp rp-servicedef)" write --dir "$DEFS" --service echo \
+		--binary "$(winpath "$(rp echo-backend)")" "$@"
+	[ "$status" -eq 0 ]
+}
+
+# The pid of the broker's one backend of SERVICE on PIPE (admin status).
+backend_pid() {
+	local out
+	out=$(timeout -k 5 60 "$WINE" "$(rp rp-probe)" admin status --json \
+		-s "$1" </dev/null 2>/dev/null 3>&-) || return 1
+	/usr/bin/python3 -c 'import json, sys
+d = json.loads(sys.argv[1])
+b = [x for x in d["backends"] if x["service_name"] == sys.argv[2]]
+assert len(b) == 1, d["backends"]
+print(b[0]["pid"])' "$out" "$2"
+}
+
+# 0 when Windows process PID runs (child.exe alive), else 1.
+win_alive() {
+	timeout -k 5 60 "$WINE" "$(helper child)" alive "$1" </dev/null \
+		>/dev/null 2>&1 3>&-
+}

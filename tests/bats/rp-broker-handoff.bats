@@ -119,6 +119,21 @@ fallback_thrice() {
 
 # ------------------------------------------------------------- handoff
 
+@test "--handoff: examples/echo-backend.c (build/bin/echo-backend) takes the connection, either side writing the event" {
+	def echo "$RP_BUILD/bin/echo-backend"
+	start_broker --handoff --events "$EV"
+	run -0 adopt --connect <<<"echoed after the handoff"
+	assert_line "echoed after the handoff"
+	assert_line "rp-probe: route: handoff"
+	[ "$(metric running_process_broker_v1_handoff_total outcome=accepted)" = 1 ]
+	stop_broker
+	restart_broker 2 --handoff --handoff-event broker --events "$EV"
+	run -0 adopt --connect <<<"the broker's event"
+	assert_line "the broker's event"
+	assert_line "rp-probe: route: handoff"
+	[ "$(metric running_process_broker_v1_handoff_total outcome=accepted)" = 1 ]
+}
+
 @test "--handoff: the Hello connection becomes the backend's; the backend writes the event" {
 	def echo ho-real
 	start_broker --handoff --events "$EV"

@@ -725,10 +725,56 @@ test_check_exec(void)
 	T_EQ(st, 0);
 }
 
+/* The event log's open, the reserve fd, and the definition cache's stat. */
+static void
+test_append_null_stamp(void)
+{
+	struct rp_fs_stamp a, b2;
+	char *f = path("append.log");
+	char buf[16];
+	int fd;
+
+	(void)unlink(f);
+	T_OK((fd = rp_fs_open_append(f, 1)) >= 0);
+	T_EQ(write(fd, "ab", 2), 2);
+	close(fd);
+	errno = 0;
+	T_EQ(rp_fs_open_append(f, 1), -1);
+	T_EQ(errno, EEXIST);
+	T_OK((fd = rp_fs_open_append(f, 0)) >= 0);
+	T_EQ((int)(fcntl(fd, F_GETFD) & FD_CLOEXEC), FD_CLOEXEC);
+	T_EQ(lseek(fd, 0, SEEK_SET), 0);
+	T_EQ(write(fd, "cd", 2), 2);   /* O_APPEND: at the end all the same */
+	close(fd);
+	T_OK((fd = open(f, O_RDONLY)) >= 0);
+	T_EQ(read(fd, buf, sizeof(buf)), 4);
+	T_MEM(buf, "abcd", 4);
+	close(fd);
+	T_EQ(rp_fs_stamp(f, &a), 0);
+	T_UEQ(a.size, 4);
+	T_OK(a.mtime_ns > 0 && a.ctime_ns > 0);
+	T_OK((fd = rp_fs_open_append(f, 0)) >= 0);
+	T_EQ(write(fd, "e", 1), 1);
+	close(fd);
+	T_EQ(rp_fs_stamp(f, &b2), 0);
+	T_UEQ(b2.dev, a.dev);
+	T_UEQ(b2.ino, a.ino);
+	T_UEQ(b2.size, 5);
+	T_OK(b2.mtime_ns >= a.mtime_ns);
+	errno = 0;
+	T_EQ(rp_fs_stamp(path("no-such-file"), &a), -1);
+	T_EQ(errno, ENOENT);
+	T_OK((fd = rp_fs_open_null()) >= 0);
+	T_EQ(read(fd, buf, sizeof(buf)), 0);
+	close(fd);
+	unlink(f);
+}
+
 int
 main(void)
 {
 	T_RUN(test_private);
+	T_RUN(test_append_null_stamp);
 	T_RUN(test_create);
 	T_RUN(test_safe);
 	T_RUN(test_read_file);

@@ -221,6 +221,59 @@ test_deadline_on_blocking_fds(void)
 	close(p[1]);
 }
 
+/* What the broker's loop needs: a pipe pair, sockets told apart, sends
+ * and receives that never wait. */
+static void
+test_pipe_and_nowait(void)
+{
+	int p[2], sv[2], i;
+	char buf[4096];
+	ssize_t n;
+
+	T_EQ(rp_fd_pipe(p, 1), 0);
+	T_EQ((int)(fcntl(p[0], F_GETFL) & O_NONBLOCK), O_NONBLOCK);
+	T_EQ((int)(fcntl(p[1], F_GETFD) & FD_CLOEXEC), FD_CLOEXEC);
+	T_EQ(rp_fd_is_socket(p[0]), 0);
+	T_EQ(rp_io_write_some(p[1], "x", 1), 1);
+	T_EQ(rp_io_read_some(p[0], buf, sizeof(buf)), 1);
+	errno = 0;
+	T_EQ(rp_io_read_some(p[0], buf, sizeof(buf)), -1);
+	T_EQ(errno, EAGAIN);
+	close(p[0]);
+	close(p[1]);
+	T_EQ(rp_fd_pipe(p, 0), 0);
+	T_EQ((int)(fcntl(p[0], F_GETFL) & O_NONBLOCK), 0);
+	close(p[0]);
+	close(p[1]);
+
+	/* Blocking sockets: the "no wait" calls still never wait. */
+	T_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	T_EQ(rp_fd_is_socket(sv[0]), 1);
+	errno = 0;
+	T_EQ(rp_io_recv_nowait(sv[0], buf, sizeof(buf)), -1);
+	T_EQ(errno, EAGAIN);
+	memset(buf, 'a', sizeof(buf));
+	for (i = 0; i < 100000; i++) {
+		n = rp_io_send_nowait(sv[1], buf, sizeof(buf));
+		if (n < 0)
+			break;
+	}
+	T_EQ(n, -1);
+	T_EQ(errno, EAGAIN);
+	T_EQ(rp_io_recv_nowait(sv[0], buf, 2), 2);
+	close(sv[0]);
+	/* The reader gone: EPIPE, no signal. */
+	errno = 0;
+	while ((n = rp_io_send_nowait(sv[1], buf, sizeof(buf))) > 0)
+		;
+	T_EQ(n, -1);
+	T_EQ(errno, EPIPE);
+	close(sv[1]);
+	errno = 0;
+	T_EQ(rp_fd_is_socket(sv[1]), -1);
+	T_EQ(errno, EBADF);
+}
+
 int
 main(void)
 {
@@ -234,5 +287,6 @@ main(void)
 	T_RUN(test_write_to_pipe_and_deadline);
 	T_RUN(test_read_some);
 	T_RUN(test_fd_helpers);
+	T_RUN(test_pipe_and_nowait);
 	return t_done();
 }

@@ -911,11 +911,48 @@ test_path_bound(void)
 	T_EQ(rp_sock_path_bound(path), 0);
 }
 
+/* The broker's portable names and rules for peers and backends. */
+static void
+test_broker_helpers(void)
+{
+	static const uint8_t rnd[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+	    12, 13, 14, 15 };
+	struct rp_peercred pc = { 0 };
+	uint32_t allow[1] = { 4242 };
+	char out[128];
+	int sv[2];
+	char c;
+
+	pc.uid = (uint32_t)geteuid();
+	T_EQ(rp_peercred_allowed(&pc, NULL, 0), 1);
+	pc.uid = 4242;
+	T_EQ(rp_peercred_allowed(&pc, NULL, 0), (uint32_t)geteuid() == 4242);
+	T_EQ(rp_peercred_allowed(&pc, allow, 1), 1);
+	T_EQ(rp_sock_backend_endpoint(out, sizeof(out), "/run/d",
+	    "0123456789abcdef", rnd, 0), (int)strlen(out));
+	T_STR(out, "/run/d/rpb-v1-0123456789abcdef-be-"
+	    "000102030405060708090a0b0c0d0e0f.sock");
+	T_OK(rp_sock_backend_endpoint(out, sizeof(out), "/run/d",
+	    "0123456789abcdef", rnd, 1) > 0);
+	T_STR(out, "/run/d/rpb-v1-0123456789abcdef-ho-"
+	    "000102030405060708090a0b0c0d0e0f.sock");
+	T_EQ(rp_sock_namespace(out, sizeof(out)), 0);
+	T_STR(out, "");
+	T_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	T_EQ(rp_sock_shutdown_write(sv[0]), 0);
+	T_EQ(read(sv[1], &c, 1), 0);          /* the end of stream */
+	T_EQ(write(sv[1], "y", 1), 1);        /* the other way still works */
+	T_EQ(read(sv[0], &c, 1), 1);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int
 main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	T_RUN(test_listen_happy);
+	T_RUN(test_broker_helpers);
 	T_RUN(test_listen_bad_dirs);
 	T_RUN(test_listen_too_long);
 	T_RUN(test_listen_stale_and_live);

@@ -11,7 +11,20 @@ proto/rp_v1.proto (never with our C library); a plain Win32 client
     winwire.py offer TOKENHEX VALUE CID  a HandoffOffer frame on stdout
     winwire.py ack CID                   check the HandoffAck on stdin,
                                          print accepted / error_detail
+    winwire.py hello SERVICE VERSION [KEY=VALUE...]
+                                         a Hello frame on stdout (more
+                                         Hello fields as KEY=VALUE, ints
+                                         as decimal)
+    winwire.py hello-reply               the HelloReply frame on stdin as
+                                         JSON ("eof" when none came)
+    winwire.py handoff-stream            what handoff-client.exe copied
+                                         (stdin): the HelloReply, the
+                                         handoff event, the echoed data,
+                                         as JSON
+    winwire.py sid-hash-input SID        "windows-sid:" + the lowercase
+                                         hex of the SID's bytes (for b3sum)
 """
+import json
 import os
 import struct
 import sys
@@ -88,6 +101,76 @@ def main(argv):
         assert a.correlation_id == cid, a
         print("accepted: %s" % ("yes" if a.accepted else "no"))
         print("error_detail: %s" % a.error_detail)
+        return 0
+    if cmd == "hello":
+        h = pb.Hello(client_min_protocol=1, client_max_protocol=1,
+                     service_name=argv[2], wanted_version=argv[3])
+        for kv in argv[4:]:
+            k, v = kv.split("=", 1)
+            cur = getattr(h, k)
+            setattr(h, k, int(v) if isinstance(cur, int) else
+                    bytes.fromhex(v) if isinstance(cur, bytes) else v)
+        f = pb.Frame(envelope_version=1, kind=REQUEST, payload_protocol=0,
+                     payload=h.SerializeToString())
+        sys.stdout.buffer.write(frame_bytes(f.SerializeToString()))
+        return 0
+    if cmd == "hello-reply":
+        data = sys.stdin.buffer.read()
+        if not data:
+            print(json.dumps("eof"))
+            return 0
+        f = read_frame(data)
+        assert f.envelope_version == 1 and f.kind == RESPONSE, f
+        assert f.payload_protocol == 0, f
+        r = pb.HelloReply()
+        r.ParseFromString(f.payload)
+        which = r.WhichOneof("result")
+        out = {"result": which}
+        m = getattr(r, which)
+        for fd, v in m.ListFields():
+            out[fd.name] = v.hex() if isinstance(v, bytes) else \
+                list(v) if fd.label == fd.LABEL_REPEATED else v
+        print(json.dumps(out))
+        return 0
+    if cmd == "handoff-stream":
+        data = sys.stdin.buffer.read()
+        out = {}
+        frames = []
+        while len(frames) < 2 and len(data) >= 5 and data[0] == 1:
+            (n,) = struct.unpack("<I", data[1:5])
+            frames.append(read_frame(data[:5 + n]))
+            data = data[5 + n:]
+        if frames:
+            f = frames[0]
+            assert f.kind == RESPONSE and f.payload_protocol == 0, f
+            r = pb.HelloReply()
+            r.ParseFromString(f.payload)
+            n = r.negotiated
+            out["result"] = r.WhichOneof("result")
+            out["token"] = n.handle_passed_token.hex()
+            out["connection_id"] = n.connection_id
+            out["server_capabilities"] = n.server_capabilities
+        if len(frames) > 1:
+            f = frames[1]
+            a = pb.HandoffAck()
+            a.ParseFromString(f.payload)
+            out["event"] = {"kind": f.kind,
+                            "payload_protocol": f.payload_protocol,
+                            "request_id": f.request_id,
+                            "accepted": a.accepted,
+                            "token": a.token.hex(),
+                            "correlation_id": a.correlation_id}
+        out["data"] = data.decode("utf-8", "replace")
+        print(json.dumps(out))
+        return 0
+    if cmd == "sid-hash-input":
+        parts = argv[2].split("-")
+        assert parts[0] == "S", parts
+        rev, auth, subs = int(parts[1]), int(parts[2]), parts[3:]
+        b = bytes([rev, len(subs)]) + auth.to_bytes(6, "big")
+        for x in subs:
+            b += struct.pack("<I", int(x))
+        sys.stdout.write("windows-sid:" + b.hex())
         return 0
     raise SystemExit("unknown command %s" % cmd)
 

@@ -185,6 +185,47 @@ test_connect_missing_and_busy(void)
 	rp_sock_unlisten(&l);
 }
 
+/* Instances wait ahead of the clients: once the listener is armed (as a
+ * loop arms it), clients that come together each find one at once, none
+ * a busy name (ERROR_PIPE_BUSY), and each is accepted. */
+static void
+test_clients_together_find_instances(void)
+{
+	struct rp_sock_listener l;
+	HANDLE h[1 + RP_WLISTEN_SPARES];
+	wchar_t w[200];
+	char why[200];
+	int i, fd;
+
+	T_EQ(rp_sock_listen(fresh_name("ahead"), RP_DIR_SAFE, 16, &l, why,
+	    sizeof(why)), 0);
+	errno = 0;
+	T_EQ(rp_sock_accept(l.fd, 1), -1);
+	T_EQ(errno, EAGAIN);
+	swprintf(w, 200, L"%hs", l.path);
+	for (i = 0; i < 1 + RP_WLISTEN_SPARES; i++) {
+		h[i] = CreateFileW(w, GENERIC_READ | GENERIC_WRITE, 0, NULL,
+		    OPEN_EXISTING, 0, NULL);
+		if (h[i] == INVALID_HANDLE_VALUE)
+			fprintf(stderr, "# client %d: error %lu\n", i,
+			    GetLastError());
+		T_OK(h[i] != INVALID_HANDLE_VALUE);
+	}
+	for (i = 0; i < 1 + RP_WLISTEN_SPARES; i++) {
+		T_OK(rp_io_wait(l.fd, RP_IO_READ, rp_deadline_in(2000)) > 0);
+		fd = rp_sock_accept(l.fd, 1);
+		T_OK(fd >= 0);
+		rp_fd_close(&fd);
+	}
+	errno = 0;
+	T_EQ(rp_sock_accept(l.fd, 1), -1);
+	T_EQ(errno, EAGAIN);
+	for (i = 0; i < 1 + RP_WLISTEN_SPARES; i++)
+		if (h[i] != INVALID_HANDLE_VALUE)
+			CloseHandle(h[i]);
+	rp_sock_unlisten(&l);
+}
+
 /* The raw flag, without rp_sock_listen's own look-up first: Windows
  * refuses a second first instance (ERROR_ACCESS_DENIED); Wine 8 does not
  * (tests/win/wine-gaps.txt). */
@@ -660,6 +701,75 @@ test_offer_of_a_bad_handle_is_no_fd(void)
 	rp_fd_close(&sv[1]);
 }
 
+/* What rp-broker asks of lib/win beyond the tools: peers judged by SID,
+ * backend pipe names, a pipe pair for the loop, the event log's open,
+ * NUL and a file's stamp. */
+static void
+test_broker_helpers(void)
+{
+	static const uint8_t rnd[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+	    12, 13, 14, 15 };
+	struct rp_peercred pc;
+	struct rp_fs_stamp a, b2;
+	char out[160], f[512], buf[8];
+	int sv[2], fd;
+
+	T_EQ(rp_fd_pipe(sv, 1), 0);
+	T_EQ(rp_fd_is_socket(sv[0]), 0);
+	T_EQ(rp_sock_peercred(sv[0], &pc), 0);
+	T_UEQ(pc.pid, GetCurrentProcessId());
+	T_EQ(rp_peercred_allowed(&pc, NULL, 0), 1);
+	/* A uid (a RID) alone admits nobody. */
+	pc.sidlen = 0;
+	T_EQ(rp_peercred_allowed(&pc, &pc.uid, 1), 0);
+	T_EQ(rp_io_send_nowait(sv[1], "x", 1), 1);
+	T_EQ(rp_io_wait(sv[0], RP_IO_READ, rp_deadline_in(2000)) > 0, 1);
+	T_EQ(rp_io_recv_nowait(sv[0], buf, sizeof(buf)), 1);
+	errno = 0;
+	T_EQ(rp_sock_shutdown_write(sv[0]), -1);
+	T_EQ(errno, ENOTSUP);
+	rp_fd_close(&sv[0]);
+	rp_fd_close(&sv[1]);
+
+	T_OK(rp_sock_backend_endpoint(out, sizeof(out), "ignored",
+	    "0123456789abcdef", rnd, 0) > 0);
+	T_STR(out, "\\\\.\\pipe\\rpb-v1-0123456789abcdef-be-"
+	    "000102030405060708090a0b0c0d0e0f");
+	T_OK(rp_sock_backend_endpoint(out, sizeof(out), NULL,
+	    "0123456789abcdef", rnd, 1) > 0);
+	T_STR(out, "\\\\.\\pipe\\rpb-v1-0123456789abcdef-ho-"
+	    "000102030405060708090a0b0c0d0e0f");
+	T_EQ(rp_sock_backend_endpoint(out, 20, NULL, "0123456789abcdef", rnd,
+	    0), -1);
+	T_EQ(rp_sock_namespace(out, sizeof(out)), 8);
+	T_STR(out, "\\\\.\\pipe");
+
+	snprintf(f, sizeof(f), "%s\\events.log", t_tmpdir());
+	T_OK((fd = rp_fs_open_append(f, 1)) >= 0);
+	T_EQ(rp_io_write_full(fd, "ab", 2, rp_deadline_in(1000)), 0);
+	rp_fd_close(&fd);
+	errno = 0;
+	T_EQ(rp_fs_open_append(f, 1), -1);
+	T_EQ(errno, EEXIST);
+	T_EQ(rp_fs_stamp(f, &a), 0);
+	T_UEQ(a.size, 2);
+	T_OK((fd = rp_fs_open_append(f, 0)) >= 0);
+	T_EQ(rp_io_write_full(fd, "cd", 2, rp_deadline_in(1000)), 0);
+	rp_fd_close(&fd);
+	T_EQ(rp_fs_stamp(f, &b2), 0);
+	T_UEQ(b2.size, 4);
+	T_UEQ(b2.ino, a.ino);
+	T_UEQ(b2.dev, a.dev);
+	T_OK(b2.mtime_ns >= a.mtime_ns && a.mtime_ns > 0);
+	T_OK((fd = rp_fs_open_read(f)) >= 0);
+	T_EQ(rp_io_read_full(fd, buf, sizeof(buf), rp_deadline_in(1000)), 4);
+	T_EQ(memcmp(buf, "abcd", 4), 0);
+	rp_fd_close(&fd);
+	T_OK((fd = rp_fs_open_null()) >= 0);
+	rp_fd_close(&fd);
+	DeleteFileA(f);
+}
+
 static int
 child_main(int argc, char **argv)
 {
@@ -681,6 +791,7 @@ main(int argc, char **argv)
 	T_RUN(test_listen_twice_is_in_use);
 	T_RUN(test_listen_refuses_bad_names);
 	T_RUN(test_connect_missing_and_busy);
+	T_RUN(test_clients_together_find_instances);
 	T_RUN(test_first_pipe_instance_is_enforced);
 	T_RUN(test_readiness_takes_nothing);
 	T_RUN(test_read_full_deadline_holds_against_a_trickle);
@@ -693,5 +804,6 @@ main(int argc, char **argv)
 	T_RUN(test_give_and_take_back);
 	T_RUN(test_refused_transfer_is_taken_back);
 	T_RUN(test_offer_of_a_bad_handle_is_no_fd);
+	T_RUN(test_broker_helpers);
 	return t_done();
 }

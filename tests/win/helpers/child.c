@@ -14,15 +14,28 @@
  *                AdminReply built by the test) as the payload of a
  *                RESPONSE frame echoing the request's payload_protocol and
  *                request_id, and exit
+ *   sid          the SID of this process's token (TokenUser) on stdout,
+ *                as ConvertSidToStringSidA writes it (S-1-5-21-...)
+ *   alive PID    exit 0 when process PID runs, 1 when it has ended or
+ *                no such process exists (OpenProcess, GetExitCodeProcess)
+ *   ctrl EVENT PIPE PROG [ARG...]
+ *                run PROG in a process group of its own, sharing our
+ *                console; once the named pipe PIPE exists, send it
+ *                EVENT (break: CTRL_BREAK_EVENT, c: CTRL_C_EVENT) with
+ *                GenerateConsoleCtrlEvent, and wait (10 s) for it to
+ *                end: "exit N" on stdout and exit 0; 4 when it did not
+ *                end, 3 when PIPE never came, 1 when it could not run
  * Plain Win32 and the C runtime, no librp.
  */
 #include <windows.h>
+#include <sddl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static int run(int argc, char **argv);
 static int broker(const char *file);
+static int ctrl(int argc, char **argv);
 int wmain(int argc, wchar_t **wargv);
 
 /* The arguments as UTF-8, as rp's programs see theirs. */
@@ -112,6 +125,33 @@ run(int argc, char **argv)
 	}
 	if (strcmp(mode, "broker") == 0 && argc > 2)
 		return broker(argv[2]);
+	if (strcmp(mode, "alive") == 0) {
+		HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE,
+		    (DWORD)n);
+
+		if (h == NULL)
+			return 1;
+		if (!GetExitCodeProcess(h, &r))
+			r = 0;
+		CloseHandle(h);
+		return r == STILL_ACTIVE ? 0 : 1;
+	}
+	if (strcmp(mode, "ctrl") == 0 && argc > 4)
+		return ctrl(argc - 2, argv + 2);
+	if (strcmp(mode, "sid") == 0) {
+		union { TOKEN_USER tu; char b[256]; } u;
+		HANDLE tok;
+		char *s;
+
+		if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok) ||
+		    !GetTokenInformation(tok, TokenUser, u.b, sizeof(u.b), &r) ||
+		    !ConvertSidToStringSidA(u.tu.User.Sid, &s))
+			return 1;
+		printf("%s\n", s);
+		LocalFree(s);
+		CloseHandle(tok);
+		return 0;
+	}
 	fprintf(stderr, "child: unknown mode '%s'\n", mode);
 	return 99;
 }
@@ -236,4 +276,61 @@ broker(const char *file)
 	out[3] = (unsigned char)((m - 5) >> 16);
 	out[4] = (unsigned char)((m - 5) >> 24);
 	return WriteFile(hout, out, (DWORD)m, &w, NULL) && w == m ? 0 : 24;
+}
+
+/* ------------------------------------------------- console control */
+
+static int
+ctrl(int argc, char **argv)
+{
+	static wchar_t cmd[8192], pipe[300];
+	STARTUPINFOW si;
+	PROCESS_INFORMATION pi;
+	DWORD ev = strcmp(argv[0], "c") == 0 ? CTRL_C_EVENT : CTRL_BREAK_EVENT;
+	DWORD code = 0, start;
+	size_t off = 0;
+	int i;
+
+	if (MultiByteToWideChar(CP_UTF8, 0, argv[1], -1, pipe + 9, 290) <= 0)
+		return 1;
+	memcpy(pipe, L"\\\\.\\pipe\\", 9 * sizeof(wchar_t));
+	for (i = 2; i < argc; i++) {
+		/* Our tests' arguments hold no quotes. */
+		cmd[off++] = L'"';
+		off += (size_t)MultiByteToWideChar(CP_UTF8, 0, argv[i], -1,
+		    cmd + off, (int)(8000 - off)) - 1;
+		cmd[off++] = L'"';
+		cmd[off++] = L' ';
+		if (off > 7900)
+			return 1;
+	}
+	cmd[off] = 0;
+	/* A console to share: the events travel through it. */
+	if (GetConsoleWindow() == NULL && !AllocConsole())
+		fprintf(stderr, "child: AllocConsole: error %lu\n",
+		    GetLastError());
+	memset(&si, 0, sizeof(si));
+	si.cb = sizeof(si);
+	if (!CreateProcessW(NULL, cmd, NULL, NULL, FALSE,
+	    CREATE_NEW_PROCESS_GROUP, NULL, NULL, &si, &pi))
+		return 1;
+	start = GetTickCount();
+	while (!WaitNamedPipeW(pipe, 100)) {
+		if (GetTickCount() - start > 20000 ||
+		    WaitForSingleObject(pi.hProcess, 0) == WAIT_OBJECT_0) {
+			TerminateProcess(pi.hProcess, 99);
+			return 3;
+		}
+		Sleep(10);
+	}
+	if (!GenerateConsoleCtrlEvent(ev, pi.dwProcessId))
+		fprintf(stderr, "child: GenerateConsoleCtrlEvent: error %lu\n",
+		    GetLastError());
+	if (WaitForSingleObject(pi.hProcess, 10000) != WAIT_OBJECT_0) {
+		TerminateProcess(pi.hProcess, 99);
+		return 4;
+	}
+	GetExitCodeProcess(pi.hProcess, &code);
+	printf("exit %lu\n", code);
+	return 0;
 }
