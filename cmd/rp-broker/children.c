@@ -315,7 +315,7 @@ bpipe_watch(struct broker *b, const struct bkey *k, int rd, pid_t pid)
 		cli_warn("backend %s[%ld]: its output cannot be read: %s",
 		    k->service, (long)pid, strerror(errno));
 		free(p);
-		close(rd);
+		rp_fd_close(&rd);
 		return;
 	}
 	p->b = b;
@@ -354,7 +354,7 @@ children_start(struct broker *b, struct bkey *k, const Rp__Frame *f,
 	pid_t pid;
 
 	/* Its stdout and stderr: a pipe that only the loop reads. */
-	if (pipe2(out, O_CLOEXEC) < 0 || rp_fd_set_nonblock(out[0], 1) < 0) {
+	if (rp_fd_pipe(out, 0) < 0 || rp_fd_set_nonblock(out[0], 1) < 0) {
 		err = errno;
 		rp_utf8_fmt(why, whysz, "cannot start %s: no pipe for its "
 		    "output: %s", k->binary, strerror(err));
@@ -364,8 +364,8 @@ children_start(struct broker *b, struct bkey *k, const Rp__Frame *f,
 	env = spawn_env(b, k, f, &store);
 	if (env == NULL) {
 		rp_buf_free(&store);
-		close(out[0]);
-		close(out[1]);
+		rp_fd_close(&out[0]);
+		rp_fd_close(&out[1]);
 		rp_utf8_fmt(why, whysz, "out of memory");
 		return -1;
 	}
@@ -386,9 +386,9 @@ children_start(struct broker *b, struct bkey *k, const Rp__Frame *f,
 	err = errno;
 	free(env);
 	rp_buf_free(&store);
-	close(out[1]);
+	rp_fd_close(&out[1]);
 	if (pid < 0) {
-		close(out[0]);
+		rp_fd_close(&out[0]);
 		rp_utf8_fmt(why, whysz, "%s %s: %s",
 		    exec_failed ? "cannot execute" : "cannot start", k->binary,
 		    strerror(err));
