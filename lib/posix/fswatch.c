@@ -1,5 +1,5 @@
-/* fswatch.c — change notification with inotify(7) (see fs.h); ENOTSUP
- * where there is no inotify. */
+/* fswatch.c — change notification with inotify(7) (see fs.h); where
+ * there is no inotify, lib/fswatch_none.c answers ENOTSUP. */
 #include <errno.h>
 #include <unistd.h>
 
@@ -57,32 +57,6 @@ rp_fs_watch_drain(int wfd)
 			return any;
 		return n == 0 ? any : -1;
 	}
-}
-
-#else
-
-int
-rp_fs_watch_open(void)
-{
-	errno = ENOTSUP;
-	return -1;
-}
-
-int
-rp_fs_watch_add(int wfd, const char *path, int kind)
-{
-	(void)wfd;
-	(void)path;
-	(void)kind;
-	errno = ENOTSUP;
-	return -1;
-}
-
-int
-rp_fs_watch_drain(int wfd)
-{
-	(void)wfd;
-	return 0;
 }
 
 #endif

@@ -102,3 +102,13 @@ rp_wait_fifo() {
 	exec {fd}<&-
 	return "$rc"
 }
+
+# promtool (Prometheus's checker), from PATH or scripts/promtool's copy.
+promtool() {
+	local p
+	p=$("$RP_ROOT/scripts/promtool") || {
+		echo "no promtool: scripts/promtool could not provide one"
+		return 1
+	}
+	"$p" "$@"
+}

@@ -38,15 +38,6 @@ busy_broker() {
 		-- true
 }
 
-promtool() {
-	local p
-	p=$("$RP_ROOT/scripts/promtool") || {
-		echo "no promtool: scripts/promtool could not provide one"
-		return 1
-	}
-	"$p" "$@"
-}
-
 # ------------------------------------------------------------- --json
 
 @test "admin --json: text-only verbs refuse it (exit 2), before connecting" {

@@ -13,15 +13,6 @@ backend_pid() {
 	admin backend-health --service "$1" --body | jf "[b['pid'] for b in d['backends']][0]"
 }
 
-promtool() {
-	local p
-	p=$("$RP_ROOT/scripts/promtool") || {
-		echo "no promtool: scripts/promtool could not provide one"
-		return 1
-	}
-	"$p" "$@"
-}
-
 @test "a backend's output reaches the broker's log as whole lines, with its service and pid, escaped" {
 	def chatty chatty
 	start_broker

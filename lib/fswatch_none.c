@@ -1,9 +1,12 @@
-/* fswatch.c — change notification on Windows (see fs.h): not offered
- * (ENOTSUP); callers check every time instead.  ReadDirectoryChangesW
- * could stand in once the loop can wait on it. */
+/* fswatch_none.c — change notification where there is none (see fs.h):
+ * every system but Linux, Windows included.  ENOTSUP; callers check every
+ * time instead.  (On Windows ReadDirectoryChangesW could stand in once
+ * the loop can wait on it.) */
 #include <errno.h>
 
 #include "fs.h"
+
+#ifndef __linux__
 
 int
 rp_fs_watch_open(void)
@@ -28,3 +31,5 @@ rp_fs_watch_drain(int wfd)
 	(void)wfd;
 	return 0;
 }
+
+#endif
