@@ -244,6 +244,17 @@ build(const struct wopts *o, Rp__ServiceDefinition *d)
 	if (o->min_version != NULL &&
 	    (rc = check_version("--min-version", o->min_version)) != 0)
 		return rc;
+	if (o->min_version != NULL && o->n_allow > 0) {
+		size_t i, below = 0;
+
+		for (i = 0; i < o->n_allow; i++)
+			below += rp_names_version_floor(o->allow[i],
+			    o->min_version) == RP_FLOOR_BELOW;
+		if (below == o->n_allow)
+			return cli_usage("every --allow-version is below "
+			    "--min-version %s: the definition could never "
+			    "serve", o->min_version);
+	}
 	/* shared unless told otherwise: the instance every rp-broker serves
 	 * by default.  (The proto default, 0, is PRIVATE_BROKER.) */
 	if (o->isolation == NULL || strcmp(o->isolation, "shared") == 0)

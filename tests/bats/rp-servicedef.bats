@@ -139,6 +139,18 @@ usage_fails() {
 	usage_fails "--allow-version '' is not a version" write --service a --binary /b --allow-version ""
 }
 
+@test "usage: an allow-list entirely below --min-version could never serve" {
+	run --separate-stderr "$SD" write --service echo --binary /bin/true \
+		--allow-version 1.0.0 --allow-version 1.9.9-rc1 --min-version 2.0.0
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "rp-servicedef: every --allow-version is below --min-version 2.0.0: the definition could never serve (see --help)" ]
+	[ ! -e "$D" ]
+	# one version at or above the floor is enough
+	run -0 "$SD" write --service echo --binary /bin/true \
+		--allow-version 1.0.0 --allow-version 2.0.0 --min-version 2.0.0
+	[ -f "$D/echo.servicedef" ]
+}
+
 @test "usage: isolation and instance go together" {
 	usage_fails "--isolation explicit needs --instance NAME" write --service a --binary /b --isolation explicit
 	usage_fails "--instance needs --isolation explicit" write --service a --binary /b --instance team
