@@ -271,7 +271,9 @@ on_handoff(struct rp_loop *loop, int hfd, unsigned ev, void *arg)
 	enum rp_fdpass_status st;
 	Rp__HandoffOffer *offer = NULL;
 	struct rp_buf ack = { 0 };
-	uint8_t side[64], hdr[5], *body = NULL;
+	/* Exactly the token with the fd: the offer behind it, which the
+	 * broker sends in the same message, is read as a frame below. */
+	uint8_t side[16], hdr[5], *body = NULL;
 	const char *detail, *why = NULL;
 	char msg[96];
 	size_t got = 0, len;

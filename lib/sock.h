@@ -88,7 +88,8 @@ int rp_sock_peercred(int fd, struct rp_peercred *out);
  * Windows: the SID of its token is ours, EqualSid), or, where users are
  * uids (pc->sidlen == 0), as one of the uids allow[0..n); else 0.  A
  * Windows peer is never admitted by a uid of allow (a RID names no user
- * by itself). */
+ * by itself).  Our euid is taken at the first call: a process that
+ * changes it later must not rely on this. */
 int rp_peercred_allowed(const struct rp_peercred *pc, const uint32_t *allow,
     size_t n);
 

@@ -615,14 +615,15 @@ config_parse(struct config *c, int argc, char **argv)
 			usage_error("-s: the socket path is empty");
 		/* Relative, it would be relative in every backend endpoint
 		 * and status we hand to clients elsewhere. */
-		if (rp_sock_endpoint_abs(sock, c->socket, sizeof(c->socket)) < 0)
-			usage_error("socket path %s: %s", sock,
-			    errno == ENAMETOOLONG ? "too long to make absolute "
-			    "or to fit a socket address" : strerror(errno));
-		if (strlen(c->socket) >= RP_SUN_PATH_MAX)
+		char abs[PATH_MAX];
+
+		if (rp_sock_endpoint_abs(sock, abs, sizeof(abs)) < 0)
+			usage_error("socket path %s: %s", sock, strerror(errno));
+		if (strlen(abs) >= sizeof(c->socket) ||
+		    strlen(abs) >= RP_SUN_PATH_MAX)
 			usage_error("socket path is %zu bytes; at most %d fit a "
-			    "socket address", strlen(c->socket),
-			    RP_SUN_PATH_MAX - 1);
+			    "socket address", strlen(abs), RP_SUN_PATH_MAX - 1);
+		memcpy(c->socket, abs, strlen(abs) + 1);
 	}
 
 	env = getenv(ENV_DEF_DIR);

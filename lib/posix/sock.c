@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -675,7 +676,14 @@ int
 rp_peercred_allowed(const struct rp_peercred *pc, const uint32_t *allow,
     size_t n)
 {
-	return rp_identity_uid_allowed(pc->uid, rp_host_euid(), allow, n);
+	/* Asked for every connection of a daemon, whose euid does not
+	 * change: taken once (sock.h says so), not a system call each. */
+	static _Atomic uint32_t self = UINT32_MAX;
+	uint32_t me = self;
+
+	if (me == UINT32_MAX)
+		self = me = rp_host_euid();
+	return rp_identity_uid_allowed(pc->uid, me, allow, n);
 }
 
 int
