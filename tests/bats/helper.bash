@@ -84,3 +84,9 @@ rp_teardown() {
 	done
 	[ -z "${SHARED:-}" ] || rm -rf "$SHARED"
 }
+
+# True under a sanitizer build (tests/run passes make's SAN on): for the
+# few checks that measure what ASan itself changes (memory, fds).
+rp_sanitized() {
+	[ -n "${SAN:-}" ]
+}

@@ -275,7 +275,9 @@ start_broker_oom() {
 
 @test "dump output_path: a broker that stops while the file is written waits for it (bounded), and answers" {
 	rp_start broker env LD_PRELOAD="$RP_BUILD/tests/preload/slowfsync.so" \
-		RP_SLOWFSYNC_MS=1500 rp-broker -s "$SOCK" --ready-fd 3 --drain-timeout 100ms
+		RP_SLOWFSYNC_MS=1500 \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		rp-broker -s "$SOCK" --ready-fd 3 --drain-timeout 100ms
 	BPID=$RP_LAST_PID
 	bw_bg "$T/reply" admin --socket "$SOCK" dump --output-path "$T/dump.json" --body
 	local client=$BG_PID

@@ -358,7 +358,9 @@ PY
 	[ "$(metric running_process_broker_v1_connections_closed_total reason=output_budget)" = "$cut" ]
 	# memory: the 64 MiB budget and the broker's own, never more
 	# (without the budget: 108 MB, and more with more clients)
-	[ "$(echo "$output" | jf 'd["hwm_kib"]')" -le $(( (64 + 16) * 1024 )) ]
+	# (not under the sanitizers: ASan's shadow and quarantine are not the
+	# broker's, and hold freed replies by design)
+	rp_sanitized || [ "$(echo "$output" | jf 'd["hwm_kib"]')" -le $(( (64 + 16) * 1024 )) ]
 	run -0 hello --service s1
 	[ "$(field code)" = 8 ]
 	accounting_holds
@@ -372,7 +374,7 @@ PY
 	echo "$output"
 	[ "$(echo "$output" | jf 'd["healthz"]')" = ok ]
 	[ "$(echo "$output" | jf 'd["cut"]')" = 50 ]
-	[ "$(echo "$output" | jf 'd["hwm_kib"]')" -le $(( 48 * 1024 )) ]
+	rp_sanitized || [ "$(echo "$output" | jf 'd["hwm_kib"]')" -le $(( 48 * 1024 )) ]
 	# (the judgement is made at once, before anyone could read: a
 	# METRICS this big can be cut for a reader too, so no metric here)
 	run -0 admin config --body
