@@ -172,12 +172,24 @@ settle(const Rp__HandoffOffer *offer, const char *no)
 	return no;
 }
 
+/*
+ * The verdict of a transfer whose shape was judged (judge_shape) before
+ * its token: how the token fared (v, for a token of len bytes), in words,
+ * or NULL to accept; either way settled against the offer.
+ */
+static const char *
+token_verdict(const Rp__HandoffOffer *offer, enum rp_token_verdict v,
+    size_t len, char *buf, size_t bufsz)
+{
+	return settle(offer, v == RP_TOKEN_OK ? NULL :
+	    rp_token_verdict_str(v, len, buf, bufsz));
+}
+
 const char *
 rp_handoff_judge(enum rp_fdpass_status fst, int nfds, const uint8_t *side,
     size_t got, const Rp__HandoffOffer *offer, struct rp_token_store *store,
     enum rp_handoff_mode mode, int64_t now, char *buf, size_t bufsz)
 {
-	enum rp_token_verdict v;
 	const uint8_t *tok;
 	const char *no;
 	size_t len;
@@ -185,12 +197,9 @@ rp_handoff_judge(enum rp_fdpass_status fst, int nfds, const uint8_t *side,
 	no = judge_shape(fst, nfds, side, got, offer, &tok, &len, buf, bufsz);
 	if (no != NULL)
 		return fst != RP_FDPASS_OK ? no : settle(offer, no);
-	if (mode == RP_HANDOFF_EXPECT)
-		v = rp_token_store_take(store, tok, len, now);
-	else
-		v = rp_token_store_remember(store, tok, len, now);
-	return settle(offer, v == RP_TOKEN_OK ? NULL :
-	    rp_token_verdict_str(v, len, buf, bufsz));
+	return token_verdict(offer, mode == RP_HANDOFF_EXPECT ?
+	    rp_token_store_take(store, tok, len, now) :
+	    rp_token_store_remember(store, tok, len, now), len, buf, bufsz);
 }
 
 const char *
@@ -198,7 +207,6 @@ rp_handoff_judge_replay(enum rp_fdpass_status fst, int nfds,
     const uint8_t *side, size_t got, const Rp__HandoffOffer *offer,
     struct rp_replay *replay, int64_t now, char *buf, size_t bufsz)
 {
-	enum rp_token_verdict v;
 	const uint8_t *tok;
 	const char *no;
 	size_t len;
@@ -206,9 +214,8 @@ rp_handoff_judge_replay(enum rp_fdpass_status fst, int nfds,
 	no = judge_shape(fst, nfds, side, got, offer, &tok, &len, buf, bufsz);
 	if (no != NULL)
 		return fst != RP_FDPASS_OK ? no : settle(offer, no);
-	v = rp_replay_check(replay, tok, len, now);
-	return settle(offer, v == RP_TOKEN_OK ? NULL :
-	    rp_token_verdict_str(v, len, buf, bufsz));
+	return token_verdict(offer, rp_replay_check(replay, tok, len, now),
+	    len, buf, bufsz);
 }
 
 int
