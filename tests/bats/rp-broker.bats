@@ -179,13 +179,13 @@ as_uid() {
 	mkdir -m 0700 "$SHARED/svc"
 	chown 4242 "$SHARED/svc"
 	as_uid 4243 mkdir -m 0777 "$top"
-	run -3 as_uid 4242 rp-broker -d "$SHARED/svc"
+	run -3 as_uid 4242 timeout -k 2 10 rp-broker -d "$SHARED/svc"
 	[ "$output" = "rp-broker: cannot listen on $sock: directory $top/broker is inside $top, owned by uid 4243 (not 4242 or root), who could swap it for another: Operation not permitted" ]
 	[ ! -e "$sock" ]
 	# a mode that lets others in is refused the same way, whoever owns it
 	rm -rf "$top"
 	mkdir -m 0777 "$top"
-	run -3 as_uid 4242 rp-broker -d "$SHARED/svc"
+	run -3 as_uid 4242 timeout -k 2 10 rp-broker -d "$SHARED/svc"
 	[[ "$output" == *"is inside $top, of mode 0777 (writable by group/other without the sticky bit): others could swap it for another"* ]]
 	# a broker of uid 4243 where ours would be: rp-probe does not talk to it
 	rm -rf "$top"
