@@ -750,6 +750,138 @@ reply_send(struct broker *b, struct conn *c, struct reply *r)
 }
 
 
+/* -------------------------------------------------------- METRICS turns */
+
+/* How many METRICS replies one loop round sends, at most: what comes
+ * meanwhile (a healthz, a Hello) is served between two turns. */
+#define MQ_TURN 4
+
+static void mq_turn_cb(struct rp_loop *loop, void *arg);
+
+static void
+mq_arm(struct broker *b)
+{
+	if (b->mq.timer == 0 && b->mq.n > 0)
+		/* Due now: it runs after the round that comes next has
+		 * served its own events (rp_loop_timer). */
+		b->mq.timer = rp_loop_timer(b->loop, rp_loop_now(b->loop),
+		    mq_turn_cb, b);
+}
+
+static void
+mq_push(struct broker *b, struct conn *c)
+{
+	struct metrics_queue *q = &b->mq;
+
+	c->wnext = NULL;
+	c->in_mq = 1;
+	if (q->tail != NULL)
+		q->tail->wnext = c;
+	else
+		q->head = c;
+	q->tail = c;
+	q->n++;
+	conn_park(b, c);
+	mq_arm(b);
+}
+
+/* The head out of the queue; the snapshot stays (mq_release). */
+static struct conn *
+mq_pop(struct metrics_queue *q)
+{
+	struct conn *c = q->head;
+
+	q->head = c->wnext;
+	if (q->head == NULL)
+		q->tail = NULL;
+	c->wnext = NULL;
+	c->in_mq = 0;
+	q->n--;
+	return c;
+}
+
+/* One covered connection fewer: the last one frees the snapshot. */
+static void
+mq_release(struct metrics_queue *q)
+{
+	if (q->covered > 0 && --q->covered == 0)
+		rp_buf_free(&q->snap);
+}
+
+void
+admin_metrics_forget(struct broker *b, struct conn *c)
+{
+	struct metrics_queue *q = &b->mq;
+	struct conn **pp, *prev = NULL;
+	size_t pos = 0;
+
+	for (pp = &q->head; *pp != NULL && *pp != c; pp = &(*pp)->wnext) {
+		prev = *pp;
+		pos++;
+	}
+	if (*pp == NULL)
+		return;
+	*pp = c->wnext;
+	if (q->tail == c)
+		q->tail = prev;
+	c->wnext = NULL;
+	c->in_mq = 0;
+	q->n--;
+	if (pos < q->covered)
+		mq_release(q);
+}
+
+void
+admin_metrics_end(struct broker *b, int why)
+{
+	struct metrics_queue *q = &b->mq;
+
+	if (q->timer != 0)
+		rp_loop_timer_cancel(b->loop, q->timer);
+	q->timer = 0;
+	while (q->head != NULL)
+		conn_close(b, q->head, (enum conn_close)why);
+	rp_buf_free(&q->snap);
+}
+
+/* One turn: a snapshot for whoever waits and has none yet, then up to
+ * MQ_TURN replies from it; the rest wait for the next round. */
+static void
+mq_turn_cb(struct rp_loop *loop, void *arg)
+{
+	struct broker *b = arg;
+	struct metrics_queue *q = &b->mq;
+	struct reply r;
+	struct conn *c;
+	int i;
+
+	(void)loop;
+	q->timer = 0;
+	for (i = 0; i < MQ_TURN && q->head != NULL; i++) {
+		if (q->covered == 0) {
+			rp_buf_clear(&q->snap);
+			q->snap_err = admin_metrics(b, &q->snap) < 0 ?
+			    errno : 0;
+			q->covered = q->n;
+		}
+		c = mq_pop(q);
+		memset(&r, 0, sizeof(r));
+		r.kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_OPENMETRICS;
+		r.content_type = RP_OPENMETRICS_CONTENT_TYPE;
+		if (q->snap_err != 0) {
+			errno = q->snap_err;
+			r.built = -1;
+		} else {
+			/* Borrowed: reply_send frees only r.body. */
+			r.text = q->snap.data != NULL ?
+			    (const char *)q->snap.data : "";
+		}
+		reply_send(b, c, &r);
+		mq_release(q);
+	}
+	mq_arm(b);
+}
+
 void
 admin_frame(struct broker *b, struct conn *c, Rp__Frame *f)
 {
@@ -816,9 +948,9 @@ admin_frame(struct broker *b, struct conn *c, Rp__Frame *f)
 		r.content_type = CT_JSON;
 		break;
 	case RP__ADMIN_VERB__ADMIN_VERB_METRICS:
-		built = admin_metrics(b, &r.body);
-		r.kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_OPENMETRICS;
-		r.content_type = RP_OPENMETRICS_CONTENT_TYPE;
+		/* Its turn comes in the METRICS queue. */
+		mq_push(b, c);
+		built = 1;
 		break;
 	case RP__ADMIN_VERB__ADMIN_VERB_SHUTDOWN:
 		r.text = "broker shutting down\n";

@@ -12,8 +12,32 @@
 struct broker;
 struct conn;
 
+/*
+ * METRICS requests wait their turn here (admin.c): a burst of them must
+ * not hold up the cheap verbs and the Hellos that come meanwhile.  Those
+ * that arrived before a snapshot was rendered are all answered from it
+ * (one rendering for many; each sees the broker as it was after its
+ * request came), at most a few per loop round.
+ */
+struct metrics_queue {
+	struct conn *head, *tail;      /* linked through conn.wnext */
+	size_t n;
+	size_t covered;                /* the first this many are older than
+	                                  snap */
+	struct rp_buf snap;            /* the body, while any is covered */
+	int snap_err;                  /* its errno when it failed, else 0 */
+	uint64_t timer;                /* the next turn */
+};
+
 /* Answer c's admin request f, and close c. */
 void admin_frame(struct broker *b, struct conn *c, Rp__Frame *f);
+
+/* c closed while waiting in the METRICS queue: out of it. */
+void admin_metrics_forget(struct broker *b, struct conn *c);
+
+/* On the way out: close whoever still waits in the METRICS queue (why:
+ * enum conn_close) and free the snapshot. */
+void admin_metrics_end(struct broker *b, int why);
 
 /* c closed while its admin work (c->work) was still running off the
  * loop: the work finishes, and its reply is dropped. */

@@ -107,6 +107,7 @@ struct broker {
 	uint64_t final_timer;
 
 	struct rp_buf scratch;         /* replies are encoded here */
+	struct metrics_queue mq;       /* METRICS answered in turns (admin.c) */
 
 	/* backends (backend.c) */
 	struct bkey *keys;

@@ -179,6 +179,8 @@ conn_close(struct broker *b, struct conn *c, enum conn_close why)
 		bkey_unqueue(c->key, c);
 	if (c->work != NULL)
 		admin_work_forget(c);
+	if (c->in_mq)
+		admin_metrics_forget(b, c);
 	rp_frame_decoder_reset(&c->dec);
 	if (c->scan != NULL) {
 		rp_framescan_free(c->scan);
@@ -197,6 +199,7 @@ conn_close(struct broker *b, struct conn *c, enum conn_close why)
 void
 conn_close_all(struct broker *b)
 {
+	admin_metrics_end(b, CONN_CLOSE_DRAIN);
 	while (b->q_hello.q.head != NULL)
 		conn_close(b, CONN_OF(b->q_hello.q.head), CONN_CLOSE_DRAIN);
 	while (b->q_grace.q.head != NULL)

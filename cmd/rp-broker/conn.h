@@ -80,6 +80,8 @@ struct conn {
 	uint8_t labels_ok;             /* service/version valid for metrics */
 	uint8_t then;                  /* enum conn_then */
 	uint8_t linger;                /* drain once the reply is written */
+	uint8_t in_mq;                 /* in b->mq (admin.h), linked through
+	                                  wnext */
 	uint32_t pid;                  /* kernel peer pid (0: unknown) */
 	uint32_t uid;                  /* kernel peer uid */
 
