@@ -61,27 +61,46 @@ service_known(const struct broker *b, const char *svc)
  * valid names (rows 11 and 12 passed) of a service that exists: a
  * made-up name, each a new series, would grow METRICS without bound, so
  * its Hellos are counted under service "" (whatever the outcome, the
- * rate limit's included). */
+ * rate limit's included).  Likewise a version refused as such (below
+ * min_version, not allowed, no backend registered for it, or one
+ * backend too many) is counted under version "": any string passes
+ * row 12, and each would be a series. */
 static void
-labels(const struct broker *b, const struct conn *c, const char **svc,
-    const char **ver)
+labels(const struct broker *b, const struct conn *c, int version_ok,
+    const char **svc, const char **ver)
 {
 	int ok = c->hello != NULL && c->labels_ok &&
 	    service_known(b, c->hello->service_name);
 
 	*svc = ok ? c->hello->service_name : "";
-	*ver = ok ? c->hello->wanted_version : "";
+	*ver = ok && version_ok ? c->hello->wanted_version : "";
+}
+
+/* The refusals that are about the version asked for. */
+static int
+refuses_version(enum rp_refusal id)
+{
+	return id == RP_REFUSE_BELOW_MIN || id == RP_REFUSE_NOT_ALLOWED ||
+	    id == RP_REFUSE_BACKEND_NOT_REGISTERED ||
+	    id == RP_REFUSE_SPAWN_BUDGET;
+}
+
+static void
+account_as(struct broker *b, struct conn *c, unsigned outcome,
+    int version_ok)
+{
+	const char *svc, *ver;
+
+	labels(b, c, version_ok, &svc, &ver);
+	metrics_hello(&b->m, svc, ver, outcome);
+	if (c->t0_ns != 0)
+		metrics_duration(&b->m, svc, rp_now_ns() - c->t0_ns);
 }
 
 static void
 account(struct broker *b, struct conn *c, unsigned outcome)
 {
-	const char *svc, *ver;
-
-	labels(b, c, &svc, &ver);
-	metrics_hello(&b->m, svc, ver, outcome);
-	if (c->t0_ns != 0)
-		metrics_duration(&b->m, svc, rp_now_ns() - c->t0_ns);
+	account_as(b, c, outcome, 1);
 }
 
 /* Refuse with row `id` and close. */
@@ -97,7 +116,7 @@ refuse(struct broker *b, struct conn *c, enum rp_refusal id,
 
 	rp_wire_echo(&m, c->frame);
 	rp_buf_clear(&b->scratch);
-	account(b, c, row->code);
+	account_as(b, c, row->code, !refuses_version(id));
 	if (rp_wire_refused_encode(&b->scratch, &m, id, detail, retry) < 0) {
 		/* Out of memory (the text is repaired, the echo was decoded):
 		 * as running-process v1 when it cannot encode a reply, none

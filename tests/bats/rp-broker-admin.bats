@@ -382,6 +382,44 @@ for line in open(sys.argv[2]):
 	echo "$m" | grep -qx 'counter running_process_broker_v1_hello_total{outcome=negotiated,service=echo,version=1.0.0} 1'
 }
 
+@test "metrics: Hellos for versions refused as such add no series: counted under version \"\"" {
+	def echo serve --min-version 2.0.0 --allow 2.0.0 --allow 3.0.0
+	def solo serve
+	start_broker --rate-limit 0 --max-backends 1
+	run -0 hello --service echo --version 2.0.0
+	[ "$(field result)" = negotiated ]
+	local i
+	for i in $(seq 1 30); do
+		printf '%s\n' "$(bw encode-hello --service echo --version "1.$i.0" --frame-id $i)"
+		printf '%s\n' "$(bw encode-hello --service echo --version "2.$i.0" --frame-id $i)"
+	done >"$T/hex"
+	run -0 /usr/bin/python3 -c '
+import socket, sys
+for line in open(sys.argv[2]):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.sendall(bytes.fromhex(line.strip()))
+    while s.recv(4096):
+        pass
+    s.close()
+' "$SOCK" "$T/hex"
+	# one backend of solo at most: a second version is refused (code 4)
+	run -0 hello --service solo --version 1.0.0
+	[ "$(field result)" = negotiated ]
+	run -0 hello --service solo --version 1.1.0
+	[ "$(field code)" = 4 ]
+	local m
+	m=$(bw admin --socket "$SOCK" metrics --body | om_parse)
+	echo "$m" | grep hello_total
+	# the versions served keep their series; the 61 refused ones make two
+	# (before: one series each)
+	[ "$(echo "$m" | grep -c '^counter running_process_broker_v1_hello_total{')" = 4 ]
+	echo "$m" | grep -qx 'counter running_process_broker_v1_hello_total{outcome=negotiated,service=echo,version=2.0.0} 1'
+	echo "$m" | grep -qx 'counter running_process_broker_v1_hello_total{outcome=version_blocked,service=echo,version=} 60'
+	echo "$m" | grep -qx 'counter running_process_broker_v1_hello_total{outcome=negotiated,service=solo,version=1.0.0} 1'
+	echo "$m" | grep -qx 'counter running_process_broker_v1_hello_total{outcome=rate_limited,service=solo,version=} 1'
+}
+
 @test "metrics account for every connection: accepted = closed + open" {
 	def echo serve
 	start_broker
