@@ -254,15 +254,23 @@ dir_len(const char *dir)
 	return n;
 }
 
+const char *
+rp_names_xdg_fault(const char *v)
+{
+	if (v == NULL || v[0] == '/')
+		return NULL;
+	return v[0] == '\0' ? "is set but empty" : "is not an absolute path";
+}
+
 int
 rp_names_broker_dir(char *out, size_t outsz, const char *xdg_runtime_dir,
     uint32_t uid)
 {
-	/* Set but empty: running-process v1 would join "" and the name,
-	 * a path relative to wherever the process happens to run; the /tmp
-	 * fallback would be another directory than its.  Neither: the
-	 * caller says so. */
-	if (xdg_runtime_dir != NULL && xdg_runtime_dir[0] == '\0') {
+	/* Set but empty or relative: running-process v1 would join it and
+	 * the name, a path relative to wherever the process happens to run;
+	 * the /tmp fallback would be another directory than its.  Neither:
+	 * the caller says so. */
+	if (rp_names_xdg_fault(xdg_runtime_dir) != NULL) {
 		if (out != NULL && outsz > 0)
 			out[0] = '\0';
 		errno = EINVAL;

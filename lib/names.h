@@ -68,11 +68,19 @@ void rp_names_user_hash_sid(char out[17], const uint8_t *sid, size_t len);
 /* The broker directory: "{xdg_runtime_dir}/running-process/broker" (its
  * trailing slashes dropped), or "/tmp/running-process-{uid}/broker" when
  * xdg_runtime_dir is NULL (unset).  Returns the length or -1 with
- * ENAMETOOLONG, or EINVAL when xdg_runtime_dir is set but empty (where
- * running-process v1 would use a relative path: neither that nor /tmp,
- * which would silently be another directory than its). */
+ * ENAMETOOLONG, or EINVAL when xdg_runtime_dir is set but not an
+ * absolute path: empty or relative (where running-process v1 would use a
+ * path relative to wherever the process runs; the XDG specification
+ * calls such a value invalid.  Neither that nor /tmp, which would
+ * silently be another directory than its: rp_names_xdg_fault says
+ * what is wrong). */
 int rp_names_broker_dir(char *out, size_t outsz, const char *xdg_runtime_dir,
     uint32_t uid);
+
+/* What is wrong with XDG_RUNTIME_DIR's value v for rp_names_broker_dir,
+ * as words to follow "XDG_RUNTIME_DIR " ("is set but empty", "is not an
+ * absolute path"), or NULL when nothing is (unset, or absolute). */
+const char *rp_names_xdg_fault(const char *v);
 
 /* The default broker socket in dir: rpb-v1-{hash16}-shared.sock,
  * -svc-{service}.sock or -inst-{name}.sock (dir's trailing slashes

@@ -533,10 +533,10 @@ cli_broker_dir(char *dir, size_t dirsz, uint32_t uid)
 	if (rp_names_broker_dir(dir, dirsz, xdg, uid) >= 0)
 		return 0;
 	err = errno;
-	if (err == EINVAL)
-		cli_warn("XDG_RUNTIME_DIR is set but empty: set it to the "
-		    "runtime directory, or unset it for /tmp/running-process-%u",
-		    (unsigned)uid);
+	if (err == EINVAL && rp_names_xdg_fault(xdg) != NULL)
+		cli_warn("XDG_RUNTIME_DIR %s: set it to the runtime directory "
+		    "(absolute), or unset it for /tmp/running-process-%u",
+		    rp_names_xdg_fault(xdg), (unsigned)uid);
 	else
 		cli_warn("cannot name the broker directory under %s: %s",
 		    xdg != NULL ? "$XDG_RUNTIME_DIR" : "/tmp", strerror(err));

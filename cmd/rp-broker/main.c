@@ -150,8 +150,8 @@ endpoint_dir(struct broker *b)
 	    getenv("XDG_RUNTIME_DIR"), b->euid) < 0) {
 		cli_warn("no private directory for backend endpoints (the "
 		    "socket's is not, and %s); spawning will fail",
-		    errno == EINVAL ? "XDG_RUNTIME_DIR is set but empty" :
-		    "the default one's name is too long");
+		    errno == EINVAL ? "XDG_RUNTIME_DIR is not an absolute "
+		    "path" : "the default one's name is too long");
 		return;
 	}
 	if (rp_fs_check_dir(b->dir, RP_DIR_PRIVATE | RP_DIR_CREATE, why,

@@ -160,10 +160,11 @@ check_env(struct doctor *d)
 		add(d, WARN, "env:XDG_RUNTIME_DIR", "unset: the broker "
 		    "directory is under /tmp/running-process-%u, shared with "
 		    "everyone's /tmp", (unsigned)d->euid);
-	else if (*v == '\0')
-		add(d, FAIL, "env:XDG_RUNTIME_DIR", "set but empty: no broker "
-		    "directory can be named (running-process v1 would use a "
-		    "relative path); set it or unset it");
+	else if (*v != '/')
+		add(d, FAIL, "env:XDG_RUNTIME_DIR", "%s: no broker directory "
+		    "can be named (running-process v1 would use a relative "
+		    "path); set it to an absolute path or unset it",
+		    *v == '\0' ? "set but empty" : "not an absolute path");
 	else
 		add(d, PASS, "env:XDG_RUNTIME_DIR", "%s", v);
 }
@@ -187,8 +188,8 @@ name_endpoint(struct doctor *d)
 		    d->socket_opt != NULL ? d->socket_opt : env);
 	} else if (rp_names_broker_dir(dir, sizeof(dir), xdg, d->euid) < 0) {
 		add(d, FAIL, "broker:endpoint", "cannot derive the broker "
-		    "endpoint: %s", errno == EINVAL ? "XDG_RUNTIME_DIR is set "
-		    "but empty" : "its directory's name is too long");
+		    "endpoint: %s", errno == EINVAL ? "XDG_RUNTIME_DIR is not "
+		    "an absolute path" : "its directory's name is too long");
 		return;
 	} else if (d->hash16[0] == '\0') {
 		add(d, FAIL, "broker:endpoint", "cannot derive the broker "

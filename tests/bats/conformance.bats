@@ -212,13 +212,19 @@ hash16() {
 	[ -S "$XDG_RUNTIME_DIR/running-process/broker/rpb-v1-$(hash16 "$(id -u):boot:$(cat /proc/sys/kernel/random/boot_id)")-inst-mid2.sock" ]
 }
 
-@test "XDG_RUNTIME_DIR set but empty: a clear error, never a relative or another directory" {
+@test "XDG_RUNTIME_DIR set but empty or relative: a clear error, never a relative or another directory" {
 	mkdir "$T/cwd"
 	cd "$T/cwd"
 	XDG_RUNTIME_DIR= run -2 rp-broker
-	[ "$output" = "rp-broker: XDG_RUNTIME_DIR is set but empty: set it to the runtime directory, or unset it for /tmp/running-process-$(id -u)" ]
+	[ "$output" = "rp-broker: XDG_RUNTIME_DIR is set but empty: set it to the runtime directory (absolute), or unset it for /tmp/running-process-$(id -u)" ]
 	XDG_RUNTIME_DIR= run -2 rp-probe hello --service echo --version 1.0.0
-	[ "$output" = "rp-probe: XDG_RUNTIME_DIR is set but empty: set it to the runtime directory, or unset it for /tmp/running-process-$(id -u)" ]
+	[ "$output" = "rp-probe: XDG_RUNTIME_DIR is set but empty: set it to the runtime directory (absolute), or unset it for /tmp/running-process-$(id -u)" ]
+	# relative: as invalid as the XDG specification says, never joined
+	# to wherever the program runs
+	XDG_RUNTIME_DIR=run/user run -2 rp-broker
+	[ "$output" = "rp-broker: XDG_RUNTIME_DIR is not an absolute path: set it to the runtime directory (absolute), or unset it for /tmp/running-process-$(id -u)" ]
+	XDG_RUNTIME_DIR=. run -2 rp-probe admin healthz
+	[ "$output" = "rp-probe: XDG_RUNTIME_DIR is not an absolute path: set it to the runtime directory (absolute), or unset it for /tmp/running-process-$(id -u)" ]
 	[ -z "$(ls -A "$T/cwd")" ]
 	# with -s the broker needs no default, and its backends go next to
 	# its socket

@@ -163,7 +163,12 @@ PY
 	XDG_RUNTIME_DIR= doctor
 	[ "$status" -eq 1 ]
 	line_of env:XDG_RUNTIME_DIR | grep -q '^fail env:XDG_RUNTIME_DIR: set but empty'
-	line_of broker:endpoint | grep -qx 'fail broker:endpoint: cannot derive the broker endpoint: XDG_RUNTIME_DIR is set but empty'
+	line_of broker:endpoint | grep -qx 'fail broker:endpoint: cannot derive the broker endpoint: XDG_RUNTIME_DIR is not an absolute path'
+	# A relative one: the same (the XDG specification calls it invalid).
+	XDG_RUNTIME_DIR=run/user doctor
+	[ "$status" -eq 1 ]
+	line_of env:XDG_RUNTIME_DIR | grep -qx 'fail env:XDG_RUNTIME_DIR: not an absolute path: no broker directory can be named (running-process v1 would use a relative path); set it to an absolute path or unset it'
+	line_of broker:endpoint | grep -qx 'fail broker:endpoint: cannot derive the broker endpoint: XDG_RUNTIME_DIR is not an absolute path'
 	# Control characters in a value stay on their line, escaped.
 	RUNNING_PROCESS_NO_TRACKING=$'a\nb\e[2J' doctor
 	line_of env:RUNNING_PROCESS_NO_TRACKING | grep -qxF 'warn env:RUNNING_PROCESS_NO_TRACKING: set to "a\nb\x1b[2J": daemon IPC tracking off'

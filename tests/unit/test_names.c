@@ -326,6 +326,15 @@ test_broker_dir(void)
 	errno = 0;
 	T_EQ(rp_names_broker_dir(out, sizeof(out), "", 0), -1);
 	T_EQ(errno, EINVAL);
+	T_EQ(rp_names_broker_dir(out, sizeof(out), "run/user/0", 0), -1);
+	T_EQ(errno, EINVAL);
+	T_EQ(rp_names_broker_dir(out, sizeof(out), "./x", 0), -1);
+	T_EQ(errno, EINVAL);
+	T_STR(rp_names_xdg_fault(""), "is set but empty");
+	T_STR(rp_names_xdg_fault("x"), "is not an absolute path");
+	T_EQ(rp_names_xdg_fault("/x") == NULL, 1);
+	T_EQ(rp_names_xdg_fault(NULL) == NULL, 1);
+	T_EQ(errno, EINVAL);
 	T_STR(out, "");
 	T_EQ(rp_names_broker_dir(out, sizeof(out), NULL, 0), 29);
 	T_STR(out, "/tmp/running-process-0/broker");
