@@ -132,6 +132,27 @@ listen_socket(struct broker *b)
 	}
 }
 
+/* A backend's endpoints (the longer: its handoff one) must fit a socket
+ * address in b->dir; said at start, not first at the first spawn. */
+static void
+endpoint_room(struct broker *b)
+{
+	static const uint8_t zero[16];
+	char p[RP_SUN_PATH_MAX];
+	int handoff;
+
+	for (handoff = 0; handoff <= 1; handoff++) {
+		if (rp_sock_backend_endpoint(p, sizeof(p), b->dir, b->hash16,
+		    zero, handoff) < 0) {
+			cli_warn("backend endpoints in %s would not fit a "
+			    "socket address (%zu bytes at most): spawning "
+			    "will fail; give -s a shorter directory", b->dir,
+			    (size_t)RP_SUN_PATH_MAX - 1);
+			return;
+		}
+	}
+}
+
 /* Backend endpoints live next to our socket when that directory is
  * private, else in the default broker directory. */
 static void
@@ -152,12 +173,15 @@ endpoint_dir(struct broker *b)
 		    "socket's is not, and %s); spawning will fail",
 		    errno == EINVAL ? "XDG_RUNTIME_DIR is not an absolute "
 		    "path" : "the default one's name is too long");
+		b->dir[0] = '\0';
 		return;
 	}
 	if (rp_fs_check_dir(b->dir, RP_DIR_PRIVATE | RP_DIR_CREATE, why,
-	    sizeof(why)) < 0)
+	    sizeof(why)) < 0) {
 		cli_warn("no private directory for backend endpoints (%s %s); "
 		    "spawning will fail", b->dir, why);
+		b->dir[0] = '\0';
+	}
 }
 
 static void
@@ -259,6 +283,8 @@ start(struct broker *b)
 
 	/* From here on, the socket is ours to remove. */
 	endpoint_dir(b);
+	if (b->dir[0] != '\0')
+		endpoint_room(b);
 	children_sweep(b);
 	b->reserve_fd = rp_fs_open_null();
 	if (b->reserve_fd < 0) {

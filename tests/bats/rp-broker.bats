@@ -107,6 +107,25 @@ bats_require_minimum_version 1.5.0
 	wait "$RP_LAST_PID"
 }
 
+@test "a socket directory too deep for its backends' endpoints: said at start, and the spawn refused with the reason" {
+	def echo serve
+	# the socket fits a socket address (107 bytes), a backend's endpoint
+	# there (62 bytes more than the directory) would not
+	local d=$T/deep
+	while [ "${#d}" -lt 80 ]; do d=$d/d; done
+	mkdir -p -m 0700 "$d"
+	SOCK=$d/b.sock
+	start_broker
+	grep -qxF "rp-broker: backend endpoints in $d would not fit a socket address (107 bytes at most): spawning will fail; give -s a shorter directory" "$T/broker.err"
+	run -0 hello
+	[ "$(field result)" = refused ]
+	[[ "$(field reason)" == *"no room for a backend endpoint in $d: File name too long"* ]]
+	# a directory that leaves room: nothing said
+	stop_broker
+	rp_start broker2 rp-broker -s "$T/run/b.sock" --ready-fd 3
+	[ ! -s "$T/broker2.err" ]
+}
+
 # --------------------------------------------------------- where it listens
 
 @test "the default socket: XDG_RUNTIME_DIR, hash16 of uid:machine-id, shared" {
