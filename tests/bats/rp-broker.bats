@@ -110,7 +110,7 @@ bats_require_minimum_version 1.5.0
 @test "a socket directory too deep for its backends' endpoints: said at start, and the spawn refused with the reason" {
 	def echo serve
 	# the socket fits a socket address (107 bytes), a backend's endpoint
-	# there (62 bytes more than the directory) would not
+	# there (65 bytes more than the directory) would not
 	local d=$T/deep
 	while [ "${#d}" -lt 80 ]; do d=$d/d; done
 	mkdir -p -m 0700 "$d"
