@@ -190,7 +190,8 @@ conn_close(struct broker *b, struct conn *c, enum conn_close why)
 	b->out_pending -= c->out_len - c->out_off;
 	free(c->out);
 	b->nconns--;
-	b->count.closed[why]++;
+	/* However its code 9 went (written or not), it is an eviction. */
+	b->count.closed[c->evicted ? CONN_CLOSE_EVICTED : why]++;
 	conn_recycle(b, c);
 	listen_pressure_check(b);
 	broker_check_drained(b);
@@ -583,6 +584,7 @@ conn_evict_oldest(struct broker *b, int for_fds)
 		arm_deadline(b, &b->q_hello);
 		/* The reason its code 9 gives: the limit, or fds. */
 		c->pressure = for_fds ? 2 : 1;
+		c->evicted = 1;
 		b->count.evicted++;
 		hello_refuse_pressure_now(b, c);
 		return 1;

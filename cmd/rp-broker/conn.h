@@ -57,6 +57,7 @@ enum conn_close {
 	CONN_CLOSE_HANDED_OFF,
 	CONN_CLOSE_HANDOFF_FAILED,
 	CONN_CLOSE_OUT_BUDGET,         /* its unread reply over the budget */
+	CONN_CLOSE_EVICTED,            /* silent, evicted to make room */
 	CONN_CLOSES,
 };
 
@@ -82,6 +83,8 @@ struct conn {
 	uint8_t linger;                /* drain once the reply is written */
 	uint8_t in_mq;                 /* in b->mq (admin.h), linked through
 	                                  wnext */
+	uint8_t evicted;               /* silent, told code 9 to make room:
+	                                  no Hello, closed as "evicted" */
 	uint32_t pid;                  /* kernel peer pid (0: unknown) */
 	uint32_t uid;                  /* kernel peer uid */
 

@@ -116,12 +116,20 @@ refuse(struct broker *b, struct conn *c, enum rp_refusal id,
 
 	rp_wire_echo(&m, c->frame);
 	rp_buf_clear(&b->scratch);
-	account_as(b, c, row->code, !refuses_version(id));
+	/* A connection evicted before it said anything sent no Hello:
+	 * counted as evicted (connections_closed), not as a Hello, and no
+	 * event of its own (the pressure has one). */
+	if (!c->evicted)
+		account_as(b, c, row->code, !refuses_version(id));
 	if (rp_wire_refused_encode(&b->scratch, &m, id, detail, retry) < 0) {
 		/* Out of memory (the text is repaired, the echo was decoded):
 		 * as running-process v1 when it cannot encode a reply, none
 		 * is sent. */
 		conn_close(b, c, CONN_CLOSE_NO_MEMORY);
+		return;
+	}
+	if (c->evicted) {
+		(void)conn_reply(b, c, &b->scratch, CONN_THEN_CLOSE);
 		return;
 	}
 	/* Refusals also go to the DUMP ring, so they are recorded even

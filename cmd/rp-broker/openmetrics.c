@@ -205,7 +205,7 @@ admin_metrics(struct broker *b, struct rp_buf *o)
 	static const char *const close_names[CONN_CLOSES] = {
 		"replied", "out_of_memory", "timeout", "write_failed",
 		"bad_admin", "drain", "refused_at_accept", "peer_rejected",
-		"handed_off", "handoff_failed", "output_budget",
+		"handed_off", "handoff_failed", "output_budget", "evicted",
 	};
 	const struct counters *n = &b->count;
 	int64_t up_ms = rp_now_ms() - b->started_ms;

@@ -215,8 +215,16 @@ EOF
 	[ "$(tail -1 "$T/idle" | jf 'd["refused"]')" -ge 236 ]
 	[ "$(tail -1 "$T/idle" | jf 'list(d["codes"].keys())')" = '["9"]' ]
 	run -0 admin dump --body
-	[ "$(echo "$output" | jf 'd["counters"]["connections_evicted"]')" -ge 236 ]
+	local evicted
+	evicted=$(echo "$output" | jf 'd["counters"]["connections_evicted"]')
+	[ "$evicted" -ge 236 ]
 	[ "$(echo "$output" | jf 'd["counters"]["accept_refused_max_clients"]')" = 0 ]
+	# in the metrics they are evictions, closed as such, and no Hello was
+	# refused for them (they sent none; before: each a Hello refused
+	# fd_pressure, most closed as write_failed)
+	[ "$(metric running_process_broker_v1_connections_closed_total reason=evicted)" = "$evicted" ]
+	[ "$(metric running_process_broker_v1_hello_total outcome=fd_pressure)" = 0 ]
+	[ "$(metric running_process_broker_v1_hello_total outcome=negotiated)" = 3 ]
 	accounting_holds
 }
 
