@@ -351,6 +351,21 @@ assert v["process_open_fds"] == v["running_process_broker_v1_fds_open"]
 ' "$t0" "$t1" "$(rp_fd_count "$BPID")"
 }
 
+# send_each FILE — each line of FILE (hex) on a connection of its own,
+# the reply read to the end.
+send_each() {
+	/usr/bin/python3 -c '
+import socket, sys
+for line in open(sys.argv[2]):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.sendall(bytes.fromhex(line.strip()))
+    while s.recv(4096):
+        pass
+    s.close()
+' "$SOCK" "$1"
+}
+
 @test "metrics: Hellos for made-up services add no series, rate-limited or not" {
 	def echo serve
 	# one peer process: its first 10 are answered, the rest rate-limited
@@ -361,16 +376,7 @@ assert v["process_open_fds"] == v["running_process_broker_v1_fds_open"]
 	for i in $(seq 1 40); do
 		printf '%s\n' "$(bw encode-hello --service "made-up-$i" --frame-id $i)"
 	done >"$T/hex"
-	run -0 /usr/bin/python3 -c '
-import socket, sys
-for line in open(sys.argv[2]):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(sys.argv[1])
-    s.sendall(bytes.fromhex(line.strip()))
-    while s.recv(4096):
-        pass
-    s.close()
-' "$SOCK" "$T/hex"
+	run -0 send_each "$T/hex"
 	# the only services in METRICS: echo's and "" (the rest)
 	[ "$(bw admin --socket "$SOCK" metrics --body | grep -o 'service="[^"]*"' | sort -u | tr '\n' ' ')" = 'service="" service="echo" ' ]
 	local m
@@ -393,16 +399,7 @@ for line in open(sys.argv[2]):
 		printf '%s\n' "$(bw encode-hello --service echo --version "1.$i.0" --frame-id $i)"
 		printf '%s\n' "$(bw encode-hello --service echo --version "2.$i.0" --frame-id $i)"
 	done >"$T/hex"
-	run -0 /usr/bin/python3 -c '
-import socket, sys
-for line in open(sys.argv[2]):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(sys.argv[1])
-    s.sendall(bytes.fromhex(line.strip()))
-    while s.recv(4096):
-        pass
-    s.close()
-' "$SOCK" "$T/hex"
+	run -0 send_each "$T/hex"
 	# one backend of solo at most: a second version is refused (code 4)
 	run -0 hello --service solo --version 1.0.0
 	[ "$(field result)" = negotiated ]
