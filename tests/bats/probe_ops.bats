@@ -90,7 +90,8 @@ h = fams["running_process_broker_v1_hello"]
 assert h.type == "counter", h.type
 got = {(s.labels["version"], s.labels["outcome"]): s.value for s in h.samples
        if s.name.endswith("_total")}
-assert got[("1.0.0", "negotiated")] == 2 and got[("0.9.0", "version_blocked")] == 1, got
+# (a version refused as such is counted under version "", rp-broker(1))
+assert got[("1.0.0", "negotiated")] == 2 and got[("", "version_blocked")] == 1, got
 assert fams["running_process_broker_v1_hello_duration_seconds"].type == "histogram"
 '
 }
