@@ -25,7 +25,7 @@ teardown() {
 	# s6-supervise first: it would restart what rp_teardown stops.
 	if [ -n "$SUP" ]; then
 		s6-svc -xd "$SHORT/svc/rp-broker" 2>/dev/null || true
-		timeout 20 tail --pid="$SUP" -f /dev/null 2>/dev/null || kill -KILL "$SUP" 2>/dev/null || true
+		timeout 20 tail -s 0.02 --pid="$SUP" -f /dev/null 2>/dev/null || kill -KILL "$SUP" 2>/dev/null || true
 	fi
 	rp_teardown
 	rm -rf "$SHORT"

@@ -70,7 +70,9 @@ rp_shared_dir() {
 }
 
 # Kill and reap everything rp_start started, then remove $SHARED (the
-# directory of rp_shared_dir) when the test made one.
+# directory of rp_shared_dir) when the test made one.  (tail --pid looks
+# once a second unless told otherwise: -s keeps teardown from costing a
+# second a process.)
 rp_teardown() {
 	local p
 	for p in "${RP_BG_PIDS[@]:-}"; do
@@ -79,7 +81,7 @@ rp_teardown() {
 	done
 	for p in "${RP_BG_PIDS[@]:-}"; do
 		[ -n "$p" ] || continue
-		timeout 10 tail --pid="$p" -f /dev/null 2>/dev/null || kill -KILL "$p" 2>/dev/null || true
+		timeout 10 tail -s 0.02 --pid="$p" -f /dev/null 2>/dev/null || kill -KILL "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
 	[ -z "${SHARED:-}" ] || rm -rf "$SHARED"

@@ -50,7 +50,7 @@ run_block() {
 	setsid sh -e snippet.sh >snippet.out 2>&1 &
 	SNIPPET=$!
 	status=0
-	timeout 60 tail --pid="$SNIPPET" -f /dev/null || true
+	timeout 60 tail -s 0.02 --pid="$SNIPPET" -f /dev/null || true
 	wait "$SNIPPET" || status=$?
 	output=$(cat snippet.out)
 	mapfile -t lines <<<"$output"

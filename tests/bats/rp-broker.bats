@@ -425,7 +425,7 @@ print("let go:", sum(c.recv(1) == b"" for c in cs))' "$SOCK" "$T/held" >"$T/held
 	[ "$(admin status --json --body | jf 'd["connections_open"]')" = 7 ]
 	prlimit --pid "$BPID" --nofile=5:
 	kill -HUP "$BPID"
-	timeout 20 tail --pid="$BPID" -f /dev/null
+	timeout 20 tail -s 0.02 --pid="$BPID" -f /dev/null
 	wait "$BPID" || rc=$?
 	[ "$rc" -eq 125 ] || { echo "exit $rc"; cat "$T/broker.err"; return 1; }
 	[ ! -e "$SOCK" ]
