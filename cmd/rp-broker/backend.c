@@ -132,6 +132,30 @@ bkey_prune(struct broker *b)
 	return -1;
 }
 
+void
+bkey_forget_unused(struct broker *b, struct bkey *k)
+{
+	struct bkey **pp;
+	size_t i;
+
+	if (k->kind != BKEY_SPAWNED || k->state != BKEY_IDLE ||
+	    k->nwaiters != 0 || k->pid != 0 || k->hrefs != 0 ||
+	    k->ho.fd >= 0 || k->spawn_ok != 0 || k->spawn_failed != 0 ||
+	    k->negotiated != 0 || k->deaths != 0 || k->last_probe_ok != -1)
+		return;
+	for (i = 0; i < HANDOFF_OUTCOMES; i++)
+		if (k->handoffs[i] != 0)
+			return;
+	for (pp = &b->keys; *pp != NULL && *pp != k; pp = &(*pp)->next)
+		;
+	if (*pp == NULL)
+		return;
+	*pp = k->next;
+	handoff_key_free(k);
+	free(k);
+	b->nkeys--;
+}
+
 struct bkey *
 bkey_get(struct broker *b, const char *service, const char *version)
 {

@@ -90,6 +90,11 @@ struct bkey *bkey_get(struct broker *b, const char *service,
     const char *version);
 /* 1 when -b registered some version of service. */
 int bkey_static_service(struct broker *b, const char *service);
+
+/* k made for a Hello and never used after all (refused before anything
+ * ran: nothing spawned, probed, negotiated or counted): forgotten, so it
+ * is no series in METRICS and no row in backend-health. */
+void bkey_forget_unused(struct broker *b, struct bkey *k);
 /* "idle", "spawning", "live", "probing" ("unverified": a static key in
  * doubt), "stopped" (a spawned backend stopped by a signal). */
 const char *bkey_state_name(const struct bkey *k);

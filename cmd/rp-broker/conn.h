@@ -66,6 +66,9 @@ enum conn_close {
  * loop's watch entry) is all it costs; the body, the decoded request and
  * an output buffer exist only while they are needed.
  */
+/* conn.labels_ok once the service's rules let its version through. */
+#define LABELS_VERSION 2
+
 struct conn {
 	struct broker *b;
 	struct connq_link link;        /* on a deadline queue (or none) */
@@ -78,7 +81,8 @@ struct conn {
 	uint8_t pressure;              /* accepted only to be refused (row 18):
 	                                  1 after a grace for its frame, 2 at
 	                                  once unless the frame is there */
-	uint8_t labels_ok;             /* service/version valid for metrics */
+	uint8_t labels_ok;             /* service/version valid for metrics;
+	                                  LABELS_VERSION: the version too */
 	uint8_t then;                  /* enum conn_then */
 	uint8_t linger;                /* drain once the reply is written */
 	uint8_t in_mq;                 /* in b->mq (admin.h), linked through

@@ -61,28 +61,22 @@ service_known(const struct broker *b, const char *svc)
  * valid names (rows 11 and 12 passed) of a service that exists: a
  * made-up name, each a new series, would grow METRICS without bound, so
  * its Hellos are counted under service "" (whatever the outcome, the
- * rate limit's included).  Likewise a version refused as such (below
- * min_version, not allowed, no backend registered for it, or one
- * backend too many) is counted under version "": any string passes
- * row 12, and each would be a series. */
+ * rate limit's included).  Likewise the version is a label only once
+ * the service's rules let it through (LABELS_VERSION: a static backend
+ * of that version, or a definition's min_version and allow-list), and
+ * not when it is refused for want of a backend slot: any string passes
+ * row 12, and each would be a series, so a Hello refused before (rate
+ * limit, draining) or for its version is counted under version "". */
 static void
 labels(const struct broker *b, const struct conn *c, int version_ok,
     const char **svc, const char **ver)
 {
-	int ok = c->hello != NULL && c->labels_ok &&
+	int ok = c->hello != NULL && c->labels_ok != 0 &&
 	    service_known(b, c->hello->service_name);
 
 	*svc = ok ? c->hello->service_name : "";
-	*ver = ok && version_ok ? c->hello->wanted_version : "";
-}
-
-/* The refusals that are about the version asked for. */
-static int
-refuses_version(enum rp_refusal id)
-{
-	return id == RP_REFUSE_BELOW_MIN || id == RP_REFUSE_NOT_ALLOWED ||
-	    id == RP_REFUSE_BACKEND_NOT_REGISTERED ||
-	    id == RP_REFUSE_SPAWN_BUDGET;
+	*ver = ok && version_ok && c->labels_ok == LABELS_VERSION ?
+	    c->hello->wanted_version : "";
 }
 
 static void
@@ -120,7 +114,7 @@ refuse(struct broker *b, struct conn *c, enum rp_refusal id,
 	 * counted as evicted (connections_closed), not as a Hello, and no
 	 * event of its own (the pressure has one). */
 	if (!c->evicted)
-		account_as(b, c, row->code, !refuses_version(id));
+		account_as(b, c, row->code, id != RP_REFUSE_SPAWN_BUDGET);
 	if (rp_wire_refused_encode(&b->scratch, &m, id, detail, retry) < 0) {
 		/* Out of memory (the text is repaired, the echo was decoded):
 		 * as running-process v1 when it cannot encode a reply, none
@@ -284,6 +278,7 @@ serve_key(struct broker *b, struct conn *c, struct bkey *k,
 		 * --max-backends: the budget's answer, code 4, retry 1 s. */
 		if (bkey_running(b, k->service) >= b->cfg.max_backends) {
 			refuse(b, c, RP_REFUSE_SPAWN_BUDGET, NULL, 1000);
+			bkey_forget_unused(b, k);
 			return;
 		}
 		if (bkey_budget_take(b, k, &retry) < 0) {
@@ -321,6 +316,7 @@ route(struct broker *b, struct conn *c)
 
 	k = bkey_find(b, h->service_name, h->wanted_version, BKEY_STATIC);
 	if (k != NULL) {
+		c->labels_ok = LABELS_VERSION;
 		serve_key(b, c, k, NULL);
 		return;
 	}
@@ -353,6 +349,7 @@ route(struct broker *b, struct conn *c)
 		refuse(b, c, RP_REFUSE_NOT_ALLOWED, NULL, 0);
 		return;
 	}
+	c->labels_ok = LABELS_VERSION;
 	if ((k = bkey_get(b, h->service_name, h->wanted_version)) == NULL) {
 		refuse(b, c, RP_REFUSE_INSTALL, errno == ENOSPC ?
 		    "too many backend keys" : "out of memory", 0);

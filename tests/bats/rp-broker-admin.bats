@@ -415,6 +415,27 @@ for line in open(sys.argv[2]):
 	echo "$m" | grep -qx 'counter running_process_broker_v1_hello_total{outcome=version_blocked,service=echo,version=} 60'
 	echo "$m" | grep -qx 'counter running_process_broker_v1_hello_total{outcome=negotiated,service=solo,version=1.0.0} 1'
 	echo "$m" | grep -qx 'counter running_process_broker_v1_hello_total{outcome=rate_limited,service=solo,version=} 1'
+	# the version refused a backend slot left nothing behind: no spawn
+	# series, no row in backend-health (which stays healthy)
+	! echo "$m" | grep -q 'version=1.1.0'
+	run -0 admin backend-health --service solo --body
+	[ "$(echo "$output" | jf 'len(d["backends"])')" = 1 ]
+}
+
+@test "metrics: rate-limited Hellos for made-up versions add no series either" {
+	def echo serve
+	start_broker --rate-limit 2/60
+	local i
+	for i in $(seq 1 40); do
+		printf '%s\n' "$(bw encode-hello --service echo --version "7.0.$i" --frame-id $i)"
+	done >"$T/hex"
+	run -0 send_each "$T/hex"
+	local m
+	m=$(bw admin --socket "$SOCK" metrics --body | om_parse)
+	echo "$m" | grep hello_total
+	# two let through, each its own version; the 38 others one series
+	echo "$m" | grep -qx 'counter running_process_broker_v1_hello_total{outcome=rate_limited,service=echo,version=} 38'
+	[ "$(echo "$m" | grep -c '^counter running_process_broker_v1_hello_total{')" = 3 ]
 }
 
 @test "metrics account for every connection: accepted = closed + open" {
