@@ -9,9 +9,11 @@
 #include "rp.h"
 
 void
-bout_init(struct bout *o, uint64_t rate, uint64_t burst, int64_t now_ms)
+bout_init(struct bout *o, uint64_t rate, uint64_t burst, size_t overhead,
+    int64_t now_ms)
 {
 	memset(o, 0, sizeof(*o));
+	o->overhead = overhead;
 	o->rate = rate;
 	o->burst = burst;
 	o->milli = burst * 1000;
@@ -36,11 +38,12 @@ refill(struct bout *o, int64_t now)
 }
 
 /* The line made so far is complete (or as long as a line may be): out,
- * when the bucket pays for it (its text and a newline), else dropped. */
+ * when the bucket pays for it (its text, a newline and the log's
+ * overhead), else dropped. */
 static void
 finish(struct bout *o, int64_t now, bout_emit_fn emit, void *arg)
 {
-	uint64_t cost = ((uint64_t)o->len + 1) * 1000;
+	uint64_t cost = ((uint64_t)o->len + 1 + o->overhead) * 1000;
 
 	refill(o, now);
 	if (o->milli >= cost) {

@@ -39,10 +39,15 @@ struct bout {
 	uint64_t dropped;              /* bytes dropped, not yet reported */
 	uint64_t dropped_total;
 	uint64_t lines;                /* lines let through */
+	size_t overhead;               /* what each line costs in the log
+	                                  beyond its text (its prefix) */
 };
 
-/* A bucket that starts full. */
-void bout_init(struct bout *o, uint64_t rate, uint64_t burst, int64_t now_ms);
+/* A bucket that starts full; each line it lets through costs its text,
+ * its newline and overhead bytes (what the log adds to each line), so
+ * that short lines cannot write more than the rate into the log. */
+void bout_init(struct bout *o, uint64_t rate, uint64_t burst, size_t overhead,
+    int64_t now_ms);
 
 /* n bytes of output at now_ms: each line completed goes to emit (without
  * its '\n'), or is dropped and counted. */

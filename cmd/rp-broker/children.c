@@ -322,8 +322,10 @@ bpipe_watch(struct broker *b, const struct bkey *k, int rd, pid_t pid)
 	p->fd = rd;
 	p->pid = pid;
 	rp_utf8_fmt(p->service, sizeof(p->service), "%s", k->service);
+	/* What bpipe_emit's line adds: "rp-broker: backend S[PID]: ". */
 	bout_init(&p->out, b->cfg.bout_rate, b->cfg.bout_burst,
-	    rp_loop_now(b->loop));
+	    (size_t)snprintf(NULL, 0, "%s: backend %s[%ld]: ", cli_prog,
+	    p->service, (long)pid), rp_loop_now(b->loop));
 	p->next = b->bpipes;
 	b->bpipes = p;
 	b->nbpipes++;

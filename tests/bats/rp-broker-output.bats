@@ -75,13 +75,39 @@ PY
 	local size elapsed_ms bound
 	size=$(stat -c %s "$T/broker.err")
 	elapsed_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-	# the text the bucket paid for, and a prefix of at most 40 bytes
-	# for each line of at least 60 (x 5/3), plus the broker's own lines
-	bound=$(( (burst + rate * elapsed_ms / 1000) * 5 / 3 + 8192 ))
+	# what the bucket paid for (each line with its prefix), plus the
+	# broker's own lines
+	bound=$(( burst + rate * elapsed_ms / 1000 + 8192 ))
 	echo "# log $size bytes in $elapsed_ms ms, bound $bound" >&3
 	[ "$size" -le "$bound" ]
 	# every line of the flood got through whole, or not at all
 	! grep "backend flood\[$pid\]: " "$T/broker.err" | grep -v "^rp-broker: backend flood\[$pid\]: \(flood \)*flood\$" | grep -qv '\\x'
 	stop_broker
 	run ! kill -0 "$pid"
+}
+
+@test "a backend that writes empty lines: each costs its prefix too, so the log stays within the budget" {
+	def empty empty-lines
+	local t0 rate=4096 burst=8192
+	t0=$(date +%s%N)
+	start_broker --backend-output-rate "$rate" --backend-output-burst "$burst"
+	run -0 hello --service empty
+	[ "$(field result)" = negotiated ]
+	local pid
+	pid=$(backend_pid empty)
+	# three of the once-a-second "dropped" lines: two seconds of it and more
+	dropped_lines() {
+		[ "$(grep -c "^rp-broker: dropped [0-9]* bytes of output from backend empty\[$pid\]" "$T/broker.err")" -ge 3 ]
+	}
+	wait_for dropped_lines
+	local size elapsed_ms bound lines
+	size=$(stat -c %s "$T/broker.err")
+	elapsed_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	bound=$(( burst + rate * elapsed_ms / 1000 + 8192 ))
+	lines=$(grep -c "^rp-broker: backend empty\[$pid\]: \$" "$T/broker.err")
+	echo "# log $size bytes ($lines empty lines) in $elapsed_ms ms, bound $bound" >&3
+	# (before: 33 bytes of log for each byte of budget)
+	[ "$size" -le "$bound" ]
+	[ "$lines" -ge 100 ]
+	stop_broker
 }

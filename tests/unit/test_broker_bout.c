@@ -46,7 +46,7 @@ test_lines_whole_across_reads(void)
 	size_t i;
 
 	T_OK(o != NULL && s != NULL);
-	bout_init(o, 1000, 10000, 0);
+	bout_init(o, 1000, 10000, 0, 0);
 	for (i = 0; in[i] != '\0'; i++)
 		feed(o, s, in + i, 1, 0);
 	T_STR(s->text, "one|two words||");
@@ -70,7 +70,7 @@ test_escapes(void)
 	    "\xc0\xaf" "e\r\nf\rg\n";
 
 	T_OK(o != NULL && s != NULL);
-	bout_init(o, 1000, 10000, 0);
+	bout_init(o, 1000, 10000, 0, 0);
 	feed(o, s, in, sizeof(in) - 1, 0);
 	T_STR(s->text, "a\\x00b\\x1b[2J\\tc\\\\d\\x7f\\xc2\\x9b\\xff"
 	    "\\xc0\\xafe|f\\rg|");
@@ -88,7 +88,7 @@ test_utf8_cut_by_reads(void)
 	size_t i;
 
 	T_OK(o != NULL && s != NULL);
-	bout_init(o, 1000, 10000, 0);
+	bout_init(o, 1000, 10000, 0, 0);
 	for (i = 0; i < sizeof(in) - 1; i++)
 		feed(o, s, in + i, 1, 0);
 	T_STR(s->text, "\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80|");
@@ -114,7 +114,7 @@ test_long_line_cut(void)
 	T_OK(o != NULL && s != NULL && in != NULL);
 	memset(in, 'x', 2999);
 	in[2999] = '\n';
-	bout_init(o, 1000000, 1000000, 0);
+	bout_init(o, 1000000, 1000000, 0, 0);
 	feed(o, s, in, 3000, 0);
 	T_EQ(s->lines, 3);
 	T_EQ(strchr(s->text, '|') - s->text, BOUT_LINE_MAX);
@@ -140,7 +140,7 @@ test_bucket(void)
 
 	T_OK(o != NULL && s != NULL);
 	/* 10 bytes a second, 40 at once: "1234567\n" costs 8 */
-	bout_init(o, 10, 40, 1000);
+	bout_init(o, 10, 40, 0, 1000);
 	for (i = 0; i < 10; i++)
 		feed(o, s, "1234567\n", 8, 1000);
 	T_EQ(s->lines, 5);
@@ -176,7 +176,7 @@ test_flood(void)
 	T_OK(o != NULL && s != NULL && in != NULL);
 	for (i = 0; i < (1u << 20); i++)
 		in[i] = i % 100 == 99 ? '\n' : (char)('a' + i % 26);
-	bout_init(o, 1000, 2000, 0);
+	bout_init(o, 1000, 2000, 0, 0);
 	for (t = 0; t < 10; t++) {
 		s->len = 0;
 		feed(o, s, in, 1u << 20, t * 100);
@@ -199,6 +199,29 @@ test_flood(void)
 	free(s);
 }
 
+/* Empty lines are not free: each costs what the log writes for it. */
+static void
+test_overhead(void)
+{
+	struct bout *o = malloc(sizeof(*o));
+	struct sink *s = calloc(1, sizeof(*s));
+	char in[1000];
+
+	T_OK(o != NULL && s != NULL);
+	memset(in, '\n', sizeof(in));
+	bout_init(o, 1000, 2000, 31, 0);
+	feed(o, s, in, sizeof(in), 0);
+	/* 2000 bytes of budget at 32 a line (31 and the newline) */
+	T_EQ(o->lines, 62);
+	T_UEQ(o->dropped_total, 1000 - 62);
+	/* without the overhead every one of them would have passed */
+	bout_init(o, 1000, 2000, 0, 0);
+	feed(o, s, in, sizeof(in), 0);
+	T_EQ(o->lines, 1000);
+	free(o);
+	free(s);
+}
+
 int
 main(void)
 {
@@ -208,5 +231,6 @@ main(void)
 	T_RUN(test_long_line_cut);
 	T_RUN(test_bucket);
 	T_RUN(test_flood);
+	T_RUN(test_overhead);
 	return t_done();
 }
