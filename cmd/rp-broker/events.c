@@ -245,9 +245,17 @@ events_emit(struct events *ev, uint32_t kind, uint32_t severity,
 {
 	int64_t ts = rp_wall_ms();
 	struct ev_rec *r;
+	char rid[sizeof(r->request_id)];
 
 	if (reason == NULL)
 		reason = "";
+	/* A client's request_id is any string it likes: as long as in the
+	 * ring (64 bytes), so that it can never push its event out of a
+	 * line (nor anything else out of the record). */
+	if (request_id != NULL) {
+		rp_utf8_fmt(rid, sizeof(rid), "%s", request_id);
+		request_id = rid;
+	}
 	if (kind != RP__EVENT_KIND__EVENT_KIND_HELLO_ACCEPTED) {
 		r = &ev->ring[ev->ring_n++ % EV_RING];
 		r->ts_ms = ts;

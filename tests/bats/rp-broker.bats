@@ -525,6 +525,32 @@ print("let go:", sum(c.recv(1) == b"" for c in cs))' "$SOCK" "$T/held" >"$T/held
 
 # ------------------------------------------------------------------ events
 
+@test "a Hello's request_id of any length cannot push its event out of the --events file: its first 64 bytes are kept" {
+	def echo serve
+	start_broker --events "$T/ev"
+	local long quotes
+	long=$(printf 'a%.0s' $(seq 1 5000))
+	quotes=$(printf '"%.0s' $(seq 1 2100))
+	run -0 hello --service nope --request-id "$long"
+	[ "$(field code)" = 2 ]
+	run -0 hello --service nope --request-id "$quotes"
+	[ "$(field code)" = 2 ]
+	run -0 hello --request-id "$long"
+	[ "$(field result)" = negotiated ]
+	wait_for grep -q HELLO_ACCEPTED "$T/ev"
+	# (before: no line for any of them, each counted as lost)
+	[ "$(grep -c '"kind":"HELLO_REFUSED"' "$T/ev")" = 2 ]
+	/usr/bin/python3 - "$T/ev" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+ids = [e["request_id"] for e in ev if e["kind"] in ("HELLO_REFUSED", "HELLO_ACCEPTED")]
+assert ids == ["a" * 64, '"' * 64, "a" * 64], ids
+PY
+	[ "$(metric running_process_broker_v1_events_total result=failed)" = 0 ]
+	run -0 admin dump --body
+	[ "$(echo "$output" | jf '[e["request_id"] for e in d["events"] if e["kind"] == "HELLO_REFUSED"] == ["a" * 64, chr(34) * 64]')" = true ]
+}
+
 @test "SIGHUP reopens the --events file after it was moved away" {
 	start_broker --events "$T/ev"
 	hello --service nope --version 1.0.0 >/dev/null
