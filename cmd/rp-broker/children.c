@@ -90,6 +90,25 @@ children_describe(char *out, size_t outsz, const struct rp_spawn_status *st)
 		rp_utf8_fmt(out, outsz, "exited with status %d", st->code);
 }
 
+/* A client's trace context goes into a backend's environment only as
+ * trace context looks (W3C Trace Context): printable ASCII (tracestate
+ * may have spaces), at most 512 bytes; anything else, a newline that
+ * would make a reader of the environment see another variable, say, is
+ * left out. */
+static int
+trace_ok(const char *v, int spaces)
+{
+	size_t i;
+
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	for (i = 0; v[i] != '\0'; i++)
+		if (i >= 512 || (unsigned char)v[i] > 0x7e ||
+		    (unsigned char)v[i] < (spaces ? 0x20 : 0x21))
+			return 0;
+	return 1;
+}
+
 /* The environment of a spawned backend: ours, less what belongs to us
  * alone (socket activation, the supervisor's notify socket) and less any
  * inherited value of the variables we set, plus those. */
@@ -131,12 +150,12 @@ spawn_env(struct broker *b, struct bkey *k, const Rp__Frame *f,
 		    k->event_backend ? "backend" : "broker", 0);
 		nours += 2;
 	}
-	if (f != NULL && f->traceparent != NULL && f->traceparent[0] != '\0') {
+	if (f != NULL && trace_ok(f->traceparent, 0)) {
 		r |= rp_buf_printf(store, ENV_PREFIX "TRACEPARENT=%s%c",
 		    f->traceparent, 0);
 		nours++;
 	}
-	if (f != NULL && f->tracestate != NULL && f->tracestate[0] != '\0') {
+	if (f != NULL && trace_ok(f->tracestate, 1)) {
 		r |= rp_buf_printf(store, ENV_PREFIX "TRACESTATE=%s%c",
 		    f->tracestate, 0);
 		nours++;

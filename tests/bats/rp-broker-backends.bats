@@ -77,6 +77,28 @@ no_zombies() {
 	run ! grep -q '^RUNNING_PROCESS_BROKER_V1_TRACE' "$RP_TEST_ENV_DIR/$pid.env"
 }
 
+@test "trace context that does not look like it (a newline, an escape, over 512 bytes) stays out of the environment" {
+	def echo serve
+	start_broker
+	# a newline would show another variable to whoever reads the
+	# environment as lines
+	run -0 hello --version 1.0.0 --traceparent "$(printf '00-x\nLD_PRELOAD=/tmp/evil.so\n-01')" --tracestate "$(printf 'a=1, b=2')"
+	[ "$(field result)" = negotiated ]
+	local pid
+	pid=$(backend_pid echo 1.0.0)
+	run ! grep -q '^RUNNING_PROCESS_BROKER_V1_TRACEPARENT' "$RP_TEST_ENV_DIR/$pid.env"
+	run ! grep -q '^LD_PRELOAD' "$RP_TEST_ENV_DIR/$pid.env"
+	# tracestate may have spaces
+	[ "$(env_of "$pid" RUNNING_PROCESS_BROKER_V1_TRACESTATE)" = "a=1, b=2" ]
+	run -0 hello --version 2.0.0 --traceparent 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01 --tracestate "$(printf 'x\033[2J')"
+	pid=$(backend_pid echo 2.0.0)
+	[ "$(env_of "$pid" RUNNING_PROCESS_BROKER_V1_TRACEPARENT)" = 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01 ]
+	run ! grep -q '^RUNNING_PROCESS_BROKER_V1_TRACESTATE' "$RP_TEST_ENV_DIR/$pid.env"
+	run -0 hello --version 3.0.0 --traceparent "00-$(printf 'a%.0s' $(seq 1 600))-01"
+	pid=$(backend_pid echo 3.0.0)
+	run ! grep -q '^RUNNING_PROCESS_BROKER_V1_TRACE' "$RP_TEST_ENV_DIR/$pid.env"
+}
+
 @test "private and explicit instances name the backend's namespace and instance" {
 	def echo serve --isolation 0
 	start_broker --private echo
