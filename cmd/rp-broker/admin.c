@@ -953,6 +953,16 @@ admin_frame(struct broker *b, struct conn *c, Rp__Frame *f)
 		built = 1;
 		break;
 	case RP__ADMIN_VERB__ADMIN_VERB_SHUTDOWN:
+		if (c->uid != b->euid && c->uid != 0) {
+			/* --allow-uid lets a peer use the broker, not stop
+			 * it for everyone. */
+			rp_utf8_fmt(refused, sizeof(refused), "rp-broker: "
+			    "shutdown refused: uid %u may not stop the broker "
+			    "(uid %u)\n", (unsigned)c->uid, (unsigned)b->euid);
+			r.text = refused;
+			r.exit_code = 1;
+			break;
+		}
 		r.text = "broker shutting down\n";
 		shutdown = 1;
 		drain = req->drain_deadline_ms != 0 &&

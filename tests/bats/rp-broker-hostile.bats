@@ -122,7 +122,7 @@ EOF
 	[ "$(wc -l <"$T/ev")" -eq 22 ]
 }
 
-@test "DUMP output_path: refused to another uid; our own uid's file is written without following links" {
+@test "DUMP output_path and SHUTDOWN: refused to another uid; our own uid's file is written without following links" {
 	rp_share_pb
 	SOCK="$SHARED/b.sock"
 	rp_start broker $(bw_exec) activate --path "$SOCK" --mode 777 \
@@ -143,6 +143,14 @@ EOF
 	run -0 rp_as_nobody env PYTHONPATH="$SHARED/pb" /usr/bin/python3 \
 		"$RP_ROOT/tests/bats/py/brokerwire.py" admin --socket "$SOCK" dump --body
 	[ "$(echo "$output" | jf 'd["command"]')" = dump ]
+	# nor stop the broker for everyone (before: it did, exit 0)
+	run -0 rp_as_nobody env PYTHONPATH="$SHARED/pb" /usr/bin/python3 \
+		"$RP_ROOT/tests/bats/py/brokerwire.py" admin --socket "$SOCK" shutdown
+	[ "$(field exit_code)" = 1 ]
+	[ "$(field body)" = "rp-broker: shutdown refused: uid 65534 may not stop the broker (uid 0)" ]
+	kill -0 "$BPID"
+	run -0 admin healthz --body
+	[ "$output" = ok ]
 	# our own uid: a symlink planted at the name is replaced, not followed
 	ln -s "$T/victim" "$T/planted"
 	run -0 admin dump --output-path "$T/planted" --body
