@@ -4,7 +4,8 @@
 # Job Object, resumed; its pipe named as running-process names it, in
 # its environment; its identity probed), a client talking to it there;
 # a backend that dies is seen and replaced; SHUTDOWN and a killed
-# broker leave no backend behind.
+# broker leave no backend behind; a definition's path as Windows writes
+# it.
 
 load helper
 
@@ -53,6 +54,27 @@ print(p)' "$output" "$def"
 	[ "$(negotiated_pipe "$def")" = "$bp" ]
 	broker_shutdown "$p"
 	[ "$status" -eq 0 ]
+}
+
+@test "a definition that does not load is named as Windows names the file: DIR\\NAME.servicedef in its event" {
+	local p
+	p=$(pipe_name baddef)
+	DEFS=$(defs_dir)
+	printf 'not a definition\377' >"$BATS_TEST_TMPDIR/defs/bad.servicedef"
+	chmod 0600 "$BATS_TEST_TMPDIR/defs/bad.servicedef"
+	broker_start "$p" -s "$p" -d "$DEFS" --events "$(winpath "$BATS_TEST_TMPDIR/ev")"
+	hello_reply "$p" bad 1.0.0
+	[ "$status" -eq 0 ]
+	pyjson 'assert d["code"] == 2, d
+assert d["reason"].startswith("service definition could not be loaded"), d' "$output"
+	broker_shutdown "$p"
+	[ "$status" -eq 0 ]
+	/usr/bin/python3 -c 'import json, sys
+e = [json.loads(l) for l in open(sys.argv[1])]
+e = [x for x in e if x["kind"] == "SERVICE_DEF_LOADED"]
+assert len(e) == 1, e
+assert e[0]["reason"] == sys.argv[2] + "\\bad.servicedef could not be loaded: not a ServiceDefinition", e' \
+		"$BATS_TEST_TMPDIR/ev" "$DEFS"
 }
 
 @test "SHUTDOWN stops the backend: no process left, DIED_SHUTDOWN in the event log" {
