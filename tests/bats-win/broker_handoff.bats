@@ -187,18 +187,24 @@ assert d[0]["kind"] == "PROTOCOL_DOWNGRADE", d
 assert sys.argv[3] in d[0]["reason"], d' "$BATS_TEST_TMPDIR/ev" "$@"
 }
 
-@test "the backend's process gone before the transfer: silent fallback, counted open_process_failed" {
-	ho_fallback orphan
-	# The first transfer goes to the process that created the handoff
-	# pipe; it ends once its child, which serves the pipe, read the
-	# offer, and the client's handle given to it goes with it.
+# Two handoffs to a backend whose pipe ho-server.exe MODE (orphan or
+# zombie) serves: the first goes to the process that created the pipe,
+# which ends once its child, which serves the pipe, read the offer (the
+# client's handle given to it goes with it); the second finds that
+# process gone, and falls back.
+second_after_creator() {
+	ho_fallback "$1"
 	handoff "$P" "first"
 	[ "$HC_STATUS" -eq 1 ]
 	wine_wait "$HO_BG"
-	# The pipe is still served, by a process the broker cannot open.
 	handoff "$P" "second"
 	[ "$HC_STATUS" -eq 1 ]
 	fell_back
+}
+
+@test "the backend's process gone before the transfer: silent fallback, counted open_process_failed" {
+	# The pipe is still served, by a process the broker cannot open.
+	second_after_creator orphan
 	[ "$(handoff_count "$P" open_process_failed)" = 1 ]
 	[ "$(handoff_count "$P" backend_gone)" = 0 ]
 	downgraded open_process_failed "cannot open process $(ho_pid) (Win32 error 87)"
@@ -218,15 +224,9 @@ assert sys.argv[3] in d[0]["reason"], d' "$BATS_TEST_TMPDIR/ev" "$@"
 }
 
 @test "the backend's process ended but still held: duplicating into it is denied, counted permission_denied" {
-	ho_fallback zombie
-	handoff "$P" "first"
-	[ "$HC_STATUS" -eq 1 ]
-	wine_wait "$HO_BG"
 	# Its process object lives on (its child holds it): it opens, and
 	# takes no handle.
-	handoff "$P" "second"
-	[ "$HC_STATUS" -eq 1 ]
-	fell_back
+	second_after_creator zombie
 	[ "$(handoff_count "$P" permission_denied)" = 1 ]
 	downgraded permission_denied "permission denied duplicating the handle into process $(ho_pid)"
 	broker_shutdown "$P"
