@@ -158,7 +158,8 @@ WIN_AR    ?= $(WIN_HOST)-ar
 # The portable unit tests that run as they are on Windows (the others
 # use POSIX directly: fork, socketpair, /proc, modes); lib/win's own are
 # tests/unit/win/test_*.c.
-WIN_UNIT  := test_base test_blake3 test_parse test_wire test_wire_budget
+WIN_UNIT  := test_base test_blake3 test_broker_bout test_parse test_wire \
+	test_wire_budget
 
 windows:
 	scripts/win-deps $(WIN_B)/deps

@@ -42,4 +42,9 @@ void rp_daemon_forget_activation(void);
  */
 int rp_daemon_nofile(uint64_t want, uint64_t *soft, uint64_t *hard);
 
+/* How many fds a process can hold at all, whatever its limits are set
+ * to: on Windows the C runtime's descriptor table (2048); UINT64_MAX on
+ * Unix, where the hard RLIMIT_NOFILE is the administrator's to raise. */
+uint64_t rp_daemon_fd_ceiling(void);
+
 #endif

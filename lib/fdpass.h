@@ -79,18 +79,41 @@ const char *rp_fdpass_status_str(enum rp_fdpass_status st, int nfds,
     char *buf, size_t bufsz);
 
 /*
+ * Why a transfer could not be given (rp_fdpass_give): the failure classes
+ * of 40-handoff.md on Windows, where the handle is duplicated into the
+ * receiver's process.  On Unix only RP_GIVE_CHANNEL occurs: the sideband
+ * is a send on the connection, and fails as the connection does.
+ */
+enum rp_give_fail {
+	RP_GIVE_OK = 0,
+	RP_GIVE_CHANNEL,            /* the connection failed, or the process
+	                               at its other end cannot be learnt
+	                               (errno says why) */
+	RP_GIVE_OPEN_PROCESS,       /* the receiver's process cannot be
+	                               opened: gone (ESRCH), or another
+	                               Win32 error (in why) */
+	RP_GIVE_PERMISSION_DENIED,  /* access denied opening the receiver's
+	                               process or duplicating into it */
+	RP_GIVE_INTEGRITY_MISMATCH, /* denied, and the receiver runs at a
+	                               higher integrity level than we do */
+	RP_GIVE_DUPLICATE_FAILED,   /* DuplicateHandle failed otherwise (the
+	                               Win32 error in why), or fd is no
+	                               handle that can go as one */
+};
+
+/*
  * The first step of a handoff transfer (40-handoff.md), as the platform
  * makes it.  Unix: the sideband (the 16 token bytes with fd as
  * SCM_RIGHTS, rp_fdpass_send); *value = 0.  Windows: nothing is sent:
  * fd's handle is duplicated into the process at the other end of sock
  * (DuplicateHandle), and *value is its value there, for the offer's
- * handle_value.  The caller keeps its fd.  0, or -1 with errno and a
- * reason in why: the failure classes of 40-handoff.md on Windows
- * ("cannot open process N", "permission denied ...", "integrity
- * mismatch ...", "DuplicateHandle failed: ...").
+ * handle_value.  The caller keeps its fd.  RP_GIVE_OK (0), or the class
+ * of the failure with errno and a reason in why ("cannot open process N
+ * (Win32 error E)", "permission denied ...", "integrity mismatch ...",
+ * "DuplicateHandle into process N failed (Win32 error E)").
  */
-int rp_fdpass_give(int sock, int fd, const uint8_t tok[16], uint64_t *value,
-    int64_t deadline, char *why, size_t whysz);
+enum rp_give_fail rp_fdpass_give(int sock, int fd, const uint8_t tok[16],
+    uint64_t *value, int64_t deadline, char *why, size_t whysz);
 
 /* A transfer given with rp_fdpass_give that the receiver did not accept
  * (a refusal, no Ack, no offer sent): Windows closes the duplicate in the

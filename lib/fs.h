@@ -206,6 +206,18 @@ int rp_fs_is_socket(const char *path);
 /* 1 for a separator of path components: '/' (and on Windows '\\'). */
 int rp_fs_is_sep(char c);
 
+/* The separator this platform writes between path components: '/'
+ * (Windows: '\\'). */
+char rp_fs_sep(void);
+
+/* dir, the platform's separator and name, into out (outsz bytes): the
+ * path a file name in a directory has, as the system writes it.  dir's
+ * trailing separators go first, so "d/" and "d" give one path ("/" and
+ * "x" give "/x"; "C:\\" and "x", "C:\\x").  Returns its length, or -1
+ * with ENAMETOOLONG when it does not fit (out then holds a truncated,
+ * terminated path, for a message). */
+int rp_fs_join(char *out, size_t outsz, const char *dir, const char *name);
+
 /* 1 when path is absolute: starts with '/' on POSIX; on Windows a drive
  * and a separator ("C:\\", "C:/"), or two separators (a UNC path,
  * \\\\server\\share, or \\\\?\\...). */

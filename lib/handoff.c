@@ -97,7 +97,7 @@ rp_handoff_send(int sock, int fd, const uint8_t tok[RP_TOKEN_LEN],
 		return RP_HANDOFF_SENT_FAILED;
 	}
 	if (rp_fdpass_give(sock, fd, tok, &value, deadline, why,
-	    sizeof(why)) != 0) {
+	    sizeof(why)) != RP_GIVE_OK) {
 		if (errno == EPIPE || errno == ECONNRESET)
 			return send_failed("the fd", detail, detailsz);
 		rp_err_why(detail, detailsz, "%s", why);
@@ -275,12 +275,13 @@ rp_fdpass_status_str(enum rp_fdpass_status st, int nfds, char *buf,
 ssize_t
 rp_handoff_offer_nowait(int sock, int fd, const uint8_t tok[RP_TOKEN_LEN],
     const char *service, uint64_t corr, struct rp_buf *scratch,
-    uint64_t *value, char *why, size_t whysz)
+    uint64_t *value, enum rp_give_fail *fail, char *why, size_t whysz)
 {
 	ssize_t n;
 	int err;
 
 	*value = 0;
+	*fail = RP_GIVE_OK;
 	rp_err_why(why, whysz, "%s", "");
 	rp_buf_clear(scratch);
 	if (rp_fdpass_has_sideband()) {
@@ -289,8 +290,11 @@ rp_handoff_offer_nowait(int sock, int fd, const uint8_t tok[RP_TOKEN_LEN],
 			errno = ENOMEM;
 			return -1;
 		}
-		return rp_fdpass_send_with_tail(sock, fd, tok, RP_TOKEN_LEN,
+		n = rp_fdpass_send_with_tail(sock, fd, tok, RP_TOKEN_LEN,
 		    scratch->data, scratch->len);
+		if (n < 0)
+			*fail = RP_GIVE_CHANNEL;
+		return n;
 	}
 	/* No sideband: the handle goes first, then the offer that names
 	 * it; a full pipe is found out before anything is given. */
@@ -298,7 +302,8 @@ rp_handoff_offer_nowait(int sock, int fd, const uint8_t tok[RP_TOKEN_LEN],
 		errno = EAGAIN;
 		return -1;
 	}
-	if (rp_fdpass_give(sock, fd, tok, value, 0, why, whysz) < 0)
+	if ((*fail = rp_fdpass_give(sock, fd, tok, value, 0, why, whysz)) !=
+	    RP_GIVE_OK)
 		return -1;
 	if (rp_wire_offer_encode(scratch, tok, RP_TOKEN_LEN, service, corr,
 	    *value) < 0) {

@@ -94,13 +94,18 @@ int rp_handoff_ack_too_large(struct rp_buf *out,
  * Returns how many bytes of the offer went (the caller writes the rest
  * of scratch when sock can take it), or -1 with errno: EAGAIN when sock
  * has no room now (nothing was sent), ENOMEM, or the error of the
- * transfer, with the reason in why (Windows: the failure classes of
- * 40-handoff.md).  *value: what rp_fdpass_take_back needs if the
- * receiver does not accept (0 on Unix).
+ * transfer.  *fail says which: RP_GIVE_OK when nothing was given (no
+ * room, no memory) or the offer's write failed after; RP_GIVE_CHANNEL
+ * when the transfer's send failed (Unix: EAGAIN too, a full socket) or
+ * the receiver cannot be learnt from sock; on Windows the other failure
+ * classes of 40-handoff.md (rp_fdpass_give), with the reason in why.
+ * *value: what rp_fdpass_take_back needs if the receiver does not
+ * accept (0 on Unix).
  */
 ssize_t rp_handoff_offer_nowait(int sock, int fd,
     const uint8_t tok[RP_TOKEN_LEN], const char *service, uint64_t corr,
-    struct rp_buf *scratch, uint64_t *value, char *why, size_t whysz);
+    struct rp_buf *scratch, uint64_t *value, enum rp_give_fail *fail,
+    char *why, size_t whysz);
 
 /* How a send ended (rp_handoff_send). */
 enum rp_handoff_sent {

@@ -66,29 +66,17 @@ int
 rp_servicedef_path(char *out, size_t outsz, const char *dir,
     const char *service)
 {
-	size_t dl = strlen(dir);
-	int n;
+	char leaf[RP_NAME_MAX + sizeof(RP_SERVICEDEF_SUFFIX)];
 
 	if (!rp_names_service_valid(service, strlen(service))) {
 		errno = EINVAL;
 		return -1;
 	}
 	/* "d/" and "d" name the same directory; the path we hand back (and
-	 * a tool prints) should not depend on how it was typed.  "/" keeps
-	 * its one slash: the separator below. */
-	while (dl > 0 && rp_fs_is_sep(dir[dl - 1]))
-		dl--;
-	if (dl > INT_MAX) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	n = snprintf(out, outsz, "%.*s/%s%s", (int)dl, dir, service,
-	    RP_SERVICEDEF_SUFFIX);
-	if (n < 0 || (size_t)n >= outsz) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return n;
+	 * a tool prints) should not depend on how it was typed, and reads
+	 * as the system writes it (C:\\d\\echo.servicedef on Windows). */
+	snprintf(leaf, sizeof(leaf), "%s%s", service, RP_SERVICEDEF_SUFFIX);
+	return rp_fs_join(out, outsz, dir, leaf);
 }
 
 static int
@@ -298,8 +286,9 @@ rp_servicedef_write(const char *dir, const Rp__ServiceDefinition *d,
 	if (rp_servicedef_validate(d, NULL, why, whysz) != 0)
 		return -1;
 	if (rp_servicedef_path(path_out, path_outsz, dir, d->service_name) < 0)
-		return fail(why, whysz, errno, "%s/%s%s: %s", dir,
-		    d->service_name, RP_SERVICEDEF_SUFFIX, strerror(errno));
+		return fail(why, whysz, errno, "%s%c%s%s: %s", dir,
+		    rp_fs_sep(), d->service_name, RP_SERVICEDEF_SUFFIX,
+		    strerror(errno));
 	/* Everything about the bytes is settled before the directory is
 	 * touched (and perhaps created): a refusal leaves no trace. */
 	if (rp_wire_pack(&b, &d->base) != 0)
@@ -386,17 +375,16 @@ int
 rp_servicedef_binary(const Rp__ServiceDefinition *d, const char *version,
     char *out, size_t outsz, char *why, size_t whysz)
 {
-	char cand[PATH_MAX], real[PATH_MAX], realdir[PATH_MAX];
+	char vdir[PATH_MAX], cand[PATH_MAX], real[PATH_MAX], realdir[PATH_MAX];
 	const char *base;
 	size_t dl;
-	int n;
 
 	if (set(d->per_version_binary_dir) && version != NULL &&
 	    rp_names_version_valid(version, strlen(version))) {
 		base = rp_fs_basename(d->binary_path);
-		n = snprintf(cand, sizeof(cand), "%s/%s/%s",
-		    d->per_version_binary_dir, version, base);
-		if (n > 0 && (size_t)n < sizeof(cand) &&
+		if (rp_fs_join(vdir, sizeof(vdir), d->per_version_binary_dir,
+		    version) >= 0 &&
+		    rp_fs_join(cand, sizeof(cand), vdir, base) >= 0 &&
 		    rp_fs_realpath(cand, real, sizeof(real)) == 0) {
 			/* Resolve both: a symlink inside the directory must not
 			 * lead out of it. */

@@ -20,7 +20,10 @@ cli_escape_at(const unsigned char *s, char esc[12])
 	esc[0] = '\0';
 	switch (s[0]) {
 	case '\\':
-		memcpy(esc, "\\\\", 3);
+		/* Where it separates a path's components (Windows), a
+		 * backslash is in every path shown, and shown as it is. */
+		if (!rp_fs_is_sep('\\'))
+			memcpy(esc, "\\\\", 3);
 		return 1;
 	case '\n':
 		memcpy(esc, "\\n", 3);

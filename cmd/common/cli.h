@@ -126,7 +126,10 @@ int cli_load_tokens(const char *file, char *const *hex, size_t nhex,
  * How the character at s is shown in a diagnostic: its escape in esc
  * ("\\n", "\\x1b", a C1 control as two "\\xNN"), or esc empty when it is
  * shown as it is.  Returns how many bytes of s that covers.  A backslash
- * is doubled, so that escaped text reads back unambiguously.
+ * is doubled, so that escaped text reads back unambiguously, except
+ * where it separates path components (Windows: rp_fs_is_sep), so that a
+ * path reads as the system writes it there (JSON output is the exact
+ * form).
  */
 size_t cli_escape_at(const unsigned char *s, char esc[12]);
 

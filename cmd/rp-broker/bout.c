@@ -110,7 +110,11 @@ one_char(struct bout *o, const uint8_t *p, size_t avail, int final,
 		put(o, "\\t", 2, 1, now, emit, arg);
 		return 1;
 	case '\\':
-		put(o, "\\\\", 2, 1, now, emit, arg);
+		/* Windows: a path's separator, shown as it is (cli.h). */
+		if (rp_fs_is_sep('\\'))
+			put(o, "\\", 1, 1, now, emit, arg);
+		else
+			put(o, "\\\\", 2, 1, now, emit, arg);
 		return 1;
 	default:
 		break;

@@ -2,9 +2,10 @@
  * bout.h — a spawned backend's output on its way to the broker's log.
  * Bytes read from the backend's pipe become whole lines of text: at most
  * BOUT_LINE_MAX bytes each (a longer line is cut into pieces, each a line
- * of its own), with backslashes, control characters (C0, DEL, C1) and
- * bytes that are not UTF-8 escaped as \\, \t, \r, \xHH, and a "\r\n" end
- * taken as "\n".  A token bucket lets lines through: rate bytes of text a
+ * of its own), with backslashes (but where they separate path
+ * components: Windows), control characters (C0, DEL, C1) and bytes that
+ * are not UTF-8 escaped as \\, \t, \r, \xHH, and a "\r\n" end taken as
+ * "\n".  A token bucket lets lines through: rate bytes of text a
  * second, up to burst at once; a line it cannot pay for is dropped whole,
  * its bytes (as the backend wrote them) counted; while the bucket could
  * not pay even for an empty line, lines are skipped at the cost of

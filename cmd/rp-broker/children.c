@@ -60,8 +60,8 @@ children_sweep(struct broker *b)
 		 * and that no live socket is bound to (one between its
 		 * bind and its listen, a backend of another broker of ours
 		 * starting, is refused a connect too). */
-		if (snprintf(path, sizeof(path), "%s/%s", b->dir, e->d_name) >=
-		    (int)sizeof(path) || !rp_fs_is_socket(path) ||
+		if (rp_fs_join(path, sizeof(path), b->dir, e->d_name) < 0 ||
+		    !rp_fs_is_socket(path) ||
 		    rp_fs_owner_mode(path, &uid, &mode, &isdir) != 0 ||
 		    uid != b->euid)
 			continue;

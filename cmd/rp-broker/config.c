@@ -53,7 +53,7 @@ static const char usage_text[] =
 "      --probe-interval MS  re-verify a static backend after this (5000)\n"
 "      --probe-timeout MS   deadline of one identity probe (500)\n"
 "      --max-clients N      connections at once; when full, the oldest\n"
-"                           silent one is evicted (4096)\n"
+"                           silent one is evicted (4096; Windows: 1984)\n"
 "      --drain-timeout MS   how long a graceful stop may take (10000)\n"
 "      --events FILE        append lifecycle events as JSON lines (-: stderr)\n"
 "      --ready-fd N         write a newline to fd N once listening\n"

@@ -58,8 +58,8 @@ check_definitions(struct broker *b, struct checks *ck)
 		}
 		rp_utf8_fmt(name, sizeof(name), "definition:%.*s",
 		    (int)(n - sl), de->d_name);
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s",
-		    b->cfg.service_dir, de->d_name) >= sizeof(path))
+		if (rp_fs_join(path, sizeof(path), b->cfg.service_dir,
+		    de->d_name) < 0)
 			continue;
 		d = rp_servicedef_load_file(path, why, sizeof(why));
 		if (d == NULL) {

@@ -46,7 +46,8 @@
 
 static const char *const ho_names[HANDOFF_OUTCOMES] = {
 	"accepted", "refused", "ack_timeout", "bad_ack", "backend_gone",
-	"no_socket", "client_gone", "busy", "shutdown",
+	"no_socket", "client_gone", "busy", "shutdown", "open_process_failed",
+	"permission_denied", "duplicate_failed", "integrity_mismatch",
 };
 
 static void hconn_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg);
@@ -473,12 +474,31 @@ fail_now(struct broker *b, struct bkey *k, struct conn *c,
 	conn_close(b, c, CONN_CLOSE_HANDOFF_FAILED);
 }
 
+/* The outcome of a handle the platform could not give (fail is one of
+ * rp_fdpass_give's classes past RP_GIVE_CHANNEL). */
+static enum handoff_outcome
+give_outcome(enum rp_give_fail fail)
+{
+	switch (fail) {
+	case RP_GIVE_OPEN_PROCESS:
+		return HANDOFF_OPEN_PROCESS_FAILED;
+	case RP_GIVE_PERMISSION_DENIED:
+		return HANDOFF_PERMISSION_DENIED;
+	case RP_GIVE_INTEGRITY_MISMATCH:
+		return HANDOFF_INTEGRITY_MISMATCH;
+	case RP_GIVE_DUPLICATE_FAILED:
+	default:
+		return HANDOFF_DUPLICATE_FAILED;
+	}
+}
+
 void
 handoff_transfer(struct broker *b, struct conn *c)
 {
 	struct bkey *k = c->hk;
 	struct hconn *hc = &k->ho;
 	struct hpend p;
+	enum rp_give_fail fail;
 	char why[200];
 	ssize_t n;
 	int keep = !k->event_backend;
@@ -500,7 +520,7 @@ handoff_transfer(struct broker *b, struct conn *c)
 	 * that names it). */
 	memset(&p, 0, sizeof(p));
 	n = rp_handoff_offer_nowait(hc->fd, c->fd, c->tok, k->service, c->corr,
-	    &b->scratch, &p.value, why, sizeof(why));
+	    &b->scratch, &p.value, &fail, why, sizeof(why));
 	if (n < 0) {
 		int err = errno;
 
@@ -509,10 +529,10 @@ handoff_transfer(struct broker *b, struct conn *c)
 			    "cannot encode the offer");
 			return;
 		}
-		if (why[0] != '\0') {
-			/* Windows: the handle could not be given (the
-			 * failure classes of 40-handoff.md). */
-			fail_now(b, k, c, HANDOFF_BACKEND_GONE, why);
+		if (fail > RP_GIVE_CHANNEL) {
+			/* Windows: the handle could not be given to the
+			 * backend's process, for this reason. */
+			fail_now(b, k, c, give_outcome(fail), why);
 			return;
 		}
 		if (err == EAGAIN || err == EWOULDBLOCK) {

@@ -33,6 +33,14 @@ enum handoff_outcome {
 	                          backend */
 	HANDOFF_SHUTDOWN,      /* the broker stopped with the transfer
 	                          pending */
+	/* The client's handle could not be given to the backend's process
+	 * (Windows, 40-handoff.md's failure classes; never on Unix, where
+	 * the fd goes on the handoff connection: backend_gone or busy): */
+	HANDOFF_OPEN_PROCESS_FAILED, /* it cannot be opened (gone, ...) */
+	HANDOFF_PERMISSION_DENIED,   /* access to it is denied */
+	HANDOFF_DUPLICATE_FAILED,    /* DuplicateHandle failed otherwise */
+	HANDOFF_INTEGRITY_MISMATCH,  /* it runs at a higher integrity
+	                                level */
 	HANDOFF_OUTCOMES
 };
 

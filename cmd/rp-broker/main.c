@@ -243,6 +243,14 @@ start(struct broker *b)
 	if (metrics_init(&b->m) < 0 || handoff_init(b) < 0)
 		die(RP_EXIT_INTERNAL, "out of memory");
 
+	/* The default fits what the platform can hold at all (Windows: the
+	 * C runtime's descriptor table); a value asked for that cannot be
+	 * held is warned about below. */
+	if (b->cfg.max_clients_src == CONFIG_SRC_DEFAULT &&
+	    (uint64_t)b->cfg.max_clients + BROKER_FD_SLACK >
+	    rp_daemon_fd_ceiling())
+		b->cfg.max_clients = (uint32_t)(rp_daemon_fd_ceiling() -
+		    BROKER_FD_SLACK);
 	want = (uint64_t)b->cfg.max_clients + BROKER_FD_SLACK;
 	if (rp_daemon_nofile(want, &b->nofile_soft, &b->nofile_hard) < 0)
 		die(RP_EXIT_INTERNAL, "cannot read RLIMIT_NOFILE: %s",

@@ -546,7 +546,8 @@ check_servicedefs(struct doctor *d)
 		    dir, n, n == 1 ? "" : "s");
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "servicedef:%s", files[i]);
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		/* (Too long: the load says so.) */
+		(void)rp_fs_join(path, sizeof(path), dir, files[i]);
 		def = rp_servicedef_load_file(path, why, sizeof(why));
 		if (def == NULL) {
 			/* The reason reads after "PATH: " (the broker's
@@ -602,8 +603,8 @@ check_sockets(struct doctor *d)
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s/%s", d->bdir, files[i]);
-		if (!rp_fs_is_socket(path))
+		if (rp_fs_join(path, sizeof(path), d->bdir, files[i]) < 0 ||
+		    !rp_fs_is_socket(path))
 			continue;
 		/* rpb-v1-HASH-be-HEX.sock and its -ho- twin: a backend's. */
 		be = strstr(files[i], "-be-") != NULL ||

@@ -119,11 +119,9 @@ load_all(struct report *r)
 	Rp__ServiceDefinition *d;
 	const char *reason;
 	size_t i;
-	int n;
 
 	for (i = 0; i < r->n; i++) {
-		n = snprintf(path, sizeof(path), "%s/%s", r->dir, r->v[i].file);
-		if (n < 0 || (size_t)n >= sizeof(path)) {
+		if (rp_fs_join(path, sizeof(path), r->dir, r->v[i].file) < 0) {
 			reason = "the path is too long";
 		} else if ((d = rp_servicedef_load_file(path, why,
 		    sizeof(why))) != NULL) {
@@ -198,12 +196,12 @@ plain_report(struct rp_buf *out, const struct report *r)
 	size_t i, dl = strlen(r->dir);
 	int e = 0;
 
-	/* "DIR/": the slash tells the directory's line from a file's, as no
-	 * file name holds one. */
+	/* "DIR/" (Windows: "DIR\\"): the separator tells the directory's
+	 * line from a file's, as no file name holds one. */
 	if (r->dir_reason != NULL) {
 		e |= cli_put_text(out, r->dir, 0);
-		if (dl == 0 || r->dir[dl - 1] != '/')
-			e |= rp_buf_puts(out, "/");
+		if (dl == 0 || !rp_fs_is_sep(r->dir[dl - 1]))
+			e |= rp_buf_printf(out, "%c", rp_fs_sep());
 		e |= rp_buf_puts(out, ": ");
 		e |= cli_put_text(out, r->dir_reason, 0);
 		e |= rp_buf_puts(out, "\n");

@@ -102,6 +102,12 @@ rp_daemon_nofile(uint64_t want, uint64_t *soft, uint64_t *hard)
 	return 0;
 }
 
+uint64_t
+rp_daemon_fd_ceiling(void)
+{
+	return UINT64_MAX;
+}
+
 void
 rp_daemon_forget_activation(void)
 {

@@ -262,16 +262,16 @@ rp_fdpass_recv(int sock, void *buf, size_t bufsz, size_t *got, int *fd,
 	return RP_FDPASS_OK;
 }
 
-int
+enum rp_give_fail
 rp_fdpass_give(int sock, int fd, const uint8_t tok[16], uint64_t *value,
     int64_t deadline, char *why, size_t whysz)
 {
 	*value = 0;
 	if (rp_fdpass_send(sock, fd, tok, 16, deadline) != 0) {
 		rp_err_why(why, whysz, "cannot send the fd");
-		return -1;
+		return RP_GIVE_CHANNEL;
 	}
-	return 0;
+	return RP_GIVE_OK;
 }
 
 void

@@ -601,6 +601,12 @@ rp_fs_is_sep(char c)
 	return c == '/';
 }
 
+char
+rp_fs_sep(void)
+{
+	return '/';
+}
+
 int
 rp_fs_is_absolute(const char *path)
 {

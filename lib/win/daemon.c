@@ -29,18 +29,25 @@ rp_daemon_notify(const char *state)
 	return rp_daemon_notify_to(getenv("NOTIFY_SOCKET"), state);
 }
 
+/* The C runtime's descriptor table (msvcrt.dll): what an fd count can
+ * reach.  Handles have no per-process limit to raise. */
+#define CRT_FDS 2048
+
 int
 rp_daemon_nofile(uint64_t want, uint64_t *soft, uint64_t *hard)
 {
-	/* Handles have no per-process limit to raise; the C runtime's
-	 * descriptor table (msvcrt.dll) holds 2048, and that is what an fd
-	 * count can reach. */
 	(void)want;
 	if (soft != NULL)
-		*soft = 2048;
+		*soft = CRT_FDS;
 	if (hard != NULL)
-		*hard = 2048;
+		*hard = CRT_FDS;
 	return 0;
+}
+
+uint64_t
+rp_daemon_fd_ceiling(void)
+{
+	return CRT_FDS;
 }
 
 void

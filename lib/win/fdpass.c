@@ -121,14 +121,36 @@ integrity_mismatch(DWORD pid)
 	return theirs >= 0 && ours >= 0 && theirs > ours;
 }
 
-int
+/* OpenProcess(PROCESS_DUP_HANDLE) of the receiver failed with err: which
+ * class, said in why, errno set. */
+static enum rp_give_fail
+open_failed(DWORD pid, DWORD err, char *why, size_t whysz)
+{
+	if (err == ERROR_ACCESS_DENIED && integrity_mismatch(pid)) {
+		rp_err_why(why, whysz, "integrity mismatch: process %lu runs "
+		    "at a higher integrity level", (unsigned long)pid);
+		errno = EACCES;
+		return RP_GIVE_INTEGRITY_MISMATCH;
+	}
+	if (err == ERROR_ACCESS_DENIED) {
+		rp_err_why(why, whysz, "permission denied opening process %lu",
+		    (unsigned long)pid);
+		errno = EACCES;
+		return RP_GIVE_PERMISSION_DENIED;
+	}
+	rp_err_why(why, whysz, "cannot open process %lu (Win32 error %lu)",
+	    (unsigned long)pid, (unsigned long)err);
+	errno = err == ERROR_INVALID_PARAMETER ? ESRCH : rp_win_errno(err);
+	return RP_GIVE_OPEN_PROCESS;
+}
+
+enum rp_give_fail
 rp_fdpass_give(int sock, int fd, const uint8_t tok[16], uint64_t *value,
     int64_t deadline, char *why, size_t whysz)
 {
-	struct rp_peercred peer;
 	struct rp_wfd *w;
 	HANDLE h, proc, v = NULL;
-	DWORD err;
+	DWORD pid, err;
 
 	(void)tok;
 	(void)deadline;
@@ -136,7 +158,7 @@ rp_fdpass_give(int sock, int fd, const uint8_t tok[16], uint64_t *value,
 	rp_err_why(why, whysz, "%s", "");
 	if ((h = rp_wfd_handle(fd)) == INVALID_HANDLE_VALUE) {
 		rp_err_why(why, whysz, "fd %d is not open", fd);
-		return -1;
+		return RP_GIVE_DUPLICATE_FAILED;
 	}
 	/* One handle goes in an offer; a pseudo console's master is two
 	 * (its output and its input pipe). */
@@ -144,64 +166,47 @@ rp_fdpass_give(int sock, int fd, const uint8_t tok[16], uint64_t *value,
 		rp_err_why(why, whysz, "a pseudo console's master is two pipes "
 		    "and cannot be handed over as one handle");
 		errno = ENOTSUP;
-		return -1;
+		return RP_GIVE_DUPLICATE_FAILED;
 	}
-	if (rp_sock_peercred(sock, &peer) != 0) {
+	/* Only its pid: the process behind it is looked at once, here. */
+	if (rp_win_pipe_peer_pid(sock, &pid, NULL) != 0) {
 		rp_err_why(why, whysz, "cannot learn the receiver's process");
-		return -1;
+		return RP_GIVE_CHANNEL;
 	}
-	proc = OpenProcess(PROCESS_DUP_HANDLE, FALSE, peer.pid);
-	if (proc == NULL) {
-		err = GetLastError();
-		if (err == ERROR_ACCESS_DENIED &&
-		    integrity_mismatch(peer.pid)) {
-			rp_err_why(why, whysz, "integrity mismatch: process %lu "
-			    "runs at a higher integrity level",
-			    (unsigned long)peer.pid);
-			errno = EACCES;
-		} else if (err == ERROR_ACCESS_DENIED) {
-			rp_err_why(why, whysz, "permission denied opening "
-			    "process %lu", (unsigned long)peer.pid);
-			errno = EACCES;
-		} else {
-			rp_err_why(why, whysz, "cannot open process %lu "
-			    "(Win32 error %lu)", (unsigned long)peer.pid,
-			    (unsigned long)err);
-			errno = err == ERROR_INVALID_PARAMETER ? ESRCH :
-			    rp_win_errno(err);
-		}
-		return -1;
-	}
+	proc = OpenProcess(PROCESS_DUP_HANDLE, FALSE, pid);
+	if (proc == NULL)
+		return open_failed(pid, GetLastError(), why, whysz);
 	if (!DuplicateHandle(GetCurrentProcess(), h, proc, &v, 0, FALSE,
 	    DUPLICATE_SAME_ACCESS)) {
 		/* Taken at once: anything in between may overwrite it. */
 		err = GetLastError();
 		CloseHandle(proc);
-		if (err == ERROR_ACCESS_DENIED)
+		(void)rp_win_fail_err(err);
+		if (err == ERROR_ACCESS_DENIED) {
 			rp_err_why(why, whysz, "permission denied duplicating "
-			    "the handle into process %lu",
-			    (unsigned long)peer.pid);
-		else
-			rp_err_why(why, whysz, "DuplicateHandle into process "
-			    "%lu failed (Win32 error %lu)",
-			    (unsigned long)peer.pid, (unsigned long)err);
-		return rp_win_fail_err(err);
+			    "the handle into process %lu", (unsigned long)pid);
+			return RP_GIVE_PERMISSION_DENIED;
+		}
+		rp_err_why(why, whysz, "DuplicateHandle into process %lu "
+		    "failed (Win32 error %lu)", (unsigned long)pid,
+		    (unsigned long)err);
+		return RP_GIVE_DUPLICATE_FAILED;
 	}
 	CloseHandle(proc);
 	*value = (uint64_t)(uintptr_t)v;
-	return 0;
+	return RP_GIVE_OK;
 }
 
 void
 rp_fdpass_take_back(int sock, uint64_t value)
 {
-	struct rp_peercred peer;
 	HANDLE proc, tmp;
+	DWORD pid;
 	int saved = errno;
 
-	if (value == 0 || rp_sock_peercred(sock, &peer) != 0)
+	if (value == 0 || rp_win_pipe_peer_pid(sock, &pid, NULL) != 0)
 		goto out;
-	proc = OpenProcess(PROCESS_DUP_HANDLE, FALSE, peer.pid);
+	proc = OpenProcess(PROCESS_DUP_HANDLE, FALSE, pid);
 	if (proc == NULL)
 		goto out;
 	/* Out of the receiver, into us, closed. */

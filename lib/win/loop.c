@@ -140,6 +140,11 @@ win_sig_watch(struct rp_loop *loop, int signo)
 		ok = SetConsoleCtrlHandler(on_ctrl, TRUE);
 		ctrl_installed = ok;
 	}
+	/* Ctrl-C reaches a handler only where it is not ignored, and a
+	 * process started in a new process group (or by cmd's start /b)
+	 * begins with it ignored: watched, it is taken again. */
+	if (ok && signo == SIGINT)
+		(void)SetConsoleCtrlHandler(NULL, FALSE);
 	if (ok)
 		sig_port[signo] = bd->port;
 	ReleaseSRWLockExclusive(&sig_lock);

@@ -266,18 +266,12 @@ rp_sock_connect(const char *path, int nonblock, int64_t deadline)
 }
 
 int
-rp_sock_peercred(int fd, struct rp_peercred *out)
+rp_win_pipe_peer_pid(int fd, DWORD *pid, int *server_end)
 {
-	HANDLE h = rp_wfd_handle(fd), tok;
-	union {
-		TOKEN_USER tu;
-		uint8_t b[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE + 16];
-	} u;
-	ULONG pid = 0;
-	DWORD flags = 0, len;
-	int n;
+	HANDLE h = rp_wfd_handle(fd);
+	ULONG p = 0;
+	DWORD flags = 0;
 
-	memset(out, 0, sizeof(*out));
 	if (h == INVALID_HANDLE_VALUE)
 		return -1;
 	if (!GetNamedPipeInfo(h, &flags, NULL, NULL, NULL)) {
@@ -285,12 +279,33 @@ rp_sock_peercred(int fd, struct rp_peercred *out)
 		return -1;
 	}
 	if (!((flags & PIPE_SERVER_END) ?
-	    GetNamedPipeClientProcessId(h, &pid) :
-	    GetNamedPipeServerProcessId(h, &pid)))
+	    GetNamedPipeClientProcessId(h, &p) :
+	    GetNamedPipeServerProcessId(h, &p)))
 		return rp_win_fail();
+	*pid = p;
+	if (server_end != NULL)
+		*server_end = (flags & PIPE_SERVER_END) != 0;
+	return 0;
+}
+
+int
+rp_sock_peercred(int fd, struct rp_peercred *out)
+{
+	HANDLE h, tok;
+	union {
+		TOKEN_USER tu;
+		uint8_t b[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE + 16];
+	} u;
+	DWORD pid = 0, len;
+	int n, server_end = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (rp_win_pipe_peer_pid(fd, &pid, &server_end) != 0)
+		return -1;
+	h = rp_wfd_handle(fd);
 	out->pid = (uint32_t)pid;
 	n = rp_win_process_sid(pid, out->sid, sizeof(out->sid));
-	if (n < 0 && (flags & PIPE_SERVER_END)) {
+	if (n < 0 && server_end) {
 		/* The client may be gone already; its token came with the
 		 * connection (identification level is enough to read it). */
 		if (!ImpersonateNamedPipeClient(h))

@@ -150,6 +150,11 @@ struct rp_wlisten {
 /* The spares' end: their waits cancelled, their handles closed. */
 void rp_wlisten_free(struct rp_wlisten *ls);
 
+/* The pid of the process at the other end of pipe fd (sock.c; the
+ * client's for a server end, else the server's), *server_end (may be
+ * NULL) 1 when fd is a server end.  0, or -1 with errno. */
+int rp_win_pipe_peer_pid(int fd, DWORD *pid, int *server_end);
+
 /* A new instance of our pipe name (sock.c): overlapped, byte mode, remote
  * clients rejected, our security descriptor; the first one of a name
  * with FILE_FLAG_FIRST_PIPE_INSTANCE.  NULL with GetLastError(). */

@@ -4,7 +4,8 @@
 # protobuf and carried by a plain Win32 client (pipe-relay.exe), their
 # replies decoded by Python; the refusal rows of 10-wire.md §6 that hold
 # on any system; admin verbs and metrics (read by prometheus_client);
-# SHUTDOWN; a second broker on a live pipe.
+# SHUTDOWN; a second broker on a live pipe; a default start says
+# nothing (--max-clients fits the C runtime's descriptors).
 
 load helper
 
@@ -117,6 +118,33 @@ assert fams["running_process_broker_v1_hello_duration_seconds"].type == "histogr
 	[[ $output == *"another broker is live on"* ]]
 	wine_run "$(rp rp-probe)" admin healthz -s "$p"
 	[ "$status" -eq 0 ]
+	broker_shutdown "$p"
+	[ "$status" -eq 0 ]
+}
+
+@test "a default start is silent: --max-clients is 1984, what the C runtime's 2048 descriptors hold; more asked for is warned about" {
+	local p
+	p=$(pipe_name quiet)
+	broker_start "$p" -s "$p"
+	wine_run "$(rp rp-probe)" admin config --json -s "$p"
+	[ "$status" -eq 0 ]
+	pyjson 'c = d["config"]["max_clients"]
+assert c == {"value": 1984, "source": "default"}, c' "$output"
+	# Listening and serving, and not a word (the warning would come
+	# before the pipe).
+	[ ! -s "$BATS_TEST_TMPDIR/broker.err" ]
+	broker_shutdown "$p"
+	[ "$status" -eq 0 ]
+	# As many asked for: silent too.
+	broker_start "$p" -s "$p" --max-clients 1984
+	[ ! -s "$BATS_TEST_TMPDIR/broker.err" ]
+	broker_shutdown "$p"
+	[ "$status" -eq 0 ]
+	# More: said, and served all the same.
+	broker_start "$p" -s "$p" --max-clients 4096
+	run cat "$BATS_TEST_TMPDIR/broker.err"
+	[ "${#lines[@]}" -eq 1 ]
+	[ "${lines[0]}" = "rp-broker: RLIMIT_NOFILE is 2048 (hard 2048), below the 4160 that --max-clients 4096 needs; accept will run out of fds first" ]
 	broker_shutdown "$p"
 	[ "$status" -eq 0 ]
 }

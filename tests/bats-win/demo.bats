@@ -18,6 +18,8 @@ teardown() {
 	[[ $output == *"1. a service definition"* ]]
 	# The Hello negotiated: the backend's pipe, named as upstream names it.
 	[[ $output =~ pipe.+rpb-v1-[0-9a-f]{16}-be-[0-9a-f]{32} ]]
+	# rp-probe's plain line is the name as Windows writes it.
+	grep -qxE '\\\\\.\\pipe\\rpb-v1-[0-9a-f]{16}-be-[0-9a-f]{32}' <<<"$output"
 	[[ $output == *'"healthy":true'* ]]
 	[[ $output == *"broker shutting down"* ]]
 	[ "${lines[-1]}" = "demo: done" ]

@@ -31,7 +31,7 @@ teardown() {
 	wine_stop_all
 }
 
-@test "hello against a v1 broker on a named pipe: the negotiated backend, plain and --json, as Python encoded it" {
+@test "hello against a v1 broker on a named pipe: the negotiated backend, --json and plain (no backslash doubled), as Python encoded it" {
 	local p
 	p=$(pipe_name hello)
 	pb 'open(sys.argv[1], "wb").write(pb.HelloReply(negotiated=pb.Negotiated(
@@ -50,6 +50,10 @@ n = d["negotiated"]
 assert n["backend_pipe"] == r"\\.\pipe\rp-be-x", n
 assert n["daemon_version"] == "1.2.3", n
 assert n["connection_id"] == "12915730307450431623", n' "$output"
+	# Plain: the pipe's name as Windows writes it (JSON escapes it).
+	wine_run "$(rp rp-probe)" hello -s "$p" --service echo --version 1.0.0
+	[ "$status" -eq 0 ]
+	[ "$output" = '\\.\pipe\rp-be-x' ]
 }
 
 @test "hello: a refusal from a broker on a named pipe is exit 10 + code, its reason said" {

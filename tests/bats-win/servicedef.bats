@@ -14,12 +14,19 @@ load helper
 		--min-version 1.0.0
 	[ "$status" -eq 0 ]
 	[ -f "$dir/echo.servicedef" ]
+	# The file named as Windows names it: DIR\NAME.servicedef.
+	[ "$output" = "$(winpath "$dir")\echo.servicedef" ]
 	wine_run "$(rp rp-servicedef)" show --json echo --dir "$(winpath "$dir")"
 	[ "$status" -eq 0 ]
 	/usr/bin/python3 -c 'import json, sys
 d = json.loads(sys.argv[1])
 assert d["definition"]["binary_path"] == "C:\\Program Files\\rp\\echo-backend.exe", d
 assert d["definition"]["min_version"] == "1.0.0", d' "$output"
+	# Plain: the path as Windows writes it, no backslash doubled.
+	wine_run "$(rp rp-servicedef)" show echo --dir "$(winpath "$dir")"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "file: $(winpath "$dir")\echo.servicedef" ]
+	[ "${lines[2]}" = 'binary: C:\Program Files\rp\echo-backend.exe' ]
 	# No such program on this machine: check says so.
 	wine_run "$(rp rp-servicedef)" check --dir "$(winpath "$dir")"
 	[ "$status" -eq 1 ]
@@ -30,6 +37,17 @@ assert d["definition"]["min_version"] == "1.0.0", d' "$output"
 	[ "$status" -eq 0 ]
 	wine_run "$(rp rp-servicedef)" check --dir "$(winpath "$dir")"
 	[ "$status" -eq 0 ]
+	# The doctor names the binary as Windows does too.
+	wine_run "$(rp rp-probe)" doctor --service-dir "$(winpath "$dir")"
+	grep -qxF "pass servicedef:echo.servicedef: service echo, binary $(winpath "$(rp echo-backend)")" <<<"$output"
+	# So does a diagnostic, of a path given or made from a NAME.
+	wine_run -1 "$(rp rp-servicedef)" show "$(winpath "$dir/none.servicedef")"
+	[ "$output" = "rp-servicedef: $(winpath "$dir/none.servicedef"): No such file or directory" ]
+	wine_run -1 "$(rp rp-servicedef)" show --dir "$(winpath "$dir")/" none
+	[ "$output" = "rp-servicedef: $(winpath "$dir/none.servicedef"): No such file or directory" ]
+	# And check's line for a directory ends with the separator.
+	wine_run -1 "$(rp rp-servicedef)" check --dir "$(winpath "$dir/nowhere")"
+	[ "$output" = "$(winpath "$dir/nowhere")\: does not exist" ]
 }
 
 @test "a directory others may write to is refused (exit 1, the reason said)" {

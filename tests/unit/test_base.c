@@ -1,12 +1,15 @@
-/* Unit tests for err, deadline and buf. */
+/* Unit tests for err, deadline, buf and the joining of paths (fs.h),
+ * on every platform with its own separator. */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "deadline.h"
 #include "err.h"
+#include "fs.h"
 #include "t.h"
 
 static void
@@ -106,6 +109,40 @@ test_buf(void)
 	rp_buf_free(&b);
 }
 
+static void
+test_fs_join(void)
+{
+	char out[16], want[16];
+	const char sep = rp_fs_sep();
+
+	T_OK(rp_fs_is_sep(sep));
+	/* One separator, the platform's, however the directory ends. */
+	snprintf(want, sizeof(want), "d%cx.sd", sep);
+	T_EQ(rp_fs_join(out, sizeof(out), "d", "x.sd"), 6);
+	T_STR(out, want);
+	T_EQ(rp_fs_join(out, sizeof(out), "d//", "x.sd"), 6);
+	T_STR(out, want);
+	/* The root keeps its one. */
+	snprintf(want, sizeof(want), "%cx", sep);
+	T_EQ(rp_fs_join(out, sizeof(out), "/", "x"), 2);
+	T_STR(out, want);
+	/* Exactly full, then one byte short. */
+	T_EQ(rp_fs_join(out, 7, "d", "x.sd"), 6);
+	errno = 0;
+	T_EQ(rp_fs_join(out, 6, "d", "x.sd"), -1);
+	T_EQ(errno, ENAMETOOLONG);
+	if (sep == '\\') {
+		/* Windows: a drive's root, and a directory spelt with '/'
+		 * (as Windows takes it) joined with '\\'. */
+		T_EQ(rp_fs_join(out, sizeof(out), "C:\\", "x"), 4);
+		T_STR(out, "C:\\x");
+		T_EQ(rp_fs_join(out, sizeof(out), "C:/d/", "x"), 6);
+		T_STR(out, "C:/d\\x");
+	} else {
+		T_EQ(sep, '/');
+	}
+}
+
 int
 main(void)
 {
@@ -113,5 +150,6 @@ main(void)
 	T_RUN(test_err_why);
 	T_RUN(test_deadline);
 	T_RUN(test_buf);
+	T_RUN(test_fs_join);
 	return t_done();
 }

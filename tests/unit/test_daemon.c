@@ -141,6 +141,8 @@ test_nofile_capped_by_hard(void)
 	T_EQ(rp_daemon_nofile(5000, &soft, &hard), 0);
 	T_UEQ(soft, 100);
 	T_UEQ(hard, 100);
+	/* The hard limit can be raised again (by root): no fixed ceiling. */
+	T_UEQ(rp_daemon_fd_ceiling(), UINT64_MAX);
 }
 
 int

@@ -298,8 +298,9 @@ static void
 test_eof_and_errors(void)
 {
 	int sv[2], fd = 42, p[2];
-	char buf[64];
+	char buf[64], why[64];
 	size_t got = 7;
+	uint64_t value = 7;
 
 	pair(sv);
 	close(sv[0]);
@@ -316,6 +317,14 @@ test_eof_and_errors(void)
 	errno = 0;
 	T_EQ(rp_fdpass_send(sv[0], 0, token, 16, rp_deadline_in(1000)), -1);
 	T_EQ(errno, EPIPE);
+	/* The handoff's first step says so as a failure of the channel: the
+	 * classes of a handle that cannot be given are Windows'. */
+	errno = 0;
+	T_EQ(rp_fdpass_give(sv[0], 0, (const uint8_t *)token, &value,
+	    rp_deadline_in(1000), why, sizeof(why)), RP_GIVE_CHANNEL);
+	T_EQ(errno, EPIPE);
+	T_UEQ(value, 0);
+	T_STR(why, "cannot send the fd");
 	close(sv[0]);
 
 	/* Not a socket. */

@@ -602,7 +602,7 @@ test_give_and_take_back(void)
 	T_EQ(rp_sock_pair(sv, 0), 0);
 	T_EQ(rp_sock_pair(p, 0), 0);
 	T_EQ(rp_fdpass_give(sv[0], p[0], tok, &value, rp_deadline_in(1000), why,
-	    sizeof(why)), 0);
+	    sizeof(why)), RP_GIVE_OK);
 	T_OK(value != 0);
 	T_OK(GetHandleInformation((HANDLE)(uintptr_t)value, &flags));
 	rp_fdpass_take_back(sv[0], value);
@@ -613,8 +613,13 @@ test_give_and_take_back(void)
 	T_EQ(errno, ENOTSUP);
 	/* A bad fd: said as such. */
 	T_EQ(rp_fdpass_give(sv[0], 1999, tok, &value, rp_deadline_in(1000), why,
-	    sizeof(why)), -1);
+	    sizeof(why)), RP_GIVE_DUPLICATE_FAILED);
 	T_OK(strstr(why, "not open") != NULL);
+	T_EQ(errno, EBADF);
+	/* No pipe to learn the receiver from: the channel's failure. */
+	T_EQ(rp_fdpass_give(1999, p[0], tok, &value, rp_deadline_in(1000), why,
+	    sizeof(why)), RP_GIVE_CHANNEL);
+	T_OK(strstr(why, "receiver's process") != NULL);
 	rp_fd_close(&p[0]);
 	rp_fd_close(&p[1]);
 	rp_fd_close(&sv[0]);
@@ -639,7 +644,7 @@ test_refused_transfer_is_taken_back(void)
 	T_EQ(rp_sock_pair(sv, 0), 0);
 	T_EQ(rp_sock_pair(p, 0), 0);
 	T_EQ(rp_fdpass_give(sv[0], p[0], tok, &value, rp_deadline_in(1000), w2,
-	    sizeof(w2)), 0);
+	    sizeof(w2)), RP_GIVE_OK);
 	T_EQ(rp_wire_offer_encode(&offer, tok, 16, "s", 99, value), 0);
 	T_EQ(rp_io_write_full(sv[0], offer.data, offer.len,
 	    rp_deadline_in(1000)), 0);

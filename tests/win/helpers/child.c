@@ -18,13 +18,18 @@
  *                as ConvertSidToStringSidA writes it (S-1-5-21-...)
  *   alive PID    exit 0 when process PID runs, 1 when it has ended or
  *                no such process exists (OpenProcess, GetExitCodeProcess)
- *   ctrl EVENT PIPE PROG [ARG...]
+ *   ctrl EVENT PIPE OUT PROG [ARG...]
  *                run PROG in a process group of its own, sharing our
- *                console; once the named pipe PIPE exists, send it
- *                EVENT (break: CTRL_BREAK_EVENT, c: CTRL_C_EVENT) with
+ *                console, its stdout and stderr into the file OUT; once
+ *                the named pipe PIPE exists, send its group EVENT
+ *                (break: CTRL_BREAK_EVENT, c: CTRL_C_EVENT) with
  *                GenerateConsoleCtrlEvent, and wait (10 s) for it to
- *                end: "exit N" on stdout and exit 0; 4 when it did not
- *                end, 3 when PIPE never came, 1 when it could not run
+ *                end: exit with its exit status; 99 when it did not end
+ *                (then killed), 98 when PIPE never came, 97 when it
+ *                could not run or the event could not be sent (said on
+ *                stderr and in OUT).  Under Wine we need a console of
+ *                our own (run by start /wait), and only Ctrl-C
+ *                travels.
  * Plain Win32 and the C runtime, no librp.
  */
 #include <windows.h>
@@ -136,7 +141,7 @@ run(int argc, char **argv)
 		CloseHandle(h);
 		return r == STILL_ACTIVE ? 0 : 1;
 	}
-	if (strcmp(mode, "ctrl") == 0 && argc > 4)
+	if (strcmp(mode, "ctrl") == 0 && argc > 5)
 		return ctrl(argc - 2, argv + 2);
 	if (strcmp(mode, "sid") == 0) {
 		union { TOKEN_USER tu; char b[256]; } u;
@@ -283,18 +288,22 @@ broker(const char *file)
 static int
 ctrl(int argc, char **argv)
 {
-	static wchar_t cmd[8192], pipe[300];
+	static wchar_t cmd[8192], pipe[300], out[MAX_PATH];
+	SECURITY_ATTRIBUTES sa = { sizeof(sa), NULL, TRUE };
 	STARTUPINFOW si;
 	PROCESS_INFORMATION pi;
 	DWORD ev = strcmp(argv[0], "c") == 0 ? CTRL_C_EVENT : CTRL_BREAK_EVENT;
 	DWORD code = 0, start;
+	HANDLE f;
+	char msg[96];
 	size_t off = 0;
-	int i;
+	int i, len;
 
-	if (MultiByteToWideChar(CP_UTF8, 0, argv[1], -1, pipe + 9, 290) <= 0)
-		return 1;
+	if (MultiByteToWideChar(CP_UTF8, 0, argv[1], -1, pipe + 9, 290) <= 0 ||
+	    MultiByteToWideChar(CP_UTF8, 0, argv[2], -1, out, MAX_PATH) <= 0)
+		return 97;
 	memcpy(pipe, L"\\\\.\\pipe\\", 9 * sizeof(wchar_t));
-	for (i = 2; i < argc; i++) {
+	for (i = 3; i < argc; i++) {
 		/* Our tests' arguments hold no quotes. */
 		cmd[off++] = L'"';
 		off += (size_t)MultiByteToWideChar(CP_UTF8, 0, argv[i], -1,
@@ -302,35 +311,50 @@ ctrl(int argc, char **argv)
 		cmd[off++] = L'"';
 		cmd[off++] = L' ';
 		if (off > 7900)
-			return 1;
+			return 97;
 	}
 	cmd[off] = 0;
+	f = CreateFileW(out, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
+	    &sa, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+	if (f == INVALID_HANDLE_VALUE)
+		return 97;
 	/* A console to share: the events travel through it. */
 	if (GetConsoleWindow() == NULL && !AllocConsole())
 		fprintf(stderr, "child: AllocConsole: error %lu\n",
 		    GetLastError());
 	memset(&si, 0, sizeof(si));
 	si.cb = sizeof(si);
-	if (!CreateProcessW(NULL, cmd, NULL, NULL, FALSE,
+	si.dwFlags = STARTF_USESTDHANDLES;
+	si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+	si.hStdOutput = f;
+	si.hStdError = f;
+	if (!CreateProcessW(NULL, cmd, NULL, NULL, TRUE,
 	    CREATE_NEW_PROCESS_GROUP, NULL, NULL, &si, &pi))
-		return 1;
+		return 97;
 	start = GetTickCount();
 	while (!WaitNamedPipeW(pipe, 100)) {
 		if (GetTickCount() - start > 20000 ||
 		    WaitForSingleObject(pi.hProcess, 0) == WAIT_OBJECT_0) {
 			TerminateProcess(pi.hProcess, 99);
-			return 3;
+			return 98;
 		}
 		Sleep(10);
 	}
-	if (!GenerateConsoleCtrlEvent(ev, pi.dwProcessId))
-		fprintf(stderr, "child: GenerateConsoleCtrlEvent: error %lu\n",
-		    GetLastError());
+	/* Its group alone (its id is its pid); a Ctrl-C there reaches it
+	 * once it took Ctrl-C back from the new group's default. */
+	if (!GenerateConsoleCtrlEvent(ev, pi.dwProcessId)) {
+		/* Said in OUT too: our console may be one nobody sees. */
+		len = snprintf(msg, sizeof(msg), "child: "
+		    "GenerateConsoleCtrlEvent: error %lu\n", GetLastError());
+		fputs(msg, stderr);
+		WriteFile(f, msg, (DWORD)len, &code, NULL);
+		TerminateProcess(pi.hProcess, 99);
+		return 97;
+	}
 	if (WaitForSingleObject(pi.hProcess, 10000) != WAIT_OBJECT_0) {
 		TerminateProcess(pi.hProcess, 99);
-		return 4;
+		return 99;
 	}
 	GetExitCodeProcess(pi.hProcess, &code);
-	printf("exit %lu\n", code);
-	return 0;
+	return (int)code;
 }
