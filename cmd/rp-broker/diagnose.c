@@ -121,7 +121,13 @@ admin_diagnose(struct broker *b, struct rp_buf *out)
 		rp_utf8_fmt(detail, sizeof(detail), "%s", b->lst.path);
 		check(&ck, "socket", "ok", detail);
 	}
-	if (rp_fs_dirname(b->cfg.socket, dir, sizeof(dir)) == 0 &&
+	if (rp_sock_namespace(dir, sizeof(dir)) > 0) {
+		/* A named pipe (Windows) is in no directory: its DACL is
+		 * its own (who may connect is judged by SID). */
+		rp_utf8_fmt(detail, sizeof(detail), "%s: a named pipe, in no "
+		    "directory", dir);
+		check(&ck, "socket_dir", "ok", detail);
+	} else if (rp_fs_dirname(b->cfg.socket, dir, sizeof(dir)) == 0 &&
 	    b->cfg.socket_src != CONFIG_SRC_ACTIVATION) {
 		if (rp_fs_check_dir(dir, RP_DIR_PRIVATE, why, sizeof(why)) < 0) {
 			rp_utf8_fmt(detail, sizeof(detail), "%s %s", dir, why);

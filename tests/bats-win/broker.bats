@@ -82,6 +82,10 @@ assert d["reason"] == "service definition was not found", d' "$output"
 	wine_run "$(rp rp-probe)" admin status --json -s "$p"
 	[ "$status" -eq 0 ]
 	pyjson 'assert d["accepting_hello"] is True, d' "$output"
+	# a named pipe is in no directory: nothing to fail there (before:
+	# socket_dir failed, ". grants access to S-1-1-0")
+	wine_run "$(rp rp-probe)" admin diagnose --json -s "$p"
+	pyjson 'c = {x["name"]: x for x in d["checks"]}; assert c["socket_dir"]["status"] == "ok", c["socket_dir"]; assert "named pipe" in c["socket_dir"]["detail"], c' "$output"
 	wine_run "$(rp rp-probe)" admin metrics -s "$p"
 	[ "$status" -eq 0 ]
 	[ "${lines[-1]}" = "# EOF" ]
