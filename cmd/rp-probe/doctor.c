@@ -180,12 +180,25 @@ name_endpoint(struct doctor *d)
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	char mid[256], dir[RP_SUN_PATH_MAX];
 
-	d->endpoint[0] = d->bdir[0] = d->hash16[0] = '\0';
-	if (rp_host_machine_id(mid, sizeof(mid)) >= 0)
-		rp_names_user_hash(d->hash16, d->euid, mid);
+	d->endpoint[0] = d->bdir[0] = d->hash16[0] = mid[0] = '\0';
+	/* The platform's hash16 (Windows: of the user's SID), as the
+	 * broker names its endpoints. */
+	if (rp_host_machine_id(mid, sizeof(mid)) >= 0 ||
+	    rp_sock_namespace(dir, sizeof(dir)) > 0)
+		(void)rp_host_user_hash(d->hash16, mid);
 	if (d->socket_opt != NULL || (env != NULL && *env != '\0')) {
 		snprintf(d->endpoint, sizeof(d->endpoint), "%s",
 		    d->socket_opt != NULL ? d->socket_opt : env);
+	} else if (rp_sock_namespace(dir, sizeof(dir)) > 0) {
+		/* A named pipe (Windows): in no directory, so nothing of a
+		 * broker directory is checked. */
+		if (rp_host_broker_endpoint(d->endpoint, sizeof(d->endpoint),
+		    RP_ISOLATION_SHARED, NULL) < 0) {
+			add(d, FAIL, "broker:endpoint", "cannot derive the "
+			    "broker endpoint: %s", strerror(errno));
+			d->endpoint[0] = '\0';
+		}
+		return;
 	} else if (rp_names_broker_dir(dir, sizeof(dir), xdg, d->euid) < 0) {
 		add(d, FAIL, "broker:endpoint", "cannot derive the broker "
 		    "endpoint: %s", errno == EINVAL ? "XDG_RUNTIME_DIR is not "

@@ -109,10 +109,18 @@ assert n["connection_id"] == "12915730307450431623", n' "$output"
 }
 
 @test "doctor runs on Windows: one line per check, exit 0 or 1, nothing about inodes to fear" {
+	local sid h
+	wine_run "$(helper child)" sid
+	sid=$output
+	h=$(winwire sid-hash-input "$sid" | b3sum --no-names -l 8)
 	wine_run "$(rp rp-probe)" doctor
 	[ "$status" -eq 0 ] || [ "$status" -eq 1 ]
 	[[ $output == *"filesystem:inodes"* ]]
 	[[ $output == *"no fixed inode table"* ]]
+	# the broker's own pipe, hash16 from the user's SID (before: from a
+	# uid and machine id, a pipe no broker listens on), in no directory
+	[[ $output == *'broker:endpoint: no broker listening at \\.\pipe\rpb-v1-'"$h"'-shared'* ]]
+	[[ $output != *"broker:dir"* ]]
 	wine_run "$(rp rp-probe)" doctor --json
 	[ "$status" -eq 0 ] || [ "$status" -eq 1 ]
 	/usr/bin/python3 -c 'import json, sys; json.loads(sys.argv[1])' "$output"
