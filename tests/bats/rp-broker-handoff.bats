@@ -443,6 +443,50 @@ idempotent"
 	assert_line "still fine"
 }
 
+traced() {
+	[ "$(awk '/^TracerPid:/ { print $2 }' "/proc/$1/status")" != 0 ]
+}
+
+# strace_start NAME PID CALLS: trace CALLS of PID into $T/NAME (its pid in
+# the global STRACE_PID once attached).
+strace_start() {
+	strace -qq -o "$T/$1" -e trace="$3" -p "$2" 2>/dev/null &
+	STRACE_PID=$!
+	RP_BG_PIDS+=("$STRACE_PID")
+	wait_for traced "$2"
+}
+
+strace_stop() {
+	kill -INT "$1"
+	wait "$1" || true
+}
+
+@test "the backend does not read an adopted connection again before it is readable (issue 16)" {
+	def echo ho-real
+	start_broker --handoff
+	run -0 adopt --connect <<<"warm"
+	wait_for outcome_is accepted 1
+	! traced self || return 0
+	local pid
+	pid=$(backend_pid)
+	strace_start backend.tr "$pid" recvfrom
+	local st=$STRACE_PID
+	# Each client sends its request behind the Hello (so it is there
+	# with the transfer), reads the answer and waits a little before it
+	# closes: the socket is empty when the backend has answered.  A read
+	# then could only fail (EAGAIN); the next one comes with the close.
+	run -0 bw handoffs --socket "$SOCK" --count 32 --early --linger-ms 5
+	[ "$(jf 'd["handed_off"]' <<<"$output")" = 32 ]
+	strace_stop "$st"
+	local n
+	n=$(grep -c '^recvfrom(.*= -1 EAGAIN' "$T/backend.tr" || true)
+	echo "backend: $n reads that found nothing, for 32 handoffs"
+	[ "$n" -lt 8 ]
+	# and it still read each request and each end of stream
+	[ "$(grep -c '^recvfrom(.*= 100$' "$T/backend.tr")" -ge 32 ]
+	[ "$(grep -c '^recvfrom(.*= 0$' "$T/backend.tr")" -ge 32 ]
+}
+
 @test "a backend that dies loses its handoff connection; its successor gets a new one" {
 	def echo ho-real
 	start_broker --handoff --events "$EV"
