@@ -41,6 +41,12 @@ ssize_t rp_io_read_some(int fd, void *buf, size_t len);
  * waits only as the fd does: a blocking fd until some is taken. */
 ssize_t rp_io_write_some(int fd, const void *buf, size_t len);
 
+/* rp_io_write_some for an fd known not to be a socket (a file, a pipe, a
+ * terminal: rp_fd_is_socket said 0): one write(2), with no send(2)
+ * tried first.  SIGPIPE must be ignored (rp_init does).  Windows: the
+ * same as rp_io_write_some. */
+ssize_t rp_io_write_plain(int fd, const void *buf, size_t len);
+
 /* rp_io_read_some and rp_io_write_some on a socket that never wait,
  * whatever its O_NONBLOCK says (MSG_DONTWAIT): for an fd that came from
  * another process, whose file status flags are the sender's, without

@@ -16,6 +16,10 @@
 /* Nested messages in our schema go three deep; anything deeper is not v1. */
 #define WIRE_MAX_DEPTH 16
 
+/* drop_dead's table of last occurrences, on the stack up to this many
+ * fields. */
+#define DEAD_FEW 32
+
 /* protobuf-c's structs hold char * and uint8_t * even for what it only
  * reads while packing; this is the one place we drop the const. */
 static char *
@@ -249,18 +253,24 @@ drop_dead(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
     size_t len, uint8_t **out, size_t *outlen)
 {
 	const ProtobufCFieldDescriptor *fd;
-	size_t *last, off, k, dead = 0, m = 0;
+	size_t few[DEAD_FEW], *last = few, off, k, dead = 0, m = 0;
 	uint64_t num;
 	uint8_t *copy;
 
 	*out = NULL;
-	last = calloc(desc->n_fields + 1, sizeof(*last));
+	/* Every message of ours fits in few (a Hello has 15 fields): no
+	 * allocation for the common case. */
+	if (desc->n_fields + 1 > DEAD_FEW)
+		last = calloc(desc->n_fields + 1, sizeof(*last));
+	else
+		memset(few, 0, (desc->n_fields + 1) * sizeof(*last));
 	if (last == NULL)
 		return -1;
 	/* Pass 1: where each singular field occurs last (offset + 1). */
 	for (off = 0; off < len; off += k) {
 		if ((k = field_size(data + off, len - off, &num)) == 0) {
-			free(last);
+			if (last != few)
+				free(last);
 			errno = EPROTO;
 			return -1;
 		}
@@ -278,12 +288,14 @@ drop_dead(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
 		}
 	}
 	if (dead == 0) {
-		free(last);
+		if (last != few)
+			free(last);
 		return 0;
 	}
 	/* Pass 2: copy what is live. */
 	if ((copy = malloc(len)) == NULL) {
-		free(last);
+		if (last != few)
+			free(last);
 		return -1;
 	}
 	for (off = 0; off < len; off += k) {
@@ -297,7 +309,8 @@ drop_dead(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
 		memcpy(copy + m, data + off, k);
 		m += k;
 	}
-	free(last);
+	if (last != few)
+		free(last);
 	*out = copy;
 	*outlen = m;
 	return 0;
@@ -439,48 +452,182 @@ rp_wire_echo(struct rp_frame_meta *m, const Rp__Frame *f)
 	m->tracestate = f->tracestate;
 }
 
-/* The frame around a payload; the one place a Frame is built. */
+/*
+ * The envelope is written by hand (issue 16: every reply goes through
+ * here; protobuf-c's reflective packing, and a temporary buffer for the
+ * payload, cost more than the rest of a Hello's work): proto3 as
+ * protobuf-c and protoc write it, fields in ascending number, defaults
+ * (0, "", empty bytes) left out.  test_wire_protoc holds it to protoc's
+ * bytes.
+ */
+static size_t
+vlen(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static uint8_t *
+vput(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+/* A varint field (number < 16: a one-byte key), left out when 0. */
+static size_t
+fv_len(uint64_t v)
+{
+	return v != 0 ? 1 + vlen(v) : 0;
+}
+
+static uint8_t *
+fv_put(uint8_t *p, unsigned num, uint64_t v)
+{
+	if (v == 0)
+		return p;
+	*p++ = (uint8_t)(num << 3);
+	return vput(p, v);
+}
+
+/* A length-delimited field of n bytes (number < 16), whatever n. */
+static size_t
+fb_len(size_t n)
+{
+	return 1 + vlen(n) + n;
+}
+
+static uint8_t *
+fb_put(uint8_t *p, unsigned num, const void *data, size_t n)
+{
+	*p++ = (uint8_t)(num << 3 | 2);
+	p = vput(p, n);
+	if (n > 0)
+		memcpy(p, data, n);
+	return p + n;
+}
+
+/* A string field, left out when NULL or empty. */
+static size_t
+fs_len(const char *s, size_t n)
+{
+	return s != NULL && n > 0 ? fb_len(n) : 0;
+}
+
+static uint8_t *
+fs_put(uint8_t *p, unsigned num, const char *s, size_t n)
+{
+	return s != NULL && n > 0 ? fb_put(p, num, s, n) : p;
+}
+
+/* What a frame carries around its payload. */
+struct env {
+	uint32_t kind, protocol;
+	uint64_t request_id, deadline_unix_ms;
+	const char *tp, *ts;
+	size_t tp_len, ts_len;
+	size_t plen;                 /* the payload's size */
+	size_t before, after;        /* the frame's bytes before and after it */
+};
+
+/* Check the envelope's strings and size it around a payload of plen
+ * bytes: 0, or -1 with errno (EILSEQ, EMSGSIZE). */
+static int
+env_size(struct env *e, uint32_t kind, uint32_t protocol,
+    uint64_t request_id, uint64_t deadline_unix_ms, const char *traceparent,
+    const char *tracestate, size_t plen)
+{
+	if (!str_ok(traceparent) || !str_ok(tracestate)) {
+		errno = EILSEQ;
+		return -1;
+	}
+	e->kind = kind;
+	e->protocol = protocol;
+	e->request_id = request_id;
+	e->deadline_unix_ms = deadline_unix_ms;
+	e->tp = traceparent;
+	e->ts = tracestate;
+	e->tp_len = traceparent != NULL ? strlen(traceparent) : 0;
+	e->ts_len = tracestate != NULL ? strlen(tracestate) : 0;
+	e->plen = plen;
+	/* 1 envelope_version, 2 kind, 3 payload_protocol, 4 payload... */
+	e->before = fv_len(RP_PROTOCOL_VERSION) + fv_len(kind) +
+	    fv_len(protocol) + (plen > 0 ? 1 + vlen(plen) : 0);
+	/* ...5 request_id, (6 payload_encoding NONE), 7 deadline_unix_ms,
+	 * 8 traceparent, 9 tracestate. */
+	e->after = fv_len(request_id) + fv_len(deadline_unix_ms) +
+	    fs_len(traceparent, e->tp_len) + fs_len(tracestate, e->ts_len);
+	if (plen > RP_FRAME_MAX || e->before + plen + e->after > RP_FRAME_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
+}
+
+/* Make room for the whole frame and write its header and the envelope
+ * up to the payload; returns where the payload goes (NULL: ENOMEM). */
+static uint8_t *
+env_open(struct rp_buf *out, const struct env *e)
+{
+	size_t body = e->before + e->plen + e->after;
+	uint8_t *p;
+
+	if (rp_buf_reserve(out, RP_FRAME_HEADER + body) != 0)
+		return NULL;
+	p = out->data + out->len;
+	rp_frame_header(p, (uint32_t)body);
+	p += RP_FRAME_HEADER;
+	p = fv_put(p, 1, RP_PROTOCOL_VERSION);
+	p = fv_put(p, 2, e->kind);
+	p = fv_put(p, 3, e->protocol);
+	if (e->plen > 0) {
+		*p++ = 4 << 3 | 2;
+		p = vput(p, e->plen);
+	}
+	return p;
+}
+
+/* Write the envelope after the payload (at p) and take the frame in. */
+static void
+env_close(struct rp_buf *out, const struct env *e, uint8_t *p)
+{
+	p = fv_put(p, 5, e->request_id);
+	p = fv_put(p, 7, e->deadline_unix_ms);
+	p = fs_put(p, 8, e->tp, e->tp_len);
+	p = fs_put(p, 9, e->ts, e->ts_len);
+	out->len = (size_t)(p - out->data);
+	out->data[out->len] = '\0';
+}
+
+/* The frame around a payload of bytes. */
 static int
 frame_append(struct rp_buf *out, uint32_t kind, uint32_t protocol,
     uint64_t request_id, uint64_t deadline_unix_ms, const char *traceparent,
     const char *tracestate, const uint8_t *payload, size_t plen)
 {
-	Rp__Frame f = RP__FRAME__INIT;
-	uint8_t hdr[RP_FRAME_HEADER];
-	size_t n, mark = out->len;
+	struct env e;
+	uint8_t *p;
 
-	if (!str_ok(traceparent) || !str_ok(tracestate)) {
-		errno = EILSEQ;
-		return -1;
-	}
 	if (payload == NULL && plen > 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	f.envelope_version = RP_PROTOCOL_VERSION;
-	f.kind = (Rp__FrameKind)kind;
-	f.payload_protocol = protocol;
-	f.payload.data = mut_bytes(payload);
-	f.payload.len = plen;
-	f.request_id = request_id;
-	f.payload_encoding = RP__PAYLOAD_ENCODING__PAYLOAD_ENCODING_NONE;
-	f.deadline_unix_ms = deadline_unix_ms;
-	f.traceparent = mut_str(traceparent);
-	f.tracestate = mut_str(tracestate);
-	n = rp__frame__get_packed_size(&f);
-	if (n > RP_FRAME_MAX) {
-		errno = EMSGSIZE;
+	if (env_size(&e, kind, protocol, request_id, deadline_unix_ms,
+	    traceparent, tracestate, plen) != 0 ||
+	    (p = env_open(out, &e)) == NULL)
 		return -1;
-	}
-	rp_frame_header(hdr, (uint32_t)n);
-	if (rp_buf_append(out, hdr, sizeof(hdr)) != 0)
-		return -1;
-	if (rp_wire_pack(out, &f.base) != 0) {
-		out->len = mark;
-		if (out->data != NULL)
-			out->data[mark] = '\0';
-		return -1;
-	}
+	if (plen > 0)
+		memcpy(p, payload, plen);
+	env_close(out, &e, p + plen);
 	return 0;
 }
 
@@ -492,21 +639,25 @@ rp_wire_frame_encode(struct rp_buf *out, const struct rp_frame_meta *m,
 	    m->deadline_unix_ms, m->traceparent, m->tracestate, payload, plen);
 }
 
-/* A frame around a packed message, with the given meta fields. */
+/* A frame around a packed message, with the given meta fields: the
+ * message is packed in place. */
 static int
 frame_msg(struct rp_buf *out, uint32_t kind, uint32_t protocol,
     uint64_t request_id, uint64_t deadline_unix_ms, const char *traceparent,
     const char *tracestate, const ProtobufCMessage *payload)
 {
-	struct rp_buf tmp = { 0 };
-	int r = -1;
+	struct env e;
+	uint8_t *p;
 
-	if (rp_wire_pack(&tmp, payload) == 0)
-		r = frame_append(out, kind, protocol, request_id,
-		    deadline_unix_ms, traceparent, tracestate, tmp.data,
-		    tmp.len);
-	rp_buf_free(&tmp);
-	return r;
+	if (env_size(&e, kind, protocol, request_id, deadline_unix_ms,
+	    traceparent, tracestate,
+	    protobuf_c_message_get_packed_size(payload)) != 0 ||
+	    (p = env_open(out, &e)) == NULL)
+		return -1;
+	if (e.plen > 0)
+		protobuf_c_message_pack(payload, p);
+	env_close(out, &e, p + e.plen);
+	return 0;
 }
 
 int
@@ -794,9 +945,10 @@ int
 rp_wire_negotiated_encode(struct rp_buf *out,
     const struct rp_frame_meta *echo, const struct rp_negotiated *n)
 {
-	Rp__HelloReply reply = RP__HELLO_REPLY__INIT;
-	Rp__Negotiated g = RP__NEGOTIATED__INIT;
-	size_t i;
+	uint64_t caps, keepalive;
+	uint8_t *start, *p;
+	size_t i, dv, bp, g;
+	struct env e;
 
 	if ((n->token_len != 0 && n->token_len != 16) ||
 	    (n->token_len != 0 && n->token == NULL) ||
@@ -818,24 +970,47 @@ rp_wire_negotiated_encode(struct rp_buf *out,
 			return -1;
 		}
 	}
-	g.negotiated_protocol = RP_PROTOCOL_VERSION;
-	g.daemon_version = mut_str(n->daemon_version);
-	g.backend_pipe = mut_str(n->backend_pipe);
-	g.n_warnings = n->n_warnings;
-	g.warnings = (char **)(uintptr_t)n->warnings;
 	/* Bit 0 promises a handoff; it means nothing without a token, so a
 	 * backend's own bit 0 never leaks through on its own. */
-	g.server_capabilities = n->server_capabilities & ~RP_CAP_HANDLE_PASSING;
+	caps = n->server_capabilities & ~RP_CAP_HANDLE_PASSING;
 	if (n->token_len > 0)
-		g.server_capabilities |= RP_CAP_HANDLE_PASSING;
-	g.keepalive_interval_secs = n->keepalive_interval_secs != 0 ?
+		caps |= RP_CAP_HANDLE_PASSING;
+	keepalive = n->keepalive_interval_secs != 0 ?
 	    n->keepalive_interval_secs : RP_KEEPALIVE_DEFAULT_SECS;
-	g.handle_passed_token.data = mut_bytes(n->token);
-	g.handle_passed_token.len = n->token_len;
-	g.connection_id = n->connection_id;
-	reply.result_case = RP__HELLO_REPLY__RESULT_NEGOTIATED;
-	reply.negotiated = &g;
-	return reply_msg(out, echo, RP_PP_CONTROL, &reply.base);
+	/* Written by hand, as the envelope (every Hello is answered so):
+	 * HelloReply{1 negotiated: Negotiated{1 negotiated_protocol,
+	 * 2 daemon_version, 3 backend_pipe, 4 warnings (each, even empty),
+	 * 5 server_capabilities, 6 keepalive_interval_secs,
+	 * 7 handle_passed_token, 8 connection_id}}. */
+	dv = n->daemon_version != NULL ? strlen(n->daemon_version) : 0;
+	bp = n->backend_pipe != NULL ? strlen(n->backend_pipe) : 0;
+	g = fv_len(RP_PROTOCOL_VERSION) + fs_len(n->daemon_version, dv) +
+	    fs_len(n->backend_pipe, bp) + fv_len(caps) + fv_len(keepalive) +
+	    (n->token_len > 0 ? fb_len(n->token_len) : 0) +
+	    fv_len(n->connection_id);
+	for (i = 0; i < n->n_warnings; i++)
+		g += fb_len(strlen(n->warnings[i]));
+	if (env_size(&e, RP_KIND_RESPONSE, RP_PP_CONTROL,
+	    echo != NULL ? echo->request_id : 0, 0,
+	    echo != NULL ? echo->traceparent : NULL,
+	    echo != NULL ? echo->tracestate : NULL, 1 + vlen(g) + g) != 0 ||
+	    (start = env_open(out, &e)) == NULL)
+		return -1;
+	p = start;
+	*p++ = 1 << 3 | 2;
+	p = vput(p, g);
+	p = fv_put(p, 1, RP_PROTOCOL_VERSION);
+	p = fs_put(p, 2, n->daemon_version, dv);
+	p = fs_put(p, 3, n->backend_pipe, bp);
+	for (i = 0; i < n->n_warnings; i++)
+		p = fb_put(p, 4, n->warnings[i], strlen(n->warnings[i]));
+	p = fv_put(p, 5, caps);
+	p = fv_put(p, 6, keepalive);
+	if (n->token_len > 0)
+		p = fb_put(p, 7, n->token, n->token_len);
+	p = fv_put(p, 8, n->connection_id);
+	env_close(out, &e, p);
+	return 0;
 }
 
 const char *

@@ -897,6 +897,8 @@ admin_frame(struct broker *b, struct conn *c, Rp__Frame *f)
 		conn_close(b, c, CONN_CLOSE_BAD_ADMIN);
 		return;
 	}
+	/* What is reported counts every handoff Ack that has come back. */
+	handoff_settle_all(b);
 	memset(&r, 0, sizeof(r));
 	r.kind = RP__ADMIN_REPLY_KIND__ADMIN_REPLY_KIND_TEXT;
 	r.content_type = CT_TEXT;

@@ -15,7 +15,13 @@
  *     flight): nobody waits for the Ack;
  *   - the backend itself writes the handoff-ready event on the adopted
  *     connection (--handoff-event backend, the default: spawned backends
- *     are told so in RP_HANDOFF_EVENT), so the Ack is only accounting.
+ *     are told so in RP_HANDOFF_EVENT), so the Ack is only accounting,
+ *     and is read lazily: while transfers are in flight the connection
+ *     is not watched (the backend's Ack wakes nobody), and the Acks are
+ *     read together, after ACK_BATCH transfers, ACK_SETTLE_MS after a
+ *     transfer, before an admin request is answered, and before a
+ *     deadline or a close would end their transfers otherwise.  Once
+ *     nothing is in flight it is watched again, to hear of a hang-up.
  *
  * With --handoff-event broker the spec's own sequence is kept instead: the
  * client's fd stays open here until the Ack, the broker writes the event
@@ -41,7 +47,9 @@
 #define HPEND_MAX 1024u         /* transfers in flight to one backend */
 #define RETRY_MS 1000           /* after a failed connect, before another */
 #define QUIET_MS 1000           /* set-up failures: one event per this */
-#define ACK_READ 4096
+#define ACK_READ 4096           /* ~100 Acks of service "echo" */
+#define ACK_BATCH 32            /* lazy Acks: read after this many transfers */
+#define ACK_SETTLE_MS 50        /* ... or this long after one */
 #define TOKENS_CAP 16384
 
 static const char *const ho_names[HANDOFF_OUTCOMES] = {
@@ -51,6 +59,7 @@ static const char *const ho_names[HANDOFF_OUTCOMES] = {
 };
 
 static void hconn_cb(struct rp_loop *loop, int fd, unsigned ev, void *arg);
+static void read_acks(struct broker *b, struct bkey *k);
 
 const char *
 handoff_outcome_name(unsigned o)
@@ -162,6 +171,10 @@ handoff_key_close(struct broker *b, struct bkey *k, enum handoff_outcome why,
 	struct hpend p;
 	uint32_t i;
 
+	/* Acks that came and were not read yet (lazy) end their transfers
+	 * as they say, not as why (unless this is the reading itself). */
+	if (hc->fd >= 0 && k->event_backend && hc->ring.n > 0 && !hc->reading)
+		read_acks(b, k);
 	if (hc->fd >= 0) {
 		/* Windows: what was given for transfers that end here goes
 		 * back first, while the backend can still be named. */
@@ -182,6 +195,11 @@ handoff_key_close(struct broker *b, struct bkey *k, enum handoff_outcome why,
 		rp_loop_timer_cancel(b->loop, hc->timer);
 		hc->timer = 0;
 	}
+	if (hc->settle != 0) {
+		rp_loop_timer_cancel(b->loop, hc->settle);
+		hc->settle = 0;
+	}
+	hc->unread = 0;
 	hc->retry_at = 0;
 	/* Each is taken off the ring before it is finished: finishing one
 	 * may close connections and start a stop that comes back here. */
@@ -252,9 +270,14 @@ ack(struct broker *b, struct bkey *k, uint8_t *body, size_t len)
 	return -1;
 }
 
-/* Read what Acks there are (one read: the rest, if any, wakes us again). */
-static void
-read_acks(struct broker *b, struct bkey *k)
+static void watch(struct broker *b, struct bkey *k);
+
+/*
+ * One read of Acks: 1 when it filled the buffer (more may be there), 0
+ * when it did not, -1 when the connection was closed.
+ */
+static int
+read_some_acks(struct broker *b, struct bkey *k)
 {
 	struct hconn *hc = &k->ho;
 	enum rp_frame_status st;
@@ -266,7 +289,7 @@ read_acks(struct broker *b, struct bkey *k)
 		n = rp_io_recv_nowait(hc->fd, buf, sizeof(buf));
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return;
+		return 0;
 	if (n <= 0) {
 		char why[128];
 
@@ -275,7 +298,7 @@ read_acks(struct broker *b, struct bkey *k)
 		    "the handoff connection failed: ",
 		    n == 0 ? "" : strerror(errno));
 		handoff_key_close(b, k, HANDOFF_BACKEND_GONE, why);
-		return;
+		return -1;
 	}
 	while (off < (size_t)n) {
 		st = rp_frame_decoder_feed(&hc->dec, buf + off, (size_t)n - off,
@@ -286,22 +309,70 @@ read_acks(struct broker *b, struct bkey *k)
 		if (st != RP_FRAME_OK) {
 			handoff_key_close(b, k, HANDOFF_BAD_ACK,
 			    rp_frame_status_str(st));
-			return;
+			return -1;
 		}
 		body = rp_frame_decoder_take(&hc->dec, &len);
 		if (ack(b, k, body, len) < 0)
-			return;
+			return -1;
 	}
+	return (size_t)n == sizeof(buf);
 }
 
+/* Read what Acks there are: one read as they come (the rest, if any,
+ * wakes us again); lazily, until a read leaves some room. */
+static void
+read_acks(struct broker *b, struct bkey *k)
+{
+	struct hconn *hc = &k->ho;
+	int r;
+
+	hc->reading = 1;
+	hc->unread = 0;
+	do
+		r = read_some_acks(b, k);
+	while (r == 1 && k->event_backend);
+	hc->reading = 0;
+	if (r >= 0 && k->event_backend)
+		watch(b, k);
+}
+
+/* Acks are read as they come, except the lazy ones: those only while
+ * nothing is in flight, which is when only a hang-up can come. */
 static void
 watch(struct broker *b, struct bkey *k)
 {
 	struct hconn *hc = &k->ho;
-	unsigned ev = RP_LOOP_READ | (hc->out.len > 0 ? RP_LOOP_WRITE : 0);
+	unsigned ev = hc->out.len > 0 ? RP_LOOP_WRITE : 0;
 
+	if (!k->event_backend || hc->ring.n == 0)
+		ev |= RP_LOOP_READ;
 	if (ev != hc->events && rp_loop_mod(b->loop, hc->fd, ev) == 0)
 		hc->events = ev;
+}
+
+static void
+settle_cb(struct rp_loop *loop, void *arg)
+{
+	struct bkey *k = arg;
+
+	(void)loop;
+	k->ho.settle = 0;
+	read_acks(k->b, k);
+	/* Some are not back yet: look again later (their deadline is
+	 * the other timer's). */
+	if (k->ho.fd >= 0 && k->ho.ring.n > 0)
+		k->ho.settle = rp_loop_timer(k->b->loop, rp_loop_now(loop) +
+		    ACK_SETTLE_MS, settle_cb, k);
+}
+
+void
+handoff_settle_all(struct broker *b)
+{
+	struct bkey *k;
+
+	for (k = b->keys; k != NULL; k = k->next)
+		if (k->event_backend && k->ho.fd >= 0 && k->ho.ring.n > 0)
+			read_acks(b, k);
 }
 
 /* Write offer bytes the socket did not take before.  0, or -1 when the
@@ -357,6 +428,9 @@ hconn_timer_cb(struct rp_loop *loop, void *arg)
 	char why[96];
 
 	hc->timer = 0;
+	/* A lazy Ack may be there, unread. */
+	if (k->event_backend && hc->fd >= 0 && hc->ring.n > 0)
+		read_acks(b, k);
 	hring_trim(&hc->ring);
 	if (hc->ring.n == 0)
 		return;
@@ -433,6 +507,15 @@ handoff_prepare(struct broker *b, struct conn *c, struct bkey *k)
 	}
 	/* The fd must follow every byte already queued on the connection;
 	 * a backend that is not keeping up gets no more for now. */
+	/* Lazy Acks may have come back for some of those in flight. */
+	if (hc->ring.n >= HPEND_MAX && k->event_backend) {
+		read_acks(b, k);
+		if (hc->fd < 0) {
+			count(b, k, HANDOFF_NO_SOCKET, c->corr,
+			    "the handoff connection closed");
+			return 0;
+		}
+	}
 	if (hc->ring.n >= HPEND_MAX || hc->out.len > 0) {
 		count(b, k, HANDOFF_BUSY, c->corr,
 		    "the backend is not keeping up");
@@ -574,7 +657,18 @@ handoff_transfer(struct broker *b, struct conn *c)
 			    "out of memory");
 			return;
 		}
-		watch(b, k);
 	}
+	if (k->event_backend) {
+		/* The Acks of a burst are read together, or soon after. */
+		if (++hc->unread >= ACK_BATCH) {
+			read_acks(b, k);
+			if (hc->fd < 0)
+				return;
+		} else if (hc->settle == 0) {
+			hc->settle = rp_loop_timer(b->loop, rp_loop_now(b->loop) +
+			    ACK_SETTLE_MS, settle_cb, k);
+		}
+	}
+	watch(b, k);
 	arm(b, k);
 }

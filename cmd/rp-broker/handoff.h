@@ -52,11 +52,14 @@ enum handoff_outcome {
 struct hconn {
 	int fd;                        /* -1: not connected */
 	uint8_t in_loop;
+	uint8_t reading;               /* in read_acks (no second read) */
 	unsigned events;
+	uint32_t unread;               /* transfers since the Acks were read */
 	struct rp_frame_decoder dec;   /* the Ack being read */
 	struct rp_buf out;             /* offer bytes the socket did not take */
 	struct hring ring;             /* transfers whose Ack is not read */
 	uint64_t timer;                /* the oldest transfer's deadline */
+	uint64_t settle;               /* lazy Acks: read them by then */
 	int64_t retry_at;              /* after a failed connect, not before */
 	int64_t quiet_until;           /* set-up failures: no event before */
 };
@@ -85,6 +88,11 @@ void handoff_close_all(struct broker *b);
 
 /* Free what k's handoff connection holds (the key is going). */
 void handoff_key_free(struct bkey *k);
+
+/* Read the Acks that have arrived for every backend whose event the
+ * backend writes (those are read lazily, see handoff.c), so that what is
+ * reported next counts them. */
+void handoff_settle_all(struct broker *b);
 
 /* "accepted", "refused", ... ("unknown" beyond). */
 const char *handoff_outcome_name(unsigned o);

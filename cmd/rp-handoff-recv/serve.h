@@ -63,6 +63,7 @@ struct conn {
 	                               go out in one write */
 	uint8_t nowait;             /* an adopted fd, flags not asked for:
 	                               I/O with MSG_DONTWAIT (c_read) */
+	uint8_t drained;            /* the last read left the socket empty */
 	unsigned events;            /* what the loop watches (0: nothing) */
 	int watched;
 	uint64_t timer;

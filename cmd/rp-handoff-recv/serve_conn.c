@@ -315,6 +315,7 @@ c_write(struct conn *c, const void *buf, size_t len)
 static void
 echo_run(struct conn *c)
 {
+	size_t space;
 	ssize_t n;
 	int round;
 
@@ -330,12 +331,13 @@ echo_run(struct conn *c)
 			 * its request already; answer it together with the
 			 * event in front of it. */
 			c->fill = 0;
-			n = c_read(c, c->buf + c->len,
-			    sizeof(c->buf) - c->len);
+			space = sizeof(c->buf) - c->len;
+			n = c_read(c, c->buf + c->len, space);
 			if (n > 0)
 				c->len += (uint32_t)n;
 			else if (n == 0)
 				c->rd_eof = 1;
+			c->drained = n < (ssize_t)space;
 		}
 		if (c->classified && c->off < c->len) {
 			n = c_write(c, c->buf + c->off, c->len - c->off);
@@ -354,12 +356,21 @@ echo_run(struct conn *c)
 				return;
 			}
 			c->off = c->len = 0;
+			/* All answered, and the socket was empty when last
+			 * read: what comes next comes later, and readiness
+			 * says when (a read now would only fail). */
+			if (c->drained && !c->rd_eof) {
+				watch(c, RP_LOOP_READ);
+				return;
+			}
 		}
 		if (c->rd_eof) {
 			conn_close(c);
 			return;
 		}
-		n = c_read(c, c->buf + c->len, sizeof(c->buf) - c->len);
+		space = sizeof(c->buf) - c->len;
+		n = c_read(c, c->buf + c->len, space);
+		c->drained = n < (ssize_t)space;
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

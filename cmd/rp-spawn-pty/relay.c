@@ -40,7 +40,9 @@ on_master(struct rp_loop *loop, int fd, unsigned ev, void *arg)
 	(void)fd;
 	if (ev & (RP_LOOP_READ | RP_LOOP_HUP | RP_LOOP_ERR))
 		relay_read_master(s);
-	relay_flush_out(s);
+	/* What stdout did not take waits for on_stdout. */
+	if (!s->out_wait)
+		relay_flush_out(s);
 	if ((ev & RP_LOOP_WRITE) && !s->ended)
 		relay_flush_in(s);
 	relay_update(s);
@@ -276,6 +278,7 @@ setup_relay(struct session *s)
 	s->out_fd = rp_pty_out_fd(1, &nb);
 	if (s->out_fd < 0)
 		return -1;
+	s->out_sock = rp_fd_is_socket(s->out_fd) == 1;
 	if (nb) {
 		if (rp_loop_add(s->loop, s->out_fd, 0, on_stdout, s) != 0)
 			return -1;

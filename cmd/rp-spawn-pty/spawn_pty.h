@@ -13,8 +13,9 @@
 #include "pty.h"
 #include "spawn.h"
 
-#define OUT_CAP (256u * 1024u)  /* a master read gives at most 4 KiB; */
-#define IN_CAP (64u * 1024u)    /* batching them makes few big writes */
+#define OUT_CAP (256u * 1024u)  /* output stdout has not taken yet; while
+                                   it is full, the terminal is not read */
+#define IN_CAP (64u * 1024u)
 #define WIRE_CAP (16u * 1024u)  /* encoded input, read for the terminal's
                                    settings of the moment */
 
@@ -70,6 +71,9 @@ struct session {
 	unsigned out_ev;           /* current interest on out_fd */
 	int out_broken;            /* stdout is gone: output is dropped */
 	int out_closed;            /* stdout was closed when we started */
+	int out_sock;              /* stdout is a socket (send, not write) */
+	int out_wait;              /* stdout said EAGAIN: no more tries
+	                              until it is writable */
 	struct queue out;          /* master -> stdout */
 
 	unsigned master_ev;        /* current interest on the master */

@@ -23,17 +23,33 @@
 
 /* ------------------------------------------------------------- output */
 
+/* The transcript is a file we opened (never a socket): written whole,
+ * each write(2) as it comes. */
 static void
 keep_transcript(struct session *s, const char *p, size_t n)
 {
-	if (s->transcript_fd < 0)
-		return;
-	if (rp_io_write_full(s->transcript_fd, p, n, RP_DEADLINE_NEVER) != 0) {
+	ssize_t k;
+
+	while (s->transcript_fd >= 0 && n > 0) {
+		k = rp_io_write_plain(s->transcript_fd, p, n);
+		if (k > 0) {
+			p += k;
+			n -= (size_t)k;
+			continue;
+		}
 		cli_warn("write to transcript %s: %s", s->o->transcript,
-		    strerror(errno));
+		    k < 0 ? strerror(errno) : "nothing written");
 		rp_fd_close(&s->transcript_fd);
 		s->failed = 1;
 	}
+}
+
+/* One write to stdout: send(2) only to a socket. */
+static ssize_t
+out_write(struct session *s, const char *p, size_t n)
+{
+	return s->out_sock ? rp_io_write_some(s->out_fd, p, n) :
+	    rp_io_write_plain(s->out_fd, p, n);
 }
 
 void
@@ -50,13 +66,19 @@ relay_master_finished(struct session *s)
 	s->drain_timer = 0;
 }
 
-/* Read the master until it has nothing more for now, the buffer is full,
- * or the terminal is closed for good (EIO). */
+/*
+ * Read the master until it has nothing more for now, the buffer is full,
+ * or the terminal is closed for good (EIO).  Each piece goes on at once
+ * (to the transcript, and to stdout unless it is waiting for room): a
+ * read of the master gives at most what the line discipline holds (4
+ * KiB), and a read that comes before the kernel has moved in the next
+ * piece sleeps until it has; writing meanwhile is time that sleep would
+ * have taken, and the next read more often finds its piece there.
+ */
 void
 relay_read_master(struct session *s)
 {
 	struct queue *q = &s->out;
-	size_t start;
 	ssize_t n;
 
 	if (s->master_done)
@@ -68,12 +90,16 @@ relay_read_master(struct session *s)
 		q->len -= q->off;
 		q->off = 0;
 	}
-	start = q->len;
 	while (q->len < q->cap) {
 		n = rp_io_read_some(s->pty.master, q->data + q->len,
 		    q->cap - q->len);
 		if (n > 0) {
+			keep_transcript(s, q->data + q->len, (size_t)n);
 			q->len += (size_t)n;
+			s->bytes_out += (size_t)n;
+			s->drain_progress = 1;
+			if (!s->out_wait)
+				relay_flush_out(s);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -87,11 +113,6 @@ relay_read_master(struct session *s)
 		}
 		relay_master_finished(s);
 		break;
-	}
-	if (q->len > start) {
-		s->bytes_out += q->len - start;
-		s->drain_progress = 1;
-		keep_transcript(s, q->data + start, q->len - start);
 	}
 }
 
@@ -127,19 +148,22 @@ relay_flush_out(struct session *s)
 			relay_output_lost(s, EBADF);
 			continue;
 		}
-		n = rp_io_write_some(s->out_fd, q->data + q->off,
-		    q->len - q->off);
+		n = out_write(s, q->data + q->off, q->len - q->off);
 		if (n > 0) {
 			q->off += (size_t)n;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EAGAIN)
+		if (n < 0 && errno == EAGAIN) {
+			/* Until stdout says it has room (on_stdout). */
+			s->out_wait = 1;
 			return;
+		}
 		relay_output_lost(s, n < 0 ? errno : EIO);
 	}
 	q->off = q->len = 0;
+	s->out_wait = 0;
 }
 
 /* -------------------------------------------------------------- input */
@@ -253,7 +277,8 @@ relay_flush_in(struct session *s)
 
 	for (;;) {
 		while (w->off < w->len) {
-			n = rp_io_write_some(s->pty.master, w->data + w->off,
+			/* A terminal: never a socket. */
+			n = rp_io_write_plain(s->pty.master, w->data + w->off,
 			    w->len - w->off);
 			if (n > 0) {
 				w->off += (size_t)n;

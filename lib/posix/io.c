@@ -136,6 +136,17 @@ rp_io_write_some(int fd, const void *buf, size_t len)
 	}
 }
 
+ssize_t
+rp_io_write_plain(int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = write(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
 int
 rp_io_write_full(int fd, const void *buf, size_t len, int64_t deadline)
 {

@@ -517,6 +517,12 @@ rp_io_send_nowait(int fd, const void *buf, size_t len)
 }
 
 ssize_t
+rp_io_write_plain(int fd, const void *buf, size_t len)
+{
+	return rp_io_write_some(fd, buf, len);
+}
+
+ssize_t
 rp_io_recv_nowait(int fd, void *buf, size_t len)
 {
 	return rp_io_read_some(fd, buf, len);

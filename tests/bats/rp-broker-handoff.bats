@@ -443,6 +443,78 @@ idempotent"
 	assert_line "still fine"
 }
 
+traced() {
+	[ "$(awk '/^TracerPid:/ { print $2 }' "/proc/$1/status")" != 0 ]
+}
+
+# strace_start NAME PID CALLS: trace CALLS of PID into $T/NAME (its pid in
+# the global STRACE_PID once attached).
+strace_start() {
+	strace -qq -o "$T/$1" -e trace="$3" -p "$2" 2>/dev/null &
+	STRACE_PID=$!
+	RP_BG_PIDS+=("$STRACE_PID")
+	wait_for traced "$2"
+}
+
+strace_stop() {
+	kill -INT "$1"
+	wait "$1" || true
+}
+
+@test "the Acks of handoffs one after the other are read together, not one wake-up each (issue 16)" {
+	def echo ho-real
+	start_broker --handoff
+	run -0 adopt --connect <<<"warm"
+	wait_for outcome_is accepted 1
+	wait_for settled
+	# the count below needs strace, which cannot trace what is traced
+	! traced self || return 0
+	strace_start broker.tr "$BPID" recvfrom
+	local st=$STRACE_PID
+	# A moment between handoffs, so that each Ack is back before the next
+	# Hello.
+	run -0 bw handoffs --socket "$SOCK" --count 64 --linger-ms 2
+	[ "$(jf 'd["handed_off"]' <<<"$output")" = 64 ]
+	strace_stop "$st"
+	# Each Ack read as it came was one recvfrom (and a wake-up) per
+	# handoff; read together, after 32 transfers or 50 ms after one,
+	# it is a few.
+	local n
+	n=$(grep -c '^recvfrom(' "$T/broker.tr")
+	echo "broker: $n reads of Acks for 64 handoffs"
+	[ "$n" -lt 32 ]
+	# Every one of them is counted all the same (an admin request reads
+	# what has come back before it answers).
+	[ "$(metric running_process_broker_v1_handoff_total outcome=accepted)" = 65 ]
+	[ "$(metric running_process_broker_v1_handoffs_in_flight)" = 0 ]
+}
+
+@test "the backend does not read an adopted connection again before it is readable (issue 16)" {
+	def echo ho-real
+	start_broker --handoff
+	run -0 adopt --connect <<<"warm"
+	wait_for outcome_is accepted 1
+	! traced self || return 0
+	local pid
+	pid=$(backend_pid)
+	strace_start backend.tr "$pid" recvfrom
+	local st=$STRACE_PID
+	# Each client sends its request behind the Hello (so it is there
+	# with the transfer), reads the answer and waits a little before it
+	# closes: the socket is empty when the backend has answered.  A read
+	# then could only fail (EAGAIN); the next one comes with the close.
+	run -0 bw handoffs --socket "$SOCK" --count 32 --early --linger-ms 5
+	[ "$(jf 'd["handed_off"]' <<<"$output")" = 32 ]
+	strace_stop "$st"
+	local n
+	n=$(grep -c '^recvfrom(.*= -1 EAGAIN' "$T/backend.tr" || true)
+	echo "backend: $n reads that found nothing, for 32 handoffs"
+	[ "$n" -lt 8 ]
+	# and it still read each request and each end of stream
+	[ "$(grep -c '^recvfrom(.*= 100$' "$T/backend.tr")" -ge 32 ]
+	[ "$(grep -c '^recvfrom(.*= 0$' "$T/backend.tr")" -ge 32 ]
+}
+
 @test "a backend that dies loses its handoff connection; its successor gets a new one" {
 	def echo ho-real
 	start_broker --handoff --events "$EV"

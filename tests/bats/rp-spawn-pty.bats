@@ -201,6 +201,48 @@ EOF
 	[ "$(wc -l <"$T/t.log")" -eq 50001 ]
 }
 
+# Issue 16: a read of the master gives at most one line-discipline buffer
+# (4 KiB), and reading again before the kernel has moved the next one in
+# sleeps until it has; each piece read goes on at once (stdout, the
+# transcript), which is time that sleep would take.  Neither is a socket
+# here, so nothing is tried on them with send(2) first.
+@test "each piece read from the terminal goes to stdout and the transcript at once, with write(2) alone" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	seq 200000 >"$T/in"
+	strace -qq -o "$T/tr" -e trace=read,write,sendto \
+		"$SP" --transcript "$T/t.log" -- cat "$T/in" </dev/null >"$T/out"
+	sed 's/$/\r/' "$T/in" | cmp - "$T/out"
+	cmp "$T/out" "$T/t.log"
+	# no send(2) tried on a file (ENOTSOCK)
+	run ! grep -q '^sendto(' "$T/tr"
+	# Every read that brought bytes is followed, before the next read,
+	# by a write of as many bytes to stdout and to the transcript.
+	/usr/bin/python3 - "$T/tr" <<'PY'
+import collections, re, sys
+calls = []
+for line in open(sys.argv[1]):
+    m = re.match(r"(read|write)\((\d+), .*\) = (-?\d+)", line)
+    if m:
+        calls.append((m.group(1), int(m.group(2)), int(m.group(3))))
+# the terminal: the fd most reads brought bytes from
+master = collections.Counter(fd for c, fd, n in calls
+                             if c == "read" and n > 0).most_common(1)[0][0]
+reads = late = 0
+pending = []
+for c, fd, n in calls:
+    if c == "read" and fd == master:
+        late += bool(pending)
+        pending = [n, n] if n > 0 else []   # stdout, transcript
+        reads += n > 0
+    elif c == "write" and n in pending:
+        pending.remove(n)
+late += bool(pending)
+print("reads with bytes: %d, not written on before the next: %d"
+      % (reads, late))
+sys.exit(0 if reads >= 100 and late <= reads // 100 else 1)
+PY
+}
+
 @test "an unwritable transcript or record directory is 125, and nothing runs" {
 	run --separate-stderr "$SP" --transcript "$T/nodir/t.log" -- touch "$T/ran"
 	[ "$status" -eq 125 ]

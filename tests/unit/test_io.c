@@ -243,7 +243,16 @@ test_pipe_and_nowait(void)
 	close(p[1]);
 	T_EQ(rp_fd_pipe(p, 0), 0);
 	T_EQ((int)(fcntl(p[0], F_GETFL) & O_NONBLOCK), 0);
+	/* rp_io_write_plain: a plain write; with SIGPIPE ignored (rp_init
+	 * ignores it), a pipe nobody reads is EPIPE. */
+	T_EQ(rp_io_write_plain(p[1], "xy", 2), 2);
+	T_EQ(rp_io_read_some(p[0], buf, sizeof(buf)), 2);
+	signal(SIGPIPE, SIG_IGN);
 	close(p[0]);
+	errno = 0;
+	T_EQ(rp_io_write_plain(p[1], "x", 1), -1);
+	T_EQ(errno, EPIPE);
+	signal(SIGPIPE, SIG_DFL);
 	close(p[1]);
 
 	/* Blocking sockets: the "no wait" calls still never wait. */

@@ -190,6 +190,37 @@ test_utf8(void)
 		    cases[i].ok);
 		T_OK(utf8_split_agrees(cases[i].s, cases[i].n));
 	}
+	/* Long ASCII is checked eight bytes at a time: a NUL, a stray
+	 * byte, or a character, at every offset of every length up to 40
+	 * (each offset within a word and across words, and the tail). */
+	{
+		uint8_t b[48];
+		size_t len, at;
+		int bad = 0;
+
+		for (len = 1; len <= 40; len++) {
+			memset(b, 'a', sizeof(b));
+			if (!rp_utf8_valid(b, len))
+				bad++;
+			for (at = 0; at < len; at++) {
+				memset(b, 'a', sizeof(b));
+				b[at] = 0;
+				bad += rp_utf8_valid(b, len) != 0;
+				b[at] = 0x80;
+				bad += rp_utf8_valid(b, len) != 0;
+				b[at] = 0x7f;
+				bad += rp_utf8_valid(b, len) != 1;
+				if (at + 1 < len) {
+					b[at] = 0xc3;
+					b[at + 1] = 0xa9;
+					bad += rp_utf8_valid(b, len) != 1;
+					b[at + 1] = 'a';
+					bad += rp_utf8_valid(b, len) != 0;
+				}
+			}
+		}
+		T_EQ(bad, 0);
+	}
 	/* A bad byte is sticky: what follows cannot make it good. */
 	T_EQ(rp_utf8_feed(&u, (const uint8_t *)"\xff", 1), -1);
 	T_EQ(rp_utf8_feed(&u, (const uint8_t *)"ok", 2), -1);

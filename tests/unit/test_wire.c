@@ -2,6 +2,7 @@
  * 10-wire.md §6 that the library decides, replies and their echo, names,
  * admin verbs, handoff offers and acks, and decoder strictness. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -992,6 +993,166 @@ test_negotiated(void)
 	rp_buf_free(&out);
 }
 
+/*
+ * The envelope and the Negotiated are written by hand (issue 16): their
+ * bytes must be protobuf-c's, field for field, for any mix of present and
+ * default fields (test_wire_protoc holds the same to protoc's).
+ */
+static uint64_t
+rnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* 0, a small value, or anything, each a third of the time. */
+static uint64_t
+rnd_u64(uint64_t *x)
+{
+	switch (rnd(x) % 3) {
+	case 0:
+		return 0;
+	case 1:
+		return rnd(x) % 300;
+	default:
+		return rnd(x) >> (rnd(x) % 64);
+	}
+}
+
+static const char *
+rnd_str(uint64_t *x)
+{
+	static const char *const strs[] = { NULL, "", "a", "1.2.3",
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+		"/run/user/1000/running-process/broker/rpb-v1-0123456789abcdef"
+		"-be-00112233445566778899aabbccddeeff.sock", "\xc3\xa9t\xc3\xa9",
+		"a string of a hundred and thirty bytes, long enough for its "
+		"length to take two bytes of varint: 0123456789012345678901234"
+		"5678901234567890" };
+
+	return strs[rnd(x) % (sizeof(strs) / sizeof(strs[0]))];
+}
+
+/* The frame protobuf-c packs around payload bytes. */
+static void
+frame_by_protobuf_c(struct rp_buf *out, const struct rp_frame_meta *m,
+    const uint8_t *payload, size_t plen)
+{
+	Rp__Frame f = RP__FRAME__INIT;
+	uint8_t hdr[RP_FRAME_HEADER];
+
+	f.envelope_version = 1;
+	f.kind = (Rp__FrameKind)m->kind;
+	f.payload_protocol = m->protocol;
+	f.payload.data = (uint8_t *)(uintptr_t)payload;
+	f.payload.len = plen;
+	f.request_id = m->request_id;
+	f.deadline_unix_ms = m->deadline_unix_ms;
+	f.traceparent = (char *)(uintptr_t)(m->traceparent ? m->traceparent :
+	    "");
+	f.tracestate = (char *)(uintptr_t)(m->tracestate ? m->tracestate : "");
+	rp_frame_header(hdr, (uint32_t)rp__frame__get_packed_size(&f));
+	T_EQ(rp_buf_append(out, hdr, sizeof(hdr)), 0);
+	T_EQ(rp_wire_pack(out, &f.base), 0);
+}
+
+static void
+test_hand_encoding_is_protobuf_c(void)
+{
+	static const uint8_t tok[16] = "0123456789abcdef";
+	struct rp_buf ours = { 0 }, theirs = { 0 }, payload = { 0 };
+	const char *warnings[3];
+	struct rp_frame_meta m;
+	struct rp_negotiated n;
+	uint64_t x = 0x9e3779b97f4a7c15u;
+	int i, same = 1;
+	size_t k;
+
+	for (i = 0; i < 5000 && same; i++) {
+		memset(&m, 0, sizeof(m));
+		m.kind = (uint32_t)(rnd(&x) % 4);
+		m.protocol = rnd(&x) % 2 ? 0 : (uint32_t)rnd_u64(&x);
+		m.request_id = rnd_u64(&x);
+		m.deadline_unix_ms = rnd_u64(&x);
+		m.traceparent = rnd_str(&x);
+		m.tracestate = rnd_str(&x);
+		/* A frame around bytes (0 to 300 of them). */
+		rp_buf_clear(&payload);
+		for (k = rnd(&x) % 301; k > 0; k--)
+			T_EQ(rp_buf_append(&payload, "pq", 1 + k % 2), 0);
+		rp_buf_clear(&ours);
+		rp_buf_clear(&theirs);
+		T_EQ(rp_wire_frame_encode(&ours, &m, payload.data, payload.len),
+		    0);
+		frame_by_protobuf_c(&theirs, &m, payload.data, payload.len);
+		same = ours.len == theirs.len &&
+		    memcmp(ours.data, theirs.data, ours.len) == 0;
+		T_OK(same);
+		/* A Negotiated reply. */
+		memset(&n, 0, sizeof(n));
+		n.daemon_version = rnd_str(&x);
+		n.backend_pipe = rnd_str(&x);
+		n.server_capabilities = rnd_u64(&x);
+		n.keepalive_interval_secs = rnd_u64(&x);
+		if (rnd(&x) % 2) {
+			n.token = tok;
+			n.token_len = 16;
+		}
+		n.connection_id = rnd_u64(&x);
+		n.n_warnings = (size_t)(rnd(&x) % 4);
+		for (k = 0; k < n.n_warnings; k++) {
+			warnings[k] = rnd_str(&x);
+			if (warnings[k] == NULL)
+				warnings[k] = "";
+		}
+		n.warnings = warnings;
+		m.kind = RP_KIND_RESPONSE;
+		m.protocol = RP_PP_CONTROL;
+		m.deadline_unix_ms = 0;
+		rp_buf_clear(&ours);
+		T_EQ(rp_wire_negotiated_encode(&ours, i % 7 ? &m : NULL, &n), 0);
+		{
+			Rp__HelloReply r = RP__HELLO_REPLY__INIT;
+			Rp__Negotiated g = RP__NEGOTIATED__INIT;
+			struct rp_frame_meta none = { RP_KIND_RESPONSE,
+				RP_PP_CONTROL, 0, 0, NULL, NULL };
+
+			g.negotiated_protocol = 1;
+			g.daemon_version = (char *)(uintptr_t)(n.daemon_version ?
+			    n.daemon_version : "");
+			g.backend_pipe = (char *)(uintptr_t)(n.backend_pipe ?
+			    n.backend_pipe : "");
+			g.n_warnings = n.n_warnings;
+			g.warnings = (char **)(uintptr_t)warnings;
+			g.server_capabilities = (n.server_capabilities &
+			    ~RP_CAP_HANDLE_PASSING) | (n.token_len ?
+			    RP_CAP_HANDLE_PASSING : 0);
+			g.keepalive_interval_secs = n.keepalive_interval_secs ?
+			    n.keepalive_interval_secs : RP_KEEPALIVE_DEFAULT_SECS;
+			g.handle_passed_token.data = (uint8_t *)(uintptr_t)tok;
+			g.handle_passed_token.len = n.token_len;
+			g.connection_id = n.connection_id;
+			r.result_case = RP__HELLO_REPLY__RESULT_NEGOTIATED;
+			r.negotiated = &g;
+			rp_buf_clear(&payload);
+			T_EQ(rp_wire_pack(&payload, &r.base), 0);
+			rp_buf_clear(&theirs);
+			frame_by_protobuf_c(&theirs, i % 7 ? &m : &none,
+			    payload.data, payload.len);
+		}
+		same = ours.len == theirs.len &&
+		    memcmp(ours.data, theirs.data, ours.len) == 0;
+		T_OK(same);
+	}
+	if (!same)
+		fprintf(stderr, "# differs at case %d\n", i - 1);
+	rp_buf_free(&ours);
+	rp_buf_free(&theirs);
+	rp_buf_free(&payload);
+}
+
 /* ------------------------------------------------- names and admin */
 
 static void
@@ -1375,6 +1536,7 @@ main(void)
 	T_RUN(test_refused_retry_and_detail);
 	T_RUN(test_reply_echo);
 	T_RUN(test_negotiated);
+	T_RUN(test_hand_encoding_is_protobuf_c);
 	T_RUN(test_code_and_kind_names);
 	T_RUN(test_admin_verbs);
 	T_RUN(test_envelope);

@@ -466,6 +466,38 @@ def cmd_held(args):
     print(json.dumps(out), flush=True)
 
 
+def cmd_handoffs(args):
+    """N handoffs one after the other, as fast as they go: Hello with
+    capability bit 0, the reply (a token), a 100-byte request, the event
+    and the echo on the same connection, close (after --linger-ms).  With
+    --early the request goes in the same write as the Hello.
+    Prints how many took
+    that route ({"handed_off": N}); anything else ends it with a message.
+    """
+    data = frame(hello(args.service, args.version, client_capabilities=1))
+    req = b"r" * 100
+    done = 0
+    for _ in range(args.count):
+        s = connect(args.socket)
+        s.sendall(data + req if args.early else data)
+        r = describe(read_reply(s))
+        if r.get("result") != "negotiated" or not r["handle_passed_token"]:
+            raise SystemExit("no token: %r" % r)
+        if not args.early:
+            s.sendall(req)
+        ev = pb.Frame()
+        ev.ParseFromString(read_reply(s) or b"")
+        if ev.kind != 2 or ev.payload_protocol != 0xD0FF:
+            raise SystemExit("no handoff event: %r" % ev)
+        if recv_exact(s, len(req)) != req:
+            raise SystemExit("no echo after the event")
+        if args.linger_ms:
+            time.sleep(args.linger_ms / 1000.0)
+        s.close()
+        done += 1
+    print(json.dumps({"handed_off": done}))
+
+
 def cmd_encode_hello(args):
     """The bytes of a whole Hello frame, in hex (for peers without the
     protobuf classes, such as another uid's)."""
@@ -640,6 +672,14 @@ def main():
     service(p)
     p.add_argument("--admin")
     p.set_defaults(fn=cmd_held)
+
+    p = sub.add_parser("handoffs")
+    p.add_argument("--socket", required=True)
+    service(p)
+    p.add_argument("--count", type=int, default=1)
+    p.add_argument("--linger-ms", type=int, default=0)
+    p.add_argument("--early", action="store_true")
+    p.set_defaults(fn=cmd_handoffs)
 
     p = sub.add_parser("encode-hello")
     service(p)
