@@ -82,6 +82,10 @@ ssize_t rp_io_recv_nowait(int fd, void *buf, size_t len);
  * named pipes). */
 int rp_fd_is_socket(int fd);
 
+/* 1 when fd is the null device (/dev/null: writes succeed and keep
+ * nothing), else 0 (also when it cannot be told, and on Windows). */
+int rp_fd_is_null(int fd);
+
 /* A pipe, close-on-exec, both ends non-blocking when nonblock: fds[0]
  * reads what fds[1] writes (pipe2(2); Windows: a named pipe of a random
  * name, as rp_sock_pair makes it, whose ends the loop can wait for).

@@ -279,6 +279,7 @@ setup_relay(struct session *s)
 	if (s->out_fd < 0)
 		return -1;
 	s->out_sock = rp_fd_is_socket(s->out_fd) == 1;
+	s->out_null = !s->out_closed && rp_fd_is_null(s->out_fd) == 1;
 	if (nb) {
 		if (rp_loop_add(s->loop, s->out_fd, 0, on_stdout, s) != 0)
 			return -1;

@@ -72,6 +72,7 @@ struct session {
 	int out_broken;            /* stdout is gone: output is dropped */
 	int out_closed;            /* stdout was closed when we started */
 	int out_sock;              /* stdout is a socket (send, not write) */
+	int out_null;              /* stdout is /dev/null: nothing written */
 	int out_wait;              /* stdout said EAGAIN: no more tries
 	                              until it is writable */
 	struct queue out;          /* master -> stdout */

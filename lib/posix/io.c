@@ -286,6 +286,16 @@ rp_fd_is_socket(int fd)
 }
 
 int
+rp_fd_is_null(int fd)
+{
+	struct stat st, null;
+
+	return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+	    stat("/dev/null", &null) == 0 && S_ISCHR(null.st_mode) &&
+	    st.st_rdev == null.st_rdev;
+}
+
+int
 rp_fd_pipe(int fds[2], int nonblock)
 {
 	return pipe2(fds, O_CLOEXEC | (nonblock ? O_NONBLOCK : 0));

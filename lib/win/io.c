@@ -539,6 +539,13 @@ rp_fd_is_socket(int fd)
 }
 
 int
+rp_fd_is_null(int fd)
+{
+	(void)fd;
+	return 0;
+}
+
+int
 rp_fd_pipe(int fds[2], int nonblock)
 {
 	return rp_sock_pair(fds, nonblock);

@@ -243,6 +243,21 @@ sys.exit(0 if reads >= 100 and late <= reads // 100 else 1)
 PY
 }
 
+@test "to a stdout that is /dev/null nothing is written; the exit record counts every byte all the same" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	seq 100000 >"$T/in"
+	strace -qq -o "$T/tr" -e trace=write,sendto \
+		"$SP" --exit-record "$T/rec" -- cat "$T/in" </dev/null >/dev/null
+	# no write of output (the end-of-file character for the program's
+	# stdin and the record are a few bytes each)
+	run -0 awk '/^(write|sendto)\(/ && $NF + 0 >= 200 { n++ } END { print n + 0 }' "$T/tr"
+	[ "$output" = 0 ]
+	[ "$(json_field "$T/rec" bytes_out)" = "$(sed 's/$/\r/' "$T/in" | wc -c)" ]
+	# ...and to a pipe it is all there
+	"$SP" -- cat "$T/in" </dev/null | cat >"$T/out"
+	sed 's/$/\r/' "$T/in" | cmp - "$T/out"
+}
+
 @test "an unwritable transcript or record directory is 125, and nothing runs" {
 	run --separate-stderr "$SP" --transcript "$T/nodir/t.log" -- touch "$T/ran"
 	[ "$status" -eq 125 ]
