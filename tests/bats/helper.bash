@@ -87,6 +87,20 @@ rp_teardown() {
 	[ -z "${SHARED:-}" ] || rm -rf "$SHARED"
 }
 
+# rp_traced PID — PID runs under a tracer (strace, a debugger); "self"
+# for this test.
+rp_traced() {
+	[ "$(awk '/^TracerPid:/ { print $2 }' "/proc/$1/status")" != 0 ]
+}
+
+# rp_skip_if_traced — a test that counts system calls with strace cannot
+# run where it is traced already (ptrace does not nest: CI's dependency
+# trace of the README's commands); CI's sanitizer run, untraced, runs it.
+rp_skip_if_traced() {
+	! rp_traced self ||
+		skip "traced already: strace cannot trace it again (the untraced runs count)"
+}
+
 # True under a sanitizer build (tests/run passes make's SAN on): for the
 # few checks that measure what ASan itself changes (memory, fds).
 rp_sanitized() {

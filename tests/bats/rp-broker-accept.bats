@@ -6,10 +6,6 @@
 load broker
 bats_require_minimum_version 1.5.0
 
-traced() {
-	[ "$(awk '/^TracerPid:/ { print $2 }' "/proc/$1/status")" != 0 ]
-}
-
 # backlog_at_least N — N connections wait in the listener's queue.
 backlog_at_least() {
 	local q
@@ -18,13 +14,13 @@ backlog_at_least() {
 }
 
 @test "one client after another: one accept each, at most one in eight wake-ups probing for a backlog" {
-	! traced self || skip "this test is traced already (strace cannot trace it again)"
+	rp_skip_if_traced
 	start_broker
 	run -0 hello
 	strace -qq -o "$T/tr" -e trace=accept4 -p "$BPID" 2>"$T/strace.err" &
 	local st=$! i
 	RP_BG_PIDS+=("$st")
-	wait_for traced "$BPID"
+	wait_for rp_traced "$BPID"
 	for i in 1 2 3 4; do
 		run -0 hello
 		[ "$(field code)" = 2 ]

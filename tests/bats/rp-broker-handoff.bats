@@ -443,17 +443,13 @@ idempotent"
 	assert_line "still fine"
 }
 
-traced() {
-	[ "$(awk '/^TracerPid:/ { print $2 }' "/proc/$1/status")" != 0 ]
-}
-
 # strace_start NAME PID CALLS: trace CALLS of PID into $T/NAME (its pid in
 # the global STRACE_PID once attached).
 strace_start() {
 	strace -qq -o "$T/$1" -e trace="$3" -p "$2" 2>/dev/null &
 	STRACE_PID=$!
 	RP_BG_PIDS+=("$STRACE_PID")
-	wait_for traced "$2"
+	wait_for rp_traced "$2"
 }
 
 strace_stop() {
@@ -468,7 +464,7 @@ strace_stop() {
 	wait_for outcome_is accepted 1
 	wait_for settled
 	# the count below needs strace, which cannot trace what is traced
-	! traced self || return 0
+	rp_skip_if_traced
 	strace_start broker.tr "$BPID" recvfrom
 	local st=$STRACE_PID
 	# A moment between handoffs, so that each Ack is back before the next
@@ -494,7 +490,7 @@ strace_stop() {
 	start_broker --handoff
 	run -0 adopt --connect <<<"warm"
 	wait_for outcome_is accepted 1
-	! traced self || return 0
+	rp_skip_if_traced
 	local pid
 	pid=$(backend_pid)
 	strace_start backend.tr "$pid" recvfrom

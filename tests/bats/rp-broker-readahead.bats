@@ -6,10 +6,6 @@
 load broker
 bats_require_minimum_version 1.5.0
 
-traced() {
-	[ "$(awk '/^TracerPid:/ { print $2 }' "/proc/$1/status")" != 0 ]
-}
-
 # after HEX_HELLO — send the Hello and 100 bytes behind it in one write,
 # read the reply, then what the stream says next: "eof", "reset" or the
 # bytes; prints "<code> <next>".
@@ -46,11 +42,11 @@ PY
 	# the frame and closed on them: a reset)
 	[ "$output" = "reply eof" ]
 	# the count below needs strace, which cannot trace what is traced
-	! traced self || return 0
+	rp_skip_if_traced
 	strace -qq -o "$T/tr" -e trace=read,recvfrom -p "$BPID" 2>/dev/null &
 	local st=$!
 	RP_BG_PIDS+=("$st")
-	wait_for traced "$BPID"
+	wait_for rp_traced "$BPID"
 	run -0 hello --service nope
 	run -0 hello --service nope
 	kill -INT "$st"

@@ -208,6 +208,7 @@ EOF
 # here, so nothing is tried on them with send(2) first.
 @test "each piece read from the terminal goes to stdout and the transcript at once, with write(2) alone" {
 	command -v strace >/dev/null || skip "strace is not installed"
+	rp_skip_if_traced
 	seq 200000 >"$T/in"
 	strace -qq -o "$T/tr" -e trace=read,write,sendto \
 		"$SP" --transcript "$T/t.log" -- cat "$T/in" </dev/null >"$T/out"
@@ -245,6 +246,7 @@ PY
 
 @test "to a stdout that is /dev/null nothing is written; the exit record counts every byte all the same" {
 	command -v strace >/dev/null || skip "strace is not installed"
+	rp_skip_if_traced
 	seq 100000 >"$T/in"
 	strace -qq -o "$T/tr" -e trace=write,sendto \
 		"$SP" --exit-record "$T/rec" -- cat "$T/in" </dev/null >/dev/null
