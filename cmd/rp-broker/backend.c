@@ -109,6 +109,26 @@ bkey_new(struct broker *b, const char *service, const char *version,
 	return k;
 }
 
+/* A spawned key with nothing running, waiting or in flight. */
+static int
+key_idle(const struct bkey *k)
+{
+	return k->kind == BKEY_SPAWNED && k->state == BKEY_IDLE &&
+	    k->nwaiters == 0 && k->pid == 0 && k->hrefs == 0 && k->ho.fd < 0;
+}
+
+/* Unlink the key at *pp and free it. */
+static void
+key_drop(struct broker *b, struct bkey **pp)
+{
+	struct bkey *k = *pp;
+
+	*pp = k->next;
+	handoff_key_free(k);
+	free(k);
+	b->nkeys--;
+}
+
 /* Forget one idle spawned key whose budget window is over: many versions
  * of a service asked for once each must not grow the table forever. */
 static int
@@ -116,17 +136,12 @@ bkey_prune(struct broker *b)
 {
 	int64_t now = rp_loop_now(b->loop);
 	int64_t window = (int64_t)b->cfg.budget.secs * 1000;
-	struct bkey **pp, *k;
+	struct bkey **pp;
 
-	for (pp = &b->keys; (k = *pp) != NULL; pp = &k->next) {
-		if (k->kind != BKEY_SPAWNED || k->state != BKEY_IDLE ||
-		    k->nwaiters != 0 || k->pid != 0 || k->hrefs != 0 ||
-		    k->ho.fd >= 0 || window_open(&k->budget, now, window))
+	for (pp = &b->keys; *pp != NULL; pp = &(*pp)->next) {
+		if (!key_idle(*pp) || window_open(&(*pp)->budget, now, window))
 			continue;
-		*pp = k->next;
-		handoff_key_free(k);
-		free(k);
-		b->nkeys--;
+		key_drop(b, pp);
 		return 0;
 	}
 	return -1;
@@ -138,9 +153,7 @@ bkey_forget_unused(struct broker *b, struct bkey *k)
 	struct bkey **pp;
 	size_t i;
 
-	if (k->kind != BKEY_SPAWNED || k->state != BKEY_IDLE ||
-	    k->nwaiters != 0 || k->pid != 0 || k->hrefs != 0 ||
-	    k->ho.fd >= 0 || k->spawn_ok != 0 || k->spawn_failed != 0 ||
+	if (!key_idle(k) || k->spawn_ok != 0 || k->spawn_failed != 0 ||
 	    k->negotiated != 0 || k->deaths != 0 || k->last_probe_ok != -1)
 		return;
 	for (i = 0; i < HANDOFF_OUTCOMES; i++)
@@ -148,12 +161,8 @@ bkey_forget_unused(struct broker *b, struct bkey *k)
 			return;
 	for (pp = &b->keys; *pp != NULL && *pp != k; pp = &(*pp)->next)
 		;
-	if (*pp == NULL)
-		return;
-	*pp = k->next;
-	handoff_key_free(k);
-	free(k);
-	b->nkeys--;
+	if (*pp != NULL)
+		key_drop(b, pp);
 }
 
 struct bkey *
